@@ -1,0 +1,89 @@
+/**
+ * One HTTP request authenticated with Integrated Windows Authentication (NTLM, or NTLM inside
+ * Negotiate). NTLM authenticates a connection, so an implementation runs the whole handshake
+ * (NEGOTIATE -> CHALLENGE -> AUTHENTICATE + body) on one dedicated connection and returns the final
+ * response. Platform packages provide layers: `@vedauth/platform-node`, `@vedauth/platform-deno`,
+ * and `@vedauth/testing` (in memory, against the simulator, with real NTLM messages).
+ *
+ * @since 0.1.0
+ */
+import type { Effect, Redacted } from "effect"
+import { Context } from "effect"
+import type { AuthenticationFailed, NtlmProtocolError, TransportError } from "./VedAuthError.js"
+
+/**
+ * Windows credentials. `domain` may be empty (the server's default domain is used).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Credentials {
+  readonly domain: string
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+  /** The client's workstation name, sent in AUTHENTICATE; empty by default. */
+  readonly workstation?: string
+}
+
+/**
+ * The request to send once the connection is authenticated.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Request {
+  readonly method: "GET" | "POST"
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  /** Sent only with the AUTHENTICATE request (the NEGOTIATE request carries `Content-Length: 0`). */
+  readonly body?: Uint8Array
+  readonly credentials: Credentials
+}
+
+/**
+ * The server's answer to the authenticated request (whatever its status: VEDauth's 400s and 401
+ * texts are the caller's to interpret). Header names are lower case.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Response {
+  readonly status: number
+  readonly reason: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Runs the handshake and the request. Fails with `AuthenticationFailed` when the server rejects
+   * the credentials, `NtlmProtocolError` when the exchange cannot proceed (no NTLM offered, a
+   * malformed or NTLMv1-only challenge, the connection closed mid-handshake), `TransportError` for
+   * network, TLS and timeouts.
+   */
+  readonly request: (request: Request) => Effect.Effect<Response, AuthenticationFailed | NtlmProtocolError | TransportError>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class NtlmTransport extends Context.Tag("@vedauth/core/NtlmTransport")<NtlmTransport, Service>() {}
+
+/**
+ * Splits `DOMAIN\user` or `user@domain` into its parts.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const parseUser = (user: string): { readonly domain: string; readonly username: string } => {
+  const backslash = user.indexOf("\\")
+  if (backslash !== -1) return { domain: user.slice(0, backslash), username: user.slice(backslash + 1) }
+  const at = user.lastIndexOf("@")
+  if (at !== -1) return { domain: user.slice(at + 1), username: user.slice(0, at) }
+  return { domain: "", username: user }
+}

@@ -1,0 +1,313 @@
+/**
+ * Every outcome of a VEDauth call that is not a success, one tagged error each.
+ *
+ * Each error keeps what the server said (`description` from `error_description`, the HTTP `reason`
+ * phrase, the `status`) so that callers can act on it. None of them holds a secret: tokens,
+ * passwords and device codes never reach an error field, its message, `toString` or JSON.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * What the server said about a refusal. All optional: a dropped connection says nothing.
+ *
+ * @since 0.1.0
+ * @category fields
+ */
+export const ServerDetails = {
+  /** The server's `error_description`, or the text body of a 401. */
+  description: Schema.optional(Schema.String),
+  /** The HTTP reason phrase, which TPP often uses to carry the message. */
+  reason: Schema.optional(Schema.String),
+  /** The HTTP status code. */
+  status: Schema.optional(Schema.Number)
+}
+
+const describe = (tag: string, self: { readonly description?: string | undefined; readonly reason?: string | undefined; readonly status?: number | undefined }, fallback: string): string => {
+  const text = self.description ?? self.reason ?? fallback
+  return self.status === undefined ? `${tag}: ${text}` : `${tag}: ${text} (HTTP ${self.status})`
+}
+
+/**
+ * HTTP 400 `invalid_client`: browser-based authentication is disabled for the integration.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidClient extends Schema.TaggedError<InvalidClient>("@vedauth/core/InvalidClient")(
+  "InvalidClient",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "the client is not allowed to use this grant")
+  }
+}
+
+/**
+ * HTTP 400 `invalid_request`: `client_id` missing, a body the server could not read, or an internal error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@vedauth/core/InvalidRequest")(
+  "InvalidRequest",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "the server could not process the request")
+  }
+}
+
+/**
+ * HTTP 400 `invalid_scope`: the scope is missing, malformed, or beyond the integration's scope.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidScope extends Schema.TaggedError<InvalidScope>("@vedauth/core/InvalidScope")(
+  "InvalidScope",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "the requested scope was refused")
+  }
+}
+
+/**
+ * HTTP 400 `invalid_grant`: bad credentials, a client_id that does not match, or a refresh token that
+ * is spent, revoked or past the grant's end.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidGrant extends Schema.TaggedError<InvalidGrant>("@vedauth/core/InvalidGrant")(
+  "InvalidGrant",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "the grant was refused or has ended")
+  }
+}
+
+/**
+ * HTTP 400 `unauthorized_client`: the user is not allowed to use this integration or grant type.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>("@vedauth/core/UnauthorizedClient")(
+  "UnauthorizedClient",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "the user is not authorized for this grant type")
+  }
+}
+
+/**
+ * HTTP 401 with the text `Failed to issue grant: [error]`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GrantIssueFailed extends Schema.TaggedError<GrantIssueFailed>("@vedauth/core/GrantIssueFailed")(
+  "GrantIssueFailed",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "Failed to issue grant")
+  }
+}
+
+/**
+ * HTTP 401 with the text `Unhandled identity claim type`: the server cannot map the user's identity.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnhandledIdentityClaim extends Schema.TaggedError<UnhandledIdentityClaim>(
+  "@vedauth/core/UnhandledIdentityClaim"
+)("UnhandledIdentityClaim", ServerDetails) {
+  override get message(): string {
+    return describe(this._tag, this, "Unhandled identity claim type")
+  }
+}
+
+/**
+ * HTTP 401 on verify or on a resource: the access token is expired, revoked, malformed or missing.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidToken extends Schema.TaggedError<InvalidToken>("@vedauth/core/InvalidToken")(
+  "InvalidToken",
+  ServerDetails
+) {
+  override get message(): string {
+    return describe(this._tag, this, "the access token is expired, revoked or invalid")
+  }
+}
+
+/**
+ * HTTP 403 (a 401 before TPP 20.4): the token lacks the scope the resource needs. `rejectedScope` is
+ * parsed from the server's `Grant rejected scope '...'`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InsufficientScope extends Schema.TaggedError<InsufficientScope>("@vedauth/core/InsufficientScope")(
+  "InsufficientScope",
+  { ...ServerDetails, rejectedScope: Schema.optional(Schema.String) }
+) {
+  override get message(): string {
+    const scope = this.rejectedScope === undefined ? "" : ` (needs '${this.rejectedScope}')`
+    return describe(this._tag, this, "the token lacks the scope this call needs") + scope
+  }
+}
+
+/**
+ * Windows authentication rejected the credentials (a bare `WWW-Authenticate` challenge after AUTHENTICATE).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>(
+  "@vedauth/core/AuthenticationFailed"
+)("AuthenticationFailed", { ...ServerDetails, user: Schema.optional(Schema.String) }) {
+  override get message(): string {
+    const who = this.user === undefined ? "" : ` for ${this.user}`
+    return describe(this._tag, this, `the server rejected the Windows credentials${who}`)
+  }
+}
+
+/**
+ * The NTLM or Negotiate exchange could not proceed: no usable scheme offered, a malformed or
+ * unsupported CHALLENGE (NTLMv1 only), a connection that closed mid-handshake.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NtlmProtocolError extends Schema.TaggedError<NtlmProtocolError>("@vedauth/core/NtlmProtocolError")(
+  "NtlmProtocolError",
+  { ...ServerDetails, detail: Schema.String }
+) {
+  override get message(): string {
+    return `${this._tag}: ${this.detail}`
+  }
+}
+
+/**
+ * The request did not complete: DNS, connection refused or reset, TLS failure, timeout.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@vedauth/core/TransportError")(
+  "TransportError",
+  { detail: Schema.String, url: Schema.optional(Schema.String) }
+) {
+  override get message(): string {
+    return this.url === undefined ? `${this._tag}: ${this.detail}` : `${this._tag}: ${this.detail} (${this.url})`
+  }
+}
+
+/**
+ * A status the documentation does not list, or a body that does not decode as it should.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>("@vedauth/core/UnexpectedResponse")(
+  "UnexpectedResponse",
+  { ...ServerDetails, detail: Schema.String }
+) {
+  override get message(): string {
+    return describe(this._tag, { ...this, description: this.detail }, this.detail)
+  }
+}
+
+/**
+ * The token store could not be read or written, or its file is corrupt or of another format.
+ * The file is never overwritten when this happens: the grant in it is not lost.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@vedauth/core/TokenStoreError")(
+  "TokenStoreError",
+  { detail: Schema.String, path: Schema.optional(Schema.String) }
+) {
+  override get message(): string {
+    return this.path === undefined ? `${this._tag}: ${this.detail}` : `${this._tag}: ${this.detail} (${this.path})`
+  }
+}
+
+/**
+ * The refusals the server documents for its own endpoints (exit code 2 in the CLI).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServerRefusal =
+  | InvalidClient
+  | InvalidRequest
+  | InvalidScope
+  | InvalidGrant
+  | UnauthorizedClient
+  | GrantIssueFailed
+  | UnhandledIdentityClaim
+  | InvalidToken
+  | InsufficientScope
+
+/**
+ * Every error a vedauth operation can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type VedAuthError =
+  | ServerRefusal
+  | AuthenticationFailed
+  | NtlmProtocolError
+  | TransportError
+  | UnexpectedResponse
+  | TokenStoreError
+
+/**
+ * The schema of every vedauth error, e.g. to send errors across a worker or RPC boundary.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const VedAuthError: Schema.Union<[
+  typeof InvalidClient,
+  typeof InvalidRequest,
+  typeof InvalidScope,
+  typeof InvalidGrant,
+  typeof UnauthorizedClient,
+  typeof GrantIssueFailed,
+  typeof UnhandledIdentityClaim,
+  typeof InvalidToken,
+  typeof InsufficientScope,
+  typeof AuthenticationFailed,
+  typeof NtlmProtocolError,
+  typeof TransportError,
+  typeof UnexpectedResponse,
+  typeof TokenStoreError
+]> = Schema.Union(
+  InvalidClient,
+  InvalidRequest,
+  InvalidScope,
+  InvalidGrant,
+  UnauthorizedClient,
+  GrantIssueFailed,
+  UnhandledIdentityClaim,
+  InvalidToken,
+  InsufficientScope,
+  AuthenticationFailed,
+  NtlmProtocolError,
+  TransportError,
+  UnexpectedResponse,
+  TokenStoreError
+)

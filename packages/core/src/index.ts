@@ -1,0 +1,10 @@
+/**
+ * @since 0.1.0
+ */
+export * as Grant from "./Grant.js"
+export * as Ntlm from "./Ntlm.js"
+export * as NtlmTransport from "./NtlmTransport.js"
+export * as Scope from "./Scope.js"
+export * as TokenInfo from "./TokenInfo.js"
+export * as TokenStore from "./TokenStore.js"
+export * as VedAuthError from "./VedAuthError.js"
