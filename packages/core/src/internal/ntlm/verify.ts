@@ -1,0 +1,56 @@
+/** The server half's check of an NTLMv2 AUTHENTICATE: proof, MIC, channel bindings. */
+import { Redacted } from "effect"
+import type { Rejection, VerifyOptions } from "../../Ntlm.js"
+import { AvId, findAvPair, parseAvPairs } from "./avPairs.js"
+import { concat, equalBytes, Malformed, readUint32 } from "./bytes.js"
+import { withMic } from "./messages.js"
+import { channelBindingsHash, hmacMd5, ntowfv2 } from "./ntlmv2.js"
+
+// NTProofStr (16) + blob header up to the AV pairs (28).
+const MIN_NTLMV2_RESPONSE = 16 + 28
+const MSV_AV_FLAGS_MIC = 0x2
+
+/** @internal */
+export const verifyAuthenticate = (options: VerifyOptions): Rejection | undefined => {
+  const { authenticate } = options
+  if (options.password === undefined) return "unknown-user"
+  const nt = authenticate.ntResponse
+  if (nt.length === 24) return "ntlmv1"
+  if (nt.length < MIN_NTLMV2_RESPONSE) return "bad-proof"
+  const proof = nt.subarray(0, 16)
+  const blob = nt.subarray(16)
+  const key = ntowfv2(Redacted.value(options.password), authenticate.username, authenticate.domain)
+  if (!equalBytes(hmacMd5(key, options.serverChallenge, blob), proof)) return "bad-proof"
+
+  let pairs
+  try {
+    pairs = parseAvPairs(blob.subarray(28))
+  } catch (error) {
+    if (error instanceof Malformed) return "bad-proof"
+    throw error
+  }
+  const avFlags = findAvPair(pairs, AvId.Flags)
+  const micPromised = avFlags !== undefined && avFlags.length === 4 && (readUint32(avFlags, 0) & MSV_AV_FLAGS_MIC) !== 0
+  if (micPromised) {
+    if (authenticate.mic === undefined) return "missing-mic"
+    const sessionBaseKey = hmacMd5(key, proof)
+    const zeroed = withMic(authenticate.raw, new Uint8Array(16))
+    const expected = hmacMd5(sessionBaseKey, concat(options.negotiate ?? new Uint8Array(0), options.challenge, zeroed))
+    if (!equalBytes(expected, authenticate.mic)) return "bad-mic"
+  } else if (options.requireMic === true || findAvPair(pairs, AvId.Timestamp) !== undefined) {
+    // A client that echoed our MsvAvTimestamp must also send a MIC ([MS-NLMP] 3.1.5.1.2).
+    return "missing-mic"
+  }
+
+  if (options.channelBindings !== undefined) {
+    const sent = findAvPair(pairs, AvId.ChannelBindings)
+    const absent = sent === undefined || sent.every((b) => b === 0)
+    if (absent) {
+      if (options.requireChannelBindings === true) return "missing-channel-bindings"
+    } else if (!equalBytes(sent, channelBindingsHash(options.channelBindings))) {
+      return "bad-channel-bindings"
+    }
+  }
+  // Without TLS there is nothing to bind to: `requireChannelBindings` only means something over TLS.
+  return undefined
+}
