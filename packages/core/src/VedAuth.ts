@@ -1,15 +1,20 @@
 /**
  * The VEDauth flows as typed effects, and the managed token.
  *
- * CONTRACT STUB: the service interface below is agreed; the implementation (internal/vedAuth.ts),
- * the module functions and the layers are being written.
+ * Programs use the module functions (`VedAuth.accessToken`, `VedAuth.authorize(...)`) and provide
+ * `VedAuth.layer(options)` or `VedAuth.layerConfig()` together with an `HttpClient`, an
+ * `NtlmTransport` and a `TokenStore`.
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
-import type { Duration, Effect, Redacted, Scope as EffectScope } from "effect"
-import { Context, Data } from "effect"
+import type { HttpClientError } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
+import type { ConfigError, Duration, Redacted, Scope as EffectScope } from "effect"
+import { Config, Context, Data, Effect, Layer, Option } from "effect"
 import type { Grant } from "./Grant.js"
+import * as internal from "./internal/vedAuth.js"
+import type { NtlmTransport } from "./NtlmTransport.js"
+import type { TokenStore } from "./TokenStore.js"
 import type { TokenInfo } from "./TokenInfo.js"
 import type * as VedAuthError from "./VedAuthError.js"
 
@@ -121,3 +126,138 @@ export interface Service {
  * @category tags
  */
 export class VedAuth extends Context.Tag("@vedauth/core/VedAuth")<VedAuth, Service>() {}
+
+/**
+ * The service, from options. Needs an `HttpClient` (refresh, verify, revoke), an `NtlmTransport`
+ * (authorize) and a `TokenStore` (the managed grant).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<VedAuth, never, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
+  Layer.effect(VedAuth, internal.make(options))
+
+/**
+ * Options from the environment: `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
+ * `VEDAUTH_USERNAME` and `VEDAUTH_PASSWORD` (redacted). The store's path is `TokenStore`'s business
+ * (`VEDAUTH_TOKEN_STORE`, read by `TokenStore.layerConfig`).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.map(
+  Config.all({
+    url: Config.nonEmptyString("VEDAUTH_URL"),
+    clientId: Config.nonEmptyString("VEDAUTH_CLIENT_ID"),
+    scope: Config.nonEmptyString("VEDAUTH_SCOPE"),
+    username: Config.option(Config.nonEmptyString("VEDAUTH_USERNAME")),
+    password: Config.option(Config.redacted("VEDAUTH_PASSWORD"))
+  }),
+  ({ clientId, password, scope, url, username }): Options => ({
+    url,
+    clientId,
+    scope,
+    ...Option.match(username, { onNone: () => ({}), onSome: (username) => ({ username }) }),
+    ...Option.match(password, { onNone: () => ({}), onSome: (password) => ({ password }) })
+  })
+)
+
+/**
+ * The service, with options read from `Config` (default: `config`, the environment variables).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config<Options> = config
+): Layer.Layer<VedAuth, ConfigError.ConfigError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
+  Layer.unwrapEffect(Effect.map(options, layer))
+
+/**
+ * Authorizes with Integrated Windows Authentication. Does not touch the store.
+ *
+ * @since 0.1.0
+ * @category flows
+ */
+export const authorize = (request?: AuthorizeRequest): Effect.Effect<Grant, AuthorizeError, VedAuth> =>
+  Effect.flatMap(VedAuth, (service) => service.authorize(request))
+
+/**
+ * Exchanges the refresh token for a new pair; the new pair is stored before it is returned when
+ * `grant` was the stored one. A spent refresh token fails with `InvalidGrant` and is never retried.
+ *
+ * @since 0.1.0
+ * @category flows
+ */
+export const refresh = (grant: Grant): Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> =>
+  Effect.flatMap(VedAuth, (service) => service.refresh(grant))
+
+/**
+ * Asks the server what it knows about an access token.
+ *
+ * @since 0.1.0
+ * @category flows
+ */
+export const verify = (token: Redacted.Redacted<string>): Effect.Effect<TokenInfo, VedAuthError.VedAuthError, VedAuth> =>
+  Effect.flatMap(VedAuth, (service) => service.verify(token))
+
+/**
+ * Revokes a grant (its access and refresh token). `Revoked` or `NotFound`, both answers.
+ *
+ * @since 0.1.0
+ * @category flows
+ */
+export const revoke = (grant: Grant | Redacted.Redacted<string>): Effect.Effect<RevokeResult, VedAuthError.VedAuthError, VedAuth> =>
+  Effect.flatMap(VedAuth, (service) => service.revoke(grant))
+
+/**
+ * True when the server answers as a Venafi Authentication Server.
+ *
+ * @since 0.1.0
+ * @category flows
+ */
+export const isAuthServer: Effect.Effect<boolean, VedAuthError.TransportError | VedAuthError.UnexpectedResponse, VedAuth> =
+  Effect.flatMap(VedAuth, (service) => service.isAuthServer)
+
+/**
+ * The managed grant: from the store while fresh, refreshed once however many fibers ask, authorized
+ * again when the grant has ended or its refresh token is spent.
+ *
+ * @since 0.1.0
+ * @category managed
+ */
+export const grant: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(VedAuth, (service) => service.grant)
+
+/**
+ * The managed grant's access token.
+ *
+ * @since 0.1.0
+ * @category managed
+ */
+export const accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.VedAuthError, VedAuth> =
+  Effect.flatMap(VedAuth, (service) => service.accessToken)
+
+/**
+ * A grant of its own for the life of the scope, revoked when the scope closes.
+ *
+ * @since 0.1.0
+ * @category managed
+ */
+export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | EffectScope.Scope> =
+  Effect.flatMap(VedAuth, (service) => service.session)
+
+/**
+ * The `HttpClient` in context, wrapped so that every request carries the managed bearer token.
+ *
+ * @since 0.1.0
+ * @category managed
+ */
+export const httpClient: Effect.Effect<
+  HttpClient.HttpClient.With<HttpClientError.HttpClientError | VedAuthError.VedAuthError>,
+  never,
+  VedAuth | HttpClient.HttpClient
+> = Effect.gen(function*() {
+  const service = yield* VedAuth
+  const client = yield* HttpClient.HttpClient
+  return service.httpClient(client)
+})
