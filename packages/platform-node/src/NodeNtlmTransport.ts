@@ -1,0 +1,173 @@
+/**
+ * `NtlmTransport` on `node:http` / `node:https`: Integrated Windows Authentication (NTLMv2, with MIC
+ * and TLS channel bindings) for one request at a time, each on its own kept-alive connection.
+ *
+ * - A dedicated `Agent({ keepAlive: true, maxSockets: 1 })` per handshake, destroyed afterwards, so
+ *   that NEGOTIATE, AUTHENTICATE and the body travel on one connection and concurrent calls never
+ *   share one.
+ * - The NEGOTIATE goes with the first request (2 round trips, the protocol's minimum), a POST's body
+ *   with the AUTHENTICATE. The scheme sent first is `NTLM`: it names exactly what is spoken, while a
+ *   raw NTLMSSP token under `Negotiate` is a shortcut servers tolerate rather than SPNEGO. When a
+ *   server offers only `Negotiate`, the NEGOTIATE is resent under it (one more round trip) and the
+ *   origin's scheme is remembered for the layer's lifetime, so later handshakes take 2 round trips.
+ * - TLS is verified (Node's defaults plus an optional CA bundle); channel bindings come from the
+ *   server certificate of the very connection.
+ *
+ * @since 0.1.0
+ */
+import type { ConfigError } from "effect"
+import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Fs from "node:fs/promises"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import * as Tls from "node:tls"
+import { NtlmTransport } from "@vedauth/core/NtlmTransport"
+import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
+import { TransportError } from "@vedauth/core/VedAuthError"
+import { handshake, type HandshakeStats, type Scheme } from "./internal/handshake.js"
+
+/**
+ * A client certificate for TLS client authentication (PEM).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientCertificate {
+  readonly cert: string
+  readonly key: Redacted.Redacted<string>
+  readonly passphrase?: Redacted.Redacted<string>
+}
+
+/**
+ * What one handshake cost, for benchmarks and diagnostics (never a secret).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Stats = HandshakeStats
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Extra trusted CA certificates (PEM), added to Node's defaults. */
+  readonly ca?: string | ReadonlyArray<string>
+  /** A PEM file of extra trusted CA certificates, read when the layer is built. */
+  readonly caFile?: string
+  readonly clientCertificate?: ClientCertificate
+  /** Default 10 seconds. */
+  readonly connectTimeout?: Duration.DurationInput
+  /** For each response of the handshake. Default 60 seconds. */
+  readonly responseTimeout?: Duration.DurationInput
+  /** The scheme to send the NEGOTIATE under first. Default "NTLM". */
+  readonly scheme?: Scheme
+  /** Send MsvAvTargetName "HTTP/<host>" (default true). */
+  readonly sendTargetName?: boolean
+  /** Default 16 MiB. */
+  readonly maxBodyBytes?: number
+  /** Called after each completed handshake with its round trips and sockets. */
+  readonly onHandshake?: (stats: Stats) => void
+}
+
+const loadCa = (options: Options): Effect.Effect<ReadonlyArray<string> | undefined, TransportError> =>
+  Effect.gen(function*() {
+    const inline = options.ca === undefined ? [] : typeof options.ca === "string" ? [options.ca] : [...options.ca]
+    const caFile = options.caFile
+    const fromFile = caFile === undefined ? [] : [
+      yield* Effect.tryPromise({
+        try: () => Fs.readFile(caFile, "utf8"),
+        catch: (error) => new TransportError({ detail: `cannot read the CA file ${caFile}: ${(error as Error).message}` })
+      })
+    ]
+    const all = [...inline, ...fromFile]
+    return all.length === 0 ? undefined : all
+  })
+
+/**
+ * The transport as a value, for callers that build their own layers.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Service, TransportError> = Effect.fn(
+  "NodeNtlmTransport.make"
+)(function*(options: Options = {}) {
+  const extraCa = yield* loadCa(options)
+  // Node replaces its root store when `ca` is given: keep the defaults and add the bundle.
+  const ca = extraCa === undefined ? undefined : [...Tls.rootCertificates, ...extraCa]
+  const client = options.clientCertificate
+  const settings = {
+    makeAgent: (url: URL): Http.Agent =>
+      url.protocol === "https:"
+        ? new Https.Agent({
+          keepAlive: true,
+          maxSockets: 1,
+          ...(ca === undefined ? {} : { ca }),
+          ...(client === undefined ? {} : {
+            cert: client.cert,
+            key: Redacted.value(client.key),
+            ...(client.passphrase === undefined ? {} : { passphrase: Redacted.value(client.passphrase) })
+          })
+        })
+        : new Http.Agent({ keepAlive: true, maxSockets: 1 }),
+    connectTimeout: Duration.decode(options.connectTimeout ?? Duration.seconds(10)),
+    responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    scheme: options.scheme ?? "NTLM",
+    sendTargetName: options.sendTargetName ?? true,
+    schemeCache: new Map<string, Scheme>(),
+    onHandshake: options.onHandshake
+  }
+  return NtlmTransport.of({
+    request: (request) => handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request"))
+  })
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<NtlmTransport, TransportError> =>
+  Layer.effect(NtlmTransport, make(options))
+
+/**
+ * The options that can come from configuration (functions cannot).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigOptions {
+  readonly caFile: Option.Option<string>
+  readonly connectTimeout: Option.Option<Duration.Duration>
+  readonly responseTimeout: Option.Option<Duration.Duration>
+}
+
+/**
+ * Reads `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`, `VEDAUTH_RESPONSE_TIMEOUT` (e.g. "10 seconds").
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<ConfigOptions> = Config.all({
+  caFile: Config.option(Config.string("VEDAUTH_CA_FILE")),
+  connectTimeout: Config.option(Config.duration("VEDAUTH_CONNECT_TIMEOUT")),
+  responseTimeout: Config.option(Config.duration("VEDAUTH_RESPONSE_TIMEOUT"))
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config<ConfigOptions> = config
+): Layer.Layer<NtlmTransport, TransportError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(
+    Effect.map(options, (c) =>
+      layer({
+        ...Option.match(c.caFile, { onNone: () => ({}), onSome: (caFile) => ({ caFile }) }),
+        ...Option.match(c.connectTimeout, { onNone: () => ({}), onSome: (connectTimeout) => ({ connectTimeout }) }),
+        ...Option.match(c.responseTimeout, { onNone: () => ({}), onSome: (responseTimeout) => ({ responseTimeout }) })
+      })
+    )
+  )
