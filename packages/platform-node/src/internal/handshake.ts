@@ -179,7 +179,13 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
       const again = offers(final).filter((o) => o.scheme === "ntlm" || o.scheme === "negotiate")
       const body = text(final.body)
       if (again.length > 0 && !(body !== undefined && APPLICATION_401.test(body))) {
-        return yield* new AuthenticationFailed({ user: userOf(credentials), status: final.status, reason: final.reason })
+        const user = userOf(credentials)
+        return yield* new AuthenticationFailed({
+          user,
+          description: `the server rejected the Windows credentials of ${user}`,
+          status: final.status,
+          reason: final.reason
+        })
       }
     }
     return { response: final, roundTrips, sockets: sockets.size, scheme }
