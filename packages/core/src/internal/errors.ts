@@ -113,21 +113,24 @@ export const fromFailure = (failure: Failure): VedAuthError.VedAuthError => {
     })
   }
   const text = oauth === undefined ? body.trim() : ""
-  if (status === 401) {
-    const said = `${text} ${failure.reason}`
-    if (grantIssuePattern.test(said)) return new VedAuthError.GrantIssueFailed(details(text || failure.reason))
-    if (identityClaimPattern.test(said)) return new VedAuthError.UnhandledIdentityClaim(details(text || failure.reason))
-    if (endpoint === "verify" || endpoint === "revoke" || endpoint === "resource") {
-      return new VedAuthError.InvalidToken(details(oauth?.error_description ?? (text || undefined)))
-    }
-  }
-  if (status === 403 || (status === 401 && rejectedScopePattern.test(`${body} ${failure.reason}`))) {
+  // 403 (a 401 before TPP 20.4): "Grant rejected scope '...'" in the body or the reason phrase.
+  const insufficientScope = () => {
     const scope = rejectedScope(body) ?? rejectedScope(failure.reason)
     return new VedAuthError.InsufficientScope({
       ...details(oauth?.error_description ?? (scope === undefined ? undefined : `Grant rejected scope '${scope}'`)),
       ...(scope === undefined ? {} : { rejectedScope: scrub(scope, secrets) })
     })
   }
+  if (status === 401) {
+    const said = `${text} ${failure.reason}`
+    if (grantIssuePattern.test(said)) return new VedAuthError.GrantIssueFailed(details(text || failure.reason))
+    if (identityClaimPattern.test(said)) return new VedAuthError.UnhandledIdentityClaim(details(text || failure.reason))
+    if (endpoint !== "authorize" && rejectedScopePattern.test(said)) return insufficientScope()
+    if (endpoint === "verify" || endpoint === "revoke" || endpoint === "resource") {
+      return new VedAuthError.InvalidToken(details(oauth?.error_description ?? (text || undefined)))
+    }
+  }
+  if (status === 403) return insufficientScope()
   return new VedAuthError.UnexpectedResponse({
     ...details(undefined),
     detail: `HTTP ${status} from ${endpoint} is not a documented answer`

@@ -23,12 +23,17 @@ export interface Answer {
  * @internal
  */
 export const reasonPhrase = (response: HttpClientResponse.HttpClientResponse): string => {
-  const loose = response as unknown as {
+  type Loose = {
     readonly source?: { readonly statusText?: unknown; readonly statusMessage?: unknown }
     readonly statusText?: unknown
+    // HttpClient wraps responses (to tie the body to the request's lifetime) and keeps the original.
+    readonly original?: Loose
   }
-  for (const candidate of [loose.source?.statusText, loose.source?.statusMessage, loose.statusText]) {
-    if (typeof candidate === "string") return candidate
+  let current: Loose | undefined = response as unknown as Loose
+  for (let depth = 0; current !== undefined && depth < 8; depth++, current = current.original) {
+    for (const candidate of [current.source?.statusText, current.source?.statusMessage, current.statusText]) {
+      if (typeof candidate === "string") return candidate
+    }
   }
   return ""
 }
