@@ -37,8 +37,10 @@ export const verifyAuthenticate = (options: VerifyOptions): Rejection | undefine
     const zeroed = withMic(authenticate.raw, new Uint8Array(16))
     const expected = hmacMd5(sessionBaseKey, concat(options.negotiate ?? new Uint8Array(0), options.challenge, zeroed))
     if (!equalBytes(expected, authenticate.mic)) return "bad-mic"
-  } else if (options.requireMic === true || findAvPair(pairs, AvId.Timestamp) !== undefined) {
-    // A client that echoed our MsvAvTimestamp must also send a MIC ([MS-NLMP] 3.1.5.1.2).
+  } else if (options.requireMic === true) {
+    // [MS-NLMP] 3.1.5.1.2 says a client SHOULD send a MIC when the CHALLENGE carried MsvAvTimestamp,
+    // but a server checks the MIC only when MsvAvFlags announce one (3.2.5.1.2): Windows accepts
+    // clients that echo the timestamp without a MIC (curl 7.88 does), so only `requireMic` refuses them.
     return "missing-mic"
   }
 
