@@ -1,0 +1,53 @@
+import type { Duration, Ref } from "effect"
+import type { ResolvedConfig, SchemeName, UserConfig } from "./config.js"
+import type { State } from "./state.js"
+
+/** Faults to inject; each applies to every matching request until cleared. @internal */
+export interface Faults {
+  /** Answer the NEGOTIATE with the CHALLENGE, then close the connection (the handshake cannot finish). */
+  readonly closeAfterNegotiate?: boolean
+  /** Close the connection on the NEGOTIATE without answering. */
+  readonly dropAfterNegotiate?: boolean
+  /** Wait this long (on Effect's Clock) before answering every request. */
+  readonly delay?: Duration.DurationInput
+  /** Answer every VEDauth and /vedsdk/ request with this status (e.g. 500, 503). */
+  readonly serverError?: number
+  /** Send a CHALLENGE that does not parse (truncated, offsets out of bounds). */
+  readonly malformedChallenge?: boolean
+  /** Answer successful VEDauth calls with an HTML body instead of JSON. */
+  readonly nonJsonBody?: boolean
+}
+
+/** @internal */
+export interface TlsInfo {
+  /** DER of the certificate the server presented, for `tls-server-end-point` channel bindings. */
+  readonly certificateDer: Uint8Array
+}
+
+/** @internal */
+export type AuthState =
+  | { readonly _tag: "Anonymous" }
+  | {
+    readonly _tag: "Challenged"
+    readonly scheme: SchemeName
+    readonly negotiate: Uint8Array
+    readonly challenge: Uint8Array
+    readonly serverChallenge: Uint8Array
+  }
+  | { readonly _tag: "Authenticated"; readonly user: UserConfig }
+
+/** One client connection: NTLM authenticates connections, not requests. @internal */
+export interface Connection {
+  readonly id: number
+  readonly tls: TlsInfo | undefined
+  auth: AuthState
+  /** Requests spent on the handshake in progress. */
+  handshakeRequests: number
+}
+
+/** @internal */
+export interface HandlerContext {
+  readonly config: ResolvedConfig
+  readonly state: State
+  readonly faults: Ref.Ref<Faults>
+}

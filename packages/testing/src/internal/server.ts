@@ -1,0 +1,145 @@
+/**
+ * The simulator on real sockets: node:http or node:https on loopback. Connection state is kept per
+ * socket, because NTLM authenticates the connection.
+ */
+import * as Fs from "node:fs/promises"
+import * as Http from "node:http"
+import * as Https from "node:https"
+import type { Socket } from "node:net"
+import { Clock, Effect, Runtime } from "effect"
+import { generate } from "./certificate.js"
+import type { Connection } from "./context.js"
+import type { SimResponse } from "./http.js"
+import type { Service } from "./simulator.js"
+
+/** @internal */
+export interface ServeOptions {
+  readonly protocol?: "http" | "https"
+  readonly host?: "127.0.0.1" | "::1"
+  readonly port?: number
+  /** Write the CA (the self-signed certificate) PEM here, for clients such as curl. */
+  readonly caPemPath?: string
+}
+
+/** @internal */
+export interface Served {
+  readonly url: string
+  readonly port: number
+  readonly caPem: string | undefined
+  readonly certificateDer: Uint8Array | undefined
+}
+
+/** @internal */
+export class ServeFailure {
+  constructor(readonly detail: string) {}
+}
+
+const write = (res: Http.ServerResponse, response: SimResponse) => {
+  const headers: Record<string, string | Array<string>> = {}
+  for (const [name, value] of Object.entries(response.headers)) headers[name] = typeof value === "string" ? value : [...value]
+  headers["content-length"] = String(response.body.length)
+  if (response.connection === "close") {
+    headers["connection"] = "close"
+    res.shouldKeepAlive = false
+  }
+  res.writeHead(response.status, response.reason, headers)
+  res.end(response.body)
+}
+
+/** @internal */
+export const serve = (simulator: Service, options: ServeOptions = {}) =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const run = Runtime.runPromise(runtime)
+    const host = options.host ?? "127.0.0.1"
+    const protocol = options.protocol ?? "https"
+    const now = yield* Clock.currentTimeMillis
+    const certificate = protocol === "https"
+      ? yield* Effect.tryPromise({
+        try: () => generate([host, "localhost"], now),
+        catch: (error) => new ServeFailure(`could not generate the certificate: ${String(error)}`)
+      })
+      : undefined
+    if (certificate !== undefined && options.caPemPath !== undefined) {
+      const path = options.caPemPath
+      yield* Effect.tryPromise({
+        try: () => Fs.writeFile(path, certificate.certPem, { mode: 0o644 }),
+        catch: (error) => new ServeFailure(`could not write the CA PEM: ${String(error)}`)
+      })
+    }
+    const connections = new WeakMap<Socket, Connection>()
+    const tls = certificate === undefined ? undefined : { certificateDer: certificate.der }
+    const maxBody = simulator.config.maxBodyBytes
+
+    const onRequest = (req: Http.IncomingMessage, res: Http.ServerResponse) => {
+      const socket = req.socket
+      const chunks: Array<Buffer> = []
+      let size = 0
+      let overflow = false
+      req.on("data", (chunk: Buffer) => {
+        size += chunk.length
+        if (size > maxBody) overflow = true
+        else chunks.push(chunk)
+      })
+      req.on("error", () => socket.destroy())
+      req.on("end", () => {
+        if (overflow) {
+          write(res, { status: 413, reason: "Request Entity Too Large", headers: { "content-type": "text/plain" }, body: new TextEncoder().encode("Request body too large"), connection: "close" })
+          return
+        }
+        const headers: Record<string, string> = {}
+        for (const [name, value] of Object.entries(req.headers)) {
+          if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value
+        }
+        const program = Effect.gen(function*() {
+          let connection = connections.get(socket)
+          if (connection === undefined) {
+            connection = yield* simulator.connect(tls === undefined ? {} : { tls })
+            connections.set(socket, connection)
+          }
+          return yield* simulator.handle(connection, { method: req.method ?? "GET", path: req.url ?? "/", headers, body: Buffer.concat(chunks) })
+        })
+        run(program).then(
+          (response) => {
+            if (response.connection === "drop") socket.destroy()
+            else write(res, response)
+          },
+          () => socket.destroy()
+        )
+      })
+    }
+
+    const server = certificate === undefined
+      ? Http.createServer({ keepAlive: true }, onRequest)
+      : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true }, onRequest)
+    // A malformed request line or header gets a 400 and the socket is closed; the server lives on.
+    server.on("clientError", (_error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+      else socket.destroy()
+    })
+    server.on("tlsClientError", () => undefined)
+    yield* Effect.acquireRelease(
+      Effect.async<void, ServeFailure>((resume) => {
+        const onError = (error: Error) => resume(Effect.fail(new ServeFailure(`could not listen: ${error.message}`)))
+        server.once("error", onError)
+        server.listen(options.port ?? 0, host, () => {
+          server.off("error", onError)
+          resume(Effect.void)
+        })
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          server.close(() => resume(Effect.void))
+          server.closeAllConnections()
+        })
+    )
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    const hostInUrl = host.includes(":") ? `[${host}]` : host
+    return {
+      url: `${protocol}://${hostInUrl}:${port}`,
+      port,
+      caPem: certificate?.certPem,
+      certificateDer: certificate?.der
+    } satisfies Served
+  })

@@ -1,0 +1,164 @@
+import type { Duration } from "effect"
+import { Clock, DateTime, Effect, Option, Redacted, Ref } from "effect"
+import type { IntegrationConfig, ResolvedConfig, SchemeName, UserConfig } from "./config.js"
+import { defaultIntegration, defaultUser, identityFor, userKey } from "./config.js"
+import type { Connection, Faults, HandlerContext, TlsInfo } from "./context.js"
+import { handle } from "./handler.js"
+import type { SimRequest, SimResponse } from "./http.js"
+import { State } from "./state.js"
+
+/** @internal */
+export interface UserOptions {
+  readonly domain?: string
+  readonly name: string
+  readonly password: Redacted.Redacted<string>
+  readonly identity?: string
+  readonly unmappableIdentity?: boolean
+  readonly grantFailure?: string
+}
+
+/** @internal */
+export interface IntegrationOptions {
+  readonly clientId: string
+  readonly scope?: string
+  readonly refresh?: boolean
+  readonly tokenLifetime?: Duration.DurationInput
+  readonly grantLifetime?: Duration.DurationInput
+  readonly users?: ReadonlyArray<string>
+  readonly grantTypes?: ReadonlyArray<"integrated" | "oauth">
+}
+
+/** @internal */
+export interface Options {
+  readonly users?: ReadonlyArray<UserOptions>
+  readonly integrations?: ReadonlyArray<IntegrationOptions>
+  readonly schemes?: ReadonlyArray<SchemeName>
+  readonly channelBindings?: "required" | "when-present"
+  readonly defaultDomain?: string
+  readonly maxBodyBytes?: number
+  readonly faults?: Faults
+}
+
+/** @internal */
+export const resolve = (options: Options = {}): ResolvedConfig => {
+  const defaultDomain = options.defaultDomain ?? "CORP"
+  const users: ReadonlyArray<UserConfig> = options.users === undefined ? [defaultUser] : options.users.map((user) => {
+    const domain = user.domain ?? defaultDomain
+    return {
+      domain,
+      name: user.name,
+      password: user.password,
+      identity: user.identity ?? identityFor(domain, user.name),
+      unmappableIdentity: user.unmappableIdentity ?? false,
+      grantFailure: user.grantFailure
+    }
+  })
+  const integrations: ReadonlyArray<IntegrationConfig> = options.integrations === undefined
+    ? [defaultIntegration]
+    : options.integrations.map((integration) => ({
+      clientId: integration.clientId,
+      scope: integration.scope ?? defaultIntegration.scope,
+      refresh: integration.refresh ?? true,
+      tokenLifetime: integration.tokenLifetime ?? defaultIntegration.tokenLifetime,
+      grantLifetime: integration.grantLifetime ?? defaultIntegration.grantLifetime,
+      users: integration.users?.map((login) => login.includes("\\") ? login.toUpperCase() : userKey(defaultDomain, login)),
+      grantTypes: integration.grantTypes ?? defaultIntegration.grantTypes
+    }))
+  return {
+    users,
+    integrations,
+    schemes: options.schemes ?? ["Negotiate", "NTLM"],
+    channelBindings: options.channelBindings ?? "required",
+    defaultDomain,
+    maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    serverName: "TPP"
+  }
+}
+
+/** @internal */
+export interface LiveGrant {
+  readonly clientId: string
+  readonly user: string
+  readonly identity: string
+  readonly scope: string
+  readonly accessToken: Redacted.Redacted<string>
+  readonly refreshToken: Option.Option<Redacted.Redacted<string>>
+  readonly grantIssuedAt: DateTime.Utc
+  readonly accessIssuedAt: DateTime.Utc
+  readonly accessExpiresAt: DateTime.Utc
+  readonly refreshUntil: DateTime.Utc
+  readonly refreshCount: number
+}
+
+/** @internal */
+export interface Stats {
+  readonly requests: number
+  readonly connections: number
+  readonly authorizeIntegrated: number
+  readonly authorizeOauth: number
+  readonly refresh: number
+  readonly verify: number
+  readonly revoke: number
+  readonly resources: number
+  readonly handshakesCompleted: number
+  readonly handshakesRejected: number
+  readonly rejected4xx: number
+  readonly injectedFaults: number
+  readonly roundTripsPerHandshake: ReadonlyArray<number>
+  readonly rejections: Readonly<Record<string, number>>
+  readonly liveGrants: number
+}
+
+/** @internal */
+export interface Service {
+  readonly config: ResolvedConfig
+  readonly connect: (options?: { readonly tls?: TlsInfo }) => Effect.Effect<Connection>
+  readonly handle: (connection: Connection, request: SimRequest) => Effect.Effect<SimResponse>
+  readonly faults: Effect.Effect<Faults>
+  readonly setFaults: (faults: Faults) => Effect.Effect<void>
+  readonly stats: Effect.Effect<Stats>
+  readonly grants: Effect.Effect<ReadonlyArray<LiveGrant>>
+  readonly resetStats: Effect.Effect<void>
+}
+
+/** @internal */
+export const make = (options: Options = {}): Effect.Effect<Service> =>
+  Effect.gen(function*() {
+    const config = resolve(options)
+    const state = new State()
+    const faults = yield* Ref.make<Faults>(options.faults ?? {})
+    const ctx: HandlerContext = { config, state, faults }
+    return {
+      config,
+      connect: (connectOptions) =>
+        Effect.sync(() => {
+          state.counters.connections++
+          return { id: state.nextConnectionId++, tls: connectOptions?.tls, auth: { _tag: "Anonymous" }, handshakeRequests: 0 }
+        }),
+      handle: (connection, request) => handle(ctx, connection, request),
+      faults: Ref.get(faults),
+      setFaults: (next) => Ref.set(faults, next),
+      stats: Effect.sync(() => ({ ...state.counters, roundTripsPerHandshake: [...state.roundTrips], rejections: { ...state.rejections }, liveGrants: state.grants.size })),
+      grants: Effect.map(Clock.currentTimeMillis, (now) =>
+        Array.from(state.grants.values())
+          .filter((grant) => now < grant.grantEnd)
+          .map((grant): LiveGrant => ({
+            clientId: grant.clientId,
+            user: grant.user,
+            identity: grant.identity,
+            scope: grant.scope,
+            accessToken: Redacted.make(grant.accessToken),
+            refreshToken: Option.map(Option.fromNullable(grant.refreshToken), (token) => Redacted.make(token)),
+            grantIssuedAt: DateTime.unsafeMake(grant.grantIssuedAt),
+            accessIssuedAt: DateTime.unsafeMake(grant.accessIssuedAt),
+            accessExpiresAt: DateTime.unsafeMake(grant.accessExpires),
+            refreshUntil: DateTime.unsafeMake(grant.grantEnd),
+            refreshCount: grant.refreshCount
+          }))),
+      resetStats: Effect.sync(() => {
+        state.counters = { ...state.counters, requests: 0, connections: 0, authorizeIntegrated: 0, authorizeOauth: 0, refresh: 0, verify: 0, revoke: 0, resources: 0, handshakesCompleted: 0, handshakesRejected: 0, rejected4xx: 0, injectedFaults: 0 }
+        state.roundTrips = []
+        state.rejections = {}
+      })
+    } satisfies Service
+  })

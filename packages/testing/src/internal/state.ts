@@ -1,0 +1,86 @@
+/**
+ * The simulator's mutable state. Every read-modify-write happens inside a single `Effect.sync`
+ * block, which JavaScript runs to completion, so no two requests can interleave inside one update
+ * (no lock needed, and benchmarks are not slowed down by one).
+ */
+
+/** @internal */
+export interface GrantRecord {
+  readonly id: number
+  readonly clientId: string
+  readonly user: string
+  readonly identity: string
+  readonly scope: string
+  readonly grantIssuedAt: number
+  /** Epoch millis of the grant's end (`refresh_until`). */
+  readonly grantEnd: number
+  readonly refreshable: boolean
+  accessToken: string
+  refreshToken: string | undefined
+  accessIssuedAt: number
+  accessExpires: number
+  refreshCount: number
+}
+
+/** @internal */
+export interface Counters {
+  requests: number
+  connections: number
+  authorizeIntegrated: number
+  authorizeOauth: number
+  refresh: number
+  verify: number
+  revoke: number
+  resources: number
+  handshakesCompleted: number
+  handshakesRejected: number
+  rejected4xx: number
+  injectedFaults: number
+}
+
+/** @internal */
+export const emptyCounters = (): Counters => ({
+  requests: 0,
+  connections: 0,
+  authorizeIntegrated: 0,
+  authorizeOauth: 0,
+  refresh: 0,
+  verify: 0,
+  revoke: 0,
+  resources: 0,
+  handshakesCompleted: 0,
+  handshakesRejected: 0,
+  rejected4xx: 0,
+  injectedFaults: 0
+})
+
+/** @internal */
+export class State {
+  nextGrantId = 1
+  nextConnectionId = 1
+  readonly grants = new Map<number, GrantRecord>()
+  readonly byAccess = new Map<string, number>()
+  readonly byRefresh = new Map<string, number>()
+  counters: Counters = emptyCounters()
+  /** Rejected AUTHENTICATEs by reason (core's `Ntlm.Rejection`, or "malformed", "no-challenge"). */
+  rejections: Record<string, number> = {}
+  /** Requests each completed handshake took, most recent last (bounded). */
+  roundTrips: Array<number> = []
+
+  addGrant(grant: GrantRecord): void {
+    this.grants.set(grant.id, grant)
+    this.byAccess.set(grant.accessToken, grant.id)
+    if (grant.refreshToken !== undefined) this.byRefresh.set(grant.refreshToken, grant.id)
+  }
+
+  removeGrant(grant: GrantRecord): void {
+    this.grants.delete(grant.id)
+    this.byAccess.delete(grant.accessToken)
+    if (grant.refreshToken !== undefined) this.byRefresh.delete(grant.refreshToken)
+  }
+
+  recordRoundTrips(count: number): void {
+    this.roundTrips.push(count)
+    if (this.roundTrips.length > 1000) this.roundTrips.splice(0, this.roundTrips.length - 1000)
+  }
+}
