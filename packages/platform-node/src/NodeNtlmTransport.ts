@@ -16,15 +16,15 @@
  * @since 0.1.0
  */
 import type { ConfigError } from "effect"
-import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
-import * as Fs from "node:fs/promises"
+import type { Redacted } from "effect"
+import { Config, Duration, Effect, Layer, Option } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
-import * as Tls from "node:tls"
 import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
-import { TransportError } from "@vedauth/core/VedAuthError"
+import type { TransportError } from "@vedauth/core/VedAuthError"
 import { handshake, type HandshakeStats, type Scheme } from "./internal/handshake.js"
+import { agentOptions } from "./internal/tls.js"
 
 /**
  * A client certificate for TLS client authentication (PEM).
@@ -70,20 +70,6 @@ export interface Options {
   readonly onHandshake?: (stats: Stats) => void
 }
 
-const loadCa = (options: Options): Effect.Effect<ReadonlyArray<string> | undefined, TransportError> =>
-  Effect.gen(function*() {
-    const inline = options.ca === undefined ? [] : typeof options.ca === "string" ? [options.ca] : [...options.ca]
-    const caFile = options.caFile
-    const fromFile = caFile === undefined ? [] : [
-      yield* Effect.tryPromise({
-        try: () => Fs.readFile(caFile, "utf8"),
-        catch: (error) => new TransportError({ detail: `cannot read the CA file ${caFile}: ${(error as Error).message}` })
-      })
-    ]
-    const all = [...inline, ...fromFile]
-    return all.length === 0 ? undefined : all
-  })
-
 /**
  * The transport as a value, for callers that build their own layers.
  *
@@ -93,23 +79,11 @@ const loadCa = (options: Options): Effect.Effect<ReadonlyArray<string> | undefin
 export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Service, TransportError> = Effect.fn(
   "NodeNtlmTransport.make"
 )(function*(options: Options = {}) {
-  const extraCa = yield* loadCa(options)
-  // Node replaces its root store when `ca` is given: keep the defaults and add the bundle.
-  const ca = extraCa === undefined ? undefined : [...Tls.rootCertificates, ...extraCa]
-  const client = options.clientCertificate
+  const tls = yield* agentOptions(options)
   const settings = {
     makeAgent: (url: URL): Http.Agent =>
       url.protocol === "https:"
-        ? new Https.Agent({
-          keepAlive: true,
-          maxSockets: 1,
-          ...(ca === undefined ? {} : { ca }),
-          ...(client === undefined ? {} : {
-            cert: client.cert,
-            key: Redacted.value(client.key),
-            ...(client.passphrase === undefined ? {} : { passphrase: Redacted.value(client.passphrase) })
-          })
-        })
+        ? new Https.Agent({ ...tls, keepAlive: true, maxSockets: 1 })
         : new Http.Agent({ keepAlive: true, maxSockets: 1 }),
     connectTimeout: Duration.decode(options.connectTimeout ?? Duration.seconds(10)),
     responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),

@@ -2,3 +2,4 @@
  * @since 0.1.0
  */
 export * as NodeNtlmTransport from "./NodeNtlmTransport.js"
+export * as NodeVedAuth from "./NodeVedAuth.js"

@@ -1,0 +1,56 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Redacted, TestClock } from "effect"
+import * as Net from "node:net"
+import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
+
+/** A loopback server that accepts connections and never answers. */
+const silentServer = (onConnection: () => void) =>
+  Effect.acquireRelease(
+    Effect.async<Net.Server>((resume) => {
+      const sockets: Array<Net.Socket> = []
+      const server = Net.createServer((socket) => {
+        sockets.push(socket)
+        onConnection()
+      })
+      server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      server.on("close", () => sockets.forEach((s) => s.destroy()))
+    }),
+    (server) => Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+      server.emit("close")
+    })
+  )
+
+describe("NodeNtlmTransport", () => {
+  it.scoped("a server that never answers is a TransportError after the response timeout (TestClock)", () =>
+    Effect.gen(function*() {
+      const connected = yield* Deferred.make<void>()
+      const server = yield* silentServer(() => Deferred.unsafeDone(connected, Effect.void))
+      const { port } = server.address() as Net.AddressInfo
+      const transport = yield* NodeNtlmTransport.make({ responseTimeout: "30 seconds" })
+      const fiber = yield* Effect.fork(transport.request({
+        method: "POST",
+        url: `http://127.0.0.1:${port}/vedauth/authorize/integrated`,
+        headers: {},
+        body: new Uint8Array(0),
+        credentials: { domain: "", username: "u", password: Redacted.make("p") }
+      }))
+      yield* Deferred.await(connected)
+      yield* TestClock.adjust("30 seconds")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "no response within")
+    }))
+
+  it.effect("a refused connection is a TransportError", () =>
+    Effect.gen(function*() {
+      const transport = yield* NodeNtlmTransport.make()
+      const error = yield* Effect.flip(transport.request({
+        method: "GET",
+        url: "http://127.0.0.1:1/",
+        headers: {},
+        credentials: { domain: "", username: "u", password: Redacted.make("p") }
+      }))
+      assert.strictEqual(error._tag, "TransportError")
+    }))
+})
