@@ -91,7 +91,8 @@ export const makeFile = (options: FileStoreOptions) =>
     })
     const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(ensureFolder, lock(effect))
 
-    const readEntries: Effect.Effect<Entries, TokenStoreError> = fs.readFileString(file).pipe(
+    // Suspended: a FileSystem may do its work when called rather than when run.
+    const readEntries: Effect.Effect<Entries, TokenStoreError> = Effect.suspend(() => fs.readFileString(file)).pipe(
       Effect.map(Option.some),
       Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "NotFound", () => Effect.succeedNone),
       Effect.mapError(systemFailure("read")),

@@ -1,0 +1,192 @@
+import { FileSystem, Path } from "@effect/platform"
+import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import * as Grant from "../src/Grant.js"
+import * as TokenStore from "../src/TokenStore.js"
+import { MemoryFiles } from "./fixtures/memoryFileSystem.js"
+
+const key: TokenStore.Key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
+const otherKey: TokenStore.Key = { ...key, scope: "ssh" }
+
+const grant = (n: number) =>
+  new Grant.Grant({
+    accessToken: Redacted.make(`access-${n}==`),
+    refreshToken: Option.some(Redacted.make(`refresh-${n}==`)),
+    tokenType: "Bearer",
+    scope: "certificate:manage",
+    identity: "local:{x}",
+    issuedAt: DateTime.unsafeMake(0),
+    expiresAt: DateTime.unsafeMake(3_600_000),
+    refreshUntil: Option.some(DateTime.unsafeMake(86_400_000))
+  })
+
+const store = TokenStore.TokenStore
+const nodeContext = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
+
+// A temp folder on the real file system, with the store file two levels down (folders to create).
+const withRealStore = <A, E>(f: (path: string) => Effect.Effect<A, E, TokenStore.TokenStore | FileSystem.FileSystem | Path.Path>) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const root = yield* fs.makeTempDirectoryScoped()
+    const file = `${root}/state/vedauth/tokens.json`
+    return yield* f(file).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })))
+  }).pipe(Effect.scoped, Effect.provide(nodeContext))
+
+describe("TokenStore.layerMemory", () => {
+  it.effect("get / set / remove by key", () =>
+    Effect.gen(function*() {
+      const s = yield* store
+      assert.isTrue(Option.isNone(yield* s.get(key)))
+      yield* s.set(key, grant(1))
+      yield* s.set(otherKey, grant(2))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(yield* s.get(key)).accessToken), "access-1==")
+      yield* s.remove(key)
+      assert.isTrue(Option.isNone(yield* s.get(key)))
+      assert.isTrue(Option.isSome(yield* s.get(otherKey)))
+    }).pipe(Effect.provide(TokenStore.layerMemory)))
+})
+
+describe("TokenStore.layerFileSystem on the real file system", () => {
+  it.effect("round-trips grants, file 0600 in a 0700 folder, versioned format, no temp files left", () =>
+    withRealStore((file) =>
+      Effect.gen(function*() {
+        const s = yield* store
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        yield* s.set(key, grant(1))
+        yield* s.set(otherKey, grant(2))
+        yield* s.set(key, grant(3))
+        const back = Option.getOrThrow(yield* s.get(key))
+        assert.strictEqual(Redacted.value(back.accessToken), "access-3==")
+        assert.strictEqual(Redacted.value(Option.getOrThrow(back.refreshToken)), "refresh-3==")
+        assert.isTrue(DateTime.Equivalence(back.expiresAt, grant(3).expiresAt))
+        assert.strictEqual((yield* fs.stat(file)).mode & 0o777, 0o600)
+        assert.strictEqual((yield* fs.stat(path.dirname(file))).mode & 0o777, 0o700)
+        const json = JSON.parse(yield* fs.readFileString(file))
+        assert.strictEqual(json.format, "vedauth-token-store")
+        assert.strictEqual(json.version, 1)
+        assert.strictEqual(Object.keys(json.grants).length, 2)
+        assert.deepStrictEqual(yield* fs.readDirectory(path.dirname(file)), ["tokens.json"])
+        yield* s.remove(key)
+        assert.isTrue(Option.isNone(yield* s.get(key)))
+      })
+    ))
+
+  it.effect("a corrupt file is a TokenStoreError on get and set, and is never overwritten", () =>
+    withRealStore((file) =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        yield* fs.makeDirectory(path.dirname(file), { recursive: true })
+        for (const text of ["{not json", "[1,2]", "{\"format\":\"something-else\",\"grants\":{}}", "{\"format\":\"vedauth-token-store\",\"version\":2,\"grants\":{}}"]) {
+          yield* fs.writeFileString(file, text)
+          const s = yield* store
+          const got = yield* Effect.flip(s.get(key))
+          assert.strictEqual(got._tag, "TokenStoreError")
+          assert.include(got.message, file)
+          const set = yield* Effect.flip(s.set(key, grant(1)))
+          assert.strictEqual(set._tag, "TokenStoreError")
+          assert.strictEqual(yield* fs.readFileString(file), text)
+        }
+      })
+    ))
+
+  it.effect("a grant entry that does not decode is a TokenStoreError, not a crash", () =>
+    withRealStore((file) =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const path = yield* Path.Path
+        yield* fs.makeDirectory(path.dirname(file), { recursive: true })
+        const grants = { [TokenStore.keyString(key)]: { accessToken: 42 } }
+        yield* fs.writeFileString(file, JSON.stringify({ format: "vedauth-token-store", version: 1, grants }))
+        const error = yield* Effect.flip(Effect.flatMap(store, (s) => s.get(key)))
+        assert.strictEqual(error._tag, "TokenStoreError")
+      })
+    ))
+
+  it.effect("withLock holds a lock file beside the store and removes it after", () =>
+    withRealStore((file) =>
+      Effect.gen(function*() {
+        const fs = yield* FileSystem.FileSystem
+        const s = yield* store
+        const during = yield* s.withLock(key, Effect.flatMap(s.set(key, grant(1)), () => fs.exists(`${file}.lock`)))
+        assert.isTrue(during)
+        assert.isFalse(yield* fs.exists(`${file}.lock`))
+      })
+    ))
+})
+
+describe("TokenStore file store on an in-memory file system (TestClock)", () => {
+  const file = "/state/vedauth/tokens.json"
+
+  it.effect("a crash between write and rename leaves the old file intact and no temp file", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      const s = yield* store
+      yield* s.set(key, grant(1))
+      const before = files.files.get(file)?.text
+      files.failRename = true
+      const error = yield* Effect.flip(s.set(key, grant(2)))
+      assert.strictEqual(error._tag, "TokenStoreError")
+      assert.strictEqual(files.files.get(file)?.text, before)
+      assert.deepStrictEqual([...files.files.keys()].filter((p) => p.endsWith(".tmp")), [])
+      files.failRename = false
+      assert.strictEqual(Redacted.value(Option.getOrThrow(yield* s.get(key)).accessToken), "access-1==")
+    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+  })
+
+  it.effect("a lock held by someone else is waited for, and the wait is bounded", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      files.files.set(`${file}.lock`, { text: JSON.stringify({ owner: "other", pid: 4242, at: 0 }), mode: 0o600 })
+      const s = yield* store
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(6))
+      const exit = yield* Fiber.await(fiber)
+      assert.isTrue(Exit.isFailure(exit))
+      assert.include(String(exit), "timed out")
+      assert.include(String(exit), "pid 4242")
+    }).pipe(
+      Effect.provide(TokenStore.layerFileSystem({ path: file, timeout: Duration.seconds(5), staleAfter: Duration.minutes(10), pollInterval: Duration.millis(500) })),
+      Effect.provide(Layer.merge(files.layer(), NodePath.layer))
+    )
+  })
+
+  it.effect("a stale lock (its holder crashed) is taken over", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      files.files.set(`${file}.lock`, { text: JSON.stringify({ owner: "crashed", at: 0 }), mode: 0o600 })
+      const s = yield* store
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(31))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+      assert.isFalse(files.files.has(`${file}.lock`))
+    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1) })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+  })
+
+  it.effect("set inside withLock does not wait for its own lock", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      const s = yield* store
+      yield* s.withLock(key, s.set(key, grant(1)))
+      assert.isTrue(Option.isSome(yield* s.get(key)))
+    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+  })
+})
+
+describe("TokenStore.defaultPath", () => {
+  const pathFrom = (env: Record<string, string>) =>
+    TokenStore.defaultPath.pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+      Effect.provide(NodePath.layer)
+    )
+  it.effect("VEDAUTH_TOKEN_STORE, then XDG_STATE_HOME, then HOME", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* pathFrom({ VEDAUTH_TOKEN_STORE: "/x/t.json", HOME: "/h" }), "/x/t.json")
+      assert.strictEqual(yield* pathFrom({ XDG_STATE_HOME: "/s", HOME: "/h" }), "/s/vedauth/tokens.json")
+      assert.strictEqual(yield* pathFrom({ HOME: "/h" }), "/h/.local/state/vedauth/tokens.json")
+      const error = yield* Effect.flip(pathFrom({}))
+      assert.strictEqual(error._op, "MissingData")
+    }))
+})
