@@ -20,8 +20,11 @@ export interface SimResponse {
   /** Lower-case names; an array sends one header line per value (WWW-Authenticate). */
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string>>>
   readonly body: Uint8Array
-  /** "close": answer then close the connection; "drop": close it without answering. */
-  readonly connection?: "close" | "drop"
+  /**
+   * "close": answer then close the connection; "drop": close it without answering; "truncate" (socket
+   * server only): announce the whole body, send half of it, then close (a connection lost mid-body).
+   */
+  readonly connection?: "close" | "drop" | "truncate"
 }
 
 const encoder = new TextEncoder()

@@ -43,6 +43,10 @@ const write = (res: Http.ServerResponse, response: SimResponse) => {
     res.shouldKeepAlive = false
   }
   res.writeHead(response.status, response.reason, headers)
+  if (response.connection === "truncate") {
+    res.write(response.body.subarray(0, Math.floor(response.body.length / 2)), () => res.socket?.destroy())
+    return
+  }
   res.end(response.body)
 }
 
