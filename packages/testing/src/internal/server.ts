@@ -82,15 +82,20 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
       let overflow = false
       req.on("data", (chunk: Buffer) => {
         size += chunk.length
-        if (size > maxBody) overflow = true
-        else chunks.push(chunk)
+        if (overflow) return
+        if (size <= maxBody) {
+          chunks.push(chunk)
+          return
+        }
+        // Answer at once and close: reading the rest of an oversized body would be the attack.
+        overflow = true
+        chunks.length = 0
+        res.on("finish", () => socket.destroy())
+        write(res, { status: 413, reason: "Request Entity Too Large", headers: { "content-type": "text/plain" }, body: new TextEncoder().encode("Request body too large"), connection: "close" })
       })
       req.on("error", () => socket.destroy())
       req.on("end", () => {
-        if (overflow) {
-          write(res, { status: 413, reason: "Request Entity Too Large", headers: { "content-type": "text/plain" }, body: new TextEncoder().encode("Request body too large"), connection: "close" })
-          return
-        }
+        if (overflow) return
         const headers: Record<string, string> = {}
         for (const [name, value] of Object.entries(req.headers)) {
           if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value
