@@ -33,7 +33,11 @@ export interface Options {
   readonly scope: string
   /** `DOMAIN\user` or `user@domain` for Integrated Windows Authentication. */
   readonly username?: string
-  readonly password?: Redacted.Redacted<string>
+  /**
+   * The Windows password, or an effect that yields it: it runs only when an authorize needs it
+   * (e.g. a prompt, or a vault look-up), never while a stored grant is still good.
+   */
+  readonly password?: Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed>
   /**
    * Refresh when less than this is left of the access token (default: 10% of its lifetime, at
    * most 5 minutes and at least 30 seconds), so callers never hold a token about to expire.
@@ -108,6 +112,10 @@ export interface Service {
   readonly revoke: (grant: Grant | Redacted.Redacted<string>) => Effect.Effect<RevokeResult, VedAuthError.VedAuthError>
   /** GET vedauth/authorize/isAuthServer. */
   readonly isAuthServer: Effect.Effect<boolean, VedAuthError.TransportError | VedAuthError.UnexpectedResponse>
+  /** The grant in the store for these options, as it is (no refresh, no request). */
+  readonly stored: Effect.Effect<Option.Option<Grant>, VedAuthError.TokenStoreError>
+  /** Authorizes now and makes the new grant the managed one (stored), whatever the store held. */
+  readonly login: Effect.Effect<Grant, VedAuthError.VedAuthError>
   /** The managed grant: stored, refreshed ahead of expiry once however many fibers ask, re-authorized when the grant ends. */
   readonly grant: Effect.Effect<Grant, VedAuthError.VedAuthError>
   /** The managed grant's access token. */
@@ -218,6 +226,25 @@ export const revoke = (grant: Grant | Redacted.Redacted<string>): Effect.Effect<
  */
 export const isAuthServer: Effect.Effect<boolean, VedAuthError.TransportError | VedAuthError.UnexpectedResponse, VedAuth> =
   Effect.flatMap(VedAuth, (service) => service.isAuthServer)
+
+/**
+ * The grant in the store for the layer's options, untouched (no refresh, no request).
+ *
+ * @since 0.1.0
+ * @category managed
+ */
+export const stored: Effect.Effect<Option.Option<Grant>, VedAuthError.TokenStoreError, VedAuth> = Effect.flatMap(
+  VedAuth,
+  (service) => service.stored
+)
+
+/**
+ * Authorizes now and stores the new grant as the managed one, replacing whatever was stored.
+ *
+ * @since 0.1.0
+ * @category managed
+ */
+export const login: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(VedAuth, (service) => service.login)
 
 /**
  * The managed grant: from the store while fresh, refreshed once however many fibers ask, authorized

@@ -77,12 +77,12 @@ export const make = (options: Options) =>
     }
 
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
-      const password = options.password
-      if (options.username === undefined || options.username === "" || password === undefined) {
+      if (options.username === undefined || options.username === "" || options.password === undefined) {
         return yield* new VedAuthError.AuthenticationFailed({
           description: "no Windows credentials configured (username and password, e.g. VEDAUTH_USERNAME and VEDAUTH_PASSWORD)"
         })
       }
+      const password = Redacted.isRedacted(options.password) ? options.password : yield* options.password
       const { domain, username } = parseUser(options.username)
       const scope = request?.scope ?? options.scope
       const body = {
@@ -298,6 +298,8 @@ export const make = (options: Options) =>
     const service: Service = {
       options,
       authorize,
+      stored: store.get(key),
+      login: store.withLock(key, authorizeAndStore).pipe(Effect.withSpan("VedAuth.login")),
       refresh,
       verify,
       revoke,
