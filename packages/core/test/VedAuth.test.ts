@@ -4,7 +4,7 @@ import { ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted, TestCl
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
 import { TokenStoreError } from "../src/VedAuthError.js"
-import { FakeServer, httpClientLayer, ntlmTransportLayer, ok, spentRefresh, url } from "./fixtures/fakeVedAuth.js"
+import { FakeServer, httpClientLayer, ntlmTransportLayer, ok, password, spentRefresh, url } from "./fixtures/fakeVedAuth.js"
 import { key, options, setup } from "./fixtures/setup.js"
 
 // With a one-hour token the refresh window is 5 minutes: due at 55 minutes.
@@ -311,7 +311,7 @@ describe("VedAuth layers and transport", () => {
       ["VEDAUTH_CLIENT_ID", "vedauth-test"],
       ["VEDAUTH_SCOPE", "certificate:manage"],
       ["VEDAUTH_USERNAME", "CORP\\alice"],
-      ["VEDAUTH_PASSWORD", options.password === undefined ? "" : Redacted.value(options.password)]
+      ["VEDAUTH_PASSWORD", password],
     ]))
     const layer = VedAuth.layerConfig().pipe(
       Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory)),
