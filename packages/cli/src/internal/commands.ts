@@ -1,0 +1,75 @@
+import { Command } from "@effect/cli"
+import { VedAuth } from "@vedauth/core"
+import { ConfigError, Console, DateTime, Effect, Option, Redacted } from "effect"
+import { NotLoggedIn, UsageError } from "./errors.js"
+import { vedAuthLayer } from "./layer.js"
+import { grantLines, grantSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
+import { json, type Selected, selectors } from "./selectors.js"
+
+const printJson = (value: unknown) => Console.log(JSON.stringify(value))
+
+// The stored grant, or a clear word that there is none yet.
+const storedGrant = Effect.flatMap(
+  VedAuth.stored,
+  Option.match({ onNone: () => Effect.fail(new NotLoggedIn()), onSome: Effect.succeed })
+)
+
+const withVedAuth = <A, E>(selected: Selected, effect: Effect.Effect<A, E, VedAuth.VedAuth>) =>
+  effect.pipe(
+    Effect.provide(vedAuthLayer(selected)),
+    // Only the default store path comes from configuration: no HOME or XDG_STATE_HOME to put it in.
+    Effect.catchIf(ConfigError.isConfigError, (error) => Effect.fail(new UsageError({ detail: `${error}; pass --store FILE` })))
+  )
+
+const command = <Name extends string, A, E>(
+  name: Name,
+  description: string,
+  run: (options: Selected & { readonly json: boolean }) => Effect.Effect<A, E, VedAuth.VedAuth>
+) =>
+  Command.make(name, { ...selectors, json }, (options) => withVedAuth(options, run(options))).pipe(
+    Command.withDescription(description)
+  )
+
+/** @internal */
+export const login = command(
+  "login",
+  "Authorize with Integrated Windows Authentication and store the grant",
+  (options) =>
+    Effect.gen(function*() {
+      const grant = yield* VedAuth.login
+      if (options.json) return yield* printJson(grantSummary(grant))
+      yield* Console.log(grantLines(grant, yield* DateTime.now))
+    })
+)
+
+/** @internal */
+export const token = command(
+  "token",
+  "Print a valid access token (refreshed or re-authorized as needed) and a newline",
+  () => Effect.flatMap(VedAuth.accessToken, (token) => Console.log(Redacted.value(token)))
+)
+
+/** @internal */
+export const verify = command("verify", "Ask the server about the stored access token", (options) =>
+  Effect.gen(function*() {
+    const grant = yield* storedGrant
+    const info = yield* VedAuth.verify(grant.accessToken)
+    yield* Console.log(options.json ? JSON.stringify(tokenInfoSummary(info)) : tokenInfoLines(info))
+  }))
+
+/** @internal */
+export const refresh = command("refresh", "Exchange the stored refresh token for a new pair now", (options) =>
+  Effect.gen(function*() {
+    const grant = yield* VedAuth.refresh(yield* storedGrant)
+    if (options.json) return yield* printJson(grantSummary(grant))
+    yield* Console.log(grantLines(grant, yield* DateTime.now))
+  }))
+
+/** @internal */
+export const revoke = command("revoke", "Revoke the stored grant (access and refresh token) and forget it", (options) =>
+  Effect.gen(function*() {
+    const result = yield* VedAuth.revoke(yield* storedGrant)
+    const revoked = result._tag === "Revoked"
+    if (options.json) return yield* printJson({ revoked, reason: result.reason })
+    yield* Console.log(revoked ? `revoked: ${result.reason}` : `not found (already revoked or expired): ${result.reason}`)
+  }))

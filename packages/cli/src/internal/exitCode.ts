@@ -1,0 +1,38 @@
+/**
+ * The CLI's exit codes, a contract scripts depend on.
+ * @internal
+ */
+export const ExitCode = {
+  Ok: 0,
+  Usage: 1,
+  Refused: 2,
+  CredentialsRejected: 3,
+  Transport: 4,
+  Unexpected: 5,
+  TokenStore: 6
+} as const
+
+const byTag: Record<string, number> = {
+  InvalidClient: ExitCode.Refused,
+  InvalidRequest: ExitCode.Refused,
+  InvalidScope: ExitCode.Refused,
+  InvalidGrant: ExitCode.Refused,
+  UnauthorizedClient: ExitCode.Refused,
+  GrantIssueFailed: ExitCode.Refused,
+  UnhandledIdentityClaim: ExitCode.Refused,
+  InvalidToken: ExitCode.Refused,
+  InsufficientScope: ExitCode.Refused,
+  AuthenticationFailed: ExitCode.CredentialsRejected,
+  NtlmProtocolError: ExitCode.Unexpected,
+  TransportError: ExitCode.Transport,
+  UnexpectedResponse: ExitCode.Unexpected,
+  TokenStoreError: ExitCode.TokenStore,
+  UsageError: ExitCode.Usage,
+  NotLoggedIn: ExitCode.Refused,
+  ScopeParseError: ExitCode.Usage,
+  ValidationError: ExitCode.Usage,
+  QuitException: ExitCode.Usage
+}
+
+/** @internal */
+export const exitCodeFor = (tag: string): number => byTag[tag] ?? ExitCode.Unexpected
