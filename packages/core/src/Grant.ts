@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { DateTime, Duration, Effect, Option, Redacted, Schema } from "effect"
+import { clampedInstant } from "./internal/instant.js"
 
 /**
  * The grant response as it travels (snake_case JSON). Tolerant: only `access_token` is required,
@@ -67,9 +68,9 @@ export const assumedLifetime: Duration.Duration = Duration.hours(1)
  */
 export const fromResponse = (response: GrantResponse, now: DateTime.Utc): Grant => {
   const expiresAt = response.expires_in != null
-    ? DateTime.addDuration(now, Duration.seconds(response.expires_in))
+    ? clampedInstant(DateTime.toEpochMillis(now) + response.expires_in * 1000)
     : response.expires != null
-    ? DateTime.unsafeMake(response.expires * 1000)
+    ? clampedInstant(response.expires * 1000)
     : DateTime.addDuration(now, assumedLifetime)
   return new Grant({
     accessToken: response.access_token,
@@ -80,7 +81,7 @@ export const fromResponse = (response: GrantResponse, now: DateTime.Utc): Grant 
     issuedAt: now,
     expiresAt,
     // 0 or a missing value means the grant does not end on its own.
-    refreshUntil: response.refresh_until ? Option.some(DateTime.unsafeMake(response.refresh_until * 1000)) : Option.none()
+    refreshUntil: response.refresh_until ? Option.some(clampedInstant(response.refresh_until * 1000)) : Option.none()
   })
 }
 

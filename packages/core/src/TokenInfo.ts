@@ -4,14 +4,15 @@
  * @since 0.1.0
  */
 import { DateTime, Duration, Effect, Option, Schema } from "effect"
+import { clampedInstant } from "./internal/instant.js"
 
 // "/Date(1590000000000)/" as .NET's JSON serializer writes instants.
 const dotNetDate = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/
 
 const instant = (unix: number | null | undefined, dotNet: string | null | undefined, iso: string | null | undefined): Option.Option<DateTime.Utc> => {
-  if (unix != null && unix > 0) return Option.some(DateTime.unsafeMake(unix * 1000))
+  if (unix != null && unix > 0) return Option.some(clampedInstant(unix * 1000))
   const match = dotNet == null ? null : dotNetDate.exec(dotNet)
-  if (match?.[1] !== undefined && Number(match[1]) > 0) return Option.some(DateTime.unsafeMake(Number(match[1])))
+  if (match?.[1] !== undefined && Number(match[1]) > 0) return Option.some(clampedInstant(Number(match[1])))
   return iso == null ? Option.none() : DateTime.make(iso)
 }
 
@@ -68,7 +69,7 @@ export const fromResponse = (response: VerifyResponse, now: DateTime.Utc): Token
     identity: response.identity ?? "",
     scope: response.scope ?? "",
     validFor,
-    expiresAt: DateTime.addDuration(now, validFor),
+    expiresAt: clampedInstant(DateTime.toEpochMillis(now) + Duration.toMillis(validFor)),
     accessIssuedOn: instant(response.access_issued_on_unix_time, response.access_issued_on, response.access_issued_on_ISO8601),
     grantIssuedOn: instant(response.grant_issued_on_unix_time, response.grant_issued_on, response.grant_issued_on_ISO8601),
     grantExpires: instant(response.expires_unix_time, response.expires, response.expires_ISO8601)
