@@ -109,7 +109,8 @@ export const fromFailure = (failure: Failure): VedAuthError.VedAuthError => {
       ...details(undefined),
       detail: code === undefined
         ? `HTTP 400 from ${endpoint} without a documented error code`
-        : `HTTP 400 from ${endpoint} with the undocumented error code '${scrub(code, secrets)}'`
+        // Scrub the code as sent: its lower-cased form would hide a secret from `scrub`.
+        : `HTTP 400 from ${endpoint} with the undocumented error code '${scrub(oauth?.error ?? code, secrets)}'`
     })
   }
   const text = oauth === undefined ? body.trim() : ""
