@@ -1,0 +1,6 @@
+/**
+ * @since 0.1.0
+ */
+export * as DenoHttpClient from "./DenoHttpClient.js"
+export * as DenoNtlmTransport from "./DenoNtlmTransport.js"
+export * as DenoVedAuth from "./DenoVedAuth.js"
