@@ -4,6 +4,8 @@ export default defineProject({
   test: {
     name: "cli",
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000
+    // The tests drive the real bundled executable: build it once first.
+    globalSetup: ["test/support/buildCli.ts"],
+    testTimeout: 60_000
   }
 })

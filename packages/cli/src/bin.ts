@@ -8,7 +8,7 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { ValidationError } from "@effect/cli"
 import { Cause, Effect, Exit, Option } from "effect"
 import { run } from "./Cli.js"
-import { errorLine } from "./internal/errors.js"
+import { errorLine, UsageError } from "./internal/errors.js"
 import { ExitCode, exitCodeFor } from "./internal/exitCode.js"
 
 const verbose = process.argv.includes("--verbose")
@@ -30,7 +30,19 @@ const report = (cause: Cause.Cause<unknown>): number => {
   return ExitCode.Unexpected
 }
 
-Effect.suspend(() => run(process.argv)).pipe(
+// A password on the command line shows in `ps` and shell history: refuse it before anything runs.
+const passwordFlag = process.argv.slice(2).some((arg) => arg === "--password" || arg.startsWith("--password="))
+
+const main = passwordFlag
+  ? Effect.fail(
+    new UsageError({
+      detail: "the password is never taken from a flag (it would show in ps and shell history): " +
+        "use --password-stdin, VEDAUTH_PASSWORD, or the prompt on a terminal"
+    })
+  )
+  : Effect.suspend(() => run(process.argv))
+
+main.pipe(
   Effect.provide(NodeContext.layer),
   NodeRuntime.runMain({
     disableErrorReporting: true,

@@ -6,7 +6,7 @@ import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { Socket } from "node:net"
-import { Clock, Effect, Runtime } from "effect"
+import { Effect, Runtime } from "effect"
 import { generate } from "./certificate.js"
 import type { Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
@@ -57,7 +57,9 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const run = Runtime.runPromise(runtime)
     const host = options.host ?? "127.0.0.1"
     const protocol = options.protocol ?? "https"
-    const now = yield* Clock.currentTimeMillis
+    // TLS peers check the certificate against the real wall clock, not Effect's: a simulator
+    // running under TestClock (at 1970) must still present a certificate valid today.
+    const now = Date.now()
     const certificate = protocol === "https"
       ? yield* Effect.tryPromise({
         try: () => generate([host, "localhost"], now),
