@@ -1,26 +1,30 @@
-// Bundles the `vedauth` command into one ESM file so that start-up loads only what it needs
-// (no TypeScript loader, no module resolution across the workspace at run time).
+// Bundles the `vedauth` command so that start-up loads only what it needs: no TypeScript loader,
+// no module resolution across the workspace at run time, and code split so that `vedauth token`
+// does not load the command-line framework, the simulator or the HTTP client it does not use.
 import { build } from "esbuild"
-import { existsSync } from "node:fs"
+import { existsSync, rmSync } from "node:fs"
 
 const entry = "packages/cli/src/bin.ts"
 if (!existsSync(entry)) {
   console.log("build-cli: no CLI entry yet, nothing to bundle")
   process.exit(0)
 }
+rmSync("packages/cli/dist", { recursive: true, force: true })
 await build({
-  entryPoints: [entry],
-  outfile: "packages/cli/dist/vedauth.mjs",
+  entryPoints: { vedauth: entry },
+  outdir: "packages/cli/dist",
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
+  splitting: true,
   platform: "node",
   format: "esm",
   target: "node20",
-  minify: false,
   sourcemap: "linked",
   legalComments: "none",
   banner: {
     // ESM output still meets CommonJS dependencies that call require().
-    js: "#!/usr/bin/env node\nimport { createRequire as __vedauthCreateRequire } from 'node:module'; const require = __vedauthCreateRequire(import.meta.url);"
+    js: "import { createRequire as __vedauthCreateRequire } from 'node:module'; const require = __vedauthCreateRequire(import.meta.url);"
   },
   logLevel: "warning"
 })

@@ -135,6 +135,13 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
       const usage = yield* runCli(["login", "--password-stdin"], { env: noUrl, stdin: password })
       assert.strictEqual(usage.code, 1)
 
+      // `token` takes a lean path; anything it does not understand goes to the full CLI's usage errors.
+      const tokenTypo = yield* runCli(["token", "--sope", "x"], { env })
+      assert.strictEqual(tokenTypo.code, 1)
+      assert.include(tokenTypo.stderr, "--sope")
+      const tokenNoUrl = yield* runCli(["token"], { env: noUrl })
+      assert.strictEqual(tokenNoUrl.code, 1)
+
       const flag = yield* runCli(["login", "--password", password], { env })
       assert.strictEqual(flag.code, 1)
       assert.include(flag.stderr, "--password-stdin")

@@ -9,12 +9,15 @@
  *
  * @since 0.1.0
  */
-import { NodeFileSystem, NodeHttpClient, NodePath } from "@effect/platform-node"
+// Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import type { ConfigError } from "effect"
 import { Config, Effect, Layer, Option } from "effect"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
+import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
 import { agentOptions } from "./internal/tls.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 
@@ -37,12 +40,7 @@ const nodeFiles = Layer.merge(NodeFileSystem.layer, NodePath.layer)
  */
 export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => {
   const transport = options.transport ?? {}
-  const httpClient = Layer.unwrapEffect(
-    Effect.map(agentOptions(transport), (tls) =>
-      Object.keys(tls).length === 0
-        ? NodeHttpClient.layer
-        : NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer(tls))))
-  )
+  const httpClient = Layer.unwrapEffect(Effect.map(agentOptions(transport), layerLazyNodeHttpClient))
   const tokenStore = (options.tokenStorePath === undefined
     ? TokenStore.Live
     : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(nodeFiles))

@@ -1,8 +1,8 @@
 import { Command } from "@effect/cli"
 import { VedAuth } from "@vedauth/core"
-import { ConfigError, Console, DateTime, Effect, Option, Redacted } from "effect"
-import { NotLoggedIn, UsageError } from "./errors.js"
-import { vedAuthLayer } from "./layer.js"
+import { Console, DateTime, Effect, Option, Redacted } from "effect"
+import { NotLoggedIn } from "./errors.js"
+import { withVedAuth } from "./layer.js"
 import { grantLines, grantSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { json, type Selected, selectors } from "./selectors.js"
 
@@ -13,13 +13,6 @@ const storedGrant = Effect.flatMap(
   VedAuth.stored,
   Option.match({ onNone: () => Effect.fail(new NotLoggedIn()), onSome: Effect.succeed })
 )
-
-const withVedAuth = <A, E>(selected: Selected, effect: Effect.Effect<A, E, VedAuth.VedAuth>) =>
-  effect.pipe(
-    Effect.provide(vedAuthLayer(selected)),
-    // Only the default store path comes from configuration: no HOME or XDG_STATE_HOME to put it in.
-    Effect.catchIf(ConfigError.isConfigError, (error) => Effect.fail(new UsageError({ detail: `${error}; pass --store FILE` })))
-  )
 
 const command = <Name extends string, A, E>(
   name: Name,

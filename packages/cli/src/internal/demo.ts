@@ -1,6 +1,6 @@
 import { Command } from "@effect/cli"
 import { FileSystem, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { Grant, VedAuth } from "@vedauth/core"
 import { NodeVedAuth } from "@vedauth/platform-node"
 import { Simulator } from "@vedauth/testing"

@@ -1,8 +1,10 @@
 import { NodeVedAuth } from "@vedauth/platform-node"
-import { Effect, Option } from "effect"
+import type { VedAuth } from "@vedauth/core"
+import { ConfigError, Effect, Option } from "effect"
+import { UsageError } from "./errors.js"
 import { AuthenticationFailed } from "@vedauth/core/VedAuthError"
 import { passwordSource } from "./password.js"
-import type { Selected } from "./selectors.js"
+import type { Selected } from "./spec.js"
 
 /**
  * The VedAuth layer a command runs on: Node transport, HTTP client and file token store, with the
@@ -32,3 +34,14 @@ export const vedAuthLayer = (selected: Selected) =>
     ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
     ...(selected.store === undefined ? {} : { tokenStorePath: selected.store })
   })
+
+/**
+ * Runs a command's effect with its VedAuth layer.
+ * @internal
+ */
+export const withVedAuth = <A, E>(selected: Selected, effect: Effect.Effect<A, E, VedAuth.VedAuth>) =>
+  effect.pipe(
+    Effect.provide(vedAuthLayer(selected)),
+    // Only the default store path comes from configuration: no HOME or XDG_STATE_HOME to put it in.
+    Effect.catchIf(ConfigError.isConfigError, (error) => Effect.fail(new UsageError({ detail: `${error}; pass --store FILE` })))
+  )
