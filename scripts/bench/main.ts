@@ -113,7 +113,11 @@ const axiosNtlmClient = (url: string): Authorize => {
   return async () => {
     // A client per call, as vedauth's transport opens a connection per handshake.
     const client = NtlmClient({ username: USER, password: PASSWORD, domain: DOMAIN, workstation: "BENCH" })
-    const response = await client.post(`${url}/vedauth/authorize/integrated`, body, { headers: { "content-type": "application/json" }, validateStatus: () => true })
+    // axios-ntlm does its handshake in an error interceptor: statuses must stay errors for it to run.
+    const response = await client.post(`${url}/vedauth/authorize/integrated`, body, { headers: { "content-type": "application/json" } })
+      .catch((error: { response?: { status: number } }) => {
+        throw new Error(error.response === undefined ? String(error) : `HTTP ${error.response.status}`)
+      })
     if (response.status !== 200) throw new Error(`HTTP ${response.status}`)
   }
 }
@@ -444,7 +448,7 @@ const printTable = (result: any) => {
   for (const [name, f] of Object.entries<ClientFigures>(result.authorize)) {
     lines.push(f.fails !== undefined
       ? `${name.padEnd(14)}fails: ${f.fails}`
-      : `${name.padEnd(14)}${String(f.authorizeRoundTrips).padEnd(13)}${String(f.authorizeSockets).padEnd(9)}${String(f.wallMsMedian).padEnd(18)}${f.cpuMsMedian}`)
+      : `${name.padEnd(14)}${String(f.authorizeRoundTrips).padEnd(13)}${String(f.authorizeSockets).padEnd(9)}${String(f.wallMsMedian).padEnd(18)}${f.cpuMsMedian ?? "n/a (child process)"}`)
   }
   lines.push(`peer / vedauth: wall ${JSON.stringify(result.peerOverVedauth.wall)}, cpu ${JSON.stringify(result.peerOverVedauth.cpu)}`)
   lines.push(`accessToken (fresh, cached): ${result.accessToken.accessTokenNsPerCall} ns/call; Ref.get: ${result.accessToken.refGetNsPerCall} ns/call; ratio ${result.accessToken.accessTokenOverRefGet}`)
