@@ -2,7 +2,9 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
-import { Effect, Redacted } from "effect"
+import { Deferred, Effect, Exit, Fiber, Redacted } from "effect"
+import type { spawn } from "node:child_process"
+import * as Net from "node:net"
 import { runCli, type Run } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
@@ -135,6 +137,11 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
       const usage = yield* runCli(["login", "--password-stdin"], { env: noUrl, stdin: password })
       assert.strictEqual(usage.code, 1)
 
+      const { VEDAUTH_USERNAME: _user, ...noUser } = env
+      const noUsername = yield* runCli(["login", "--password-stdin"], { env: noUser, stdin: password })
+      assert.strictEqual(noUsername.code, 1)
+      assert.include(noUsername.stderr, "--username")
+
       // `token` takes a lean path; anything it does not understand goes to the full CLI's usage errors.
       const tokenTypo = yield* runCli(["token", "--sope", "x"], { env })
       assert.strictEqual(tokenTypo.code, 1)
@@ -178,6 +185,39 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
         assert.notInclude(run.stderr + run.stdout, password)
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
+
+describe("vedauth stopped by a signal", () => {
+  it.live("exits 143 on SIGTERM while waiting for a server, never 0 with an empty token", () =>
+    Effect.gen(function*() {
+      // A server that accepts the connection and never answers: the CLI waits, then is told to stop.
+      const connected = yield* Deferred.make<void>()
+      const server = Net.createServer(() => Deferred.unsafeDone(connected, Exit.void))
+      yield* Effect.acquireRelease(
+        Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+        () => Effect.sync(() => server.close())
+      )
+      const { port } = server.address() as Net.AddressInfo
+      let child: ReturnType<typeof spawn> | undefined
+      const run = yield* Effect.fork(
+        runCli(["login", "--password-stdin"], {
+          env: {
+            VEDAUTH_URL: `http://127.0.0.1:${port}`,
+            VEDAUTH_CLIENT_ID: "vedauth-demo",
+            VEDAUTH_SCOPE: "certificate:manage",
+            VEDAUTH_USERNAME: "CORP\\alice",
+            VEDAUTH_TOKEN_STORE: "/tmp/vedauth-cli-signal-test/tokens.json"
+          },
+          stdin: password,
+          onSpawn: (spawned) => (child = spawned)
+        })
+      )
+      yield* Deferred.await(connected)
+      child?.kill("SIGTERM")
+      const result = yield* Fiber.join(run)
+      assert.strictEqual(result.code, 143)
+      assert.strictEqual(result.stdout, "")
+    }).pipe(Effect.scoped))
 })
 
 describe("vedauth demo", () => {

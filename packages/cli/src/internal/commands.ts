@@ -1,7 +1,7 @@
 import { Command } from "@effect/cli"
 import { VedAuth } from "@vedauth/core"
 import { Console, DateTime, Effect, Option, Redacted } from "effect"
-import { NotLoggedIn } from "./errors.js"
+import { NotLoggedIn, UsageError } from "./errors.js"
 import { withVedAuth } from "./layer.js"
 import { grantLines, grantSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { json, type Selected, selectors } from "./selectors.js"
@@ -29,6 +29,9 @@ export const login = command(
   "Authorize with Integrated Windows Authentication and store the grant",
   (options) =>
     Effect.gen(function*() {
+      if (options.username === undefined) {
+        return yield* new UsageError({ detail: "login needs a Windows user: --username 'DOMAIN\\user' or VEDAUTH_USERNAME" })
+      }
       const grant = yield* VedAuth.login
       if (options.json) return yield* printJson(grantSummary(grant))
       yield* Console.log(grantLines(grant, yield* DateTime.now))

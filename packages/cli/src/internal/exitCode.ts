@@ -9,7 +9,9 @@ export const ExitCode = {
   CredentialsRejected: 3,
   Transport: 4,
   Unexpected: 5,
-  TokenStore: 6
+  TokenStore: 6,
+  /** Stopped before it finished (128 + SIGINT when the signal is not known). */
+  Interrupted: 130
 } as const
 
 const byTag: Record<string, number> = {

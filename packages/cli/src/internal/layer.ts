@@ -1,39 +1,36 @@
-import { NodeVedAuth } from "@vedauth/platform-node"
 import type { VedAuth } from "@vedauth/core"
-import { ConfigError, Effect, Option } from "effect"
-import { UsageError } from "./errors.js"
 import { AuthenticationFailed } from "@vedauth/core/VedAuthError"
+import { NodeVedAuth } from "@vedauth/platform-node"
+import { ConfigError, Effect, Layer, Option } from "effect"
+import { UsageError } from "./errors.js"
 import { passwordSource } from "./password.js"
 import type { Selected } from "./spec.js"
 
+const noPassword = new AuthenticationFailed({
+  description: "no password: pass --password-stdin, set VEDAUTH_PASSWORD, or run on a terminal to be asked"
+})
+
 /**
  * The VedAuth layer a command runs on: Node transport, HTTP client and file token store, with the
- * password asked for only when an authorize needs it (a cached token needs none).
+ * password asked for only when an authorize needs it (a cached token needs none), and at most once.
  * @internal
  */
 export const vedAuthLayer = (selected: Selected) =>
-  NodeVedAuth.layer({
-    url: selected.url,
-    clientId: selected.clientId,
-    scope: selected.scope,
-    ...(selected.username === undefined ? {} : { username: selected.username }),
-    password: Effect.flatMap(
-      passwordSource(selected),
-      (source) =>
-        source.pipe(
+  Layer.unwrapEffect(
+    Effect.map(passwordSource(selected), (source) =>
+      NodeVedAuth.layer({
+        url: selected.url,
+        clientId: selected.clientId,
+        scope: selected.scope,
+        ...(selected.username === undefined ? {} : { username: selected.username }),
+        password: source.pipe(
           Effect.mapError((error) => new AuthenticationFailed({ description: error.detail })),
-          Effect.flatMap(Option.match({
-            onSome: Effect.succeed,
-            onNone: () =>
-              new AuthenticationFailed({
-                description: "no password: pass --password-stdin, set VEDAUTH_PASSWORD, or run on a terminal to be asked"
-              })
-          }))
-        )
-    ),
-    ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
-    ...(selected.store === undefined ? {} : { tokenStorePath: selected.store })
-  })
+          Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
+        ),
+        ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
+        ...(selected.store === undefined ? {} : { tokenStorePath: selected.store })
+      }))
+  )
 
 /**
  * Runs a command's effect with its VedAuth layer.

@@ -5,8 +5,18 @@ import { ExitCode, exitCodeFor } from "./exitCode.js"
 
 const verbose = process.argv.includes("--verbose")
 
-const report = (cause: Cause.Cause<unknown>, alreadyReported: (error: unknown) => boolean): number => {
-  if (Cause.isInterruptedOnly(cause)) return ExitCode.Ok
+// Which signal stopped us, for the conventional 128 + signal number exit code: a script must not
+// read an interrupted `$(vedauth token)` as a success with an empty token.
+let signalled: number | undefined
+process.once("SIGINT", () => (signalled = 130))
+process.once("SIGTERM", () => (signalled = 143))
+
+const report = (
+  cause: Cause.Cause<unknown>,
+  alreadyReported: (error: unknown) => boolean,
+  interruptIsSuccess: boolean
+): number => {
+  if (Cause.isInterruptedOnly(cause)) return interruptIsSuccess ? ExitCode.Ok : signalled ?? ExitCode.Interrupted
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     // @effect/cli has already printed usage errors with the help text.
@@ -28,8 +38,14 @@ const report = (cause: Cause.Cause<unknown>, alreadyReported: (error: unknown) =
  * code, Ctrl-C interrupts (and so closes servers and revokes sessions).
  * @internal
  */
-export const runMain = <E>(effect: Effect.Effect<void, E>, alreadyReported: (error: unknown) => boolean): void =>
+export const runMain = <E>(
+  effect: Effect.Effect<void, E>,
+  alreadyReported: (error: unknown) => boolean,
+  // `simulate` runs until Ctrl-C: for it, being stopped is the normal end.
+  interruptIsSuccess = process.argv[2] === "simulate"
+): void =>
   NodeRuntime.runMain(effect, {
     disableErrorReporting: true,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause, alreadyReported))
+    teardown: (exit, onExit) =>
+      onExit(Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause, alreadyReported, interruptIsSuccess))
   })

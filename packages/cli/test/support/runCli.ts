@@ -16,10 +16,19 @@ export interface Run {
 const baseEnv = (): Record<string, string> => ({ PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp" })
 
 /** Runs `vedauth args...` with `env` and `stdin`, and collects its output. */
-export const runCli = (args: ReadonlyArray<string>, options: { readonly env?: Record<string, string>; readonly stdin?: string } = {}) =>
+export const runCli = (
+  args: ReadonlyArray<string>,
+  options: {
+    readonly env?: Record<string, string>
+    readonly stdin?: string
+    /** Called with the child once it runs, e.g. to signal it. */
+    readonly onSpawn?: (child: ReturnType<typeof spawn>) => void
+  } = {}
+) =>
   Effect.async<Run>((resume) => {
     const argv = [bin, ...args]
     const child = spawn(process.execPath, argv, { env: { ...baseEnv(), ...options.env }, stdio: ["pipe", "pipe", "pipe"] })
+    options.onSpawn?.(child)
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
