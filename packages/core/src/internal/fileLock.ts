@@ -2,6 +2,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { FileSystem } from "@effect/platform"
 import { Clock, Data, Duration, Effect, FiberRef, Option, Schedule } from "effect"
 import { TokenStoreError } from "../VedAuthError.js"
+import { randomHex } from "./random.js"
 
 /**
  * How a lock file behaves. A holder that crashed leaves its lock behind: after `staleAfter` it is
@@ -32,9 +33,6 @@ class Busy extends Data.TaggedError("Busy")<{ readonly holder: string }> {}
 
 // Locks this fiber already holds, so that `set` inside `withLock` does not wait for itself.
 const held = FiberRef.unsafeMake<ReadonlySet<string>>(new Set())
-
-const randomHex = (bytes: number): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("")
 
 // The pid helps a person reading a stale lock; it is read where the runtime has one, never required.
 const currentPid = (): number | undefined => {

@@ -6,6 +6,7 @@ import type * as TokenStore from "../TokenStore.js"
 import { keyString } from "../TokenStore.js"
 import { TokenStoreError } from "../VedAuthError.js"
 import { defaultLockOptions, type LockOptions, makeFileLock } from "./fileLock.js"
+import { randomHex } from "./random.js"
 
 /** @internal */
 export const fileFormat = "vedauth-token-store"
@@ -22,9 +23,6 @@ export interface FileStoreOptions extends Partial<LockOptions> {
 }
 
 type Entries = Readonly<Record<string, unknown>>
-
-const randomHex = (bytes: number): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("")
 
 const decodeGrant = Schema.decodeUnknown(Grant)
 const encodeGrant = Schema.encode(Grant)
