@@ -72,4 +72,14 @@ describe("the socket server", () => {
       assert.strictEqual(challenged.status, 401)
       assert.match(String(challenged.headers["www-authenticate"]), /^NTLM TlRMTVNTUAAC/)
     }).pipe(Effect.scoped))
+
+  it.live("a response Node refuses to write (status 42 from the serverError fault) closes that socket; the server lives on", () =>
+    Effect.gen(function*() {
+      const { simulator, url } = yield* Simulator.serve({ protocol: "http", faults: { serverError: 42 } })
+      // writeHead throws ERR_HTTP_INVALID_STATUS_CODE: the client sees the connection close, not a hang.
+      const refused = yield* Effect.either(request(`${url}/vedauth/authorize/verify`))
+      assert.strictEqual(refused._tag, "Left")
+      yield* simulator.setFaults({})
+      assert.strictEqual((yield* request(`${url}/vedauth/authorize/isAuthServer`)).status, 200)
+    }).pipe(Effect.scoped))
 })

@@ -110,13 +110,15 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
           }
           return yield* simulator.handle(connection, { method: req.method ?? "GET", path: req.url ?? "/", headers, body: Buffer.concat(chunks) })
         })
-        run(program).then(
-          (response) => {
+        run(program)
+          .then((response) => {
             if (response.connection === "drop") socket.destroy()
             else write(res, response)
-          },
-          () => socket.destroy()
-        )
+          })
+          // A failed program, or a response Node refuses to write (writeHead throws on a status
+          // outside 100-999 or a header with control characters): close this socket rather than
+          // leave an unhandled rejection that would take the whole process down.
+          .catch(() => socket.destroy())
       })
     }
 
