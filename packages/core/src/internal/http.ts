@@ -1,7 +1,7 @@
 import type { HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { Redacted } from "effect"
-import { Effect } from "effect"
-import { TransportError } from "../VedAuthError.js"
+import { Effect, Stream } from "effect"
+import { TransportError, UnexpectedResponse } from "../VedAuthError.js"
 import * as errors from "./errors.js"
 
 /**
@@ -38,25 +38,113 @@ export const reasonPhrase = (response: HttpClientResponse.HttpClientResponse): s
   return ""
 }
 
-/**
- * Network, TLS and timeout failures. The message of an `HttpClientError` names the method and URL,
- * never headers, so no bearer token can leak through it.
- *
- * @internal
- */
-export const transportError = (url: string) => (error: HttpClientError.HttpClientError): TransportError =>
-  new TransportError({ detail: error.reason === "Transport" ? error.message : `${error.reason}: ${error.message}`, url })
+// "scheme://user:password@" at the start of a URL, or anywhere in a text (a cause's message may quote one).
+const userinfoPattern = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#]*@/gi
 
 /**
- * Reads status, reason phrase and body text.
+ * True when a URL carries a user name or password (`https://user:pw@host`).
  *
  * @internal
  */
-export const readAnswer = (response: HttpClientResponse.HttpClientResponse, url: string): Effect.Effect<Answer, TransportError> =>
-  Effect.map(
-    Effect.mapError(response.text, transportError(url)),
-    (body) => ({ status: response.status, reason: reasonPhrase(response), body })
+export const hasUserinfo = (url: string): boolean => new RegExp(userinfoPattern.source, "i").test(url)
+
+/**
+ * Text with the user name and password of every URL in it removed: what may go into an error.
+ *
+ * @internal
+ */
+export const safeUrl = (text: string): string => text.replace(userinfoPattern, "$1")
+
+// Names the underlying failure once: Node nests the useful part (`code`, e.g. ECONNREFUSED or
+// CERT_HAS_EXPIRED, and its message) one or two `cause`s down from "fetch failed".
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = cause
+  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    if (typeof current !== "object") {
+      parts.push(String(current))
+      break
+    }
+    const { code, message } = current as { readonly code?: unknown; readonly message?: unknown }
+    const text = typeof message === "string" ? message.trim() : ""
+    const codeText = typeof code === "string" || typeof code === "number" ? String(code) : ""
+    const said = text === "" ? codeText : codeText === "" || text.includes(codeText) ? text : `${codeText}: ${text}`
+    if (said !== "" && !parts.some((part) => part.includes(said))) parts.push(said)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return parts.join(": ")
+}
+
+/**
+ * Network, TLS and timeout failures: what failed (the underlying code and message, once) and the
+ * URL (once, in its own field, without user name or password). An `HttpClientError` never carries
+ * headers, so no bearer token can leak through it.
+ *
+ * @internal
+ */
+export const transportError = (url: string) => (error: HttpClientError.HttpClientError): TransportError => {
+  const what = error.reason === "Transport" ? `${error.request.method} failed` : `${error.request.method} failed (${error.reason})`
+  const said = [error.description, describeCause(error.cause)].filter((part): part is string => part !== undefined && part !== "")
+  return new TransportError({
+    detail: safeUrl(said.length === 0 ? what : `${what}: ${said.join(": ")}`),
+    url: safeUrl(url)
+  })
+}
+
+/**
+ * The most of a body vedauth reads: VEDauth answers in a few hundred bytes; a server (or something
+ * in between) that sends more is not one to trust with memory.
+ *
+ * @internal
+ */
+export const maxBodyBytes = 1024 * 1024
+
+/**
+ * Reads status, reason phrase and body text; a body over `maxBodyBytes` is `UnexpectedResponse`,
+ * found out without reading the rest.
+ *
+ * @internal
+ */
+export const readAnswer = (
+  response: HttpClientResponse.HttpClientResponse,
+  url: string
+): Effect.Effect<Answer, TransportError | UnexpectedResponse> => {
+  const reason = reasonPhrase(response)
+  const tooLarge = () =>
+    new UnexpectedResponse({
+      status: response.status,
+      ...(reason === "" ? {} : { reason }),
+      detail: `the response body is larger than ${maxBodyBytes} bytes; not read`
+    })
+  const declared = Number(response.headers["content-length"])
+  if (Number.isFinite(declared) && declared > maxBodyBytes) return Effect.fail(tooLarge())
+  return response.stream.pipe(
+    Stream.runFoldEffect({ chunks: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
+      const size = read.size + chunk.length
+      if (size > maxBodyBytes) return Effect.fail(tooLarge())
+      read.chunks.push(chunk)
+      return Effect.succeed({ chunks: read.chunks, size })
+    }),
+    Effect.map(({ chunks, size }) => {
+      const bytes = new Uint8Array(size)
+      let offset = 0
+      for (const chunk of chunks) {
+        bytes.set(chunk, offset)
+        offset += chunk.length
+      }
+      return new TextDecoder().decode(bytes)
+    }),
+    // No body at all (a 204, or a HEAD-like answer) is an empty one.
+    Effect.catchIf(
+      (error): error is HttpClientError.ResponseError => error._tag === "ResponseError" && error.reason === "EmptyBody",
+      () => Effect.succeed("")
+    ),
+    Effect.mapError((error): TransportError | UnexpectedResponse =>
+      error instanceof UnexpectedResponse ? error : transportError(url)(error)
+    ),
+    Effect.map((body) => ({ status: response.status, reason, body }))
   )
+}
 
 /**
  * Parses a JSON body of a 200, without ever putting the body in the error.
