@@ -35,6 +35,39 @@ const asAuthorizeError = (error: VedAuthError.VedAuthError): AuthorizeError => {
 }
 
 /**
+ * The service for a URL that carries a user name or password (`https://user:pw@host`): such a URL
+ * would put the password into logs, errors and the store's keys, so every operation refuses it
+ * with a `TransportError` that says what to do (the layer has no error channel to report it in).
+ *
+ * @internal
+ */
+const refusedService = (options: Options, store: TokenStoreNs.Service): Service => {
+  const url = http.safeUrl(options.url)
+  const refused = new VedAuthError.TransportError({
+    detail: "the server URL carries a user name or password (user:password@host); refusing to use it: " +
+      "give the URL without them, and the Windows credentials as username and password (VEDAUTH_USERNAME, VEDAUTH_PASSWORD)",
+    url
+  })
+  const fail = Effect.fail(refused)
+  const base = url.replace(/\/+$/, "")
+  return {
+    options: { ...options, url },
+    authorize: () => fail,
+    refresh: () => fail,
+    verify: () => fail,
+    revoke: () => fail,
+    isAuthServer: fail,
+    stored: store.get({ server: base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }),
+    login: fail,
+    grant: fail,
+    accessToken: fail,
+    session: fail,
+    httpClient: <E, R>(_client: HttpClient.HttpClient.With<E, R>) =>
+      HttpClient.makeWith<never, never, E | VedAuthError.VedAuthError, R>(() => fail, Effect.succeed)
+  }
+}
+
+/**
  * Builds the service from options and the three services it talks through.
  *
  * @internal
@@ -44,6 +77,7 @@ export const make = (options: Options) =>
     const client = yield* HttpClient.HttpClient
     const transport = yield* NtlmTransport
     const store = yield* TokenStore
+    if (http.hasUserinfo(options.url)) return refusedService(options, store)
     const base = options.url.replace(/\/+$/, "")
     const endpointUrl = (path: string) => `${base}/vedauth/${path}`
     const key: TokenStoreNs.Key = { server: base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }
