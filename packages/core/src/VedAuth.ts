@@ -43,6 +43,14 @@ export interface Options {
    * most 5 minutes and at least 30 seconds), so callers never hold a token about to expire.
    */
   readonly refreshWindow?: Duration.DurationInput
+  /**
+   * The longest any one call to the server may take, answer read whole, before it fails with a
+   * `TransportError` (default 30 seconds). A refresh runs while holding the token store's lock:
+   * keep this below the lock's stale time (`TokenStore.FileSystemOptions.staleAfter`, 30 seconds by
+   * default) so that a stalled server is given up on before another process could judge the lock
+   * abandoned.
+   */
+  readonly requestTimeout?: Duration.DurationInput
 }
 
 /**
@@ -147,7 +155,8 @@ export const layer = (options: Options): Layer.Layer<VedAuth, never, HttpClient.
 
 /**
  * Options from the environment: `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
- * `VEDAUTH_USERNAME` and `VEDAUTH_PASSWORD` (redacted). The store's path is `TokenStore`'s business
+ * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted) and `VEDAUTH_REQUEST_TIMEOUT` (a duration such as
+ * `10 seconds`). The store's path is `TokenStore`'s business
  * (`VEDAUTH_TOKEN_STORE`, read by `TokenStore.layerConfig`).
  *
  * @since 0.1.0
@@ -159,14 +168,16 @@ export const config: Config.Config<Options> = Config.map(
     clientId: Config.nonEmptyString("VEDAUTH_CLIENT_ID"),
     scope: Config.nonEmptyString("VEDAUTH_SCOPE"),
     username: Config.option(Config.nonEmptyString("VEDAUTH_USERNAME")),
-    password: Config.option(Config.redacted("VEDAUTH_PASSWORD"))
+    password: Config.option(Config.redacted("VEDAUTH_PASSWORD")),
+    requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT"))
   }),
-  ({ clientId, password, scope, url, username }): Options => ({
+  ({ clientId, password, requestTimeout, scope, url, username }): Options => ({
     url,
     clientId,
     scope,
     ...Option.match(username, { onNone: () => ({}), onSome: (username) => ({ username }) }),
-    ...Option.match(password, { onNone: () => ({}), onSome: (password) => ({ password }) })
+    ...Option.match(password, { onNone: () => ({}), onSome: (password) => ({ password }) }),
+    ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) })
   })
 )
 

@@ -1,5 +1,5 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { DateTime, Deferred, Effect, Option, Redacted, Ref, Schema } from "effect"
+import { DateTime, Deferred, Duration, Effect, Option, Redacted, Ref, Schema } from "effect"
 import * as Grant from "../Grant.js"
 import { NtlmTransport, parseUser } from "../NtlmTransport.js"
 import * as Scope from "../Scope.js"
@@ -12,6 +12,9 @@ import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as http from "./http.js"
 import { freshness, type Freshness } from "./freshness.js"
+
+/** @internal */
+export const defaultRequestTimeout = Duration.seconds(30)
 
 const jsonHeaders = { "content-type": "application/json", accept: "application/json" } as const
 
@@ -87,11 +90,21 @@ export const make = (options: Options) =>
     // The renewal in progress, shared by every fiber that finds the grant stale (single flight).
     const inflight = yield* Ref.make(Option.none<Deferred.Deferred<Grant.Grant, VedAuthError.VedAuthError>>())
 
+    // A stalled server must not hang a caller, nor (during a refresh) everyone waiting for the lock.
+    const requestTimeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
+    const withTimeout = (url: string) =>
+      Effect.timeoutFail({
+        duration: requestTimeout,
+        onTimeout: () =>
+          new VedAuthError.TransportError({ detail: `no answer within ${Duration.format(requestTimeout)}`, url: http.safeUrl(url) })
+      })
+
     const send = (request: HttpClientRequest.HttpClientRequest) =>
       client.execute(request).pipe(
         Effect.mapError(http.transportError(request.url)),
         Effect.flatMap((response) => http.readAnswer(response, request.url)),
-        Effect.scoped
+        Effect.scoped,
+        withTimeout(request.url)
       )
 
     const decodeGrant = (endpoint: errors.Endpoint, answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
@@ -130,7 +143,7 @@ export const make = (options: Options) =>
         headers: jsonHeaders,
         body: new TextEncoder().encode(JSON.stringify(body)),
         credentials: { domain, username, password }
-      })
+      }).pipe(withTimeout(endpointUrl("authorize/integrated")))
       const answer: http.Answer = { status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }
       const secrets = [password]
       if (answer.status !== 200) {
