@@ -291,6 +291,26 @@ describe("VedAuth.httpClient", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("a 403 after a 401 and a retry echoes neither the old nor the renewed token", () => {
+    // The fake issues access-1-... on authorize and access-2-... on the refresh after the 401.
+    const echo = "for access-1-c2VjcmV0== and access-2-c2VjcmV0=="
+    const { layer, server } = setup((s) => {
+      s.scripted.resource.push(
+        { status: 401, reason: "Unauthorized", body: "" },
+        { status: 403, reason: `Forbidden ${echo}`, body: JSON.stringify({ error: `Grant rejected scope 'ssh:manage' ${echo}` }) }
+      )
+    })
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(resource)
+      assert.strictEqual(error._tag, "InsufficientScope")
+      assert.strictEqual(server.counts.refresh, 1)
+      for (const text of [error.message, JSON.stringify(error), String(error)]) {
+        assert.notInclude(text, "access-1-c2VjcmV0==")
+        assert.notInclude(text, "access-2-c2VjcmV0==")
+      }
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("a 403 is InsufficientScope with the rejected scope parsed", () => {
     const { layer } = setup((s) => {
       s.resourceScope = "ssh:manage"

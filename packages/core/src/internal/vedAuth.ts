@@ -322,20 +322,23 @@ export const make = (options: Options) =>
           Effect.gen(function*() {
             const request = yield* requestEffect
             const grant = yield* managedGrant
+            // Every token sent on this request's behalf: scrubbed from whatever the server answers.
+            const sent = [grant.accessToken]
             let response = yield* inner.execute(HttpClientRequest.bearerToken(request, grant.accessToken))
             if (response.status === 401) {
               // The token was refused before its time (revoked, or rotated by another process): renew once, retry once.
               yield* Ref.set(cache, Option.none())
               const renewed = yield* singleFlight(renew(Option.some(grant.accessToken)))
+              sent.push(renewed.accessToken)
               response = yield* inner.execute(HttpClientRequest.bearerToken(request, renewed.accessToken))
               if (response.status === 401) {
                 const answer = yield* http.readAnswer(response, request.url)
-                return yield* Effect.fail(errors.fromFailure({ endpoint: "resource", ...answer, secrets: [renewed.accessToken] }))
+                return yield* Effect.fail(errors.fromFailure({ endpoint: "resource", ...answer, secrets: sent }))
               }
             }
             if (response.status === 403) {
               const answer = yield* http.readAnswer(response, request.url)
-              return yield* Effect.fail(errors.fromFailure({ endpoint: "resource", ...answer, secrets: [grant.accessToken] }))
+              return yield* Effect.fail(errors.fromFailure({ endpoint: "resource", ...answer, secrets: sent }))
             }
             return response
           }),
