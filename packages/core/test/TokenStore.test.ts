@@ -165,6 +165,70 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
     }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1) })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
   })
 
+  it.effect("a waiter for the lock can be interrupted at once, and leaves the holder's lock alone", () => {
+    const files = new MemoryFiles()
+    const theirs = JSON.stringify({ owner: "other", pid: 4242, at: 0 })
+    return Effect.gen(function*() {
+      files.files.set(`${file}.lock`, { text: theirs, mode: 0o600 })
+      const s = yield* store
+      const waiter = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(2))
+      const interrupter = yield* Effect.fork(Fiber.interrupt(waiter))
+      // Far less than the wait's timeout: the interrupt must not wait for it.
+      yield* TestClock.adjust(Duration.millis(100))
+      assert.isTrue(Option.isSome(yield* Fiber.poll(interrupter)))
+      assert.strictEqual(files.files.get(`${file}.lock`)?.text, theirs)
+    }).pipe(
+      Effect.provide(TokenStore.layerFileSystem({ path: file, timeout: Duration.minutes(10), staleAfter: Duration.minutes(10), pollInterval: Duration.seconds(1) })),
+      Effect.provide(Layer.merge(files.layer(), NodePath.layer))
+    )
+  })
+
+  // Two stores on one file: two processes, each with its own in-process semaphore.
+  const twoProcesses = (files: MemoryFiles) => {
+    const one = Effect.provide(store, TokenStore.layerFileSystem({ path: file, timeout: Duration.minutes(5), pollInterval: Duration.seconds(1) }))
+    return Effect.all([one, one]).pipe(Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+  }
+
+  it.effect("a holder working longer than the stale time keeps its lock (heartbeat): no takeover", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      const [a, b] = yield* twoProcesses(files)
+      const holder = yield* Effect.fork(a.withLock(key, Effect.zipRight(Effect.sleep(Duration.minutes(1)), a.set(key, grant(1)))))
+      yield* TestClock.adjust(Duration.seconds(1))
+      const waiter = yield* Effect.fork(b.withLock(key, b.get(key)))
+      yield* TestClock.adjust(Duration.seconds(45))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(waiter)), "the waiter took over a lock whose holder was still working")
+      const beat = JSON.parse(files.files.get(`${file}.lock`)!.text) as { at: number }
+      assert.isAtLeast(beat.at, 30_000)
+      yield* TestClock.adjust(Duration.seconds(15))
+      yield* Fiber.join(holder)
+      const seen = yield* Fiber.join(waiter)
+      assert.strictEqual(Redacted.value(Option.getOrThrow(seen).accessToken), "access-1==")
+      assert.isFalse(files.files.has(`${file}.lock`))
+    })
+  })
+
+  it.effect("a holder whose lock was taken over does not write: TokenStoreError, the file untouched", () => {
+    const files = new MemoryFiles()
+    const intruder = JSON.stringify({ owner: "intruder", at: 0 })
+    return Effect.gen(function*() {
+      const [a] = yield* twoProcesses(files)
+      yield* a.set(key, grant(1))
+      const before = files.files.get(file)?.text
+      const holder = yield* Effect.fork(a.withLock(key, Effect.zipRight(Effect.sleep(Duration.minutes(1)), a.set(key, grant(2)))))
+      yield* TestClock.adjust(Duration.seconds(1))
+      // Another process judged the lock abandoned and took it over.
+      files.files.set(`${file}.lock`, { text: intruder, mode: 0o600 })
+      yield* TestClock.adjust(Duration.minutes(1))
+      const error = yield* Effect.flip(Fiber.join(holder))
+      assert.strictEqual(error._tag, "TokenStoreError")
+      assert.include(error.message, "taken over")
+      assert.strictEqual(files.files.get(file)?.text, before)
+      assert.strictEqual(files.files.get(`${file}.lock`)?.text, intruder)
+    })
+  })
+
   it.effect("set inside withLock does not wait for its own lock", () => {
     const files = new MemoryFiles()
     return Effect.gen(function*() {

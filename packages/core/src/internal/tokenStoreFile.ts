@@ -87,7 +87,7 @@ export const makeFile = (options: FileStoreOptions) =>
       timeout: options.timeout ?? defaultLockOptions.timeout,
       pollInterval: options.pollInterval ?? defaultLockOptions.pollInterval
     })
-    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(ensureFolder, lock(effect))
+    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(ensureFolder, lock.run(effect))
 
     // Suspended: a FileSystem may do its work when called rather than when run.
     const readEntries: Effect.Effect<Entries, TokenStoreError> = Effect.suspend(() => fs.readFileString(file)).pipe(
@@ -117,7 +117,14 @@ export const makeFile = (options: FileStoreOptions) =>
       })
 
     const update = (f: (grants: Entries) => Effect.Effect<Entries, TokenStoreError>) =>
-      locked(Effect.flatMap(Effect.flatMap(readEntries, f), writeEntries))
+      locked(
+        readEntries.pipe(
+          Effect.flatMap(f),
+          // `withLock` may have been held for a while: write only if the lock is still ours.
+          Effect.tap(() => lock.verifyHeld),
+          Effect.flatMap(writeEntries)
+        )
+      )
 
     const service: TokenStore.Service = {
       get: (key) =>
