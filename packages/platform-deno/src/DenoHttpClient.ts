@@ -8,46 +8,30 @@
  */
 import { FetchHttpClient } from "@effect/platform"
 import type { HttpClient } from "@effect/platform"
+import { NodeNtlmTransport } from "@vedauth/platform-node"
 import { Effect, Layer, Redacted } from "effect"
-import * as Fs from "node:fs/promises"
 import { TransportError } from "@vedauth/core/VedAuthError"
 import type { CreateHttpClientOptions } from "./internal/denoHttpClient.js"
 import { createHttpClient } from "./internal/denoHttpClient.js"
 
 /**
+ * Extra trusted CAs (`ca`, `caFile`; added to Deno's default roots) and a client certificate (PEM),
+ * as the NTLM transport takes them. Deno takes no passphrase: the client key must be unencrypted.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  /** Extra trusted CA certificates (PEM), added to Deno's default roots. */
-  readonly ca?: string | ReadonlyArray<string>
-  /** A PEM file of extra trusted CA certificates, read when the layer is built. */
-  readonly caFile?: string
-  /** A client certificate for TLS client authentication (PEM). Deno takes no passphrase: the key must be unencrypted. */
-  readonly clientCertificate?: {
-    readonly cert: string
-    readonly key: Redacted.Redacted<string>
-    readonly passphrase?: Redacted.Redacted<string>
-  }
-}
+export type Options = NodeNtlmTransport.TlsOptions
 
-const readCaFile = (caFile: string) =>
-  Effect.tryPromise({
-    try: () => Fs.readFile(caFile, "utf8"),
-    catch: (error) => new TransportError({ detail: `cannot read the CA file ${caFile}: ${(error as Error).message}` })
-  })
-
+// Deno's verifier adds `caCerts` to its own roots, so only the extra CAs go (not Node's bundle).
 const clientOptions = (options: Options): Effect.Effect<CreateHttpClientOptions, TransportError> =>
   Effect.gen(function*() {
-    const inline = options.ca === undefined ? [] : typeof options.ca === "string" ? [options.ca] : [...options.ca]
-    const fromFile = options.caFile === undefined ? [] : [yield* readCaFile(options.caFile)]
-    const caCerts = [...inline, ...fromFile]
-    const client = options.clientCertificate
+    const { ca, clientCertificate: client } = yield* NodeNtlmTransport.tlsOptions(options)
     if (client?.passphrase !== undefined) {
       return yield* new TransportError({ detail: "Deno.createHttpClient takes no key passphrase: give the client key unencrypted" })
     }
     return {
-      ...(caCerts.length === 0 ? {} : { caCerts }),
+      ...(ca.length === 0 ? {} : { caCerts: [...ca] }),
       ...(client === undefined ? {} : { cert: client.cert, key: Redacted.value(client.key) })
     }
   })

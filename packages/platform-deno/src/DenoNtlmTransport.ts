@@ -18,7 +18,6 @@ import { Config, Effect, Layer } from "effect"
 import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import type { TransportError } from "@vedauth/core/VedAuthError"
-import { transportOptions } from "./internal/config.js"
 
 /**
  * Extra CAs (`ca`, `caFile`), client certificate, timeouts, scheme and the `onHandshake` hook, as on Node.
@@ -73,4 +72,4 @@ export const config: Config.Config<NodeNtlmTransport.ConfigOptions> = NodeNtlmTr
 export const layerConfig = (
   options: Config.Config<NodeNtlmTransport.ConfigOptions> = config
 ): Layer.Layer<NtlmTransport, TransportError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(options, (c) => layer(transportOptions(c))))
+  Layer.unwrapEffect(Effect.map(options, (c) => layer(NodeNtlmTransport.fromConfig(c))))

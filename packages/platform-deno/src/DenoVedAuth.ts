@@ -19,19 +19,16 @@
  *
  * @since 0.1.0
  */
-import { NodeFileSystem, NodeHttpClient, NodePath } from "@effect/platform-node"
-import type { HttpClient } from "@effect/platform"
-import type { ConfigError } from "effect"
-import { Config, Effect, Layer } from "effect"
-import * as TokenStore from "@vedauth/core/TokenStore"
-import * as VedAuth from "@vedauth/core/VedAuth"
+// Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import { NodeVedAuth } from "@vedauth/platform-node"
+import type { Config, ConfigError } from "effect"
+import { Effect, Layer } from "effect"
+import type * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
-// The TLS options of platform-node's agents (extra CAs added to the default roots, client
-// certificate), so that the plain calls trust exactly what the NTLM transport trusts.
-import { agentOptions } from "@vedauth/platform-node/internal/tls"
 import * as DenoHttpClient from "./DenoHttpClient.js"
 import * as DenoNtlmTransport from "./DenoNtlmTransport.js"
-import { transportOptions } from "./internal/config.js"
 
 /**
  * @since 0.1.0
@@ -48,36 +45,18 @@ export interface Options extends VedAuth.Options {
 
 const files = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
-const tlsOptions = (transport: DenoNtlmTransport.Options): DenoHttpClient.Options => ({
-  ...(transport.ca === undefined ? {} : { ca: transport.ca }),
-  ...(transport.caFile === undefined ? {} : { caFile: transport.caFile }),
-  ...(transport.clientCertificate === undefined ? {} : { clientCertificate: transport.clientCertificate })
-})
-
-const fetchClient = (transport: DenoNtlmTransport.Options) => DenoHttpClient.layer(tlsOptions(transport))
-
-const nodeClient = (transport: DenoNtlmTransport.Options): Layer.Layer<HttpClient.HttpClient, TransportError> =>
-  Layer.unwrapEffect(
-    Effect.map(agentOptions(tlsOptions(transport)), (tls) =>
-      Object.keys(tls).length === 0
-        ? NodeHttpClient.layer
-        : NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer(tls))))
-  )
-
 /**
+ * `NodeVedAuth.compose` with Deno's components: the CA file is read once for both clients.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => {
-  const transport = options.transport ?? {}
-  const httpClient = options.httpClient === "fetch" ? fetchClient(transport) : nodeClient(transport)
-  const tokenStore = (options.tokenStorePath === undefined
-    ? TokenStore.Live
-    : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(files))
-  return VedAuth.layer(options).pipe(
-    Layer.provide(Layer.mergeAll(httpClient, DenoNtlmTransport.layer(transport), tokenStore))
-  )
-}
+export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> =>
+  NodeVedAuth.compose(options, {
+    httpClient: options.httpClient === "fetch" ? DenoHttpClient.layer : NodeVedAuth.layerHttpClient,
+    transport: DenoNtlmTransport.layer,
+    files
+  })
 
 /**
  * `VedAuth.config` plus `DenoNtlmTransport.config` (VEDAUTH_CA_FILE, timeouts) from the environment.
@@ -86,8 +65,5 @@ export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportE
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<Options> = Config.map(
-    Config.all({ vedAuth: VedAuth.config, transport: DenoNtlmTransport.config }),
-    ({ transport, vedAuth }): Options => ({ ...vedAuth, transport: transportOptions(transport) })
-  )
+  options: Config.Config<Options> = NodeVedAuth.config
 ): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(options, layer))

@@ -24,7 +24,7 @@ import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { handshake, type HandshakeStats, type Scheme } from "./internal/handshake.js"
-import { agentOptions } from "./internal/tls.js"
+import * as tls from "./internal/tls.js"
 
 /**
  * A client certificate for TLS client authentication (PEM).
@@ -47,15 +47,36 @@ export interface ClientCertificate {
 export type Stats = HandshakeStats
 
 /**
+ * What to trust and how to identify over TLS; the NTLM transport and the plain HTTP client of
+ * `NodeVedAuth` (and of `@vedauth/platform-deno`) take the same settings.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface Options {
-  /** Extra trusted CA certificates (PEM), added to Node's defaults. */
+export interface TlsOptions {
+  /** Extra trusted CA certificates (PEM), added to the runtime's default roots. */
   readonly ca?: string | ReadonlyArray<string>
   /** A PEM file of extra trusted CA certificates, read when the layer is built. */
   readonly caFile?: string
   readonly clientCertificate?: ClientCertificate
+}
+
+/**
+ * Options whose TLS settings are resolved: `caFile` has been read into `ca`, which lists every extra
+ * CA (PEM, possibly none). Building several clients from one value reads the file once.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResolvedTls<O extends TlsOptions = TlsOptions> = Omit<O, "ca" | "caFile"> & {
+  readonly ca: ReadonlyArray<string>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends TlsOptions {
   /** Default 10 seconds. */
   readonly connectTimeout?: Duration.DurationInput
   /** For each response of the handshake. Default 60 seconds. */
@@ -71,6 +92,27 @@ export interface Options {
 }
 
 /**
+ * Resolves the TLS settings once: reads `caFile` (a `TransportError` if it cannot) and returns the
+ * options with every extra CA in `ca`, other fields unchanged. Pass the result to `make`/`layer`,
+ * to `agentOptions`, or to another runtime's client, and they all trust the same certificates.
+ *
+ * @since 0.1.0
+ * @category tls
+ */
+export const tlsOptions = <O extends TlsOptions>(options: O): Effect.Effect<ResolvedTls<O>, TransportError> =>
+  tls.resolve(options).pipe(Effect.withSpan("NodeNtlmTransport.tlsOptions"))
+
+/**
+ * `node:https` agent options for resolved TLS settings: verification on, Node's bundled roots plus
+ * the extra CAs, and the client certificate (its key unwrapped from `Redacted` here, for the agent
+ * only).
+ *
+ * @since 0.1.0
+ * @category tls
+ */
+export const agentOptions: (tls: ResolvedTls) => Https.AgentOptions = tls.agentOptions
+
+/**
  * The transport as a value, for callers that build their own layers.
  *
  * @since 0.1.0
@@ -79,11 +121,11 @@ export interface Options {
 export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Service, TransportError> = Effect.fn(
   "NodeNtlmTransport.make"
 )(function*(options: Options = {}) {
-  const tls = yield* agentOptions(options)
+  const agent = agentOptions(yield* tlsOptions(options))
   const settings = {
     makeAgent: (url: URL): Http.Agent =>
       url.protocol === "https:"
-        ? new Https.Agent({ ...tls, keepAlive: true, maxSockets: 1 })
+        ? new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 })
         : new Http.Agent({ keepAlive: true, maxSockets: 1 }),
     connectTimeout: Duration.decode(options.connectTimeout ?? Duration.seconds(10)),
     responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),
@@ -129,6 +171,22 @@ export const config: Config.Config<ConfigOptions> = Config.all({
   responseTimeout: Config.option(Config.duration("VEDAUTH_RESPONSE_TIMEOUT"))
 })
 
+const present = <K extends string, A>(key: K, value: Option.Option<A>): { readonly [P in K]?: A } =>
+  Option.match(value, { onNone: () => ({}), onSome: (a) => ({ [key]: a }) as { readonly [P in K]: A } })
+
+/**
+ * Configuration values as transport options, leaving out what is not configured (so that the
+ * defaults apply). Shared by every layer that reads `config`, on Node and on Deno.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const fromConfig = (c: ConfigOptions): Options => ({
+  ...present("caFile", c.caFile),
+  ...present("connectTimeout", c.connectTimeout),
+  ...present("responseTimeout", c.responseTimeout)
+})
+
 /**
  * @since 0.1.0
  * @category layers
@@ -136,12 +194,4 @@ export const config: Config.Config<ConfigOptions> = Config.all({
 export const layerConfig = (
   options: Config.Config<ConfigOptions> = config
 ): Layer.Layer<NtlmTransport, TransportError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(
-    Effect.map(options, (c) =>
-      layer({
-        ...Option.match(c.caFile, { onNone: () => ({}), onSome: (caFile) => ({ caFile }) }),
-        ...Option.match(c.connectTimeout, { onNone: () => ({}), onSome: (connectTimeout) => ({ connectTimeout }) }),
-        ...Option.match(c.responseTimeout, { onNone: () => ({}), onSome: (responseTimeout) => ({ responseTimeout }) })
-      })
-    )
-  )
+  Layer.unwrapEffect(Effect.map(options, (c) => layer(fromConfig(c))))

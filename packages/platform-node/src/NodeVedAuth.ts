@@ -12,13 +12,14 @@
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
+import type { FileSystem, HttpClient, Path } from "@effect/platform"
 import type { ConfigError } from "effect"
-import { Config, Effect, Layer, Option } from "effect"
+import { Config, Effect, Layer } from "effect"
+import type { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
-import { agentOptions } from "./internal/tls.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 
 /**
@@ -35,36 +36,80 @@ export interface Options extends VedAuth.Options {
 const nodeFiles = Layer.merge(NodeFileSystem.layer, NodePath.layer)
 
 /**
+ * What a runtime plugs into `compose`. Both clients are built from one `NodeNtlmTransport.tlsOptions`
+ * result, so the CA file is read once and both calls trust the same certificates.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Components<E> {
+  /** The client of the plain calls (refresh, verify, revoke). */
+  readonly httpClient: (transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>) => Layer.Layer<HttpClient.HttpClient, E>
+  /** The Windows-authenticated call. */
+  readonly transport: (transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>) => Layer.Layer<NtlmTransport, E>
+  /** The file system of the token store. */
+  readonly files: Layer.Layer<FileSystem.FileSystem | Path.Path>
+}
+
+/**
+ * `VedAuth` over a runtime's HTTP client, NTLM transport and file system: resolves the TLS settings
+ * of `options.transport` once, builds both clients from them, and keeps the token store in
+ * `options.tokenStorePath` (else `TokenStore.Live`'s path). `layer` here and `DenoVedAuth.layer` are
+ * this with their own components.
+ *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => {
-  const transport = options.transport ?? {}
-  const httpClient = Layer.unwrapEffect(Effect.map(agentOptions(transport), layerLazyNodeHttpClient))
-  const tokenStore = (options.tokenStorePath === undefined
-    ? TokenStore.Live
-    : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(nodeFiles))
-  return VedAuth.layer(options).pipe(
-    Layer.provide(Layer.mergeAll(httpClient, NodeNtlmTransport.layer(transport), tokenStore))
-  )
-}
+export const compose = <E = never>(
+  options: Options,
+  components: Components<E>
+): Layer.Layer<VedAuth.VedAuth, E | TransportError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(NodeNtlmTransport.tlsOptions(options.transport ?? {}), (transport) => {
+    const tokenStore = (options.tokenStorePath === undefined
+      ? TokenStore.Live
+      : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(components.files))
+    return VedAuth.layer(options).pipe(
+      Layer.provide(Layer.mergeAll(components.httpClient(transport), components.transport(transport), tokenStore))
+    )
+  }))
+
+/**
+ * `@effect/platform-node`'s `HttpClient` with the given TLS settings (`NodeNtlmTransport.agentOptions`),
+ * its module (and undici) loaded on the first request: a program that finds a fresh token in the
+ * store never makes one, so a short-lived process starts without paying for it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClient = (tls: NodeNtlmTransport.ResolvedTls): Layer.Layer<HttpClient.HttpClient> =>
+  layerLazyNodeHttpClient(NodeNtlmTransport.agentOptions(tls))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> =>
+  compose(options, {
+    httpClient: layerHttpClient,
+    transport: NodeNtlmTransport.layer,
+    files: nodeFiles
+  })
 
 /**
  * `VedAuth.config` plus `NodeNtlmTransport.config` (VEDAUTH_CA_FILE, timeouts) from the environment.
  *
  * @since 0.1.0
+ * @category config
+ */
+export const config: Config.Config<Options> = Config.map(
+  Config.all({ vedAuth: VedAuth.config, transport: NodeNtlmTransport.config }),
+  ({ transport, vedAuth }): Options => ({ ...vedAuth, transport: NodeNtlmTransport.fromConfig(transport) })
+)
+
+/**
+ * @since 0.1.0
  * @category layers
  */
 export const layerConfig = (
-  options: Config.Config<Options> = Config.map(
-    Config.all({ vedAuth: VedAuth.config, transport: NodeNtlmTransport.config }),
-    ({ transport, vedAuth }): Options => ({
-      ...vedAuth,
-      transport: {
-        ...Option.match(transport.caFile, { onNone: () => ({}), onSome: (caFile) => ({ caFile }) }),
-        ...Option.match(transport.connectTimeout, { onNone: () => ({}), onSome: (connectTimeout) => ({ connectTimeout }) }),
-        ...Option.match(transport.responseTimeout, { onNone: () => ({}), onSome: (responseTimeout) => ({ responseTimeout }) })
-      }
-    })
-  )
+  options: Config.Config<Options> = config
 ): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(options, layer))

@@ -1,44 +1,43 @@
-/** TLS settings shared by the NTLM transport and the plain HTTP client: extra CAs and a client certificate. */
+/** TLS settings shared by the NTLM transport and the plain HTTP clients: extra CAs and a client certificate. */
 import { Effect, Redacted } from "effect"
 import * as Fs from "node:fs/promises"
 import type * as Https from "node:https"
 import * as Tls from "node:tls"
 import { TransportError } from "@vedauth/core/VedAuthError"
+import type { ResolvedTls, TlsOptions } from "../NodeNtlmTransport.js"
 
-/** @internal */
-export interface TlsOptions {
-  readonly ca?: string | ReadonlyArray<string>
-  readonly caFile?: string
-  readonly clientCertificate?: {
-    readonly cert: string
-    readonly key: Redacted.Redacted<string>
-    readonly passphrase?: Redacted.Redacted<string>
-  }
-}
+const readCaFile = (caFile: string) =>
+  Effect.tryPromise({
+    try: () => Fs.readFile(caFile, "utf8"),
+    catch: (error) => new TransportError({ detail: `cannot read the CA file ${caFile}: ${(error as Error).message}` })
+  })
+
+/**
+ * The options with `caFile` read into `ca` (inline CAs first), so that every client built from the
+ * result trusts the same certificates without reading the file again.
+ * @internal
+ */
+export const resolve = <O extends TlsOptions>(options: O): Effect.Effect<ResolvedTls<O>, TransportError> =>
+  Effect.gen(function*() {
+    const { ca, caFile, ...rest } = options
+    const inline = ca === undefined ? [] : typeof ca === "string" ? [ca] : [...ca]
+    const fromFile = caFile === undefined ? [] : [yield* readCaFile(caFile)]
+    return { ...rest, ca: [...inline, ...fromFile] }
+  })
 
 /**
  * Agent options with verification left on. Node replaces its root store when `ca` is given, so the
- * bundled roots are kept and the extra CAs added to them.
+ * bundled roots are kept and the extra CAs added to them. Secrets leave `Redacted` only here.
  * @internal
  */
-export const agentOptions = (options: TlsOptions): Effect.Effect<Https.AgentOptions, TransportError> =>
-  Effect.gen(function*() {
-    const inline = options.ca === undefined ? [] : typeof options.ca === "string" ? [options.ca] : [...options.ca]
-    const caFile = options.caFile
-    const fromFile = caFile === undefined ? [] : [
-      yield* Effect.tryPromise({
-        try: () => Fs.readFile(caFile, "utf8"),
-        catch: (error) => new TransportError({ detail: `cannot read the CA file ${caFile}: ${(error as Error).message}` })
-      })
-    ]
-    const extra = [...inline, ...fromFile]
-    const client = options.clientCertificate
-    return {
-      ...(extra.length === 0 ? {} : { ca: [...Tls.rootCertificates, ...extra] }),
-      ...(client === undefined ? {} : {
-        cert: client.cert,
-        key: Redacted.value(client.key),
-        ...(client.passphrase === undefined ? {} : { passphrase: Redacted.value(client.passphrase) })
-      })
-    }
-  })
+export const agentOptions = (tls: ResolvedTls): Https.AgentOptions => {
+  const client = tls.clientCertificate
+  return {
+    ...(tls.ca.length === 0 ? {} : { ca: [...Tls.rootCertificates, ...tls.ca] }),
+    ...(client === undefined ? {} : {
+      cert: client.cert,
+      key: Redacted.value(client.key),
+      ...(client.passphrase === undefined ? {} : { passphrase: Redacted.value(client.passphrase) })
+    })
+  }
+}
