@@ -145,13 +145,14 @@ export class VedAuth extends Context.Tag("@vedauth/core/VedAuth")<VedAuth, Servi
 
 /**
  * The service, from options. Needs an `HttpClient` (refresh, verify, revoke), an `NtlmTransport`
- * (authorize) and a `TokenStore` (the managed grant).
+ * (authorize) and a `TokenStore` (the managed grant). Scoped: closing the layer (e.g. on SIGINT)
+ * interrupts a renewal in progress, which releases the token store's lock.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<VedAuth, never, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
-  Layer.effect(VedAuth, internal.make(options))
+  Layer.scoped(VedAuth, internal.make(options))
 
 /**
  * Options from the environment: `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional

@@ -80,6 +80,8 @@ export const make = (options: Options) =>
     const client = yield* HttpClient.HttpClient
     const transport = yield* NtlmTransport
     const store = yield* TokenStore
+    // The layer's scope: renewals run in it, so closing the layer interrupts them (and frees the lock).
+    const layerScope = yield* Effect.scope
     if (http.hasUserinfo(options.url)) return refusedService(options, store)
     const base = options.url.replace(/\/+$/, "")
     const endpointUrl = (path: string) => `${base}/vedauth/${path}`
@@ -292,11 +294,12 @@ export const make = (options: Options) =>
             Option.isSome(current) ? [[current.value, false], current] : [[mine, true], Option.some(mine)]
         )
         if (leader) {
-          // A daemon, so that the renewal finishes for the others if the first caller is interrupted.
+          // Forked in the layer's scope: it finishes for the others if the first caller is
+          // interrupted, and is interrupted itself (releasing the store's lock) when the layer closes.
+          // Its waiters learn the outcome either way, interruption included.
           yield* effect.pipe(
-            Effect.exit,
-            Effect.flatMap((exit) => Effect.zipRight(Ref.set(inflight, Option.none()), Deferred.done(running, exit))),
-            Effect.forkDaemon
+            Effect.onExit((exit) => Effect.zipRight(Ref.set(inflight, Option.none()), Deferred.done(running, exit))),
+            Effect.forkIn(layerScope)
           )
         }
         return yield* Deferred.await(running)
