@@ -48,7 +48,7 @@ describe("VedAuth.accessToken (the managed token)", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("a store that cannot save the new pair fails the refresh: no unsaved pair is handed out", () => {
+  it.effect("a store that cannot save the new pair fails that call with TokenStoreError", () => {
     let failSet = false
     const failing = Layer.effect(
       TokenStore.TokenStore,

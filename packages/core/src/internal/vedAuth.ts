@@ -1,5 +1,5 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { DateTime, Deferred, Duration, Effect, Option, Redacted, Ref, Schema } from "effect"
+import { Clock, DateTime, Deferred, Duration, Effect, Option, Redacted, Ref, Schema } from "effect"
 import * as Grant from "../Grant.js"
 import { NtlmTransport, parseUser } from "../NtlmTransport.js"
 import * as Scope from "../Scope.js"
@@ -15,6 +15,27 @@ import { freshness, type Freshness } from "./freshness.js"
 
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
+
+/**
+ * How long a cached grant is handed out before the store is looked at again (to see a rotation by
+ * another process): short enough that a dead token is noticed promptly, long enough that the hot
+ * path is a Ref read and a clock read.
+ *
+ * @internal
+ */
+export const cacheCheckMillis = 5_000
+
+interface Cached {
+  readonly grant: Grant.Grant
+  /** Clock millis when the grant was last seen to match the store (or put there). */
+  readonly checkedAt: number
+  /** The store failed to save it: the store's copy is older, or missing. */
+  readonly unsaved: boolean
+}
+
+// What `renewLocked` answers when an authorize needs a password that is not at hand.
+const needsPassword = Symbol("vedauth/needsPassword")
+type NeedsPassword = typeof needsPassword
 
 const jsonHeaders = { "content-type": "application/json", accept: "application/json" } as const
 
@@ -87,8 +108,9 @@ export const make = (options: Options) =>
     const endpointUrl = (path: string) => `${base}/vedauth/${path}`
     const key: TokenStoreNs.Key = { server: base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }
 
-    // The last grant this process saw: a fresh one is handed out without touching the store.
-    const cache = yield* Ref.make(Option.none<Grant.Grant>())
+    // The last grant this process saw, when it last matched the store, and whether the store failed
+    // to save it. A fresh one is handed out without touching the store for `cacheCheckMillis`.
+    const cache = yield* Ref.make(Option.none<Cached>())
     // The renewal in progress, shared by every fiber that finds the grant stale (single flight).
     const inflight = yield* Ref.make(Option.none<Deferred.Deferred<Grant.Grant, VedAuthError.VedAuthError>>())
 
@@ -125,13 +147,31 @@ export const make = (options: Options) =>
         : Effect.void
     }
 
+    // A password given as an effect (a prompt, a vault look-up) runs once per layer, and is resolved
+    // before the store's lock is taken: a prompt must not hold up every process sharing the store.
+    const givenPassword = options.password
+    const resolvedPassword = yield* Ref.make(Option.none<Redacted.Redacted<string>>())
+    const askOnce = yield* Effect.makeSemaphore(1)
+    const resolvePassword: Effect.Effect<Option.Option<Redacted.Redacted<string>>, VedAuthError.AuthenticationFailed> =
+      givenPassword === undefined || Redacted.isRedacted(givenPassword)
+        ? Effect.succeed(Option.fromNullable(givenPassword))
+        : askOnce.withPermits(1)(Effect.flatMap(Ref.get(resolvedPassword), (known) =>
+          Option.isSome(known)
+            ? Effect.succeed(known)
+            : Effect.map(Effect.tap(givenPassword, (p) => Ref.set(resolvedPassword, Option.some(p))), Option.some)))
+    // True when an authorize can run without asking for the password.
+    const passwordAtHand: Effect.Effect<boolean> = givenPassword === undefined || Redacted.isRedacted(givenPassword)
+      ? Effect.succeed(true)
+      : Effect.map(Ref.get(resolvedPassword), Option.isSome)
+
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
-      if (options.username === undefined || options.username === "" || options.password === undefined) {
-        return yield* new VedAuthError.AuthenticationFailed({
-          description: "no Windows credentials configured (username and password, e.g. VEDAUTH_USERNAME and VEDAUTH_PASSWORD)"
-        })
-      }
-      const password = Redacted.isRedacted(options.password) ? options.password : yield* options.password
+      const noCredentials = new VedAuthError.AuthenticationFailed({
+        description: "no Windows credentials configured (username and password, e.g. VEDAUTH_USERNAME and VEDAUTH_PASSWORD)"
+      })
+      if (options.username === undefined || options.username === "" || givenPassword === undefined) return yield* noCredentials
+      const resolved = yield* resolvePassword
+      if (Option.isNone(resolved)) return yield* noCredentials
+      const windowsPassword = resolved.value
       const { domain, username } = parseUser(options.username)
       const scope = request?.scope ?? options.scope
       const body = {
@@ -144,10 +184,10 @@ export const make = (options: Options) =>
         url: endpointUrl("authorize/integrated"),
         headers: jsonHeaders,
         body: new TextEncoder().encode(JSON.stringify(body)),
-        credentials: { domain, username, password }
+        credentials: { domain, username, password: windowsPassword }
       }).pipe(withTimeout(endpointUrl("authorize/integrated")))
       const answer: http.Answer = { status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }
-      const secrets = [password]
+      const secrets = [windowsPassword]
       if (answer.status !== 200) {
         return yield* Effect.fail(asAuthorizeError(errors.fromFailure({ endpoint: "authorize", ...answer, secrets })))
       }
@@ -182,9 +222,22 @@ export const make = (options: Options) =>
         return Grant.fromResponse(wire, yield* DateTime.now)
       })
 
-    const remember = (grant: Grant.Grant) => Effect.as(Ref.set(cache, Option.some(grant)), grant)
+    const rememberAs = (unsaved: boolean) => (grant: Grant.Grant) =>
+      Effect.flatMap(Clock.currentTimeMillis, (checkedAt) => Effect.as(Ref.set(cache, Option.some({ grant, checkedAt, unsaved })), grant))
+    const remember = rememberAs(false)
     // The new pair is in the store before anyone can use it: a crash after the refresh loses nothing.
-    const storeAndRemember = (grant: Grant.Grant) => Effect.zipRight(store.set(key, grant), remember(grant))
+    // If the store cannot take it, the old pair is already spent at the server: keep the new one in
+    // memory so that this process goes on working, and say so, then fail.
+    const storeAndRemember = (grant: Grant.Grant) =>
+      store.set(key, grant).pipe(
+        Effect.tapError((error) =>
+          Effect.zipRight(
+            rememberAs(true)(grant),
+            Effect.logWarning("vedauth: the new grant could not be saved; this process keeps it in memory only", error.message)
+          )
+        ),
+        Effect.zipRight(remember(grant))
+      )
 
     const isStored = (grant: Grant.Grant) =>
       Effect.map(store.get(key), Option.exists((stored) => sameToken(stored.accessToken, grant.accessToken)))
@@ -256,33 +309,80 @@ export const make = (options: Options) =>
 
     const stateAt = (grant: Grant.Grant, now: DateTime.Utc): Freshness => freshness(grant, now, options.refreshWindow)
 
+    // A refresh token the server refused: the next pass under the lock authorizes without trying it again.
+    const spentRefresh = yield* Ref.make(Option.none<Redacted.Redacted<string>>())
+    const isSpent = (grant: Grant.Grant) =>
+      Effect.map(Ref.get(spentRefresh), (spent) =>
+        Option.isSome(spent) && Option.exists(grant.refreshToken, (token) => sameToken(token, spent.value)))
+
+    // The grant to renew from: the stored one, unless this process holds a newer one the store failed to save.
+    const newest = (stored: Option.Option<Grant.Grant>, cached: Option.Option<Cached>): Option.Option<Grant.Grant> => {
+      const unsaved = Option.filter(cached, (entry) => entry.unsaved)
+      if (Option.isNone(unsaved)) return stored
+      if (Option.isNone(stored)) return Option.some(unsaved.value.grant)
+      return DateTime.greaterThan(unsaved.value.grant.issuedAt, stored.value.issuedAt) ? Option.some(unsaved.value.grant) : stored
+    }
+
+    // Whether renewing from this grant may take an authorize (and so the password).
+    const mayAuthorize = (grant: Option.Option<Grant.Grant>, rejected: Option.Option<Redacted.Redacted<string>>, now: DateTime.Utc) => {
+      if (Option.isNone(grant)) return true
+      const state = stateAt(grant.value, now)
+      const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.value.accessToken))
+      return state === "ended" || ((state === "renew" || wasRejected) && !grant.value.canRefreshAt(now))
+    }
+
     /**
      * Runs under the store's lock: re-reads the store (another process may have renewed while we
      * waited), then refreshes, or re-authorizes when the grant has ended or its refresh token is
      * spent. `rejected` is an access token a resource server refused: never hand it out again.
+     * An authorize whose password is not at hand is not run here: `NeedsPassword` sends the caller
+     * to get it outside the lock and come back.
      */
-    const renew = (rejected: Option.Option<Redacted.Redacted<string>>) =>
-      store.withLock(
-        key,
-        Effect.gen(function*() {
-          const now = yield* DateTime.now
-          const stored = yield* store.get(key)
-          if (Option.isNone(stored)) return yield* authorizeAndStore
-          const grant = stored.value
-          const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.accessToken))
-          const state = stateAt(grant, now)
-          if (state === "fresh" && !wasRejected) return yield* remember(grant)
-          if (state === "ended" || !grant.canRefreshAt(now)) return yield* authorizeAndStore
-          return yield* exchange(grant).pipe(
-            Effect.flatMap(storeAndRemember),
-            Effect.catchTag("InvalidGrant", (error) =>
+    const renewLocked = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function*() {
+        const authorizeIfPasswordAtHand = Effect.flatMap(
+          passwordAtHand,
+          (atHand): Effect.Effect<Grant.Grant | NeedsPassword, VedAuthError.VedAuthError> =>
+            atHand ? authorizeAndStore : Effect.succeed(needsPassword)
+        )
+        const now = yield* DateTime.now
+        const cached = yield* Ref.get(cache)
+        const current = newest(yield* store.get(key), cached)
+        if (Option.isNone(current)) return yield* authorizeIfPasswordAtHand
+        const grant = current.value
+        const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.accessToken))
+        const state = stateAt(grant, now)
+        if (state === "fresh" && !wasRejected) {
+          // Our unsaved grant stays marked unsaved; one from the store is remembered as seen there.
+          return Option.exists(cached, (entry) => entry.grant === grant) ? grant : yield* remember(grant)
+        }
+        if (state === "ended" || !grant.canRefreshAt(now) || (yield* isSpent(grant))) return yield* authorizeIfPasswordAtHand
+        return yield* exchange(grant).pipe(
+          Effect.flatMap(storeAndRemember),
+          Effect.catchTag("InvalidGrant", (error) =>
+            Effect.zipRight(
               Effect.zipRight(
-                Effect.logInfo("vedauth: the refresh token was refused, authorizing again", error.message),
-                authorizeAndStore
-              ))
-          )
-        })
-      )
+                Ref.set(spentRefresh, grant.refreshToken),
+                Effect.logInfo("vedauth: the refresh token was refused, authorizing again", error.message)
+              ),
+              authorizeIfPasswordAtHand
+            ))
+        )
+      })
+
+    const renew = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function*() {
+        // A look before the lock: when an authorize is likely, get the password now, not under the lock.
+        if (mayAuthorize(newest(yield* store.get(key), yield* Ref.get(cache)), rejected, yield* DateTime.now)) {
+          yield* resolvePassword
+        }
+        const first = yield* store.withLock(key, renewLocked(rejected))
+        if (first !== needsPassword) return first
+        yield* resolvePassword
+        const second = yield* store.withLock(key, renewLocked(rejected))
+        if (second !== needsPassword) return second
+        return yield* new VedAuthError.AuthenticationFailed({ description: "the password could not be obtained" })
+      })
 
     type Flight = Deferred.Deferred<Grant.Grant, VedAuthError.VedAuthError>
     const singleFlight = (effect: Effect.Effect<Grant.Grant, VedAuthError.VedAuthError>): Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> =>
@@ -305,10 +405,36 @@ export const make = (options: Options) =>
         return yield* Deferred.await(running)
       })
 
+    /**
+     * Whether the cached grant is still the one to use, after `cacheCheckMillis`: another process
+     * may have rotated the grant (the CLI's refresh, a replica after a 401), which kills our token.
+     * `None` sends the caller to the store and a renewal.
+     */
+    const recheck = (cached: Cached, now: DateTime.Utc) =>
+      store.get(key).pipe(
+        Effect.flatMap((stored): Effect.Effect<Option.Option<Grant.Grant>> => {
+          if (Option.isNone(stored)) return Effect.succeed(cached.unsaved ? Option.some(cached.grant) : Option.none())
+          if (sameToken(stored.value.accessToken, cached.grant.accessToken) || !DateTime.greaterThanOrEqualTo(stored.value.issuedAt, cached.grant.issuedAt)) {
+            // Still ours, or older than ours (ours failed to save): keep it, look again later.
+            return Effect.as(Ref.set(cache, Option.some({ ...cached, checkedAt: now.epochMillis })), Option.some(cached.grant))
+          }
+          return stateAt(stored.value, now) === "fresh" ? Effect.map(remember(stored.value), Option.some) : Effect.succeedNone
+        }),
+        // A store that cannot be read right now does not make the cached token any worse.
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logDebug("vedauth: could not re-read the token store", error.message), Option.some(cached.grant))
+        )
+      )
+
     const managedGrant: Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> = Effect.gen(function*() {
       const now = yield* DateTime.now
       const cached = yield* Ref.get(cache)
-      if (Option.isSome(cached) && stateAt(cached.value, now) === "fresh") return cached.value
+      if (Option.isSome(cached) && stateAt(cached.value.grant, now) === "fresh") {
+        // The hot path: a Ref read and a clock read.
+        if (now.epochMillis - cached.value.checkedAt < cacheCheckMillis) return cached.value.grant
+        const checked = yield* recheck(cached.value, now)
+        if (Option.isSome(checked)) return checked.value
+      }
       const stored = yield* store.get(key)
       if (Option.isSome(stored) && stateAt(stored.value, now) === "fresh") return yield* remember(stored.value)
       return yield* singleFlight(renew(Option.none()))
@@ -352,7 +478,8 @@ export const make = (options: Options) =>
       options,
       authorize,
       stored: store.get(key),
-      login: store.withLock(key, authorizeAndStore).pipe(Effect.withSpan("VedAuth.login")),
+      // The password first: a prompt must not run while holding the store's lock.
+      login: Effect.zipRight(resolvePassword, store.withLock(key, authorizeAndStore)).pipe(Effect.withSpan("VedAuth.login")),
       refresh,
       verify,
       revoke,
