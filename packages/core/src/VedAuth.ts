@@ -35,7 +35,8 @@ export interface Options {
   readonly username?: string
   /**
    * The Windows password, or an effect that yields it: it runs only when an authorize needs it
-   * (e.g. a prompt, or a vault look-up), never while a stored grant is still good.
+   * (e.g. a prompt, or a vault look-up), never while a stored grant is still good, at most once
+   * per layer once it succeeds, and never while holding the token store's lock.
    */
   readonly password?: Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed>
   /**
