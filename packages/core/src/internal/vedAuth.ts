@@ -11,7 +11,7 @@ import { RevokeResult } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as http from "./http.js"
-import { freshness, type Freshness } from "./freshness.js"
+import { freshness, type Freshness, freshUntilMillis } from "./freshness.js"
 
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
@@ -29,6 +29,8 @@ interface Cached {
   readonly grant: Grant.Grant
   /** Clock millis when the grant was last seen to match the store (or put there). */
   readonly checkedAt: number
+  /** Clock millis until which the grant is fresh (see `freshUntilMillis`). */
+  readonly freshUntil: number
   /** The store failed to save it: the store's copy is older, or missing. */
   readonly unsaved: boolean
 }
@@ -223,7 +225,11 @@ export const make = (options: Options) =>
       })
 
     const rememberAs = (unsaved: boolean) => (grant: Grant.Grant) =>
-      Effect.flatMap(Clock.currentTimeMillis, (checkedAt) => Effect.as(Ref.set(cache, Option.some({ grant, checkedAt, unsaved })), grant))
+      Effect.flatMap(Clock.currentTimeMillis, (checkedAt) =>
+        Effect.as(
+          Ref.set(cache, Option.some({ grant, checkedAt, unsaved, freshUntil: freshUntilMillis(grant, options.refreshWindow) })),
+          grant
+        ))
     const remember = rememberAs(false)
     // The new pair is in the store before anyone can use it: a crash after the refresh loses nothing.
     // If the store cannot take it, the old pair is already spent at the server: keep the new one in
@@ -426,19 +432,27 @@ export const make = (options: Options) =>
         )
       )
 
-    const managedGrant: Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> = Effect.gen(function*() {
-      const now = yield* DateTime.now
-      const cached = yield* Ref.get(cache)
-      if (Option.isSome(cached) && stateAt(cached.value.grant, now) === "fresh") {
-        // The hot path: a Ref read and a clock read.
-        if (now.epochMillis - cached.value.checkedAt < cacheCheckMillis) return cached.value.grant
-        const checked = yield* recheck(cached.value, now)
-        if (Option.isSome(checked)) return checked.value
-      }
-      const stored = yield* store.get(key)
-      if (Option.isSome(stored) && stateAt(stored.value, now) === "fresh") return yield* remember(stored.value)
-      return yield* singleFlight(renew(Option.none()))
-    }).pipe(Effect.withSpan("VedAuth.grant"))
+    // Everything past the in-memory cache: the store, and a renewal when the grant is stale.
+    const managedGrantSlow = (now: DateTime.Utc, cached: Option.Option<Cached>) =>
+      Effect.gen(function*() {
+        if (Option.isSome(cached) && stateAt(cached.value.grant, now) === "fresh") {
+          const checked = yield* recheck(cached.value, now)
+          if (Option.isSome(checked)) return checked.value
+        }
+        const stored = yield* store.get(key)
+        if (Option.isSome(stored) && stateAt(stored.value, now) === "fresh") return yield* remember(stored.value)
+        return yield* singleFlight(renew(Option.none()))
+      }).pipe(Effect.withSpan("VedAuth.grant"))
+
+    // The hot path is a Ref read and a clock read, with no span: a span captures a stack trace and
+    // would cost more than the rest of the call. Spans start where I/O may happen.
+    const managedGrant: Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> = Effect.flatMap(
+      Effect.zip(Clock.currentTimeMillis, Ref.get(cache)),
+      ([now, cached]) =>
+        Option.isSome(cached) && now - cached.value.checkedAt < cacheCheckMillis && now < cached.value.freshUntil
+          ? Effect.succeed(cached.value.grant)
+          : managedGrantSlow(DateTime.unsafeMake(now), cached)
+    )
 
     const session = Effect.acquireRelease(authorize(), (grant) =>
       revoke(grant).pipe(
@@ -485,7 +499,7 @@ export const make = (options: Options) =>
       revoke,
       isAuthServer: isAuthServer(),
       grant: managedGrant,
-      accessToken: Effect.map(managedGrant, (grant) => grant.accessToken).pipe(Effect.withSpan("VedAuth.accessToken")),
+      accessToken: Effect.map(managedGrant, (grant) => grant.accessToken),
       session,
       httpClient: withAuthorization
     }
