@@ -1,11 +1,11 @@
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
 import { TokenStoreError } from "../src/VedAuthError.js"
-import { FakeServer, httpClientLayer, ntlmTransportLayer, ok, password, spentRefresh, url } from "./fixtures/fakeVedAuth.js"
-import { key, options, setup } from "./fixtures/setup.js"
+import { FakeServer, httpClientLayer, ntlmTransportLayer, ok, spentRefresh, url } from "./fixtures/fakeVedAuth.js"
+import { environment, key, options, setup } from "./fixtures/setup.js"
 
 // With a one-hour token the refresh window is 5 minutes: due at 55 minutes.
 const intoRefreshWindow = TestClock.adjust(Duration.minutes(56))
@@ -326,16 +326,9 @@ describe("VedAuth.httpClient", () => {
 describe("VedAuth layers and transport", () => {
   it.effect("layerConfig reads the VEDAUTH_* environment, the password redacted", () => {
     const server = new FakeServer()
-    const provider = ConfigProvider.fromMap(new Map([
-      ["VEDAUTH_URL", url],
-      ["VEDAUTH_CLIENT_ID", "vedauth-test"],
-      ["VEDAUTH_SCOPE", "certificate:manage"],
-      ["VEDAUTH_USERNAME", "CORP\\alice"],
-      ["VEDAUTH_PASSWORD", password],
-    ]))
     const layer = VedAuth.layerConfig().pipe(
       Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory)),
-      Layer.provide(Layer.setConfigProvider(provider))
+      Layer.provide(environment())
     )
     return Effect.gen(function*() {
       const service = yield* VedAuth.VedAuth

@@ -1,11 +1,11 @@
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { Duration, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { NtlmTransport } from "../src/NtlmTransport.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
-import { FakeServer, ntlmTransportLayer, password, url } from "./fixtures/fakeVedAuth.js"
-import { options } from "./fixtures/setup.js"
+import { FakeServer, ntlmTransportLayer, url } from "./fixtures/fakeVedAuth.js"
+import { environment, options } from "./fixtures/setup.js"
 
 // A server that accepts the connection and never answers.
 const stalled = Layer.succeed(HttpClient.HttpClient, HttpClient.make(() => Effect.never))
@@ -43,17 +43,9 @@ describe("VedAuth request timeout", () => {
   })
 
   it.effect("VEDAUTH_REQUEST_TIMEOUT sets it from the environment", () => {
-    const provider = ConfigProvider.fromMap(new Map([
-      ["VEDAUTH_URL", url],
-      ["VEDAUTH_CLIENT_ID", "vedauth-test"],
-      ["VEDAUTH_SCOPE", "certificate:manage"],
-      ["VEDAUTH_USERNAME", "CORP\\alice"],
-      ["VEDAUTH_PASSWORD", password],
-      ["VEDAUTH_REQUEST_TIMEOUT", "5 seconds"]
-    ]))
     const layer = VedAuth.layerConfig().pipe(
       Layer.provide(Layer.mergeAll(stalled, stalledTransport, TokenStore.layerMemory)),
-      Layer.provide(Layer.setConfigProvider(provider))
+      Layer.provide(environment({ VEDAUTH_REQUEST_TIMEOUT: "5 seconds" }))
     )
     return Effect.gen(function*() {
       const service = yield* VedAuth.VedAuth
