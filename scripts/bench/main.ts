@@ -382,12 +382,16 @@ const measureCliStartup = async (server: ServerHandle, runs: number) => {
 
 // ---------------------------------------------------------------- report
 
+// effect is a dependency of the packages, not of the root: look in core's node_modules too.
 const versionOf = (name: string): string => {
-  try {
-    return JSON.parse(Fs.readFileSync(Path.join(root, "node_modules", name, "package.json"), "utf8")).version
-  } catch {
-    return "unknown"
+  for (const base of [root, Path.join(root, "packages", "core")]) {
+    try {
+      return JSON.parse(Fs.readFileSync(Path.join(base, "node_modules", name, "package.json"), "utf8")).version
+    } catch {
+      // try the next place
+    }
   }
+  return "unknown"
 }
 
 const curlVersion = () => runCommand("curl", ["--version"], process.env).then((r) => r.stdout.split("\n")[0] ?? "unknown")
