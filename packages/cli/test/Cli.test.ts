@@ -3,9 +3,9 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Deferred, Effect, Exit, Fiber, Redacted } from "effect"
-import type { spawn } from "node:child_process"
+import { spawn as spawnProcess, type spawn } from "node:child_process"
 import * as Net from "node:net"
-import { runCli, type Run } from "./support/runCli.js"
+import { bin, runCli, type Run } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 
@@ -184,6 +184,36 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
         assert.notInclude(run.stderr, "    at ", "no stack trace")
         assert.notInclude(run.stderr + run.stdout, password)
       }
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
+
+describe("the password prompt on a terminal", () => {
+  it.scopedLive("asks on the terminal without echo, only when an authorize is needed", () =>
+    Effect.gen(function*() {
+      const { env } = yield* setup("http")
+      // `script` gives the CLI a real pseudo-terminal; the password is typed when the prompt shows.
+      const typeAtPrompt = (command: string) =>
+        Effect.async<string>((resume) => {
+          const child = spawnProcess("script", ["-qec", command, "/dev/null"], { env: { ...process.env, ...env } })
+          let screen = ""
+          let typed = false
+          child.stdout.on("data", (chunk: Buffer) => {
+            screen += chunk.toString()
+            if (!typed && screen.includes("Password for CORP\\alice: ")) {
+              typed = true
+              child.stdin.write(`${password}\r`)
+            }
+          })
+          child.on("close", () => resume(Effect.succeed(screen)))
+          return Effect.sync(() => child.kill())
+        })
+      const first = yield* typeAtPrompt(`${process.execPath} ${bin} token`)
+      assert.include(first, "Password for CORP\\alice: ")
+      assert.notInclude(first, password, "the password is not echoed")
+      assert.match(first, /[A-Za-z0-9+/]{16,}=*/)
+      // The token is now stored: no prompt, no password needed.
+      const second = yield* typeAtPrompt(`${process.execPath} ${bin} token`)
+      assert.notInclude(second, "Password for")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 

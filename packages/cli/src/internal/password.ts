@@ -34,10 +34,11 @@ const promptHidden = (question: string) =>
         else typed += char
       }
     }
-    process.stderr.write(question)
+    // Echo off before the question shows, so nothing typed in answer can be echoed.
     input.setRawMode(true)
-    input.resume()
     input.on("data", onData)
+    input.resume()
+    process.stderr.write(question)
     return Effect.sync(() => {
       input.off("data", onData)
       if (input.isTTY) input.setRawMode(false)
