@@ -1,5 +1,5 @@
 /**
- * `bytes` random bytes as lowercase hex, from the platform's CSPRNG (never `Math.random`): lock
+ * `bytes` random bytes as lowercase hex, from the platform's CSPRNG (crypto.getRandomValues), never a predictable generator: lock
  * owners and temp file names must not collide between processes.
  *
  * @internal
