@@ -136,7 +136,9 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
     onHandshake: options.onHandshake
   }
   return NtlmTransport.of({
-    request: (request) => handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request"))
+    // No stack trace for the span: it would point at this line on every call, at the cost of an Error.
+    request: (request) =>
+      handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request", { captureStackTrace: false }))
   })
 })
 

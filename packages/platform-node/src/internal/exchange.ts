@@ -1,5 +1,5 @@
 /** One HTTP/1.1 request and its response on a given agent, as an interruptible Effect. */
-import { Effect } from "effect"
+import { Clock, Duration, Effect } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type * as Net from "node:net"
@@ -21,11 +21,16 @@ export interface Exchange {
 /** @internal */
 export interface ExchangeOptions {
   readonly url: URL
+  /** `url` as `node:http` request options (host, port, path...), computed once per handshake. */
+  readonly target: Http.RequestOptions
   readonly agent: Http.Agent
   readonly method: string
   readonly headers: Readonly<Record<string, string>>
   readonly body: Uint8Array | undefined
   readonly connectTimeoutMs: number
+  /** On Effect's clock (so TestClock moves it), from the request until the response's end. */
+  readonly responseTimeout: Duration.Duration
+  readonly onResponseTimeout: () => TransportError
   readonly maxBodyBytes: number
   /** Called with the socket the request was given, before anything is written; a string aborts with that reason. */
   readonly checkSocket?: (socket: Net.Socket, reused: boolean) => string | undefined
@@ -45,81 +50,110 @@ const describe = (error: unknown): string => {
   return String(error)
 }
 
+// The live clock's `sleep` is a plain `setTimeout`, and durations past the timers' limit never fire.
+const liveClock = Object.getPrototypeOf(Clock.make())
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+/**
+ * Starts the response timeout and returns its canceller, without `Effect.timeoutFail` (a racing
+ * pair of forked fibers per call, most of the Effect cost of a request). On the live clock this
+ * is the very timer its `sleep` would set; on any other clock (a TestClock) the clock's own `sleep`
+ * runs in a small fiber of its own, so that moving that clock still fires it.
+ */
+const startTimer = (clock: Clock.Clock, duration: Duration.Duration, onTimeout: () => void): () => void => {
+  if (Object.getPrototypeOf(clock) === liveClock) {
+    const millis = Duration.toMillis(duration)
+    if (millis > MAX_TIMER_MILLIS) return () => {}
+    const timer = setTimeout(onTimeout, millis)
+    return () => clearTimeout(timer)
+  }
+  const sleeper = Effect.runFork(clock.sleep(duration))
+  sleeper.addObserver((exit) => {
+    if (exit._tag === "Success") onTimeout()
+  })
+  return () => sleeper.unsafeInterruptAsFork(sleeper.id())
+}
+
 /** @internal */
 export const exchange = (options: ExchangeOptions): Effect.Effect<Exchange, TransportError | SocketRefused> =>
-  Effect.async<Exchange, TransportError | SocketRefused>((resume) => {
-    const url = options.url
-    const fail = (detail: string) => resume(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
-    let settled = false
-    let connectTimer: ReturnType<typeof setTimeout> | undefined
-    const request = (url.protocol === "https:" ? Https : Http).request(url, {
-      method: options.method,
-      headers: options.headers,
-      agent: options.agent
-    })
-    request.on("socket", (socket) => {
-      options.onSocket?.(socket)
-      const refused = options.checkSocket?.(socket, request.reusedSocket)
-      if (refused !== undefined) {
+  Effect.clockWith((clock) =>
+    Effect.async<Exchange, TransportError | SocketRefused>((resume) => {
+      const url = options.url
+      let settled = false
+      let connectTimer: ReturnType<typeof setTimeout> | undefined
+      // Reassigned below; the timer may fire at once (a TestClock already past the deadline).
+      let stopResponseTimer = (): void => {}
+      const settle = (result: Effect.Effect<Exchange, TransportError | SocketRefused>) => {
+        if (settled) return
         settled = true
+        clearTimeout(connectTimer)
+        stopResponseTimer()
+        resume(result)
+      }
+      const fail = (detail: string) => settle(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
+      const request = (url.protocol === "https:" ? Https : Http).request({
+        ...options.target,
+        method: options.method,
+        headers: options.headers,
+        agent: options.agent
+      })
+      stopResponseTimer = startTimer(clock, options.responseTimeout, () => {
+        settle(Effect.fail(options.onResponseTimeout()))
         request.destroy()
-        resume(Effect.fail(new SocketRefused(refused)))
-        return
-      }
-      if (socket.connecting) {
-        connectTimer = setTimeout(() => {
-          request.destroy(new Error(`connection not established within ${options.connectTimeoutMs} ms`))
-        }, options.connectTimeoutMs)
-        socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer))
-      }
-    })
-    request.on("error", (error) => {
-      clearTimeout(connectTimer)
-      if (settled) return
-      settled = true
-      fail(describe(error))
-    })
-    request.on("response", (response) => {
-      clearTimeout(connectTimer)
-      const socket = response.socket
-      const tlsSocket = socket as Tls.TLSSocket
-      const peerCertificate = typeof tlsSocket.getPeerCertificate === "function"
-        ? new Uint8Array(tlsSocket.getPeerCertificate().raw ?? new Uint8Array(0))
-        : undefined
-      const chunks: Array<Buffer> = []
-      let size = 0
-      let overflow = false
-      // Read every body to its end, 401s included: an unread body keeps the socket busy and the
-      // next request of the handshake would go out on a new connection.
-      response.on("data", (chunk: Buffer) => {
-        size += chunk.length
-        if (size > options.maxBodyBytes) overflow = true
-        else chunks.push(chunk)
       })
-      response.on("error", (error) => {
-        if (settled) return
+      request.on("socket", (socket) => {
+        options.onSocket?.(socket)
+        const refused = options.checkSocket?.(socket, request.reusedSocket)
+        if (refused !== undefined) {
+          settle(Effect.fail(new SocketRefused(refused)))
+          request.destroy()
+          return
+        }
+        if (socket.connecting) {
+          connectTimer = setTimeout(() => {
+            request.destroy(new Error(`connection not established within ${options.connectTimeoutMs} ms`))
+          }, options.connectTimeoutMs)
+          socket.once(url.protocol === "https:" ? "secureConnect" : "connect", () => clearTimeout(connectTimer))
+        }
+      })
+      request.on("error", (error) => fail(describe(error)))
+      request.on("response", (response) => {
+        clearTimeout(connectTimer)
+        const socket = response.socket
+        const tlsSocket = socket as Tls.TLSSocket
+        const peerCertificate = typeof tlsSocket.getPeerCertificate === "function"
+          ? new Uint8Array(tlsSocket.getPeerCertificate().raw ?? new Uint8Array(0))
+          : undefined
+        const chunks: Array<Buffer> = []
+        let size = 0
+        // Read every body to its end, 401s included: an unread body keeps the socket busy and the
+        // next request of the handshake would go out on a new connection. Past the cap the rest is
+        // read and dropped, for the same reason.
+        response.on("data", (chunk: Buffer) => {
+          size += chunk.length
+          if (size <= options.maxBodyBytes) chunks.push(chunk)
+        })
+        response.on("error", (error) => fail(describe(error)))
+        response.on("end", () => {
+          if (size > options.maxBodyBytes) return fail(`the response body exceeds ${options.maxBodyBytes} bytes`)
+          settle(Effect.succeed({
+            status: response.statusCode ?? 0,
+            reason: response.statusMessage ?? "",
+            headers: response.headers,
+            distinct: response.headersDistinct,
+            body: new Uint8Array(Buffer.concat(chunks, size)),
+            socket,
+            peerCertificate
+          }))
+        })
+      })
+      // A view of the caller's bytes, not a copy.
+      request.end(options.body === undefined ? undefined : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength))
+      return Effect.sync(() => {
         settled = true
-        fail(describe(error))
-      })
-      response.on("end", () => {
-        if (settled) return
-        settled = true
-        if (overflow) return fail(`the response body exceeds ${options.maxBodyBytes} bytes`)
-        resume(Effect.succeed({
-          status: response.statusCode ?? 0,
-          reason: response.statusMessage ?? "",
-          headers: response.headers,
-          distinct: response.headersDistinct,
-          body: new Uint8Array(Buffer.concat(chunks)),
-          socket,
-          peerCertificate
-        }))
+        clearTimeout(connectTimer)
+        stopResponseTimer()
+        request.destroy()
       })
     })
-    request.end(options.body === undefined ? undefined : Buffer.from(options.body))
-    return Effect.sync(() => {
-      clearTimeout(connectTimer)
-      settled = true
-      request.destroy()
-    })
-  })
+  )

@@ -6,6 +6,7 @@ import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
 import { AuthenticationFailed, NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
 import { exchange, SocketRefused, type Exchange } from "./exchange.js"
 import type * as Http from "node:http"
+import { urlToHttpOptions } from "node:url"
 
 /** @internal */
 export type Scheme = "NTLM" | "Negotiate"
@@ -76,18 +77,59 @@ const protocolError = (detail: string, response?: Exchange) =>
 
 /** @internal */
 export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Request) =>
-  Effect.gen(function*() {
-    const url = yield* Effect.try({
-      try: () => new URL(request.url),
-      catch: () => new TransportError({ detail: "not a valid URL" })
-    })
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      return yield* new TransportError({ detail: `unsupported protocol ${url.protocol}`, url: request.url })
+  Effect.suspend(() => {
+    let url: URL
+    try {
+      url = new URL(request.url)
+    } catch {
+      return Effect.fail(new TransportError({ detail: "not a valid URL" }))
     }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return Effect.fail(new TransportError({ detail: `unsupported protocol ${url.protocol}`, url: request.url }))
+    }
+    const parsed = url
+    // The agent is the handshake's only resource: created and destroyed here, without a Scope.
+    return Effect.acquireUseRelease(
+      Effect.sync(() => settings.makeAgent(parsed)),
+      (agent) => run(settings, request, parsed, agent),
+      (agent) => Effect.sync(() => agent.destroy())
+    )
+  }).pipe(
+    Effect.map(({ response, roundTrips, scheme, sockets }): NtlmTransport.Response => {
+      settings.onHandshake?.({ url: request.url, scheme, roundTrips, sockets, status: response.status })
+      return {
+        status: response.status,
+        reason: response.reason,
+        headers: lowerCaseHeaders(response.headers),
+        body: response.body
+      }
+    }),
+    Effect.catchIf((e): e is SocketRefused => e instanceof SocketRefused, (e) => Effect.fail(protocolError(e.reason)))
+  )
+
+const lowerCaseHeaders = (headers: Http.IncomingHttpHeaders): Record<string, string> => {
+  const result: Record<string, string> = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined) result[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value
+  }
+  return result
+}
+
+const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: URL, agent: Http.Agent) =>
+  Effect.gen(function*() {
     const { credentials } = request
-    const agent = yield* Effect.acquireRelease(Effect.sync(() => settings.makeAgent(url)), (agent) => Effect.sync(() => agent.destroy()))
     const sockets = new Set<Net.Socket>()
     let roundTrips = 0
+    // Per handshake, not per request: the request options of the URL and the timeout's error.
+    const target = urlToHttpOptions(url)
+    const connectTimeoutMs = Duration.toMillis(settings.connectTimeout)
+    const onResponseTimeout = () =>
+      new TransportError({
+        detail: `no response within ${Duration.format(settings.responseTimeout)}`,
+        url: url.origin + url.pathname
+      })
+    const onSocket = (socket: Net.Socket) => void sockets.add(socket)
     const send = (
       authorization: string,
       body: Uint8Array | undefined,
@@ -99,24 +141,18 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
       if (request.method === "POST" || body !== undefined) headers["content-length"] = String(body?.length ?? 0)
       return exchange({
         url,
+        target,
         agent,
         method: request.method,
         headers,
         body,
-        connectTimeoutMs: Duration.toMillis(settings.connectTimeout),
+        connectTimeoutMs,
+        responseTimeout: settings.responseTimeout,
+        onResponseTimeout,
         maxBodyBytes: settings.maxBodyBytes,
-        onSocket: (socket) => sockets.add(socket),
+        onSocket,
         ...(checkSocket === undefined ? {} : { checkSocket })
-      }).pipe(
-        Effect.timeoutFail({
-          duration: settings.responseTimeout,
-          onTimeout: () =>
-            new TransportError({
-              detail: `no response within ${Duration.format(settings.responseTimeout)}`,
-              url: url.origin + url.pathname
-            })
-        })
-      )
+      })
     }
 
     const negotiate = Ntlm.negotiate({ domain: credentials.domain, ...(credentials.workstation === undefined ? {} : { workstation: credentials.workstation }) })
@@ -125,7 +161,8 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
     let scheme: Scheme = settings.scheme === "NTLM" ? settings.schemeCache.get(origin) ?? "NTLM" : settings.schemeCache.get(origin) ?? "Negotiate"
 
     let first = yield* send(negotiateHeader(scheme), undefined)
-    if (first.status === 401 && tokenFor(first, scheme) === undefined) {
+    let token = first.status === 401 ? tokenFor(first, scheme) : undefined
+    if (first.status === 401 && token === undefined) {
       // Our scheme was not taken. A server that offers only the other one (IIS with Negotiate alone
       // accepts raw NTLMSSP in it) gets the NEGOTIATE again under that name: one more round trip.
       const other: Scheme = scheme === "NTLM" ? "Negotiate" : "NTLM"
@@ -135,13 +172,13 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
       }
       scheme = other
       first = yield* send(negotiateHeader(scheme), undefined)
+      token = first.status === 401 ? tokenFor(first, scheme) : undefined
     }
     if (first.status !== 401) {
       // No authentication asked for. Without a body the answer stands; with one, the request was not sent whole.
       if (request.body === undefined || request.body.length === 0) return { response: first, roundTrips, sockets: sockets.size, scheme }
       return yield* protocolError(`the server answered the NTLM NEGOTIATE with HTTP ${first.status} instead of a challenge`, first)
     }
-    const token = tokenFor(first, scheme)
     if (token === undefined) return yield* protocolError(`the server sent no ${scheme} challenge`, first)
     settings.schemeCache.set(origin, scheme)
 
@@ -189,22 +226,4 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
       }
     }
     return { response: final, roundTrips, sockets: sockets.size, scheme }
-  }).pipe(
-    Effect.tap((result) =>
-      Effect.sync(() =>
-        settings.onHandshake?.({ url: request.url, scheme: result.scheme, roundTrips: result.roundTrips, sockets: result.sockets, status: result.response.status })
-      )
-    ),
-    Effect.map(({ response }): NtlmTransport.Response => ({
-      status: response.status,
-      reason: response.reason,
-      headers: Object.fromEntries(
-        Object.entries(response.headers).flatMap(([name, value]) =>
-          value === undefined ? [] : [[name.toLowerCase(), Array.isArray(value) ? value.join(", ") : value]]
-        )
-      ),
-      body: response.body
-    })),
-    Effect.catchIf((e): e is SocketRefused => e instanceof SocketRefused, (e) => Effect.fail(protocolError(e.reason))),
-    Effect.scoped
-  )
+  })
