@@ -2,7 +2,8 @@
  * The conformance suite under `deno test` (scripts/test-deno.mjs gives the flags), on
  * `DenoVedAuth.layer`: Deno's node:http(s) for NTLM and, by default, for the plain calls; the
  * Node-compatible file system for the token store. The cases that need no TLS run a second time
- * with `httpClient: "fetch"` (Deno's fetch), and the one thing fetch cannot do here is pinned down.
+ * with `httpClient: "fetch"` (Deno's fetch), and fetch over HTTPS is proven against the simulator's
+ * CA-issued leaf certificate, trusted through the CA and refused without it.
  */
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as Simulator from "@vedauth/testing/Simulator"
@@ -32,25 +33,42 @@ for (const testCase of httpCases) {
 }
 
 deno.test(
-  "fetch HTTP client: refuses a self-signed CA certificate as the server's (rustls: CaUsedAsEndEntity) that the node client accepts",
+  "fetch HTTP client over HTTPS: trusting the simulator's CA, authorize (channel bindings required) then verify; without the CA, TransportError",
   () =>
     Effect.runPromise(Effect.scoped(Effect.gen(function*() {
-      const served = yield* Simulator.serve({ protocol: "https" })
-      const isAuthServer = (httpClient: "node" | "fetch") =>
-        Effect.either(VedAuth.isAuthServer.pipe(Effect.provide(DenoVedAuth.layer({
+      // The simulator presents a leaf issued by its throwaway CA, as a TPP behind an enterprise CA
+      // does; rustls refuses a self-signed CA certificate as the server's (CaUsedAsEndEntity).
+      const served = yield* Simulator.serve({ protocol: "https", channelBindings: "required" })
+      const layer = (ca: string | undefined) =>
+        DenoVedAuth.layer({
           url: served.url,
           clientId: Simulator.defaultClientId,
           scope: "certificate:manage",
           username: "CORP\\alice",
           password: Redacted.make("Passw0rd!"),
-          httpClient,
+          httpClient: "fetch",
           tokenStorePath: "/nonexistent/never-written.json",
-          transport: { ...(served.caPem === undefined ? {} : { ca: served.caPem }) }
-        }))))
-      const viaNode = yield* isAuthServer("node")
-      assert.ok(Either.isRight(viaNode) && viaNode.right === true, "node:https trusts the given certificate")
-      const viaFetch = yield* isAuthServer("fetch")
-      assert.ok(Either.isLeft(viaFetch))
-      assert.equal((viaFetch.left as { _tag?: unknown })._tag, "TransportError")
+          transport: ca === undefined ? {} : { ca }
+        })
+      assert.ok(served.caPem !== undefined, "an HTTPS simulator gives its CA")
+      const { grant, info } = yield* Effect.gen(function*() {
+        assert.equal(yield* VedAuth.isAuthServer, true)
+        const grant = yield* VedAuth.authorize()
+        const info = yield* VedAuth.verify(grant.accessToken)
+        return { grant, info }
+      }).pipe(Effect.provide(layer(served.caPem)))
+      assert.equal(grant.scope, "certificate:manage")
+      assert.equal(info.identity, grant.identity)
+      assert.equal(info.application, Simulator.defaultClientId)
+      const stats = yield* served.simulator.stats
+      assert.equal(stats.handshakesCompleted, 1)
+      assert.equal(stats.handshakesRejected, 0)
+      assert.equal(stats.authorizeIntegrated, 1)
+      assert.equal(stats.verify, 1)
+
+      const untrusted = yield* Effect.either(VedAuth.verify(grant.accessToken).pipe(Effect.provide(layer(undefined))))
+      assert.ok(Either.isLeft(untrusted), "fetch does not trust the simulator's CA unless given it")
+      assert.equal((untrusted.left as { _tag?: unknown })._tag, "TransportError")
+      assert.equal((yield* served.simulator.stats).verify, 1, "the untrusted call never reached the server")
     })))
 )

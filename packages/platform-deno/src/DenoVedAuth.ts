@@ -7,9 +7,11 @@
  *
  * The HTTP client is, by default, `@effect/platform-node`'s on Deno's `node:https`: the TLS stack
  * the NTLM transport already uses, so both calls accept the same server certificates. `httpClient:
- * "fetch"` takes `DenoHttpClient` (Deno's own fetch) instead; its verifier (rustls) refuses a
- * self-signed server certificate that is also a CA (`CaUsedAsEndEntity`), as the simulator's and
- * some lab servers' are, where `node:https` accepts it once it is trusted.
+ * "fetch"` takes `DenoHttpClient` (Deno's own fetch) instead, trusting the same extra CAs. Its
+ * verifier (rustls) is stricter: the server must present a leaf certificate issued by a trusted CA
+ * (as TPP behind an enterprise CA does, and the simulator does); a self-signed server certificate
+ * that is also a CA, as some lab servers present, is refused (`CaUsedAsEndEntity`) where
+ * `node:https` accepts it once it is trusted.
  *
  * ```ts
  * program.pipe(Effect.provide(DenoVedAuth.layerConfig()))

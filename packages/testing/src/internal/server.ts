@@ -17,7 +17,7 @@ export interface ServeOptions {
   readonly protocol?: "http" | "https"
   readonly host?: "127.0.0.1" | "::1"
   readonly port?: number
-  /** Write the CA (the self-signed certificate) PEM here, for clients such as curl. */
+  /** Write the CA certificate PEM (what clients trust) here, for clients such as curl. */
   readonly caPemPath?: string
 }
 
@@ -62,18 +62,19 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const now = Date.now()
     const certificate = protocol === "https"
       ? yield* Effect.tryPromise({
-        try: () => generate([host, "localhost"], now),
+        try: () => generate([host, "127.0.0.1", "::1", "localhost"], now),
         catch: (error) => new ServeFailure(`could not generate the certificate: ${String(error)}`)
       })
       : undefined
     if (certificate !== undefined && options.caPemPath !== undefined) {
       const path = options.caPemPath
       yield* Effect.tryPromise({
-        try: () => Fs.writeFile(path, certificate.certPem, { mode: 0o644 }),
+        try: () => Fs.writeFile(path, certificate.caPem, { mode: 0o644 }),
         catch: (error) => new ServeFailure(`could not write the CA PEM: ${String(error)}`)
       })
     }
     const connections = new WeakMap<Socket, Connection>()
+    // Channel bindings hash the certificate the server presents: the leaf, not the CA.
     const tls = certificate === undefined ? undefined : { certificateDer: certificate.der }
     const maxBody = simulator.config.maxBodyBytes
 
@@ -152,7 +153,7 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     return {
       url: `${protocol}://${hostInUrl}:${port}`,
       port,
-      caPem: certificate?.certPem,
+      caPem: certificate?.caPem,
       certificateDer: certificate?.der
     } satisfies Served
   })
