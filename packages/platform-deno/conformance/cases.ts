@@ -109,7 +109,7 @@ const refreshAndRevokeOverHttp: Case = {
     })
 }
 
-/** The cases that need no TLS: for clients that cannot trust the simulator's self-signed certificate. */
+/** The cases that need no TLS (plain HTTP). */
 export const httpCases: ReadonlyArray<Case> = [overHttp, refreshAndRevokeOverHttp]
 
 export const cases: ReadonlyArray<Case> = [

@@ -114,8 +114,9 @@ export interface Service extends internal.Service {}
 export class Simulator extends Context.Tag("@vedauth/testing/Simulator")<Simulator, Service>() {}
 
 /**
- * Where a served simulator listens. `caPem` is the self-signed certificate over HTTPS (give it to
- * clients as their CA); `certificateDer` feeds channel-binding checks.
+ * Where a served simulator listens. Over HTTPS, `caPem` is the throwaway CA that issued the server's
+ * certificate (give it to clients to trust); `certificateDer` is the certificate the server presents,
+ * which channel bindings are computed from.
  *
  * @since 0.1.0
  * @category models
@@ -144,7 +145,7 @@ export interface ServeOptions extends Options {
   readonly host?: "127.0.0.1" | "::1"
   /** Default 0: a free port. */
   readonly port?: number
-  /** Write the certificate PEM to this file, for clients such as curl (`--cacert`). */
+  /** Write the CA certificate PEM to this file, for clients such as curl (`--cacert`) or `--ca-file`. */
   readonly caPemPath?: string
 }
 

@@ -55,7 +55,7 @@ export const demo = Command.make("demo", {}, () =>
     const storeDir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-demo-" })
     const handshakes: Array<{ readonly roundTrips: number; readonly sockets: number }> = []
     yield* Console.log(
-      `vedauth demo: a TPP simulator is listening on ${served.url} (HTTPS, self-signed certificate trusted for this run,\n` +
+      `vedauth demo: a TPP simulator is listening on ${served.url} (HTTPS, its throwaway CA trusted for this run,\n` +
         `Windows authentication with channel bindings required). Secrets are shown only as fingerprints.`
     )
     const tls = { ca: served.caPem ?? "" }

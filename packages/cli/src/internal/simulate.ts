@@ -7,9 +7,9 @@ export const simulate = Command.make(
   "simulate",
   {
     port: Options.integer("port").pipe(Options.withDefault(0), Options.withDescription("Port on 127.0.0.1 (default: a free one)")),
-    tls: Options.boolean("tls").pipe(Options.withDescription("Serve HTTPS with a fresh self-signed certificate")),
+    tls: Options.boolean("tls").pipe(Options.withDescription("Serve HTTPS with a certificate from a fresh throwaway CA")),
     certOut: Options.optional(Options.text("cert-out")).pipe(
-      Options.withDescription("With --tls: write the certificate PEM here, for --ca-file")
+      Options.withDescription("With --tls: write the CA certificate PEM here, for --ca-file")
     )
   },
   ({ certOut, port, tls }) =>
