@@ -250,6 +250,23 @@ describe("vedauth stopped by a signal", () => {
     }).pipe(Effect.scoped))
 })
 
+describe("a reader that goes away", () => {
+  it.live("`vedauth demo | head -1`: the demo stops quietly with 141, no stack trace", () =>
+    Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
+      const child = spawnProcess(process.execPath, [bin, "demo"], { stdio: ["ignore", "pipe", "pipe"] })
+      let stderr = ""
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+      // Like `head -1`: read the first chunk, then close the pipe.
+      child.stdout.once("data", () => child.stdout.destroy())
+      child.on("close", (code) => resume(Effect.succeed({ code, stderr })))
+      return Effect.sync(() => child.kill())
+    }).pipe(Effect.map(({ code, stderr }) => {
+      assert.strictEqual(code, 141)
+      assert.notInclude(stderr, "EPIPE")
+      assert.notInclude(stderr, "    at ")
+    })))
+})
+
 describe("vedauth demo", () => {
   it.live("runs the whole story and exits 0 with no secret shown", () =>
     Effect.gen(function*() {

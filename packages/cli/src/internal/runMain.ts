@@ -11,6 +11,15 @@ let signalled: number | undefined
 process.once("SIGINT", () => (signalled = 130))
 process.once("SIGTERM", () => (signalled = 143))
 
+// A reader that goes away (`vedauth demo | head`) is no failure of ours: stop quietly, as a process
+// killed by SIGPIPE would (128 + 13), instead of dying on an unhandled EPIPE with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(141)
+    throw error
+  })
+}
+
 const report = (
   cause: Cause.Cause<unknown>,
   alreadyReported: (error: unknown) => boolean,
