@@ -8,7 +8,9 @@
  */
 const args = process.argv.slice(2)
 
-if (args[0] === "token" && !args.some((arg) => arg.startsWith("--password"))) {
+// The lean path's strict parser hands anything it does not know (a `--password` flag included) to
+// the full CLI; `--password-stdin` stays on the lean path.
+if (args[0] === "token") {
   void import("./internal/fastToken.js").then((fast) => fast.main(args))
 } else {
   void import("./internal/fullMain.js").then((full) => full.main())

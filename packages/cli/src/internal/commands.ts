@@ -1,12 +1,18 @@
 import { Command } from "@effect/cli"
+import type { Grant } from "@vedauth/core"
 import { VedAuth } from "@vedauth/core"
-import { Console, DateTime, Effect, Option, Redacted } from "effect"
+import { Console, DateTime, Effect, Option } from "effect"
 import { NotLoggedIn, UsageError } from "./errors.js"
 import { withVedAuth } from "./layer.js"
+import { printAccessToken } from "./printToken.js"
 import { grantLines, grantSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { json, type Selected, selectors } from "./selectors.js"
 
 const printJson = (value: unknown) => Console.log(JSON.stringify(value))
+
+// `login` and `refresh` show the grant they got the same way, without its tokens.
+const printGrant = (grant: Grant.Grant, json: boolean) =>
+  json ? printJson(grantSummary(grant)) : Effect.flatMap(DateTime.now, (now) => Console.log(grantLines(grant, now)))
 
 // The stored grant, or a clear word that there is none yet.
 const storedGrant = Effect.flatMap(
@@ -32,9 +38,7 @@ export const login = command(
       if (options.username === undefined) {
         return yield* new UsageError({ detail: "login needs a Windows user: --username 'DOMAIN\\user' or VEDAUTH_USERNAME" })
       }
-      const grant = yield* VedAuth.login
-      if (options.json) return yield* printJson(grantSummary(grant))
-      yield* Console.log(grantLines(grant, yield* DateTime.now))
+      yield* printGrant(yield* VedAuth.login, options.json)
     })
 )
 
@@ -42,7 +46,7 @@ export const login = command(
 export const token = command(
   "token",
   "Print a valid access token (refreshed or re-authorized as needed) and a newline",
-  () => Effect.flatMap(VedAuth.accessToken, (token) => Console.log(Redacted.value(token)))
+  () => printAccessToken
 )
 
 /** @internal */
@@ -56,9 +60,7 @@ export const verify = command("verify", "Ask the server about the stored access 
 /** @internal */
 export const refresh = command("refresh", "Exchange the stored refresh token for a new pair now", (options) =>
   Effect.gen(function*() {
-    const grant = yield* VedAuth.refresh(yield* storedGrant)
-    if (options.json) return yield* printJson(grantSummary(grant))
-    yield* Console.log(grantLines(grant, yield* DateTime.now))
+    yield* printGrant(yield* VedAuth.refresh(yield* storedGrant), options.json)
   }))
 
 /** @internal */

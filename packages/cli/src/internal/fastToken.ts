@@ -4,10 +4,9 @@
  * missing selector) goes to the full CLI, which explains it.
  * @internal
  */
-import { Console, Effect, Redacted } from "effect"
 import { parseArgs } from "node:util"
-import { VedAuth } from "@vedauth/core"
 import { withVedAuth } from "./layer.js"
+import { printAccessToken } from "./printToken.js"
 import { runMain } from "./runMain.js"
 import { booleanSelectors, type Selected, textSelectors } from "./spec.js"
 
@@ -48,7 +47,7 @@ export const main = (args: ReadonlyArray<string>): void => {
     return
   }
   runMain(
-    withVedAuth(selected, Effect.flatMap(VedAuth.accessToken, (token) => Console.log(Redacted.value(token)))),
+    withVedAuth(selected, printAccessToken),
     () => false
   )
 }
