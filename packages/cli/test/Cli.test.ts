@@ -228,6 +228,7 @@ describe("vedauth stopped by a signal", () => {
         () => Effect.sync(() => server.close())
       )
       const { port } = server.address() as Net.AddressInfo
+      const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-signal-" })
       let child: ReturnType<typeof spawn> | undefined
       const run = yield* Effect.fork(
         runCli(["login", "--password-stdin"], {
@@ -236,7 +237,7 @@ describe("vedauth stopped by a signal", () => {
             VEDAUTH_CLIENT_ID: "vedauth-demo",
             VEDAUTH_SCOPE: "certificate:manage",
             VEDAUTH_USERNAME: "CORP\\alice",
-            VEDAUTH_TOKEN_STORE: "/tmp/vedauth-cli-signal-test/tokens.json"
+            VEDAUTH_TOKEN_STORE: `${dir}/tokens.json`
           },
           stdin: password,
           onSpawn: (spawned) => (child = spawned)
@@ -247,7 +248,7 @@ describe("vedauth stopped by a signal", () => {
       const result = yield* Fiber.join(run)
       assert.strictEqual(result.code, 143)
       assert.strictEqual(result.stdout, "")
-    }).pipe(Effect.scoped))
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
 })
 
 describe("a reader that goes away", () => {
