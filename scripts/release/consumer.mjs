@@ -37,6 +37,7 @@ export const startSimulator = (dir, node, caFile) =>
   new Promise((resolve, reject) => {
     const child = spawn(node, ["server.mjs", caFile], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
+    child.stdin.on("error", () => {}) // a server that already ended closed its input
     const fail = (why) => {
       child.kill("SIGKILL")
       reject(new Error(`the simulator did not start: ${why}\n${output}`))

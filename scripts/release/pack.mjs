@@ -28,7 +28,8 @@ export const packAll = async (root, destination) => {
     const cwd = join(root, "packages", dir)
     const result = await run("pnpm", ["pack", "--json", "--pack-destination", destination], { cwd })
     if (result.code !== 0) throw new Error(`pnpm pack failed in packages/${dir}:\n${tail(result)}`)
-    const { filename } = JSON.parse(result.stdout)
+    // The prepack script's banner comes first on stdout; the JSON report starts at a line of its own.
+    const { filename } = JSON.parse(result.stdout.slice(result.stdout.search(/^\{/m)))
     const { files, manifest } = await listTarball(filename)
     const source = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8"))
     packed.push({

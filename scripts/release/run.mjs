@@ -25,6 +25,8 @@ export const run = (command, args, options = {}) =>
       clearTimeout(timer)
       resolve({ code: code ?? (signal === null ? 1 : 128), stdout, stderr })
     })
+    // A command that exits before reading its input (node --version) closes the pipe: not an error here.
+    child.stdin.on("error", () => {})
     child.stdin.end(options.input ?? "")
   })
 
