@@ -125,12 +125,16 @@ const aesSha2 = (id: number, name: string, keyBytes: number, checksumType: numbe
   }
 }
 
-/** Every supported enctype, strongest first: the order the AS-REQ offers them in. @internal */
+/**
+ * Every supported enctype, in the order requests offer them: MIT's default order (and the only two
+ * Active Directory has), then RFC 8009's, whose 32768 PBKDF2 rounds cost more per password login.
+ * @internal
+ */
 export const enctypes: ReadonlyArray<Enctype> = [
-  aesSha2(EncType.aes256CtsHmacSha384192, "aes256-cts-hmac-sha384-192", 32, 20, sha384, 24),
   aesSha1(EncType.aes256CtsHmacSha196, "aes256-cts-hmac-sha1-96", 32, 16),
-  aesSha2(EncType.aes128CtsHmacSha256128, "aes128-cts-hmac-sha256-128", 16, 19, sha256, 16),
-  aesSha1(EncType.aes128CtsHmacSha196, "aes128-cts-hmac-sha1-96", 16, 15)
+  aesSha1(EncType.aes128CtsHmacSha196, "aes128-cts-hmac-sha1-96", 16, 15),
+  aesSha2(EncType.aes256CtsHmacSha384192, "aes256-cts-hmac-sha384-192", 32, 20, sha384, 24),
+  aesSha2(EncType.aes128CtsHmacSha256128, "aes128-cts-hmac-sha256-128", 16, 19, sha256, 16)
 ]
 
 /** @internal */
