@@ -13,7 +13,7 @@ export interface PeerAnswer {
 }
 
 const start = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
-  const child = spawn("python3", [script, ...args], { env, stdio: ["pipe", "pipe", "pipe"] })
+  const child = spawn("/usr/bin/python3", [script, ...args], { env, stdio: ["pipe", "pipe", "pipe"] })
   let stderr = ""
   child.stderr.on("data", (chunk) => (stderr += String(chunk)))
   const lines = Readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]()

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """An independent GSS-API peer on MIT Kerberos (Debian python3-gssapi), for vedauth's interop tests.
 
   gss_peer.py accept [--bindings HEX] [--raw]   reads one base64 token on stdin, accepts it with the
