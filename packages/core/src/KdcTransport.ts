@@ -41,13 +41,16 @@ export interface Service {
 export class KdcTransport extends Context.Tag("@vedauth/core/KdcTransport")<KdcTransport, Service>() {}
 
 /**
- * Parses `host`, `host:port`, `[v6]:port` or a bare IPv6 literal (default port 88).
+ * Parses `host`, `host:port`, `[v6]:port` or a bare IPv6 literal (default port 88), with MIT's
+ * optional `tcp/` or `udp/` prefix (TCP is used either way). An MS-KKDCP `https://` proxy is not
+ * supported: `undefined`, like any other text that is no address.
  *
  * @since 0.2.0
  * @category constructors
  */
 export const parseAddress = (text: string): KdcAddress | undefined => {
-  const trimmed = text.trim().replace(/^(tcp|udp):\/?\/?/i, "")
+  const trimmed = text.trim().replace(/^(tcp|udp)\//i, "")
+  if (trimmed === "" || /[/\s]/.test(trimmed)) return undefined
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(trimmed)
   if (bracketed !== null) return withPort(bracketed[1]!, bracketed[2])
   if ((trimmed.match(/:/g) ?? []).length > 1) return withPort(trimmed, undefined)

@@ -9,6 +9,8 @@ import {
   decodePaDataList,
   decodePrincipal,
   decodeTicket,
+  encodeEncryptedData,
+  encodeKey,
   encodePaData,
   encodePrincipal,
   type EncryptedData,
@@ -85,6 +87,21 @@ export const decodeKdcRep = (bytes: Uint8Array, msgType: 11 | 13): KdcRep => {
   }
 }
 
+/** AS-REP or TGS-REP (for an in-process KDC). @internal */
+export const encodeKdcRep = (r: KdcRep): Uint8Array =>
+  der.tlv(
+    der.application(r.msgType),
+    der.sequence(
+      der.field(0, der.integer(5)),
+      der.field(1, der.integer(r.msgType)),
+      der.field(2, r.padata.length === 0 ? undefined : der.sequence(...r.padata.map(encodePaData))),
+      der.field(3, der.generalString(r.crealm)),
+      der.field(4, encodePrincipal(r.cname)),
+      der.field(5, r.ticket.raw),
+      der.field(6, encodeEncryptedData(r.encPart))
+    )
+  )
+
 /** @internal */
 export interface EncKdcRepPart {
   readonly key: EncryptionKey
@@ -120,6 +137,24 @@ export const decodeEncKdcRepPart = (bytes: Uint8Array): EncKdcRepPart => {
     sname: decodePrincipal(f.required(10), "EncKDCRepPart sname")
   }
 }
+
+/** EncASRepPart ([APPLICATION 25]) or EncTGSRepPart ([APPLICATION 26]), for an in-process KDC. @internal */
+export const encodeEncKdcRepPart = (p: EncKdcRepPart, tgs: boolean): Uint8Array =>
+  der.tlv(
+    der.application(tgs ? 26 : 25),
+    der.sequence(
+      der.field(0, encodeKey(p.key)),
+      der.field(1, der.sequence()),
+      der.field(2, der.integer(p.nonce)),
+      der.field(4, der.flags32(p.flags)),
+      der.field(5, der.time(p.authtime)),
+      der.optional(6, p.starttime, der.time),
+      der.field(7, der.time(p.endtime)),
+      der.optional(8, p.renewTill, der.time),
+      der.field(9, der.generalString(p.srealm)),
+      der.field(10, encodePrincipal(p.sname))
+    )
+  )
 
 /** PA-ENC-TS-ENC: the client's time, to be encrypted with key usage 1. @internal */
 export const encodePaEncTsEnc = (millis: number): Uint8Array =>
