@@ -97,6 +97,14 @@ export const spnForUrl = (url: string): Either.Either<string, KerberosError> => 
 }
 
 /**
+ * One long-term key: principal, realm, key version number and the key itself.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ServiceKey = acceptor.ServiceKey
+
+/**
  * Long-term keys from an MIT keytab. The keys are secret: they stay inside a `Redacted`.
  *
  * @since 0.2.0
@@ -105,10 +113,10 @@ export const spnForUrl = (url: string): Either.Either<string, KerberosError> => 
 export interface Keytab {
   /** The principals it holds keys for (`HTTP/tpp.example.com@EXAMPLE.COM`). */
   readonly principals: ReadonlyArray<string>
-  readonly keys: Redacted.Redacted<ReadonlyArray<acceptor.ServiceKey>>
+  readonly keys: Redacted.Redacted<ReadonlyArray<ServiceKey>>
 }
 
-const keytabOf = (keys: ReadonlyArray<acceptor.ServiceKey>): Keytab => ({
+const keytabOf = (keys: ReadonlyArray<ServiceKey>): Keytab => ({
   principals: [...new Set(keys.map((k) => principalText(k.principal, k.realm)))],
   keys: Redacted.make(keys)
 })

@@ -5,7 +5,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Either, Redacted, TestClock } from "effect"
 import * as Kerberos from "../../src/Kerberos.js"
-import type { ServiceKey } from "../../src/internal/kerberos/acceptor.js"
 import { mintTicket, REALM, serviceKeytab } from "./support.js"
 
 const bindings = new TextEncoder().encode("tls-server-end-point:" + "11".repeat(32))
@@ -90,7 +89,7 @@ describe("Kerberos initiator and acceptor", () => {
     Effect.gen(function*() {
       const { initiator } = yield* handshake()
       // Variations of the service keytab (no string-to-key: PBKDF2 rounds are not what is tested here).
-      const variant = (change: (key: ServiceKey) => ServiceKey): Kerberos.Keytab => ({ principals: [], keys: Redacted.make(Redacted.value(serviceKeytab.keys).map(change)) })
+      const variant = (change: (key: Kerberos.ServiceKey) => Kerberos.ServiceKey): Kerberos.Keytab => ({ principals: [], keys: Redacted.make(Redacted.value(serviceKeytab.keys).map(change)) })
       const stranger = variant((k) => ({ ...k, principal: { ...k.principal, components: ["HTTP", "other.vedauth.test"] } }))
       const noKey = yield* Effect.flip(Kerberos.makeAcceptor({ keytab: stranger }).accept(initiator.token))
       assert.strictEqual(noKey.name, "KRB_AP_ERR_NOKEY")

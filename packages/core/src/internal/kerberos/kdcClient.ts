@@ -67,6 +67,10 @@ export const sendToKdc = (kdcs: ReadonlyArray<KdcAddress>, message: Uint8Array) 
     return yield* Effect.fail(last!)
   })
 
+/** Principal names compare case-insensitively: KDCs canonicalize case (Active Directory does). */
+const sameComponents = (a: PrincipalName, b: PrincipalName) =>
+  a.components.length === b.components.length && a.components.every((c, i) => c.toLowerCase() === b.components[i]!.toLowerCase())
+
 const nonce = () => crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fffffff
 
 const defaultSalt = (realm: string, principal: PrincipalName) => new TextEncoder().encode(realm + principal.components.join(""))
@@ -175,6 +179,9 @@ export const asExchange = (request: AsRequest): Effect.Effect<{ readonly credent
     }
     const part = yield* decode("EncASRepPart", () => kdc.decodeEncKdcRepPart(plain))
     if (part.nonce !== sentNonce) return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: "the AS-REP answers another request (nonce mismatch)" })
+    if (!sameComponents(part.sname, krbtgt)) {
+      return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${principalText(part.sname, part.srealm)}` })
+    }
     return { credential: credentialFrom(rep, part), roundTrips }
   })
 
@@ -237,7 +244,7 @@ export const tgsExchange = (kdcs: ReadonlyArray<KdcAddress>, tgt: Credential, se
     if (plain === undefined) return yield* new KerberosError({ name: "KRB_AP_ERR_BAD_INTEGRITY", detail: "the TGS-REP does not decrypt with the TGT session key" })
     const part = yield* decode("EncTGSRepPart", () => kdc.decodeEncKdcRepPart(plain))
     if (part.nonce !== sentNonce) return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: "the TGS-REP answers another request (nonce mismatch)" })
-    if (part.sname.components.join("/").toLowerCase() !== server.components.join("/").toLowerCase()) {
+    if (!sameComponents(part.sname, server)) {
       return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${principalText(part.sname, part.srealm)}` })
     }
     return credentialFrom(rep, part)
