@@ -157,16 +157,22 @@ export const keytabToBytes = (k: Keytab, timestamp: Date = new Date(0)): Uint8Ar
  * @since 0.2.0
  * @category constructors
  */
-export const keytabFromPassword = (principal: Principal, password: Redacted.Redacted<string>, options: { readonly kvno?: number; readonly salt?: string } = {}): Keytab => {
+export const keytabFromPassword = (
+  principal: Principal,
+  password: Redacted.Redacted<string>,
+  options: { readonly kvno?: number; readonly salt?: string } = {}
+): Effect.Effect<Keytab> => {
   const salt = new TextEncoder().encode(options.salt ?? principal.realm + principal.name.join(""))
   const secret = new TextEncoder().encode(Redacted.value(password))
-  return keytabOf(
-    enctypes.map((e) => ({
-      principal: principalNameOf(principal),
-      realm: principal.realm,
-      kvno: options.kvno ?? 1,
-      key: { keytype: e.id, keyvalue: e.stringToKey(secret, salt, e.defaultIterations) }
-    }))
+  return Effect.map(
+    Effect.forEach(enctypes, (e) =>
+      Effect.map(e.stringToKey(secret, salt, e.defaultIterations), (keyvalue) => ({
+        principal: principalNameOf(principal),
+        realm: principal.realm,
+        kvno: options.kvno ?? 1,
+        key: { keytype: e.id, keyvalue }
+      }))),
+    keytabOf
   )
 }
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck } from "effect"
+import { Effect, FastCheck } from "effect"
 import { fromHex, toHex } from "../../src/internal/ntlm/bytes.js"
 import { ctsDecrypt, ctsEncrypt } from "../../src/internal/kerberos/cts.js"
 import { deriveKey, EncType, enctypeById, enctypes } from "../../src/internal/kerberos/enctypes.js"
@@ -65,22 +65,24 @@ describe("RFC 3962 appendix B: string-to-key", () => {
     ["X".repeat(64), text("pass phrase equals block size"), 1200, "59d1bb789a828b1aa54ef9c2883f69ed", "89adee3608db8bc71f1bfbfe459486b05618b70cbae22092534e56c553ba4b34"]
   ]
   for (const [password, salt, iterations, aes128, aes256] of vectors) {
-    it(`${password.slice(0, 8)}, ${iterations} iterations`, () => {
-      assert.strictEqual(toHex(enctype(EncType.aes128CtsHmacSha196).stringToKey(text(password), salt, iterations)), aes128)
-      assert.strictEqual(toHex(enctype(EncType.aes256CtsHmacSha196).stringToKey(text(password), salt, iterations)), aes256)
-    })
+    it.effect(`${password.slice(0, 8)}, ${iterations} iterations`, () =>
+      Effect.gen(function*() {
+        assert.strictEqual(toHex(yield* enctype(EncType.aes128CtsHmacSha196).stringToKey(text(password), salt, iterations)), aes128)
+        assert.strictEqual(toHex(yield* enctype(EncType.aes256CtsHmacSha196).stringToKey(text(password), salt, iterations)), aes256)
+      }))
   }
 })
 
 describe("RFC 8009 appendix A", () => {
   const salt = fromHex("10df9dd783e5bc8acea1730e74355f61" + toHex(text("ATHENA.MIT.EDUraeburn")))
-  it("string-to-key", () => {
-    assert.strictEqual(toHex(enctype(EncType.aes128CtsHmacSha256128).stringToKey(text("password"), salt, 32768)), "089bca48b105ea6ea77ca5d2f39dc5e7")
-    assert.strictEqual(
-      toHex(enctype(EncType.aes256CtsHmacSha384192).stringToKey(text("password"), salt, 32768)),
-      "45bd806dbf6a833a9cffc1c94589a222367a79bc21c413718906e9f578a78467"
-    )
-  })
+  it.effect("string-to-key", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(toHex(yield* enctype(EncType.aes128CtsHmacSha256128).stringToKey(text("password"), salt, 32768)), "089bca48b105ea6ea77ca5d2f39dc5e7")
+      assert.strictEqual(
+        toHex(yield* enctype(EncType.aes256CtsHmacSha384192).stringToKey(text("password"), salt, 32768)),
+        "45bd806dbf6a833a9cffc1c94589a222367a79bc21c413718906e9f578a78467"
+      )
+    }))
   const base128 = fromHex("3705d96080c17728a0e800eab6e0d23c")
   const base256 = fromHex("6d404d37faf79f9df0d33568d320669800eb4836472ea8a026d16b7182460c52")
   const usage2 = (purpose: number) => Uint8Array.of(0, 0, 0, 2, purpose)

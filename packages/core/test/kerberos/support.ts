@@ -2,7 +2,7 @@
  * Test support for the Kerberos suites that need no KDC: service tickets minted directly with a
  * service key (what a KDC's TGS would hand out), so that the initiator and acceptor meet in memory.
  */
-import { Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { encodeEncTicketPart, KeyUsage } from "../../src/internal/kerberos/apMessages.js"
 import { enctypeById } from "../../src/internal/kerberos/enctypes.js"
 import type { Credential } from "../../src/internal/kerberos/kdcClient.js"
@@ -13,7 +13,7 @@ import * as Kerberos from "../../src/Kerberos.js"
 export const REALM = "VEDAUTH.TEST"
 export const SPN = "HTTP/tpp.vedauth.test"
 export const servicePrincipal: Kerberos.Principal = { name: ["HTTP", "tpp.vedauth.test"], realm: REALM }
-export const serviceKeytab = Kerberos.keytabFromPassword(servicePrincipal, Redacted.make("service-account-password"), { kvno: 3 })
+export const serviceKeytab = await Effect.runPromise(Kerberos.keytabFromPassword(servicePrincipal, Redacted.make("service-account-password"), { kvno: 3 }))
 
 /** A service ticket for `client`, valid from `now` for `lifetimeMillis`, sealed with the keytab's key of `etype`. */
 export const mintTicket = (options: { readonly now: number; readonly lifetimeMillis?: number; readonly etype?: number; readonly client?: string }): Kerberos.ServiceTicket => {

@@ -45,7 +45,7 @@ describe("MIT keytabs", () => {
       yield* Effect.promise(() => ktutil(file, `alice@${REALM}`, alice.password))
       const theirs = yield* Kerberos.readKeytab(file)
       const principal = Either.getOrThrow(Kerberos.parsePrincipal(`alice@${REALM}`))
-      const ours = Kerberos.keytabFromPassword(principal, Redacted.make(alice.password))
+      const ours = yield* Kerberos.keytabFromPassword(principal, Redacted.make(alice.password))
       const byType = (k: Kerberos.Keytab) => Object.fromEntries(Redacted.value(k.keys).map((e) => [e.key.keytype, Buffer.from(e.key.keyvalue).toString("hex")]))
       assert.deepStrictEqual(Object.keys(byType(theirs)).sort(), ["17", "18", "19", "20"])
       assert.deepStrictEqual(byType(ours), byType(theirs))

@@ -10,7 +10,7 @@ import { KerberosError } from "../../KerberosError.js"
 import { AuthenticationFailed, TransportError } from "../../VedAuthError.js"
 import { encodeApReq, encodeAuthenticator, KeyUsage } from "./apMessages.js"
 import * as der from "./der.js"
-import { enctypeById, enctypes } from "./enctypes.js"
+import { enctypeById, enctypes, maxIterations } from "./enctypes.js"
 import { credentialRefusals, ErrorCode, errorName, hintFor } from "./errorCodes.js"
 import * as kdc from "./kdcMessages.js"
 import { type EncryptionKey, NameType, PaType, type PaData, type PrincipalName, principalText, type Ticket } from "./types.js"
@@ -80,12 +80,16 @@ const iterationsOf = (params: Uint8Array | undefined, fallback: number) =>
   params !== undefined && params.length === 4 ? new DataView(params.buffer, params.byteOffset, 4).getUint32(0) : fallback
 
 /** The client key for an enctype, from the password and the KDC's salt, or from the given keys. */
-const clientKey = (source: KeySource, etype: number, salt: Uint8Array, params: Uint8Array | undefined): EncryptionKey | undefined => {
-  if (source._tag === "Keys") return source.keys.find((k) => k.keytype === etype)
+const clientKey = (source: KeySource, etype: number, salt: Uint8Array, params: Uint8Array | undefined): Effect.Effect<EncryptionKey | undefined, KerberosError> => {
+  if (source._tag === "Keys") return Effect.succeed(source.keys.find((k) => k.keytype === etype))
   const enctype = enctypeById(etype)
-  if (enctype === undefined) return undefined
+  if (enctype === undefined) return Effect.succeed(undefined)
+  const iterations = iterationsOf(params, enctype.defaultIterations)
+  if (iterations < 1 || iterations > maxIterations) {
+    return Effect.fail(new KerberosError({ name: "KDC_ERR_PREAUTH_FAILED", detail: `the KDC asks for ${iterations} PBKDF2 iterations, outside 1 to ${maxIterations}` }))
+  }
   const password = new TextEncoder().encode(Redacted.value(source.password))
-  return { keytype: etype, keyvalue: enctype.stringToKey(password, salt, iterationsOf(params, enctype.defaultIterations)) }
+  return Effect.map(enctype.stringToKey(password, salt, iterations), (keyvalue) => ({ keytype: etype, keyvalue }))
 }
 
 /** A KRB-ERROR as the typed error it means. @internal */
@@ -146,7 +150,7 @@ export const asExchange = (request: AsRequest): Effect.Effect<{ readonly credent
       }
       if (entry.salt !== undefined) salt = new TextEncoder().encode(entry.salt)
       params = entry.s2kparams
-      chosen = clientKey(request.keySource, entry.etype, salt, params)
+      chosen = yield* clientKey(request.keySource, entry.etype, salt, params)
       const enctype = enctypeById(entry.etype)!
       const now = yield* Clock.currentTimeMillis
       const timestamp = enctype.encrypt(chosen!.keyvalue, KeyUsage.paEncTimestamp, kdc.encodePaEncTsEnc(now))
@@ -168,7 +172,7 @@ export const asExchange = (request: AsRequest): Effect.Effect<{ readonly credent
       if (entry?.salt !== undefined) salt = new TextEncoder().encode(entry.salt)
       if (entry?.s2kparams !== undefined) params = entry.s2kparams
     }
-    const key = chosen?.keytype === rep.encPart.etype && info === undefined ? chosen : clientKey(request.keySource, rep.encPart.etype, salt, params)
+    const key = chosen?.keytype === rep.encPart.etype && info === undefined ? chosen : yield* clientKey(request.keySource, rep.encPart.etype, salt, params)
     const enctype = enctypeById(rep.encPart.etype)
     if (key === undefined || enctype === undefined) {
       return yield* new KerberosError({ name: "KDC_ERR_ETYPE_NOSUPP", detail: `the AS-REP is sealed with enctype ${rep.encPart.etype}, for which there is no key` })
