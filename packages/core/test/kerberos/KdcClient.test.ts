@@ -21,6 +21,17 @@ const options: Kerberos.TicketOptions = { principal: "alice@VEDAUTH.TEST", crede
 const error = (code: number, eText?: string) =>
   kdc.encodeKrbError({ errorCode: code, stime: now, realm: "VEDAUTH.TEST", sname: { nameType: NameType.srvInst, components: ["krbtgt", "VEDAUTH.TEST"] }, eText })
 
+/** KDC_ERR_PREAUTH_REQUIRED whose METHOD-DATA holds one ETYPE-INFO2. */
+const preauthRequired = (entries: Parameters<typeof kdc.encodeEtypeInfo2>[0]) =>
+  kdc.encodeKrbError({
+    errorCode: 25,
+    stime: now,
+    realm: "VEDAUTH.TEST",
+    sname: { nameType: NameType.srvInst, components: ["krbtgt", "VEDAUTH.TEST"] },
+    eText: undefined,
+    eData: der.sequence(der.sequence(der.field(1, der.integer(19)), der.field(2, der.octetString(kdc.encodeEtypeInfo2(entries)))))
+  })
+
 const withKdc = (answer: (address: KdcTransport.KdcAddress, message: Uint8Array) => Effect.Effect<Uint8Array, TransportError>) =>
   Effect.provide(KdcTransport.layerMemory(answer))
 
@@ -72,12 +83,19 @@ describe("Kerberos.getTicket without a real KDC", () => {
   it.effect("PREAUTH_REQUIRED without an AES enctype on offer says how to fix it", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
-      const rc4Only = der.sequence(der.sequence(der.field(1, der.integer(19)), der.field(2, der.octetString(kdc.encodeEtypeInfo2([{ etype: 23, salt: undefined, s2kparams: undefined }])))))
-      const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(
-        withKdc(() => Effect.succeed(kdc.encodeKrbError({ errorCode: 25, stime: now, realm: "VEDAUTH.TEST", sname: { nameType: 2, components: ["krbtgt", "VEDAUTH.TEST"] }, eText: undefined, eData: rc4Only })))
-      )
+      const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(withKdc(() => Effect.succeed(preauthRequired([{ etype: 23, salt: undefined, s2kparams: undefined }]))))
       assert.strictEqual(failure._tag, "KerberosError")
       assert.include(failure.message, "enable AES")
+    }))
+
+  it.effect("a KDC asking for 0 or 2^32-1 PBKDF2 iterations gets a KerberosError, not a hang", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(now)
+      for (const params of [Uint8Array.of(0, 0, 0, 0), Uint8Array.of(0xff, 0xff, 0xff, 0xff)]) {
+        const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(withKdc(() => Effect.succeed(preauthRequired([{ etype: 18, salt: "x", s2kparams: params }]))))
+        assert.strictEqual(failure._tag, "KerberosError")
+        assert.include(failure.message, "PBKDF2 iterations")
+      }
     }))
 
   it.effect("no KDC in the options, none in krb5.conf, no DNS: a TransportError that says where to put one", () =>
