@@ -193,7 +193,7 @@ export type Credentials =
  * @category models
  */
 export interface TicketOptions {
-  /** `user@REALM`, `REALM\user` or `user`; optional with a credential cache (it names its principal). */
+  /** `user@REALM`, `REALM\user` or `user`; optional with a credential cache or a one-principal keytab (they name it). */
   readonly principal?: string
   readonly credentials: Credentials
   /** `HTTP/host` or `HTTP/host@REALM` (see `spnForUrl`). */
@@ -203,8 +203,9 @@ export interface TicketOptions {
   /** KDC addresses (`host[:port]`); else krb5.conf `[realms]`, else DNS SRV. */
   readonly kdc?: string | ReadonlyArray<string>
   /**
-   * An MIT `FILE:` credential cache path (e.g. from `KRB5CCNAME`): tickets in it are used while
-   * valid, and new ones are written back (0600) so that the next run needs no KDC round trip.
+   * An MIT `FILE:` credential cache (`FILE:/path` or a path, e.g. from `KRB5CCNAME`): tickets in it
+   * are used while valid, and new ones are written back (0600) so that the next run needs no KDC
+   * round trip. Other cache types (`KCM:`, `KEYRING:`, `DIR:`, `MEMORY:`) are a `KerberosError`.
    */
   readonly cache?: string
 }
@@ -255,7 +256,19 @@ const writeCache = (path: string, cache: ccache.CredentialCache) =>
     yield* fs.rename(temp, path)
   }).pipe(Effect.mapError((e) => new KerberosError({ name: "CCACHE_UNWRITABLE", detail: `${path}: ${e.message}` })))
 
-const cachePath = (name: string) => name.replace(/^FILE:/, "")
+/** The path of a `FILE:` cache name (or a bare path); other cache types are not files we can read. */
+const cachePath = (name: string): Either.Either<string, KerberosError> => {
+  const typed = /^([A-Za-z]+):(.*)$/.exec(name)
+  if (typed === null) return Either.right(name)
+  if (typed[1]!.toUpperCase() === "FILE") return Either.right(typed[2]!)
+  return Either.left(
+    new KerberosError({
+      name: "CCACHE_TYPE_UNSUPPORTED",
+      detail: `credential cache ${name} is of type ${typed[1]}, and only FILE: caches are read`,
+      hint: "point KRB5CCNAME at a FILE: cache (kinit -c FILE:/path), or give a password or keytab"
+    })
+  )
+}
 
 /**
  * A service ticket for `spn`: from the credential cache while valid, else with the cached TGT (one
@@ -271,12 +284,14 @@ export const getTicket: (
 ) => Effect.Effect<ServiceTicket, AuthenticationFailed | KerberosError | TransportError, KdcTransport> = Effect.fn("Kerberos.getTicket")(function*(options: TicketOptions) {
   const conf = yield* loadKrb5Conf
   const now = yield* Clock.currentTimeMillis
-  const path = options.cache === undefined ? undefined : cachePath(options.cache)
+  const path = options.cache === undefined ? undefined : yield* cachePath(options.cache)
   const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
   const cached = path === undefined || Option.isNone(fs) ? Option.none<ccache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(FileSystem.FileSystem, fs.value))
   const defaultRealm = options.realm ?? conf.defaultRealm
-  const clientText = options.principal ?? Option.getOrUndefined(Option.map(cached, (c) => principalText(c.principal, c.realm)))
-  if (clientText === undefined) return yield* new KerberosError({ name: "NO_PRINCIPAL", detail: "no user principal given and no credential cache names one" })
+  // Without a principal: the cache's owner, else the keytab's only principal.
+  const onlyKeytabPrincipal = options.credentials._tag === "Keytab" && options.credentials.keytab.principals.length === 1 ? options.credentials.keytab.principals[0] : undefined
+  const clientText = options.principal ?? Option.getOrUndefined(Option.map(cached, (c) => principalText(c.principal, c.realm))) ?? onlyKeytabPrincipal
+  if (clientText === undefined) return yield* new KerberosError({ name: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
   const client = yield* parsePrincipal(clientText, defaultRealm)
   const clientName = principalNameOf(client)
   const [spnName, spnRealm] = splitAt(options.spn)

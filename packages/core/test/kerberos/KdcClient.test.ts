@@ -122,6 +122,15 @@ describe("Kerberos.getTicket without a real KDC", () => {
       )
       assert.deepStrictEqual(asked, ["kdc1.conf.test:8888"])
     }))
+
+  it.effect("a KCM:, KEYRING: or DIR: credential cache is a KerberosError that says to use FILE:", () =>
+    Effect.gen(function*() {
+      for (const cache of ["KCM:", "KEYRING:persistent:1000", "DIR:/run/user/1000/krb5cc"]) {
+        const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, cache })).pipe(Effect.provide(KdcTransport.layerUnreachable))
+        assert.strictEqual(failure._tag, "KerberosError")
+        if (failure._tag === "KerberosError") assert.strictEqual(failure.name, "CCACHE_TYPE_UNSUPPORTED")
+      }
+    }))
 })
 
 describe("krb5.conf and KDC addresses", () => {
