@@ -17,17 +17,18 @@
  * @since 0.2.0
  */
 import { FileSystem } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Option, Redacted } from "effect"
+import { Clock, Duration, Effect, Either, type Layer, Option, Redacted } from "effect"
 import * as acceptor from "./internal/kerberos/acceptor.js"
 import * as ccache from "./internal/kerberos/ccache.js"
 import { enctypes } from "./internal/kerberos/enctypes.js"
 import * as initiator from "./internal/kerberos/initiator.js"
+import * as kdcServer from "./internal/kerberos/kdc.js"
 import { asExchange, type Credential, decode, tgsExchange } from "./internal/kerberos/kdcClient.js"
 import * as keytab from "./internal/kerberos/keytab.js"
 import { realmOfHost } from "./internal/kerberos/krb5conf.js"
 import { loadKrb5Conf, resolveKdcs } from "./internal/kerberos/resolve.js"
 import { NameType, type PrincipalName, principalText } from "./internal/kerberos/types.js"
-import type { KdcTransport } from "./KdcTransport.js"
+import { KdcTransport, layerMemory } from "./KdcTransport.js"
 import { KerberosError } from "./KerberosError.js"
 import type { AuthenticationFailed, TransportError } from "./VedAuthError.js"
 
@@ -446,4 +447,58 @@ export const makeAcceptor = (options: AcceptorOptions): Acceptor => {
       return { client: accepted.client, server: accepted.server, token: accepted.token }
     })
   }
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface KdcOptions {
+  readonly realm: string
+  /** Every principal's keys (users and services), e.g. from `keytabFromPassword`. */
+  readonly keytabs: ReadonlyArray<Keytab>
+  /** Default 10 hours, as MIT and Active Directory issue. */
+  readonly ticketLifetime?: Duration.DurationInput
+  /** Default 5 minutes. */
+  readonly clockSkew?: Duration.DurationInput
+}
+
+/**
+ * A minimal KDC for one realm.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Kdc {
+  readonly realm: string
+  /** Answers one AS-REQ or TGS-REQ with a KDC-REP or a KRB-ERROR, at the Clock's time. */
+  readonly handle: (request: Uint8Array) => Effect.Effect<Uint8Array>
+  /** A `KdcTransport` that hands every message to this KDC, in memory. */
+  readonly layer: Layer.Layer<KdcTransport>
+}
+
+/**
+ * A minimal KDC for one realm, portable like the client (for the simulator, and for tests that need
+ * no external KDC): AS with encrypted-timestamp pre-authentication required, TGS for the principals
+ * whose keys it holds; its own `krbtgt` key is random. No cross-realm, renewal, delegation or PAC.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeKdc = (options: KdcOptions): Kdc => {
+  const realm = options.realm.toUpperCase()
+  const krbtgt = enctypes.map((e): ServiceKey => ({
+    principal: { nameType: NameType.srvInst, components: ["krbtgt", realm] },
+    realm,
+    kvno: 1,
+    key: { keytype: e.id, keyvalue: crypto.getRandomValues(new Uint8Array(e.keyBytes)) }
+  }))
+  const settings: kdcServer.KdcOptions = {
+    realm,
+    keys: [...krbtgt, ...options.keytabs.flatMap((k) => Redacted.value(k.keys))],
+    ticketLifetimeMillis: Duration.toMillis(options.ticketLifetime ?? Duration.hours(10)),
+    skewMillis: Duration.toMillis(options.clockSkew ?? Duration.minutes(5))
+  }
+  const handle = (request: Uint8Array) => Effect.map(Clock.currentTimeMillis, (now) => kdcServer.handle(settings, request, now))
+  return { realm, handle, layer: layerMemory((_, message) => handle(message)) }
 }

@@ -61,6 +61,39 @@ export const encodeKdcReq = (msgType: 10 | 12, padata: ReadonlyArray<PaData>, bo
     )
   )
 
+/** A KDC request as a KDC reads it; `bodyRaw` is the req-body DER the TGS checksum covers. @internal */
+export interface KdcReq extends KdcReqBody {
+  readonly msgType: 10 | 12
+  readonly padata: ReadonlyArray<PaData>
+  readonly bodyRaw: Uint8Array
+}
+
+/** @internal */
+export const decodeKdcReq = (bytes: Uint8Array): KdcReq => {
+  const tag = messageTag(bytes)
+  if (tag !== MsgType.asReq && tag !== MsgType.tgsReq) throw new der.Malformed("the message is neither an AS-REQ nor a TGS-REQ")
+  const f = der.readApplication(bytes, tag, "KDC-REQ")
+  if (der.asInteger(f.required(1), "KDC-REQ pvno") !== 5) throw new der.Malformed("the KDC-REQ is not Kerberos 5")
+  const padata = f.optional(3)
+  const bodyElement = f.required(4)
+  const body = new der.Fields("KDC-REQ-BODY", bodyElement)
+  const cname = body.optional(1)
+  const sname = body.optional(3)
+  if (sname === undefined) throw new der.Malformed("the KDC-REQ names no server")
+  return {
+    msgType: tag,
+    padata: padata === undefined ? [] : decodePaDataList(padata, "KDC-REQ padata"),
+    bodyRaw: bodyElement.raw,
+    options: der.asFlags32(body.required(0), "kdc-options"),
+    cname: cname === undefined ? undefined : decodePrincipal(cname, "KDC-REQ cname"),
+    realm: der.asString(body.required(2), "KDC-REQ realm"),
+    sname: decodePrincipal(sname, "KDC-REQ sname"),
+    till: der.asTime(body.required(5), "KDC-REQ till"),
+    nonce: der.asInteger(body.required(7), "KDC-REQ nonce"),
+    etypes: der.asSequenceOf(body.required(8), "KDC-REQ etype").map((e) => der.asInteger(e, "etype"))
+  }
+}
+
 /** @internal */
 export interface KdcRep {
   readonly msgType: 11 | 13
@@ -159,6 +192,12 @@ export const encodeEncKdcRepPart = (p: EncKdcRepPart, tgs: boolean): Uint8Array 
 /** PA-ENC-TS-ENC: the client's time, to be encrypted with key usage 1. @internal */
 export const encodePaEncTsEnc = (millis: number): Uint8Array =>
   der.sequence(der.field(0, der.time(millis)), der.field(1, der.integer((millis % 1000) * 1000)))
+
+/** The time in a decrypted PA-ENC-TS-ENC. @internal */
+export const decodePaEncTsEnc = (bytes: Uint8Array): number => {
+  const f = new der.Fields("PA-ENC-TS-ENC", der.readAt(bytes, 0))
+  return der.asTime(f.required(0), "patimestamp")
+}
 
 /** @internal */
 export interface EtypeInfo2Entry {
