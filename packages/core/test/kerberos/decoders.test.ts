@@ -49,6 +49,7 @@ const ticket = Redacted.value(mintTicket({ now }).credential)
 const authenticator = ap.encodeAuthenticator({ crealm: "R", cname: ticket.client, cksum: { cksumtype: 0x8003, checksum: new Uint8Array(24) }, cusec: 5, ctime: now, subkey: ticket.sessionKey, seqNumber: 7 })
 const apReq = ap.encodeApReq({ options: ap.apOptionMutualRequired, ticket: ticket.ticket, authenticator: { etype: 18, kvno: undefined, cipher: new Uint8Array(40) } })
 const krbError = kdc.encodeKrbError({ errorCode: 25, stime: now, realm: "R", sname: ticket.server, eText: "need preauth", eData: new Uint8Array([0x30, 0]) })
+const asReq = kdc.encodeKdcReq(10, [{ type: 2, value: new Uint8Array(20) }], kdc.encodeReqBody({ options: kdc.defaultKdcOptions, cname: ticket.client, realm: "R", sname: ticket.server, till: now, nonce: 5, etypes: [18, 17] }))
 const etypeInfo2 = kdc.encodeEtypeInfo2([{ etype: 18, salt: "Rsalt", s2kparams: Uint8Array.of(0, 0, 16, 0) }])
 const negInit = spnego.encodeNegTokenInit(spnego.encodeMechTypes([gss.Oid.krb5]), gss.wrapKrb5(gss.TokId.apReq, apReq))
 const negResp = spnego.encodeNegTokenResp({ negState: 0, supportedMech: gss.Oid.krb5, responseToken: new Uint8Array(10), mechListMic: new Uint8Array(28) })
@@ -60,6 +61,8 @@ const decoders: ReadonlyArray<readonly [string, (bytes: Uint8Array) => unknown, 
   ["AS-REP / TGS-REP", (b) => kdc.decodeKdcRep(b, 11), kdc.encodeKdcRep({ msgType: 11, padata: [{ type: 19, value: etypeInfo2 }], crealm: "R", cname: ticket.client, ticket: ticket.ticket, encPart: { etype: 18, kvno: 2, cipher: new Uint8Array(50) } })],
   ["EncKDCRepPart", kdc.decodeEncKdcRepPart, kdc.encodeEncKdcRepPart({ key: ticket.sessionKey, nonce: 42, flags: 0x40e10000, authtime: now, starttime: now, endtime: now, renewTill: now, srealm: "R", sname: ticket.server }, true)],
   ["KRB-ERROR", kdc.decodeKrbError, krbError],
+  ["AS-REQ / TGS-REQ", kdc.decodeKdcReq, asReq],
+  ["PA-ENC-TS-ENC", kdc.decodePaEncTsEnc, kdc.encodePaEncTsEnc(now)],
   ["ETYPE-INFO2", kdc.decodeEtypeInfo2, etypeInfo2],
   ["METHOD-DATA", kdc.decodeMethodData, der.sequence(der.sequence(der.field(1, der.integer(19)), der.field(2, der.octetString(etypeInfo2))))],
   ["AP-REQ", ap.decodeApReq, apReq],
@@ -110,5 +113,11 @@ describe("Kerberos decoders are total", () => {
         if (Exit.isFailure(completed)) assert.strictEqual(completed.cause._tag, "Fail")
       }
       for (const bytes of FastCheck.sample(FastCheck.oneof(around(keytabBytes), FastCheck.uint8Array()), runs(200))) Kerberos.keytabFromBytes(bytes)
+      // The KDC answers anything with a reply (a KRB-ERROR for garbage), never a defect.
+      const ourKdc = Kerberos.makeKdc({ realm: "R", keytabs: [serviceKeytab] })
+      for (const bytes of FastCheck.sample(around(asReq), runs(200))) {
+        const reply = yield* ourKdc.handle(bytes)
+        assert.isAbove(reply.length, 0)
+      }
     }))
 })
