@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs: the independent NTLM peers (impacket server,
-# curl --ntlm, python3-requests-ntlm). Idempotent: does nothing when they are all present.
+# curl --ntlm, python3-requests-ntlm) and Kerberos peers (MIT krb5kdc, kadmin.local, kinit/klist/ktutil,
+# python3-gssapi for a GSS-API acceptor and initiator). Idempotent: does nothing when they are all present.
 set -euo pipefail
-packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl)
+packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl krb5-kdc krb5-admin-server krb5-user python3-gssapi)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

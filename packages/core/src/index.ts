@@ -2,6 +2,9 @@
  * @since 0.1.0
  */
 export * as Grant from "./Grant.js"
+export * as KdcTransport from "./KdcTransport.js"
+export * as Kerberos from "./Kerberos.js"
+export * as KerberosError from "./KerberosError.js"
 export * as Ntlm from "./Ntlm.js"
 export * as NtlmTransport from "./NtlmTransport.js"
 export * as Scope from "./Scope.js"

@@ -1,5 +1,6 @@
 /**
  * @since 0.1.0
  */
+export * as NodeKdcTransport from "./NodeKdcTransport.js"
 export * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 export * as NodeVedAuth from "./NodeVedAuth.js"
