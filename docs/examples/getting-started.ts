@@ -10,6 +10,7 @@ import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as NodeNtlmTransport from "@vedauth/platform-node/NodeNtlmTransport"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import { Console, Effect, Layer, Schema } from "effect"
 
 const Version = Schema.Struct({ Version: Schema.String })
@@ -38,6 +39,7 @@ const program = Effect.gen(function*() {
 // HTTPS for refresh/verify/revoke and your own calls, NTLM for authorize, the store in
 // $XDG_STATE_HOME/vedauth/tokens.json (or VEDAUTH_TOKEN_STORE), mode 0600.
 const Platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeNtlmTransport.layer(), TokenStore.Live).pipe(
+  Layer.provide(NodeTokenStoreFiles.layer), // the store's file I/O: no symlink followed, owner and mode checked
   Layer.provideMerge(NodeContext.layer)
 )
 const MainLayer = VedAuth.layerConfig().pipe(Layer.provideMerge(Platform))

@@ -3,3 +3,4 @@
  */
 export * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 export * as NodeVedAuth from "./NodeVedAuth.js"
+export * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
