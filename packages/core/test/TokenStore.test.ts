@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import * as TokenStore from "../src/TokenStore.js"
 import { cases, sampleGrant } from "../src/TokenStoreConformance.js"
-import { MemoryFiles } from "./fixtures/memoryFileSystem.js"
+import { MemoryFiles, memoryHost } from "./fixtures/memoryFileSystem.js"
 
 const key: TokenStore.Key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
 const otherKey: TokenStore.Key = { ...key, scope: "ssh" }
@@ -105,8 +105,8 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
   })
 
   // Two stores on one file: two processes, each with its own in-process semaphore.
-  const twoProcesses = (files: MemoryFiles) => {
-    const one = Effect.provide(store, TokenStore.layerFileSystem({ path: file, timeout: Duration.minutes(5), pollInterval: Duration.seconds(1) }))
+  const twoProcesses = (files: MemoryFiles, options: Partial<TokenStore.FileSystemOptions> = { timeout: Duration.minutes(5) }) => {
+    const one = Effect.provide(store, TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1), ...options }))
     return Effect.all([one, one]).pipe(Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
   }
 
@@ -146,6 +146,75 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.include(error.message, "taken over")
       assert.strictEqual(files.files.get(file)?.text, before)
       assert.strictEqual(files.files.get(`${file}.lock`)?.text, intruder)
+    })
+  })
+
+  const lockAt = (files: MemoryFiles, lock: object) => files.files.set(`${file}.lock`, { text: JSON.stringify({ owner: "other", ...lock }), mode: 0o600 })
+  const patient = { path: file, staleAfter: Duration.minutes(10), timeout: Duration.minutes(30), pollInterval: Duration.seconds(1) }
+  const withFiles = (files: MemoryFiles, options: TokenStore.FileSystemOptions = patient) =>
+    Effect.provide(Effect.provide(store, TokenStore.layerFileSystem(options)), Layer.merge(files.layer(), NodePath.layer))
+
+  it.effect("a lock whose timestamp is in the future (clock skew) is taken over at once, not when the clock passes it", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      lockAt(files, { at: 86_400_000, pid: 4242, host: "another-host" })
+      const s = yield* withFiles(files)
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(2))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+    })
+  })
+
+  it.effect("a lock whose process is gone (same host, pid not running) is taken over at once", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      lockAt(files, { at: 0, pid: 4242, host: memoryHost })
+      files.dead.add(4242)
+      const s = yield* withFiles(files)
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(2))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+    })
+  })
+
+  it.effect("a lock of another host whose timestamp never moves is taken over after the stale time by the waiter's own clock", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      // Slightly ahead (skew below the future threshold), from a host whose pids we cannot check.
+      lockAt(files, { at: 60_000, pid: 4242, host: "another-host" })
+      const s = yield* withFiles(files)
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.minutes(9))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "a live-looking lock was taken over early")
+      yield* TestClock.adjust(Duration.minutes(2))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+    })
+  })
+
+  it.effect("by default the wait outlasts a crashed holder's stale time plus one re-authorize (40 s)", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      lockAt(files, { at: 0, pid: 4242, host: "another-host" })
+      const [a, b] = yield* twoProcesses(files, {})
+      const reauthorize = Effect.zipRight(Effect.sleep(Duration.seconds(40)), Effect.succeed("authorized"))
+      const first = yield* Effect.fork(a.withLock(key, reauthorize))
+      const second = yield* Effect.fork(b.withLock(key, reauthorize))
+      for (let i = 0; i < 130; i++) yield* TestClock.adjust(Duration.seconds(1))
+      assert.deepStrictEqual([yield* Fiber.join(first), yield* Fiber.join(second)], ["authorized", "authorized"])
+    })
+  })
+
+  it.effect("a hung file system fails every store operation after ioTimeout, never hangs", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      const s = yield* withFiles(files, { path: file, ioTimeout: Duration.seconds(5) })
+      yield* s.set(key, grant(1))
+      files.hang = true
+      const fibers = yield* Effect.forEach([s.get(key), s.set(key, grant(2)), s.list], (op) => Effect.fork(Effect.flip(op)))
+      // The write times out, then so does the release of its lock: two bounds, never a hang.
+      yield* TestClock.adjust(Duration.seconds(6))
+      yield* TestClock.adjust(Duration.seconds(6))
+      for (const fiber of fibers) assert.include((yield* Fiber.join(fiber)).message, "did not answer within 5s")
     })
   })
 

@@ -20,6 +20,8 @@ export interface LockOptions {
   readonly staleAfter: Duration.Duration
   readonly timeout: Duration.Duration
   readonly pollInterval: Duration.Duration
+  /** The longest one look at the lock file may take (a hung file system must not hang a release). */
+  readonly ioTimeout: Duration.Duration
 }
 
 const staleAfter = Duration.seconds(30)
@@ -29,7 +31,8 @@ export const defaultLockOptions: LockOptions = {
   staleAfter,
   // A crashed holder's lock goes stale after `staleAfter`; then one re-authorize must still fit.
   timeout: Duration.sum(staleAfter, Duration.seconds(60)),
-  pollInterval: Duration.millis(50)
+  pollInterval: Duration.millis(50),
+  ioTimeout: Duration.seconds(10)
 }
 
 /** @internal */
@@ -83,6 +86,12 @@ export const makeFileLock = (files: TokenStoreFiles.Service, lockPath: string, o
       { owner, at, ...Option.match(files.pid, { onNone: () => ({}), onSome: (pid) => ({ pid, host: files.host }) }) } satisfies LockContent
     )
 
+  // Interruptible even inside a finalizer (release runs in one), or the timeout could not cut it short.
+  const bounded = <A, E>(effect: Effect.Effect<A, E | TokenStoreError, Scope.Scope>) =>
+    Effect.timeoutFail(Effect.interruptible(effect), {
+      duration: options.ioTimeout,
+      onTimeout: () => storeError(`the token store lock did not answer within ${Duration.format(options.ioTimeout)}; is its file system hung?`)
+    })
   const readLock = Effect.map(files.readFile(lockPath, lockBytes), Option.map((read) => read.text))
 
   // Why a lock we found is stale, or undefined while it is live. `watched` is how long this waiter
@@ -133,6 +142,8 @@ export const makeFileLock = (files: TokenStoreFiles.Service, lockPath: string, o
   const release = (owner: string) =>
     readLock.pipe(
       Effect.flatMap((text) => (Option.isSome(text) && parseLock(text.value)?.owner === owner ? files.remove(lockPath) : Effect.void)),
+      bounded,
+      Effect.scoped,
       // Release must not fail the work done under the lock; a lock left behind goes stale.
       Effect.catchAll((error) => Effect.logWarning("vedauth: could not release the token store lock", error.detail))
     )
@@ -144,7 +155,7 @@ export const makeFileLock = (files: TokenStoreFiles.Service, lockPath: string, o
     const seen = { text: "", since: 0 }
     return Scope.addFinalizer(scope, release(owner)).pipe(
       Effect.zipRight(
-        Scope.extend(tryAcquire(owner, seen), scope).pipe(
+        Scope.extend(bounded(tryAcquire(owner, seen)), scope).pipe(
           Effect.retry({
             schedule: Schedule.spaced(options.pollInterval).pipe(Schedule.upTo(options.timeout)),
             while: (error) => error._tag === "Busy"
@@ -168,6 +179,8 @@ export const makeFileLock = (files: TokenStoreFiles.Service, lockPath: string, o
       yield* handle.rewrite(content(owner, yield* Clock.currentTimeMillis))
       return true
     }).pipe(
+      bounded,
+      Effect.scoped,
       Effect.catchAll((error) => Effect.as(Effect.logDebug("vedauth: could not refresh the token store lock", error.detail), true))
     )
     return Effect.zipRight(Effect.sleep(Duration.unsafeDivide(options.staleAfter, 3)), beat).pipe(

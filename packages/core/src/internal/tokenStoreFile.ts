@@ -84,7 +84,8 @@ export const makeFile = (options: FileStoreOptions) =>
     const lock = makeFileLock(files, `${file}.lock`, {
       staleAfter: options.staleAfter ?? defaultLockOptions.staleAfter,
       timeout: options.timeout ?? defaultLockOptions.timeout,
-      pollInterval: options.pollInterval ?? defaultLockOptions.pollInterval
+      pollInterval: options.pollInterval ?? defaultLockOptions.pollInterval,
+      ioTimeout
     })
     const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(bounded(trustedFolder(true)), lock.run(effect))
 
