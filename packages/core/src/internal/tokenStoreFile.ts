@@ -77,7 +77,8 @@ export const makeFile = (options: FileStoreOptions) =>
             onNone: () => Effect.fail(fail("a temporary file of the token store already exists; try again")),
             onSome: () => files.rename(temp, file)
           })),
-          Effect.tapError(() => Effect.ignore(files.remove(temp)))
+          // Failed or interrupted: no temp file is left behind.
+          Effect.onError(() => Effect.ignore(files.remove(temp)))
         )
       })
 

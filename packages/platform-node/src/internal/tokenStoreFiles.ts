@@ -113,17 +113,21 @@ const regularFile = (path: string, handle: FileHandle, maxBytes: number) =>
     )
   )
 
-// Reads through the descriptor, at most one byte past the cap: a file that grows while we read
-// (or lies about its size) is still refused, not followed to the end.
-const readCapped = (path: string, handle: FileHandle, maxBytes: number) =>
+// Reads through the descriptor in chunks sized by `fstat`, stopping one byte past the cap: a file
+// that grows while we read (or lies about its size) is still refused, not followed to the end.
+const readCapped = (path: string, handle: FileHandle, info: TokenStoreFiles.Info, maxBytes: number) =>
   call(async () => {
-    const buffer = Buffer.alloc(maxBytes + 1)
-    let read = 0
+    const chunks: Array<Buffer> = []
+    let total = 0
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, read)
-      read += bytesRead
-      if (bytesRead === 0 || read >= buffer.length) return buffer.subarray(0, read)
+      const chunk = Buffer.alloc(Math.min(maxBytes + 1 - total, Math.max(info.size + 1, 4096)))
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, total)
+      if (bytesRead === 0) break
+      chunks.push(chunk.subarray(0, bytesRead))
+      total += bytesRead
+      if (total > maxBytes) break
     }
+    return Buffer.concat(chunks)
   }).pipe(
     Effect.mapError((error) => fail(path, describe("read", error))),
     Effect.filterOrFail((bytes) => bytes.length <= maxBytes, () => fail(path, `it grew past ${maxBytes} bytes while being read; move it aside`)),
@@ -167,7 +171,7 @@ export const make = (): TokenStoreFiles.Service => ({
       (handle) =>
         Effect.gen(function*() {
           const info = yield* regularFile(path, handle, maxBytes)
-          const text = yield* readCapped(path, handle, maxBytes)
+          const text = yield* readCapped(path, handle, info, maxBytes)
           return { info, text }
         })
     ),
