@@ -4,10 +4,12 @@
  * nothing planted used and nothing of the victim's written, and never in a hang.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Logger, LogLevel, Option, Redacted } from "effect"
+import { Duration, Effect, Either, Logger, LogLevel, Option, Redacted } from "effect"
+import * as VedAuth from "@vedauth/core/VedAuth"
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
+import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { localUser } from "./support/localUser.js"
 import { grant, key, storeAt, storeText, tempFolder } from "./support/store.js"
 
@@ -37,6 +39,18 @@ describe("another local user", () => {
       refused(yield* Effect.flip(s.get(key)), "owned by user id", String(mallory.uid), "folder")
       refused(yield* Effect.flip(s.set(key, grant(1))), "owned by user id")
       assert.include(yield* io(() => Fs.readFile(Path.join(folder, "tokens.json"), "utf8")), "access-666==")
+    }))
+
+  it.scoped("plants a fresh token for NodeVedAuth.layer (what `vedauth token` runs on): a TokenStoreError, never their token", () =>
+    Effect.gen(function*() {
+      const mallory = yield* localUser
+      const { folder, file } = yield* ownStore
+      yield* io(() => Fs.chown(folder, mallory.uid, mallory.gid))
+      yield* mallory.sh(`printf '%s' '${storeText(666, true)}' > tokens.json && chmod 600 tokens.json`, folder)
+      const layer = NodeVedAuth.layer({ url: key.server, clientId: key.clientId, scope: key.scope, username: key.user, tokenStorePath: file })
+      const result = yield* Effect.either(Effect.provide(VedAuth.accessToken, layer))
+      assert.isTrue(Either.isLeft(result), "the planted token was used")
+      if (Either.isLeft(result)) refused(result.left, "owned by user id")
     }))
 
   it.scoped("plants a token file in our folder (the file is theirs): refused, says to remove it", () =>

@@ -1,6 +1,6 @@
 /** A file store on the real file system in a temp folder of the test's own, and grants to put in it. */
 import { NodePath } from "@effect/platform-node"
-import { Effect, Layer, Schema } from "effect"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as Grant from "@vedauth/core/Grant"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as TokenStoreConformance from "@vedauth/core/TokenStoreConformance"
@@ -29,6 +29,11 @@ export const nodeFiles = Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)
 export const storeAt = (path: string, options: Omit<TokenStore.FileSystemOptions, "path"> = {}) =>
   Effect.provide(TokenStore.TokenStore, TokenStore.layerFileSystem({ path, ...options }).pipe(Layer.provide(nodeFiles)))
 
-/** A valid (version 1) store file's text holding `grant(n)` under `key`, as another user could write it. */
-export const storeText = (n: number) =>
-  JSON.stringify({ format: "vedauth-token-store", version: 1, grants: { [TokenStore.keyString(key)]: Schema.encodeSync(Grant.Grant)(grant(n)) } })
+/**
+ * A valid (version 1) store file's text holding `grant(n)` under `key`, as another user could write
+ * it; `fresh` makes its access token good for another hour, so a store that trusted it would use it.
+ */
+export const storeText = (n: number, fresh = false) => {
+  const planted = fresh ? new Grant.Grant({ ...grant(n), expiresAt: DateTime.unsafeMake(Date.now() + 3_600_000), refreshUntil: Option.none() }) : grant(n)
+  return JSON.stringify({ format: "vedauth-token-store", version: 1, grants: { [TokenStore.keyString(key)]: Schema.encodeSync(Grant.Grant)(planted) } })
+}
