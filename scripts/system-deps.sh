@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs: the independent NTLM peers (impacket server,
-# curl --ntlm, python3-requests-ntlm). Idempotent: does nothing when they are all present.
+# curl --ntlm, python3-requests-ntlm), and for the token store's attack tests useradd/userdel
+# (passwd: a throwaway second local user) and mkfifo/mknod (coreutils). Idempotent: does nothing
+# when they are all present.
 set -euo pipefail
-packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl)
+packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl passwd coreutils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
