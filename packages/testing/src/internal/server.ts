@@ -149,6 +149,8 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const server = certificate === undefined
       ? Http.createServer({ keepAlive: true, ...limits }, onRequest)
       : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true, ...limits }, onRequest)
+    // Node 20 takes keepAliveTimeout only as a property, not as an option of createServer.
+    server.keepAliveTimeout = limits.keepAliveTimeout
     // A connection silent this long (one that never sends a byte, say) is closed: the backstop.
     server.timeout = limits.requestTimeout
     // A malformed request line or header gets a 400 and the socket is closed; the server lives on.
