@@ -8,10 +8,10 @@
  * counters), so every client is measured the same way. Timed figures are interleaved: each round
  * runs every client once, in a rotating order, so machine noise falls on all of them alike.
  */
-import { NodeFileSystem, NodeHttpClient, NodePath } from "@effect/platform-node"
+import { NodeHttpClient, NodePath } from "@effect/platform-node"
 import { Grant, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
-import { NodeNtlmTransport } from "@vedauth/platform-node"
+import { NodeNtlmTransport, NodeTokenStoreFiles } from "@vedauth/platform-node"
 import * as Simulator from "@vedauth/testing/Simulator"
 import { DateTime, Effect, Layer, ManagedRuntime, Option, Redacted, Ref } from "effect"
 import { execFile, fork, type ChildProcess } from "node:child_process"
@@ -257,7 +257,7 @@ const measureConcurrentCallers = async (server: ServerHandle, callers: number) =
   ))
 }
 
-const fileStoreLayer = (path: string) => TokenStore.layerFileSystem({ path }).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))
+const fileStoreLayer = (path: string) => TokenStore.layerFileSystem({ path }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
 
 const fileClient = (url: string, path: string) =>
   VedAuth.layer({ url, clientId: CLIENT_ID, scope: SCOPE, username: `${DOMAIN}\\${USER}`, password: Redacted.make(PASSWORD) }).pipe(

@@ -1,16 +1,22 @@
 /**
- * Where grants are kept between calls and between runs, by key (server, client_id, scope, user),
- * with a lock so that a refresh is single-flight across processes too.
+ * Where grants are kept between calls and between runs, by key (server, client_id, scope, user).
+ *
+ * The contract is compare-and-set on a versioned record: `read` gives a grant with its version,
+ * `compareAndSet` writes only over the version it was given, so two processes (or replicas on many
+ * machines) that both refreshed can never overwrite each other's newer pair. The lock (`withLock`)
+ * only keeps them from refreshing at once; correctness never depends on its timing. Every store
+ * (memory, file, and stores in other packages) passes the same conformance suite
+ * (`TokenStoreConformance` in `@vedauth/testing`).
  *
  * @since 0.1.0
  */
-import type { FileSystem } from "@effect/platform"
 import { Path } from "@effect/platform"
 import type { ConfigError, Duration, Option } from "effect"
 import { Config, Context, Effect, Layer } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internalFile from "./internal/tokenStoreFile.js"
 import * as internalMemory from "./internal/tokenStoreMemory.js"
+import type { TokenStoreFiles } from "./TokenStoreFiles.js"
 import type { TokenStoreError } from "./VedAuthError.js"
 
 /**
@@ -27,13 +33,71 @@ export interface Key {
 }
 
 /**
+ * A record's version: opaque, compared only for equality. A store never gives the same version to
+ * two different writes of one key, not even after a remove (so a compare-and-set cannot be fooled
+ * by a record removed and written again in between).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type Version = string
+
+/**
+ * A stored grant and the version it was read at.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Versioned {
+  readonly grant: Grant
+  readonly version: Version
+}
+
+/**
+ * A stored grant with its key, as `list` gives them. Keys come back normalized (`keyString`'s
+ * form: server and user in lower case, no trailing slash on the server).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Entry extends Versioned {
+  readonly key: Key
+}
+
+/**
+ * What `compareAndSet` did. Both outcomes carry the record as it now is: after `Written`, the one
+ * just written (`None` after a removal); after `Conflict`, the newer one someone else wrote (or
+ * `None` if they removed it), so the caller can use it without reading again.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type WriteResult =
+  | { readonly _tag: "Written"; readonly current: Option.Option<Versioned> }
+  | { readonly _tag: "Conflict"; readonly current: Option.Option<Versioned> }
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Service {
   readonly get: (key: Key) => Effect.Effect<Option.Option<Grant>, TokenStoreError>
+  /** Writes unconditionally (a new version). Prefer `compareAndSet` where another writer may race. */
   readonly set: (key: Key, grant: Grant) => Effect.Effect<void, TokenStoreError>
   readonly remove: (key: Key) => Effect.Effect<void, TokenStoreError>
+  /** The grant stored under `key` with its version. */
+  readonly read: (key: Key) => Effect.Effect<Option.Option<Versioned>, TokenStoreError>
+  /**
+   * Writes `next` (a grant, or `None` to remove) only if the record is still at `expected` (`None`:
+   * only if there is none). Atomic: of two writers that read the same version, exactly one wins.
+   */
+  readonly compareAndSet: (
+    key: Key,
+    expected: Option.Option<Version>,
+    next: Option.Option<Grant>
+  ) => Effect.Effect<WriteResult, TokenStoreError>
+  /** Every stored grant with its key and version (for `vedauth status`). */
+  readonly list: Effect.Effect<ReadonlyArray<Entry>, TokenStoreError>
   /**
    * Runs `effect` while holding the key's lock: no other fiber, and for persistent stores no other
    * process, holds it at the same time. Used around refresh and re-authorize.
@@ -74,24 +138,43 @@ export const layerMemory: Layer.Layer<TokenStore> = Layer.effect(TokenStore, int
 export interface FileSystemOptions {
   /** The store file, e.g. `~/.local/state/vedauth/tokens.json`. Its folder is created with mode 0700. */
   readonly path: string
-  /** A lock older than this was left by a crashed process and is taken over (default 30 seconds). */
+  /**
+   * A lock whose holder stopped beating its heart this long ago was left by a crashed process and
+   * is taken over (default 30 seconds). A lock whose process is gone (same host, pid not running)
+   * or whose timestamp lies in the future is taken over at once.
+   */
   readonly staleAfter?: Duration.Duration
-  /** Give up waiting for the lock after this long with a `TokenStoreError` (default 45 seconds). */
+  /**
+   * Give up waiting for the lock after this long with a `TokenStoreError` (default `staleAfter`
+   * plus 60 seconds: long enough for a crashed holder's lock to go stale and one re-authorize).
+   */
   readonly timeout?: Duration.Duration
   /** How often a waiter looks at the lock file again (default 50 milliseconds). */
   readonly pollInterval?: Duration.Duration
+  /** A store file larger than this is refused, not read (default 4 MiB). */
+  readonly maxFileBytes?: number
+  /**
+   * The longest one read or write of the store may take before it fails with a `TokenStoreError`
+   * (default 10 seconds): a hung network file system never hangs the program.
+   */
+  readonly ioTimeout?: Duration.Duration
 }
 
 /**
- * The persistent store on `@effect/platform`'s `FileSystem`: one JSON file with a format marker and
- * version, mode 0600 in a 0700 folder, replaced atomically (temp file + rename), and a lock file
- * beside it so that processes sharing the file refresh one at a time. A corrupt or foreign file is
- * reported as `TokenStoreError` and never overwritten.
+ * The persistent store: one JSON file with a format marker and version, mode 0600 in a 0700
+ * folder, replaced atomically (temp file + rename), and a lock file beside it so that processes
+ * sharing the file refresh one at a time. The file and folder are trusted only if they are the
+ * user's own and not writable by others (checked through `TokenStoreFiles`, which never follows
+ * a symbolic link nor reads a special file); a corrupt or foreign file is reported as
+ * `TokenStoreError` and never overwritten. Every operation runs under `ioTimeout`.
+ *
+ * Provide `TokenStoreFiles` (`NodeTokenStoreFiles.layer` from `@vedauth/platform-node`, also for
+ * Deno and Bun) and a `Path`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerFileSystem = (options: FileSystemOptions): Layer.Layer<TokenStore, never, FileSystem.FileSystem | Path.Path> =>
+export const layerFileSystem = (options: FileSystemOptions): Layer.Layer<TokenStore, never, TokenStoreFiles | Path.Path> =>
   Layer.effect(TokenStore, internalFile.makeFile(options))
 
 /**
@@ -124,16 +207,16 @@ export const defaultPath: Effect.Effect<string, ConfigError.ConfigError, Path.Pa
  */
 export const layerConfig = (
   path?: Config.Config<string>
-): Layer.Layer<TokenStore, ConfigError.ConfigError, FileSystem.FileSystem | Path.Path> =>
+): Layer.Layer<TokenStore, ConfigError.ConfigError, TokenStoreFiles | Path.Path> =>
   Layer.unwrapEffect(
     Effect.map(path === undefined ? defaultPath : path, (path) => layerFileSystem({ path }))
   )
 
 /**
- * The default persistent store: `layerConfig()` (see `defaultPath`). Provide a `FileSystem` and a
- * `Path`, e.g. `NodeContext.layer`.
+ * The default persistent store: `layerConfig()` (see `defaultPath`). Provide `TokenStoreFiles` and
+ * a `Path`, e.g. `NodeTokenStoreFiles.layer` and `NodeContext.layer` (`NodeVedAuth.layer` does).
  *
  * @since 0.1.0
  * @category layers
  */
-export const Live: Layer.Layer<TokenStore, ConfigError.ConfigError, FileSystem.FileSystem | Path.Path> = layerConfig()
+export const Live: Layer.Layer<TokenStore, ConfigError.ConfigError, TokenStoreFiles | Path.Path> = layerConfig()

@@ -1,37 +1,27 @@
-import { FileSystem, Path } from "@effect/platform"
-import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import { NodePath } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, DateTime, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
-import * as Grant from "../src/Grant.js"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import * as TokenStore from "../src/TokenStore.js"
-import { MemoryFiles } from "./fixtures/memoryFileSystem.js"
+import { cases, sampleGrant } from "../src/TokenStoreConformance.js"
+import { MemoryFiles, memoryHost } from "./fixtures/memoryFileSystem.js"
 
 const key: TokenStore.Key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
 const otherKey: TokenStore.Key = { ...key, scope: "ssh" }
 
-const grant = (n: number) =>
-  new Grant.Grant({
-    accessToken: Redacted.make(`access-${n}==`),
-    refreshToken: Option.some(Redacted.make(`refresh-${n}==`)),
-    tokenType: "Bearer",
-    scope: "certificate:manage",
-    identity: "local:{x}",
-    issuedAt: DateTime.unsafeMake(0),
-    expiresAt: DateTime.unsafeMake(3_600_000),
-    refreshUntil: Option.some(DateTime.unsafeMake(86_400_000))
-  })
+const grant = sampleGrant
 
 const store = TokenStore.TokenStore
-const nodeContext = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer)
 
-// A temp folder on the real file system, with the store file two levels down (folders to create).
-const withRealStore = <A, E>(f: (path: string) => Effect.Effect<A, E, TokenStore.TokenStore | FileSystem.FileSystem | Path.Path>) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const root = yield* fs.makeTempDirectoryScoped()
-    const file = `${root}/state/vedauth/tokens.json`
-    return yield* f(file).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })))
-  }).pipe(Effect.scoped, Effect.provide(nodeContext))
+describe("conformance: TokenStore.layerMemory", () => {
+  for (const test of cases) it.effect(test.name, () => Effect.provide(test.run, TokenStore.layerMemory))
+})
+
+describe("conformance: the file store on TokenStoreFiles in memory", () => {
+  for (const test of cases) {
+    it.effect(test.name, () =>
+      Effect.provide(test.run, TokenStore.layerFileSystem({ path: "/state/tokens.json" }).pipe(Layer.provide(Layer.merge(new MemoryFiles().layer(), NodePath.layer)))))
+  }
+})
 
 describe("TokenStore.layerMemory", () => {
   it.effect("get / set / remove by key", () =>
@@ -45,76 +35,6 @@ describe("TokenStore.layerMemory", () => {
       assert.isTrue(Option.isNone(yield* s.get(key)))
       assert.isTrue(Option.isSome(yield* s.get(otherKey)))
     }).pipe(Effect.provide(TokenStore.layerMemory)))
-})
-
-describe("TokenStore.layerFileSystem on the real file system", () => {
-  it.effect("round-trips grants, file 0600 in a 0700 folder, versioned format, no temp files left", () =>
-    withRealStore((file) =>
-      Effect.gen(function*() {
-        const s = yield* store
-        const fs = yield* FileSystem.FileSystem
-        const path = yield* Path.Path
-        yield* s.set(key, grant(1))
-        yield* s.set(otherKey, grant(2))
-        yield* s.set(key, grant(3))
-        const back = Option.getOrThrow(yield* s.get(key))
-        assert.strictEqual(Redacted.value(back.accessToken), "access-3==")
-        assert.strictEqual(Redacted.value(Option.getOrThrow(back.refreshToken)), "refresh-3==")
-        assert.isTrue(DateTime.Equivalence(back.expiresAt, grant(3).expiresAt))
-        assert.strictEqual((yield* fs.stat(file)).mode & 0o777, 0o600)
-        assert.strictEqual((yield* fs.stat(path.dirname(file))).mode & 0o777, 0o700)
-        const json = JSON.parse(yield* fs.readFileString(file))
-        assert.strictEqual(json.format, "vedauth-token-store")
-        assert.strictEqual(json.version, 1)
-        assert.strictEqual(Object.keys(json.grants).length, 2)
-        assert.deepStrictEqual(yield* fs.readDirectory(path.dirname(file)), ["tokens.json"])
-        yield* s.remove(key)
-        assert.isTrue(Option.isNone(yield* s.get(key)))
-      })
-    ))
-
-  it.effect("a corrupt file is a TokenStoreError on get and set, and is never overwritten", () =>
-    withRealStore((file) =>
-      Effect.gen(function*() {
-        const fs = yield* FileSystem.FileSystem
-        const path = yield* Path.Path
-        yield* fs.makeDirectory(path.dirname(file), { recursive: true })
-        for (const text of ["{not json", "[1,2]", "{\"format\":\"something-else\",\"grants\":{}}", "{\"format\":\"vedauth-token-store\",\"version\":2,\"grants\":{}}"]) {
-          yield* fs.writeFileString(file, text)
-          const s = yield* store
-          const got = yield* Effect.flip(s.get(key))
-          assert.strictEqual(got._tag, "TokenStoreError")
-          assert.include(got.message, file)
-          const set = yield* Effect.flip(s.set(key, grant(1)))
-          assert.strictEqual(set._tag, "TokenStoreError")
-          assert.strictEqual(yield* fs.readFileString(file), text)
-        }
-      })
-    ))
-
-  it.effect("a grant entry that does not decode is a TokenStoreError, not a crash", () =>
-    withRealStore((file) =>
-      Effect.gen(function*() {
-        const fs = yield* FileSystem.FileSystem
-        const path = yield* Path.Path
-        yield* fs.makeDirectory(path.dirname(file), { recursive: true })
-        const grants = { [TokenStore.keyString(key)]: { accessToken: 42 } }
-        yield* fs.writeFileString(file, JSON.stringify({ format: "vedauth-token-store", version: 1, grants }))
-        const error = yield* Effect.flip(Effect.flatMap(store, (s) => s.get(key)))
-        assert.strictEqual(error._tag, "TokenStoreError")
-      })
-    ))
-
-  it.effect("withLock holds a lock file beside the store and removes it after", () =>
-    withRealStore((file) =>
-      Effect.gen(function*() {
-        const fs = yield* FileSystem.FileSystem
-        const s = yield* store
-        const during = yield* s.withLock(key, Effect.flatMap(s.set(key, grant(1)), () => fs.exists(`${file}.lock`)))
-        assert.isTrue(during)
-        assert.isFalse(yield* fs.exists(`${file}.lock`))
-      })
-    ))
 })
 
 describe("TokenStore file store on an in-memory file system (TestClock)", () => {
@@ -185,8 +105,8 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
   })
 
   // Two stores on one file: two processes, each with its own in-process semaphore.
-  const twoProcesses = (files: MemoryFiles) => {
-    const one = Effect.provide(store, TokenStore.layerFileSystem({ path: file, timeout: Duration.minutes(5), pollInterval: Duration.seconds(1) }))
+  const twoProcesses = (files: MemoryFiles, options: Partial<TokenStore.FileSystemOptions> = { timeout: Duration.minutes(5) }) => {
+    const one = Effect.provide(store, TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1), ...options }))
     return Effect.all([one, one]).pipe(Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
   }
 
@@ -226,6 +146,75 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.include(error.message, "taken over")
       assert.strictEqual(files.files.get(file)?.text, before)
       assert.strictEqual(files.files.get(`${file}.lock`)?.text, intruder)
+    })
+  })
+
+  const lockAt = (files: MemoryFiles, lock: object) => files.files.set(`${file}.lock`, { text: JSON.stringify({ owner: "other", ...lock }), mode: 0o600 })
+  const patient = { path: file, staleAfter: Duration.minutes(10), timeout: Duration.minutes(30), pollInterval: Duration.seconds(1) }
+  const withFiles = (files: MemoryFiles, options: TokenStore.FileSystemOptions = patient) =>
+    Effect.provide(Effect.provide(store, TokenStore.layerFileSystem(options)), Layer.merge(files.layer(), NodePath.layer))
+
+  it.effect("a lock whose timestamp is in the future (clock skew) is taken over at once, not when the clock passes it", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      lockAt(files, { at: 86_400_000, pid: 4242, host: "another-host" })
+      const s = yield* withFiles(files)
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(2))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+    })
+  })
+
+  it.effect("a lock whose process is gone (same host, pid not running) is taken over at once", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      lockAt(files, { at: 0, pid: 4242, host: memoryHost })
+      files.dead.add(4242)
+      const s = yield* withFiles(files)
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.seconds(2))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+    })
+  })
+
+  it.effect("a lock of another host whose timestamp never moves is taken over after the stale time by the waiter's own clock", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      // Slightly ahead (skew below the future threshold), from a host whose pids we cannot check.
+      lockAt(files, { at: 60_000, pid: 4242, host: "another-host" })
+      const s = yield* withFiles(files)
+      const fiber = yield* Effect.fork(s.withLock(key, Effect.succeed("ran")))
+      yield* TestClock.adjust(Duration.minutes(9))
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "a live-looking lock was taken over early")
+      yield* TestClock.adjust(Duration.minutes(2))
+      assert.strictEqual(yield* Fiber.join(fiber), "ran")
+    })
+  })
+
+  it.effect("by default the wait outlasts a crashed holder's stale time plus one re-authorize (40 s)", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      lockAt(files, { at: 0, pid: 4242, host: "another-host" })
+      const [a, b] = yield* twoProcesses(files, {})
+      const reauthorize = Effect.zipRight(Effect.sleep(Duration.seconds(40)), Effect.succeed("authorized"))
+      const first = yield* Effect.fork(a.withLock(key, reauthorize))
+      const second = yield* Effect.fork(b.withLock(key, reauthorize))
+      for (let i = 0; i < 130; i++) yield* TestClock.adjust(Duration.seconds(1))
+      assert.deepStrictEqual([yield* Fiber.join(first), yield* Fiber.join(second)], ["authorized", "authorized"])
+    })
+  })
+
+  it.effect("a hung file system fails every store operation after ioTimeout, never hangs", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      const s = yield* withFiles(files, { path: file, ioTimeout: Duration.seconds(5) })
+      yield* s.set(key, grant(1))
+      files.hang = true
+      const fibers = yield* Effect.forEach([s.get(key), s.set(key, grant(2)), s.list], (op) => Effect.fork(Effect.flip(op)))
+      // The write times out, then so does the release of its lock: two bounds, never a hang.
+      yield* TestClock.adjust(Duration.seconds(6))
+      yield* TestClock.adjust(Duration.seconds(6))
+      for (const fiber of fibers) assert.include((yield* Fiber.join(fiber)).message, "did not answer within 5s")
     })
   })
 

@@ -2,8 +2,8 @@
  * Everything a Deno program needs for VEDauth in one layer: `VedAuth` over `DenoNtlmTransport`, an
  * `HttpClient` for the plain calls (refresh, verify, revoke) with the same extra CAs and client
  * certificate, and the persistent `TokenStore.Live` on the file system through Deno's Node
- * compatibility (`@effect/platform-node`'s `NodeFileSystem` and `NodePath`, proven under `deno test`
- * by the conformance suite: 0600 file, atomic replace, lock file).
+ * compatibility (`NodeTokenStoreFiles` and `@effect/platform-node`'s `NodePath`, proven under
+ * `deno test` by the conformance suite: 0600 file, atomic replace, lock file).
  *
  * The HTTP client is, by default, `@effect/platform-node`'s on Deno's `node:https`: the TLS stack
  * the NTLM transport already uses, so both calls accept the same server certificates. `httpClient:
@@ -22,9 +22,8 @@
  * @since 0.1.0
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import { NodeVedAuth } from "@vedauth/platform-node"
+import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
 import type { Config, ConfigError } from "effect"
 import { Effect, Layer } from "effect"
 import type * as VedAuth from "@vedauth/core/VedAuth"
@@ -45,7 +44,8 @@ export interface Options extends VedAuth.Options {
   readonly tokenStorePath?: string
 }
 
-const files = Layer.merge(NodeFileSystem.layer, NodePath.layer)
+// The store's hardened file operations on node:fs run under Deno's Node compatibility as they are.
+const files = Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)
 
 /**
  * `NodeVedAuth.compose` with Deno's components: the CA file is read once for both clients.

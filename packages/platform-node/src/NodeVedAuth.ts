@@ -11,17 +11,18 @@
  * @since 0.1.0
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
-import type { FileSystem, HttpClient, Path } from "@effect/platform"
+import type { HttpClient, Path } from "@effect/platform"
 import type { ConfigError } from "effect"
 import { Config, Effect, Layer } from "effect"
 import type { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import * as TokenStore from "@vedauth/core/TokenStore"
+import type { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
+import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
 
 /**
  * @since 0.1.0
@@ -34,7 +35,7 @@ export interface Options extends VedAuth.Options {
   readonly tokenStorePath?: string
 }
 
-const nodeFiles = Layer.merge(NodeFileSystem.layer, NodePath.layer)
+const nodeFiles = Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)
 
 /**
  * What a runtime plugs into `compose`. Both clients are built from one `NodeNtlmTransport.tlsOptions`
@@ -48,8 +49,8 @@ export interface Components<E> {
   readonly httpClient: (transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>) => Layer.Layer<HttpClient.HttpClient, E>
   /** The Windows-authenticated call. */
   readonly transport: (transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>) => Layer.Layer<NtlmTransport, E>
-  /** The file system of the token store. */
-  readonly files: Layer.Layer<FileSystem.FileSystem | Path.Path>
+  /** The hardened file operations of the token store (`NodeTokenStoreFiles.layer`) and paths. */
+  readonly files: Layer.Layer<TokenStoreFiles | Path.Path>
 }
 
 /**

@@ -4,3 +4,4 @@
 export * as NodeKdcTransport from "./NodeKdcTransport.js"
 export * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 export * as NodeVedAuth from "./NodeVedAuth.js"
+export * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"

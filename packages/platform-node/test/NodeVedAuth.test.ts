@@ -1,11 +1,11 @@
 import { HttpClient } from "@effect/platform"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import * as Path from "node:path"
 import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import * as NodeTokenStoreFiles from "../src/NodeTokenStoreFiles.js"
 import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { caFileFixture, clientKey, fileCa } from "./fixtures.js"
 
@@ -32,7 +32,7 @@ describe("NodeVedAuth.compose", () => {
           seen.push({ by: "transport", options })
           return Layer.succeed(NtlmTransport, unusedTransport)
         },
-        files: Layer.merge(NodeFileSystem.layer, NodePath.layer)
+        files: Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)
       })
       yield* VedAuth.VedAuth.pipe(Effect.provide(layer))
       assert.deepStrictEqual(seen.map(({ by }) => by), ["httpClient", "transport"])

@@ -17,7 +17,7 @@
 import type { HttpClient } from "@effect/platform"
 import { HttpClient as HttpClientTag } from "@effect/platform"
 import { NtlmTransport } from "@vedauth/core"
-import type { Redacted, Scope } from "effect"
+import type { Duration, Redacted, Scope } from "effect"
 import { Context, Effect, Exit, Layer, Scope as EffectScope, Schema } from "effect"
 import type * as Internal from "./internal/context.js"
 import type * as Http from "./internal/http.js"
@@ -147,6 +147,12 @@ export interface ServeOptions extends Options {
   readonly port?: number
   /** Write the CA certificate PEM to this file, for clients such as curl (`--cacert`) or `--ca-file`. */
   readonly caPemPath?: string
+  /** Close a connection whose request line and headers are not all in after this long (default 10 s). */
+  readonly headersTimeout?: Duration.DurationInput
+  /** Close a connection whose whole request is not in after this long (default 30 s). */
+  readonly requestTimeout?: Duration.DurationInput
+  /** Close an idle kept-alive connection after this long (default 5 s). */
+  readonly keepAliveTimeout?: Duration.DurationInput
 }
 
 /**

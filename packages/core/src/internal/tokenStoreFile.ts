@@ -1,17 +1,15 @@
-import { FileSystem, Path } from "@effect/platform"
-import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Option, Schema } from "effect"
+import { Path } from "@effect/platform"
+import { Duration, Effect, Option, Schema } from "effect"
 import { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
 import { keyString } from "../TokenStore.js"
+import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import { TokenStoreError } from "../VedAuthError.js"
 import { defaultLockOptions, type LockOptions, makeFileLock } from "./fileLock.js"
 import { randomHex } from "./random.js"
-
-/** @internal */
-export const fileFormat = "vedauth-token-store"
-/** @internal */
-export const fileVersion = 1
+import { emptyStore, parseKey, parseStore, printStore, type StoreData } from "./tokenStore/format.js"
+import { checkFile, checkFolder } from "./tokenStore/trust.js"
+import { compareAndSetIn, type Expected, type Records } from "./tokenStore/versioned.js"
 
 /**
  * Options of the file store.
@@ -20,135 +18,120 @@ export const fileVersion = 1
  */
 export interface FileStoreOptions extends Partial<LockOptions> {
   readonly path: string
+  readonly maxFileBytes?: number
+  readonly ioTimeout?: Duration.Duration
 }
-
-type Entries = Readonly<Record<string, unknown>>
 
 const decodeGrant = Schema.decodeUnknown(Grant)
 const encodeGrant = Schema.encode(Grant)
 
 /**
- * Parses the file's text. Anything that is not our format is refused with a message that says what
- * to do, so that a grant in a file we do not understand is never overwritten.
- *
- * @internal
- */
-export const parseFile = (text: string): Parsed<Entries, string> => {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return { ok: false, error: "the token store is corrupt (not JSON); move it aside to start afresh" }
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) {
-    return { ok: false, error: "the token store is not a JSON object; move it aside to start afresh" }
-  }
-  const record = json as Record<string, unknown>
-  if (record.format !== fileFormat) {
-    return { ok: false, error: `the file is not a vedauth token store (no "format": "${fileFormat}"); refusing to touch it` }
-  }
-  if (record.version !== fileVersion) {
-    return {
-      ok: false,
-      error: `the token store has format version ${String(record.version)}, this vedauth reads version ${fileVersion}; refusing to overwrite it`
-    }
-  }
-  const grants = record.grants
-  if (typeof grants !== "object" || grants === null || Array.isArray(grants)) {
-    return { ok: false, error: "the token store has no \"grants\" object; move it aside to start afresh" }
-  }
-  return { ok: true, value: grants as Entries }
-}
-
-type Parsed<A, E> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: E }
-
-/**
- * The token store in one JSON file: `{"format":"vedauth-token-store","version":1,"grants":{...}}`,
- * mode 0600 in a 0700 folder, replaced atomically (temp file in the same folder, then rename), and a
- * lock file beside it so that processes sharing the file take turns.
+ * The token store in one JSON file (see `tokenStore/format.ts`), mode 0600 in a 0700 folder that
+ * must be the user's own, replaced atomically (temp file in the same folder, then rename), and a
+ * lock file beside it so that processes sharing the file take turns. Every read and write goes
+ * through `TokenStoreFiles` (no symbolic link followed, no special file read) under `ioTimeout`.
  *
  * @internal
  */
 export const makeFile = (options: FileStoreOptions) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
+    const files = yield* TokenStoreFiles
     const path = yield* Path.Path
     const file = path.resolve(options.path)
     const folder = path.dirname(file)
+    const maxBytes = options.maxFileBytes ?? 4 * 1024 * 1024
+    const ioTimeout = options.ioTimeout ?? Duration.seconds(10)
     const fail = (detail: string) => new TokenStoreError({ detail, path: file })
-    const systemFailure = (doing: string) => (error: PlatformError) => fail(`cannot ${doing} the token store: ${error.message}`)
 
-    const ensureFolder = fs.makeDirectory(folder, { recursive: true, mode: 0o700 }).pipe(
-      Effect.mapError(systemFailure("create the folder of"))
-    )
+    // A hung file system (a stalled network mount) fails the operation instead of hanging it.
+    const bounded = <A>(effect: Effect.Effect<A, TokenStoreError>) =>
+      Effect.timeoutFail(effect, {
+        duration: ioTimeout,
+        onTimeout: () => fail(`the token store did not answer within ${Duration.format(ioTimeout)}; is its file system hung?`)
+      })
 
-    const lock = makeFileLock(fs, `${file}.lock`, {
+    // The folder is checked on every operation: it is what keeps other users from swapping the file.
+    const trustedFolder = (create: boolean) =>
+      Effect.gen(function*() {
+        if (create) yield* files.makeDirectory(folder)
+        const info = yield* files.lstat(folder)
+        if (Option.isNone(info)) return false
+        yield* checkFolder(files, folder, info.value)
+        return true
+      })
+
+    const readStore: Effect.Effect<StoreData, TokenStoreError> = Effect.gen(function*() {
+      if (!(yield* trustedFolder(false))) return emptyStore
+      const read = yield* files.readFile(file, maxBytes)
+      if (Option.isNone(read)) return emptyStore
+      yield* checkFile(files, file, read.value.info)
+      const parsed = parseStore(read.value.text)
+      return parsed.ok ? parsed.value : yield* Effect.fail(fail(parsed.error))
+    })
+
+    const writeStore = (data: StoreData) =>
+      Effect.gen(function*() {
+        const temp = path.join(folder, `.${path.basename(file)}.${randomHex(8)}.tmp`)
+        yield* Effect.scoped(files.createExclusive(temp, printStore(data))).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.fail(fail("a temporary file of the token store already exists; try again")),
+            onSome: () => files.rename(temp, file)
+          })),
+          // Failed or interrupted: no temp file is left behind.
+          Effect.onError(() => Effect.ignore(files.remove(temp)))
+        )
+      })
+
+    const lock = makeFileLock(files, `${file}.lock`, {
       staleAfter: options.staleAfter ?? defaultLockOptions.staleAfter,
       timeout: options.timeout ?? defaultLockOptions.timeout,
-      pollInterval: options.pollInterval ?? defaultLockOptions.pollInterval
+      pollInterval: options.pollInterval ?? defaultLockOptions.pollInterval,
+      ioTimeout
     })
-    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(ensureFolder, lock.run(effect))
+    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(bounded(trustedFolder(true)), lock.run(effect))
 
-    // Suspended: a FileSystem may do its work when called rather than when run.
-    const readEntries: Effect.Effect<Entries, TokenStoreError> = Effect.suspend(() => fs.readFileString(file)).pipe(
-      Effect.map(Option.some),
-      Effect.catchIf((e) => e._tag === "SystemError" && e.reason === "NotFound", () => Effect.succeedNone),
-      Effect.mapError(systemFailure("read")),
-      Effect.flatMap((text: Option.Option<string>) => {
-        if (Option.isNone(text)) return Effect.succeed<Entries>({})
-        const parsed = parseFile(text.value)
-        return parsed.ok ? Effect.succeed(parsed.value) : Effect.fail(fail(parsed.error))
-      })
-    )
-
-    const writeEntries = (grants: Entries) =>
-      Effect.gen(function*() {
-        const text = JSON.stringify({ format: fileFormat, version: fileVersion, grants }, null, 2) + "\n"
-        const temp = path.join(folder, `.${path.basename(file)}.${randomHex(8)}.tmp`)
-        yield* Effect.gen(function*() {
-          yield* fs.writeFileString(temp, text, { flag: "wx", mode: 0o600 })
-          // The mode given at creation passes through the umask; make it exactly 0600.
-          yield* fs.chmod(temp, 0o600)
-          yield* fs.rename(temp, file)
-        }).pipe(
-          Effect.mapError(systemFailure("write")),
-          Effect.onError(() => Effect.ignore(fs.remove(temp)))
-        )
-      })
-
-    const update = (f: (grants: Entries) => Effect.Effect<Entries, TokenStoreError>) =>
-      locked(
-        readEntries.pipe(
-          Effect.flatMap(f),
-          // `withLock` may have been held for a while: write only if the lock is still ours.
-          Effect.tap(() => lock.verifyHeld),
-          Effect.flatMap(writeEntries)
-        )
+    const decode = (key: string, version: number, grant: unknown) =>
+      decodeGrant(grant).pipe(
+        Effect.map((grant): TokenStore.Versioned => ({ grant, version: String(version) })),
+        Effect.mapError(() => fail(`the grant stored for ${key} does not decode; move the file aside to start afresh`))
       )
+    const records: Records<unknown, TokenStoreError> = {
+      decode: (key, record) => decode(key, record.version, record.grant),
+      encode: (grant) => Effect.mapError(encodeGrant(grant), () => fail("the grant cannot be encoded for the token store"))
+    }
+
+    const readRecord = (key: TokenStore.Key) =>
+      Effect.flatMap(readStore, (data) => {
+        const record = data.records[keyString(key)]
+        return record === undefined ? Effect.succeedNone : Effect.map(records.decode(keyString(key), record), Option.some)
+      })
+
+    // Read, decide and write under the lock; `verifyHeld` because `withLock` may have been held for
+    // a while: write only if the lock is still ours.
+    const compareAndSet = (key: TokenStore.Key, expected: Expected, next: Option.Option<Grant>) =>
+      locked(bounded(Effect.gen(function*() {
+        const data = yield* readStore
+        const { result, write } = yield* compareAndSetIn(records, data, keyString(key), expected, next)
+        if (write !== undefined) {
+          yield* lock.verifyHeld
+          yield* writeStore(write)
+        }
+        return result
+      })))
 
     const service: TokenStore.Service = {
-      get: (key) =>
-        Effect.flatMap(readEntries, (grants) => {
-          const entry = grants[keyString(key)]
-          return entry === undefined
-            ? Effect.succeedNone
-            : decodeGrant(entry).pipe(
-              Effect.map(Option.some),
-              Effect.mapError(() => fail("a grant in the token store does not decode; move the file aside to start afresh"))
-            )
-        }),
-      set: (key, grant) =>
-        update((grants) =>
-          encodeGrant(grant).pipe(
-            Effect.map((encoded) => ({ ...grants, [keyString(key)]: encoded })),
-            Effect.mapError(() => fail("the grant cannot be encoded for the token store"))
-          )
-        ),
-      remove: (key) =>
-        update((grants) => {
-          const { [keyString(key)]: _removed, ...rest } = grants
-          return Effect.succeed(rest)
-        }),
+      get: (key) => bounded(Effect.map(readRecord(key), Option.map((record) => record.grant))),
+      read: (key) => bounded(readRecord(key)),
+      set: (key, grant) => Effect.asVoid(compareAndSet(key, "any", Option.some(grant))),
+      remove: (key) => Effect.asVoid(compareAndSet(key, "any", Option.none())),
+      compareAndSet,
+      list: bounded(Effect.flatMap(readStore, (data) =>
+        Effect.forEach(Object.entries(data.records), ([text, record]) => {
+          const key = parseKey(text)
+          return key === undefined
+            ? Effect.fail(fail("a key in the token store is not one vedauth wrote; move the file aside to start afresh"))
+            : Effect.map(records.decode(text, record), (versioned): TokenStore.Entry => ({ key, ...versioned }))
+        }))),
       withLock: (_key, effect) => locked(effect)
     }
     return service

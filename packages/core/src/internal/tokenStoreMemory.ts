@@ -2,14 +2,22 @@ import { Effect, Option, Ref } from "effect"
 import type { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
 import { keyString } from "../TokenStore.js"
+import { parseKey } from "./tokenStore/format.js"
+import { compareAndSetIn, type Records, type VersionedData } from "./tokenStore/versioned.js"
+
+const records: Records<Grant, never> = {
+  decode: (_key, record) => Effect.succeed({ grant: record.grant, version: String(record.version) }),
+  encode: Effect.succeed
+}
 
 /**
- * A store that lives as long as its layer: grants in a map, one semaphore per key for the lock.
+ * A store that lives as long as its layer: versioned grants in one `Ref` (a compare-and-set is one
+ * atomic `Ref.modify`), one semaphore per key for the lock.
  *
  * @internal
  */
 export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function*() {
-  const grants = yield* Ref.make(new Map<string, Grant>())
+  const state = yield* Ref.make<VersionedData<Grant>>({ revision: 0, records: {} })
   const locks = new Map<string, Effect.Semaphore>()
   const lockFor = (key: TokenStore.Key): Effect.Semaphore => {
     const name = keyString(key)
@@ -20,15 +28,28 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
     }
     return semaphore
   }
+  const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version> | "any", next: Option.Option<Grant>) =>
+    Ref.modify(state, (data) => {
+      // The codec never fails and never waits: the whole step runs synchronously inside modify.
+      const { result, write } = Effect.runSync(compareAndSetIn(records, data, keyString(key), expected, next))
+      return [result, write ?? data]
+    })
+  const read = (key: TokenStore.Key) =>
+    Effect.map(Ref.get(state), (data) => {
+      const record = data.records[keyString(key)]
+      return record === undefined ? Option.none() : Option.some({ grant: record.grant, version: String(record.version) })
+    })
   return {
-    get: (key) => Effect.map(Ref.get(grants), (map) => Option.fromNullable(map.get(keyString(key)))),
-    set: (key, grant) => Ref.update(grants, (map) => new Map(map).set(keyString(key), grant)),
-    remove: (key) =>
-      Ref.update(grants, (map) => {
-        const next = new Map(map)
-        next.delete(keyString(key))
-        return next
-      }),
+    get: (key) => Effect.map(read(key), Option.map((record) => record.grant)),
+    read,
+    set: (key, grant) => Effect.asVoid(compareAndSet(key, "any", Option.some(grant))),
+    remove: (key) => Effect.asVoid(compareAndSet(key, "any", Option.none())),
+    compareAndSet,
+    list: Effect.map(Ref.get(state), (data) =>
+      Object.entries(data.records).flatMap(([text, record]) => {
+        const key = parseKey(text)
+        return key === undefined ? [] : [{ key, grant: record.grant, version: String(record.version) }]
+      })),
     withLock: (key, effect) => lockFor(key).withPermits(1)(effect)
   }
 })

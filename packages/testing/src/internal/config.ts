@@ -42,6 +42,7 @@ export interface ResolvedConfig {
   readonly channelBindings: "required" | "when-present"
   readonly defaultDomain: string
   readonly maxBodyBytes: number
+  readonly maxGrants: number
   readonly serverName: string
 }
 

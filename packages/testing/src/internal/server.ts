@@ -6,7 +6,7 @@ import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { Socket } from "node:net"
-import { Effect, Runtime } from "effect"
+import { Duration, Effect, Runtime } from "effect"
 import { generate } from "./certificate.js"
 import type { Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
@@ -19,6 +19,28 @@ export interface ServeOptions {
   readonly port?: number
   /** Write the CA certificate PEM (what clients trust) here, for clients such as curl. */
   readonly caPemPath?: string
+  /** A connection whose request line and headers are not all in after this long is closed (default 10 s). */
+  readonly headersTimeout?: Duration.DurationInput
+  /** A connection whose whole request (body included) is not in after this long is closed (default 30 s). */
+  readonly requestTimeout?: Duration.DurationInput
+  /** An idle kept-alive connection is closed after this long (default 5 s). */
+  readonly keepAliveTimeout?: Duration.DurationInput
+}
+
+// Node checks the header and request timeouts only every `connectionsCheckingInterval` (30 s by
+// default): check often enough that a slow-sending flood is cut off near the timeout, not long after.
+const timeouts = (options: ServeOptions) => {
+  const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Duration) => Duration.toMillis(input === undefined ? fallback : Duration.decode(input))
+  const headersTimeout = millis(options.headersTimeout, Duration.seconds(10))
+  const requestTimeout = Math.max(millis(options.requestTimeout, Duration.seconds(30)), headersTimeout)
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: millis(options.keepAliveTimeout, Duration.seconds(5)),
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeout / 4))),
+    // A TLS handshake that never completes is a half-sent request too.
+    handshakeTimeout: headersTimeout
+  }
 }
 
 /** @internal */
@@ -123,9 +145,14 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
       })
     }
 
+    const limits = timeouts(options)
     const server = certificate === undefined
-      ? Http.createServer({ keepAlive: true }, onRequest)
-      : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true }, onRequest)
+      ? Http.createServer({ keepAlive: true, ...limits }, onRequest)
+      : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true, ...limits }, onRequest)
+    // Node 20 takes keepAliveTimeout only as a property, not as an option of createServer.
+    server.keepAliveTimeout = limits.keepAliveTimeout
+    // A connection silent this long (one that never sends a byte, say) is closed: the backstop.
+    server.timeout = limits.requestTimeout
     // A malformed request line or header gets a 400 and the socket is closed; the server lives on.
     server.on("clientError", (_error, socket) => {
       if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")

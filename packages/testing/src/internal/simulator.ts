@@ -36,6 +36,8 @@ export interface Options {
   readonly channelBindings?: "required" | "when-present"
   readonly defaultDomain?: string
   readonly maxBodyBytes?: number
+  /** The most grants kept at once (default 20,000); past it the least recently issued is dropped. */
+  readonly maxGrants?: number
   readonly faults?: Faults
 }
 
@@ -71,6 +73,7 @@ export const resolve = (options: Options = {}): ResolvedConfig => {
     channelBindings: options.channelBindings ?? "required",
     defaultDomain,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
+    maxGrants: options.maxGrants ?? 20_000,
     serverName: "TPP"
   }
 }
@@ -125,7 +128,7 @@ export interface Service {
 export const make = (options: Options = {}): Effect.Effect<Service> =>
   Effect.gen(function*() {
     const config = resolve(options)
-    const state = new State()
+    const state = new State(config.maxGrants)
     const faults = yield* Ref.make<Faults>(options.faults ?? {})
     const ctx: HandlerContext = { config, state, faults }
     return {

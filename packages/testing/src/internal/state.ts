@@ -54,9 +54,23 @@ export const emptyCounters = (): Counters => ({
   injectedFaults: 0
 })
 
+/** How often, at most, a new grant triggers a sweep of the ended ones (simulated time). */
+const sweepEvery = 1000
+
+/**
+ * A grant that can no longer be used for anything: its end passed, or its access token expired
+ * and it has no refresh token. Dropping it changes no answer (an unknown token and an ended one
+ * get the same replies), it only frees the memory.
+ */
+const ended = (grant: GrantRecord, now: number): boolean =>
+  now >= grant.grantEnd || (now >= grant.accessExpires && grant.refreshToken === undefined)
+
 /** @internal */
 export class State {
+  /** At most this many grants are kept; past it the oldest is dropped (a flood cannot grow memory). */
+  constructor(readonly maxGrants: number = 20_000) {}
   nextGrantId = 1
+  private nextSweep = 0
   nextConnectionId = 1
   readonly grants = new Map<number, GrantRecord>()
   readonly byAccess = new Map<string, number>()
@@ -67,10 +81,23 @@ export class State {
   /** Requests each completed handshake took, most recent last (bounded). */
   roundTrips: Array<number> = []
 
-  addGrant(grant: GrantRecord): void {
+  /**
+   * Keeps a grant (a new one, or one re-added after its tokens rotated, which moves it to the back
+   * of the eviction order). Ended grants are swept at most once a second of simulated time; past
+   * `maxGrants` the least recently issued is dropped, as a server would expire it.
+   */
+  addGrant(grant: GrantRecord, now: number): void {
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + sweepEvery
+      for (const kept of this.grants.values()) if (ended(kept, now)) this.removeGrant(kept)
+    }
     this.grants.set(grant.id, grant)
     this.byAccess.set(grant.accessToken, grant.id)
     if (grant.refreshToken !== undefined) this.byRefresh.set(grant.refreshToken, grant.id)
+    for (const oldest of this.grants.values()) {
+      if (this.grants.size <= this.maxGrants) break
+      this.removeGrant(oldest)
+    }
   }
 
   removeGrant(grant: GrantRecord): void {

@@ -114,7 +114,7 @@ export const authorize = (ctx: HandlerContext, request: SimRequest, input: Autho
       refreshCount: 0
     }
     yield* Effect.sync(() => {
-      ctx.state.addGrant({ ...grant, id: ctx.state.nextGrantId++ })
+      ctx.state.addGrant({ ...grant, id: ctx.state.nextGrantId++ }, now)
     })
     const state = stringField(body, "state")
     return yield* withHtmlFault(ctx, json(200, "OK", grantBody(grant, now, state)))
@@ -171,7 +171,7 @@ export const refresh = (ctx: HandlerContext, request: SimRequest) =>
       grant.accessIssuedAt = now
       grant.accessExpires = Math.min(grant.grantEnd, wholeSecond(now + lifetime))
       grant.refreshCount++
-      ctx.state.addGrant(grant)
+      ctx.state.addGrant(grant, now)
       return json(200, "OK", grantBody(grant, now, undefined))
     })
     return yield* withHtmlFault(ctx, outcome)

@@ -8,6 +8,7 @@ import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Grant, TokenStore } from "@vedauth/core"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { Effect, Layer, Logger, LogLevel, Option, Redacted, TestClock } from "effect"
 import * as Simulator from "../../src/Simulator.js"
@@ -77,7 +78,7 @@ describe("secret scan", () => {
       const simulator = yield* Simulator.make({ users })
       const base = Layer.mergeAll(
         Layer.succeed(Simulator.Simulator, simulator),
-        TokenStore.layerFileSystem({ path: storePath }).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))
+        TokenStore.layerFileSystem({ path: storePath }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
       )
       const platform = Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient).pipe(Layer.provideMerge(base))
       const withVedAuth = (overrides: Partial<VedAuth.Options> = {}) => VedAuth.layer(options(overrides)).pipe(Layer.provideMerge(platform))
