@@ -172,3 +172,23 @@ describe("secrets never appear in errors or logs", () => {
     )
   })
 })
+
+describe("isVedAuthError", () => {
+  it("is true for every error of the union and for nothing else with a _tag", () => {
+    for (const member of VedAuthError.VedAuthError.members) {
+      const error = Schema.decodeUnknownSync(member)({ _tag: member._tag, detail: "x" })
+      assert.isTrue(VedAuthError.isVedAuthError(error), member._tag)
+    }
+    assert.strictEqual(VedAuthError.VedAuthError.members.length, 14)
+    assert.isFalse(VedAuthError.isVedAuthError({ _tag: "InvalidScope", message: "look-alike" }))
+    assert.isFalse(VedAuthError.isVedAuthError(new Error("InvalidScope")))
+    assert.isFalse(VedAuthError.isVedAuthError(null))
+  })
+
+  it("isServerRefusal picks the server's documented refusals only", () => {
+    assert.isTrue(VedAuthError.isServerRefusal(new VedAuthError.InvalidGrant({})))
+    assert.isTrue(VedAuthError.isServerRefusal(new VedAuthError.InsufficientScope({})))
+    assert.isFalse(VedAuthError.isServerRefusal(new VedAuthError.TransportError({ detail: "down" })))
+    assert.isFalse(VedAuthError.isServerRefusal({ _tag: "InvalidGrant" }))
+  })
+})
