@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type { ParseResult } from "effect"
 import { DateTime, Duration, Effect, Option, Redacted, Schema } from "effect"
 import { clampedInstant } from "./internal/instant.js"
 
@@ -86,16 +87,24 @@ export const fromResponse = (response: GrantResponse, now: DateTime.Utc): Grant 
 }
 
 /**
+ * Decodes a grant response body as it travels (unknown fields ignored), without stamping it.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeWire: (body: unknown) => Effect.Effect<GrantResponse, ParseResult.ParseError> = Schema.decodeUnknown(
+  GrantResponse,
+  { onExcessProperty: "ignore" }
+)
+
+/**
  * Decodes a grant response body and stamps it with the current time from `Clock`.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeResponse = (body: unknown) =>
-  Effect.flatMap(
-    Schema.decodeUnknown(GrantResponse, { onExcessProperty: "ignore" })(body),
-    (response) => Effect.map(DateTime.now, (now) => fromResponse(response, now))
-  )
+export const decodeResponse = (body: unknown): Effect.Effect<Grant, ParseResult.ParseError> =>
+  Effect.flatMap(decodeWire(body), (response) => Effect.map(DateTime.now, (now) => fromResponse(response, now)))
 
 /**
  * The access token, for an `Authorization: Bearer` header.

@@ -147,12 +147,15 @@ export class VedAuth extends Context.Tag("@vedauth/core/VedAuth")<VedAuth, Servi
 /**
  * The service, from options. Needs an `HttpClient` (refresh, verify, revoke), an `NtlmTransport`
  * (authorize) and a `TokenStore` (the managed grant). Scoped: closing the layer (e.g. on SIGINT)
- * interrupts a renewal in progress, which releases the token store's lock.
+ * interrupts a renewal in progress, which releases the token store's lock. Options it cannot work
+ * with (a URL that carries a user name or password) fail the layer with a `TransportError`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<VedAuth, never, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
+export const layer = (
+  options: Options
+): Layer.Layer<VedAuth, VedAuthError.TransportError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
   Layer.scoped(VedAuth, internal.make(options))
 
 /**
@@ -191,7 +194,7 @@ export const config: Config.Config<Options> = Config.map(
  */
 export const layerConfig = (
   options: Config.Config<Options> = config
-): Layer.Layer<VedAuth, ConfigError.ConfigError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
+): Layer.Layer<VedAuth, ConfigError.ConfigError | VedAuthError.TransportError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
   Layer.unwrapEffect(Effect.map(options, layer))
 
 /**

@@ -176,7 +176,7 @@ describe("secrets never appear in errors or logs", () => {
 describe("isVedAuthError", () => {
   it("is true for every error of the union and for nothing else with a _tag", () => {
     for (const member of VedAuthError.VedAuthError.members) {
-      const error = Schema.decodeUnknownSync(member)({ _tag: member._tag, detail: "x" })
+      const error = Schema.decodeUnknownSync(VedAuthError.VedAuthError)({ _tag: member._tag, detail: "x" })
       assert.isTrue(VedAuthError.isVedAuthError(error), member._tag)
     }
     assert.strictEqual(VedAuthError.VedAuthError.members.length, 14)
