@@ -3,6 +3,7 @@
  */
 export * as Grant from "./Grant.js"
 export * as Ntlm from "./Ntlm.js"
+export * as NtlmHandshake from "./NtlmHandshake.js"
 export * as NtlmTransport from "./NtlmTransport.js"
 export * as Scope from "./Scope.js"
 export * as TokenInfo from "./TokenInfo.js"

@@ -73,6 +73,17 @@ describe("Windows authentication", () => {
       assert.deepStrictEqual((yield* negotiateOnly.stats).roundTripsPerHandshake, [3])
     }))
 
+  it.effect("the in-memory transport runs core's handshake: a server offering no NTLM scheme is named in the error", () =>
+    Effect.gen(function*() {
+      const none = yield* Simulator.make({ schemes: [] })
+      const error = yield* Effect.flip(authorize().pipe(
+        Effect.provide(Simulator.layerNtlmTransport),
+        Effect.provideService(Simulator.Simulator, none)
+      ))
+      assert.strictEqual(error._tag, "NtlmProtocolError")
+      assert.include(error.message, "offers no NTLM authentication (WWW-Authenticate: none)")
+    }))
+
   it.effect("an authenticated connection stays authenticated; the challenge is single-use; replays are refused", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.make()
@@ -115,14 +126,14 @@ describe("Windows authentication", () => {
 })
 
 describe("fault injection", () => {
-  it.effect("malformed challenge, close or drop after NEGOTIATE: typed protocol errors", () =>
+  it.effect("malformed challenge or close after NEGOTIATE: protocol errors; a drop: a transport error, as on a socket", () =>
     Effect.gen(function*() {
       yield* Simulator.setFaults({ malformedChallenge: true })
       assert.strictEqual((yield* Effect.flip(authorize()))._tag, "NtlmProtocolError")
       yield* Simulator.setFaults({ closeAfterNegotiate: true })
       assert.strictEqual((yield* Effect.flip(authorize()))._tag, "NtlmProtocolError")
       yield* Simulator.setFaults({ dropAfterNegotiate: true })
-      assert.strictEqual((yield* Effect.flip(authorize()))._tag, "NtlmProtocolError")
+      assert.strictEqual((yield* Effect.flip(authorize()))._tag, "TransportError")
       yield* Simulator.setFaults({})
       assert.strictEqual((yield* authorize()).status, 200)
     }).pipe(Effect.provide(Simulator.layerTest())))
