@@ -1,8 +1,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Ntlm, NtlmTransport } from "@vedauth/core"
+import { Ntlm, NtlmTransport, TokenStore, VedAuth } from "@vedauth/core"
 import { Effect, Either, Exit, Fiber, FastCheck as fc, Redacted, TestClock } from "effect"
-import { reasonPhrase } from "@vedauth/core/internal/http"
 import * as Simulator from "../src/Simulator.js"
 import { alice, call } from "./support.js"
 
@@ -144,8 +143,12 @@ describe("fault injection", () => {
       const post = client.execute(HttpClientRequest.post("https://tpp.example/vedauth/authorize/oauth").pipe(HttpClientRequest.bodyUnsafeJson(alice)))
       const ok = yield* post
       assert.strictEqual(ok.status, 200)
-      // The reason phrase survives, read the way core reads it.
-      assert.strictEqual(reasonPhrase(ok), "OK")
+      // The reason phrase survives, read the way core reads it (into a refusal's `reason`).
+      const refused = yield* Effect.flip(VedAuth.verify(Redacted.make("not-a-token")).pipe(
+        Effect.provide(VedAuth.layer({ url: "https://tpp.example", clientId: "vedauth-demo", scope: "certificate:manage" })),
+        Effect.provide(TokenStore.layerMemory)
+      ))
+      assert.strictEqual(refused._tag === "InvalidToken" ? refused.reason : refused._tag, "Unauthorized")
       assert.match(((yield* ok.json) as { access_token: string }).access_token, /==$/)
       yield* Simulator.setFaults({ serverError: 503 })
       assert.strictEqual((yield* post).status, 503)
