@@ -4,7 +4,7 @@ import type * as Net from "node:net"
 import * as NtlmHandshake from "@vedauth/core/NtlmHandshake"
 import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
 import { NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
-import { exchange, SocketRefused, type Exchange } from "./exchange.js"
+import { roundTrip, SocketRefused, type RoundTrip } from "./roundTrip.js"
 import type * as Http from "node:http"
 import { urlToHttpOptions } from "node:url"
 
@@ -77,7 +77,7 @@ const lowerCaseHeaders = (headers: Http.IncomingHttpHeaders): Record<string, str
 }
 
 // Node joins repeated headers with ", "; the handshake wants them as sent.
-const answerOf = (response: Exchange): NtlmHandshake.Answer & { readonly response: Exchange } => ({
+const answerOf = (response: RoundTrip): NtlmHandshake.Answer & { readonly response: RoundTrip } => ({
   status: response.status,
   reason: response.reason,
   wwwAuthenticate: response.distinct["www-authenticate"] ?? [],
@@ -105,7 +105,7 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
     // The NEGOTIATE request of a POST carries no body: it would be sent twice otherwise.
     if (request.method === "POST" || step.body !== undefined) headers["content-length"] = String(step.body?.length ?? 0)
     const expected = challengeSocket
-    return exchange({
+    return roundTrip({
       url,
       target,
       agent,

@@ -10,24 +10,8 @@ import { Effect, Runtime } from "effect"
 import { generate } from "./certificate.js"
 import type { Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
+import type { ServeOptions, Served } from "../Simulator.js"
 import type { Service } from "./simulator.js"
-
-/** @internal */
-export interface ServeOptions {
-  readonly protocol?: "http" | "https"
-  readonly host?: "127.0.0.1" | "::1"
-  readonly port?: number
-  /** Write the CA certificate PEM (what clients trust) here, for clients such as curl. */
-  readonly caPemPath?: string
-}
-
-/** @internal */
-export interface Served {
-  readonly url: string
-  readonly port: number
-  readonly caPem: string | undefined
-  readonly certificateDer: Uint8Array | undefined
-}
 
 /** @internal */
 export class ServeFailure {
