@@ -9,7 +9,7 @@
  */
 import type { HttpClientError } from "@effect/platform"
 import { HttpClient } from "@effect/platform"
-import type { ConfigError, Duration, Redacted, Scope as EffectScope } from "effect"
+import type { ConfigError, Duration, Redacted, Scope } from "effect"
 import { Config, Context, Data, Effect, Layer, Option } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internal from "./internal/vedAuth.js"
@@ -130,7 +130,7 @@ export interface Service {
   /** The managed grant's access token. */
   readonly accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.VedAuthError>
   /** A fresh grant for the life of a scope, revoked when the scope closes. */
-  readonly session: Effect.Effect<Grant, VedAuthError.VedAuthError, EffectScope.Scope>
+  readonly session: Effect.Effect<Grant, VedAuthError.VedAuthError, Scope.Scope>
   /**
    * Wraps a client: adds the bearer token, refreshes once and retries once on a 401, turns a 403
    * into `InsufficientScope` with the rejected scope parsed.
@@ -286,7 +286,7 @@ export const accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.
  * @since 0.1.0
  * @category managed
  */
-export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | EffectScope.Scope> =
+export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | Scope.Scope> =
   Effect.flatMap(VedAuth, (service) => service.session)
 
 /**

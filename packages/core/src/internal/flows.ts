@@ -8,7 +8,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { DateTime, Duration, Effect, Option, Redacted } from "effect"
 import * as Grant from "../Grant.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
-import * as Scope from "../Scope.js"
+import * as TokenScope from "../TokenScope.js"
 import * as TokenInfo from "../TokenInfo.js"
 import type { AuthorizeError, AuthorizeRequest, Options } from "../VedAuth.js"
 import { RevokeResult } from "../VedAuth.js"
@@ -89,10 +89,10 @@ const asAuthorizeError = (error: VedAuthError.VedAuthError): AuthorizeError => {
 }
 
 const warnOnNarrowerScope = (requested: string, granted: Grant.Grant) => {
-  const wanted = Scope.parse(requested)
-  const got = Scope.parse(granted.scope)
-  return wanted._tag === "Right" && got._tag === "Right" && !Scope.isSubset(wanted.right, got.right)
-    ? Effect.logWarning(`vedauth: asked for scope '${Scope.print(wanted.right)}', granted '${Scope.print(got.right)}'`)
+  const wanted = TokenScope.parse(requested)
+  const got = TokenScope.parse(granted.scope)
+  return wanted._tag === "Right" && got._tag === "Right" && !TokenScope.isSubset(wanted.right, got.right)
+    ? Effect.logWarning(`vedauth: asked for scope '${TokenScope.print(wanted.right)}', granted '${TokenScope.print(got.right)}'`)
     : Effect.void
 }
 
