@@ -1,6 +1,7 @@
-// `pnpm bench [--quick] [--json]`: bundles scripts/bench/main.ts with esbuild (the workspace's
-// packages export TypeScript sources) into a temporary file and runs it. The peers (axios-ntlm,
-// httpntlm) and autocannon stay external: they are loaded from node_modules as their users would.
+// `pnpm bench [--quick] [--json]`: bundles scripts/bench/main.ts and its child processes' entries
+// (server.ts, worker.ts) with esbuild (the workspace's packages export TypeScript sources) into a
+// temporary folder and runs main.mjs. The peers (axios-ntlm, httpntlm) and autocannon stay
+// external: they are loaded from node_modules as their users would.
 import { build } from "esbuild"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -8,11 +9,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 
 const dir = mkdtempSync(join(tmpdir(), "vedauth-bench-"))
-const outfile = join(dir, "bench.mjs")
 try {
   await build({
-    entryPoints: ["scripts/bench/main.ts"],
-    outfile,
+    entryPoints: ["scripts/bench/main.ts", "scripts/bench/server.ts", "scripts/bench/worker.ts"],
+    outdir: dir,
+    // .js in a folder without a package.json would be CommonJS to Node: name the outputs .mjs.
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
     format: "esm",
@@ -24,9 +26,9 @@ try {
     banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(process.env.VEDAUTH_BENCH_ROOT + '/package.json');" },
     logLevel: "warning"
   })
-  const run = spawnSync(process.execPath, [outfile, ...process.argv.slice(2)], {
+  const run = spawnSync(process.execPath, [join(dir, "main.mjs"), ...process.argv.slice(2)], {
     stdio: "inherit",
-    env: { ...process.env, VEDAUTH_BENCH_ROOT: process.cwd(), VEDAUTH_BENCH_BUNDLE: outfile }
+    env: { ...process.env, VEDAUTH_BENCH_ROOT: process.cwd(), VEDAUTH_BENCH_DIR: dir }
   })
   process.exitCode = run.status ?? 1
 } finally {
