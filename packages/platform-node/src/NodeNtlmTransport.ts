@@ -138,7 +138,9 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
   return NtlmTransport.of({
     // No stack trace for the span: it would point at this line on every call, at the cost of an Error.
     request: (request) =>
-      handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request", { captureStackTrace: false }))
+      handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request", { captureStackTrace: false })),
+    // Each round trip's one timer also watches the request's deadline: no racing fiber needed.
+    enforcesTimeout: true
   })
 })
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, Redacted, TestClock } from "effect"
+import { Deferred, Duration, Effect, Fiber, Option, Redacted, TestClock } from "effect"
 import * as Net from "node:net"
 import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
 
@@ -40,6 +40,30 @@ describe("NodeNtlmTransport", () => {
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.strictEqual(error._tag, "TransportError")
       assert.include(error.message, "no response within")
+    }))
+
+  it.scoped("enforces the request's own timeout when it is shorter (so VedAuth need not race a fiber against it)", () =>
+    Effect.gen(function*() {
+      const connected = yield* Deferred.make<void>()
+      const server = yield* silentServer(() => Deferred.unsafeDone(connected, Effect.void))
+      const { port } = server.address() as Net.AddressInfo
+      const transport = yield* NodeNtlmTransport.make({ responseTimeout: "30 seconds" })
+      assert.isTrue(transport.enforcesTimeout)
+      const fiber = yield* Effect.fork(transport.request({
+        method: "POST",
+        url: `http://127.0.0.1:${port}/vedauth/authorize/integrated`,
+        headers: {},
+        body: new Uint8Array(0),
+        credentials: { domain: "", username: "u", password: Redacted.make("p") },
+        timeout: Duration.seconds(2)
+      }))
+      yield* Deferred.await(connected)
+      yield* TestClock.adjust("1999 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "no answer within 2s")
     }))
 
   it.effect("a refused connection is a TransportError", () =>

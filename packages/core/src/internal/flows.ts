@@ -19,6 +19,15 @@ import * as http from "./http.js"
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
 
+/**
+ * The error of a call that took longer than its timeout (also what a transport enforcing
+ * `NtlmTransport.Request.timeout` should say).
+ *
+ * @internal
+ */
+export const noAnswerWithin = (timeout: Duration.Duration, url: string): VedAuthError.TransportError =>
+  new VedAuthError.TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: http.safeUrl(url) })
+
 const jsonHeaders = { "content-type": "application/json", accept: "application/json" } as const
 
 /**
@@ -197,10 +206,7 @@ export const makeFlows = (options: Options, client: HttpClient.HttpClient, trans
   const base = options.url.replace(/\/+$/, "")
   const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
   const withTimeout = (url: string) =>
-    Effect.timeoutFail({
-      duration: timeout,
-      onTimeout: () => new VedAuthError.TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: http.safeUrl(url) })
-    })
+    Effect.timeoutFail({ duration: timeout, onTimeout: () => noAnswerWithin(timeout, url) })
 
   // The answer read whole (VEDauth answers are small), in the request's own scope.
   const send = (request: HttpClientRequest.HttpClientRequest) =>
@@ -211,12 +217,15 @@ export const makeFlows = (options: Options, client: HttpClient.HttpClient, trans
       withTimeout(request.url)
     )
 
-  /** POST authorize/integrated with these Windows credentials. */
+  /**
+   * POST authorize/integrated with these Windows credentials. The timeout goes with the request: a
+   * transport that enforces it spares the call a racing fiber; any other is bounded here.
+   */
   const authorize = (credentials: NtlmTransport.Credentials, request?: AuthorizeRequest) => {
     const body = authorizeBody(options, request)
-    const outgoing = authorizeRequest(base, body, credentials)
-    return transport.request(outgoing).pipe(
-      withTimeout(outgoing.url),
+    const outgoing = { ...authorizeRequest(base, body, credentials), timeout }
+    const sent = transport.request(outgoing)
+    return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [credentials.password]))
     )
   }

@@ -1,5 +1,5 @@
 /** The NTLM handshake on node:http: core's `NtlmHandshake` over one dedicated agent and socket, and the stats of each run. */
-import { Duration, Effect } from "effect"
+import { type Clock, Duration, Effect } from "effect"
 import type * as Net from "node:net"
 import * as NtlmHandshake from "@vedauth/core/NtlmHandshake"
 import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
@@ -51,7 +51,7 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
     // The agent is the handshake's only resource: created and destroyed here, without a Scope.
     return Effect.acquireUseRelease(
       Effect.sync(() => settings.makeAgent(parsed)),
-      (agent) => run(settings, request, parsed, agent),
+      (agent) => Effect.clockWith((clock) => run(settings, request, parsed, agent, clock)),
       (agent) => Effect.sync(() => agent.destroy())
     )
   }).pipe(
@@ -87,7 +87,7 @@ const answerOf = (response: RoundTrip): NtlmHandshake.Answer & { readonly respon
   response
 })
 
-const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: URL, agent: Http.Agent) => {
+const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: URL, agent: Http.Agent, clock: Clock.Clock) => {
   const sockets = new Set<Net.Socket>()
   // Per handshake, not per request: the request options of the URL and the timeout's error.
   const target = urlToHttpOptions(url)
@@ -98,6 +98,12 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
       url: url.origin + url.pathname
     })
   const onSocket = (socket: Net.Socket) => void sockets.add(socket)
+  // The caller's bound on the whole handshake (`Request.timeout`), enforced by each round trip's one timer.
+  const timeout = request.timeout
+  const deadline = timeout === undefined ? undefined : {
+    at: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout),
+    onPassed: () => new TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: url.origin + url.pathname })
+  }
   // The socket the CHALLENGE came on: the AUTHENTICATE must go out on it, or not at all.
   let challengeSocket: Net.Socket | undefined
   const send = (step: NtlmHandshake.Step) => {
@@ -115,6 +121,7 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
       connectTimeoutMs,
       responseTimeout: settings.responseTimeout,
       onResponseTimeout,
+      deadline,
       maxBodyBytes: settings.maxBodyBytes,
       onSocket,
       ...(step.phase === "authenticate"

@@ -31,6 +31,8 @@ export interface RoundTripOptions {
   /** On Effect's clock (so TestClock moves it), from the request until the response's end. */
   readonly responseTimeout: Duration.Duration
   readonly onResponseTimeout: () => TransportError
+  /** Clock millis by which the whole handshake must be done, when it is bounded; the earlier of the two timers fires. */
+  readonly deadline?: { readonly at: number; readonly onPassed: () => TransportError } | undefined
   readonly maxBodyBytes: number
   /** Called with the socket the request was given, before anything is written; a string aborts with that reason. */
   readonly checkSocket?: (socket: Net.Socket, reused: boolean) => string | undefined
@@ -103,8 +105,11 @@ export const roundTrip = (options: RoundTripOptions): Effect.Effect<RoundTrip, T
         headers: options.headers,
         agent: options.agent
       })
-      stopResponseTimer = startTimer(clock, options.responseTimeout, () => {
-        settle(Effect.fail(options.onResponseTimeout()))
+      // One timer: the response timeout, or what is left before the handshake's deadline if sooner.
+      const left = options.deadline === undefined ? Infinity : options.deadline.at - clock.unsafeCurrentTimeMillis()
+      const byDeadline = left < Duration.toMillis(options.responseTimeout)
+      stopResponseTimer = startTimer(clock, byDeadline ? Duration.millis(Math.max(0, left)) : options.responseTimeout, () => {
+        settle(Effect.fail(byDeadline ? options.deadline!.onPassed() : options.onResponseTimeout()))
         request.destroy()
       })
       request.on("socket", (socket) => {
