@@ -48,14 +48,14 @@ export const make = (options: Options) =>
       store,
       key,
       layerScope: yield* Effect.scope,
-      authorize: (credentials) => flows.authorize(credentials),
+      authorize: flows.authorize,
       refresh: flows.refresh
     })
 
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
       return yield* flows.authorize(yield* managed.credentials, request)
     })
-    const revoke = Effect.fn("VedAuth.revoke")(function*(target: Parameters<Service["revoke"]>[0]) {
+    const revoke = Effect.fn("VedAuth.revoke")(function*(target: Grant.Grant | Redacted.Redacted<string>) {
       const result = yield* flows.revoke(target)
       // Either way the token is of no more use: forget it if it was the managed grant.
       yield* managed.revoked(Redacted.isRedacted(target) ? target : target.accessToken)
