@@ -9,8 +9,8 @@
  */
 import type { HttpClientError } from "@effect/platform"
 import { HttpClient } from "@effect/platform"
-import type { ConfigError, Duration, Redacted, Scope } from "effect"
-import { Config, Context, Data, Effect, Layer, Option } from "effect"
+import type { ConfigError, Duration, Scope } from "effect"
+import { Config, Context, Data, Effect, Layer, Option, Redacted } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internal from "./internal/vedAuth.js"
 import type { NtlmTransport } from "./NtlmTransport.js"
@@ -52,6 +52,12 @@ export interface Options {
    * abandoned.
    */
   readonly requestTimeout?: Duration.DurationInput
+  /**
+   * Allow plain `http://` to a host other than loopback (`VEDAUTH_ALLOW_HTTP=1`): passwords and
+   * tokens then travel unencrypted, and the layer logs a warning. Without it such a URL fails the
+   * layer with a `TransportError`; `http://` to 127.0.0.0/8, `::1` or `localhost` is always allowed.
+   */
+  readonly allowHttp?: boolean
 }
 
 /**
@@ -148,7 +154,8 @@ export class VedAuth extends Context.Tag("@vedauth/core/VedAuth")<VedAuth, Servi
  * The service, from options. Needs an `HttpClient` (refresh, verify, revoke), an `NtlmTransport`
  * (authorize) and a `TokenStore` (the managed grant). Scoped: closing the layer (e.g. on SIGINT)
  * interrupts a renewal in progress, which releases the token store's lock. Options it cannot work
- * with (a URL that carries a user name or password) fail the layer with a `TransportError`.
+ * with (a URL that does not parse, carries a user name or password, or is plain `http://` to a host
+ * other than loopback without `allowHttp`) fail the layer with a `TransportError`.
  *
  * @since 0.1.0
  * @category layers
@@ -160,9 +167,10 @@ export const layer = (
 
 /**
  * Options from the environment: `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
- * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted) and `VEDAUTH_REQUEST_TIMEOUT` (a duration such as
- * `10 seconds`). The store's path is `TokenStore`'s business
- * (`VEDAUTH_TOKEN_STORE`, read by `TokenStore.layerConfig`).
+ * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted; empty is none), `VEDAUTH_REQUEST_TIMEOUT` (a
+ * duration such as `10 seconds`) and `VEDAUTH_ALLOW_HTTP` (`1`: allow plain `http://`, see
+ * `allowHttp`). The store's path is `TokenStore`'s business (`VEDAUTH_TOKEN_STORE`, read by
+ * `TokenStore.layerConfig`).
  *
  * @since 0.1.0
  * @category config
@@ -174,15 +182,18 @@ export const config: Config.Config<Options> = Config.map(
     scope: Config.nonEmptyString("VEDAUTH_SCOPE"),
     username: Config.option(Config.nonEmptyString("VEDAUTH_USERNAME")),
     password: Config.option(Config.redacted("VEDAUTH_PASSWORD")),
-    requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT"))
+    requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT")),
+    allowHttp: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_HTTP"), false)
   }),
-  ({ clientId, password, requestTimeout, scope, url, username }): Options => ({
+  ({ allowHttp, clientId, password, requestTimeout, scope, url, username }): Options => ({
     url,
     clientId,
     scope,
     ...Option.match(username, { onNone: () => ({}), onSome: (username) => ({ username }) }),
-    ...Option.match(password, { onNone: () => ({}), onSome: (password) => ({ password }) }),
-    ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) })
+    // An empty VEDAUTH_PASSWORD is no password.
+    ...Option.match(Option.filter(password, (p) => Redacted.value(p) !== ""), { onNone: () => ({}), onSome: (password) => ({ password }) }),
+    ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) }),
+    ...(allowHttp ? { allowHttp } : {})
   })
 )
 

@@ -47,7 +47,14 @@ export const processGrant = (endpoint: errors.Endpoint, answer: http.Answer, sec
   http.parseJson(endpoint, answer, secrets).pipe(
     Effect.flatMap(Grant.decodeWire),
     Effect.catchTag("ParseError", () => errors.undecodable(endpoint, answer.status, answer.reason, "a grant", secrets)),
-    Effect.flatMap((wire) => Effect.map(DateTime.now, (now) => ({ wire, grant: Grant.fromResponse(wire, now) })))
+    Effect.flatMap((wire) =>
+      Effect.flatMap(DateTime.now, (now) => {
+        const grant = Grant.fromResponse(wire, now)
+        const refused = Grant.refusal(grant)
+        return refused === undefined
+          ? Effect.succeed({ wire, grant })
+          : Effect.fail(errors.undecodable(endpoint, answer.status, answer.reason, `a grant to use: it carries ${refused}`, secrets))
+      }))
   )
 
 // -----------------------------------------------------------------------------------------------
@@ -112,6 +119,14 @@ const warnOnNarrowerScope = (requested: string, granted: Grant.Grant) => {
  */
 export const processAuthorize = (response: NtlmTransport.Response, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
   Effect.gen(function*() {
+    // The same cap as every other answer, whatever the transport let through.
+    if (response.body.length > http.maxBodyBytes) {
+      return yield* new VedAuthError.UnexpectedResponse({
+        status: response.status,
+        ...(response.reason === "" ? {} : { reason: errors.scrub(response.reason, secrets) }),
+        detail: `the response body is larger than ${http.maxBodyBytes} bytes; not read`
+      })
+    }
     const answer: http.Answer = { status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }
     if (answer.status !== 200) return yield* Effect.fail(asAuthorizeError(errors.fromFailure({ endpoint: "authorize", ...answer, secrets })))
     const { grant, wire } = yield* processGrant("authorize", answer, secrets)

@@ -97,7 +97,8 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
     const credentials = Effect.gen(function*() {
       if (options.username === undefined || options.username === "" || given === undefined) return yield* noCredentials
       const resolved = yield* password
-      if (Option.isNone(resolved)) return yield* noCredentials
+      // An empty password (an empty VEDAUTH_PASSWORD, a prompt answered with Enter) is no password: never sent.
+      if (Option.isNone(resolved) || Redacted.value(resolved.value) === "") return yield* noCredentials
       return { ...NtlmTransport.parseUser(options.username), password: resolved.value }
     })
     const authorizeNow = Effect.flatMap(credentials, authorize)

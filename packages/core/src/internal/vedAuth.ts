@@ -14,23 +14,47 @@ import { makeFlows } from "./flows.js"
 import * as http from "./http.js"
 import * as ManagedGrant from "./managedGrant.js"
 
+const refuse = (detail: string, url: string) => Effect.fail(new VedAuthError.TransportError({ detail, url: http.safeUrl(url) }))
+
+// 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the machine.
+const isLoopback = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
+
 /**
- * Options the service cannot work with, refused before anything is built. A URL that carries a
- * user name or password (`https://user:pw@host`) would put the password into logs, errors and the
- * store's keys.
+ * Options the service cannot work with, refused before anything is built: a URL that does not
+ * parse or is not http(s); one that carries a user name or password (`https://user:pw@host`),
+ * which would put the password into logs, errors and the store's keys; plain `http://` to a host
+ * other than loopback, which would send passwords and tokens in the clear, unless `allowHttp` (then
+ * a warning).
  *
  * @internal
  */
-export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError.TransportError> =>
-  http.hasUserinfo(options.url)
-    ? Effect.fail(
-      new VedAuthError.TransportError({
-        detail: "the server URL carries a user name or password (user:password@host); refusing to use it: " +
-          "give the URL without them, and the Windows credentials as username and password (VEDAUTH_USERNAME, VEDAUTH_PASSWORD)",
-        url: http.safeUrl(options.url)
-      })
+export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError.TransportError> => {
+  if (http.hasUserinfo(options.url)) {
+    return refuse(
+      "the server URL carries a user name or password (user:password@host); refusing to use it: " +
+        "give the URL without them, and the Windows credentials as username and password (VEDAUTH_USERNAME, VEDAUTH_PASSWORD)",
+      options.url
     )
-    : Effect.void
+  }
+  let url: URL
+  try {
+    url = new URL(options.url)
+  } catch {
+    return refuse("the server URL is not a valid URL (expected e.g. https://tpp.example.com)", options.url)
+  }
+  if (url.protocol === "https:") return Effect.void
+  if (url.protocol !== "http:") return refuse(`the server URL must be https:// (not ${url.protocol}//)`, options.url)
+  if (isLoopback(url.hostname)) return Effect.void
+  if (options.allowHttp === true) {
+    return Effect.logWarning(`vedauth: plain http:// to ${url.host}: passwords and tokens travel unencrypted (allowHttp is set)`)
+  }
+  return refuse(
+    "plain http:// to a host other than loopback would send passwords and tokens unencrypted; use https://, " +
+      "or opt in with allowHttp: true (VEDAUTH_ALLOW_HTTP=1)",
+    options.url
+  )
+}
 
 /**
  * Builds the service from options and the three services it talks through.
