@@ -6,7 +6,7 @@
  * Read from `make` down: the hot path, the slow path, the renewal under the store's lock.
  */
 import { Clock, DateTime, Deferred, Effect, Option, Redacted, Ref, type Scope } from "effect"
-import type * as Grant from "../Grant.js"
+import * as Grant from "../Grant.js"
 import * as NtlmTransport from "../NtlmTransport.js"
 import type * as TokenStore from "../TokenStore.js"
 import type { Options } from "../VedAuth.js"
@@ -64,8 +64,6 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
   Effect.gen(function*() {
     // The last grant this process saw: the one Ref of the layer's grant, written only in this file.
     const cache = yield* Ref.make(Option.none<Cached>())
-    // A refresh token the server refused: the next pass under the lock authorizes without trying it again.
-    const spentRefresh = yield* Ref.make(Option.none<Redacted.Redacted<string>>())
     // The renewal in progress, shared by every fiber that finds the grant stale (single flight).
     const inflight = yield* Ref.make(Option.none<Flight>())
     // A password given as an effect (a prompt, a vault look-up), once it succeeded.
@@ -138,9 +136,24 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
 
     // --- renewal under the store's lock -------------------------------------------------------
 
-    const isSpent = (grant: Grant.Grant) =>
-      Effect.map(Ref.get(spentRefresh), (spent) =>
-        Option.isSome(spent) && Option.exists(grant.refreshToken, (token) => sameToken(token, spent.value)))
+    /**
+     * Sends the grant's refresh token, marked spent in the store first: the stored copy loses its
+     * refresh token and its access token counts as expired (the server may kill it with the
+     * rotation). So no process ever sends a refresh token twice, even when the answer is lost: one
+     * that finds the mark authorizes at once. A store that cannot take the mark stops the refresh.
+     */
+    const spendRefreshToken = (grant: Grant.Grant) =>
+      Effect.gen(function*() {
+        const now = yield* DateTime.now
+        const spent = new Grant.Grant({
+          ...grant,
+          refreshToken: Option.none(),
+          expiresAt: DateTime.min(grant.expiresAt, now)
+        })
+        yield* store.set(key, spent)
+        yield* remember(spent)
+        return yield* refresh(grant)
+      })
 
     // Whether renewing from this grant may take an authorize (and so the password).
     const mayAuthorize = (grant: Option.Option<Grant.Grant>, rejected: Option.Option<Redacted.Redacted<string>>, now: DateTime.Utc) => {
@@ -175,15 +188,12 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
           // Our unsaved grant stays marked unsaved; one from the store is remembered as seen there.
           return Option.exists(cached, (entry) => entry.grant === grant) ? grant : yield* remember(grant)
         }
-        if (state === "ended" || !grant.canRefreshAt(now) || (yield* isSpent(grant))) return yield* authorizeIfPasswordAtHand
-        return yield* refresh(grant).pipe(
+        if (state === "ended" || !grant.canRefreshAt(now)) return yield* authorizeIfPasswordAtHand
+        return yield* spendRefreshToken(grant).pipe(
           Effect.flatMap(storeAndRemember),
           Effect.catchTag("InvalidGrant", (error) =>
             Effect.zipRight(
-              Effect.zipRight(
-                Ref.set(spentRefresh, grant.refreshToken),
-                Effect.logInfo("vedauth: the refresh token was refused, authorizing again", error.message)
-              ),
+              Effect.logInfo("vedauth: the refresh token was refused, authorizing again", error.message),
               authorizeIfPasswordAtHand
             ))
         )
@@ -285,7 +295,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
           key,
           Effect.gen(function*() {
             const wasStored = Option.exists(yield* store.get(key), (stored) => sameToken(stored.accessToken, held.accessToken))
-            const next = yield* refresh(held)
+            const next = yield* (wasStored ? spendRefreshToken(held) : refresh(held))
             return wasStored ? yield* storeAndRemember(next) : next
           })
         ),
