@@ -188,7 +188,18 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
           // Our unsaved grant stays marked unsaved; one from the store is remembered as seen there.
           return Option.exists(cached, (entry) => entry.grant === grant) ? grant : yield* remember(grant)
         }
-        if (state === "ended" || !grant.canRefreshAt(now)) return yield* authorizeIfPasswordAtHand
+        if (state === "ended" || !grant.canRefreshAt(now)) {
+          // Say why an authorize is needed when none can run: the refresh token is gone (spent, by this
+          // process or another, or never given) or the grant has ended.
+          if (given === undefined) {
+            return yield* new VedAuthError.AuthenticationFailed({
+              description: state === "ended"
+                ? "the stored grant has ended and no password is configured to authorize again"
+                : "the stored grant cannot be refreshed (its refresh token was spent or never given) and no password is configured to authorize again"
+            })
+          }
+          return yield* authorizeIfPasswordAtHand
+        }
         return yield* spendRefreshToken(grant).pipe(
           Effect.flatMap(storeAndRemember),
           Effect.catchTag("InvalidGrant", (error) =>
