@@ -10,7 +10,10 @@ const steps = [
   { name: "bench --quick", command: "pnpm", args: ["-s", "bench", "--quick"] },
   { name: "vitest", command: "pnpm", args: ["-s", "test"], counts: true },
   { name: "deno", command: "pnpm", args: ["-s", "test:deno"], counts: true },
-  { name: "bun", command: "pnpm", args: ["-s", "test:bun"], counts: true }
+  { name: "bun", command: "pnpm", args: ["-s", "test:bun"], counts: true },
+  // Pack, check and install the tarballs as a user would; run the documented programs on every Node line.
+  { name: "release check", command: "node", args: ["scripts/release-check.mjs", "--node-lines"], counts: true },
+  { name: "node matrix", command: "pnpm", args: ["-s", "test:node-matrix"], counts: true }
 ]
 
 const run = (step) =>
@@ -29,7 +32,7 @@ let failed = 0
 for (const step of steps) {
   const { code, output } = await run(step)
   if (step.counts) {
-    const last = [...output.matchAll(/^(?:\w+: )?(\d+) passed, (\d+) failed/gm)].at(-1)
+    const last = [...output.matchAll(/^(?:[\w-]+: )?(\d+) passed, (\d+) failed/gm)].at(-1)
     passed += Number(last?.[1] ?? 0)
     failed += Number(last?.[2] ?? (code === 0 ? 0 : 1))
   }

@@ -4,6 +4,8 @@
  * @since 0.1.0
  */
 import { Command } from "@effect/cli"
+// The bundle inlines this, so `vedauth --version` is the version of the package that was installed.
+import packageJson from "../package.json" with { type: "json" }
 import * as commands from "./internal/commands.js"
 import { demo } from "./internal/demo.js"
 import { simulate } from "./internal/simulate.js"
@@ -25,4 +27,4 @@ export const command = Command.make("vedauth").pipe(
  * @since 0.1.0
  * @category running
  */
-export const run = Command.run(command, { name: "vedauth", version: "0.1.0" })
+export const run = Command.run(command, { name: "vedauth", version: packageJson.version })

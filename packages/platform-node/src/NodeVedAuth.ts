@@ -1,7 +1,8 @@
 /**
  * Everything a Node program needs for VEDauth in one layer: `VedAuth` over `NodeNtlmTransport`,
- * `NodeHttpClient` (with the same extra CAs and client certificate), and the persistent
- * `TokenStore.Live` on the Node file system.
+ * `NodeHttpClient` (with the same extra CAs and client certificate; also provided, for
+ * `VedAuth.httpClient` and the program's own calls), and the persistent `TokenStore.Live` on the
+ * Node file system.
  *
  * ```ts
  * program.pipe(Effect.provide(NodeVedAuth.layerConfig()))
@@ -63,13 +64,16 @@ export interface Components<E> {
 export const compose = <E = never>(
   options: Options,
   components: Components<E>
-): Layer.Layer<VedAuth.VedAuth, E | TransportError | ConfigError.ConfigError> =>
+): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, E | TransportError | ConfigError.ConfigError> =>
   Layer.unwrapEffect(Effect.map(NodeNtlmTransport.tlsOptions(options.transport ?? {}), (transport) => {
     const tokenStore = (options.tokenStorePath === undefined
       ? TokenStore.Live
       : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(components.files))
+    // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
+    const httpClient = components.httpClient(transport)
     return VedAuth.layer(options).pipe(
-      Layer.provide(Layer.mergeAll(components.httpClient(transport), components.transport(transport), tokenStore))
+      Layer.provide(Layer.merge(components.transport(transport), tokenStore)),
+      Layer.provideMerge(httpClient)
     )
   }))
 
@@ -88,7 +92,7 @@ export const layerHttpClient = (tls: NodeNtlmTransport.ResolvedTls): Layer.Layer
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> =>
+export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, TransportError | ConfigError.ConfigError> =>
   compose(options, {
     httpClient: layerHttpClient,
     transport: NodeNtlmTransport.layer,
@@ -112,4 +116,4 @@ export const config: Config.Config<Options> = Config.map(
  */
 export const layerConfig = (
   options: Config.Config<Options> = config
-): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(options, layer))
+): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, TransportError | ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(options, layer))

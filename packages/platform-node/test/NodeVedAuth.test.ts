@@ -38,5 +38,7 @@ describe("NodeVedAuth.compose", () => {
       assert.deepStrictEqual(seen.map(({ by }) => by), ["httpClient", "transport"])
       assert.strictEqual(seen[0]!.options, seen[1]!.options)
       assert.deepStrictEqual(seen[0]!.options, { ca: [fileCa], clientCertificate: { cert: "CERT", key: clientKey } })
+      // The same client is provided to the program, for its own calls through VedAuth.httpClient.
+      assert.strictEqual(yield* HttpClient.HttpClient.pipe(Effect.provide(layer)), unusedClient)
     }))
 })
