@@ -3,7 +3,7 @@
 import { runBundled } from "./bundled.mjs"
 
 process.exitCode = await runBundled({
-  entry: "scripts/sim-memory/main.ts",
+  entries: ["scripts/sim-memory/main.ts"],
   prefix: "vedauth-sim-memory-",
   args: process.argv.slice(2),
   nodeArgs: ["--expose-gc"]

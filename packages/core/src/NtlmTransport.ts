@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import type { Effect, Redacted } from "effect"
+import type { Duration, Effect, Redacted } from "effect"
 import { Context } from "effect"
 import type { AuthenticationFailed, NtlmProtocolError, TransportError } from "./VedAuthError.js"
 
@@ -38,6 +38,12 @@ export interface Request {
   /** Sent only with the AUTHENTICATE request (the NEGOTIATE request carries `Content-Length: 0`). */
   readonly body?: Uint8Array
   readonly credentials: Credentials
+  /**
+   * The longest the whole call may take, every round trip and the answer read whole included; past
+   * it the call fails with a `TransportError` ("no answer within ..."). Only a transport that says
+   * `enforcesTimeout` is relied on for it.
+   */
+  readonly timeout?: Duration.Duration
 }
 
 /**
@@ -66,6 +72,11 @@ export interface Service {
    * network, TLS and timeouts.
    */
   readonly request: (request: Request) => Effect.Effect<Response, AuthenticationFailed | NtlmProtocolError | TransportError>
+  /**
+   * True when `request` enforces `Request.timeout` itself (on Effect's Clock). `VedAuth` otherwise
+   * bounds the call with a timeout of its own, which costs a second fiber per authorize.
+   */
+  readonly enforcesTimeout?: boolean
 }
 
 /**

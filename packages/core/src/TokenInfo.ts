@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { DateTime, Duration, Effect, Option, Schema } from "effect"
+import * as Grant from "./Grant.js"
 import { clampedInstant } from "./internal/instant.js"
 
 // "/Date(1590000000000)/" as .NET's JSON serializer writes instants.
@@ -26,7 +27,8 @@ export class VerifyResponse extends Schema.Class<VerifyResponse>("@vedauth/core/
   application: Schema.optional(Schema.NullOr(Schema.String)),
   identity: Schema.optional(Schema.NullOr(Schema.String)),
   scope: Schema.optional(Schema.NullOr(Schema.String)),
-  valid_for: Schema.optional(Schema.NullOr(Schema.Number)),
+  // Bounded: a `valid_for` of 1e300 seconds is no answer, and would overflow every date computed from it.
+  valid_for: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.finite(), Schema.lessThanOrEqualTo(Duration.toSeconds(Grant.maxLifetime))))),
   access_issued_on: Schema.optional(Schema.NullOr(Schema.String)),
   access_issued_on_ISO8601: Schema.optional(Schema.NullOr(Schema.String)),
   access_issued_on_unix_time: Schema.optional(Schema.NullOr(Schema.Number)),

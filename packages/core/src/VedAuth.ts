@@ -9,8 +9,8 @@
  */
 import type { HttpClientError } from "@effect/platform"
 import { HttpClient } from "@effect/platform"
-import type { ConfigError, Duration, Redacted, Scope as EffectScope } from "effect"
-import { Config, Context, Data, Effect, Layer, Option } from "effect"
+import type { ConfigError, Duration, Scope } from "effect"
+import { Config, Context, Data, Effect, Layer, Option, Redacted } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internal from "./internal/vedAuth.js"
 import type { NtlmTransport } from "./NtlmTransport.js"
@@ -52,6 +52,12 @@ export interface Options {
    * abandoned.
    */
   readonly requestTimeout?: Duration.DurationInput
+  /**
+   * Allow plain `http://` to a host other than loopback (`VEDAUTH_ALLOW_HTTP=1`): passwords and
+   * tokens then travel unencrypted, and the layer logs a warning. Without it such a URL fails the
+   * layer with a `TransportError`; `http://` to 127.0.0.0/8, `::1` or `localhost` is always allowed.
+   */
+  readonly allowHttp?: boolean
 }
 
 /**
@@ -130,7 +136,7 @@ export interface Service {
   /** The managed grant's access token. */
   readonly accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.VedAuthError>
   /** A fresh grant for the life of a scope, revoked when the scope closes. */
-  readonly session: Effect.Effect<Grant, VedAuthError.VedAuthError, EffectScope.Scope>
+  readonly session: Effect.Effect<Grant, VedAuthError.VedAuthError, Scope.Scope>
   /**
    * Wraps a client: adds the bearer token, refreshes once and retries once on a 401, turns a 403
    * into `InsufficientScope` with the rejected scope parsed.
@@ -147,19 +153,24 @@ export class VedAuth extends Context.Tag("@vedauth/core/VedAuth")<VedAuth, Servi
 /**
  * The service, from options. Needs an `HttpClient` (refresh, verify, revoke), an `NtlmTransport`
  * (authorize) and a `TokenStore` (the managed grant). Scoped: closing the layer (e.g. on SIGINT)
- * interrupts a renewal in progress, which releases the token store's lock.
+ * interrupts a renewal in progress, which releases the token store's lock. Options it cannot work
+ * with (a URL that does not parse, carries a user name or password, or is plain `http://` to a host
+ * other than loopback without `allowHttp`) fail the layer with a `TransportError`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<VedAuth, never, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
+export const layer = (
+  options: Options
+): Layer.Layer<VedAuth, VedAuthError.TransportError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
   Layer.scoped(VedAuth, internal.make(options))
 
 /**
  * Options from the environment: `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
- * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted) and `VEDAUTH_REQUEST_TIMEOUT` (a duration such as
- * `10 seconds`). The store's path is `TokenStore`'s business
- * (`VEDAUTH_TOKEN_STORE`, read by `TokenStore.layerConfig`).
+ * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted; empty is none), `VEDAUTH_REQUEST_TIMEOUT` (a
+ * duration such as `10 seconds`) and `VEDAUTH_ALLOW_HTTP` (`1`: allow plain `http://`, see
+ * `allowHttp`). The store's path is `TokenStore`'s business (`VEDAUTH_TOKEN_STORE`, read by
+ * `TokenStore.layerConfig`).
  *
  * @since 0.1.0
  * @category config
@@ -171,15 +182,18 @@ export const config: Config.Config<Options> = Config.map(
     scope: Config.nonEmptyString("VEDAUTH_SCOPE"),
     username: Config.option(Config.nonEmptyString("VEDAUTH_USERNAME")),
     password: Config.option(Config.redacted("VEDAUTH_PASSWORD")),
-    requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT"))
+    requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT")),
+    allowHttp: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_HTTP"), false)
   }),
-  ({ clientId, password, requestTimeout, scope, url, username }): Options => ({
+  ({ allowHttp, clientId, password, requestTimeout, scope, url, username }): Options => ({
     url,
     clientId,
     scope,
     ...Option.match(username, { onNone: () => ({}), onSome: (username) => ({ username }) }),
-    ...Option.match(password, { onNone: () => ({}), onSome: (password) => ({ password }) }),
-    ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) })
+    // An empty VEDAUTH_PASSWORD is no password.
+    ...Option.match(Option.filter(password, (p) => Redacted.value(p) !== ""), { onNone: () => ({}), onSome: (password) => ({ password }) }),
+    ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) }),
+    ...(allowHttp ? { allowHttp } : {})
   })
 )
 
@@ -191,7 +205,7 @@ export const config: Config.Config<Options> = Config.map(
  */
 export const layerConfig = (
   options: Config.Config<Options> = config
-): Layer.Layer<VedAuth, ConfigError.ConfigError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
+): Layer.Layer<VedAuth, ConfigError.ConfigError | VedAuthError.TransportError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
   Layer.unwrapEffect(Effect.map(options, layer))
 
 /**
@@ -283,7 +297,7 @@ export const accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.
  * @since 0.1.0
  * @category managed
  */
-export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | EffectScope.Scope> =
+export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | Scope.Scope> =
   Effect.flatMap(VedAuth, (service) => service.session)
 
 /**

@@ -7,7 +7,21 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Predicate, Schema } from "effect"
+
+/**
+ * Marks every vedauth error, so that `isVedAuthError` tells them from anything else with a `_tag`.
+ *
+ * @since 0.1.0
+ * @category symbols
+ */
+export const TypeId: unique symbol = Symbol.for("@vedauth/core/VedAuthError")
+
+/**
+ * @since 0.1.0
+ * @category symbols
+ */
+export type TypeId = typeof TypeId
 
 /**
  * What the server said about a refusal. All optional: a dropped connection says nothing.
@@ -39,6 +53,7 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>("@vedauth/c
   "InvalidClient",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "the client is not allowed to use this grant")
   }
@@ -54,6 +69,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@vedauth
   "InvalidRequest",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "the server could not process the request")
   }
@@ -69,6 +85,7 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>("@vedauth/cor
   "InvalidScope",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "the requested scope was refused")
   }
@@ -85,6 +102,7 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>("@vedauth/cor
   "InvalidGrant",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "the grant was refused or has ended")
   }
@@ -100,6 +118,7 @@ export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>("
   "UnauthorizedClient",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "the user is not authorized for this grant type")
   }
@@ -115,6 +134,7 @@ export class GrantIssueFailed extends Schema.TaggedError<GrantIssueFailed>("@ved
   "GrantIssueFailed",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "Failed to issue grant")
   }
@@ -129,6 +149,7 @@ export class GrantIssueFailed extends Schema.TaggedError<GrantIssueFailed>("@ved
 export class UnhandledIdentityClaim extends Schema.TaggedError<UnhandledIdentityClaim>(
   "@vedauth/core/UnhandledIdentityClaim"
 )("UnhandledIdentityClaim", ServerDetails) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "Unhandled identity claim type")
   }
@@ -144,6 +165,7 @@ export class InvalidToken extends Schema.TaggedError<InvalidToken>("@vedauth/cor
   "InvalidToken",
   ServerDetails
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, this, "the access token is expired, revoked or invalid")
   }
@@ -160,6 +182,7 @@ export class InsufficientScope extends Schema.TaggedError<InsufficientScope>("@v
   "InsufficientScope",
   { ...ServerDetails, rejectedScope: Schema.optional(Schema.String) }
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const scope = this.rejectedScope === undefined ? "" : ` (needs '${this.rejectedScope}')`
     return describe(this._tag, this, "the token lacks the scope this call needs") + scope
@@ -175,6 +198,7 @@ export class InsufficientScope extends Schema.TaggedError<InsufficientScope>("@v
 export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFailed>(
   "@vedauth/core/AuthenticationFailed"
 )("AuthenticationFailed", { ...ServerDetails, user: Schema.optional(Schema.String) }) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const who = this.user === undefined ? "" : ` for ${this.user}`
     return describe(this._tag, this, `the server rejected the Windows credentials${who}`)
@@ -192,6 +216,7 @@ export class NtlmProtocolError extends Schema.TaggedError<NtlmProtocolError>("@v
   "NtlmProtocolError",
   { ...ServerDetails, detail: Schema.String }
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return `${this._tag}: ${this.detail}`
   }
@@ -207,6 +232,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@vedauth
   "TransportError",
   { detail: Schema.String, url: Schema.optional(Schema.String) }
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return this.url === undefined ? `${this._tag}: ${this.detail}` : `${this._tag}: ${this.detail} (${this.url})`
   }
@@ -222,6 +248,7 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>("
   "UnexpectedResponse",
   { ...ServerDetails, detail: Schema.String }
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return describe(this._tag, { ...this, description: this.detail }, this.detail)
   }
@@ -238,64 +265,13 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@vedau
   "TokenStoreError",
   { detail: Schema.String, path: Schema.optional(Schema.String) }
 ) {
+  readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     return this.path === undefined ? `${this._tag}: ${this.detail}` : `${this._tag}: ${this.detail} (${this.path})`
   }
 }
 
-/**
- * The refusals the server documents for its own endpoints (exit code 2 in the CLI).
- *
- * @since 0.1.0
- * @category models
- */
-export type ServerRefusal =
-  | InvalidClient
-  | InvalidRequest
-  | InvalidScope
-  | InvalidGrant
-  | UnauthorizedClient
-  | GrantIssueFailed
-  | UnhandledIdentityClaim
-  | InvalidToken
-  | InsufficientScope
-
-/**
- * Every error a vedauth operation can fail with.
- *
- * @since 0.1.0
- * @category models
- */
-export type VedAuthError =
-  | ServerRefusal
-  | AuthenticationFailed
-  | NtlmProtocolError
-  | TransportError
-  | UnexpectedResponse
-  | TokenStoreError
-
-/**
- * The schema of every vedauth error, e.g. to send errors across a worker or RPC boundary.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const VedAuthError: Schema.Union<[
-  typeof InvalidClient,
-  typeof InvalidRequest,
-  typeof InvalidScope,
-  typeof InvalidGrant,
-  typeof UnauthorizedClient,
-  typeof GrantIssueFailed,
-  typeof UnhandledIdentityClaim,
-  typeof InvalidToken,
-  typeof InsufficientScope,
-  typeof AuthenticationFailed,
-  typeof NtlmProtocolError,
-  typeof TransportError,
-  typeof UnexpectedResponse,
-  typeof TokenStoreError
-]> = Schema.Union(
+const serverRefusals = [
   InvalidClient,
   InvalidRequest,
   InvalidScope,
@@ -304,10 +280,57 @@ export const VedAuthError: Schema.Union<[
   GrantIssueFailed,
   UnhandledIdentityClaim,
   InvalidToken,
-  InsufficientScope,
+  InsufficientScope
+] as const
+
+// Every error class, written once: the union type, its schema and the guard all come from here.
+const errorClasses = [
+  ...serverRefusals,
   AuthenticationFailed,
   NtlmProtocolError,
   TransportError,
   UnexpectedResponse,
   TokenStoreError
-)
+] as const
+
+/**
+ * The refusals the server documents for its own endpoints (exit code 2 in the CLI).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ServerRefusal = InstanceType<typeof serverRefusals[number]>
+
+/**
+ * Every error a vedauth operation can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type VedAuthError = InstanceType<typeof errorClasses[number]>
+
+/**
+ * The schema of every vedauth error, e.g. to send errors across a worker or RPC boundary.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const VedAuthError: Schema.Union<typeof errorClasses> = Schema.Union(...errorClasses)
+
+/**
+ * True for any vedauth error (and nothing else, whatever its `_tag`).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isVedAuthError = (u: unknown): u is VedAuthError => Predicate.hasProperty(u, TypeId)
+
+const serverRefusalTags: ReadonlySet<string> = new Set(serverRefusals.map((error) => error._tag))
+
+/**
+ * True for a refusal the server documents for its own endpoints (`InvalidScope`, `InvalidGrant`, ...).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isServerRefusal = (u: unknown): u is ServerRefusal => isVedAuthError(u) && serverRefusalTags.has(u._tag)

@@ -1,11 +1,11 @@
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
+import type * as Grant from "../src/Grant.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
-import { TokenStoreError } from "../src/VedAuthError.js"
 import { FakeServer, httpClientLayer, ntlmTransportLayer, ok, spentRefresh, url } from "./fixtures/fakeVedAuth.js"
-import { environment, key, options, setup } from "./fixtures/setup.js"
+import { environment, failingStore, key, options, setup } from "./fixtures/setup.js"
 
 // With a one-hour token the refresh window is 5 minutes: due at 55 minutes.
 const intoRefreshWindow = TestClock.adjust(Duration.minutes(56))
@@ -49,24 +49,53 @@ describe("VedAuth.accessToken (the managed token)", () => {
   })
 
   it.effect("a store that cannot save the new pair fails that call with TokenStoreError", () => {
-    let failSet = false
-    const failing = Layer.effect(
-      TokenStore.TokenStore,
-      Effect.map(Effect.provide(TokenStore.TokenStore, TokenStore.layerMemory), (memory) => ({
-        ...memory,
-        set: (k: TokenStore.Key, g: Parameters<typeof memory.set>[1]) =>
-          failSet ? Effect.fail(new TokenStoreError({ detail: "disk full" })) : memory.set(k, g)
-      }))
-    )
-    const { layer, server } = setup(undefined, undefined, failing)
+    const failing = failingStore(true)
+    const { layer, server } = setup(undefined, undefined, failing.layer)
     return Effect.gen(function*() {
       yield* VedAuth.accessToken
       yield* intoRefreshWindow
-      failSet = true
+      failing.control.failSet = true
       const exit = yield* Effect.exit(VedAuth.accessToken)
       assert.isTrue(Exit.isFailure(exit))
       assert.include(String(exit), "TokenStoreError")
       assert.strictEqual(server.counts.refresh, 1)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a store that cannot take the spent mark stops the refresh: the refresh token is never sent unmarked", () => {
+    const failing = failingStore()
+    const { layer, server } = setup(undefined, undefined, failing.layer)
+    return Effect.gen(function*() {
+      yield* VedAuth.accessToken
+      yield* intoRefreshWindow
+      failing.control.failSet = true
+      const error = yield* Effect.flip(VedAuth.accessToken)
+      assert.strictEqual(error._tag, "TokenStoreError")
+      assert.strictEqual(server.counts.refresh, 0)
+      // Once the store works again the refresh goes through, once.
+      failing.control.failSet = false
+      yield* VedAuth.accessToken
+      assert.strictEqual(server.counts.refresh, 1)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("the refresh token is marked spent in the store before it is sent; a lost answer means authorize, never a second send", () => {
+    const { layer, server } = setup()
+    return Effect.gen(function*() {
+      yield* VedAuth.accessToken
+      yield* intoRefreshWindow
+      const store = yield* TokenStore.TokenStore
+      const storedWhenSent: Array<Option.Option<Grant.Grant>> = []
+      server.onRefresh = () => Effect.orDie(Effect.map(store.get(key), (stored) => void storedWhenSent.push(stored)))
+      server.scripted.refresh.push({ status: 502, reason: "Bad Gateway", body: "" })
+      assert.strictEqual((yield* Effect.flip(VedAuth.accessToken))._tag, "UnexpectedResponse")
+      assert.strictEqual(storedWhenSent.length, 1)
+      assert.isTrue(Option.exists(storedWhenSent[0]!, (grant) => Option.isNone(grant.refreshToken)), "marked before sending")
+      // The next call (this process or another) finds the mark and authorizes at once.
+      yield* VedAuth.accessToken
+      assert.strictEqual(server.counts.refresh, 1)
+      assert.strictEqual(server.counts.authorize, 2)
+      assert.strictEqual(new Set(server.refreshBodies.map((body) => JSON.stringify(body))).size, 1)
     }).pipe(Effect.provide(layer))
   })
 

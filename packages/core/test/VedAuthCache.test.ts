@@ -3,8 +3,7 @@ import { Duration, Effect, Exit, Layer, Redacted, TestClock } from "effect"
 import type { Grant } from "../src/Grant.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
-import { TokenStoreError } from "../src/VedAuthError.js"
-import { key, setup } from "./fixtures/setup.js"
+import { failingStore, key, setup } from "./fixtures/setup.js"
 
 const storeSet = (grant: Grant) => Effect.flatMap(TokenStore.TokenStore, (store) => store.set(key, grant))
 
@@ -48,19 +47,12 @@ describe("the managed token's in-process cache", () => {
 
 describe("a rotation the store fails to save", () => {
   it.effect("is kept in memory: this call fails with TokenStoreError, the next ones use the new pair", () => {
-    let failSet = false
-    const failing = Layer.effect(
-      TokenStore.TokenStore,
-      Effect.map(Effect.provide(TokenStore.TokenStore, TokenStore.layerMemory), (memory) => ({
-        ...memory,
-        set: (k: TokenStore.Key, g: Grant) => (failSet ? Effect.fail(new TokenStoreError({ detail: "disk full" })) : memory.set(k, g))
-      }))
-    )
-    const { layer, server } = setup(undefined, undefined, failing)
+    const failing = failingStore(true)
+    const { layer, server } = setup(undefined, undefined, failing.layer)
     return Effect.gen(function*() {
       const old = yield* VedAuth.accessToken
       yield* TestClock.adjust(Duration.minutes(56))
-      failSet = true
+      failing.control.failSet = true
       const exit = yield* Effect.exit(VedAuth.accessToken)
       assert.isTrue(Exit.isFailure(exit))
       assert.include(String(exit), "TokenStoreError")
@@ -71,7 +63,7 @@ describe("a rotation the store fails to save", () => {
       yield* TestClock.adjust(Duration.seconds(30))
       assert.strictEqual(Redacted.value(yield* VedAuth.accessToken), Redacted.value(next))
       // At its own refresh time it is refreshed from the unsaved pair, not the spent stored one.
-      failSet = false
+      failing.control.failSet = false
       yield* TestClock.adjust(Duration.minutes(56))
       const third = yield* VedAuth.accessToken
       assert.notStrictEqual(Redacted.value(third), Redacted.value(next))

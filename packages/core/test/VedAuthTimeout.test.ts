@@ -2,6 +2,7 @@ import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { NtlmTransport } from "../src/NtlmTransport.js"
+import { TransportError } from "../src/VedAuthError.js"
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
 import { FakeServer, ntlmTransportLayer, url } from "./fixtures/fakeVedAuth.js"
@@ -39,6 +40,25 @@ describe("VedAuth request timeout", () => {
       const second = yield* Effect.fork(VedAuth.login)
       yield* TestClock.adjust(Duration.seconds(2))
       assert.strictEqual((yield* Effect.flip(Fiber.join(second)))._tag, "TransportError")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("authorize sends its timeout with the request, for a transport that enforces it itself", () => {
+    const seen: Array<Duration.Duration | undefined> = []
+    const enforcing = Layer.succeed(NtlmTransport, {
+      request: (request) => {
+        seen.push(request.timeout)
+        return Effect.fail(new TransportError({ detail: "no answer within 2s (the transport's own)" }))
+      },
+      enforcesTimeout: true
+    })
+    const layer = VedAuth.layer({ ...options, requestTimeout: Duration.seconds(2) }).pipe(
+      Layer.provide(Layer.mergeAll(stalled, enforcing, TokenStore.layerMemory))
+    )
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(VedAuth.authorize())
+      assert.include(error.message, "the transport's own")
+      assert.deepStrictEqual(seen, [Duration.seconds(2)])
     }).pipe(Effect.provide(layer))
   })
 

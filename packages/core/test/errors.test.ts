@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
+import { Duration, Effect, FastCheck, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
 import * as errors from "../src/internal/errors.js"
 import * as VedAuth from "../src/VedAuth.js"
 import * as VedAuthError from "../src/VedAuthError.js"
@@ -169,6 +169,63 @@ describe("secrets never appear in errors or logs", () => {
       Effect.provide(layer),
       Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
       Logger.withMinimumLogLevel(LogLevel.All)
+    )
+  })
+})
+
+describe("isVedAuthError", () => {
+  it("is true for every error of the union and for nothing else with a _tag", () => {
+    for (const member of VedAuthError.VedAuthError.members) {
+      const error = Schema.decodeUnknownSync(VedAuthError.VedAuthError)({ _tag: member._tag, detail: "x" })
+      assert.isTrue(VedAuthError.isVedAuthError(error), member._tag)
+    }
+    assert.strictEqual(VedAuthError.VedAuthError.members.length, 14)
+    assert.isFalse(VedAuthError.isVedAuthError({ _tag: "InvalidScope", message: "look-alike" }))
+    assert.isFalse(VedAuthError.isVedAuthError(new Error("InvalidScope")))
+    assert.isFalse(VedAuthError.isVedAuthError(null))
+  })
+
+  it("isServerRefusal picks the server's documented refusals only", () => {
+    assert.isTrue(VedAuthError.isServerRefusal(new VedAuthError.InvalidGrant({})))
+    assert.isTrue(VedAuthError.isServerRefusal(new VedAuthError.InsufficientScope({})))
+    assert.isFalse(VedAuthError.isServerRefusal(new VedAuthError.TransportError({ detail: "down" })))
+    assert.isFalse(VedAuthError.isServerRefusal({ _tag: "InvalidGrant" }))
+  })
+})
+
+describe("the error mapping over arbitrary answers (fast-check; `pnpm fuzz` raises FUZZ_RUNS)", () => {
+  const runs = Number(process.env["FUZZ_RUNS"]) > 0 ? Number(process.env["FUZZ_RUNS"]) : 300
+  const token = FastCheck.stringMatching(/^[A-Za-z0-9+/]{12,24}==$/)
+  // Some text, with the token somewhere in it half of the time, as an echoing server would send.
+  const echoing = (secret: string) =>
+    FastCheck.record({ before: FastCheck.string({ maxLength: 40 }), echo: FastCheck.boolean(), after: FastCheck.string({ maxLength: 40 }) })
+      .map(({ after, before, echo }) => echo ? before + secret + after : before + after)
+  const oauthBody = (secret: string) =>
+    FastCheck.record({
+      error: FastCheck.oneof(FastCheck.constantFrom("invalid_client", "invalid_scope", "invalid_grant", "unauthorized_client"), echoing(secret)),
+      error_description: echoing(secret)
+    }, { requiredKeys: [] }).map((body) => JSON.stringify(body))
+
+  it("maps any failure of any endpoint to a vedauth error that holds no secret, in any letter case", () => {
+    FastCheck.assert(
+      FastCheck.property(
+        token.chain((secret) =>
+          FastCheck.record({
+            secret: FastCheck.constant(secret),
+            endpoint: FastCheck.constantFrom<errors.Endpoint>("authorize", "refresh", "verify", "revoke", "isAuthServer", "resource"),
+            status: FastCheck.integer({ min: 100, max: 599 }),
+            reason: echoing(secret),
+            body: FastCheck.oneof(echoing(secret), oauthBody(secret), FastCheck.constantFrom("Failed to issue grant: locked", "Grant rejected scope 'a:b'"))
+          })
+        ),
+        ({ body, endpoint, reason, secret, status }) => {
+          const error = errors.fromFailure({ endpoint, status, reason, body, secrets: [Redacted.make(secret)] })
+          assert.isTrue(VedAuthError.isVedAuthError(error), error._tag)
+          const shown = [String(error), error.message, JSON.stringify(error)].join("\n").toLowerCase()
+          assert.notInclude(shown, secret.toLowerCase())
+        }
+      ),
+      { numRuns: runs }
     )
   })
 })

@@ -46,7 +46,8 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
 )(function*(options: Options = {}) {
   const transport = yield* NodeNtlmTransport.make(options)
   return NtlmTransport.of({
-    request: (request) => transport.request(request).pipe(Effect.withSpan("DenoNtlmTransport.request"))
+    request: (request) => transport.request(request).pipe(Effect.withSpan("DenoNtlmTransport.request")),
+    ...(transport.enforcesTimeout === undefined ? {} : { enforcesTimeout: transport.enforcesTimeout })
   })
 })
 

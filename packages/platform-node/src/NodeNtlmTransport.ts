@@ -59,6 +59,12 @@ export interface TlsOptions {
   /** A PEM file of extra trusted CA certificates, read when the layer is built. */
   readonly caFile?: string
   readonly clientCertificate?: ClientCertificate
+  /**
+   * Go on when `NODE_TLS_REJECT_UNAUTHORIZED=0` is set in the environment (it turns certificate
+   * verification off for the whole process), with a warning; without this the layer fails with a
+   * `TransportError`. `VEDAUTH_ALLOW_UNVERIFIED_TLS=1` in `config`.
+   */
+  readonly allowUnverifiedTls?: boolean
 }
 
 /**
@@ -85,7 +91,7 @@ export interface Options extends TlsOptions {
   readonly scheme?: Scheme
   /** Send MsvAvTargetName "HTTP/<host>" (default true). */
   readonly sendTargetName?: boolean
-  /** Default 16 MiB. */
+  /** The most of an answer read (the rest is read and dropped, and the call fails). Default 1 MiB, the cap `VedAuth` holds every answer to. */
   readonly maxBodyBytes?: number
   /** Called after each completed handshake with its round trips and sockets. */
   readonly onHandshake?: (stats: Stats) => void
@@ -129,7 +135,7 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
         : new Http.Agent({ keepAlive: true, maxSockets: 1 }),
     connectTimeout: Duration.decode(options.connectTimeout ?? Duration.seconds(10)),
     responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),
-    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     scheme: options.scheme ?? "NTLM",
     sendTargetName: options.sendTargetName ?? true,
     schemeCache: new Map<string, Scheme>(),
@@ -138,7 +144,9 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
   return NtlmTransport.of({
     // No stack trace for the span: it would point at this line on every call, at the cost of an Error.
     request: (request) =>
-      handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request", { captureStackTrace: false }))
+      handshake(settings, request).pipe(Effect.withSpan("NodeNtlmTransport.request", { captureStackTrace: false })),
+    // Each round trip's one timer also watches the request's deadline: no racing fiber needed.
+    enforcesTimeout: true
   })
 })
 
@@ -157,18 +165,21 @@ export const layer = (options: Options = {}): Layer.Layer<NtlmTransport, Transpo
  */
 export interface ConfigOptions {
   readonly caFile: Option.Option<string>
+  readonly allowUnverifiedTls: boolean
   readonly connectTimeout: Option.Option<Duration.Duration>
   readonly responseTimeout: Option.Option<Duration.Duration>
 }
 
 /**
- * Reads `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`, `VEDAUTH_RESPONSE_TIMEOUT` (e.g. "10 seconds").
+ * Reads `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`, `VEDAUTH_RESPONSE_TIMEOUT` (e.g. "10 seconds")
+ * and `VEDAUTH_ALLOW_UNVERIFIED_TLS` (`1`: see `allowUnverifiedTls`).
  *
  * @since 0.1.0
  * @category config
  */
 export const config: Config.Config<ConfigOptions> = Config.all({
   caFile: Config.option(Config.string("VEDAUTH_CA_FILE")),
+  allowUnverifiedTls: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_UNVERIFIED_TLS"), false),
   connectTimeout: Config.option(Config.duration("VEDAUTH_CONNECT_TIMEOUT")),
   responseTimeout: Config.option(Config.duration("VEDAUTH_RESPONSE_TIMEOUT"))
 })
@@ -185,6 +196,7 @@ const present = <K extends string, A>(key: K, value: Option.Option<A>): { readon
  */
 export const fromConfig = (c: ConfigOptions): Options => ({
   ...present("caFile", c.caFile),
+  ...(c.allowUnverifiedTls ? { allowUnverifiedTls: true } : {}),
   ...present("connectTimeout", c.connectTimeout),
   ...present("responseTimeout", c.responseTimeout)
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Option, Redacted } from "effect"
+import { Duration, Effect, Logger, Option, Redacted } from "effect"
 import * as Tls from "node:tls"
 import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
 import { caFileFixture, clientKey, fileCa, inlineCa } from "./fixtures.js"
@@ -32,12 +32,42 @@ describe("NodeNtlmTransport TLS settings", () => {
 
   it("fromConfig leaves out what is not configured, so the defaults apply", () => {
     assert.deepStrictEqual(
-      NodeNtlmTransport.fromConfig({ caFile: Option.none(), connectTimeout: Option.none(), responseTimeout: Option.none() }),
+      NodeNtlmTransport.fromConfig({ caFile: Option.none(), allowUnverifiedTls: false, connectTimeout: Option.none(), responseTimeout: Option.none() }),
       {}
     )
     assert.deepStrictEqual(
-      NodeNtlmTransport.fromConfig({ caFile: Option.some("/ca.pem"), connectTimeout: Option.none(), responseTimeout: Option.some(Duration.seconds(5)) }),
-      { caFile: "/ca.pem", responseTimeout: Duration.seconds(5) }
+      NodeNtlmTransport.fromConfig({
+        caFile: Option.some("/ca.pem"),
+        allowUnverifiedTls: true,
+        connectTimeout: Option.none(),
+        responseTimeout: Option.some(Duration.seconds(5))
+      }),
+      { caFile: "/ca.pem", allowUnverifiedTls: true, responseTimeout: Duration.seconds(5) }
     )
   })
+
+  it.effect("NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment is refused unless opted in (then a warning)", () =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        const before = process.env["NODE_TLS_REJECT_UNAUTHORIZED"]
+        process.env["NODE_TLS_REJECT_UNAUTHORIZED"] = "0"
+        return before
+      }),
+      () =>
+        Effect.gen(function*() {
+          const refused = yield* Effect.flip(NodeNtlmTransport.make())
+          assert.strictEqual(refused._tag, "TransportError")
+          assert.include(refused.message, "NODE_TLS_REJECT_UNAUTHORIZED=0")
+          const warnings: Array<string> = []
+          yield* NodeNtlmTransport.make({ allowUnverifiedTls: true }).pipe(
+            Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void warnings.push(String(message)))))
+          )
+          assert.isTrue(warnings.some((line) => line.includes("not verified")))
+        }),
+      (before) =>
+        Effect.sync(() => {
+          if (before === undefined) delete process.env["NODE_TLS_REJECT_UNAUTHORIZED"]
+          else process.env["NODE_TLS_REJECT_UNAUTHORIZED"] = before
+        })
+    ))
 })

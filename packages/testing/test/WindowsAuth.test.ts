@@ -1,8 +1,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Ntlm, NtlmTransport } from "@vedauth/core"
+import { Ntlm, NtlmTransport, TokenStore, VedAuth } from "@vedauth/core"
 import { Effect, Either, Exit, Fiber, FastCheck as fc, Redacted, TestClock } from "effect"
-import { reasonPhrase } from "@vedauth/core/internal/http"
 import * as Simulator from "../src/Simulator.js"
 import { alice, call } from "./support.js"
 
@@ -73,6 +72,17 @@ describe("Windows authentication", () => {
       assert.deepStrictEqual((yield* negotiateOnly.stats).roundTripsPerHandshake, [3])
     }))
 
+  it.effect("the in-memory transport runs core's handshake: a server offering no NTLM scheme is named in the error", () =>
+    Effect.gen(function*() {
+      const none = yield* Simulator.make({ schemes: [] })
+      const error = yield* Effect.flip(authorize().pipe(
+        Effect.provide(Simulator.layerNtlmTransport),
+        Effect.provideService(Simulator.Simulator, none)
+      ))
+      assert.strictEqual(error._tag, "NtlmProtocolError")
+      assert.include(error.message, "offers no NTLM authentication (WWW-Authenticate: none)")
+    }))
+
   it.effect("an authenticated connection stays authenticated; the challenge is single-use; replays are refused", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.make()
@@ -115,14 +125,14 @@ describe("Windows authentication", () => {
 })
 
 describe("fault injection", () => {
-  it.effect("malformed challenge, close or drop after NEGOTIATE: typed protocol errors", () =>
+  it.effect("malformed challenge or close after NEGOTIATE: protocol errors; a drop: a transport error, as on a socket", () =>
     Effect.gen(function*() {
       yield* Simulator.setFaults({ malformedChallenge: true })
       assert.strictEqual((yield* Effect.flip(authorize()))._tag, "NtlmProtocolError")
       yield* Simulator.setFaults({ closeAfterNegotiate: true })
       assert.strictEqual((yield* Effect.flip(authorize()))._tag, "NtlmProtocolError")
       yield* Simulator.setFaults({ dropAfterNegotiate: true })
-      assert.strictEqual((yield* Effect.flip(authorize()))._tag, "NtlmProtocolError")
+      assert.strictEqual((yield* Effect.flip(authorize()))._tag, "TransportError")
       yield* Simulator.setFaults({})
       assert.strictEqual((yield* authorize()).status, 200)
     }).pipe(Effect.provide(Simulator.layerTest())))
@@ -133,8 +143,12 @@ describe("fault injection", () => {
       const post = client.execute(HttpClientRequest.post("https://tpp.example/vedauth/authorize/oauth").pipe(HttpClientRequest.bodyUnsafeJson(alice)))
       const ok = yield* post
       assert.strictEqual(ok.status, 200)
-      // The reason phrase survives, read the way core reads it.
-      assert.strictEqual(reasonPhrase(ok), "OK")
+      // The reason phrase survives, read the way core reads it (into a refusal's `reason`).
+      const refused = yield* Effect.flip(VedAuth.verify(Redacted.make("not-a-token")).pipe(
+        Effect.provide(VedAuth.layer({ url: "https://tpp.example", clientId: "vedauth-demo", scope: "certificate:manage" })),
+        Effect.provide(TokenStore.layerMemory)
+      ))
+      assert.strictEqual(refused._tag === "InvalidToken" ? refused.reason : refused._tag, "Unauthorized")
       assert.match(((yield* ok.json) as { access_token: string }).access_token, /==$/)
       yield* Simulator.setFaults({ serverError: 503 })
       assert.strictEqual((yield* post).status, 503)

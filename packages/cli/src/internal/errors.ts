@@ -1,4 +1,5 @@
-import { Schema } from "effect"
+import { VedAuthError } from "@vedauth/core"
+import { Predicate, Schema } from "effect"
 
 /**
  * A mistake in how the command was called (missing option, password flag, ...): exit code 1.
@@ -12,12 +13,18 @@ export class UsageError extends Schema.TaggedError<UsageError>("@vedauth/cli/Usa
   }
 }
 
+// Our errors' messages start with "<Tag>: "; keep one copy of the tag.
+const withoutTag = (tag: string, message: string): string => {
+  const text = message.startsWith(`${tag}: `) ? message.slice(tag.length + 2) : message
+  return text === "" ? "failed" : text
+}
+
 const describe = (error: unknown): { readonly tag: string; readonly text: string } => {
-  if (typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string") {
-    const message = "message" in error && typeof error.message === "string" ? error.message : ""
-    // Our errors' messages start with "<Tag>: "; keep one copy of the tag.
-    const text = message.startsWith(`${error._tag}: `) ? message.slice(error._tag.length + 2) : message
-    return { tag: error._tag, text: text === "" ? "failed" : text }
+  if (VedAuthError.isVedAuthError(error)) return { tag: error._tag, text: withoutTag(error._tag, error.message) }
+  // The CLI's own errors and @effect/cli's.
+  if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
+    const message = Predicate.hasProperty(error, "message") && typeof error.message === "string" ? error.message : ""
+    return { tag: error._tag, text: withoutTag(error._tag, message) }
   }
   return { tag: "UnexpectedError", text: error instanceof Error ? error.message : String(error) }
 }

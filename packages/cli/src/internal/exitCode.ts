@@ -14,7 +14,10 @@ export const ExitCode = {
   Interrupted: 130
 } as const
 
-const byTag: Record<string, number> = {
+import type { VedAuthError } from "@vedauth/core"
+
+// Typed by core's union: a new vedauth error does not compile until it has an exit code here.
+const byVedAuthTag: Record<VedAuthError.VedAuthError["_tag"], number> = {
   InvalidClient: ExitCode.Refused,
   InvalidRequest: ExitCode.Refused,
   InvalidScope: ExitCode.Refused,
@@ -28,7 +31,11 @@ const byTag: Record<string, number> = {
   NtlmProtocolError: ExitCode.Unexpected,
   TransportError: ExitCode.Transport,
   UnexpectedResponse: ExitCode.Unexpected,
-  TokenStoreError: ExitCode.TokenStore,
+  TokenStoreError: ExitCode.TokenStore
+}
+
+const byTag: Record<string, number> = {
+  ...byVedAuthTag,
   UsageError: ExitCode.Usage,
   NotLoggedIn: ExitCode.Refused,
   ScopeParseError: ExitCode.Usage,

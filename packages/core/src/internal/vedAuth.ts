@@ -1,78 +1,106 @@
+/**
+ * The VedAuth service of one layer: the stateless flows (`./flows.ts`), the managed grant that
+ * owns all state (`./managedGrant.ts`) and the bearer middleware (`./bearerClient.ts`), put together.
+ */
 import { HttpClient } from "@effect/platform"
-import { Effect, Option, type Redacted, Ref } from "effect"
+import { Effect, Redacted } from "effect"
+import type * as Grant from "../Grant.js"
 import { NtlmTransport } from "../NtlmTransport.js"
-import { TokenStore } from "../TokenStore.js"
-import type { Options, Service } from "../VedAuth.js"
+import * as TokenStore from "../TokenStore.js"
+import type { AuthorizeRequest, Options, Service } from "../VedAuth.js"
+import * as VedAuthError from "../VedAuthError.js"
+import { withBearer } from "./bearerClient.js"
+import { makeFlows } from "./flows.js"
 import * as http from "./http.js"
-import { makeAuthorize } from "./vedAuth/authorize.js"
-import { makeCache } from "./vedAuth/cache.js"
-import { makeFlows } from "./vedAuth/flows.js"
-import { makeWithAuthorization } from "./vedAuth/httpClient.js"
-import { makeManagedGrant } from "./vedAuth/managed.js"
-import { makePassword } from "./vedAuth/password.js"
-import { refusedService } from "./vedAuth/refused.js"
-import { makeRenewal } from "./vedAuth/renewal.js"
-import { makeRequests } from "./vedAuth/request.js"
-import { server } from "./vedAuth/server.js"
-import { makeSingleFlight } from "./vedAuth/singleFlight.js"
+import * as ManagedGrant from "./managedGrant.js"
 
-export { cacheCheckMillis } from "./vedAuth/cache.js"
-export { defaultRequestTimeout } from "./vedAuth/request.js"
+const refuse = (detail: string, url: string) => Effect.fail(new VedAuthError.TransportError({ detail, url: http.safeUrl(url) }))
+
+// 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the machine.
+const isLoopback = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
 
 /**
- * Builds the service from options and the three services it talks through, out of the parts in
- * `./vedAuth/`: each gets what it shares with the others passed in explicitly.
+ * Options the service cannot work with, refused before anything is built: a URL that does not
+ * parse or is not http(s); one that carries a user name or password (`https://user:pw@host`),
+ * which would put the password into logs, errors and the store's keys; plain `http://` to a host
+ * other than loopback, which would send passwords and tokens in the clear, unless `allowHttp` (then
+ * a warning).
+ *
+ * @internal
+ */
+export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError.TransportError> => {
+  if (http.hasUserinfo(options.url)) {
+    return refuse(
+      "the server URL carries a user name or password (user:password@host); refusing to use it: " +
+        "give the URL without them, and the Windows credentials as username and password (VEDAUTH_USERNAME, VEDAUTH_PASSWORD)",
+      options.url
+    )
+  }
+  let url: URL
+  try {
+    url = new URL(options.url)
+  } catch {
+    return refuse("the server URL is not a valid URL (expected e.g. https://tpp.example.com)", options.url)
+  }
+  if (url.protocol === "https:") return Effect.void
+  if (url.protocol !== "http:") return refuse(`the server URL must be https:// (not ${url.protocol}//)`, options.url)
+  if (isLoopback(url.hostname)) return Effect.void
+  if (options.allowHttp === true) {
+    return Effect.logWarning(`vedauth: plain http:// to ${url.host}: passwords and tokens travel unencrypted (allowHttp is set)`)
+  }
+  return refuse(
+    "plain http:// to a host other than loopback would send passwords and tokens unencrypted; use https://, " +
+      "or opt in with allowHttp: true (VEDAUTH_ALLOW_HTTP=1)",
+    options.url
+  )
+}
+
+/**
+ * Builds the service from options and the three services it talks through.
  *
  * @internal
  */
 export const make = (options: Options) =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const transport = yield* NtlmTransport
-    const store = yield* TokenStore
-    // The layer's scope: renewals run in it, so closing the layer interrupts them (and frees the lock).
-    const layerScope = yield* Effect.scope
-    if (http.hasUserinfo(options.url)) return refusedService(options, store)
-    const target = server(options, options.url)
-    const { key } = target
-    const { send, withTimeout } = makeRequests(client, options)
+    yield* checkOptions(options)
+    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport)
+    const store = yield* TokenStore.TokenStore
+    const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }
+    const managed = yield* ManagedGrant.make({
+      options,
+      store,
+      key,
+      layerScope: yield* Effect.scope,
+      authorize: flows.authorize,
+      refresh: flows.refresh
+    })
 
-    const cache = yield* makeCache({ store, key, refreshWindow: options.refreshWindow })
-    const forgetCached = Ref.set(cache.ref, Option.none())
-    const password = yield* makePassword(options.password)
-    const singleFlight = yield* makeSingleFlight(layerScope)
-
-    const authorize = makeAuthorize({ options, transport, server: target, withTimeout, password })
-    const { exchange, isAuthServer, revoke, verify } = makeFlows({ options, server: target, store, send, forgetCached })
-    const authorizeAndStore = Effect.flatMap(authorize(), cache.storeAndRemember)
-    const { refresh, renew } = yield* makeRenewal({ store, key, cache, password, exchange, authorizeAndStore })
-    // Both the managed grant and the bearer middleware renew through the one flight in progress.
-    const renewShared = (rejected: Option.Option<Redacted.Redacted<string>>) => singleFlight(renew(rejected))
-    const managedGrant = makeManagedGrant({ store, key, cache, renewStale: renewShared(Option.none()) })
-
-    const session = Effect.acquireRelease(authorize(), (grant) =>
-      revoke(grant).pipe(
-        Effect.catchAll((error) => Effect.logWarning("vedauth: could not revoke the session grant", error.message))
-      )).pipe(Effect.withSpan("VedAuth.session"))
-
+    const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
+      return yield* flows.authorize(yield* managed.credentials, request)
+    })
+    const revoke = Effect.fn("VedAuth.revoke")(function*(target: Grant.Grant | Redacted.Redacted<string>) {
+      const result = yield* flows.revoke(target)
+      // Either way the token is of no more use: forget it if it was the managed grant.
+      yield* managed.revoked(Redacted.isRedacted(target) ? target : target.accessToken)
+      return result
+    })
     const service: Service = {
       options,
       authorize,
       stored: store.get(key),
-      // The password first: a prompt must not run while holding the store's lock.
-      login: Effect.zipRight(password.resolve, store.withLock(key, authorizeAndStore)).pipe(Effect.withSpan("VedAuth.login")),
-      refresh,
-      verify,
+      login: managed.login.pipe(Effect.withSpan("VedAuth.login")),
+      refresh: Effect.fn("VedAuth.refresh")((grant: Grant.Grant) => managed.refresh(grant)),
+      verify: Effect.fn("VedAuth.verify")((token: Redacted.Redacted<string>) => flows.verify(token)),
       revoke,
-      isAuthServer: isAuthServer(),
-      grant: managedGrant,
-      accessToken: Effect.map(managedGrant, (grant) => grant.accessToken),
-      session,
-      httpClient: makeWithAuthorization({
-        managedGrant,
-        forgetCached,
-        renewRejected: (token) => renewShared(Option.some(token))
-      })
+      isAuthServer: flows.isAuthServer.pipe(Effect.withSpan("VedAuth.isAuthServer")),
+      grant: managed.grant,
+      accessToken: Effect.map(managed.grant, (grant) => grant.accessToken),
+      session: Effect.acquireRelease(authorize(), (grant) =>
+        revoke(grant).pipe(
+          Effect.catchAll((error) => Effect.logWarning("vedauth: could not revoke the session grant", error.message))
+        )).pipe(Effect.withSpan("VedAuth.session")),
+      httpClient: withBearer(managed)
     }
     return service
   })

@@ -5,29 +5,20 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import type { NtlmTransport } from "@vedauth/core"
-import { Ntlm, VedAuthError } from "@vedauth/core"
+import { NtlmHandshake, VedAuthError } from "@vedauth/core"
 import { Effect } from "effect"
 import type { SimResponse } from "./http.js"
 import type { Service } from "./simulator.js"
-import { fromBase64, toBase64 } from "./tokens.js"
-
-const offeredHeaders = (response: SimResponse): ReadonlyArray<string> => {
-  const value = response.headers["www-authenticate"]
-  return value === undefined ? [] : typeof value === "string" ? [value] : value
-}
-
-const challengeIn = (response: SimResponse): Uint8Array | undefined => {
-  for (const header of offeredHeaders(response)) {
-    const match = /^\s*(NTLM|Negotiate)\s+(\S+)\s*$/i.exec(header)
-    if (match !== null) return fromBase64(match[2]!)
-  }
-  return undefined
-}
 
 const flatHeaders = (response: SimResponse): Record<string, string> => {
   const out: Record<string, string> = {}
   for (const [name, value] of Object.entries(response.headers)) out[name] = typeof value === "string" ? value : value.join(", ")
   return out
+}
+
+const challenges = (response: SimResponse): ReadonlyArray<string> => {
+  const value = response.headers["www-authenticate"]
+  return value === undefined ? [] : typeof value === "string" ? [value] : value
 }
 
 const lower = (headers: Readonly<Record<string, string>>): Record<string, string> => {
@@ -36,7 +27,12 @@ const lower = (headers: Readonly<Record<string, string>>): Record<string, string
   return out
 }
 
-/** @internal */
+/**
+ * Core's `NtlmHandshake` (the one the Node and Deno transports run) over one in-memory connection
+ * to the simulator's handler. A connection the server drops is a `TransportError`, as a socket's is.
+ *
+ * @internal
+ */
 export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
   request: (request) =>
     Effect.gen(function*() {
@@ -45,52 +41,34 @@ export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
         catch: () => new VedAuthError.TransportError({ detail: "invalid URL" })
       })
       const path = url.pathname + url.search
-      const user = `${request.credentials.domain}\\${request.credentials.username}`
       const connection = yield* simulator.connect()
-      const send = (authorization: string, body: Uint8Array) =>
+      const send = (step: NtlmHandshake.Step) =>
         simulator.handle(connection, {
           method: request.method,
           path,
-          headers: { ...lower(request.headers), host: url.host, authorization, "content-length": String(body.length) },
-          body
-        })
-      const negotiate = Ntlm.negotiate(request.credentials.workstation === undefined ? {} : { workstation: request.credentials.workstation })
-      // NEGOTIATE on the first request (two round trips, as curl --ntlm); a server that offers only
-      // Negotiate answers the NTLM header with its offer, and the same token goes again under it.
-      let scheme: "NTLM" | "Negotiate" = "NTLM"
-      let answer = yield* send(`NTLM ${toBase64(negotiate)}`, new Uint8Array(0))
-      const offers = (name: string) => offeredHeaders(answer).some((header) => header.trim().toLowerCase() === name.toLowerCase())
-      if (answer.connection !== "drop" && challengeIn(answer) === undefined && answer.status === 401 && offers("Negotiate")) {
-        scheme = "Negotiate"
-        answer = yield* send(`Negotiate ${toBase64(negotiate)}`, new Uint8Array(0))
-      }
-      if (answer.connection === "drop") {
-        return yield* new VedAuthError.NtlmProtocolError({ detail: "the server closed the connection after NEGOTIATE" })
-      }
-      const challengeBytes = challengeIn(answer)
-      if (challengeBytes === undefined) {
-        if (answer.status !== 401) return { status: answer.status, reason: answer.reason, headers: flatHeaders(answer), body: answer.body }
-        return yield* new VedAuthError.NtlmProtocolError({ detail: "the server offered no NTLM challenge", status: answer.status, reason: answer.reason })
-      }
-      const challenge = yield* Ntlm.parseChallenge(challengeBytes)
-      if (answer.connection === "close") {
-        return yield* new VedAuthError.NtlmProtocolError({ detail: "the server closed the connection after the CHALLENGE" })
-      }
-      const authenticate = yield* Ntlm.authenticate({
-        negotiate,
-        challenge,
-        domain: request.credentials.domain,
-        username: request.credentials.username,
-        password: request.credentials.password,
-        targetName: `HTTP/${url.hostname}`,
-        ...(request.credentials.workstation === undefined ? {} : { workstation: request.credentials.workstation })
-      })
-      const final = yield* send(`${scheme} ${toBase64(authenticate)}`, request.body ?? new Uint8Array(0))
-      if (final.connection === "drop") return yield* new VedAuthError.TransportError({ detail: "the server closed the connection", url: request.url })
-      if (final.status === 401 && offeredHeaders(final).some((header) => /^\s*(NTLM|Negotiate)\s*$/i.test(header))) {
-        return yield* new VedAuthError.AuthenticationFailed({ status: 401, reason: final.reason, user })
-      }
-      return { status: final.status, reason: final.reason, headers: flatHeaders(final), body: final.body }
+          headers: {
+            ...lower(request.headers),
+            host: url.host,
+            authorization: step.authorization,
+            ...(request.method === "POST" || step.body !== undefined ? { "content-length": String(step.body?.length ?? 0) } : {})
+          },
+          body: step.body ?? new Uint8Array(0)
+        }).pipe(
+          Effect.flatMap((response) =>
+            response.connection === "drop"
+              ? Effect.fail(new VedAuthError.TransportError({ detail: "the server closed the connection without an answer", url: request.url }))
+              : Effect.succeed({
+                status: response.status,
+                reason: response.reason,
+                wwwAuthenticate: challenges(response),
+                body: response.body,
+                closed: response.connection === "close",
+                response
+              })
+          )
+        )
+      const { answer } = yield* NtlmHandshake.run(request, { scheme: "NTLM", targetName: `HTTP/${url.hostname}` }, send)
+      return { status: answer.status, reason: answer.reason, headers: flatHeaders(answer.response), body: answer.body }
     })
 })
 

@@ -10,22 +10,8 @@ import { Duration, Effect, Runtime } from "effect"
 import { generate } from "./certificate.js"
 import type { Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
+import type { ServeOptions, Served } from "../Simulator.js"
 import type { Service } from "./simulator.js"
-
-/** @internal */
-export interface ServeOptions {
-  readonly protocol?: "http" | "https"
-  readonly host?: "127.0.0.1" | "::1"
-  readonly port?: number
-  /** Write the CA certificate PEM (what clients trust) here, for clients such as curl. */
-  readonly caPemPath?: string
-  /** A connection whose request line and headers are not all in after this long is closed (default 10 s). */
-  readonly headersTimeout?: Duration.DurationInput
-  /** A connection whose whole request (body included) is not in after this long is closed (default 30 s). */
-  readonly requestTimeout?: Duration.DurationInput
-  /** An idle kept-alive connection is closed after this long (default 5 s). */
-  readonly keepAliveTimeout?: Duration.DurationInput
-}
 
 // Node checks the header and request timeouts only every `connectionsCheckingInterval` (30 s by
 // default): check often enough that a slow-sending flood is cut off near the timeout, not long after.
@@ -41,14 +27,6 @@ const timeouts = (options: ServeOptions) => {
     // A TLS handshake that never completes is a half-sent request too.
     handshakeTimeout: headersTimeout
   }
-}
-
-/** @internal */
-export interface Served {
-  readonly url: string
-  readonly port: number
-  readonly caPem: string | undefined
-  readonly certificateDer: Uint8Array | undefined
 }
 
 /** @internal */

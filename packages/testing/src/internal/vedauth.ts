@@ -2,7 +2,7 @@
  * The VEDauth endpoints (authorize, refresh, verify, revoke, isAuthServer) and the /vedsdk/
  * resources, each answering with the documented status, reason phrase and body.
  */
-import { Scope } from "@vedauth/core"
+import { TokenScope } from "@vedauth/core"
 import { Clock, Duration, Effect, Either, Redacted } from "effect"
 import type { GrantType, IntegrationConfig, UserConfig } from "./config.js"
 import { userKey } from "./config.js"
@@ -85,10 +85,10 @@ export const authorize = (ctx: HandlerContext, request: SimRequest, input: Autho
     }
     const scopeText = stringField(body, "scope")
     if (scopeText === undefined || scopeText.trim() === "") return oauthError("invalid_scope", "scope is required")
-    const requested = Scope.parse(scopeText)
+    const requested = TokenScope.parse(scopeText)
     if (Either.isLeft(requested)) return oauthError("invalid_scope", "The requested scope is malformed")
-    const allowed = Scope.parse(integration.scope)
-    if (Either.isLeft(allowed) || !Scope.isSubset(requested.right, allowed.right)) {
+    const allowed = TokenScope.parse(integration.scope)
+    if (Either.isLeft(allowed) || !TokenScope.isSubset(requested.right, allowed.right)) {
       return oauthError("invalid_scope", "The requested scope exceeds the scope of the application")
     }
     if (user.unmappableIdentity) return text(401, "Unhandled identity claim type", "Unhandled identity claim type")
@@ -103,7 +103,7 @@ export const authorize = (ctx: HandlerContext, request: SimRequest, input: Autho
       clientId: integration.clientId,
       user: userKey(user.domain, user.name),
       identity: user.identity,
-      scope: Scope.print(requested.right),
+      scope: TokenScope.print(requested.right),
       grantIssuedAt: now,
       grantEnd,
       refreshable: integration.refresh,
@@ -234,9 +234,9 @@ export const resource = (ctx: HandlerContext, request: SimRequest, needs: string
     const grant = token === undefined ? undefined : liveGrant(ctx, token, now)
     if (grant === undefined) return invalidToken()
     if (needs !== undefined) {
-      const granted = Scope.parse(grant.scope)
-      const wanted = Scope.parse(needs)
-      if (Either.isLeft(granted) || Either.isLeft(wanted) || !Scope.isSubset(wanted.right, granted.right)) {
+      const granted = TokenScope.parse(grant.scope)
+      const wanted = TokenScope.parse(needs)
+      if (Either.isLeft(granted) || Either.isLeft(wanted) || !TokenScope.isSubset(wanted.right, granted.right)) {
         const message = `Grant rejected scope '${needs}'`
         return json(403, message, { Error: message })
       }

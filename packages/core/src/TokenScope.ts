@@ -1,11 +1,12 @@
 /**
- * The VEDauth scope grammar: `scope[:privilege[,privilege...]][;scope...]`, e.g.
- * `certificate:manage,revoke;configuration`. A bare scope means read access.
+ * The scope a token is granted (named apart from Effect's `Scope`) and its grammar:
+ * `scope[:privilege[,privilege...]][;scope...]`, e.g. `certificate:manage,revoke;configuration`.
+ * A bare scope means read access.
  *
  * @since 0.1.0
  */
 import { Data, Effect, Either, ParseResult, Schema } from "effect"
-import * as internal from "./internal/scope.js"
+import * as internal from "./internal/tokenScope.js"
 
 /**
  * One scope with its privileges (empty: read only).
@@ -24,7 +25,7 @@ export interface ScopeEntry {
  * @since 0.1.0
  * @category models
  */
-export class Scope extends Data.Class<{ readonly entries: ReadonlyArray<ScopeEntry> }> {
+export class TokenScope extends Data.Class<{ readonly entries: ReadonlyArray<ScopeEntry> }> {
   /** The canonical text form, as sent to the server. */
   override toString(): string {
     return internal.print(this.entries)
@@ -52,10 +53,10 @@ export class ScopeParseError extends Schema.TaggedError<ScopeParseError>("@vedau
  * @since 0.1.0
  * @category parsing
  */
-export const parse = (input: string): Either.Either<Scope, ScopeParseError> =>
+export const parse = (input: string): Either.Either<TokenScope, ScopeParseError> =>
   Either.map(
     Either.mapLeft(internal.parse(input), (detail) => new ScopeParseError({ input, detail })),
-    (entries) => new Scope({ entries })
+    (entries) => new TokenScope({ entries })
   )
 
 /**
@@ -64,7 +65,7 @@ export const parse = (input: string): Either.Either<Scope, ScopeParseError> =>
  * @since 0.1.0
  * @category parsing
  */
-export const decode = (input: string): Effect.Effect<Scope, ScopeParseError> => parse(input)
+export const decode = (input: string): Effect.Effect<TokenScope, ScopeParseError> => parse(input)
 
 /**
  * Builds a scope from a record of scope names to privileges.
@@ -72,8 +73,8 @@ export const decode = (input: string): Effect.Effect<Scope, ScopeParseError> => 
  * @since 0.1.0
  * @category constructors
  */
-export const make = (entries: Readonly<Record<string, ReadonlyArray<string>>>): Scope =>
-  new Scope({ entries: internal.normalize(Object.entries(entries).map(([name, privileges]) => ({ name, privileges }))) })
+export const make = (entries: Readonly<Record<string, ReadonlyArray<string>>>): TokenScope =>
+  new TokenScope({ entries: internal.normalize(Object.entries(entries).map(([name, privileges]) => ({ name, privileges }))) })
 
 /**
  * Prints a scope in canonical form.
@@ -81,7 +82,7 @@ export const make = (entries: Readonly<Record<string, ReadonlyArray<string>>>): 
  * @since 0.1.0
  * @category printing
  */
-export const print = (self: Scope): string => internal.print(self.entries)
+export const print = (self: TokenScope): string => internal.print(self.entries)
 
 /**
  * True when every scope and privilege of `self` is also in `that` (a request against an integration,
@@ -91,19 +92,19 @@ export const print = (self: Scope): string => internal.print(self.entries)
  * @category comparison
  */
 export const isSubset: {
-  (that: Scope): (self: Scope) => boolean
-  (self: Scope, that: Scope): boolean
+  (that: TokenScope): (self: TokenScope) => boolean
+  (self: TokenScope, that: TokenScope): boolean
 } = internal.dualIsSubset
 
 /**
- * Text <-> `Scope`, failing on malformed text.
+ * Text <-> `TokenScope`, failing on malformed text.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const FromString: Schema.Schema<Scope, string> = Schema.transformOrFail(
+export const FromString: Schema.Schema<TokenScope, string> = Schema.transformOrFail(
   Schema.String,
-  Schema.declare((u): u is Scope => u instanceof Scope),
+  Schema.declare((u): u is TokenScope => u instanceof TokenScope),
   {
     strict: true,
     decode: (s, _, ast) =>

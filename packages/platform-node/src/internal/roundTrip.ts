@@ -7,7 +7,7 @@ import type * as Tls from "node:tls"
 import { TransportError } from "@vedauth/core/VedAuthError"
 
 /** @internal */
-export interface Exchange {
+export interface RoundTrip {
   readonly status: number
   readonly reason: string
   readonly headers: Http.IncomingHttpHeaders
@@ -19,7 +19,7 @@ export interface Exchange {
 }
 
 /** @internal */
-export interface ExchangeOptions {
+export interface RoundTripOptions {
   readonly url: URL
   /** `url` as `node:http` request options (host, port, path...), computed once per handshake. */
   readonly target: Http.RequestOptions
@@ -31,6 +31,8 @@ export interface ExchangeOptions {
   /** On Effect's clock (so TestClock moves it), from the request until the response's end. */
   readonly responseTimeout: Duration.Duration
   readonly onResponseTimeout: () => TransportError
+  /** Clock millis by which the whole handshake must be done, when it is bounded; the earlier of the two timers fires. */
+  readonly deadline?: { readonly at: number; readonly onPassed: () => TransportError } | undefined
   readonly maxBodyBytes: number
   /** Called with the socket the request was given, before anything is written; a string aborts with that reason. */
   readonly checkSocket?: (socket: Net.Socket, reused: boolean) => string | undefined
@@ -50,18 +52,24 @@ const describe = (error: unknown): string => {
   return String(error)
 }
 
-// The live clock's `sleep` is a plain `setTimeout`, and durations past the timers' limit never fire.
-const liveClock = Object.getPrototypeOf(Clock.make())
+// The clock of Effect's default services (the live one), asked for through the public API once;
+// any other clock (a TestClock, a user's own) is driven through its own `sleep`. Its `sleep` is a
+// plain `setTimeout`, and durations past the timers' limit never fire.
+let liveClock: Clock.Clock | undefined
+/** @internal */
+export const isLive = (clock: Clock.Clock): boolean => clock === (liveClock ??= Effect.runSync(Effect.clock))
 const MAX_TIMER_MILLIS = 2 ** 31 - 1
 
 /**
  * Starts the response timeout and returns its canceller, without `Effect.timeoutFail` (a racing
  * pair of forked fibers per call, most of the Effect cost of a request). On the live clock this
  * is the very timer its `sleep` would set; on any other clock (a TestClock) the clock's own `sleep`
- * runs in a small fiber of its own, so that moving that clock still fires it.
+ * runs in a small fiber of its own, so that moving that clock still fires it. Nothing here depends
+ * on Effect's internals: were the live clock not recognised, every timer would take the second,
+ * slower but equally correct, path.
  */
 const startTimer = (clock: Clock.Clock, duration: Duration.Duration, onTimeout: () => void): () => void => {
-  if (Object.getPrototypeOf(clock) === liveClock) {
+  if (isLive(clock)) {
     const millis = Duration.toMillis(duration)
     if (millis > MAX_TIMER_MILLIS) return () => {}
     const timer = setTimeout(onTimeout, millis)
@@ -75,15 +83,15 @@ const startTimer = (clock: Clock.Clock, duration: Duration.Duration, onTimeout: 
 }
 
 /** @internal */
-export const exchange = (options: ExchangeOptions): Effect.Effect<Exchange, TransportError | SocketRefused> =>
+export const roundTrip = (options: RoundTripOptions): Effect.Effect<RoundTrip, TransportError | SocketRefused> =>
   Effect.clockWith((clock) =>
-    Effect.async<Exchange, TransportError | SocketRefused>((resume) => {
+    Effect.async<RoundTrip, TransportError | SocketRefused>((resume) => {
       const url = options.url
       let settled = false
       let connectTimer: ReturnType<typeof setTimeout> | undefined
       // Reassigned below; the timer may fire at once (a TestClock already past the deadline).
       let stopResponseTimer = (): void => {}
-      const settle = (result: Effect.Effect<Exchange, TransportError | SocketRefused>) => {
+      const settle = (result: Effect.Effect<RoundTrip, TransportError | SocketRefused>) => {
         if (settled) return
         settled = true
         clearTimeout(connectTimer)
@@ -97,8 +105,11 @@ export const exchange = (options: ExchangeOptions): Effect.Effect<Exchange, Tran
         headers: options.headers,
         agent: options.agent
       })
-      stopResponseTimer = startTimer(clock, options.responseTimeout, () => {
-        settle(Effect.fail(options.onResponseTimeout()))
+      // One timer: the response timeout, or what is left before the handshake's deadline if sooner.
+      const left = options.deadline === undefined ? Infinity : options.deadline.at - clock.unsafeCurrentTimeMillis()
+      const byDeadline = left < Duration.toMillis(options.responseTimeout)
+      stopResponseTimer = startTimer(clock, byDeadline ? Duration.millis(Math.max(0, left)) : options.responseTimeout, () => {
+        settle(Effect.fail(byDeadline ? options.deadline!.onPassed() : options.onResponseTimeout()))
         request.destroy()
       })
       request.on("socket", (socket) => {

@@ -1,5 +1,5 @@
 import { Either, Function } from "effect"
-import type { ScopeEntry } from "../Scope.js"
+import type { ScopeEntry } from "../TokenScope.js"
 
 // Scope and privilege names are words: letters, digits, and the few separators TPP uses in names.
 const word = /^[a-z][a-z0-9_.-]*$/

@@ -1,0 +1,199 @@
+/**
+ * The NTLM handshake over HTTP, once, for every transport: NEGOTIATE with the first request,
+ * CHALLENGE from the `401`'s `WWW-Authenticate`, AUTHENTICATE with the body, on one connection.
+ * A transport gives it a way to send one request on that connection and read the answer; the
+ * rules (which scheme, falling back to the other one offered, what a refusal of the credentials
+ * looks like, a connection that closes mid-handshake) live here. The Node and Deno transports and
+ * `@vedauth/testing`'s in-memory one all run it.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, Encoding } from "effect"
+import * as Ntlm from "./Ntlm.js"
+import type * as NtlmTransport from "./NtlmTransport.js"
+import { AuthenticationFailed, NtlmProtocolError } from "./VedAuthError.js"
+
+/**
+ * The HTTP authentication scheme the NTLM messages travel under (IIS with Negotiate alone accepts
+ * raw NTLMSSP in it).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Scheme = "NTLM" | "Negotiate"
+
+/**
+ * One request of the handshake, for the transport to send on the handshake's connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Step {
+  /** "negotiate" (no body: `Content-Length: 0` on a POST) or "authenticate" (the request's body). */
+  readonly phase: "negotiate" | "authenticate"
+  /** The `Authorization` header value. */
+  readonly authorization: string
+  readonly body: Uint8Array | undefined
+}
+
+/**
+ * What the transport read back.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Answer {
+  readonly status: number
+  readonly reason: string
+  /** Every `WWW-Authenticate` value as sent (not joined). */
+  readonly wwwAuthenticate: ReadonlyArray<string>
+  readonly body: Uint8Array
+  /** The server closed (or said it will close) the connection after this answer. */
+  readonly closed: boolean
+  /** The server's certificate (DER) when the connection is TLS: the channel bindings are made from it. */
+  readonly peerCertificate?: Uint8Array | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The scheme to send the NEGOTIATE under first. */
+  readonly scheme: Scheme
+  /** Sent as MsvAvTargetName (e.g. `HTTP/host`), when given. */
+  readonly targetName?: string | undefined
+  /** Told the scheme the server answered with a CHALLENGE, to try it first next time. */
+  readonly onScheme?: ((scheme: Scheme) => void) | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Outcome<A extends Answer> {
+  /** The answer to the authenticated request (or to the NEGOTIATE when the server asked for no authentication). */
+  readonly answer: A
+  readonly scheme: Scheme
+  readonly roundTrips: number
+}
+
+interface Offer {
+  readonly scheme: string
+  readonly token: string | undefined
+}
+
+// Commas split offers too: a proxy may join repeated headers.
+const offers = (answer: Answer): ReadonlyArray<Offer> =>
+  answer.wwwAuthenticate
+    .flatMap((value) => value.split(","))
+    .map((value) => value.trim())
+    .filter((value) => value.length > 0)
+    .map((value) => {
+      const [scheme = "", token] = value.split(/\s+/, 2)
+      return { scheme: scheme.toLowerCase(), token: token !== undefined && token.length > 0 ? token : undefined }
+    })
+
+const tokenFor = (answer: Answer, scheme: Scheme): Uint8Array | undefined => {
+  const offer = offers(answer).find((o) => o.scheme === scheme.toLowerCase() && o.token !== undefined)
+  if (offer?.token === undefined) return undefined
+  const decoded = Encoding.decodeBase64(offer.token)
+  // Not base64 at all: an empty token, which the CHALLENGE parser refuses as malformed.
+  return Either.isRight(decoded) ? decoded.right : new Uint8Array(0)
+}
+
+const offered = (answer: Answer, scheme: Scheme): boolean => offers(answer).some((o) => o.scheme === scheme.toLowerCase())
+
+// The VEDauth application's own 401 texts; IIS may add its challenge headers to them, but they are
+// answers of an authenticated request, not a refusal of the Windows credentials.
+const application401 = /Failed to issue grant|Unhandled identity claim/i
+
+const protocolError = (detail: string, answer?: Answer) =>
+  new NtlmProtocolError({ detail, ...(answer === undefined ? {} : { status: answer.status, reason: answer.reason }) })
+
+/**
+ * Runs the handshake for `request` through `send`, which must put every step on the same
+ * connection. Fails with `NtlmProtocolError` when the exchange cannot proceed and with
+ * `AuthenticationFailed` when the server refuses the credentials; `send`'s own errors pass through.
+ *
+ * @since 0.1.0
+ * @category handshake
+ */
+export const run = <A extends Answer, E>(
+  request: NtlmTransport.Request,
+  options: Options,
+  send: (step: Step) => Effect.Effect<A, E>
+): Effect.Effect<Outcome<A>, E | NtlmProtocolError | AuthenticationFailed> =>
+  Effect.gen(function*() {
+    const { credentials } = request
+    let roundTrips = 0
+    const step = (phase: Step["phase"], authorization: string, body: Uint8Array | undefined) => {
+      roundTrips++
+      return send({ phase, authorization, body })
+    }
+    const negotiate = Ntlm.negotiate({
+      domain: credentials.domain,
+      ...(credentials.workstation === undefined ? {} : { workstation: credentials.workstation })
+    })
+    const negotiateHeader = (scheme: Scheme) => `${scheme} ${Encoding.encodeBase64(negotiate)}`
+
+    let scheme = options.scheme
+    let first = yield* step("negotiate", negotiateHeader(scheme), undefined)
+    let token = first.status === 401 ? tokenFor(first, scheme) : undefined
+    if (first.status === 401 && token === undefined) {
+      // Our scheme was not taken. A server that offers only the other one gets the NEGOTIATE again
+      // under that name: one more round trip.
+      const other: Scheme = scheme === "NTLM" ? "Negotiate" : "NTLM"
+      if (!offered(first, other)) {
+        const schemes = offers(first).map((o) => o.scheme).join(", ") || "none"
+        return yield* protocolError(`the server offers no NTLM authentication (WWW-Authenticate: ${schemes})`, first)
+      }
+      scheme = other
+      first = yield* step("negotiate", negotiateHeader(scheme), undefined)
+      token = first.status === 401 ? tokenFor(first, scheme) : undefined
+    }
+    if (first.status !== 401) {
+      // No authentication asked for. Without a body the answer stands; with one, the request was not sent whole.
+      if (request.body === undefined || request.body.length === 0) return { answer: first, scheme, roundTrips }
+      return yield* protocolError(`the server answered the NTLM NEGOTIATE with HTTP ${first.status} instead of a challenge`, first)
+    }
+    if (token === undefined) return yield* protocolError(`the server sent no ${scheme} challenge`, first)
+    options.onScheme?.(scheme)
+
+    const challenge = yield* Either.match(Ntlm.parseChallenge(token), {
+      onLeft: (error) => Effect.fail(protocolError(error.detail, first)),
+      onRight: Effect.succeed
+    })
+    if (first.closed) {
+      return yield* protocolError("the server closed the connection after its CHALLENGE; NTLM needs one kept-alive connection", first)
+    }
+    const channelBindings = first.peerCertificate === undefined ? undefined : yield* Ntlm.tlsServerEndPoint(first.peerCertificate)
+    const authenticate = yield* Ntlm.authenticate({
+      negotiate,
+      challenge,
+      domain: credentials.domain,
+      username: credentials.username,
+      password: credentials.password,
+      ...(credentials.workstation === undefined ? {} : { workstation: credentials.workstation }),
+      ...(channelBindings === undefined ? {} : { channelBindings }),
+      ...(options.targetName === undefined ? {} : { targetName: options.targetName })
+    })
+    const body = request.body ?? (request.method === "POST" ? new Uint8Array(0) : undefined)
+    const final = yield* step("authenticate", `${scheme} ${Encoding.encodeBase64(authenticate)}`, body)
+
+    if (final.status === 401) {
+      // A bare challenge again, and not one of the application's own 401 texts: the credentials were refused.
+      const again = offers(final).some((o) => o.scheme === "ntlm" || o.scheme === "negotiate")
+      const text = new TextDecoder().decode(final.body).trim()
+      if (again && !application401.test(text)) {
+        const user = credentials.domain === "" ? credentials.username : `${credentials.domain}\\${credentials.username}`
+        return yield* new AuthenticationFailed({
+          user,
+          description: `the server rejected the Windows credentials of ${user}`,
+          status: final.status,
+          reason: final.reason
+        })
+      }
+    }
+    return { answer: final, scheme, roundTrips }
+  })

@@ -1,0 +1,274 @@
+/**
+ * The VEDauth flows, each as a request builder (pure) and a `process...` function that turns the
+ * server's answer into a value or a tagged error, in the manner of oauth4webapi; then `send` and
+ * `makeFlows`, which put the two halves on the wire. Nothing here holds state.
+ */
+import type { HttpClient } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
+import { DateTime, Duration, Effect, Option, Redacted } from "effect"
+import * as Grant from "../Grant.js"
+import type * as NtlmTransport from "../NtlmTransport.js"
+import * as TokenScope from "../TokenScope.js"
+import * as TokenInfo from "../TokenInfo.js"
+import type { AuthorizeError, AuthorizeRequest, Options } from "../VedAuth.js"
+import { RevokeResult } from "../VedAuth.js"
+import * as VedAuthError from "../VedAuthError.js"
+import * as errors from "./errors.js"
+import * as http from "./http.js"
+
+/** @internal */
+export const defaultRequestTimeout = Duration.seconds(30)
+
+/**
+ * The error of a call that took longer than its timeout (also what a transport enforcing
+ * `NtlmTransport.Request.timeout` should say).
+ *
+ * @internal
+ */
+export const noAnswerWithin = (timeout: Duration.Duration, url: string): VedAuthError.TransportError =>
+  new VedAuthError.TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: http.safeUrl(url) })
+
+const jsonHeaders = { "content-type": "application/json", accept: "application/json" } as const
+
+/**
+ * The URL of a VEDauth endpoint under the server's base URL (trailing slashes dropped).
+ *
+ * @internal
+ */
+export const endpointUrl = (base: string, path: string): string => `${base.replace(/\/+$/, "")}/vedauth/${path}`
+
+/**
+ * A grant from a 200 answer of authorize or authorize/token, decoded by `Grant` and stamped with
+ * the Clock's time of receipt; the wire form is kept for the `state` check.
+ *
+ * @internal
+ */
+export const processGrant = (endpoint: errors.Endpoint, answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+  http.parseJson(endpoint, answer, secrets).pipe(
+    Effect.flatMap(Grant.decodeWire),
+    Effect.catchTag("ParseError", () => errors.undecodable(endpoint, answer.status, answer.reason, "a grant", secrets)),
+    Effect.flatMap((wire) =>
+      Effect.flatMap(DateTime.now, (now) => {
+        const grant = Grant.fromResponse(wire, now)
+        const refused = Grant.refusal(grant)
+        return refused === undefined
+          ? Effect.succeed({ wire, grant })
+          : Effect.fail(errors.undecodable(endpoint, answer.status, answer.reason, `a grant to use: it carries ${refused}`, secrets))
+      }))
+  )
+
+// -----------------------------------------------------------------------------------------------
+// authorize/integrated (through the NTLM transport)
+// -----------------------------------------------------------------------------------------------
+
+/**
+ * The body of an authorize, as sent: the caller's overrides over the layer's options.
+ *
+ * @internal
+ */
+export interface AuthorizeBody {
+  readonly client_id: string
+  readonly scope: string
+  readonly state?: string
+}
+
+/** @internal */
+export const authorizeBody = (options: Options, request: AuthorizeRequest | undefined): AuthorizeBody => ({
+  client_id: request?.clientId ?? options.clientId,
+  scope: request?.scope ?? options.scope,
+  ...(request?.state === undefined ? {} : { state: request.state })
+})
+
+/** @internal */
+export const authorizeRequest = (base: string, body: AuthorizeBody, credentials: NtlmTransport.Credentials): NtlmTransport.Request => ({
+  method: "POST",
+  url: endpointUrl(base, "authorize/integrated"),
+  headers: jsonHeaders,
+  body: new TextEncoder().encode(JSON.stringify(body)),
+  credentials
+})
+
+// authorize documents only grant refusals; anything else it might map to is, for it, unexpected.
+const asAuthorizeError = (error: VedAuthError.VedAuthError): AuthorizeError => {
+  switch (error._tag) {
+    case "InvalidToken":
+    case "InsufficientScope":
+    case "TokenStoreError":
+      return new VedAuthError.UnexpectedResponse({
+        ...("status" in error && error.status !== undefined ? { status: error.status } : {}),
+        ...("reason" in error && error.reason !== undefined ? { reason: error.reason } : {}),
+        detail: `authorize answered with what would be ${error._tag} elsewhere`
+      })
+    default:
+      return error
+  }
+}
+
+const warnOnNarrowerScope = (requested: string, granted: Grant.Grant) => {
+  const wanted = TokenScope.parse(requested)
+  const got = TokenScope.parse(granted.scope)
+  return wanted._tag === "Right" && got._tag === "Right" && !TokenScope.isSubset(wanted.right, got.right)
+    ? Effect.logWarning(`vedauth: asked for scope '${TokenScope.print(wanted.right)}', granted '${TokenScope.print(got.right)}'`)
+    : Effect.void
+}
+
+/**
+ * The answer to an authorize: a grant, whose echoed `state` must be the one sent.
+ *
+ * @internal
+ */
+export const processAuthorize = (response: NtlmTransport.Response, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+  Effect.gen(function*() {
+    // The same cap as every other answer, whatever the transport let through.
+    if (response.body.length > http.maxBodyBytes) {
+      return yield* new VedAuthError.UnexpectedResponse({
+        status: response.status,
+        ...(response.reason === "" ? {} : { reason: errors.scrub(response.reason, secrets) }),
+        detail: `the response body is larger than ${http.maxBodyBytes} bytes; not read`
+      })
+    }
+    const answer: http.Answer = { status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }
+    if (answer.status !== 200) return yield* Effect.fail(asAuthorizeError(errors.fromFailure({ endpoint: "authorize", ...answer, secrets })))
+    const { grant, wire } = yield* processGrant("authorize", answer, secrets)
+    if (body.state !== undefined && wire.state != null && wire.state !== body.state) {
+      return yield* new VedAuthError.UnexpectedResponse({
+        status: answer.status,
+        detail: "the server echoed a different state than was sent: the grant is refused (possible CSRF or mixed-up response)"
+      })
+    }
+    yield* warnOnNarrowerScope(body.scope, grant)
+    return grant
+  })
+
+// -----------------------------------------------------------------------------------------------
+// authorize/token, authorize/verify, revoke/token, authorize/isAuthServer (plain HTTP)
+// -----------------------------------------------------------------------------------------------
+
+/** @internal */
+export const refreshRequest = (base: string, clientId: string, refreshToken: Redacted.Redacted<string>) =>
+  HttpClientRequest.post(endpointUrl(base, "authorize/token")).pipe(
+    HttpClientRequest.setHeaders(jsonHeaders),
+    HttpClientRequest.bodyUnsafeJson({ client_id: clientId, refresh_token: Redacted.value(refreshToken) })
+  )
+
+/** @internal */
+export const processRefresh = (answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+  answer.status === 200
+    ? Effect.map(processGrant("refresh", answer, secrets), ({ grant }) => grant)
+    : Effect.fail(errors.fromFailure({ endpoint: "refresh", ...answer, secrets }))
+
+const bearerGet = (base: string, path: string, token: Redacted.Redacted<string>) =>
+  HttpClientRequest.get(endpointUrl(base, path)).pipe(HttpClientRequest.acceptJson, HttpClientRequest.bearerToken(token))
+
+/** @internal */
+export const verifyRequest = (base: string, token: Redacted.Redacted<string>) => bearerGet(base, "authorize/verify", token)
+
+/** @internal */
+export const processVerify = (answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+  answer.status !== 200
+    ? Effect.fail(errors.fromFailure({ endpoint: "verify", ...answer, secrets }))
+    : Effect.flatMap(http.parseJson("verify", answer, secrets), (json) =>
+      TokenInfo.decodeResponse(json).pipe(
+        Effect.mapError(() => errors.undecodable("verify", answer.status, answer.reason, "token information", secrets))
+      ))
+
+/** @internal */
+export const revokeRequest = (base: string, token: Redacted.Redacted<string>) => bearerGet(base, "revoke/token", token)
+
+/** @internal */
+export const processRevoke = (
+  answer: http.Answer,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): Effect.Effect<RevokeResult, VedAuthError.VedAuthError> => {
+  const reason = errors.scrub(answer.reason, secrets)
+  if (answer.status === 200) return Effect.succeed(RevokeResult.Revoked({ reason }))
+  if (answer.status === 202) return Effect.succeed(RevokeResult.NotFound({ reason }))
+  return Effect.fail(errors.fromFailure({ endpoint: "revoke", ...answer, secrets }))
+}
+
+/** @internal */
+export const isAuthServerRequest = (base: string) => HttpClientRequest.get(endpointUrl(base, "authorize/isAuthServer"))
+
+/** @internal */
+export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean, VedAuthError.UnexpectedResponse> => {
+  if (answer.status === 200 || answer.status === 202) {
+    // HTTP/2 carries no reason phrase; then the status alone has to do.
+    return Effect.succeed(answer.reason === "" || /Venafi Authentication Server/i.test(`${answer.reason} ${answer.body}`))
+  }
+  if (answer.status >= 500) {
+    return Effect.fail(
+      new VedAuthError.UnexpectedResponse({
+        status: answer.status,
+        ...(answer.reason === "" ? {} : { reason: answer.reason }),
+        detail: `HTTP ${answer.status} from isAuthServer`
+      })
+    )
+  }
+  return Effect.succeed(false)
+}
+
+// -----------------------------------------------------------------------------------------------
+// On the wire
+// -----------------------------------------------------------------------------------------------
+
+/**
+ * The flows of one layer, on its client and transport, each call bounded by the request timeout
+ * (a stalled server must not hang a caller, nor, during a refresh, everyone waiting for the lock).
+ *
+ * @internal
+ */
+export const makeFlows = (options: Options, client: HttpClient.HttpClient, transport: NtlmTransport.Service) => {
+  const base = options.url.replace(/\/+$/, "")
+  const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
+  const withTimeout = (url: string) =>
+    Effect.timeoutFail({ duration: timeout, onTimeout: () => noAnswerWithin(timeout, url) })
+
+  // The answer read whole (VEDauth answers are small), in the request's own scope.
+  const send = (request: HttpClientRequest.HttpClientRequest) =>
+    client.execute(request).pipe(
+      Effect.mapError(http.transportError(request.url)),
+      Effect.flatMap((response) => http.readAnswer(response, request.url)),
+      Effect.scoped,
+      withTimeout(request.url)
+    )
+
+  /**
+   * POST authorize/integrated with these Windows credentials. The timeout goes with the request: a
+   * transport that enforces it spares the call a racing fiber; any other is bounded here.
+   */
+  const authorize = (credentials: NtlmTransport.Credentials, request?: AuthorizeRequest) => {
+    const body = authorizeBody(options, request)
+    const outgoing = { ...authorizeRequest(base, body, credentials), timeout }
+    const sent = transport.request(outgoing)
+    return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
+      Effect.flatMap((response) => processAuthorize(response, body, [credentials.password]))
+    )
+  }
+
+  /** POST authorize/token. Never retried: a refresh token is good for one use only. */
+  const refresh = (grant: Grant.Grant): Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> => {
+    if (Option.isNone(grant.refreshToken)) {
+      return Effect.fail(
+        new VedAuthError.InvalidGrant({ description: "the grant has no refresh token: refresh is disabled for this integration, authorize again" })
+      )
+    }
+    const secrets = [grant.refreshToken.value, grant.accessToken]
+    return Effect.flatMap(send(refreshRequest(base, options.clientId, grant.refreshToken.value)), (answer) => processRefresh(answer, secrets))
+  }
+
+  const verify = (token: Redacted.Redacted<string>) =>
+    Effect.flatMap(send(verifyRequest(base, token)), (answer) => processVerify(answer, [token]))
+
+  const revoke = (target: Grant.Grant | Redacted.Redacted<string>) => {
+    const token = Redacted.isRedacted(target) ? target : target.accessToken
+    const secrets = Redacted.isRedacted(target) ? [token] : [token, ...Option.toArray(target.refreshToken)]
+    return Effect.flatMap(send(revokeRequest(base, token)), (answer) => processRevoke(answer, secrets))
+  }
+
+  const isAuthServer = Effect.flatMap(send(isAuthServerRequest(base)), processIsAuthServer)
+
+  return { base, authorize, refresh, verify, revoke, isAuthServer }
+}
+
+/** @internal */
+export type Flows = ReturnType<typeof makeFlows>

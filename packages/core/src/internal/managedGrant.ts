@@ -1,0 +1,323 @@
+/**
+ * The managed grant: the one place that holds the layer's state. It keeps the last grant seen (one
+ * `Ref`), hands it out while fresh, looks at the store again now and then (another process may have
+ * rotated it), renews it ahead of expiry through one flight however many fibers ask, re-authorizes
+ * when the grant has ended or its refresh token is spent, and asks for the password at most once.
+ * Read from `make` down: the hot path, the slow path, the renewal under the store's lock.
+ */
+import { Clock, DateTime, Deferred, Effect, Option, Redacted, Ref, type Scope } from "effect"
+import * as Grant from "../Grant.js"
+import * as NtlmTransport from "../NtlmTransport.js"
+import type * as TokenStore from "../TokenStore.js"
+import type { Options } from "../VedAuth.js"
+import * as VedAuthError from "../VedAuthError.js"
+import { freshness, type Freshness, freshUntilMillis } from "./freshness.js"
+
+/**
+ * How long a cached grant is handed out before the store is looked at again (to see a rotation by
+ * another process): short enough that a dead token is noticed promptly, long enough that the hot
+ * path is a Ref read and a clock read.
+ *
+ * @internal
+ */
+export const cacheCheckMillis = 5_000
+
+interface Cached {
+  readonly grant: Grant.Grant
+  /** Clock millis when the grant was last seen to match the store (or put there). */
+  readonly checkedAt: number
+  /** Clock millis until which the grant is fresh (see `freshUntilMillis`). */
+  readonly freshUntil: number
+  /** The store failed to save it: the store's copy is older, or missing. */
+  readonly unsaved: boolean
+}
+
+type Failure = VedAuthError.VedAuthError
+type Flight = Deferred.Deferred<Grant.Grant, Failure>
+
+// What `renewLocked` answers when an authorize needs a password that is not at hand.
+const needsPassword = Symbol("vedauth/needsPassword")
+type NeedsPassword = typeof needsPassword
+
+const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean => Redacted.value(a) === Redacted.value(b)
+
+/**
+ * What the managed grant is made of: where grants are kept and under which key, and the two ways
+ * to get a new one (given the Windows credentials, and given a grant to refresh).
+ *
+ * @internal
+ */
+export interface ManagedGrantOptions {
+  readonly options: Options
+  readonly store: TokenStore.Service
+  readonly key: TokenStore.Key
+  /** Renewals run in it, so closing the layer interrupts them (and frees the store's lock). */
+  readonly layerScope: Scope.Scope
+  readonly authorize: (credentials: NtlmTransport.Credentials) => Effect.Effect<Grant.Grant, Failure>
+  readonly refresh: (grant: Grant.Grant) => Effect.Effect<Grant.Grant, Failure>
+}
+
+/**
+ * @internal
+ */
+export const make = ({ authorize, key, layerScope, options, refresh, store }: ManagedGrantOptions) =>
+  Effect.gen(function*() {
+    // The last grant this process saw: the one Ref of the layer's grant, written only in this file.
+    const cache = yield* Ref.make(Option.none<Cached>())
+    // The renewal in progress, shared by every fiber that finds the grant stale (single flight).
+    const inflight = yield* Ref.make(Option.none<Flight>())
+    // A password given as an effect (a prompt, a vault look-up), once it succeeded.
+    const askedPassword = yield* Ref.make(Option.none<Redacted.Redacted<string>>())
+    const askOnce = yield* Effect.makeSemaphore(1)
+
+    const stateAt = (grant: Grant.Grant, now: DateTime.Utc): Freshness => freshness(grant, now, options.refreshWindow)
+
+    // --- the password -------------------------------------------------------------------------
+
+    const given = options.password
+    /** The password (`None` when none is configured), asked for at most once per layer once it succeeds. */
+    const password: Effect.Effect<Option.Option<Redacted.Redacted<string>>, VedAuthError.AuthenticationFailed> =
+      given === undefined || Redacted.isRedacted(given)
+        ? Effect.succeed(Option.fromNullable(given))
+        : askOnce.withPermits(1)(Effect.flatMap(Ref.get(askedPassword), (known) =>
+          Option.isSome(known)
+            ? Effect.succeed(known)
+            : Effect.map(Effect.tap(given, (p) => Ref.set(askedPassword, Option.some(p))), Option.some)))
+    /** True when an authorize can run without asking for the password. */
+    const passwordAtHand = given === undefined || Redacted.isRedacted(given)
+      ? Effect.succeed(true)
+      : Effect.map(Ref.get(askedPassword), Option.isSome)
+
+    const noCredentials = new VedAuthError.AuthenticationFailed({
+      description: "no Windows credentials configured (username and password, e.g. VEDAUTH_USERNAME and VEDAUTH_PASSWORD)"
+    })
+    /** The Windows credentials of an authorize; the password is resolved (and so asked for) here. */
+    const credentials = Effect.gen(function*() {
+      if (options.username === undefined || options.username === "" || given === undefined) return yield* noCredentials
+      const resolved = yield* password
+      // An empty password (an empty VEDAUTH_PASSWORD, a prompt answered with Enter) is no password: never sent.
+      if (Option.isNone(resolved) || Redacted.value(resolved.value) === "") return yield* noCredentials
+      return { ...NtlmTransport.parseUser(options.username), password: resolved.value }
+    })
+    const authorizeNow = Effect.flatMap(credentials, authorize)
+
+    // --- the cache ----------------------------------------------------------------------------
+
+    const rememberAs = (unsaved: boolean) => (grant: Grant.Grant) =>
+      Effect.flatMap(Clock.currentTimeMillis, (checkedAt) =>
+        Effect.as(
+          Ref.set(cache, Option.some({ grant, checkedAt, unsaved, freshUntil: freshUntilMillis(grant, options.refreshWindow) })),
+          grant
+        ))
+    const remember = rememberAs(false)
+    // The new pair is in the store before anyone can use it: a crash after the refresh loses nothing.
+    // If the store cannot take it, the old pair is already spent at the server: keep the new one in
+    // memory so that this process goes on working, and say so, then fail.
+    const storeAndRemember = (grant: Grant.Grant) =>
+      store.set(key, grant).pipe(
+        Effect.tapError((error) =>
+          Effect.zipRight(
+            rememberAs(true)(grant),
+            Effect.logWarning("vedauth: the new grant could not be saved; this process keeps it in memory only", error.message)
+          )
+        ),
+        Effect.zipRight(remember(grant))
+      )
+    const authorizeAndStore = Effect.flatMap(authorizeNow, storeAndRemember)
+    const forget = Ref.set(cache, Option.none())
+
+    // The grant to renew from: the stored one, unless this process holds a newer one the store failed to save.
+    const newest = (stored: Option.Option<Grant.Grant>, cached: Option.Option<Cached>): Option.Option<Grant.Grant> => {
+      const unsaved = Option.filter(cached, (entry) => entry.unsaved)
+      if (Option.isNone(unsaved)) return stored
+      if (Option.isNone(stored)) return Option.some(unsaved.value.grant)
+      return DateTime.greaterThan(unsaved.value.grant.issuedAt, stored.value.issuedAt) ? Option.some(unsaved.value.grant) : stored
+    }
+
+    // --- renewal under the store's lock -------------------------------------------------------
+
+    /**
+     * Sends the grant's refresh token, marked spent in the store first: the stored copy loses its
+     * refresh token and its access token counts as expired (the server may kill it with the
+     * rotation). So no process ever sends a refresh token twice, even when the answer is lost: one
+     * that finds the mark authorizes at once. A store that cannot take the mark stops the refresh.
+     */
+    const spendRefreshToken = (grant: Grant.Grant) =>
+      Effect.gen(function*() {
+        const now = yield* DateTime.now
+        const spent = new Grant.Grant({
+          ...grant,
+          refreshToken: Option.none(),
+          expiresAt: DateTime.min(grant.expiresAt, now)
+        })
+        yield* store.set(key, spent)
+        yield* remember(spent)
+        return yield* refresh(grant)
+      })
+
+    // Whether renewing from this grant may take an authorize (and so the password).
+    const mayAuthorize = (grant: Option.Option<Grant.Grant>, rejected: Option.Option<Redacted.Redacted<string>>, now: DateTime.Utc) => {
+      if (Option.isNone(grant)) return true
+      const state = stateAt(grant.value, now)
+      const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.value.accessToken))
+      return state === "ended" || ((state === "renew" || wasRejected) && !grant.value.canRefreshAt(now))
+    }
+
+    const authorizeIfPasswordAtHand = Effect.flatMap(
+      passwordAtHand,
+      (atHand): Effect.Effect<Grant.Grant | NeedsPassword, Failure> => atHand ? authorizeAndStore : Effect.succeed(needsPassword)
+    )
+
+    /**
+     * Runs under the store's lock: re-reads the store (another process may have renewed while we
+     * waited), then refreshes, or re-authorizes when the grant has ended or its refresh token is
+     * spent. `rejected` is an access token a resource server refused: never hand it out again.
+     * An authorize whose password is not at hand is not run here: `NeedsPassword` sends the caller
+     * to get it outside the lock and come back.
+     */
+    const renewLocked = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function*() {
+        const now = yield* DateTime.now
+        const cached = yield* Ref.get(cache)
+        const current = newest(yield* store.get(key), cached)
+        if (Option.isNone(current)) return yield* authorizeIfPasswordAtHand
+        const grant = current.value
+        const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.accessToken))
+        const state = stateAt(grant, now)
+        if (state === "fresh" && !wasRejected) {
+          // Our unsaved grant stays marked unsaved; one from the store is remembered as seen there.
+          return Option.exists(cached, (entry) => entry.grant === grant) ? grant : yield* remember(grant)
+        }
+        if (state === "ended" || !grant.canRefreshAt(now)) {
+          // Say why an authorize is needed when none can run: the refresh token is gone (spent, by this
+          // process or another, or never given) or the grant has ended.
+          if (given === undefined) {
+            return yield* new VedAuthError.AuthenticationFailed({
+              description: state === "ended"
+                ? "the stored grant has ended and no password is configured to authorize again"
+                : "the stored grant cannot be refreshed (its refresh token was spent or never given) and no password is configured to authorize again"
+            })
+          }
+          return yield* authorizeIfPasswordAtHand
+        }
+        return yield* spendRefreshToken(grant).pipe(
+          Effect.flatMap(storeAndRemember),
+          Effect.catchTag("InvalidGrant", (error) =>
+            Effect.zipRight(
+              Effect.logInfo("vedauth: the refresh token was refused, authorizing again", error.message),
+              authorizeIfPasswordAtHand
+            ))
+        )
+      })
+
+    const renew = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function*() {
+        // A look before the lock: when an authorize is likely, get the password now, not under the lock.
+        if (mayAuthorize(newest(yield* store.get(key), yield* Ref.get(cache)), rejected, yield* DateTime.now)) {
+          yield* password
+        }
+        const first = yield* store.withLock(key, renewLocked(rejected))
+        if (first !== needsPassword) return first
+        yield* password
+        const second = yield* store.withLock(key, renewLocked(rejected))
+        if (second !== needsPassword) return second
+        return yield* new VedAuthError.AuthenticationFailed({ description: "the password could not be obtained" })
+      })
+
+    /**
+     * One renewal for everyone: the first fiber to ask starts it, those that ask while it runs wait
+     * for its outcome. Forked in the layer's scope: it finishes for the others if the first caller
+     * is interrupted, and is interrupted itself (releasing the store's lock) when the layer closes.
+     */
+    const renewOnce = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function*() {
+        const mine: Flight = yield* Deferred.make<Grant.Grant, Failure>()
+        const [running, leader] = yield* Ref.modify(
+          inflight,
+          (current): [readonly [Flight, boolean], Option.Option<Flight>] =>
+            Option.isSome(current) ? [[current.value, false], current] : [[mine, true], Option.some(mine)]
+        )
+        if (leader) {
+          yield* renew(rejected).pipe(
+            Effect.onExit((exit) => Effect.zipRight(Ref.set(inflight, Option.none()), Deferred.done(running, exit))),
+            Effect.forkIn(layerScope)
+          )
+        }
+        return yield* Deferred.await(running)
+      })
+
+    // --- handing the grant out ----------------------------------------------------------------
+
+    /**
+     * Whether the cached grant is still the one to use, after `cacheCheckMillis`: another process
+     * may have rotated the grant (the CLI's refresh, a replica after a 401), which kills our token.
+     * `None` sends the caller to the store and a renewal.
+     */
+    const recheck = (cached: Cached, now: DateTime.Utc) =>
+      store.get(key).pipe(
+        Effect.flatMap((stored): Effect.Effect<Option.Option<Grant.Grant>> => {
+          if (Option.isNone(stored)) return Effect.succeed(cached.unsaved ? Option.some(cached.grant) : Option.none())
+          if (sameToken(stored.value.accessToken, cached.grant.accessToken) || !DateTime.greaterThanOrEqualTo(stored.value.issuedAt, cached.grant.issuedAt)) {
+            // Still ours, or older than ours (ours failed to save): keep it, look again later.
+            return Effect.as(Ref.set(cache, Option.some({ ...cached, checkedAt: now.epochMillis })), Option.some(cached.grant))
+          }
+          return stateAt(stored.value, now) === "fresh" ? Effect.map(remember(stored.value), Option.some) : Effect.succeedNone
+        }),
+        // A store that cannot be read right now does not make the cached token any worse.
+        Effect.catchAll((error) =>
+          Effect.as(Effect.logDebug("vedauth: could not re-read the token store", error.message), Option.some(cached.grant))
+        )
+      )
+
+    // Everything past the in-memory cache: the store, and a renewal when the grant is stale.
+    const grantSlow = (now: DateTime.Utc, cached: Option.Option<Cached>) =>
+      Effect.gen(function*() {
+        if (Option.isSome(cached) && stateAt(cached.value.grant, now) === "fresh") {
+          const checked = yield* recheck(cached.value, now)
+          if (Option.isSome(checked)) return checked.value
+        }
+        const stored = yield* store.get(key)
+        if (Option.isSome(stored) && stateAt(stored.value, now) === "fresh") return yield* remember(stored.value)
+        return yield* renewOnce(Option.none())
+      }).pipe(Effect.withSpan("VedAuth.grant"))
+
+    // The hot path is a Ref read and a clock read, with no span: a span captures a stack trace and
+    // would cost more than the rest of the call. Spans start where I/O may happen.
+    const grant: Effect.Effect<Grant.Grant, Failure> = Effect.flatMap(
+      Effect.zip(Clock.currentTimeMillis, Ref.get(cache)),
+      ([now, cached]) =>
+        Option.isSome(cached) && now - cached.value.checkedAt < cacheCheckMillis && now < cached.value.freshUntil
+          ? Effect.succeed(cached.value.grant)
+          : grantSlow(DateTime.unsafeMake(now), cached)
+    )
+
+    return {
+      /** The managed grant: from memory while fresh, else from the store, else renewed. */
+      grant,
+      /** The layer's Windows credentials, the password asked for if need be (at most once). */
+      credentials,
+      /** Authorizes now and makes the new grant the managed one; the password first, never under the lock. */
+      login: Effect.zipRight(password, store.withLock(key, authorizeAndStore)),
+      /** A resource server refused this access token: forget it, and renew through the one flight. */
+      renewRejected: (token: Redacted.Redacted<string>) => Effect.zipRight(forget, renewOnce(Option.some(token))),
+      /** The explicit refresh of a grant the caller holds; stored (and managed) when it was the stored one. */
+      refresh: (held: Grant.Grant) =>
+        store.withLock(
+          key,
+          Effect.gen(function*() {
+            const wasStored = Option.exists(yield* store.get(key), (stored) => sameToken(stored.accessToken, held.accessToken))
+            const next = yield* (wasStored ? spendRefreshToken(held) : refresh(held))
+            return wasStored ? yield* storeAndRemember(next) : next
+          })
+        ),
+      /** A token was revoked: if it was the managed grant's, drop it from the store and from memory. */
+      revoked: (token: Redacted.Redacted<string>) =>
+        Effect.flatMap(store.get(key), (stored) =>
+          Option.exists(stored, (held) => sameToken(held.accessToken, token))
+            ? Effect.zipRight(store.remove(key), forget)
+            : Effect.void)
+    }
+  })
+
+/** @internal */
+export type ManagedGrant = Effect.Effect.Success<ReturnType<typeof make>>
