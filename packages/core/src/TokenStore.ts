@@ -6,8 +6,8 @@
  */
 import type { FileSystem } from "@effect/platform"
 import { Path } from "@effect/platform"
-import type { ConfigError, Duration, Option } from "effect"
-import { Config, Context, Effect, Layer } from "effect"
+import type { ConfigError, Duration } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internalFile from "./internal/tokenStoreFile.js"
 import * as internalMemory from "./internal/tokenStoreMemory.js"
@@ -27,11 +27,25 @@ export interface Key {
 }
 
 /**
+ * One stored grant and the key it is stored under, as `list` returns it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Entry {
+  /** The key as stored: server and user in the lower case `keyString` compares them in. */
+  readonly key: Key
+  readonly grant: Grant
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
 export interface Service {
   readonly get: (key: Key) => Effect.Effect<Option.Option<Grant>, TokenStoreError>
+  /** Every stored grant with its key (e.g. for a status listing, or to find the one grant of a server and client). */
+  readonly list: Effect.Effect<ReadonlyArray<Entry>, TokenStoreError>
   readonly set: (key: Key, grant: Grant) => Effect.Effect<void, TokenStoreError>
   readonly remove: (key: Key) => Effect.Effect<void, TokenStoreError>
   /**
@@ -55,6 +69,25 @@ export class TokenStore extends Context.Tag("@vedauth/core/TokenStore")<TokenSto
  */
 export const keyString = (key: Key): string =>
   JSON.stringify([key.server.toLowerCase().replace(/\/+$/, ""), key.clientId, key.scope, key.user.toLowerCase()])
+
+/**
+ * The key back from its text (`keyString`), or `None` when the text is not one.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const parseKeyString = (text: string): Option.Option<Key> => {
+  try {
+    const parts: unknown = JSON.parse(text)
+    if (Array.isArray(parts) && parts.length === 4 && parts.every((part) => typeof part === "string")) {
+      const [server, clientId, scope, user] = parts as [string, string, string, string]
+      return Option.some({ server, clientId, scope, user })
+    }
+  } catch {
+    // not JSON: not a key
+  }
+  return Option.none()
+}
 
 /**
  * A store in memory, for tests and for programs that authorize on every run. Its lock is a

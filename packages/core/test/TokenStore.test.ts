@@ -254,3 +254,46 @@ describe("TokenStore.defaultPath", () => {
       assert.strictEqual(error._op, "MissingData")
     }))
 })
+
+describe("TokenStore.list", () => {
+  it.effect("memory: every grant with its key as stored (server and user in lower case)", () =>
+    Effect.gen(function*() {
+      const s = yield* store
+      assert.deepStrictEqual(yield* s.list, [])
+      yield* s.set(key, grant(1))
+      yield* s.set(otherKey, grant(2))
+      const entries = yield* s.list
+      assert.deepStrictEqual(entries.map((entry) => entry.key.scope).sort(), ["certificate:manage", "ssh"])
+      assert.strictEqual(entries[0]?.key.user, "corp\\alice")
+      assert.strictEqual(TokenStore.keyString(entries[0]!.key), TokenStore.keyString(key))
+    }).pipe(Effect.provide(TokenStore.layerMemory)))
+
+  it.effect("file: the same, decoded; a key that is not ours is a TokenStoreError", () =>
+    withRealStore((file) =>
+      Effect.gen(function*() {
+        const s = yield* store
+        const fs = yield* FileSystem.FileSystem
+        assert.deepStrictEqual(yield* s.list, [])
+        yield* s.set(key, grant(1))
+        yield* s.set(otherKey, grant(2))
+        const entries = yield* s.list
+        assert.strictEqual(entries.length, 2)
+        const first = entries.find((entry) => entry.key.scope === key.scope)
+        assert.strictEqual(Redacted.value(first!.grant.accessToken), "access-1==")
+        const text = (yield* fs.readFileString(file)).replace(JSON.stringify(TokenStore.keyString(otherKey)), "\"not a key\"")
+        yield* fs.writeFileString(file, text)
+        const error = yield* Effect.flip(s.list)
+        assert.strictEqual(error._tag, "TokenStoreError")
+      })
+    ))
+
+  it("parseKeyString reverses keyString and refuses what is not a key", () => {
+    assert.deepStrictEqual(Option.getOrThrow(TokenStore.parseKeyString(TokenStore.keyString(key))), {
+      ...key,
+      server: key.server.toLowerCase(),
+      user: key.user.toLowerCase()
+    })
+    assert.isTrue(Option.isNone(TokenStore.parseKeyString("[1,2]")))
+    assert.isTrue(Option.isNone(TokenStore.parseKeyString("{")))
+  })
+})

@@ -3,7 +3,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Option, Schema } from "effect"
 import { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
-import { keyString } from "../TokenStore.js"
+import { keyString, parseKeyString } from "../TokenStore.js"
 import { TokenStoreError } from "../VedAuthError.js"
 import { defaultLockOptions, type LockOptions, makeFileLock } from "./fileLock.js"
 import { randomHex } from "./random.js"
@@ -126,17 +126,25 @@ export const makeFile = (options: FileStoreOptions) =>
         )
       )
 
+    const decodeEntry = (entry: unknown) =>
+      decodeGrant(entry).pipe(
+        Effect.mapError(() => fail("a grant in the token store does not decode; move the file aside to start afresh"))
+      )
+
     const service: TokenStore.Service = {
       get: (key) =>
         Effect.flatMap(readEntries, (grants) => {
           const entry = grants[keyString(key)]
           return entry === undefined
             ? Effect.succeedNone
-            : decodeGrant(entry).pipe(
-              Effect.map(Option.some),
-              Effect.mapError(() => fail("a grant in the token store does not decode; move the file aside to start afresh"))
-            )
+            : Effect.map(decodeEntry(entry), Option.some)
         }),
+      list: Effect.flatMap(readEntries, (grants) =>
+        Effect.forEach(Object.entries(grants), ([text, entry]) =>
+          Option.match(parseKeyString(text), {
+            onNone: () => Effect.fail(fail("a key in the token store is not one of ours; move the file aside to start afresh")),
+            onSome: (key) => Effect.map(decodeEntry(entry), (grant) => ({ key, grant }))
+          }))),
       set: (key, grant) =>
         update((grants) =>
           encodeGrant(grant).pipe(

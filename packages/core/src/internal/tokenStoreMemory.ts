@@ -1,7 +1,7 @@
 import { Effect, Option, Ref } from "effect"
 import type { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
-import { keyString } from "../TokenStore.js"
+import { keyString, parseKeyString } from "../TokenStore.js"
 
 /**
  * A store that lives as long as its layer: grants in a map, one semaphore per key for the lock.
@@ -22,6 +22,10 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
   }
   return {
     get: (key) => Effect.map(Ref.get(grants), (map) => Option.fromNullable(map.get(keyString(key)))),
+    list: Effect.map(Ref.get(grants), (map) =>
+      Array.from(map, ([text, grant]) => Option.map(parseKeyString(text), (key) => ({ key, grant }))).flatMap((entry) =>
+        Option.isSome(entry) ? [entry.value] : []
+      )),
     set: (key, grant) => Ref.update(grants, (map) => new Map(map).set(keyString(key), grant)),
     remove: (key) =>
       Ref.update(grants, (map) => {
