@@ -31,9 +31,8 @@ const byTag: Record<string, number> = {
   TokenStoreError: ExitCode.TokenStore,
   UsageError: ExitCode.Usage,
   NotLoggedIn: ExitCode.Refused,
-  ScopeParseError: ExitCode.Usage,
-  ValidationError: ExitCode.Usage,
-  QuitException: ExitCode.Usage
+  ProfilesError: ExitCode.TokenStore,
+  ScopeParseError: ExitCode.Usage
 }
 
 /** @internal */
