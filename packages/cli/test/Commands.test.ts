@@ -236,3 +236,35 @@ describe("what the server says reaches the terminal escaped", () => {
       }
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
+
+describe("stdout carries only the result", () => {
+  it.scopedLive("a log line (the refresh token was refused, authorizing again) goes to stderr, not into $(vedauth token)", () =>
+    Effect.gen(function*() {
+      // Tokens shorter-lived than the smallest refresh window: every `token` refreshes.
+      const { dir, fs, home, server } = yield* setup({ integrations: [{ clientId: Simulator.defaultClientId, tokenLifetime: "20 seconds" }] })
+      const env = { ...home, VEDAUTH_PASSWORD: password }
+      ok(yield* runCli(["login", ...server, "--username", "CORP\\alice"], { env }))
+      const store = `${dir}/.local/state/vedauth/tokens.json`
+      const spent = yield* fs.readFileString(store)
+      ok(yield* runCli(["refresh"], { env }))
+      // Put back the grant whose refresh token the refresh just spent.
+      yield* fs.writeFileString(store, spent)
+      const token = yield* runCli(["token"], { env })
+      ok(token)
+      assert.match(token.stdout, /^[A-Za-z0-9+/]+=*\n$/)
+      assert.include(token.stderr, "the refresh token was refused, authorizing again")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
+
+describe("files the CLI writes", () => {
+  it.scopedLive("a profiles file planted as a symlink is refused, and its target left alone", () =>
+    Effect.gen(function*() {
+      const { dir, fs, home, server } = yield* setup()
+      yield* fs.makeDirectory(`${dir}/.local/state/vedauth`, { recursive: true })
+      yield* fs.writeFileString(`${dir}/elsewhere`, "not yours to write")
+      yield* fs.symlink(`${dir}/elsewhere`, `${dir}/.local/state/vedauth/profiles.json`)
+      const login = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password })
+      assert.strictEqual(login.code, 6)
+      assert.strictEqual(yield* fs.readFileString(`${dir}/elsewhere`), "not yours to write")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})

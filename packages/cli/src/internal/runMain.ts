@@ -55,6 +55,8 @@ export const runMain = <E>(effect: Effect.Effect<void, E>, options: { readonly i
   watchProcess()
   NodeRuntime.runMain(Effect.provide(effect, logsToStderr), {
     disableErrorReporting: true,
+    // Its pretty logger writes to stdout; ours (above) writes to stderr.
+    disablePrettyLogger: true,
     teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause, options.interruptIsSuccess))
   })
 }
