@@ -46,6 +46,7 @@ describe("the lean token path", () => {
       assert.strictEqual(lean("--json"), `{"access_token":"fresh==","expires":${Math.floor(now / 1000) + 3600}}\n`)
       assert.isUndefined(lean("--username", "CORP\\bob"))
       assert.isUndefined(lean("--password-stdin"))
+      assert.isUndefined(lean("--profile", "nope"), "a profile asked for by name must exist")
       assert.isUndefined(lean("--usernme", "x"), "a usage problem is the full CLI's to explain")
     }).pipe(Effect.provide(NodeContext.layer)))
 

@@ -9,7 +9,7 @@
 import { accessSync, constants, readFileSync } from "node:fs"
 import { parseCommandLine } from "./parseArgs.js"
 import { parseProfiles, profilesPath, readProfilesText } from "./profiles.js"
-import { profileName, resolveUser, select, type Env, storeLocation, type StoredKey } from "./selection.js"
+import { namedProfileMissing, profileName, resolveUser, select, type Env, storeLocation, type StoredKey } from "./selection.js"
 
 // The store format the lean path reads (core's `TokenStore.layerFileSystem`, format version 1).
 const storeFormat = "vedauth-token-store"
@@ -92,6 +92,8 @@ export const cachedTokenOutput = (args: ReadonlyArray<string>, env: Env, now: nu
   const profiles = parseProfiles(readProfilesText(profilesPath(store.value)))
   if (typeof profiles === "string") return undefined
   const name = profileName(parsed.flags, env, profiles)
+  // A profile asked for by name that does not exist is a usage error: the full CLI says so.
+  if (namedProfileMissing(name, profiles)) return undefined
   const selection = select(parsed.flags, env, store, { name: name.value, value: profiles.profiles[name.value] })
   const { caFile, clientId, scope, url, username } = selection
   if (url === undefined || clientId === undefined || scope === undefined) return undefined

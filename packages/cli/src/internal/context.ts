@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, profilesPath, readProfilesText } from "./profiles.js"
-import { type Env, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
+import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
 import type { Flags } from "./spec.js"
 import { safeText } from "./terminalText.js"
 
@@ -85,7 +85,7 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
   Effect.gen(function*() {
     const place = yield* locate(flags, env)
     const saved = place.profiles.profiles[place.profile.value]
-    if (saved === undefined && !options.allowNewProfile && place.profile.from !== "the default profile" && place.profile.from !== "the current profile") {
+    if (!options.allowNewProfile && namedProfileMissing(place.profile, place.profiles)) {
       return yield* new UsageError({
         detail: `there is no profile '${safeText(place.profile.value)}': log in with it first (${place.profile.from})`
       })

@@ -16,6 +16,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { createHash } from "node:crypto"
 import type { Run } from "./commands.js"
+import { safeText } from "./terminalText.js"
 
 // A token is a secret: the demo shows a short SHA-256 fingerprint, enough to see rotation, useless to an attacker.
 const fingerprint = (token: Redacted.Redacted<string>) =>
@@ -27,7 +28,8 @@ const tokens = (grant: Grant) =>
     `refresh token ${Option.match(grant.refreshToken, { onNone: () => "none", onSome: fingerprint })}`
   ]
 
-const indent = (lines: ReadonlyArray<string>, mark: string) => lines.map((line) => `    ${mark} ${line}`).join("\n")
+// What the server said is shown with control characters escaped, as everywhere else.
+const indent = (lines: ReadonlyArray<string>, mark: string) => lines.map((line) => `    ${mark} ${safeText(line)}`).join("\n")
 
 let stepNumber = 0
 // Runs one step of the story: its title, what went out, what came back, and how long it took.
