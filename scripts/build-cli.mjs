@@ -1,6 +1,7 @@
 // Bundles the `vedauth` command so that start-up loads only what it needs: no TypeScript loader,
 // no module resolution across the workspace at run time, and code split so that `vedauth token`
-// does not load the command-line framework, the simulator or the HTTP client it does not use.
+// answered from the store loads the executable and one small chunk (no Effect, no core library),
+// while every other command loads the full command line, and the HTTP client, only when needed.
 import { build } from "esbuild"
 import { existsSync, rmSync } from "node:fs"
 

@@ -1,23 +1,35 @@
-import { Command } from "@effect/cli"
-import { FileSystem, HttpClientRequest } from "@effect/platform"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Grant, VedAuth } from "@vedauth/core"
-import { NodeVedAuth } from "@vedauth/platform-node"
+import type { Grant } from "@vedauth/core/Grant"
+import * as TokenStore from "@vedauth/core/TokenStore"
+import * as VedAuth from "@vedauth/core/VedAuth"
+import * as NodeNtlmTransport from "@vedauth/platform-node/NodeNtlmTransport"
+import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
 import { Simulator } from "@vedauth/testing"
-import { Clock, Console, DateTime, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Clock from "effect/Clock"
+import * as Console from "effect/Console"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { createHash } from "node:crypto"
+import type { Run } from "./commands.js"
+import { safeText } from "./terminalText.js"
 
 // A token is a secret: the demo shows a short SHA-256 fingerprint, enough to see rotation, useless to an attacker.
 const fingerprint = (token: Redacted.Redacted<string>) =>
   `sha256:${createHash("sha256").update(Redacted.value(token)).digest("hex").slice(0, 12)} (${Redacted.value(token).length} chars, masked)`
 
-const tokens = (grant: Grant.Grant) =>
+const tokens = (grant: Grant) =>
   [
     `access token  ${fingerprint(grant.accessToken)}`,
     `refresh token ${Option.match(grant.refreshToken, { onNone: () => "none", onSome: fingerprint })}`
   ]
 
-const indent = (lines: ReadonlyArray<string>, mark: string) => lines.map((line) => `    ${mark} ${line}`).join("\n")
+// What the server said is shown with control characters escaped, as everywhere else.
+const indent = (lines: ReadonlyArray<string>, mark: string) => lines.map((line) => `    ${mark} ${safeText(line)}`).join("\n")
 
 let stepNumber = 0
 // Runs one step of the story: its title, what went out, what came back, and how long it took.
@@ -47,28 +59,34 @@ const expectFailure = <A, E extends { readonly _tag: string; readonly message: s
 // Asks for less than the integration allows, so that a call needing certificate:revoke is refused.
 const demoScope = "certificate:manage;configuration:manage"
 
-/** @internal */
-export const demo = Command.make("demo", {}, () =>
+/**
+ * `vedauth demo`. Its grants live in a token store in memory, so nothing is left behind however the
+ * demo ends (Ctrl-C, a closed pipe, a kill).
+ * @internal
+ */
+export const demo: Run = () =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const served = yield* Simulator.serve({ protocol: "https" })
-    const storeDir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-demo-" })
     const handshakes: Array<{ readonly roundTrips: number; readonly sockets: number }> = []
     yield* Console.log(
       `vedauth demo: a TPP simulator is listening on ${served.url} (HTTPS, its throwaway CA trusted for this run,\n` +
         `Windows authentication with channel bindings required). Secrets are shown only as fingerprints.`
     )
-    const tls = { ca: served.caPem ?? "" }
-    const vedAuth = NodeVedAuth.layer({
+    const ca = served.caPem ?? ""
+    const tls = yield* NodeNtlmTransport.tlsOptions({ ca })
+    const vedAuth = VedAuth.layer({
       url: served.url,
       clientId: Simulator.defaultClientId,
       scope: demoScope,
       username: "CORP\\alice",
-      password: Simulator.defaultCredentials.password,
-      tokenStorePath: `${storeDir}/tokens.json`,
-      transport: { ...tls, onHandshake: (stats) => handshakes.push(stats) }
-    })
-    const httpClient = NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer(tls)))
+      password: Simulator.defaultCredentials.password
+    }).pipe(Layer.provide(Layer.mergeAll(
+        NodeNtlmTransport.layer({ ca, onHandshake: (stats) => handshakes.push(stats) }),
+        NodeVedAuth.layerHttpClient(tls),
+        TokenStore.layerMemory
+      )
+    ))
+    const httpClient = NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ ca })))
 
     yield* Effect.gen(function*() {
       yield* step("Is this a VEDauth server?", ["GET /vedauth/authorize/isAuthServer"], VedAuth.isAuthServer, (yes) => [
@@ -90,7 +108,7 @@ export const demo = Command.make("demo", {}, () =>
             `200 grant for ${grant.identity}, scope '${grant.scope}'`,
             `expires ${DateTime.formatIso(grant.expiresAt)}, grant ends ${Option.match(grant.refreshUntil, { onNone: () => "never", onSome: DateTime.formatIso })}`,
             ...tokens(grant),
-            "stored in the token store (file 0600 in a 0700 folder)"
+            "stored in the token store (in memory for the demo; `vedauth login` keeps it in a 0600 file)"
           ]
         }
       )
@@ -159,6 +177,4 @@ export const demo = Command.make("demo", {}, () =>
           `${stats.handshakesCompleted} Windows handshake(s), ${stats.refresh} refresh(es), ${stats.revoke} revoke(s).`
       )
     }).pipe(Effect.provide(Layer.merge(vedAuth, httpClient)))
-  }).pipe(Effect.scoped)).pipe(
-    Command.withDescription("Run the whole life of a token against an embedded simulator, step by step")
-  )
+  }).pipe(Effect.scoped)

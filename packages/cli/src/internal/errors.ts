@@ -1,8 +1,10 @@
 import { VedAuthError } from "@vedauth/core"
 import { Predicate, Schema } from "effect"
+import { safeText } from "./terminalText.js"
 
 /**
- * A mistake in how the command was called (missing option, password flag, ...): exit code 1.
+ * A mistake in how the command was called: exit code 1. The detail ends with the flag or variable
+ * to look at, in parentheses.
  * @internal
  */
 export class UsageError extends Schema.TaggedError<UsageError>("@vedauth/cli/UsageError")("UsageError", {
@@ -10,6 +12,30 @@ export class UsageError extends Schema.TaggedError<UsageError>("@vedauth/cli/Usa
 }) {
   override get message(): string {
     return this.detail
+  }
+}
+
+/**
+ * A command that needs a stored grant found none: run `vedauth login` first. Exit code 2.
+ * @internal
+ */
+export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>("@vedauth/cli/NotLoggedIn")("NotLoggedIn", {}) {
+  override get message(): string {
+    return "no grant stored for this server, client, scope and user: run `vedauth login` first"
+  }
+}
+
+/**
+ * The profiles file (beside the token store) is not ours or cannot be written: exit code 6, as for
+ * the token store itself.
+ * @internal
+ */
+export class ProfilesError extends Schema.TaggedError<ProfilesError>("@vedauth/cli/ProfilesError")("ProfilesError", {
+  detail: Schema.String,
+  path: Schema.String
+}) {
+  override get message(): string {
+    return `${this.detail} (${this.path})`
   }
 }
 
@@ -21,7 +47,7 @@ const withoutTag = (tag: string, message: string): string => {
 
 const describe = (error: unknown): { readonly tag: string; readonly text: string } => {
   if (VedAuthError.isVedAuthError(error)) return { tag: error._tag, text: withoutTag(error._tag, error.message) }
-  // The CLI's own errors and @effect/cli's.
+  // The CLI's own errors.
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
     const message = Predicate.hasProperty(error, "message") && typeof error.message === "string" ? error.message : ""
     return { tag: error._tag, text: withoutTag(error._tag, message) }
@@ -30,20 +56,11 @@ const describe = (error: unknown): { readonly tag: string; readonly text: string
 }
 
 /**
- * The one line a failure prints on stderr: `error: <Tag>: <description>`.
+ * The one line a failure prints on stderr: `error: <Tag>: <description>`, with any control
+ * character from the server shown escaped.
  * @internal
  */
 export const errorLine = (error: unknown): { readonly tag: string; readonly line: string } => {
   const { tag, text } = describe(error)
-  return { tag, line: `error: ${tag}: ${text.replace(/\s*\n\s*/g, " ")}` }
-}
-
-/**
- * A command that needs a stored grant found none: run `vedauth login` first. Exit code 2.
- * @internal
- */
-export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>("@vedauth/cli/NotLoggedIn")("NotLoggedIn", {}) {
-  override get message(): string {
-    return "no grant stored for this server, client, scope and user: run `vedauth login` first"
-  }
+  return { tag, line: `error: ${safeText(tag)}: ${safeText(text.replace(/\s*\n\s*/g, " "))}` }
 }

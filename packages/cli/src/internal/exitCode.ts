@@ -38,9 +38,8 @@ const byTag: Record<string, number> = {
   ...byVedAuthTag,
   UsageError: ExitCode.Usage,
   NotLoggedIn: ExitCode.Refused,
-  ScopeParseError: ExitCode.Usage,
-  ValidationError: ExitCode.Usage,
-  QuitException: ExitCode.Usage
+  ProfilesError: ExitCode.TokenStore,
+  ScopeParseError: ExitCode.Usage
 }
 
 /** @internal */

@@ -1,13 +1,36 @@
-import type { VedAuth } from "@vedauth/core"
+import type * as VedAuth from "@vedauth/core/VedAuth"
 import { AuthenticationFailed } from "@vedauth/core/VedAuthError"
-import { NodeVedAuth } from "@vedauth/platform-node"
-import { ConfigError, Effect, Layer, Option } from "effect"
-import { UsageError } from "./errors.js"
+import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type { Target } from "./context.js"
 import { passwordSource } from "./password.js"
-import type { Selected } from "./spec.js"
 
 const noPassword = new AuthenticationFailed({
   description: "no password: pass --password-stdin, set VEDAUTH_PASSWORD, or run on a terminal to be asked"
+})
+
+/** A command's target with its user resolved. @internal */
+export interface Account {
+  readonly url: string
+  readonly clientId: string
+  readonly scope: string
+  readonly username: string | undefined
+  readonly caFile: string | undefined
+  readonly store: string
+  readonly passwordStdin: boolean
+}
+
+/** @internal */
+export const account = (target: Target, username: string | undefined, passwordStdin = false): Account => ({
+  url: target.url,
+  clientId: target.clientId,
+  scope: target.scope,
+  username,
+  caFile: target.caFile,
+  store: target.place.store,
+  passwordStdin
 })
 
 /**
@@ -15,7 +38,7 @@ const noPassword = new AuthenticationFailed({
  * password asked for only when an authorize needs it (a cached token needs none), and at most once.
  * @internal
  */
-export const vedAuthLayer = (selected: Selected) =>
+export const vedAuthLayer = (selected: Account) =>
   Layer.unwrapEffect(
     Effect.map(passwordSource(selected), (source) =>
       NodeVedAuth.layer({
@@ -28,7 +51,7 @@ export const vedAuthLayer = (selected: Selected) =>
           Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
         ),
         ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
-        ...(selected.store === undefined ? {} : { tokenStorePath: selected.store })
+        tokenStorePath: selected.store
       }))
   )
 
@@ -36,9 +59,5 @@ export const vedAuthLayer = (selected: Selected) =>
  * Runs a command's effect with its VedAuth layer.
  * @internal
  */
-export const withVedAuth = <A, E>(selected: Selected, effect: Effect.Effect<A, E, VedAuth.VedAuth>) =>
-  effect.pipe(
-    Effect.provide(vedAuthLayer(selected)),
-    // Only the default store path comes from configuration: no HOME or XDG_STATE_HOME to put it in.
-    Effect.catchIf(ConfigError.isConfigError, (error) => Effect.fail(new UsageError({ detail: `${error}; pass --store FILE` })))
-  )
+export const withVedAuth = <A, E>(selected: Account, effect: Effect.Effect<A, E, VedAuth.VedAuth>) =>
+  Effect.provide(effect, vedAuthLayer(selected))

@@ -1,4 +1,7 @@
-import { Config, Effect, Option, Redacted } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { UsageError } from "./errors.js"
 
 // Reads standard input to its end. A single trailing newline (from `echo` or a file) is not part of the password.

@@ -1,5 +1,10 @@
-import type { Grant, TokenInfo } from "@vedauth/core"
-import { DateTime, Duration, Option } from "effect"
+import type { Grant } from "@vedauth/core/Grant"
+import type { Entry } from "@vedauth/core/TokenStore"
+import type { TokenInfo } from "@vedauth/core/TokenInfo"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import { safeText } from "./terminalText.js"
 
 const iso = (instant: DateTime.Utc): string => DateTime.formatIso(instant)
 
@@ -9,11 +14,17 @@ const inAbout = (from: DateTime.Utc, to: DateTime.Utc): string => {
   return `in ${Duration.format(Duration.seconds(Math.round(millis / 1000)))}`
 }
 
+const grantEnd = (grant: Grant, now: DateTime.Utc): string =>
+  Option.match(grant.refreshUntil, {
+    onNone: () => "never (or refresh is disabled)",
+    onSome: (end) => `${iso(end)} (${inAbout(now, end)})`
+  })
+
 /**
- * What `login` and `refresh` print: the grant without its tokens.
+ * What `login` and `refresh` print with --json: the grant without its tokens.
  * @internal
  */
-export const grantSummary = (grant: Grant.Grant) => ({
+export const grantSummary = (grant: Grant) => ({
   identity: grant.identity,
   scope: grant.scope,
   tokenType: grant.tokenType,
@@ -21,27 +32,22 @@ export const grantSummary = (grant: Grant.Grant) => ({
   refreshUntil: Option.match(grant.refreshUntil, { onNone: () => null, onSome: iso })
 })
 
-/** @internal */
-export const grantLines = (grant: Grant.Grant, now: DateTime.Utc): string =>
+/** What `login` and `refresh` print. @internal */
+export const grantLines = (grant: Grant, now: DateTime.Utc): string =>
   [
-    `identity    ${grant.identity}`,
-    `scope       ${grant.scope}`,
-    `token type  ${grant.tokenType}`,
+    `identity    ${safeText(grant.identity)}`,
+    `scope       ${safeText(grant.scope)}`,
+    `token type  ${safeText(grant.tokenType)}`,
     `expires     ${iso(grant.expiresAt)} (${inAbout(now, grant.expiresAt)})`,
-    `grant ends  ${
-      Option.match(grant.refreshUntil, {
-        onNone: () => "never (or refresh is disabled)",
-        onSome: (end) => `${iso(end)} (${inAbout(now, end)})`
-      })
-    }`,
+    `grant ends  ${grantEnd(grant, now)}`,
     `refreshable ${Option.isSome(grant.refreshToken) ? "yes" : "no"}`
   ].join("\n")
 
 /**
- * What `verify` prints.
+ * What `verify` prints with --json.
  * @internal
  */
-export const tokenInfoSummary = (info: TokenInfo.TokenInfo) => ({
+export const tokenInfoSummary = (info: TokenInfo) => ({
   application: info.application,
   identity: info.identity,
   scope: info.scope,
@@ -51,13 +57,47 @@ export const tokenInfoSummary = (info: TokenInfo.TokenInfo) => ({
   grantExpires: Option.match(info.grantExpires, { onNone: () => null, onSome: iso })
 })
 
-/** @internal */
-export const tokenInfoLines = (info: TokenInfo.TokenInfo): string =>
+/** What `verify` prints. @internal */
+export const tokenInfoLines = (info: TokenInfo): string =>
   [
     `valid       yes, for ${Duration.format(Duration.seconds(Math.floor(Duration.toSeconds(info.validFor))))}`,
-    `application ${info.application}`,
-    `identity    ${info.identity}`,
-    `scope       ${info.scope}`,
+    `application ${safeText(info.application)}`,
+    `identity    ${safeText(info.identity)}`,
+    `scope       ${safeText(info.scope)}`,
     `expires     ${iso(info.expiresAt)}`,
     `grant ends  ${Option.match(info.grantExpires, { onNone: () => "never", onSome: iso })}`
+  ].join("\n")
+
+/** One stored grant as `status` shows it: never a token. @internal */
+export interface StatusEntry {
+  readonly entry: Entry
+  readonly profiles: ReadonlyArray<string>
+  readonly current: boolean
+}
+
+/** `status --json`'s form of a grant. @internal */
+export const statusSummary = ({ current, entry, profiles }: StatusEntry) => ({
+  server: entry.key.server,
+  clientId: entry.key.clientId,
+  scope: entry.key.scope,
+  user: entry.key.user,
+  identity: entry.grant.identity,
+  expiresAt: iso(entry.grant.expiresAt),
+  refreshUntil: Option.match(entry.grant.refreshUntil, { onNone: () => null, onSome: iso }),
+  refreshable: Option.isSome(entry.grant.refreshToken),
+  profiles,
+  current
+})
+
+/** `status`'s form of a grant. @internal */
+export const statusLines = ({ current, entry, profiles }: StatusEntry, now: DateTime.Utc): string =>
+  [
+    `${current ? "*" : " "} server      ${safeText(entry.key.server)}`,
+    `  client id   ${safeText(entry.key.clientId)}`,
+    `  scope       ${safeText(entry.key.scope)}`,
+    `  user        ${safeText(entry.key.user)}`,
+    `  identity    ${safeText(entry.grant.identity)}`,
+    `  expires     ${iso(entry.grant.expiresAt)} (${inAbout(now, entry.grant.expiresAt)})`,
+    `  grant ends  ${grantEnd(entry.grant, now)}`,
+    `  profile     ${profiles.length === 0 ? "none" : profiles.map(safeText).join(", ")}${current ? " (current)" : ""}`
   ].join("\n")

@@ -1,34 +1,46 @@
-import { Command, Options } from "@effect/cli"
 import { Simulator } from "@vedauth/testing"
-import { Console, Effect, Option } from "effect"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type { Run } from "./commands.js"
+import { UsageError } from "./errors.js"
+import { writeOwnFile } from "./ownFile.js"
 
-/** @internal */
-export const simulate = Command.make(
-  "simulate",
-  {
-    port: Options.integer("port").pipe(Options.withDefault(0), Options.withDescription("Port on 127.0.0.1 (default: a free one)")),
-    tls: Options.boolean("tls").pipe(Options.withDescription("Serve HTTPS with a certificate from a fresh throwaway CA")),
-    certOut: Options.optional(Options.text("cert-out")).pipe(
-      Options.withDescription("With --tls: write the CA certificate PEM here, for --ca-file")
-    )
-  },
-  ({ certOut, port, tls }) =>
-    Effect.gen(function*() {
-      const served = yield* Simulator.serve({
-        protocol: tls ? "https" : "http",
-        port,
-        ...(tls && Option.isSome(certOut) ? { caPemPath: certOut.value } : {})
+const parsePort = (text: string | undefined) => {
+  if (text === undefined) return Effect.succeed(0)
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN
+  return port >= 0 && port <= 65535
+    ? Effect.succeed(port)
+    : Effect.fail(new UsageError({ detail: `'${text}' is not a port number, 0 to 65535 (--port)` }))
+}
+
+/** `vedauth simulate`: the TPP simulator in the foreground until Ctrl-C. @internal */
+export const simulate: Run = (flags) =>
+  Effect.gen(function*() {
+    const port = yield* parsePort(typeof flags.port === "string" ? flags.port : undefined)
+    const tls = flags.tls === true
+    const certOut = typeof flags.certOut === "string" ? flags.certOut : undefined
+    if (certOut !== undefined && !tls) {
+      return yield* new UsageError({ detail: "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)" })
+    }
+    const served = yield* Simulator.serve({ protocol: tls ? "https" : "http", port })
+    if (certOut !== undefined) {
+      yield* Effect.try({
+        try: () => writeOwnFile(certOut, served.caPem ?? "", { mode: 0o644 }),
+        catch: (error) => new UsageError({ detail: `cannot write the CA certificate: ${error instanceof Error ? error.message : String(error)} (--cert-out)` })
       })
-      // The URL alone on the first line, so scripts can read it.
-      yield* Console.log(served.url)
-      yield* Console.error(
-        [
-          `vedauth simulator listening on ${served.url} (Ctrl-C to stop)`,
-          `  user CORP\\alice (password: see docs/cli.md), client id ${Simulator.defaultClientId}`,
-          `  allowed scope ${Simulator.defaultScope}`,
-          ...(tls && Option.isSome(certOut) ? [`  certificate written to ${certOut.value}`] : [])
-        ].join("\n")
-      )
-      return yield* Effect.never
-    }).pipe(Effect.scoped)
-).pipe(Command.withDescription("Run the TPP simulator in the foreground"))
+    }
+    // The URL alone on the first line, so scripts can read it.
+    yield* Console.log(served.url)
+    const { domain, password, username } = Simulator.defaultCredentials
+    yield* Console.error(
+      [
+        `vedauth simulator listening on ${served.url} (Ctrl-C to stop)`,
+        // Demo credentials of a local test server: public, and printed so that they can be used.
+        `  user ${domain}\\${username}, password ${Redacted.value(password)}, client id ${Simulator.defaultClientId}`,
+        `  allowed scope ${Simulator.defaultScope}`,
+        ...(certOut === undefined ? [] : [`  CA certificate written to ${certOut} (use it as --ca-file)`])
+      ].join("\n")
+    )
+    return yield* Effect.never
+  }).pipe(Effect.scoped)

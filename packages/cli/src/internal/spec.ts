@@ -1,47 +1,113 @@
 /**
- * The selectors every command takes, defined once: the @effect/cli options of the full CLI and the
- * lean argument parser of the `token` fast path are both built from this table.
+ * The command line defined once, as data: the options, where each also comes from (an environment
+ * variable), and the commands that take them. The parser, the help text and the lean `token` path
+ * are all built from these tables, so they cannot disagree. No Effect here: the lean path loads it.
  * @internal
  */
-export const textSelectors = [
-  { key: "url", flag: "url", env: "VEDAUTH_URL", required: true, description: "Base URL of the TPP server, e.g. https://tpp.example.com" },
-  { key: "clientId", flag: "client-id", env: "VEDAUTH_CLIENT_ID", required: true, description: "The API integration's Application ID" },
-  {
-    key: "scope",
-    flag: "scope",
-    env: "VEDAUTH_SCOPE",
-    required: true,
-    description: "Scope to request, e.g. 'certificate:manage,revoke;configuration'"
-  },
-  { key: "username", flag: "username", env: "VEDAUTH_USERNAME", required: false, description: "Windows user as DOMAIN\\user or user@domain" },
-  { key: "caFile", flag: "ca-file", env: "VEDAUTH_CA_FILE", required: false, description: "PEM file of extra CA certificates to trust" },
-  {
-    key: "store",
-    flag: "store",
-    env: "VEDAUTH_TOKEN_STORE",
-    required: false,
-    description: "Token store file (default under XDG_STATE_HOME or ~/.local/state)"
-  }
-] as const
 
 /** @internal */
-export const booleanSelectors = [
-  {
-    key: "passwordStdin",
-    flag: "password-stdin",
-    description: "Read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)"
-  },
-  { key: "verbose", flag: "verbose", description: "Say more on errors (never secrets)" }
-] as const
-
-/** @internal */
-export type Selected = {
-  readonly url: string
-  readonly clientId: string
-  readonly scope: string
-  readonly username: string | undefined
-  readonly caFile: string | undefined
-  readonly store: string | undefined
-  readonly passwordStdin: boolean
-  readonly verbose: boolean
+export interface OptionSpec {
+  readonly flag: string
+  readonly kind: "string" | "boolean"
+  /** The placeholder in usage lines, for string options. */
+  readonly value?: string
+  /** The environment variable the option falls back to. */
+  readonly env?: string
+  readonly description: string
 }
+
+const option = <const Flag extends string>(spec: OptionSpec & { readonly flag: Flag }) => spec
+
+/** @internal */
+export const options = {
+  url: option({ flag: "url", kind: "string", value: "URL", env: "VEDAUTH_URL", description: "base URL of TPP, e.g. https://tpp.example.com" }),
+  clientId: option({ flag: "client-id", kind: "string", value: "ID", env: "VEDAUTH_CLIENT_ID", description: "the API integration's Application ID" }),
+  scope: option({ flag: "scope", kind: "string", value: "SCOPE", env: "VEDAUTH_SCOPE", description: "e.g. 'certificate:manage,revoke;configuration'" }),
+  username: option({ flag: "username", kind: "string", value: "USER", env: "VEDAUTH_USERNAME", description: "Windows user, DOMAIN\\user or user@domain" }),
+  caFile: option({ flag: "ca-file", kind: "string", value: "PEM", env: "VEDAUTH_CA_FILE", description: "extra CA certificates to trust (TLS is always verified)" }),
+  store: option({ flag: "store", kind: "string", value: "FILE", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json)" }),
+  profile: option({ flag: "profile", kind: "string", value: "NAME", env: "VEDAUTH_PROFILE", description: "named set of selectors saved by login (default: the current one)" }),
+  passwordStdin: option({ flag: "password-stdin", kind: "boolean", description: "read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)" }),
+  json: option({ flag: "json", kind: "boolean", description: "print one JSON object" }),
+  all: option({ flag: "all", kind: "boolean", description: "every stored grant, not only the selected one" }),
+  port: option({ flag: "port", kind: "string", value: "N", description: "port on 127.0.0.1 (default: a free one)" }),
+  tls: option({ flag: "tls", kind: "boolean", description: "serve HTTPS with a certificate from a fresh throwaway CA" }),
+  certOut: option({ flag: "cert-out", kind: "string", value: "FILE", description: "with --tls: write the CA certificate (PEM) here, for --ca-file" }),
+  help: option({ flag: "help", kind: "boolean", description: "show this help" })
+} as const
+
+/** @internal */
+export type OptionKey = keyof typeof options
+
+/** The selectors: which server, integration, scope and user, and where grants and profiles are kept. @internal */
+export const selectorKeys = ["url", "clientId", "scope", "username", "caFile", "store", "profile"] as const
+
+/** @internal */
+export type SelectorKey = (typeof selectorKeys)[number]
+
+/** @internal */
+export interface CommandSpec {
+  readonly name: string
+  readonly summary: string
+  readonly options: ReadonlyArray<OptionKey>
+  /** The selectors a command cannot run without (from the flag, the variable or the profile). */
+  readonly required?: ReadonlyArray<SelectorKey>
+  /** Text under the options in `vedauth help <command>`. */
+  readonly notes?: string
+}
+
+const server = [...selectorKeys] as const
+const needed = ["url", "clientId", "scope"] as const
+
+/** @internal */
+export const commands: ReadonlyArray<CommandSpec> = [
+  {
+    name: "login",
+    summary: "authorize with Integrated Windows Authentication, store the grant, make it the current one",
+    options: [...server, "passwordStdin", "json"],
+    required: [...needed, "username"],
+    notes: "The selectors are saved in the profile (--profile, default: the current one, else 'default'),\n" +
+      "which becomes current: later commands need no selectors. Never prints a token."
+  },
+  {
+    name: "token",
+    summary: "print a valid access token and a newline (refreshed or re-authorized as needed)",
+    options: [...server, "passwordStdin", "json"],
+    required: needed,
+    notes: "With --json: {\"access_token\": ..., \"expires\": <epoch seconds>}."
+  },
+  { name: "verify", summary: "ask the server about the stored access token", options: [...server, "json"], required: needed },
+  { name: "refresh", summary: "exchange the stored refresh token for a new pair now", options: [...server, "json"], required: needed },
+  {
+    name: "revoke",
+    summary: "revoke the stored grant at the server and forget it",
+    options: [...server, "json"],
+    required: needed
+  },
+  {
+    name: "logout",
+    summary: "revoke the grant (or --all) at the server and remove it from the store",
+    options: [...server, "all", "json"],
+    notes: "A grant is removed from the store even when the server cannot be reached; the command then\n" +
+      "says so and exits with the server's error code."
+  },
+  {
+    name: "status",
+    summary: "list every stored grant (never a token)",
+    options: ["store", "profile", "json"]
+  },
+  {
+    name: "simulate",
+    summary: "run the TPP simulator in the foreground on 127.0.0.1",
+    options: ["port", "tls", "certOut"],
+    notes: "The first line of stdout is its URL; its demo credentials go to stderr."
+  },
+  { name: "demo", summary: "run a token's whole life against an embedded simulator, step by step", options: [] },
+  { name: "help", summary: "show help for vedauth or one of its commands", options: [] }
+]
+
+/** @internal */
+export const findCommand = (name: string): CommandSpec | undefined => commands.find((command) => command.name === name)
+
+/** The parsed options of one command line, by key. @internal */
+export type Flags = Partial<Record<OptionKey, string | boolean>>

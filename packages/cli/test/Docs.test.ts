@@ -1,0 +1,67 @@
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Simulator } from "@vedauth/testing"
+import { Effect, Redacted } from "effect"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { bin, collect } from "./support/runCli.js"
+
+const root = fileURLToPath(new URL("../../..", import.meta.url))
+
+// The ```sh blocks of a document that use vedauth (not the set-up and install lines).
+const snippets = (document: string): ReadonlyArray<string> =>
+  Array.from(readFileSync(`${root}/${document}`, "utf8").matchAll(/```sh\n([\s\S]*?)```/g), (match) => match[1]!)
+    .filter((block) => block.includes("vedauth") && !block.includes("npm i"))
+
+// Runs the blocks as one bash script in `cwd` with HOME there; `pnpm -s vedauth` (the workspace's form)
+// and `vedauth` (the installed form) are the built executable.
+const runScript = (blocks: ReadonlyArray<string>, cwd: string, env: Record<string, string>) =>
+  Effect.suspend(() => {
+    // A `pnpm` first on PATH that runs the executable in its place (exec: `$!` is then vedauth's own pid).
+    mkdirSync(`${cwd}/.bin`)
+    writeFileSync(
+      `${cwd}/.bin/pnpm`,
+      `#!/bin/sh\n[ "$1" = -s ] && [ "$2" = vedauth ] || exit 99\nshift 2\nexec "${process.execPath}" "${bin}" "$@"\n`,
+      { mode: 0o755 }
+    )
+    writeFileSync(`${cwd}/.bin/vedauth`, `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, { mode: 0o755 })
+    // Whatever the blocks started in the background ends with them, even when one fails.
+    const script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT", ...blocks].join("\n")
+    return collect("bash", ["-c", script], { cwd, env: { PATH: `${cwd}/.bin:${process.env["PATH"] ?? ""}`, HOME: cwd, ...env } })
+  })
+
+describe("the documented snippets run as written", () => {
+  it.scopedLive("README: login with flags, then curl with $(vedauth token) and no options", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-cli-readme-" })
+      const served = yield* Simulator.serve({ protocol: "https", caPemPath: `${dir}/ca.pem`, integrations: [{ clientId: "my-app" }] })
+      yield* fs.writeFileString(`${dir}/password.txt`, `${Redacted.value(Simulator.defaultCredentials.password)}\n`)
+      const blocks = snippets("README.md")
+      assert.strictEqual(blocks.length, 1)
+      // The one change: the simulator stands in for tpp.example.com, its CA trusted as a user's CA would be.
+      const run = yield* runScript(blocks.map((block) => block.replaceAll("https://tpp.example.com", served.url)), dir, {
+        VEDAUTH_CA_FILE: `${dir}/ca.pem`,
+        CURL_CA_BUNDLE: `${dir}/ca.pem`
+      })
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.include(run.stdout, "identity    AD+corp:")
+      assert.include(run.stdout, "\"Certificates\"")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scopedLive("docs/cli.md: the example session, simulator and all", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-cli-docs-" })
+      const blocks = snippets("docs/cli.md")
+      assert.strictEqual(blocks.length, 3)
+      const run = yield* runScript(blocks, dir, {})
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.include(run.stdout, "\"Certificates\"")
+      assert.match(run.stdout, /valid {7}yes, for /)
+      assert.match(run.stdout, /token store .*; current profile: default\n\n\* server {6}https:\/\/127\.0\.0\.1:/)
+      assert.match(run.stdout, /logged out corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked/)
+      assert.include(run.stdout, "\"grants\":[]")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
