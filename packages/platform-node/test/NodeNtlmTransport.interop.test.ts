@@ -42,10 +42,10 @@ describe("NodeNtlmTransport against impacket", () => {
       assert.strictEqual(json.identity, "CORP\\alice")
       assert.strictEqual(json.scope, "certificate:manage")
       assert.deepStrictEqual(stats.map((s) => [s.roundTrips, s.sockets, s.scheme]), [[2, 1, "NTLM"]])
-      const handshake = server.events.find((e) => e.event === "handshake")!
-      assert.strictEqual(handshake.result, "ok")
-      assert.strictEqual(handshake.requests, 2)
-      assert.strictEqual(handshake.negotiate_body_length, 0)
+      const [handshake] = yield* server.eventsNamed("handshake", 1)
+      assert.strictEqual(handshake!.result, "ok")
+      assert.strictEqual(handshake!.requests, 2)
+      assert.strictEqual(handshake!.negotiate_body_length, 0)
     }).pipe(Effect.scoped))
 
   it.live("a non-ASCII user name (CORP\\jürgen) authenticates", () =>
@@ -101,7 +101,7 @@ describe("NodeNtlmTransport against impacket", () => {
       assert.strictEqual(error._tag === "AuthenticationFailed" && error.user, "CORP\\alice")
       noSecret(error)
       assert.isFalse(String(error).includes("wrong-"))
-      assert.strictEqual(server.events.find((e) => e.event === "handshake")?.result, "bad-proof")
+      assert.strictEqual((yield* server.eventsNamed("handshake", 1))[0]?.result, "bad-proof")
     }).pipe(Effect.scoped))
 
   it.live("an NTLMv1-only server is a clear NtlmProtocolError (no downgrade)", () =>
@@ -136,7 +136,7 @@ describe("NodeNtlmTransport against impacket", () => {
       const server = yield* startServer([...USERS, "--require-mic"])
       const results = yield* Effect.all(Array.from({ length: 6 }, () => authorize(server.url, "alice")), { concurrency: "unbounded" })
       assert.isTrue(results.every((r) => r.response.status === 200))
-      const handshakes = server.events.filter((e) => e.event === "handshake")
+      const handshakes = yield* server.eventsNamed("handshake", 6)
       assert.strictEqual(handshakes.length, 6)
       assert.strictEqual(new Set(handshakes.map((h) => h.connection)).size, 6)
       assert.isTrue(handshakes.every((h) => h.requests === 2))

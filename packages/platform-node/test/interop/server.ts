@@ -22,6 +22,12 @@ export interface RunningServer {
   readonly url: string
   readonly events: ReadonlyArray<ServerEvent>
   readonly output: () => string
+  /**
+   * The server's `name` events once there are `count` of them. The server logs an event on its
+   * stdout around the time it answers, so the pipe may deliver the log line after the client has its
+   * response: wait for it (bounded, so a missing event fails the test instead of hanging it).
+   */
+  readonly eventsNamed: (name: string, count: number) => Effect.Effect<ReadonlyArray<ServerEvent>, Error>
 }
 
 export const startServer = (flags: ReadonlyArray<string>) =>
@@ -29,6 +35,24 @@ export const startServer = (flags: ReadonlyArray<string>) =>
     Effect.async<{ child: ChildProcess.ChildProcess; server: RunningServer }, Error>((resume) => {
       const child = ChildProcess.spawn("/usr/bin/python3", [SCRIPT, ...flags], { stdio: ["ignore", "pipe", "pipe"] })
       const events: Array<ServerEvent> = []
+      const listeners = new Set<() => void>()
+      const named = (name: string) => events.filter((event) => event.event === name)
+      const eventsNamed = (name: string, count: number) =>
+        Effect.async<ReadonlyArray<ServerEvent>>((done) => {
+          const check = () => {
+            if (named(name).length < count) return
+            listeners.delete(check)
+            done(Effect.succeed(named(name)))
+          }
+          listeners.add(check)
+          check()
+          return Effect.sync(() => listeners.delete(check))
+        }).pipe(
+          Effect.timeoutFail({
+            duration: "10 seconds",
+            onTimeout: () => new Error(`the server logged ${named(name).length} '${name}' events, not ${count}: ${text}`)
+          })
+        )
       let text = ""
       let started = false
       child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()))
@@ -38,9 +62,10 @@ export const startServer = (flags: ReadonlyArray<string>) =>
         if (!started && parsed.port !== undefined) {
           started = true
           const scheme = flags.includes("--cert") ? "https" : "http"
-          resume(Effect.succeed({ child, server: { url: `${scheme}://127.0.0.1:${parsed.port}`, events, output: () => text } }))
+          resume(Effect.succeed({ child, server: { url: `${scheme}://127.0.0.1:${parsed.port}`, events, output: () => text, eventsNamed } }))
         } else {
           events.push(parsed)
+          for (const listener of [...listeners]) listener()
         }
       })
       child.on("exit", (code) => {
