@@ -166,6 +166,25 @@ describe("usage errors and help", () => {
     }))
 })
 
+describe("plain http and --version", () => {
+  it.scopedLive("plain http:// to a host that is not loopback is refused before any request; --version prints the package's", () =>
+    Effect.gen(function*() {
+      const { home } = yield* setup()
+      // Nothing is sent: the layer refuses the URL before it resolves the name (.invalid never resolves).
+      const refused = yield* runCli(["login", "--url", "http://tpp.invalid", "--client-id", "c", "--scope", "s", "--username", "CORP\\alice", "--password-stdin"], {
+        env: home,
+        stdin: password
+      })
+      assert.notStrictEqual(refused.code, 0)
+      assert.match(refused.stderr, /^error: \w+: .*http:\/\/.*\n$/)
+      assert.include(refused.stderr, "VEDAUTH_ALLOW_HTTP=1")
+      const version = yield* runCli(["--version"])
+      ok(version)
+      const manifest = JSON.parse(yield* (yield* FileSystem.FileSystem).readFileString(new URL("../package.json", import.meta.url).pathname))
+      assert.strictEqual(version.stdout, `${manifest.version}\n`)
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
+
 describe("token --json", () => {
   it.scopedLive("prints {access_token, expires}, from the store (lean path) and after a refresh alike", () =>
     Effect.gen(function*() {

@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { account, withVedAuth } from "./layer.js"
-import { locate, requireUser, saveProfile, storeLayer, target, targetUser } from "./context.js"
+import { allowsHttp, locate, requireUser, saveProfile, storeLayer, target, targetUser } from "./context.js"
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { type Env, sameUser, serverKey } from "./selection.js"
@@ -130,7 +130,7 @@ interface LogoutOutcome {
 }
 
 // Revokes one stored grant at its server and removes it from the store, whatever the server said.
-const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | undefined) =>
+const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | undefined, allowHttp: boolean) =>
   Effect.gen(function*() {
     const owner = {
       url: entry.key.server,
@@ -139,7 +139,8 @@ const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | unde
       username: entry.key.user,
       caFile,
       store,
-      passwordStdin: false
+      passwordStdin: false,
+      allowHttp
     }
     // Revoking never authorizes: no password is asked for.
     const revoked = yield* withVedAuth(owner, VedAuth.revoke(entry.grant)).pipe(
@@ -167,7 +168,7 @@ export const logout: Run = (flags, env) =>
       if (chosen.length === 0) return yield* new NotLoggedIn()
       caFile = selected.caFile
     }
-    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place.store, caFile ?? caFileFor(entry, place.profiles.profiles)))
+    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place.store, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env)))
     if (flags.json === true) {
       yield* printJson({
         grants: outcomes.map(({ entry, failure, revoked }) => ({

@@ -51,7 +51,12 @@ export interface Target {
   readonly scope: string
   readonly username: string | undefined
   readonly caFile: string | undefined
+  /** Plain http:// to a host that is not loopback was asked for (--allow-http, VEDAUTH_ALLOW_HTTP=1). */
+  readonly allowHttp: boolean
 }
+
+/** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
+export const allowsHttp = (flags: Flags, env: Env): boolean => flags.allowHttp === true || env["VEDAUTH_ALLOW_HTTP"] === "1"
 
 const describeSelector = { url: "the server URL", clientId: "the client id", scope: "the scope" } as const
 
@@ -96,7 +101,7 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
     const clientId = yield* required(selection, "clientId", "client-id", "VEDAUTH_CLIENT_ID")
     const scope = yield* required(selection, "scope", "scope", "VEDAUTH_SCOPE")
     const caFile = selection.caFile === undefined ? undefined : yield* checkCaFile(selection.caFile)
-    return { place, url, clientId, scope, username: selection.username?.value, caFile } satisfies Target
+    return { place, url, clientId, scope, username: selection.username?.value, caFile, allowHttp: allowsHttp(flags, env) } satisfies Target
   })
 
 /**

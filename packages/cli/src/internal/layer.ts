@@ -20,6 +20,7 @@ export interface Account {
   readonly caFile: string | undefined
   readonly store: string
   readonly passwordStdin: boolean
+  readonly allowHttp: boolean
 }
 
 /** @internal */
@@ -30,7 +31,8 @@ export const account = (target: Target, username: string | undefined, passwordSt
   username,
   caFile: target.caFile,
   store: target.place.store,
-  passwordStdin
+  passwordStdin,
+  allowHttp: target.allowHttp
 })
 
 /**
@@ -51,7 +53,8 @@ export const vedAuthLayer = (selected: Account) =>
           Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
         ),
         ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
-        tokenStorePath: selected.store
+        tokenStorePath: selected.store,
+        ...(selected.allowHttp ? { allowHttp: true } : {})
       }))
   )
 

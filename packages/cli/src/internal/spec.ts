@@ -27,6 +27,7 @@ export const options = {
   caFile: option({ flag: "ca-file", kind: "string", value: "PEM", env: "VEDAUTH_CA_FILE", description: "extra CA certificates to trust (TLS is always verified)" }),
   store: option({ flag: "store", kind: "string", value: "FILE", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json)" }),
   profile: option({ flag: "profile", kind: "string", value: "NAME", env: "VEDAUTH_PROFILE", description: "named set of selectors saved by login (default: the current one)" }),
+  allowHttp: option({ flag: "allow-http", kind: "boolean", env: "VEDAUTH_ALLOW_HTTP", description: "allow plain http:// to a host that is not loopback (the NTLM exchange and tokens travel in clear; set the variable to 1)" }),
   passwordStdin: option({ flag: "password-stdin", kind: "boolean", description: "read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)" }),
   json: option({ flag: "json", kind: "boolean", description: "print one JSON object" }),
   all: option({ flag: "all", kind: "boolean", description: "every stored grant, not only the selected one" }),
@@ -56,7 +57,7 @@ export interface CommandSpec {
   readonly notes?: string
 }
 
-const server = [...selectorKeys] as const
+const server = [...selectorKeys, "allowHttp"] as const
 const needed = ["url", "clientId", "scope"] as const
 
 /** @internal */
