@@ -108,6 +108,7 @@ export type AuthorizeError =
   | VedAuthError.UnhandledIdentityClaim
   | VedAuthError.AuthenticationFailed
   | VedAuthError.NtlmProtocolError
+  | VedAuthError.KerberosError
   | VedAuthError.TransportError
   | VedAuthError.UnexpectedResponse
 
