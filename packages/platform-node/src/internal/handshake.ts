@@ -107,7 +107,7 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
   // The socket the CHALLENGE came on: the AUTHENTICATE must go out on it, or not at all.
   let challengeSocket: Net.Socket | undefined
   const send = (step: NtlmHandshake.Step) => {
-    const headers: Record<string, string> = { ...request.headers, authorization: step.authorization }
+    const headers: Record<string, string> = { ...request.headers, ...(step.authorization === undefined ? {} : { authorization: step.authorization }) }
     // The NEGOTIATE request of a POST carries no body: it would be sent twice otherwise.
     if (request.method === "POST" || step.body !== undefined) headers["content-length"] = String(step.body?.length ?? 0)
     const expected = challengeSocket

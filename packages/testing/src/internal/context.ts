@@ -1,5 +1,6 @@
 import type { Duration, Ref } from "effect"
 import type { ResolvedConfig, SchemeName, UserConfig } from "./config.js"
+import type { KerberosRealm } from "./kerberos.js"
 import type { State } from "./state.js"
 
 /** Faults to inject; each applies to every matching request until cleared. @internal */
@@ -50,4 +51,5 @@ export interface HandlerContext {
   readonly config: ResolvedConfig
   readonly state: State
   readonly faults: Ref.Ref<Faults>
+  readonly kerberos: KerberosRealm | undefined
 }
