@@ -3,7 +3,9 @@
  * memory: the AP-REQ on the first request, the AP-REP verified, the mechanism choice, the errors.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { TokenStore } from "@vedauth/core"
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { KdcTransport, Kerberos, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { Effect, Layer, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
@@ -71,4 +73,44 @@ describe("Kerberos against the simulator in memory", () => {
       yield* VedAuth.authorize()
       assert.deepStrictEqual((yield* Simulator.stats).roundTripsPerHandshake, [2])
     }).pipe(Effect.provide(layer({ ...options, mechanism: "negotiate" }, {}))))
+
+  it.effect("a missing or wrong AP-REP from the server is a KerberosError (mutual authentication)", () =>
+    Effect.gen(function*() {
+      yield* Simulator.setFaults({ kerberosMutualAuth: "omit" })
+      const missing = yield* Effect.flip(VedAuth.authorize())
+      assert.strictEqual(missing._tag, "KerberosError")
+      if (missing._tag === "KerberosError") assert.strictEqual(missing.name, "KRB_AP_ERR_MUT_FAIL")
+      yield* Simulator.setFaults({ kerberosMutualAuth: "corrupt" })
+      const wrong = yield* Effect.flip(VedAuth.authorize())
+      assert.strictEqual(wrong._tag, "KerberosError")
+      yield* Simulator.setFaults({})
+      yield* VedAuth.authorize()
+    }).pipe(Effect.provide(layer())))
+
+  it.scoped("a keytab and a credential cache need no password; the second layer reuses the cached tickets (no KDC trip)", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped()
+      const keytab = yield* Kerberos.keytabFromPassword({ name: ["alice"], realm: "CORP.EXAMPLE" }, Simulator.defaultCredentials.password)
+      yield* fs.writeFile(`${dir}/alice.keytab`, Kerberos.keytabToBytes(keytab))
+      const cache = `FILE:${dir}/ccache`
+      const { password: _p, username: _u, ...rest } = options
+      let kdcTrips = 0
+      const counting = Layer.unwrapEffect(Effect.map(Simulator.Simulator, (sim) =>
+        KdcTransport.layerMemory((_, message) => {
+          kdcTrips++
+          return sim.kerberos!.kdc.handle(message)
+        })))
+      const run = (vedAuth: VedAuth.Options) =>
+        VedAuth.authorize().pipe(
+          Effect.provide(VedAuth.layer(vedAuth).pipe(Layer.provide(Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, counting, TokenStore.layerMemory, NodeFileSystem.layer))))
+        )
+      yield* run({ ...rest, kerberos: { kdc: "kdc.corp.example", keytab: `${dir}/alice.keytab`, cache } })
+      assert.strictEqual(kdcTrips, 3)
+      assert.isTrue(yield* fs.exists(`${dir}/ccache`))
+      // No user, no password, no keytab: the cache names alice and holds her service ticket.
+      yield* run({ ...rest, kerberos: { kdc: "kdc.corp.example", cache } })
+      assert.strictEqual(kdcTrips, 3)
+      assert.deepStrictEqual((yield* Simulator.stats).roundTripsPerHandshake, [1, 1])
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, Simulator.layer({ kerberos: {} })))))
 })

@@ -17,6 +17,8 @@ export interface Faults {
   readonly malformedChallenge?: boolean
   /** Answer successful VEDauth calls with an HTML body instead of JSON. */
   readonly nonJsonBody?: boolean
+  /** After accepting a Kerberos AP-REQ, leave the AP-REP out of the answer, or send one with a flipped byte (mutual authentication fails). */
+  readonly kerberosMutualAuth?: "omit" | "corrupt"
 }
 
 /** @internal */

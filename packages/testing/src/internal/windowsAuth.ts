@@ -152,6 +152,7 @@ const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint
     const bindings = channelBindings !== undefined && Either.isRight(channelBindings) && Either.isRight(channelBindings.right) ? channelBindings.right.right : undefined
     const acceptor = realm.acceptor(tls !== undefined && ctx.config.channelBindings === "required")
     const accepted = yield* Effect.either(acceptor.accept(token, bindings === undefined ? {} : { channelBindings: bindings }))
+    const fault = (yield* ctx.faults.get).kerberosMutualAuth
     return yield* Effect.sync((): Gate => {
       if (Either.isLeft(accepted)) return reject(accepted.left.name)
       const at = accepted.right.client.lastIndexOf("@")
@@ -161,6 +162,9 @@ const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint
       ctx.state.counters.handshakesCompleted++
       ctx.state.recordRoundTrips(connection.handshakeRequests)
       connection.handshakeRequests = 0
-      return { _tag: "Proceed", user, wwwAuthenticate: `Negotiate ${toBase64(accepted.right.token)}` }
+      if (fault === "omit") return { _tag: "Proceed", user }
+      const answer = Uint8Array.from(accepted.right.token)
+      if (fault === "corrupt") answer[answer.length - 1]! ^= 0x01
+      return { _tag: "Proceed", user, wwwAuthenticate: `Negotiate ${toBase64(answer)}` }
     })
   })
