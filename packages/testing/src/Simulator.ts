@@ -139,6 +139,8 @@ export interface Served {
   readonly port: number
   readonly caPem: string | undefined
   readonly certificateDer: Uint8Array | undefined
+  /** With `kerberos`: the simulator's KDC, `host:port` on loopback (TCP). */
+  readonly kdc: string | undefined
 }
 
 /**

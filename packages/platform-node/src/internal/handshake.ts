@@ -104,7 +104,7 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
     at: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout),
     onPassed: () => new TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: url.origin + url.pathname })
   }
-  // The socket the CHALLENGE came on: the AUTHENTICATE must go out on it, or not at all.
+  // The socket the CHALLENGE (or, for Kerberos over TLS, the certificate) came on: the AUTHENTICATE must go out on it, or not at all.
   let challengeSocket: Net.Socket | undefined
   const send = (step: NtlmHandshake.Step) => {
     const headers: Record<string, string> = { ...request.headers, ...(step.authorization === undefined ? {} : { authorization: step.authorization }) }
@@ -124,7 +124,8 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
       deadline,
       maxBodyBytes: settings.maxBodyBytes,
       onSocket,
-      ...(step.phase === "authenticate"
+      // Kerberos may send its one authenticated request first: there is no earlier connection to keep.
+      ...(step.phase === "authenticate" && expected !== undefined
         ? {
           checkSocket: (socket: Net.Socket, reused: boolean) =>
             socket === expected && reused ? undefined : "the connection of the NTLM handshake closed before AUTHENTICATE could be sent"
