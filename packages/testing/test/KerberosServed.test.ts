@@ -11,7 +11,7 @@ import { NodeVedAuth } from "@vedauth/platform-node"
 import { Effect } from "effect"
 import * as Simulator from "../src/Simulator.js"
 
-const authorizeOn = (protocol: "http" | "https") =>
+const authorizeOn = (protocol: "http" | "https", trustCa = true) =>
   Effect.gen(function*() {
     const served = yield* Simulator.serve({ protocol, kerberos: {} })
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
@@ -27,7 +27,7 @@ const authorizeOn = (protocol: "http" | "https") =>
         mechanism: "kerberos",
         kerberos: { kdc: served.kdc! },
         tokenStorePath: `${dir}/tokens.json`,
-        ...(served.caPem === undefined ? {} : { transport: { ca: served.caPem } })
+        ...(served.caPem === undefined || !trustCa ? {} : { transport: { ca: served.caPem } })
       }))
     )
     return { grant, stats: yield* served.simulator.stats }
@@ -41,11 +41,18 @@ describe("Kerberos on sockets, NodeVedAuth against the served simulator and its 
       assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
     }))
 
-  it.live("over HTTPS with channel bindings required: an anonymous request for the certificate, then the bound AP-REQ", () =>
+  it.live("over HTTPS with channel bindings required: one HTTP round trip, the AP-REQ bound to the certificate of a connection opened first", () =>
     Effect.gen(function*() {
       const { grant, stats } = yield* authorizeOn("https")
       assert.strictEqual(grant.scope, "certificate:manage")
-      assert.deepStrictEqual(stats.roundTripsPerHandshake, [2])
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+      assert.strictEqual(stats.connections, 1)
       assert.strictEqual(stats.handshakesRejected, 0)
+    }))
+
+  it.live("over HTTPS, a certificate the client does not trust fails the connection made first: TransportError", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(authorizeOn("https", false))
+      assert.strictEqual(error._tag, "TransportError")
     }))
 })

@@ -1,6 +1,8 @@
 /** The NTLM handshake on node:http: core's `NtlmHandshake` over one dedicated agent and socket, and the stats of each run. */
 import { type Clock, Duration, Effect } from "effect"
-import type * as Net from "node:net"
+import type * as Https from "node:https"
+import * as Net from "node:net"
+import type * as Tls from "node:tls"
 import * as NtlmHandshake from "@vedauth/core/NtlmHandshake"
 import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
 import { NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
@@ -139,11 +141,51 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
     )
   }
   const origin = url.origin
-  return NtlmHandshake.run(request, {
-    scheme: settings.schemeCache.get(origin) ?? settings.scheme,
-    targetName: settings.sendTargetName ? `HTTP/${url.hostname}` : undefined,
-    onScheme: (scheme) => settings.schemeCache.set(origin, scheme)
-  }, send).pipe(
+  // Kerberos over TLS binds its AP-REQ to the server's certificate: connect first and read it, so
+  // the AP-REQ goes on the first request (on that very socket) instead of after an anonymous one.
+  const connectFirst = request.kerberos !== undefined && url.protocol === "https:"
+    ? Effect.map(preconnect(agent as Https.Agent, url, connectTimeoutMs, onSocket), (peerCertificate) => ({ peerCertificate }))
+    : Effect.succeed(undefined)
+  return Effect.flatMap(connectFirst, (connection) =>
+    NtlmHandshake.run(request, {
+      scheme: settings.schemeCache.get(origin) ?? settings.scheme,
+      targetName: settings.sendTargetName ? `HTTP/${url.hostname}` : undefined,
+      onScheme: (scheme) => settings.schemeCache.set(origin, scheme),
+      connection
+    }, send)).pipe(
     Effect.map(({ answer, roundTrips, scheme }) => ({ response: answer.response, roundTrips, scheme, sockets: sockets.size }))
   )
 }
+
+/**
+ * Opens the agent's TLS connection before any request, returns the server's certificate (DER), and
+ * makes that socket the one the agent's first request takes.
+ */
+const preconnect = (agent: Https.Agent, url: URL, connectTimeoutMs: number, onSocket: (socket: Net.Socket) => void) =>
+  Effect.async<Uint8Array, TransportError>((resume) => {
+    const host = url.hostname.replace(/^\[|\]$/g, "")
+    const port = Number(url.port === "" ? 443 : url.port)
+    // SNI takes names only, as Node's own agent does.
+    const servername = Net.isIP(host) === 0 ? host : ""
+    const socket = agent.createConnection({ ...agent.options, host, port, servername }) as Tls.TLSSocket
+    onSocket(socket)
+    const fail = (detail: string) => {
+      socket.destroy()
+      resume(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
+    }
+    socket.setTimeout(connectTimeoutMs, () => fail(`connection not established within ${connectTimeoutMs} ms`))
+    socket.once("error", (error) => fail(error.message))
+    socket.once("secureConnect", () => {
+      socket.setTimeout(0)
+      socket.removeAllListeners("error")
+      const certificate = new Uint8Array(socket.getPeerCertificate().raw ?? new Uint8Array(0))
+      const own = agent.createConnection.bind(agent)
+      // One use: the next request of this agent takes the socket already connected.
+      agent.createConnection = ((): Net.Socket => {
+        agent.createConnection = own
+        return socket
+      }) as typeof agent.createConnection
+      resume(Effect.succeed(certificate))
+    })
+    return Effect.sync(() => socket.destroy())
+  })

@@ -109,7 +109,7 @@ describe("NodeVedAuth with Kerberos against MIT's acceptor behind HTTPS", () => 
       const { port, requests } = yield* startServer(tlsServerEndPoint())
       const grant = yield* authorize(port)
       assert.strictEqual(grant.scope, "certificate:manage")
-      assert.deepStrictEqual(requests, ["anonymous", "negotiate"])
+      assert.deepStrictEqual(requests, ["negotiate"])
     }).pipe(Effect.scoped))
 
   it.live("bindings of another certificate: MIT refuses, AuthenticationFailed", () =>
