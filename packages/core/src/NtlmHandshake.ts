@@ -124,8 +124,10 @@ const protocolError = (detail: string, answer?: Answer) =>
 
 /**
  * Runs the handshake for `request` through `send`, which must put every step on the same
- * connection. Fails with `NtlmProtocolError` when the exchange cannot proceed and with
- * `AuthenticationFailed` when the server refuses the credentials; `send`'s own errors pass through.
+ * connection: Kerberos when the request carries a ticket (`Request.kerberos`), else NTLM. Fails with
+ * `NtlmProtocolError` when the exchange cannot proceed, `AuthenticationFailed` when the server
+ * refuses the credentials, `KerberosError` when its Kerberos answer (AP-REP) is missing or wrong;
+ * `send`'s own errors pass through.
  *
  * @since 0.1.0
  * @category handshake
