@@ -21,7 +21,7 @@ const args = [
   // The workspace's sources import their siblings as `./x.js` while the files are `x.ts`.
   "--unstable-sloppy-imports",
   // Loopback only: the simulator and the clients never leave 127.0.0.1.
-  "--allow-net=127.0.0.1",
+  "--allow-net=127.0.0.1,localhost",
   // Temp folders and the token store; the package sources and node_modules.
   "--allow-read",
   "--allow-write",

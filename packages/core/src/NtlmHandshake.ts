@@ -1,6 +1,8 @@
 /**
- * The NTLM handshake over HTTP, once, for every transport: NEGOTIATE with the first request,
- * CHALLENGE from the `401`'s `WWW-Authenticate`, AUTHENTICATE with the body, on one connection.
+ * The Windows authentication handshake over HTTP, once, for every transport. NTLM: NEGOTIATE with
+ * the first request, CHALLENGE from the `401`'s `WWW-Authenticate`, AUTHENTICATE with the body, on
+ * one connection. Kerberos (when the request carries a service ticket): the SPNEGO AP-REQ with the
+ * body on the first request, and the server's AP-REP in its answer verified (mutual authentication).
  * A transport gives it a way to send one request on that connection and read the answer; the
  * rules (which scheme, falling back to the other one offered, what a refusal of the credentials
  * looks like, a connection that closes mid-handshake) live here. The Node and Deno transports and
@@ -8,10 +10,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Encoding } from "effect"
+import { Effect, Either, Encoding, Redacted } from "effect"
+import * as Kerberos from "./Kerberos.js"
 import * as Ntlm from "./Ntlm.js"
 import type * as NtlmTransport from "./NtlmTransport.js"
-import { AuthenticationFailed, NtlmProtocolError } from "./VedAuthError.js"
+import { AuthenticationFailed, type KerberosError, NtlmProtocolError } from "./VedAuthError.js"
 
 /**
  * The HTTP authentication scheme the NTLM messages travel under (IIS with Negotiate alone accepts
@@ -31,8 +34,8 @@ export type Scheme = "NTLM" | "Negotiate"
 export interface Step {
   /** "negotiate" (no body: `Content-Length: 0` on a POST) or "authenticate" (the request's body). */
   readonly phase: "negotiate" | "authenticate"
-  /** The `Authorization` header value. */
-  readonly authorization: string
+  /** The `Authorization` header value; none on the anonymous request that fetches a TLS server's certificate first. */
+  readonly authorization: string | undefined
   readonly body: Uint8Array | undefined
 }
 
@@ -65,6 +68,12 @@ export interface Options {
   readonly targetName?: string | undefined
   /** Told the scheme the server answered with a CHALLENGE, to try it first next time. */
   readonly onScheme?: ((scheme: Scheme) => void) | undefined
+  /**
+   * The handshake's connection, when the transport has it before the first request: its server
+   * certificate (DER; none without TLS). Kerberos then needs no anonymous request first to bind the
+   * AP-REQ to the TLS connection.
+   */
+  readonly connection?: { readonly peerCertificate: Uint8Array | undefined } | undefined
 }
 
 /**
@@ -75,6 +84,8 @@ export interface Outcome<A extends Answer> {
   /** The answer to the authenticated request (or to the NEGOTIATE when the server asked for no authentication). */
   readonly answer: A
   readonly scheme: Scheme
+  /** Which mechanism authenticated the request. */
+  readonly mechanism: "kerberos" | "ntlm"
   readonly roundTrips: number
 }
 
@@ -113,8 +124,10 @@ const protocolError = (detail: string, answer?: Answer) =>
 
 /**
  * Runs the handshake for `request` through `send`, which must put every step on the same
- * connection. Fails with `NtlmProtocolError` when the exchange cannot proceed and with
- * `AuthenticationFailed` when the server refuses the credentials; `send`'s own errors pass through.
+ * connection: Kerberos when the request carries a ticket (`Request.kerberos`), else NTLM. Fails with
+ * `NtlmProtocolError` when the exchange cannot proceed, `AuthenticationFailed` when the server
+ * refuses the credentials, `KerberosError` when its Kerberos answer (AP-REP) is missing or wrong;
+ * `send`'s own errors pass through.
  *
  * @since 0.1.0
  * @category handshake
@@ -123,14 +136,85 @@ export const run = <A extends Answer, E>(
   request: NtlmTransport.Request,
   options: Options,
   send: (step: Step) => Effect.Effect<A, E>
-): Effect.Effect<Outcome<A>, E | NtlmProtocolError | AuthenticationFailed> =>
+): Effect.Effect<Outcome<A>, E | NtlmProtocolError | KerberosError | AuthenticationFailed> =>
   Effect.gen(function*() {
-    const { credentials } = request
     let roundTrips = 0
-    const step = (phase: Step["phase"], authorization: string, body: Uint8Array | undefined) => {
+    const step = (phase: Step["phase"], authorization: string | undefined, body: Uint8Array | undefined) => {
       roundTrips++
       return send({ phase, authorization, body })
     }
+    if (request.kerberos !== undefined) {
+      const outcome = yield* runKerberos(request, request.kerberos, options, step)
+      // Undefined: the server offers NTLM only, and the request allows falling back to it.
+      if (outcome !== undefined) return { ...outcome, roundTrips }
+      if (Redacted.value(request.credentials.password) === "") {
+        return yield* new AuthenticationFailed({
+          description: "the server offers NTLM only, and NTLM needs a password (a keytab or credential cache serves Kerberos alone)"
+        })
+      }
+    }
+    const outcome = yield* runNtlm(request, options, step)
+    return { ...outcome, roundTrips }
+  })
+
+const decoder = new TextDecoder()
+
+const noNegotiate = (answer: Answer) =>
+  protocolError(`the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${offers(answer).map((o) => o.scheme).join(", ") || "none"})`, answer)
+
+const runKerberos = <A extends Answer, E>(
+  request: NtlmTransport.Request,
+  kerberos: NtlmTransport.KerberosAttempt,
+  options: Options,
+  step: (phase: Step["phase"], authorization: string | undefined, body: Uint8Array | undefined) => Effect.Effect<A, E>
+): Effect.Effect<Omit<Outcome<A>, "roundTrips"> | undefined, E | NtlmProtocolError | KerberosError | AuthenticationFailed> =>
+  Effect.gen(function*() {
+    const body = request.body ?? (request.method === "POST" ? new Uint8Array(0) : undefined)
+    let certificate = options.connection?.peerCertificate
+    if (options.connection === undefined && request.url.toLowerCase().startsWith("https:")) {
+      // The channel bindings name the server's certificate, which this transport learns only from an
+      // answer: one anonymous request first, then the AP-REQ on the same connection.
+      const probe = yield* step("negotiate", undefined, undefined)
+      if (probe.status !== 401) {
+        if (request.body === undefined || request.body.length === 0) return { answer: probe, scheme: "Negotiate", mechanism: "kerberos" } as const
+        return yield* protocolError(`the server answered an anonymous request with HTTP ${probe.status} instead of asking for authentication`, probe)
+      }
+      if (!offered(probe, "Negotiate")) {
+        if (kerberos.ntlmFallback && offered(probe, "NTLM")) return undefined
+        return yield* noNegotiate(probe)
+      }
+      certificate = probe.peerCertificate
+    }
+    const channelBindings = certificate === undefined ? undefined : yield* Ntlm.tlsServerEndPoint(certificate)
+    const initiator = yield* Kerberos.initiate(kerberos.ticket, channelBindings === undefined ? {} : { channelBindings })
+    const answer = yield* step("authenticate", `Negotiate ${Encoding.encodeBase64(initiator.token)}`, body)
+    const serverToken = tokenFor(answer, "Negotiate")
+    if (answer.status === 401 && !application401.test(decoder.decode(answer.body))) {
+      if (!offered(answer, "Negotiate")) {
+        if (kerberos.ntlmFallback && offered(answer, "NTLM")) return undefined
+        return yield* noNegotiate(answer)
+      }
+      const { client, server } = kerberos.ticket
+      return yield* new AuthenticationFailed({
+        user: client,
+        description: `the server rejected the Kerberos ticket of ${client} for ${server}`,
+        status: answer.status,
+        reason: answer.reason
+      })
+    }
+    // Mutual authentication: the answer must carry the server's AP-REP. An application 401 (the
+    // request was authenticated, VEDauth refused it) is checked when it carries one.
+    if (answer.status !== 401 || serverToken !== undefined) yield* initiator.complete(serverToken)
+    return { answer, scheme: "Negotiate", mechanism: "kerberos" } as const
+  })
+
+const runNtlm = <A extends Answer, E>(
+  request: NtlmTransport.Request,
+  options: Options,
+  step: (phase: Step["phase"], authorization: string | undefined, body: Uint8Array | undefined) => Effect.Effect<A, E>
+): Effect.Effect<Omit<Outcome<A>, "roundTrips">, E | NtlmProtocolError | AuthenticationFailed> =>
+  Effect.gen(function*() {
+    const { credentials } = request
     const negotiate = Ntlm.negotiate({
       domain: credentials.domain,
       ...(credentials.workstation === undefined ? {} : { workstation: credentials.workstation })
@@ -154,7 +238,7 @@ export const run = <A extends Answer, E>(
     }
     if (first.status !== 401) {
       // No authentication asked for. Without a body the answer stands; with one, the request was not sent whole.
-      if (request.body === undefined || request.body.length === 0) return { answer: first, scheme, roundTrips }
+      if (request.body === undefined || request.body.length === 0) return { answer: first, scheme, mechanism: "ntlm" } as const
       return yield* protocolError(`the server answered the NTLM NEGOTIATE with HTTP ${first.status} instead of a challenge`, first)
     }
     if (token === undefined) return yield* protocolError(`the server sent no ${scheme} challenge`, first)
@@ -195,5 +279,5 @@ export const run = <A extends Answer, E>(
         })
       }
     }
-    return { answer: final, scheme, roundTrips }
+    return { answer: final, scheme, mechanism: "ntlm" } as const
   })

@@ -9,7 +9,8 @@
  */
 import type { Duration, Effect, Redacted } from "effect"
 import { Context } from "effect"
-import type { AuthenticationFailed, NtlmProtocolError, TransportError } from "./VedAuthError.js"
+import type { ServiceTicket } from "./Kerberos.js"
+import type { AuthenticationFailed, KerberosError, NtlmProtocolError, TransportError } from "./VedAuthError.js"
 
 /**
  * Windows credentials. `domain` may be empty (the server's default domain is used).
@@ -39,11 +40,29 @@ export interface Request {
   readonly body?: Uint8Array
   readonly credentials: Credentials
   /**
+   * Kerberos inside Negotiate (SPNEGO) instead of NTLM: the AP-REQ for this service ticket goes on
+   * the first request, with the TLS channel bindings, and the server's AP-REP is verified.
+   */
+  readonly kerberos?: KerberosAttempt
+  /**
    * The longest the whole call may take, every round trip and the answer read whole included; past
    * it the call fails with a `TransportError` ("no answer within ..."). Only a transport that says
    * `enforcesTimeout` is relied on for it.
    */
   readonly timeout?: Duration.Duration
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface KerberosAttempt {
+  readonly ticket: ServiceTicket
+  /**
+   * When the server does not offer `Negotiate` (only `NTLM`), run the NTLM handshake with
+   * `Request.credentials` instead (`mechanism: "negotiate"`); false fails (`mechanism: "kerberos"`).
+   */
+  readonly ntlmFallback: boolean
 }
 
 /**
@@ -69,9 +88,10 @@ export interface Service {
    * Runs the handshake and the request. Fails with `AuthenticationFailed` when the server rejects
    * the credentials, `NtlmProtocolError` when the exchange cannot proceed (no NTLM offered, a
    * malformed or NTLMv1-only challenge, the connection closed mid-handshake), `TransportError` for
-   * network, TLS and timeouts.
+   * network, TLS and timeouts, `KerberosError` when the server's Kerberos answer (AP-REP) is
+   * missing or wrong.
    */
-  readonly request: (request: Request) => Effect.Effect<Response, AuthenticationFailed | NtlmProtocolError | TransportError>
+  readonly request: (request: Request) => Effect.Effect<Response, AuthenticationFailed | NtlmProtocolError | KerberosError | TransportError>
   /**
    * True when `request` enforces `Request.timeout` itself (on Effect's Clock). `VedAuth` otherwise
    * bounds the call with a timeout of its own, which costs a second fiber per authorize.

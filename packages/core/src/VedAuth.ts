@@ -58,6 +58,42 @@ export interface Options {
    * layer with a `TransportError`; `http://` to 127.0.0.0/8, `::1` or `localhost` is always allowed.
    */
   readonly allowHttp?: boolean
+  /**
+   * How authorize authenticates: `"negotiate"` (the default) uses Kerberos when `kerberos` is given
+   * and a ticket can be had (else NTLM, also when the server offers only NTLM), `"kerberos"` only
+   * Kerberos, `"ntlm"` only NTLM (inside `Negotiate` or `NTLM`, whichever the server offers).
+   */
+  readonly mechanism?: Mechanism
+  /** Kerberos settings; their presence is what lets `"negotiate"` try Kerberos. */
+  readonly kerberos?: KerberosOptions
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export type Mechanism = "negotiate" | "kerberos" | "ntlm"
+
+/**
+ * Where Kerberos finds its realm, KDC and key. The user is `username` (`user@REALM`, `REALM\user`),
+ * optional with a credential cache or a one-principal keytab; the key comes from the keytab, else
+ * the password, else the credential cache's tickets alone. A keytab or credential cache needs a
+ * `FileSystem` and `KdcTransport` in the layer's context (`NodeVedAuth` provides both).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface KerberosOptions {
+  /** The user's realm when `username` names none; else krb5.conf `default_realm`. */
+  readonly realm?: string
+  /** KDC addresses `host[:port]`; else krb5.conf `[realms]`, else DNS SRV `_kerberos._tcp.REALM`. */
+  readonly kdc?: string | ReadonlyArray<string>
+  /** The server's SPN; default `HTTP/<host of url>` (an IP address is an error). */
+  readonly spn?: string
+  /** An MIT keytab file holding the user's keys (MIT's `KRB5_CLIENT_KTNAME`): no password needed. */
+  readonly keytab?: string
+  /** An MIT `FILE:` credential cache (`KRB5CCNAME`): its tickets are used while valid, new ones written back. */
+  readonly cache?: string
 }
 
 /**
@@ -108,6 +144,7 @@ export type AuthorizeError =
   | VedAuthError.UnhandledIdentityClaim
   | VedAuthError.AuthenticationFailed
   | VedAuthError.NtlmProtocolError
+  | VedAuthError.KerberosError
   | VedAuthError.TransportError
   | VedAuthError.UnexpectedResponse
 

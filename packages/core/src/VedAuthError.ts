@@ -223,6 +223,32 @@ export class NtlmProtocolError extends Schema.TaggedError<NtlmProtocolError>("@v
 }
 
 /**
+ * A Kerberos exchange that failed for a reason other than rejected credentials (those are
+ * `AuthenticationFailed`) or an unreachable KDC (`TransportError`): the protocol's error name (RFC
+ * 4120 section 7.5.9, e.g. `KDC_ERR_S_PRINCIPAL_UNKNOWN`, or a local one such as `MALFORMED` or
+ * `KRB_AP_ERR_MUT_FAIL`), what happened, and a hint when the user can fix it. Never holds a key,
+ * password or ticket. Also exported as `KerberosError.KerberosError`.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class KerberosError extends Schema.TaggedError<KerberosError>("@vedauth/core/KerberosError")("KerberosError", {
+  /** The protocol's error name, or a local name for failures found on this side. */
+  name: Schema.String,
+  /** The protocol's error code, when a peer sent one. */
+  code: Schema.optional(Schema.Number),
+  detail: Schema.String,
+  /** What the user can change to fix it. */
+  hint: Schema.optional(Schema.String)
+}) {
+  readonly [TypeId]: TypeId = TypeId
+  override get message(): string {
+    const hint = this.hint === undefined ? "" : ` (${this.hint})`
+    return `${this._tag}: ${this.name}: ${this.detail}${hint}`
+  }
+}
+
+/**
  * The request did not complete: DNS, connection refused or reset, TLS failure, timeout.
  *
  * @since 0.1.0
@@ -288,6 +314,7 @@ const errorClasses = [
   ...serverRefusals,
   AuthenticationFailed,
   NtlmProtocolError,
+  KerberosError,
   TransportError,
   UnexpectedResponse,
   TokenStoreError

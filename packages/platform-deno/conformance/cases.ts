@@ -224,6 +224,23 @@ export const cases: ReadonlyArray<Case> = [
       })
   },
   {
+    name: "Kerberos over HTTPS with channel bindings required: tickets from the simulator's KDC over TCP, one round trip on one socket",
+    run: (platform) =>
+      Effect.gen(function*() {
+        const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", kerberos: {} })
+        // The SPN is HTTP/<host of the URL>: a name, not the address the simulator listens on.
+        const url = served.url.replace("127.0.0.1", "localhost")
+        const grant = yield* VedAuth.authorize().pipe(
+          Effect.provide(layer({ url, username: "alice@CORP.EXAMPLE", mechanism: "kerberos", kerberos: { kdc: served.kdc! } }))
+        )
+        assert.equal(grant.scope, "certificate:manage,revoke")
+        assert.deepEqual(handshakes.map((h) => [h.roundTrips, h.sockets]), [[1, 1]])
+        const stats = yield* served.simulator.stats
+        assert.equal(stats.handshakesCompleted, 1)
+        assert.equal(stats.handshakesRejected, 0)
+      })
+  },
+  {
     name: "scope beyond the integration: InvalidScope with the server's description",
     run: (platform) =>
       Effect.gen(function*() {

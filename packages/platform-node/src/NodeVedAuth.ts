@@ -1,8 +1,8 @@
 /**
  * Everything a Node program needs for VEDauth in one layer: `VedAuth` over `NodeNtlmTransport`,
  * `NodeHttpClient` (with the same extra CAs and client certificate; also provided, for
- * `VedAuth.httpClient` and the program's own calls), and the persistent `TokenStore.Live` on the
- * Node file system.
+ * `VedAuth.httpClient` and the program's own calls), the persistent `TokenStore.Live` on the
+ * Node file system, and for Kerberos `NodeKdcTransport` and the file system (keytab, credential cache).
  *
  * ```ts
  * program.pipe(Effect.provide(NodeVedAuth.layerConfig()))
@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { HttpClient, Path } from "@effect/platform"
 import type { ConfigError } from "effect"
@@ -21,6 +22,7 @@ import type { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
+import * as NodeKdcTransport from "./NodeKdcTransport.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
 
@@ -31,6 +33,8 @@ import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
 export interface Options extends VedAuth.Options {
   /** TLS and timeouts of the Windows-authenticated call; `ca`, `caFile` and `clientCertificate` apply to every call. */
   readonly transport?: NodeNtlmTransport.Options
+  /** How Kerberos reaches the KDC (timeouts); see `NodeKdcTransport.Options`. */
+  readonly kdcTransport?: NodeKdcTransport.Options
   /** The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME). */
   readonly tokenStorePath?: string
 }
@@ -72,8 +76,10 @@ export const compose = <E = never>(
       : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(components.files))
     // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
     const httpClient = components.httpClient(transport)
+    // Kerberos: the KDC over TCP, and the file system for a keytab or credential cache.
+    const kerberos = Layer.merge(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeFileSystem.layer)
     return VedAuth.layer(options).pipe(
-      Layer.provide(Layer.merge(components.transport(transport), tokenStore)),
+      Layer.provide(Layer.mergeAll(components.transport(transport), tokenStore, kerberos)),
       Layer.provideMerge(httpClient)
     )
   }))

@@ -16,13 +16,14 @@
  */
 import type { HttpClient } from "@effect/platform"
 import { HttpClient as HttpClientTag } from "@effect/platform"
-import { NtlmTransport } from "@vedauth/core"
+import { KdcTransport, NtlmTransport } from "@vedauth/core"
 import type { Duration, Redacted, Scope } from "effect"
 import { Context, Effect, Exit, Layer, Scope as EffectScope, Schema } from "effect"
 import type * as Internal from "./internal/context.js"
 import type * as Http from "./internal/http.js"
 import * as memory from "./internal/memory.js"
 import * as server from "./internal/server.js"
+import type * as Kerberos from "./internal/kerberos.js"
 import * as internal from "./internal/simulator.js"
 
 /**
@@ -51,6 +52,18 @@ export type IntegrationOptions = internal.IntegrationOptions
  * @category models
  */
 export type Options = internal.Options
+
+/**
+ * Kerberos in the simulator: a realm (default `CORP.EXAMPLE`) whose minimal KDC knows every
+ * configured user (keys from their passwords) and the server's `HTTP/<host>` principals (default
+ * hosts `localhost` and `tpp.corp.example`; random keys, in `Service.kerberos.serviceKeytab`), and
+ * an acceptor for `Negotiate` that checks the AP-REQ (replay cache, clock skew, channel bindings
+ * over TLS when `channelBindings` is "required") and answers the AP-REP.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type KerberosOptions = Kerberos.KerberosOptions
 
 /**
  * Faults to inject, all off by default; change them at run time with `setFaults`.
@@ -126,6 +139,8 @@ export interface Served {
   readonly port: number
   readonly caPem: string | undefined
   readonly certificateDer: Uint8Array | undefined
+  /** With `kerberos`: the simulator's KDC, `host:port` on loopback (TCP). */
+  readonly kdc: string | undefined
 }
 
 /**
@@ -279,13 +294,24 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulato
 )
 
 /**
- * Simulator + NtlmTransport + HttpClient, all in memory: what library tests need.
+ * A `KdcTransport` that hands every message to the simulator's KDC in memory (any KDC address);
+ * without `kerberos` in the simulator's options no KDC answers.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerKdcTransport: Layer.Layer<KdcTransport.KdcTransport, never, Simulator> = Layer.unwrapEffect(
+  Effect.map(Simulator, (simulator) => simulator.kerberos === undefined ? KdcTransport.layerUnreachable : simulator.kerberos.kdc.layer)
+)
+
+/**
+ * Simulator + NtlmTransport + KdcTransport + HttpClient, all in memory: what library tests need.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerTest = (options?: Options): Layer.Layer<Simulator | NtlmTransport.NtlmTransport | HttpClient.HttpClient> =>
-  Layer.provideMerge(Layer.merge(layerNtlmTransport, layerHttpClient), layer(options))
+export const layerTest = (options?: Options): Layer.Layer<Simulator | NtlmTransport.NtlmTransport | KdcTransport.KdcTransport | HttpClient.HttpClient> =>
+  Layer.provideMerge(Layer.mergeAll(layerNtlmTransport, layerKdcTransport, layerHttpClient), layer(options))
 
 /**
  * The default user's credentials, for tests and demos (`CORP\alice` / `Passw0rd!`).

@@ -29,6 +29,7 @@ const byVedAuthTag: Record<VedAuthError.VedAuthError["_tag"], number> = {
   InsufficientScope: ExitCode.Refused,
   AuthenticationFailed: ExitCode.CredentialsRejected,
   NtlmProtocolError: ExitCode.Unexpected,
+  KerberosError: ExitCode.Unexpected,
   TransportError: ExitCode.Transport,
   UnexpectedResponse: ExitCode.Unexpected,
   TokenStoreError: ExitCode.TokenStore

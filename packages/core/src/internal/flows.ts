@@ -15,6 +15,7 @@ import { RevokeResult } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as http from "./http.js"
+import type { TicketFor } from "./kerberosTicket.js"
 
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
@@ -217,7 +218,7 @@ export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean,
  *
  * @internal
  */
-export const makeFlows = (options: Options, client: HttpClient.HttpClient, transport: NtlmTransport.Service) => {
+export const makeFlows = (options: Options, client: HttpClient.HttpClient, transport: NtlmTransport.Service, ticketFor: TicketFor) => {
   const base = options.url.replace(/\/+$/, "")
   const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
   const withTimeout = (url: string) =>
@@ -239,7 +240,8 @@ export const makeFlows = (options: Options, client: HttpClient.HttpClient, trans
   const authorize = (credentials: NtlmTransport.Credentials, request?: AuthorizeRequest) => {
     const body = authorizeBody(options, request)
     const outgoing = { ...authorizeRequest(base, body, credentials), timeout }
-    const sent = transport.request(outgoing)
+    // The KDC round trips (if any) come first, under the same timeout as the HTTP handshake.
+    const sent = Effect.flatMap(ticketFor(credentials), (kerberos) => transport.request(kerberos === undefined ? outgoing : { ...outgoing, kerberos }))
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [credentials.password]))
     )

@@ -12,6 +12,7 @@ import type * as TokenStore from "../TokenStore.js"
 import type { Options } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
 import { freshness, type Freshness, freshUntilMillis } from "./freshness.js"
+import { passwordFree } from "./kerberosTicket.js"
 
 /**
  * How long a cached grant is handed out before the store is looked at again (to see a rotation by
@@ -93,6 +94,8 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
     })
     /** The Windows credentials of an authorize; the password is resolved (and so asked for) here. */
     const credentials = Effect.gen(function*() {
+      // A keytab or credential cache authorizes with Kerberos alone: no password, and the cache may name the user.
+      if (given === undefined && passwordFree(options)) return { ...NtlmTransport.parseUser(options.username ?? ""), password: Redacted.make("") }
       if (options.username === undefined || options.username === "" || given === undefined) return yield* noCredentials
       const resolved = yield* password
       // An empty password (an empty VEDAUTH_PASSWORD, a prompt answered with Enter) is no password: never sent.
@@ -191,7 +194,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
         if (state === "ended" || !grant.canRefreshAt(now)) {
           // Say why an authorize is needed when none can run: the refresh token is gone (spent, by this
           // process or another, or never given) or the grant has ended.
-          if (given === undefined) {
+          if (given === undefined && !passwordFree(options)) {
             return yield* new VedAuthError.AuthenticationFailed({
               description: state === "ended"
                 ? "the stored grant has ended and no password is configured to authorize again"

@@ -2,9 +2,10 @@
  * The VedAuth service of one layer: the stateless flows (`./flows.ts`), the managed grant that
  * owns all state (`./managedGrant.ts`) and the bearer middleware (`./bearerClient.ts`), put together.
  */
-import { HttpClient } from "@effect/platform"
+import { FileSystem, HttpClient } from "@effect/platform"
 import { Effect, Redacted } from "effect"
 import type * as Grant from "../Grant.js"
+import { KdcTransport } from "../KdcTransport.js"
 import { NtlmTransport } from "../NtlmTransport.js"
 import * as TokenStore from "../TokenStore.js"
 import type { AuthorizeRequest, Options, Service } from "../VedAuth.js"
@@ -12,6 +13,7 @@ import * as VedAuthError from "../VedAuthError.js"
 import { withBearer } from "./bearerClient.js"
 import { makeFlows } from "./flows.js"
 import * as http from "./http.js"
+import * as KerberosTicket from "./kerberosTicket.js"
 import * as ManagedGrant from "./managedGrant.js"
 
 const refuse = (detail: string, url: string) => Effect.fail(new VedAuthError.TransportError({ detail, url: http.safeUrl(url) }))
@@ -64,7 +66,8 @@ export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError
 export const make = (options: Options) =>
   Effect.gen(function*() {
     yield* checkOptions(options)
-    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport)
+    const ticketFor = KerberosTicket.make(options, yield* Effect.serviceOption(KdcTransport), yield* Effect.serviceOption(FileSystem.FileSystem))
+    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor)
     const store = yield* TokenStore.TokenStore
     const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }
     const managed = yield* ManagedGrant.make({

@@ -1,6 +1,8 @@
 /** The NTLM handshake on node:http: core's `NtlmHandshake` over one dedicated agent and socket, and the stats of each run. */
 import { type Clock, Duration, Effect } from "effect"
-import type * as Net from "node:net"
+import type * as Https from "node:https"
+import * as Net from "node:net"
+import type * as Tls from "node:tls"
 import * as NtlmHandshake from "@vedauth/core/NtlmHandshake"
 import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
 import { NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
@@ -104,10 +106,10 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
     at: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout),
     onPassed: () => new TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: url.origin + url.pathname })
   }
-  // The socket the CHALLENGE came on: the AUTHENTICATE must go out on it, or not at all.
+  // The socket the CHALLENGE (or, for Kerberos over TLS, the certificate) came on: the AUTHENTICATE must go out on it, or not at all.
   let challengeSocket: Net.Socket | undefined
   const send = (step: NtlmHandshake.Step) => {
-    const headers: Record<string, string> = { ...request.headers, authorization: step.authorization }
+    const headers: Record<string, string> = { ...request.headers, ...(step.authorization === undefined ? {} : { authorization: step.authorization }) }
     // The NEGOTIATE request of a POST carries no body: it would be sent twice otherwise.
     if (request.method === "POST" || step.body !== undefined) headers["content-length"] = String(step.body?.length ?? 0)
     const expected = challengeSocket
@@ -124,7 +126,8 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
       deadline,
       maxBodyBytes: settings.maxBodyBytes,
       onSocket,
-      ...(step.phase === "authenticate"
+      // Kerberos may send its one authenticated request first: there is no earlier connection to keep.
+      ...(step.phase === "authenticate" && expected !== undefined
         ? {
           checkSocket: (socket: Net.Socket, reused: boolean) =>
             socket === expected && reused ? undefined : "the connection of the NTLM handshake closed before AUTHENTICATE could be sent"
@@ -138,11 +141,51 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
     )
   }
   const origin = url.origin
-  return NtlmHandshake.run(request, {
-    scheme: settings.schemeCache.get(origin) ?? settings.scheme,
-    targetName: settings.sendTargetName ? `HTTP/${url.hostname}` : undefined,
-    onScheme: (scheme) => settings.schemeCache.set(origin, scheme)
-  }, send).pipe(
+  // Kerberos over TLS binds its AP-REQ to the server's certificate: connect first and read it, so
+  // the AP-REQ goes on the first request (on that very socket) instead of after an anonymous one.
+  const connectFirst = request.kerberos !== undefined && url.protocol === "https:"
+    ? Effect.map(preconnect(agent as Https.Agent, url, connectTimeoutMs, onSocket), (peerCertificate) => ({ peerCertificate }))
+    : Effect.succeed(undefined)
+  return Effect.flatMap(connectFirst, (connection) =>
+    NtlmHandshake.run(request, {
+      scheme: settings.schemeCache.get(origin) ?? settings.scheme,
+      targetName: settings.sendTargetName ? `HTTP/${url.hostname}` : undefined,
+      onScheme: (scheme) => settings.schemeCache.set(origin, scheme),
+      connection
+    }, send)).pipe(
     Effect.map(({ answer, roundTrips, scheme }) => ({ response: answer.response, roundTrips, scheme, sockets: sockets.size }))
   )
 }
+
+/**
+ * Opens the agent's TLS connection before any request, returns the server's certificate (DER), and
+ * makes that socket the one the agent's first request takes.
+ */
+const preconnect = (agent: Https.Agent, url: URL, connectTimeoutMs: number, onSocket: (socket: Net.Socket) => void) =>
+  Effect.async<Uint8Array, TransportError>((resume) => {
+    const host = url.hostname.replace(/^\[|\]$/g, "")
+    const port = Number(url.port === "" ? 443 : url.port)
+    // SNI takes names only, as Node's own agent does.
+    const servername = Net.isIP(host) === 0 ? host : ""
+    const socket = agent.createConnection({ ...agent.options, host, port, servername }) as Tls.TLSSocket
+    onSocket(socket)
+    const fail = (detail: string) => {
+      socket.destroy()
+      resume(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
+    }
+    socket.setTimeout(connectTimeoutMs, () => fail(`connection not established within ${connectTimeoutMs} ms`))
+    socket.once("error", (error) => fail(error.message))
+    socket.once("secureConnect", () => {
+      socket.setTimeout(0)
+      socket.removeAllListeners("error")
+      const certificate = new Uint8Array(socket.getPeerCertificate().raw ?? new Uint8Array(0))
+      const own = agent.createConnection.bind(agent)
+      // One use: the next request of this agent takes the socket already connected.
+      agent.createConnection = ((): Net.Socket => {
+        agent.createConnection = own
+        return socket
+      }) as typeof agent.createConnection
+      resume(Effect.succeed(certificate))
+    })
+    return Effect.sync(() => socket.destroy())
+  })

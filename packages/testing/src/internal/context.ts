@@ -1,5 +1,6 @@
 import type { Duration, Ref } from "effect"
 import type { ResolvedConfig, SchemeName, UserConfig } from "./config.js"
+import type { KerberosRealm } from "./kerberos.js"
 import type { State } from "./state.js"
 
 /** Faults to inject; each applies to every matching request until cleared. @internal */
@@ -16,6 +17,8 @@ export interface Faults {
   readonly malformedChallenge?: boolean
   /** Answer successful VEDauth calls with an HTML body instead of JSON. */
   readonly nonJsonBody?: boolean
+  /** After accepting a Kerberos AP-REQ, leave the AP-REP out of the answer, or send one with a flipped byte (mutual authentication fails). */
+  readonly kerberosMutualAuth?: "omit" | "corrupt"
 }
 
 /** @internal */
@@ -50,4 +53,5 @@ export interface HandlerContext {
   readonly config: ResolvedConfig
   readonly state: State
   readonly faults: Ref.Ref<Faults>
+  readonly kerberos: KerberosRealm | undefined
 }

@@ -9,6 +9,10 @@ import { json, oauthError, reasonPhrases, text } from "./http.js"
 import * as VedAuth from "./vedauth.js"
 import { gate } from "./windowsAuth.js"
 
+// The AP-REP of a Kerberos authentication rides on whatever the application answered.
+const withMutualAuth = (response: SimResponse, wwwAuthenticate: string | undefined): SimResponse =>
+  wwwAuthenticate === undefined ? response : { ...response, headers: { ...response.headers, "www-authenticate": wwwAuthenticate } }
+
 type Route = (ctx: HandlerContext, connection: Connection, request: SimRequest) => Effect.Effect<SimResponse>
 
 const routes: ReadonlyArray<{ readonly method: string; readonly path: string; readonly run: Route }> = [
@@ -19,7 +23,9 @@ const routes: ReadonlyArray<{ readonly method: string; readonly path: string; re
       Effect.flatMap(gate(ctx, connection, request), (decision) =>
         decision._tag === "Respond"
           ? Effect.succeed(decision.response)
-          : Effect.zipRight(count(ctx, "authorizeIntegrated"), VedAuth.authorize(ctx, request, { _tag: "integrated", user: decision.user })))
+          : Effect.zipRight(count(ctx, "authorizeIntegrated"), VedAuth.authorize(ctx, request, { _tag: "integrated", user: decision.user })).pipe(
+            Effect.map((response) => withMutualAuth(response, decision.wwwAuthenticate))
+          ))
   },
   {
     method: "POST",

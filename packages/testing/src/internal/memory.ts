@@ -49,7 +49,7 @@ export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
           headers: {
             ...lower(request.headers),
             host: url.host,
-            authorization: step.authorization,
+            ...(step.authorization === undefined ? {} : { authorization: step.authorization }),
             ...(request.method === "POST" || step.body !== undefined ? { "content-length": String(step.body?.length ?? 0) } : {})
           },
           body: step.body ?? new Uint8Array(0)
@@ -67,7 +67,11 @@ export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
               })
           )
         )
-      const { answer } = yield* NtlmHandshake.run(request, { scheme: "NTLM", targetName: `HTTP/${url.hostname}` }, send)
+      const { answer } = yield* NtlmHandshake.run(request, {
+        scheme: "NTLM",
+        targetName: `HTTP/${url.hostname}`,
+        connection: { peerCertificate: connection.tls?.certificateDer }
+      }, send)
       return { status: answer.status, reason: answer.reason, headers: flatHeaders(answer.response), body: answer.body }
     })
 })

@@ -11,6 +11,7 @@ import { generate } from "./certificate.js"
 import type { Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
 import type { ServeOptions, Served } from "../Simulator.js"
+import { listenKdc } from "./kdcServer.js"
 import type { Service } from "./simulator.js"
 
 // Node checks the header and request timeouts only every `connectionsCheckingInterval` (30 s by
@@ -155,10 +156,14 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const address = server.address()
     const port = typeof address === "object" && address !== null ? address.port : 0
     const hostInUrl = host.includes(":") ? `[${host}]` : host
+    const kdc = simulator.kerberos === undefined
+      ? undefined
+      : yield* Effect.mapError(listenKdc(simulator.kerberos.kdc, host), (error) => new ServeFailure(`could not listen for the KDC: ${error.message}`))
     return {
       url: `${protocol}://${hostInUrl}:${port}`,
       port,
       caPem: certificate?.caPem,
-      certificateDer: certificate?.der
+      certificateDer: certificate?.der,
+      kdc
     } satisfies Served
   })

@@ -5,6 +5,7 @@ import { defaultIntegration, defaultUser, identityFor, userKey } from "./config.
 import type { Connection, Faults, HandlerContext, TlsInfo } from "./context.js"
 import { handle } from "./handler.js"
 import type { SimRequest, SimResponse } from "./http.js"
+import { type KerberosOptions, type KerberosRealm, makeRealm } from "./kerberos.js"
 import { State } from "./state.js"
 
 /** @internal */
@@ -39,6 +40,8 @@ export interface Options {
   /** The most grants kept at once (default 20,000); past it the least recently issued is dropped. */
   readonly maxGrants?: number
   readonly faults?: Faults
+  /** Accept Kerberos inside Negotiate, and run a minimal KDC for the realm (off by default). */
+  readonly kerberos?: KerberosOptions
 }
 
 /** @internal */
@@ -115,6 +118,8 @@ export interface Stats {
 /** @internal */
 export interface Service {
   readonly config: ResolvedConfig
+  /** The Kerberos realm (KDC, service keys) when the simulator was made with `kerberos`. */
+  readonly kerberos: KerberosRealm | undefined
   readonly connect: (options?: { readonly tls?: TlsInfo }) => Effect.Effect<Connection>
   readonly handle: (connection: Connection, request: SimRequest) => Effect.Effect<SimResponse>
   readonly faults: Effect.Effect<Faults>
@@ -130,9 +135,11 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
     const config = resolve(options)
     const state = new State(config.maxGrants)
     const faults = yield* Ref.make<Faults>(options.faults ?? {})
-    const ctx: HandlerContext = { config, state, faults }
+    const kerberos = options.kerberos === undefined ? undefined : yield* makeRealm(options.kerberos, config.users)
+    const ctx: HandlerContext = { config, state, faults, kerberos }
     return {
       config,
+      kerberos,
       connect: (connectOptions) =>
         Effect.sync(() => {
           state.counters.connections++

@@ -16,7 +16,12 @@ import { findUser } from "./vedauth.js"
 /** @internal */
 export type Gate =
   | { readonly _tag: "Respond"; readonly response: SimResponse }
-  | { readonly _tag: "Proceed"; readonly user: UserConfig }
+  | {
+    readonly _tag: "Proceed"
+    readonly user: UserConfig
+    /** Kerberos' mutual authentication: `WWW-Authenticate: Negotiate <AP-REP>` on the answer. */
+    readonly wwwAuthenticate?: string
+  }
 
 const deniedPage = "401 - Unauthorized: Access is denied due to invalid credentials."
 
@@ -70,6 +75,9 @@ export const gate = (ctx: HandlerContext, connection: Connection, request: SimRe
     }
     if (token.bytes === undefined) return yield* Effect.sync(() => rejectWith(token.scheme))
     const type = messageType(token.bytes)
+    if (type === undefined && token.scheme === "Negotiate" && ctx.kerberos !== undefined) {
+      return yield* acceptKerberos(ctx, connection, token.bytes, (why) => rejectWith("Negotiate", why))
+    }
     if (type === 1) return yield* answerNegotiate(ctx, connection, token.scheme, token.bytes)
     if (type !== 3) return yield* Effect.sync(() => rejectWith(token.scheme))
     const bytes = token.bytes
@@ -132,4 +140,31 @@ const answerNegotiate = (ctx: HandlerContext, connection: Connection, scheme: Sc
       return { _tag: "Respond", response: { ...response, headers: { ...response.headers, connection: "close" }, connection: "close" } } as const
     }
     return { _tag: "Respond", response } as const
+  })
+
+// Kerberos authenticates the request (and, as IIS keeps it, the connection); the AP-REP goes back
+// on the answer. A refusal is a bare `Negotiate` 401, counted under the protocol's error name.
+const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint8Array, reject: (why: string) => Gate) =>
+  Effect.gen(function*() {
+    const realm = ctx.kerberos!
+    const tls = connection.tls
+    const channelBindings = tls === undefined ? undefined : guarded(() => Ntlm.tlsServerEndPoint(tls.certificateDer))
+    const bindings = channelBindings !== undefined && Either.isRight(channelBindings) && Either.isRight(channelBindings.right) ? channelBindings.right.right : undefined
+    const acceptor = realm.acceptor(tls !== undefined && ctx.config.channelBindings === "required")
+    const accepted = yield* Effect.either(acceptor.accept(token, bindings === undefined ? {} : { channelBindings: bindings }))
+    const fault = (yield* ctx.faults.get).kerberosMutualAuth
+    return yield* Effect.sync((): Gate => {
+      if (Either.isLeft(accepted)) return reject(accepted.left.name)
+      const at = accepted.right.client.lastIndexOf("@")
+      const user = findUser(ctx, accepted.right.client.slice(at + 1), accepted.right.client.slice(0, at))
+      if (user === undefined) return reject("unknown-user")
+      connection.auth = { _tag: "Authenticated", user }
+      ctx.state.counters.handshakesCompleted++
+      ctx.state.recordRoundTrips(connection.handshakeRequests)
+      connection.handshakeRequests = 0
+      if (fault === "omit") return { _tag: "Proceed", user }
+      const answer = Uint8Array.from(accepted.right.token)
+      if (fault === "corrupt") answer[answer.length - 1]! ^= 0x01
+      return { _tag: "Proceed", user, wwwAuthenticate: `Negotiate ${toBase64(answer)}` }
+    })
   })

@@ -1,0 +1,92 @@
+/**
+ * Which mechanism an authorize uses, and the Kerberos service ticket when it is Kerberos: the
+ * `mechanism` option decided once per authorize, before the HTTP handshake (which only runs it).
+ */
+import { FileSystem } from "@effect/platform"
+import { Effect, Layer, Option, Redacted } from "effect"
+import * as Kerberos from "../Kerberos.js"
+import { KdcTransport, layerMemory } from "../KdcTransport.js"
+import type * as NtlmTransport from "../NtlmTransport.js"
+import type { KerberosOptions, Options } from "../VedAuth.js"
+import type { AuthenticationFailed } from "../VedAuthError.js"
+import { KerberosError, TransportError } from "../VedAuthError.js"
+
+// A layer built without a KdcTransport still authorizes with a cached service ticket; a KDC trip says why it cannot.
+const noKdcTransport = layerMemory(() =>
+  Effect.fail(new TransportError({ detail: "no KdcTransport in this layer (NodeVedAuth and DenoVedAuth provide one)" }))
+)
+
+// Failures that mean "Kerberos is not possible here", after which `negotiate` goes on with NTLM.
+const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CROSS_REALM", "CCACHE_TYPE_UNSUPPORTED"])
+
+/**
+ * True when an authorize with these options can run on Kerberos alone, without a password.
+ *
+ * @internal
+ */
+export const passwordFree = (options: Options): boolean =>
+  options.mechanism !== "ntlm" && (options.kerberos?.keytab !== undefined || options.kerberos?.cache !== undefined)
+
+/** @internal */
+export type TicketFor = (credentials: NtlmTransport.Credentials) => Effect.Effect<NtlmTransport.KerberosAttempt | undefined, AuthenticationFailed | KerberosError | TransportError>
+
+/**
+ * The ticket step of authorize, on the services the layer was built with (each optional).
+ *
+ * @internal
+ */
+export const make = (options: Options, kdc: Option.Option<KdcTransport["Type"]>, fs: Option.Option<FileSystem.FileSystem>): TicketFor => {
+  const mechanism = options.mechanism ?? "negotiate"
+  const settings = options.kerberos
+  if (mechanism === "ntlm" || (mechanism === "negotiate" && settings === undefined)) return () => Effect.succeed(undefined)
+  const services = Layer.mergeAll(
+    Option.match(kdc, { onNone: () => noKdcTransport, onSome: (service) => Layer.succeed(KdcTransport, service) }),
+    Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(FileSystem.FileSystem, service) })
+  )
+  const fallback = mechanism === "negotiate"
+  return (credentials) => {
+    const attempt = ticket(options, settings ?? {}, credentials, fs).pipe(
+      Effect.map((ticket): NtlmTransport.KerberosAttempt => ({ ticket, ntlmFallback: fallback })),
+      Effect.provide(services)
+    )
+    if (!fallback) return attempt
+    const hasPassword = Redacted.value(credentials.password) !== ""
+    return Effect.catchIf(
+      attempt,
+      (error) => hasPassword && (error._tag === "TransportError" || (error._tag === "KerberosError" && notPossible.has(error.name))),
+      (error) => Effect.as(Effect.logDebug(`vedauth: Kerberos not possible (${error.message}); NTLM instead`), undefined)
+    )
+  }
+}
+
+// `DOMAIN\user` names a NetBIOS domain, which is not a Kerberos realm: with a realm given, that realm.
+const principalOf = (username: string | undefined, realm: string | undefined): string | undefined => {
+  if (username === undefined || username === "") return undefined
+  const backslash = username.indexOf("\\")
+  if (backslash < 0 || realm === undefined || username.slice(0, backslash).includes(".")) return username
+  return `${username.slice(backslash + 1)}@${realm}`
+}
+
+const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.Credentials, fs: Option.Option<FileSystem.FileSystem>) =>
+  Effect.gen(function*() {
+    const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
+    const keytab = settings.keytab === undefined
+      ? undefined
+      : Option.isNone(fs)
+      ? yield* new KerberosError({ name: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no FileSystem in this layer to read it from` })
+      : yield* Effect.provideService(Kerberos.readKeytab(settings.keytab), FileSystem.FileSystem, fs.value)
+    const key: Kerberos.Credentials = keytab !== undefined
+      ? { _tag: "Keytab", keytab }
+      : Redacted.value(credentials.password) !== ""
+      ? { _tag: "Password", password: credentials.password }
+      : { _tag: "CacheOnly" }
+    const principal = principalOf(options.username, settings.realm)
+    return yield* Kerberos.getTicket({
+      ...(principal === undefined ? {} : { principal }),
+      credentials: key,
+      spn,
+      ...(settings.realm === undefined ? {} : { realm: settings.realm }),
+      ...(settings.kdc === undefined ? {} : { kdc: settings.kdc }),
+      ...(settings.cache === undefined ? {} : { cache: settings.cache })
+    })
+  })
