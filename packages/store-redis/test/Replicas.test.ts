@@ -1,0 +1,74 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Grant, TokenStore, VedAuth } from "@vedauth/core"
+import { NodeNtlmTransport, NodeVedAuth } from "@vedauth/platform-node"
+import { Simulator } from "@vedauth/testing"
+import { ConfigProvider, Context, DateTime, Effect, Layer, Option } from "effect"
+import { RedisTokenStore } from "../src/index.js"
+import { redisServer } from "./fixtures/redisServer.js"
+import { bundleReplica, replicaScoped } from "./fixtures/replicas.js"
+
+/** A simulator on loopback, a real redis-server, and the environment every replica gets. */
+const setup = Effect.gen(function*() {
+  const redis = yield* redisServer({ appendOnly: true })
+  const served = yield* Simulator.serve({ protocol: "http" })
+  const env: Record<string, string> = {
+    VEDAUTH_URL: served.url,
+    VEDAUTH_CLIENT_ID: "vedauth-demo",
+    VEDAUTH_SCOPE: "certificate:manage",
+    VEDAUTH_USERNAME: "CORP\\alice",
+    VEDAUTH_PASSWORD: "Passw0rd!",
+    VEDAUTH_TOKEN_STORE: redisUrl(redis.port),
+    VEDAUTH_STORE_PREFIX: "replicas:"
+  }
+  const bundle = yield* bundleReplica(redis.dir)
+  // This process plays the first replica: it authorizes once and stores the grant.
+  const context = yield* Layer.build(
+    Layer.unwrapEffect(Effect.gen(function*() {
+      const options = yield* VedAuth.config
+      const tls = yield* NodeNtlmTransport.tlsOptions({})
+      return VedAuth.layer(options).pipe(
+        Layer.provideMerge(Layer.mergeAll(NodeNtlmTransport.layer(tls), NodeVedAuth.layerHttpClient(tls), RedisTokenStore.layerConfig()))
+      )
+    })).pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))))
+  )
+  return { redis, served, env, bundle, vedAuth: Context.get(context, VedAuth.VedAuth), store: Context.get(context, TokenStore.TokenStore) }
+})
+const redisUrl = (port: number) => `redis://127.0.0.1:${port}/0`
+
+const key = (env: Record<string, string>): TokenStore.Key => ({
+  server: env.VEDAUTH_URL!,
+  clientId: env.VEDAUTH_CLIENT_ID!,
+  scope: env.VEDAUTH_SCOPE!,
+  user: env.VEDAUTH_USERNAME!
+})
+
+/** Puts the stored grant at its refresh point: its access token expired, its refresh token good. */
+const atRefreshPoint = (store: TokenStore.Service, k: TokenStore.Key) =>
+  Effect.gen(function*() {
+    const record = Option.getOrThrow(yield* store.read(k))
+    const now = yield* DateTime.now
+    const due = new Grant.Grant({ ...record.grant, expiresAt: DateTime.subtract(now, { seconds: 1 }) })
+    const written = yield* store.compareAndSet(k, Option.some(record.version), Option.some(due))
+    assert.strictEqual(written._tag, "Written")
+  })
+
+describe("replicas as separate OS processes sharing one grant in Redis", () => {
+  it.scopedLive("4 processes x 250 callers at the refresh point: exactly 1 refresh, 0 authorizes, one token", () =>
+    Effect.gen(function*() {
+      const { bundle, env, served, store, vedAuth } = yield* setup
+      yield* vedAuth.accessToken
+      yield* atRefreshPoint(store, key(env))
+      yield* served.simulator.resetStats
+      const replicas = yield* Effect.all(Array.from({ length: 4 }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: "250" })))
+      yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.ready)))
+      for (const replica of replicas) replica.go()
+      const results = yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.done)))
+      for (const result of results) assert.strictEqual(result.code, 0, JSON.stringify(result.lines))
+      const stats = yield* served.simulator.stats
+      assert.strictEqual(stats.refresh, 1)
+      assert.strictEqual(stats.authorizeIntegrated, 0)
+      const tokens = new Set(results.flatMap((result) => result.lines.flatMap((line) => (line.tokens as Array<string> | undefined) ?? [])))
+      assert.strictEqual(tokens.size, 1)
+      assert.strictEqual(results.reduce((sum, result) => sum + Number(result.lines.find((line) => "callers" in line)?.callers ?? 0), 0), 1000)
+    }))
+})
