@@ -2,7 +2,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Grant, TokenStore, VedAuth } from "@vedauth/core"
 import { NodeNtlmTransport, NodeVedAuth } from "@vedauth/platform-node"
 import { Simulator } from "@vedauth/testing"
-import { ConfigProvider, Context, DateTime, Effect, Layer, Option } from "effect"
+import { ConfigProvider, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { createHash } from "node:crypto"
 import { RedisTokenStore } from "../src/index.js"
 import { redisServer } from "./fixtures/redisServer.js"
 import { bundleReplica, replicaScoped } from "./fixtures/replicas.js"
@@ -71,4 +72,60 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       assert.strictEqual(tokens.size, 1)
       assert.strictEqual(results.reduce((sum, result) => sum + Number(result.lines.find((line) => "callers" in line)?.callers ?? 0), 0), 1000)
     }))
+
+  /**
+   * The refresher A is stopped (SIGSTOP) or killed (SIGKILL) after it marked the refresh token spent
+   * and sent it (the simulator holds the answer back), and stays away past its lock's expiry. B then
+   * takes the lock, finds the mark and authorizes. A stopped A that comes back gets its answer, but
+   * its compare-and-set is refused: B's newer grant survives and A uses it.
+   */
+  const refresherLost = (signal: "SIGSTOP" | "SIGKILL") =>
+    Effect.gen(function*() {
+      const { bundle, env, redis, served, store, vedAuth } = yield* setup
+      const k = key(env)
+      yield* vedAuth.accessToken
+      yield* atRefreshPoint(store, k)
+      yield* served.simulator.resetStats
+      const short = { ...env, REPLICA_CALLERS: "1", REPLICA_LOCK_TTL_MS: "600" }
+      const a = yield* replicaScoped(bundle, short)
+      yield* Effect.promise(() => a.ready)
+      yield* served.simulator.setFaults({ delay: Duration.seconds(2) })
+      a.go()
+      // A has written the mark (no refresh token in the store) and its refresh is on the wire.
+      const marked = store.read(k).pipe(Effect.map((record) => Option.exists(record, (r) => Option.isNone(r.grant.refreshToken))))
+      yield* marked.pipe(Effect.repeat({ until: (done) => done, schedule: Schedule.spaced(Duration.millis(10)) }))
+      a.child.kill(signal)
+      yield* served.simulator.setFaults({})
+      const lockKey = `${env.VEDAUTH_STORE_PREFIX}lock:${TokenStore.keyString(k)}`
+      yield* Effect.sync(() => redis.cli("EXISTS", lockKey)).pipe(
+        Effect.repeat({ until: (exists) => exists === "0", schedule: Schedule.spaced(Duration.millis(50)) })
+      )
+      const b = yield* replicaScoped(bundle, short)
+      yield* Effect.promise(() => b.ready)
+      b.go()
+      const fromB = yield* Effect.promise(() => b.done)
+      assert.strictEqual(fromB.code, 0, JSON.stringify(fromB.lines))
+      const tokenOfB = (fromB.lines.find((line) => "tokens" in line)?.tokens as Array<string>)[0]
+      if (signal === "SIGSTOP") a.child.kill("SIGCONT")
+      const fromA = yield* Effect.promise(() => a.done)
+      const stored = Option.getOrThrow(yield* store.read(k))
+      const storedHash = createHash("sha256").update(Redacted.value(stored.grant.accessToken)).digest("hex")
+      const stats = yield* served.simulator.stats
+      assert.strictEqual(storedHash, tokenOfB, "B's grant is the stored one")
+      assert.strictEqual(stats.authorizeIntegrated, 1, "B authorized once, on finding the mark")
+      assert.isAtMost(stats.refresh, 1, "the refresh token was sent once at most")
+      if (signal === "SIGSTOP") {
+        assert.strictEqual(fromA.code, 0, JSON.stringify(fromA.lines))
+        assert.strictEqual(stats.refresh, 1)
+        assert.deepStrictEqual(fromA.lines.find((line) => "tokens" in line)?.tokens, [tokenOfB], "A's late write was refused; A uses B's grant")
+      } else {
+        assert.strictEqual(fromA.signal, "SIGKILL")
+      }
+    })
+
+  it.scopedLive("the refresher paused (SIGSTOP) past its lock's expiry: its late write is refused, the newer grant survives", () =>
+    refresherLost("SIGSTOP"))
+
+  it.scopedLive("the refresher killed (kill -9) mid-refresh: another takes over after the lock expires, authorizing once", () =>
+    refresherLost("SIGKILL"))
 })
