@@ -128,4 +128,33 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
 
   it.scopedLive("the refresher killed (kill -9) mid-refresh: another takes over after the lock expires, authorizing once", () =>
     refresherLost("SIGKILL"))
+
+  it.scopedLive("Redis restarted mid-run (AOF on): typed errors while it is down, recovery after, nothing lost", () =>
+    Effect.gen(function*() {
+      const { bundle, env, redis, served, store, vedAuth } = yield* setup
+      const k = key(env)
+      const token = yield* vedAuth.accessToken
+      const before = Option.getOrThrow(yield* store.read(k))
+      yield* redis.stop
+      // Down: the store fails with a typed error (within its timeout), the fresh token is still served from memory.
+      const down = yield* Effect.flip(store.compareAndSet(k, Option.some(before.version), Option.some(before.grant)))
+      assert.strictEqual(down._tag, "TokenStoreError")
+      assert.strictEqual(Redacted.value(yield* vedAuth.accessToken), Redacted.value(token))
+      yield* redis.start
+      // Back: the connection and the subscription come back by themselves, the record as it was.
+      const after = yield* store.read(k).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 100 }))
+      assert.isTrue(Option.exists(after, (record) => record.version === before.version))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(after).grant.accessToken), Redacted.value(token))
+      // And the replicas go on sharing it: one refresh, no authorize.
+      yield* atRefreshPoint(store, k)
+      yield* served.simulator.resetStats
+      const replicas = yield* Effect.all(Array.from({ length: 2 }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: "50" })))
+      yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.ready)))
+      for (const replica of replicas) replica.go()
+      const results = yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.done)))
+      for (const result of results) assert.strictEqual(result.code, 0, JSON.stringify(result.lines))
+      const stats = yield* served.simulator.stats
+      assert.strictEqual(stats.refresh, 1)
+      assert.strictEqual(stats.authorizeIntegrated, 0)
+    }))
 })
