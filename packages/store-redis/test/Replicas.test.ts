@@ -1,40 +1,22 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Grant, TokenStore, VedAuth } from "@vedauth/core"
-import { NodeNtlmTransport, NodeVedAuth } from "@vedauth/platform-node"
+import { Grant, TokenStore } from "@vedauth/core"
 import { Simulator } from "@vedauth/testing"
-import { ConfigProvider, Context, DateTime, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
+import { DateTime, Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { createHash } from "node:crypto"
-import { RedisTokenStore } from "../src/index.js"
 import { redisServer } from "./fixtures/redisServer.js"
 import { bundleReplica, replicaScoped } from "./fixtures/replicas.js"
+import { replicaEnv, replicaHere } from "./fixtures/stack.js"
 
 /** A simulator on loopback, a real redis-server, and the environment every replica gets. */
 const setup = Effect.gen(function*() {
   const redis = yield* redisServer({ appendOnly: true })
   const served = yield* Simulator.serve({ protocol: "http" })
-  const env: Record<string, string> = {
-    VEDAUTH_URL: served.url,
-    VEDAUTH_CLIENT_ID: "vedauth-demo",
-    VEDAUTH_SCOPE: "certificate:manage",
-    VEDAUTH_USERNAME: "CORP\\alice",
-    VEDAUTH_PASSWORD: "Passw0rd!",
-    VEDAUTH_TOKEN_STORE: redisUrl(redis.port),
-    VEDAUTH_STORE_PREFIX: "replicas:"
-  }
+  const env = replicaEnv(served.url, redis.port, "replicas:")
   const bundle = yield* bundleReplica(redis.dir)
   // This process plays the first replica: it authorizes once and stores the grant.
-  const context = yield* Layer.build(
-    Layer.unwrapEffect(Effect.gen(function*() {
-      const options = yield* VedAuth.config
-      const tls = yield* NodeNtlmTransport.tlsOptions({})
-      return VedAuth.layer(options).pipe(
-        Layer.provideMerge(Layer.mergeAll(NodeNtlmTransport.layer(tls), NodeVedAuth.layerHttpClient(tls), RedisTokenStore.layerConfig()))
-      )
-    })).pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))))
-  )
-  return { redis, served, env, bundle, vedAuth: Context.get(context, VedAuth.VedAuth), store: Context.get(context, TokenStore.TokenStore) }
+  const { store, vedAuth } = yield* replicaHere(env)
+  return { redis, served, env, bundle, vedAuth, store }
 })
-const redisUrl = (port: number) => `redis://127.0.0.1:${port}/0`
 
 const key = (env: Record<string, string>): TokenStore.Key => ({
   server: env.VEDAUTH_URL!,
