@@ -113,21 +113,47 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
           grant
         ))
     const remember = rememberAs(false)
-    // The new pair is in the store before anyone can use it: a crash after the refresh loses nothing.
-    // If the store cannot take it, the old pair is already spent at the server: keep the new one in
-    // memory so that this process goes on working, and say so, then fail.
-    const storeAndRemember = (grant: Grant.Grant) =>
-      store.set(key, grant).pipe(
+    /**
+     * Writes `grant` over the record at `expected` by compare-and-set, never a blind `set`. On a
+     * conflict someone else wrote meanwhile: their record wins while it is fresh (a refresh of ours
+     * that came late must not undo a newer rotation), unless `preferOurs` (a login); otherwise ours
+     * goes over the version they left. The new pair is in the store before anyone can use it: a
+     * crash after the refresh loses nothing. If the store cannot take it, the old pair is already
+     * spent at the server: keep the new one in memory so that this process goes on working, say
+     * so, then fail.
+     */
+    const storeAndRemember = (
+      expected: Option.Option<TokenStore.Version>,
+      grant: Grant.Grant,
+      preferOurs = false
+    ): Effect.Effect<Grant.Grant, Failure> => {
+      const attempt = (expected: Option.Option<TokenStore.Version>, left: number): Effect.Effect<Grant.Grant, Failure> =>
+        Effect.flatMap(Effect.zip(store.compareAndSet(key, expected, Option.some(grant)), DateTime.now), ([result, now]) => {
+          if (result._tag === "Written") return remember(grant)
+          const theirs = result.current
+          if (!preferOurs && Option.isSome(theirs) && stateAt(theirs.value.grant, now) === "fresh") {
+            return Effect.zipRight(
+              Effect.logInfo("vedauth: another process stored a newer grant meanwhile; using it"),
+              remember(theirs.value.grant)
+            )
+          }
+          const over = Option.map(theirs, (record) => record.version)
+          return left > 0 ? attempt(over, left - 1) : rememberAs(true)(grant)
+        })
+      return attempt(expected, 3).pipe(
         Effect.tapError((error) =>
           Effect.zipRight(
             rememberAs(true)(grant),
             Effect.logWarning("vedauth: the new grant could not be saved; this process keeps it in memory only", error.message)
           )
-        ),
-        Effect.zipRight(remember(grant))
+        )
       )
-    const authorizeAndStore = Effect.flatMap(authorizeNow, storeAndRemember)
+    }
+    /** Authorizes and writes the new grant over the record read at `expected`. */
+    const authorizeAndStore = (expected: Option.Option<TokenStore.Version>, preferOurs = false) =>
+      Effect.flatMap(authorizeNow, (grant) => storeAndRemember(expected, grant, preferOurs))
     const forget = Ref.set(cache, Option.none())
+    const versionOf = (record: Option.Option<TokenStore.Versioned>) => Option.map(record, (r) => r.version)
 
     // The grant to renew from: the stored one, unless this process holds a newer one the store failed to save.
     const newest = (stored: Option.Option<Grant.Grant>, cached: Option.Option<Cached>): Option.Option<Grant.Grant> => {
@@ -136,16 +162,24 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
       if (Option.isNone(stored)) return Option.some(unsaved.value.grant)
       return DateTime.greaterThan(unsaved.value.grant.issuedAt, stored.value.issuedAt) ? Option.some(unsaved.value.grant) : stored
     }
+    const grantOf = (record: Option.Option<TokenStore.Versioned>) => Option.map(record, (r) => r.grant)
 
     // --- renewal under the store's lock -------------------------------------------------------
 
+    /** What a refresh attempt came to: a new grant, or someone else's record to start over from. */
+    type Spent =
+      | { readonly _tag: "Refreshed"; readonly grant: Grant.Grant; readonly version: TokenStore.Version }
+      | { readonly _tag: "Moved"; readonly current: Option.Option<TokenStore.Versioned> }
+
     /**
-     * Sends the grant's refresh token, marked spent in the store first: the stored copy loses its
-     * refresh token and its access token counts as expired (the server may kill it with the
-     * rotation). So no process ever sends a refresh token twice, even when the answer is lost: one
-     * that finds the mark authorizes at once. A store that cannot take the mark stops the refresh.
+     * Sends the grant's refresh token, marked spent in the store first by compare-and-set over the
+     * version read (`expected`): the stored copy loses its refresh token and its access token counts
+     * as expired (the server may kill it with the rotation). So no process ever sends a refresh
+     * token twice, even when the answer is lost or a lock expired under a paused holder: of two that
+     * read the same version only one can write the mark, and the other gets `Moved` with the record
+     * as it now stands. A store that cannot take the mark stops the refresh.
      */
-    const spendRefreshToken = (grant: Grant.Grant) =>
+    const spendRefreshToken = (grant: Grant.Grant, expected: Option.Option<TokenStore.Version>) =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const spent = new Grant.Grant({
@@ -153,9 +187,12 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
           refreshToken: Option.none(),
           expiresAt: DateTime.min(grant.expiresAt, now)
         })
-        yield* store.set(key, spent)
+        const marked = yield* store.compareAndSet(key, expected, Option.some(spent))
+        if (marked._tag === "Conflict") return { _tag: "Moved", current: marked.current } as Spent
         yield* remember(spent)
-        return yield* refresh(grant)
+        const next = yield* refresh(grant)
+        const version = Option.getOrElse(versionOf(marked.current), () => "")
+        return { _tag: "Refreshed", grant: next, version } as Spent
       })
 
     // Whether renewing from this grant may take an authorize (and so the password).
@@ -166,24 +203,33 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
       return state === "ended" || ((state === "renew" || wasRejected) && !grant.value.canRefreshAt(now))
     }
 
-    const authorizeIfPasswordAtHand = Effect.flatMap(
-      passwordAtHand,
-      (atHand): Effect.Effect<Grant.Grant | NeedsPassword, Failure> => atHand ? authorizeAndStore : Effect.succeed(needsPassword)
-    )
+    const authorizeIfPasswordAtHand = (expected: Option.Option<TokenStore.Version>) =>
+      Effect.flatMap(
+        passwordAtHand,
+        (atHand): Effect.Effect<Grant.Grant | NeedsPassword, Failure> =>
+          atHand ? authorizeAndStore(expected) : Effect.succeed(needsPassword)
+      )
 
     /**
      * Runs under the store's lock: re-reads the store (another process may have renewed while we
      * waited), then refreshes, or re-authorizes when the grant has ended or its refresh token is
      * spent. `rejected` is an access token a resource server refused: never hand it out again.
      * An authorize whose password is not at hand is not run here: `NeedsPassword` sends the caller
-     * to get it outside the lock and come back.
+     * to get it outside the lock and come back. Correctness never rests on the lock: every write is
+     * a compare-and-set over the version read, and a record that moved is started over from
+     * (`rounds` bounds how often).
      */
-    const renewLocked = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+    const renewFrom = (
+      stored: Option.Option<TokenStore.Versioned>,
+      rejected: Option.Option<Redacted.Redacted<string>>,
+      rounds: number
+    ): Effect.Effect<Grant.Grant | NeedsPassword, Failure> =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const cached = yield* Ref.get(cache)
-        const current = newest(yield* store.get(key), cached)
-        if (Option.isNone(current)) return yield* authorizeIfPasswordAtHand
+        const expected = versionOf(stored)
+        const current = newest(grantOf(stored), cached)
+        if (Option.isNone(current)) return yield* authorizeIfPasswordAtHand(expected)
         const grant = current.value
         const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.accessToken))
         const state = stateAt(grant, now)
@@ -201,17 +247,31 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
                 : "the stored grant cannot be refreshed (its refresh token was spent or never given) and no password is configured to authorize again"
             })
           }
-          return yield* authorizeIfPasswordAtHand
+          return yield* authorizeIfPasswordAtHand(expected)
         }
-        return yield* spendRefreshToken(grant).pipe(
-          Effect.flatMap(storeAndRemember),
+        const outcome = yield* spendRefreshToken(grant, expected).pipe(
+          Effect.map((spent): Spent | "refused" => spent),
           Effect.catchTag("InvalidGrant", (error) =>
-            Effect.zipRight(
-              Effect.logInfo("vedauth: the refresh token was refused, authorizing again", error.message),
-              authorizeIfPasswordAtHand
-            ))
+            Effect.as(Effect.logInfo("vedauth: the refresh token was refused", error.message), "refused" as const))
         )
+        if (outcome === "refused") {
+          // TPP's single-use refresh token is the fence: look at the shared record again before
+          // authorizing, someone may have rotated it (then use theirs); otherwise authorize over it.
+          const again = yield* store.read(key)
+          const moved = Option.isSome(again) && Option.isSome(expected) && !Option.contains(expected, again.value.version) &&
+            Option.isSome(again.value.grant.refreshToken)
+          if (moved && rounds > 0) return yield* renewFrom(again, rejected, rounds - 1)
+          yield* Effect.logInfo("vedauth: authorizing again")
+          return yield* authorizeIfPasswordAtHand(versionOf(again))
+        }
+        if (outcome._tag === "Moved") {
+          if (rounds > 0) return yield* renewFrom(outcome.current, rejected, rounds - 1)
+          return yield* new VedAuthError.TokenStoreError({ detail: "the stored grant kept changing while renewing it" })
+        }
+        return yield* storeAndRemember(Option.some(outcome.version), outcome.grant)
       })
+    const renewLocked = (rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.flatMap(store.read(key), (stored) => renewFrom(stored, rejected, 3))
 
     const renew = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       Effect.gen(function*() {
@@ -300,7 +360,10 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
       /** The layer's Windows credentials, the password asked for if need be (at most once). */
       credentials,
       /** Authorizes now and makes the new grant the managed one; the password first, never under the lock. */
-      login: Effect.zipRight(password, store.withLock(key, authorizeAndStore)),
+      login: Effect.zipRight(
+        password,
+        store.withLock(key, Effect.flatMap(store.read(key), (stored) => authorizeAndStore(versionOf(stored), true)))
+      ),
       /** A resource server refused this access token: forget it, and renew through the one flight. */
       renewRejected: (token: Redacted.Redacted<string>) => Effect.zipRight(forget, renewOnce(Option.some(token))),
       /** The explicit refresh of a grant the caller holds; stored (and managed) when it was the stored one. */
@@ -308,16 +371,21 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
         store.withLock(
           key,
           Effect.gen(function*() {
-            const wasStored = Option.exists(yield* store.get(key), (stored) => sameToken(stored.accessToken, held.accessToken))
-            const next = yield* (wasStored ? spendRefreshToken(held) : refresh(held))
-            return wasStored ? yield* storeAndRemember(next) : next
+            const stored = yield* store.read(key)
+            if (!Option.exists(stored, (record) => sameToken(record.grant.accessToken, held.accessToken))) return yield* refresh(held)
+            const outcome = yield* spendRefreshToken(held, versionOf(stored))
+            if (outcome._tag === "Refreshed") return yield* storeAndRemember(Option.some(outcome.version), outcome.grant)
+            // Someone else marked or rotated it first: this refresh token is theirs to spend, not ours.
+            return yield* new VedAuthError.InvalidGrant({
+              description: "the grant was refreshed or replaced by another process meanwhile; its refresh token is no longer this caller's to spend"
+            })
           })
         ),
       /** A token was revoked: if it was the managed grant's, drop it from the store and from memory. */
       revoked: (token: Redacted.Redacted<string>) =>
-        Effect.flatMap(store.get(key), (stored) =>
-          Option.exists(stored, (held) => sameToken(held.accessToken, token))
-            ? Effect.zipRight(store.remove(key), forget)
+        Effect.flatMap(store.read(key), (stored) =>
+          Option.isSome(stored) && sameToken(stored.value.grant.accessToken, token)
+            ? Effect.zipRight(store.compareAndSet(key, Option.some(stored.value.version), Option.none()), forget)
             : Effect.void)
     }
   })

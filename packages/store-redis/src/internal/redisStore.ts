@@ -1,0 +1,292 @@
+/**
+ * The Redis store: one hash per grant (`v` version, `g` grant, `k` key), a store-wide revision
+ * counter for versions, compare-and-set and lock release as Lua scripts, a lock per key with an
+ * owner token renewed while held, and a subscription that tells every replica when a record
+ * changed, so reads are served from this process's memory until then.
+ *
+ * @internal
+ */
+import { Grant, TokenStore, VedAuthError } from "@vedauth/core"
+import { Clock, Duration, Effect, Fiber, Option, Redacted, Schedule, Schema } from "effect"
+import { Redis } from "ioredis"
+import { aesGcm, type Cipher, plain } from "./cipher.js"
+import { clientOptions, parseUrl } from "./connection.js"
+import * as scripts from "./scripts.js"
+
+/** @internal */
+export interface Settings {
+  readonly url: Redacted.Redacted<string>
+  readonly prefix: string
+  readonly encryptionKey: Option.Option<Redacted.Redacted<string>>
+  readonly ca: string | undefined
+  readonly timeout: Duration.Duration
+  readonly lockTtl: Duration.Duration
+  readonly lockTimeout: Duration.Duration
+  readonly pollInterval: Duration.Duration
+}
+
+const storeError = (detail: string) => new VedAuthError.TokenStoreError({ detail })
+// ioredis messages name the host and port and the server's refusal, never the password.
+const describe = (cause: unknown): string =>
+  (cause instanceof Error ? cause.message : String(cause)).replace(/\s+/g, " ").slice(0, 200)
+
+const decodeGrant = Schema.decodeUnknown(Schema.parseJson(Grant.Grant))
+const encodeGrant = Schema.encode(Schema.parseJson(Grant.Grant))
+
+/** A record's key text back to a `Key` (the `k` field holds `TokenStore.keyString`'s JSON). */
+const parseKey = (text: string): TokenStore.Key | undefined => {
+  try {
+    const parts: unknown = JSON.parse(text)
+    if (Array.isArray(parts) && parts.length === 4 && parts.every((part) => typeof part === "string")) {
+      const [server, clientId, scope, user] = parts as [string, string, string, string]
+      return { server, clientId, scope, user }
+    }
+  } catch {
+    // not a key we wrote: skipped by list
+  }
+  return undefined
+}
+
+const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
+
+/** @internal */
+export const make = (settings: Settings) =>
+  Effect.gen(function*() {
+    const target = parseUrl(settings.url)
+    if (typeof target === "string") return yield* storeError(target)
+    const cipher: Cipher = Option.isSome(settings.encryptionKey)
+      ? yield* Effect.mapError(aesGcm(settings.encryptionKey.value), storeError)
+      : plain
+    const timeoutMillis = Duration.toMillis(settings.timeout)
+    const options = clientOptions(target, { ca: settings.ca, connectTimeoutMillis: timeoutMillis, commandTimeoutMillis: timeoutMillis })
+    const where = `${target.tls ? "rediss" : "redis"}://${target.host}:${target.port}/${target.db}`
+
+    /** One Redis call as an effect: any failure or a call longer than `timeout` is a `TokenStoreError`. */
+    const call = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, VedAuthError.TokenStoreError> =>
+      Effect.tryPromise({ try: f, catch: (cause) => storeError(`Redis ${what} at ${where} failed: ${describe(cause)}`) }).pipe(
+        Effect.timeoutFail({
+          duration: settings.timeout,
+          onTimeout: () => storeError(`Redis ${what} at ${where} took longer than ${Duration.format(settings.timeout)}`)
+        })
+      )
+
+    const open = (role: string) =>
+      Effect.acquireRelease(
+        Effect.suspend(() => {
+          const client = new Redis(options)
+          // Errors reach callers through their commands; the event only feeds the debug log.
+          client.on("error", (error: unknown) => Effect.runFork(Effect.logDebug(`vedauth: Redis ${role} connection`, describe(error))))
+          return Effect.as(
+            Effect.tapError(call("connect", () => client.connect()), () => Effect.sync(() => client.disconnect())),
+            client
+          )
+        }),
+        (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
+      )
+    const client = yield* open("command")
+    const subscriber = yield* open("subscriber")
+
+    const recordKey = (key: TokenStore.Key) => `${settings.prefix}grant:${TokenStore.keyString(key)}`
+    const lockKey = (key: TokenStore.Key) => `${settings.prefix}lock:${TokenStore.keyString(key)}`
+    const revisionKey = `${settings.prefix}revision`
+    const channel = `${settings.prefix}changes`
+
+    // --- this process's copy, kept true by the change notifications ----------------------------
+
+    // Records read or written here, by record key; used only while the subscription is live.
+    const known = new Map<string, Option.Option<TokenStore.Versioned>>()
+    // Bumped by every notification: a read that started before one must not be remembered.
+    let epoch = 0
+    let live = false
+    const invalidateAll = () => {
+      live = false
+      epoch++
+      known.clear()
+    }
+    subscriber.on("message", (_channel: string, message: string) => {
+      const space = message.indexOf(" ")
+      const version = message.slice(0, space)
+      const changed = message.slice(space + 1)
+      const mine = known.get(changed)
+      const same = mine !== undefined && (Option.isSome(mine) ? mine.value.version === version : version === "")
+      if (!same) known.delete(changed)
+      epoch++
+    })
+    for (const event of ["close", "reconnecting", "end"]) subscriber.on(event, invalidateAll)
+    const subscribe = () =>
+      subscriber.subscribe(channel).then(() => {
+        live = true
+      }, invalidateAll)
+    subscriber.on("ready", () => void subscribe())
+    yield* call("subscribe", subscribe)
+
+    // --- records ---------------------------------------------------------------------------------
+
+    const decode = (rk: string, version: string, payload: string) =>
+      cipher.open(rk, payload).pipe(
+        Effect.flatMap((text) => Effect.mapError(decodeGrant(text), () => "it does not decode as a grant")),
+        Effect.mapError((why) => storeError(`the record at ${settings.prefix}grant:… cannot be read: ${why}`)),
+        Effect.map((grant): TokenStore.Versioned => ({ grant, version }))
+      )
+    const decodeReply = (rk: string, version: string | null, payload: string | null) =>
+      version === null || version === "" || payload === null || payload === ""
+        ? Effect.succeedNone
+        : Effect.map(decode(rk, version, payload), Option.some)
+
+    const read = (key: TokenStore.Key) =>
+      Effect.suspend(() => {
+        const rk = recordKey(key)
+        const mine = known.get(rk)
+        if (live && mine !== undefined) return Effect.succeed(mine)
+        const before = epoch
+        return call("read", () => client.hmget(rk, "v", "g")).pipe(
+          Effect.flatMap(([version, payload]) => decodeReply(rk, version ?? null, payload ?? null)),
+          Effect.tap((record) =>
+            Effect.sync(() => {
+              if (live && epoch === before) known.set(rk, record)
+            })
+          )
+        )
+      })
+
+    // The record lives until the grant can no longer be refreshed (`refresh_until`, else the access
+    // token's expiry), and at least a minute, so that a writer can still read back what it wrote.
+    const expiryOf = (grant: Grant.Grant, now: number) => {
+      const end = Option.getOrElse(grant.refreshUntil, () => grant.expiresAt).epochMillis
+      return Math.max(end, now + 60_000)
+    }
+
+    const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version>, next: Option.Option<Grant.Grant>) =>
+      Effect.gen(function*() {
+        const rk = recordKey(key)
+        const now = yield* Clock.currentTimeMillis
+        const payload = Option.isSome(next)
+          ? yield* encodeGrant(next.value).pipe(
+            Effect.mapError(() => storeError("the grant cannot be encoded for the token store")),
+            Effect.flatMap((text) => Effect.mapError(cipher.seal(rk, text), storeError))
+          )
+          : ""
+        const expiry = Option.isSome(next) ? expiryOf(next.value, now) : now
+        const before = epoch
+        const reply = yield* call("compare-and-set", () =>
+          client.eval(
+            scripts.compareAndSet,
+            2,
+            rk,
+            revisionKey,
+            Option.getOrElse(expected, () => ""),
+            payload,
+            String(expiry),
+            channel,
+            TokenStore.keyString(key)
+          ))
+        if (!Array.isArray(reply) || typeof reply[0] !== "number") return yield* storeError("Redis answered the compare-and-set with something else")
+        if (reply[0] === 1) {
+          const version = String(reply[1] ?? "")
+          const current: Option.Option<TokenStore.Versioned> = Option.isSome(next) && version !== ""
+            ? Option.some({ grant: next.value, version })
+            : Option.none()
+          // A notification came in between: what we know may be older than this write, or newer.
+          if (live && epoch === before) known.set(rk, current)
+          else known.delete(rk)
+          return { _tag: "Written", current } as TokenStore.WriteResult
+        }
+        known.delete(rk)
+        const current = yield* decodeReply(rk, String(reply[1] ?? ""), String(reply[2] ?? ""))
+        return { _tag: "Conflict", current } as TokenStore.WriteResult
+      })
+
+    const scan = call("list", async () => {
+      const keys: Array<string> = []
+      let cursor = "0"
+      do {
+        const [nextCursor, batch] = await client.scan(cursor, "MATCH", `${globEscape(settings.prefix)}grant:*`, "COUNT", 200)
+        cursor = nextCursor
+        keys.push(...batch)
+      } while (cursor !== "0")
+      return keys
+    })
+    const list = Effect.gen(function*() {
+      const entries: Array<TokenStore.Entry> = []
+      for (const rk of yield* scan) {
+        const [version, payload, keyText] = yield* call("list", () => client.hmget(rk, "v", "g", "k"))
+        const key = parseKey(keyText ?? rk.slice(`${settings.prefix}grant:`.length))
+        const record = yield* decodeReply(rk, version ?? null, payload ?? null)
+        if (key !== undefined && Option.isSome(record)) entries.push({ key, ...record.value })
+      }
+      return entries as ReadonlyArray<TokenStore.Entry>
+    })
+
+    // --- the lock --------------------------------------------------------------------------------
+
+    const ttlMillis = Math.max(1, Math.round(Duration.toMillis(settings.lockTtl)))
+    // Fibers of this process queue here, so only one of them polls Redis for a key's lock.
+    const local = new Map<string, Effect.Semaphore>()
+    const localLock = (lk: string) => {
+      let semaphore = local.get(lk)
+      if (semaphore === undefined) {
+        semaphore = Effect.unsafeMakeSemaphore(1)
+        local.set(lk, semaphore)
+      }
+      return semaphore
+    }
+    const newOwner = Effect.sync(() => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""))
+    const tryTake = (lk: string, owner: string) =>
+      Effect.flatMap(call("lock", () => client.set(lk, owner, "PX", ttlMillis, "NX")), (answer) =>
+        answer === "OK" ? Effect.void : Effect.fail("held" as const))
+    const take = (lk: string, owner: string) =>
+      tryTake(lk, owner).pipe(
+        Effect.retry({ schedule: Schedule.spaced(settings.pollInterval), while: (error) => error === "held" }),
+        Effect.timeoutFail({
+          duration: settings.lockTimeout,
+          onTimeout: () => "timeout" as const
+        }),
+        Effect.catchAll((error) =>
+          typeof error === "string"
+            ? Effect.fail(storeError(`the store's lock was not free within ${Duration.format(settings.lockTimeout)}`))
+            : Effect.fail(error)
+        )
+      )
+    // Renewed at a third of its life: two renewals may fail before the lock can expire under us.
+    const heartbeat = (lk: string, owner: string) =>
+      call("lock renewal", () => client.eval(scripts.renewLock, 1, lk, owner, String(ttlMillis))).pipe(
+        Effect.flatMap((renewed) =>
+          renewed === 1 ? Effect.void : Effect.logWarning("vedauth: the store's lock expired while held; writes stay safe by compare-and-set")
+        ),
+        Effect.catchAll((error) => Effect.logWarning("vedauth: could not renew the store's lock", error.message)),
+        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(ttlMillis / 3))))),
+        Effect.delay(Duration.millis(Math.max(1, Math.floor(ttlMillis / 3))))
+      )
+    const release = (lk: string, owner: string) =>
+      call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner)).pipe(
+        Effect.catchAll((error) => Effect.logWarning("vedauth: could not release the store's lock; it expires by itself", error.message))
+      )
+    const withLock = <A, E, R>(key: TokenStore.Key, effect: Effect.Effect<A, E, R>) => {
+      const lk = lockKey(key)
+      return localLock(lk).withPermits(1)(
+        Effect.flatMap(newOwner, (owner) =>
+          Effect.acquireUseRelease(
+            // Waiting may be interrupted (and times out): at worst a lock just taken is left to expire.
+            Effect.interruptible(take(lk, owner)),
+            () => Effect.flatMap(Effect.fork(heartbeat(lk, owner)), (beat) => Effect.ensuring(effect, Fiber.interrupt(beat))),
+            () => release(lk, owner)
+          ))
+      )
+    }
+
+    const service: TokenStore.Service = {
+      read,
+      get: (key) => Effect.map(read(key), Option.map((record) => record.grant)),
+      compareAndSet,
+      // `set` and `remove` are compare-and-set over whatever is there, retried while others write.
+      set: (key, grant) => Effect.asVoid(overwrite(key, Option.some(grant))),
+      remove: (key) => Effect.asVoid(overwrite(key, Option.none())),
+      list,
+      withLock
+    }
+    const overwrite = (key: TokenStore.Key, next: Option.Option<Grant.Grant>): Effect.Effect<void, VedAuthError.TokenStoreError> =>
+      Effect.flatMap(call("read", () => client.hget(recordKey(key), "v")), (version) =>
+        Effect.flatMap(compareAndSet(key, Option.fromNullable(version), next), (result) =>
+          result._tag === "Written" ? Effect.void : overwrite(key, next)))
+    return service
+  })

@@ -1,0 +1,60 @@
+/**
+ * The Lua scripts the store runs on the server: each is one atomic step, so a compare-and-set or a
+ * lock release can never interleave with another client's write.
+ *
+ * @internal
+ */
+
+/**
+ * Compare-and-set on one record (a hash with fields `v`, the version, and `g`, the stored grant).
+ * KEYS[1] the record, KEYS[2] the store's revision counter (versions are never reused, not even
+ * after a removal). ARGV[1] the expected version ("" = no record), ARGV[2] the next payload
+ * ("" = remove), ARGV[3] the absolute expiry in Unix milliseconds, ARGV[4] the channel to announce
+ * the change on (`version key`, version "" after a removal), ARGV[5] the key's text (for `list`). Answers `{1, version}` when written (version "" after a removal), or
+ * `{0, version, payload}` with the record as it now stands ("" when there is none).
+ *
+ * @internal
+ */
+export const compareAndSet = `
+local current = redis.call('HMGET', KEYS[1], 'v', 'g')
+local version = current[1] or ''
+if version ~= ARGV[1] then
+  return {0, version, current[2] or ''}
+end
+if ARGV[2] == '' then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[4], ' ' .. KEYS[1])
+  return {1, ''}
+end
+local next = tostring(redis.call('INCR', KEYS[2]))
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', next, 'g', ARGV[2], 'k', ARGV[5])
+redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('PUBLISH', ARGV[4], next .. ' ' .. KEYS[1])
+return {1, next}
+`
+
+/**
+ * Prolongs the lock KEYS[1] by ARGV[2] milliseconds if ARGV[1] (the owner's token) still holds it.
+ *
+ * @internal
+ */
+export const renewLock = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+`
+
+/**
+ * Deletes the lock KEYS[1] only if ARGV[1] (the owner's token) still holds it: a holder whose lock
+ * expired never frees the lock someone else has taken since.
+ *
+ * @internal
+ */
+export const releaseLock = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`
