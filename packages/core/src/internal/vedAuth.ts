@@ -2,8 +2,9 @@
  * The VedAuth service of one layer: the stateless flows (`./flows.ts`), the managed grant that
  * owns all state (`./managedGrant.ts`) and the bearer middleware (`./bearerClient.ts`), put together.
  */
-import { HttpClient } from "@effect/platform"
+import { FileSystem, HttpClient } from "@effect/platform"
 import { Effect, Redacted } from "effect"
+import * as Credentials from "../Credentials.js"
 import type * as Grant from "../Grant.js"
 import { NtlmTransport } from "../NtlmTransport.js"
 import * as TokenStore from "../TokenStore.js"
@@ -57,6 +58,16 @@ export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError
 }
 
 /**
+ * The `user` of the store's key: the Windows user for the grants that send one (as before grants
+ * were a choice, so stored grants stay found), else the grant's name, so that grants of different
+ * kinds for the same integration and scope never overwrite each other.
+ *
+ * @internal
+ */
+export const storeUser = (options: Options, credentials: Credentials.Credentials): string =>
+  Credentials.usesPassword(credentials) ? options.username ?? "" : `${Credentials.grantName(credentials)}:`
+
+/**
  * Builds the service from options and the three services it talks through.
  *
  * @internal
@@ -64,20 +75,22 @@ export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError
 export const make = (options: Options) =>
   Effect.gen(function*() {
     yield* checkOptions(options)
-    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport)
+    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, yield* Effect.serviceOption(FileSystem.FileSystem))
     const store = yield* TokenStore.TokenStore
-    const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }
+    const credentials = options.credentials ?? Credentials.integrated
+    const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: storeUser(options, credentials) }
     const managed = yield* ManagedGrant.make({
       options,
       store,
       key,
       layerScope: yield* Effect.scope,
-      authorize: flows.authorize,
+      usesPassword: Credentials.usesPassword(credentials),
+      authorize: (windows) => flows.authorize(windows),
       refresh: flows.refresh
     })
 
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
-      return yield* flows.authorize(yield* managed.credentials, request)
+      return yield* flows.authorize(managed.credentials, request)
     })
     const revoke = Effect.fn("VedAuth.revoke")(function*(target: Grant.Grant | Redacted.Redacted<string>) {
       const result = yield* flows.revoke(target)
