@@ -275,8 +275,27 @@ export const layerNtlmTransport: Layer.Layer<NtlmTransport.NtlmTransport, never,
  */
 export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulator> = Layer.effect(
   HttpClientTag.HttpClient,
-  Effect.map(Simulator, memory.httpClient)
+  Effect.map(Simulator, (simulator) => memory.httpClient(simulator))
 )
+
+/**
+ * What a client certificate says about its holder: the subject's CN and the subject alternative
+ * names (without their `DNS:`/`email:` prefixes). The certificate grant maps either to a user.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClientCertificateInfo = Internal.ClientCertificateInfo
+
+/**
+ * The in-memory `HttpClient` on connections that presented this client certificate, as a verified
+ * mutual-TLS connection does (for the certificate grant without sockets).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClientPresenting = (certificate: ClientCertificateInfo): Layer.Layer<HttpClient.HttpClient, never, Simulator> =>
+  Layer.effect(HttpClientTag.HttpClient, Effect.map(Simulator, (simulator) => memory.httpClient(simulator, certificate)))
 
 /**
  * Simulator + NtlmTransport + HttpClient, all in memory: what library tests need.

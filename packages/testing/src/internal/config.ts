@@ -42,6 +42,7 @@ export interface DeviceConfig {
   readonly autoApproveAfterPolls: number | undefined
   /** Who approves when no login is given. */
   readonly approver: string
+  readonly slowDownPolls: number
 }
 
 /** @internal */

@@ -111,7 +111,7 @@ export const pollDevice = (ctx: HandlerContext, form: URLSearchParams) =>
     const tooSoon = record.lastPoll !== undefined && now - record.lastPoll < record.intervalMillis
     record.lastPoll = now
     record.polls++
-    if (tooSoon) {
+    if (tooSoon || record.polls <= ctx.config.device.slowDownPolls) {
       record.intervalMillis += 5000
       return pollError("slow_down", "Polling too frequently; slow down")
     }

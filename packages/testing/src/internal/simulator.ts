@@ -40,6 +40,8 @@ export interface DeviceOptions {
   readonly autoApproveAfterPolls?: number
   /** The login that approves by default (default: the first user). */
   readonly approver?: string
+  /** Answer the first this many polls of each code with `slow_down`, however paced (a busy server). */
+  readonly slowDownPolls?: number
 }
 
 /** @internal */
@@ -98,6 +100,7 @@ export const resolve = (options: Options = {}): ResolvedConfig => {
       intervalSeconds: options.device?.interval ?? 5,
       expiresInSeconds: options.device?.expiresIn ?? 600,
       autoApproveAfterPolls: options.device?.autoApproveAfterPolls,
+      slowDownPolls: options.device?.slowDownPolls ?? 0,
       approver
     },
     jwt: {
