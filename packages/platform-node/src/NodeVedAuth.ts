@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { HttpClient, Path } from "@effect/platform"
 import type { ConfigError } from "effect"
@@ -72,8 +73,9 @@ export const compose = <E = never>(
       : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(components.files))
     // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
     const httpClient = components.httpClient(transport)
+    // The file system is there for a JWT read from a file at each authorize (`Credentials.jwtFile`).
     return VedAuth.layer(options).pipe(
-      Layer.provide(Layer.merge(components.transport(transport), tokenStore)),
+      Layer.provide(Layer.mergeAll(components.transport(transport), tokenStore, NodeFileSystem.layer)),
       Layer.provideMerge(httpClient)
     )
   }))

@@ -147,6 +147,12 @@ export interface ServeOptions extends Options {
   readonly port?: number
   /** Write the CA certificate PEM to this file, for clients such as curl (`--cacert`) or `--ca-file`. */
   readonly caPemPath?: string
+  /**
+   * CA certificates (PEM) whose client certificates the server accepts (mutual TLS, for the
+   * certificate grant): with it the server asks every TLS client for a certificate, verifies the
+   * one given, and the certificate grant maps its CN or SAN to a user. Without it none is asked for.
+   */
+  readonly clientCa?: string | ReadonlyArray<string>
   /** Close a connection whose request line and headers are not all in after this long (default 10 s). */
   readonly headersTimeout?: Duration.DurationInput
   /** Close a connection whose whole request is not in after this long (default 30 s). */
