@@ -124,7 +124,7 @@ export type AuthorizeError =
  */
 export interface Service {
   readonly options: Options
-  /** POST vedauth/authorize/integrated through `NtlmTransport`. Does not touch the store. */
+  /** Authorizes with the configured grant (`credentials`; integrated through `NtlmTransport` by default). Does not touch the store. */
   readonly authorize: (request?: AuthorizeRequest) => Effect.Effect<Grant, AuthorizeError>
   /** POST vedauth/authorize/token. The new pair replaces the old one in the store before it is returned; a spent refresh token is never retried. */
   readonly refresh: (grant: Grant) => Effect.Effect<Grant, VedAuthError.VedAuthError>
@@ -255,7 +255,8 @@ export const layerConfig = (
   Layer.unwrapEffect(Effect.map(options, layer))
 
 /**
- * Authorizes with Integrated Windows Authentication. Does not touch the store.
+ * Authorizes with the layer's grant (`Options.credentials`: Integrated Windows Authentication by
+ * default). Does not touch the store.
  *
  * @since 0.1.0
  * @category flows
