@@ -9,8 +9,9 @@
  */
 import type { HttpClientError } from "@effect/platform"
 import { HttpClient } from "@effect/platform"
-import type { ConfigError, Duration, Scope } from "effect"
-import { Config, Context, Data, Effect, Layer, Option, Redacted } from "effect"
+import type { Duration, Scope } from "effect"
+import { Config, ConfigError, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
+import * as Credentials from "./Credentials.js"
 import type { Grant } from "./Grant.js"
 import * as internal from "./internal/vedAuth.js"
 import type { NtlmTransport } from "./NtlmTransport.js"
@@ -31,7 +32,13 @@ export interface Options {
   readonly clientId: string
   /** The scope to request, e.g. `certificate:manage,revoke;configuration`. */
   readonly scope: string
-  /** `DOMAIN\user` or `user@domain` for Integrated Windows Authentication. */
+  /**
+   * How to authorize (`VEDAUTH_GRANT`): `Credentials.integrated` (the default), `password`,
+   * `certificate`, `jwtFile(path)` / `jwt(effect)`, or `device(prompt)`. The managed token
+   * re-authorizes the same way when the grant ends.
+   */
+  readonly credentials?: Credentials.Credentials
+  /** `DOMAIN\user` or `user@domain`: the Windows account of the integrated grant, the user of the password grant. */
   readonly username?: string
   /**
    * The Windows password, or an effect that yields it: it runs only when an authorize needs it
@@ -154,7 +161,7 @@ export type AuthorizeError =
  */
 export interface Service {
   readonly options: Options
-  /** POST vedauth/authorize/integrated through `NtlmTransport`. Does not touch the store. */
+  /** Authorizes with the configured grant (`credentials`; integrated through `NtlmTransport` by default). Does not touch the store. */
   readonly authorize: (request?: AuthorizeRequest) => Effect.Effect<Grant, AuthorizeError>
   /** POST vedauth/authorize/token. The new pair replaces the old one in the store before it is returned; a spent refresh token is never retried. */
   readonly refresh: (grant: Grant) => Effect.Effect<Grant, VedAuthError.VedAuthError>
@@ -202,8 +209,45 @@ export const layer = (
 ): Layer.Layer<VedAuth, VedAuthError.TransportError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
   Layer.scoped(VedAuth, internal.make(options))
 
+// The device flow's prompt when configured from the environment: a line on the log (the CLI shows its own).
+const logDevicePrompt = (prompt: Credentials.DevicePrompt) =>
+  Effect.logInfo(`vedauth: to authorize, visit ${prompt.verificationUri} and enter the code ${prompt.userCode}`)
+
 /**
- * Options from the environment: `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
+ * The grant from `VEDAUTH_GRANT` (integrated, password, certificate, jwt, device; default integrated),
+ * the JWT file from `VEDAUTH_JWT_FILE` (required with `jwt`). The client certificate of the
+ * certificate grant is the platform's TLS setting (`VEDAUTH_CLIENT_CERT`, `VEDAUTH_CLIENT_KEY`).
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const credentialsConfig: Config.Config<Credentials.Credentials> = Config.mapOrFail(
+  Config.all({
+    grant: Config.withDefault(Config.literal(...Credentials.grantNames)("VEDAUTH_GRANT"), "integrated" as const),
+    jwtFile: Config.option(Config.nonEmptyString("VEDAUTH_JWT_FILE"))
+  }),
+  ({ grant, jwtFile }): Either.Either<Credentials.Credentials, ConfigError.ConfigError> => {
+    switch (grant) {
+      case "integrated":
+        return Either.right(Credentials.integrated)
+      case "password":
+        return Either.right(Credentials.password)
+      case "certificate":
+        return Either.right(Credentials.certificate)
+      case "jwt":
+        return Option.match(jwtFile, {
+          onNone: () => Either.left(ConfigError.MissingData(["VEDAUTH_JWT_FILE"], "VEDAUTH_GRANT=jwt needs the JWT's file in VEDAUTH_JWT_FILE")),
+          onSome: (file) => Either.right(Credentials.jwtFile(file))
+        })
+      case "device":
+        return Either.right(Credentials.device(logDevicePrompt))
+    }
+  }
+)
+
+/**
+ * Options from the environment: `VEDAUTH_GRANT` and `VEDAUTH_JWT_FILE` (see `credentialsConfig`),
+ * `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
  * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted; empty is none), `VEDAUTH_REQUEST_TIMEOUT` (a
  * duration such as `10 seconds`) and `VEDAUTH_ALLOW_HTTP` (`1`: allow plain `http://`, see
  * `allowHttp`). The store's path is `TokenStore`'s business (`VEDAUTH_TOKEN_STORE`, read by
@@ -220,12 +264,14 @@ export const config: Config.Config<Options> = Config.map(
     username: Config.option(Config.nonEmptyString("VEDAUTH_USERNAME")),
     password: Config.option(Config.redacted("VEDAUTH_PASSWORD")),
     requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT")),
-    allowHttp: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_HTTP"), false)
+    allowHttp: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_HTTP"), false),
+    credentials: credentialsConfig
   }),
-  ({ allowHttp, clientId, password, requestTimeout, scope, url, username }): Options => ({
+  ({ allowHttp, clientId, credentials, password, requestTimeout, scope, url, username }): Options => ({
     url,
     clientId,
     scope,
+    ...(credentials._tag === "Integrated" ? {} : { credentials }),
     ...Option.match(username, { onNone: () => ({}), onSome: (username) => ({ username }) }),
     // An empty VEDAUTH_PASSWORD is no password.
     ...Option.match(Option.filter(password, (p) => Redacted.value(p) !== ""), { onNone: () => ({}), onSome: (password) => ({ password }) }),
@@ -246,7 +292,8 @@ export const layerConfig = (
   Layer.unwrapEffect(Effect.map(options, layer))
 
 /**
- * Authorizes with Integrated Windows Authentication. Does not touch the store.
+ * Authorizes with the layer's grant (`Options.credentials`: Integrated Windows Authentication by
+ * default). Does not touch the store.
  *
  * @since 0.1.0
  * @category flows

@@ -1,6 +1,7 @@
 /**
  * @since 0.1.0
  */
+export * as Credentials from "./Credentials.js"
 export * as Grant from "./Grant.js"
 export * as KdcTransport from "./KdcTransport.js"
 export * as Kerberos from "./Kerberos.js"

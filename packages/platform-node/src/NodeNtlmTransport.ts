@@ -58,7 +58,13 @@ export interface TlsOptions {
   readonly ca?: string | ReadonlyArray<string>
   /** A PEM file of extra trusted CA certificates, read when the layer is built. */
   readonly caFile?: string
+  /** The TLS client certificate (PEM strings): the identity of the certificate grant. */
   readonly clientCertificate?: ClientCertificate
+  /**
+   * The client certificate and its key from PEM files, read when the layer is built (instead of
+   * `clientCertificate`; `VEDAUTH_CLIENT_CERT` and `VEDAUTH_CLIENT_KEY` in `config`).
+   */
+  readonly clientCertificateFiles?: { readonly cert: string; readonly key: string }
   /**
    * Go on when `NODE_TLS_REJECT_UNAUTHORIZED=0` is set in the environment (it turns certificate
    * verification off for the whole process), with a warning; without this the layer fails with a
@@ -74,7 +80,7 @@ export interface TlsOptions {
  * @since 0.1.0
  * @category models
  */
-export type ResolvedTls<O extends TlsOptions = TlsOptions> = Omit<O, "ca" | "caFile"> & {
+export type ResolvedTls<O extends TlsOptions = TlsOptions> = Omit<O, "ca" | "caFile" | "clientCertificateFiles"> & {
   readonly ca: ReadonlyArray<string>
 }
 
@@ -168,11 +174,14 @@ export interface ConfigOptions {
   readonly allowUnverifiedTls: boolean
   readonly connectTimeout: Option.Option<Duration.Duration>
   readonly responseTimeout: Option.Option<Duration.Duration>
+  readonly clientCert: Option.Option<string>
+  readonly clientKey: Option.Option<string>
 }
 
 /**
- * Reads `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`, `VEDAUTH_RESPONSE_TIMEOUT` (e.g. "10 seconds")
- * and `VEDAUTH_ALLOW_UNVERIFIED_TLS` (`1`: see `allowUnverifiedTls`).
+ * Reads `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`, `VEDAUTH_RESPONSE_TIMEOUT` (e.g. "10 seconds"),
+ * `VEDAUTH_ALLOW_UNVERIFIED_TLS` (`1`: see `allowUnverifiedTls`), and the client certificate's
+ * PEM files `VEDAUTH_CLIENT_CERT` and `VEDAUTH_CLIENT_KEY` (both, or neither is used).
  *
  * @since 0.1.0
  * @category config
@@ -181,7 +190,9 @@ export const config: Config.Config<ConfigOptions> = Config.all({
   caFile: Config.option(Config.string("VEDAUTH_CA_FILE")),
   allowUnverifiedTls: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_UNVERIFIED_TLS"), false),
   connectTimeout: Config.option(Config.duration("VEDAUTH_CONNECT_TIMEOUT")),
-  responseTimeout: Config.option(Config.duration("VEDAUTH_RESPONSE_TIMEOUT"))
+  responseTimeout: Config.option(Config.duration("VEDAUTH_RESPONSE_TIMEOUT")),
+  clientCert: Config.option(Config.nonEmptyString("VEDAUTH_CLIENT_CERT")),
+  clientKey: Config.option(Config.nonEmptyString("VEDAUTH_CLIENT_KEY"))
 })
 
 const present = <K extends string, A>(key: K, value: Option.Option<A>): { readonly [P in K]?: A } =>
@@ -198,7 +209,8 @@ export const fromConfig = (c: ConfigOptions): Options => ({
   ...present("caFile", c.caFile),
   ...(c.allowUnverifiedTls ? { allowUnverifiedTls: true } : {}),
   ...present("connectTimeout", c.connectTimeout),
-  ...present("responseTimeout", c.responseTimeout)
+  ...present("responseTimeout", c.responseTimeout),
+  ...present("clientCertificateFiles", Option.all({ cert: c.clientCert, key: c.clientKey }))
 })
 
 /**

@@ -76,7 +76,8 @@ export const compose = <E = never>(
       : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(components.files))
     // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
     const httpClient = components.httpClient(transport)
-    // Kerberos: the KDC over TCP, and the file system for a keytab or credential cache.
+    // The file system: a keytab or credential cache (Kerberos), a JWT read from a file at each
+    // authorize (`Credentials.jwtFile`); and the KDC over TCP.
     const kerberos = Layer.merge(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeFileSystem.layer)
     return VedAuth.layer(options).pipe(
       Layer.provide(Layer.mergeAll(components.transport(transport), tokenStore, kerberos)),

@@ -32,13 +32,22 @@ describe("NodeNtlmTransport TLS settings", () => {
 
   it("fromConfig leaves out what is not configured, so the defaults apply", () => {
     assert.deepStrictEqual(
-      NodeNtlmTransport.fromConfig({ caFile: Option.none(), allowUnverifiedTls: false, connectTimeout: Option.none(), responseTimeout: Option.none() }),
+      NodeNtlmTransport.fromConfig({
+        caFile: Option.none(),
+        allowUnverifiedTls: false,
+        connectTimeout: Option.none(),
+        responseTimeout: Option.none(),
+        clientCert: Option.some("/only-the-cert.pem"),
+        clientKey: Option.none()
+      }),
       {}
     )
     assert.deepStrictEqual(
       NodeNtlmTransport.fromConfig({
         caFile: Option.some("/ca.pem"),
         allowUnverifiedTls: true,
+        clientCert: Option.none(),
+        clientKey: Option.none(),
         connectTimeout: Option.none(),
         responseTimeout: Option.some(Duration.seconds(5))
       }),

@@ -162,6 +162,12 @@ export interface ServeOptions extends Options {
   readonly port?: number
   /** Write the CA certificate PEM to this file, for clients such as curl (`--cacert`) or `--ca-file`. */
   readonly caPemPath?: string
+  /**
+   * CA certificates (PEM) whose client certificates the server accepts (mutual TLS, for the
+   * certificate grant): with it the server asks every TLS client for a certificate, verifies the
+   * one given, and the certificate grant maps its CN or SAN to a user. Without it none is asked for.
+   */
+  readonly clientCa?: string | ReadonlyArray<string>
   /** Close a connection whose request line and headers are not all in after this long (default 10 s). */
   readonly headersTimeout?: Duration.DurationInput
   /** Close a connection whose whole request is not in after this long (default 30 s). */
@@ -290,7 +296,7 @@ export const layerNtlmTransport: Layer.Layer<NtlmTransport.NtlmTransport, never,
  */
 export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulator> = Layer.effect(
   HttpClientTag.HttpClient,
-  Effect.map(Simulator, memory.httpClient)
+  Effect.map(Simulator, (simulator) => memory.httpClient(simulator))
 )
 
 /**
@@ -303,6 +309,25 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulato
 export const layerKdcTransport: Layer.Layer<KdcTransport.KdcTransport, never, Simulator> = Layer.unwrapEffect(
   Effect.map(Simulator, (simulator) => simulator.kerberos === undefined ? KdcTransport.layerUnreachable : simulator.kerberos.kdc.layer)
 )
+
+/**
+ * What a client certificate says about its holder: the subject's CN and the subject alternative
+ * names (without their `DNS:`/`email:` prefixes). The certificate grant maps either to a user.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ClientCertificateInfo = Internal.ClientCertificateInfo
+
+/**
+ * The in-memory `HttpClient` on connections that presented this client certificate, as a verified
+ * mutual-TLS connection does (for the certificate grant without sockets).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClientPresenting = (certificate: ClientCertificateInfo): Layer.Layer<HttpClient.HttpClient, never, Simulator> =>
+  Layer.effect(HttpClientTag.HttpClient, Effect.map(Simulator, (simulator) => memory.httpClient(simulator, certificate)))
 
 /**
  * Simulator + NtlmTransport + KdcTransport + HttpClient, all in memory: what library tests need.

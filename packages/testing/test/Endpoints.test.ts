@@ -172,20 +172,25 @@ describe("VEDauth endpoints", () => {
         assert.include(refused.text, "Grant rejected scope 'certificate:revoke'")
       })))
 
-  it.effect("paths are case-insensitive; isAuthServer answers; certificate, jwt and device are disabled", () =>
+  it.effect("paths are case-insensitive; isAuthServer answers; certificate, jwt and device can be disabled per integration", () =>
     withSimulator((simulator) =>
       Effect.gen(function*() {
         assert.strictEqual((yield* call(simulator, "POST", "/VEDAUTH/Authorize/OAuth", { body: alice })).status, 200)
         const probe = yield* call(simulator, "GET", "/vedauth/authorize/isAuthServer")
         assert.strictEqual(probe.status, 200)
         assert.include(probe.reason, "Venafi Authentication Server")
-        for (const kind of ["certificate", "jwt", "device"]) {
+        for (const kind of ["certificate", "jwt"]) {
           const answer = yield* call(simulator, "POST", `/vedauth/authorize/${kind}`, { body: { client_id: "vedauth-demo", scope: "certificate" } })
           assert.deepStrictEqual([answer.status, answer.json.error], [400, "invalid_client"])
         }
+        const device = yield* call(simulator, "POST", "/vedauth/authorize/device", {
+          raw: "client_id=vedauth-demo&scope=certificate",
+          headers: { "content-type": "application/x-www-form-urlencoded" }
+        })
+        assert.deepStrictEqual([device.status, device.json.error], [400, "invalid_client"])
         assert.strictEqual((yield* call(simulator, "GET", "/vedauth/authorize/oauth")).status, 405)
         assert.strictEqual((yield* call(simulator, "GET", "/nothing/here")).status, 404)
-      })))
+      }), { integrations: [{ clientId: "vedauth-demo", grantTypes: ["integrated", "oauth"] }] }))
 
   it.effect("an integration without refresh issues no refresh token", () =>
     withSimulator((simulator) =>

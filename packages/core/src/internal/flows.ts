@@ -3,9 +3,10 @@
  * server's answer into a value or a tagged error, in the manner of oauth4webapi; then `send` and
  * `makeFlows`, which put the two halves on the wire. Nothing here holds state.
  */
-import type { HttpClient } from "@effect/platform"
+import type { FileSystem, HttpClient } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
-import { DateTime, Duration, Effect, Option, Redacted } from "effect"
+import { Clock, DateTime, Duration, Effect, Option, Redacted } from "effect"
+import * as Credentials from "../Credentials.js"
 import * as Grant from "../Grant.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import * as TokenScope from "../TokenScope.js"
@@ -14,6 +15,7 @@ import type { AuthorizeError, AuthorizeRequest, Options } from "../VedAuth.js"
 import { RevokeResult } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
+import * as grants from "./grants.js"
 import * as http from "./http.js"
 import type { TicketFor } from "./kerberosTicket.js"
 
@@ -67,11 +69,7 @@ export const processGrant = (endpoint: errors.Endpoint, answer: http.Answer, sec
  *
  * @internal
  */
-export interface AuthorizeBody {
-  readonly client_id: string
-  readonly scope: string
-  readonly state?: string
-}
+export type AuthorizeBody = grants.GrantBody
 
 /** @internal */
 export const authorizeBody = (options: Options, request: AuthorizeRequest | undefined): AuthorizeBody => ({
@@ -114,21 +112,12 @@ const warnOnNarrowerScope = (requested: string, granted: Grant.Grant) => {
 }
 
 /**
- * The answer to an authorize: a grant, whose echoed `state` must be the one sent.
+ * The answer to an authorize (any grant): a grant, whose echoed `state` must be the one sent.
  *
  * @internal
  */
-export const processAuthorize = (response: NtlmTransport.Response, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+export const processAuthorizeAnswer = (answer: http.Answer, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
   Effect.gen(function*() {
-    // The same cap as every other answer, whatever the transport let through.
-    if (response.body.length > http.maxBodyBytes) {
-      return yield* new VedAuthError.UnexpectedResponse({
-        status: response.status,
-        ...(response.reason === "" ? {} : { reason: errors.scrub(response.reason, secrets) }),
-        detail: `the response body is larger than ${http.maxBodyBytes} bytes; not read`
-      })
-    }
-    const answer: http.Answer = { status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }
     if (answer.status !== 200) return yield* Effect.fail(asAuthorizeError(errors.fromFailure({ endpoint: "authorize", ...answer, secrets })))
     const { grant, wire } = yield* processGrant("authorize", answer, secrets)
     if (body.state !== undefined && wire.state != null && wire.state !== body.state) {
@@ -140,6 +129,23 @@ export const processAuthorize = (response: NtlmTransport.Response, body: Authori
     yield* warnOnNarrowerScope(body.scope, grant)
     return grant
   })
+
+/**
+ * The answer to authorize/integrated, as the NTLM transport returns it.
+ *
+ * @internal
+ */
+export const processAuthorize = (response: NtlmTransport.Response, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+  // The same cap as every other answer, whatever the transport let through.
+  response.body.length > http.maxBodyBytes
+    ? Effect.fail(
+      new VedAuthError.UnexpectedResponse({
+        status: response.status,
+        ...(response.reason === "" ? {} : { reason: errors.scrub(response.reason, secrets) }),
+        detail: `the response body is larger than ${http.maxBodyBytes} bytes; not read`
+      })
+    )
+    : processAuthorizeAnswer({ status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }, body, secrets)
 
 // -----------------------------------------------------------------------------------------------
 // authorize/token, authorize/verify, revoke/token, authorize/isAuthServer (plain HTTP)
@@ -218,7 +224,13 @@ export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean,
  *
  * @internal
  */
-export const makeFlows = (options: Options, client: HttpClient.HttpClient, transport: NtlmTransport.Service, ticketFor: TicketFor) => {
+export const makeFlows = (
+  options: Options,
+  client: HttpClient.HttpClient,
+  transport: NtlmTransport.Service,
+  ticketFor: TicketFor,
+  files: Option.Option<FileSystem.FileSystem>
+) => {
   const base = options.url.replace(/\/+$/, "")
   const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
   const withTimeout = (url: string) =>
@@ -233,18 +245,95 @@ export const makeFlows = (options: Options, client: HttpClient.HttpClient, trans
       withTimeout(request.url)
     )
 
+  const post = (path: string) => endpointUrl(base, path)
+  // Any answer of an authorize endpoint other than integrated: a grant, or a refusal.
+  const grantFrom = (request: HttpClientRequest.HttpClientRequest, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+    Effect.flatMap(send(request), (answer) => processAuthorizeAnswer(answer, body, secrets))
+
   /**
-   * POST authorize/integrated with these Windows credentials. The timeout goes with the request: a
-   * transport that enforces it spares the call a racing fiber; any other is bounded here.
+   * POST authorize/integrated with these Windows credentials, through the transport: Kerberos inside
+   * Negotiate when a ticket can be had, else NTLM. The timeout goes with the request: a transport that
+   * enforces it spares the call a racing fiber; any other is bounded here.
    */
-  const authorize = (credentials: NtlmTransport.Credentials, request?: AuthorizeRequest) => {
-    const body = authorizeBody(options, request)
-    const outgoing = { ...authorizeRequest(base, body, credentials), timeout }
+  const integrated = (windows: NtlmTransport.Credentials, body: AuthorizeBody) => {
+    const outgoing = { ...authorizeRequest(base, body, windows), timeout }
     // The KDC round trips (if any) come first, under the same timeout as the HTTP handshake.
-    const sent = Effect.flatMap(ticketFor(credentials), (kerberos) => transport.request(kerberos === undefined ? outgoing : { ...outgoing, kerberos }))
+    const sent = Effect.flatMap(ticketFor(windows), (kerberos) => transport.request(kerberos === undefined ? outgoing : { ...outgoing, kerberos }))
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
-      Effect.flatMap((response) => processAuthorize(response, body, [credentials.password]))
+      Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
     )
+  }
+
+  // The JWT, read anew at each authorize: a projected token rotates under a long-running process.
+  const readJwt = (source: Credentials.JwtSource): Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed> => {
+    if ("effect" in source) return source.effect
+    if (Option.isNone(files)) {
+      return Effect.fail(new VedAuthError.AuthenticationFailed({ description: `no FileSystem in the layer's context to read the JWT file ${source.file}` }))
+    }
+    return files.value.readFileString(source.file).pipe(
+      Effect.map((text) => Redacted.make(text.trim())),
+      Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: `could not read the JWT file ${source.file}: ${error.message}` })),
+      Effect.filterOrFail(
+        (jwt) => Redacted.value(jwt) !== "",
+        () => new VedAuthError.AuthenticationFailed({ description: `the JWT file ${source.file} is empty` })
+      )
+    )
+  }
+
+  /**
+   * The device flow: authorize/device, the prompt shown, then authorize/token polled every
+   * `interval` seconds on the Clock (plus 5 on each `slow_down`) until the person approves or
+   * denies, or the code expires. Interruptible at every wait.
+   */
+  const device = (prompt: Credentials.Device["prompt"], body: AuthorizeBody) =>
+    Effect.gen(function*() {
+      const authorization = yield* Effect.flatMap(send(grants.deviceRequest(post("authorize/device"), body)), grants.processDevice)
+      const deadline = (yield* Clock.currentTimeMillis) + authorization.expiresInSeconds * 1000
+      yield* prompt({
+        userCode: authorization.userCode,
+        verificationUri: authorization.verificationUri,
+        verificationUriComplete: authorization.verificationUriComplete,
+        expiresIn: authorization.expiresInSeconds
+      })
+      const secrets = [authorization.deviceCode]
+      let interval = authorization.intervalSeconds
+      while (true) {
+        yield* Effect.sleep(Duration.seconds(interval))
+        if ((yield* Clock.currentTimeMillis) >= deadline) return yield* Effect.fail(grants.deviceCodeExpired())
+        const answer = yield* send(grants.devicePollRequest(post("authorize/token"), body.client_id, authorization.deviceCode))
+        if (answer.status === 200) return yield* processAuthorizeAnswer(answer, body, secrets)
+        const outcome = grants.processPollFailure(answer, secrets)
+        if (outcome._tag === "Refused") return yield* Effect.fail(outcome.error)
+        if (outcome._tag === "SlowDown") interval += 5
+      }
+    })
+
+  /**
+   * Authorizes with the layer's grant. `windows` yields the username and password (asked for only
+   * by the grants that send them: integrated and password).
+   */
+  const authorize = (
+    windows: Effect.Effect<NtlmTransport.Credentials, VedAuthError.AuthenticationFailed>,
+    request?: AuthorizeRequest
+  ): Effect.Effect<Grant.Grant, AuthorizeError> => {
+    const body = authorizeBody(options, request)
+    const credentials = options.credentials ?? Credentials.integrated
+    const sent: Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> = (() => {
+      switch (credentials._tag) {
+        case "Integrated":
+          return Effect.flatMap(windows, (windows) => integrated(windows, body))
+        case "Password":
+          return Effect.flatMap(windows, ({ password }) =>
+            grantFrom(grants.passwordRequest(post("authorize/oauth"), body, options.username ?? "", password), body, [password]))
+        case "Certificate":
+          return grantFrom(grants.certificateRequest(post("authorize/certificate"), body), body, [])
+        case "Jwt":
+          return Effect.flatMap(readJwt(credentials.source), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
+        case "Device":
+          return device(credentials.prompt, body)
+      }
+    })()
+    return Effect.mapError(sent, asAuthorizeError)
   }
 
   /** POST authorize/token. Never retried: a refresh token is good for one use only. */

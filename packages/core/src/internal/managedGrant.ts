@@ -54,14 +54,19 @@ export interface ManagedGrantOptions {
   readonly key: TokenStore.Key
   /** Renewals run in it, so closing the layer interrupts them (and frees the store's lock). */
   readonly layerScope: Scope.Scope
-  readonly authorize: (credentials: NtlmTransport.Credentials) => Effect.Effect<Grant.Grant, Failure>
+  /** False for the grants that send no password (certificate, JWT, device): none is asked for. */
+  readonly usesPassword: boolean
+  /** Authorizes with the layer's grant; runs `windows` only when the grant sends the Windows credentials. */
+  readonly authorize: (
+    windows: Effect.Effect<NtlmTransport.Credentials, VedAuthError.AuthenticationFailed>
+  ) => Effect.Effect<Grant.Grant, Failure>
   readonly refresh: (grant: Grant.Grant) => Effect.Effect<Grant.Grant, Failure>
 }
 
 /**
  * @internal
  */
-export const make = ({ authorize, key, layerScope, options, refresh, store }: ManagedGrantOptions) =>
+export const make = ({ authorize, key, layerScope, options, refresh, store, usesPassword }: ManagedGrantOptions) =>
   Effect.gen(function*() {
     // The last grant this process saw: the one Ref of the layer's grant, written only in this file.
     const cache = yield* Ref.make(Option.none<Cached>())
@@ -75,7 +80,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
 
     // --- the password -------------------------------------------------------------------------
 
-    const given = options.password
+    const given = usesPassword ? options.password : undefined
     /** The password (`None` when none is configured), asked for at most once per layer once it succeeds. */
     const password: Effect.Effect<Option.Option<Redacted.Redacted<string>>, VedAuthError.AuthenticationFailed> =
       given === undefined || Redacted.isRedacted(given)
@@ -102,7 +107,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
       if (Option.isNone(resolved) || Redacted.value(resolved.value) === "") return yield* noCredentials
       return { ...NtlmTransport.parseUser(options.username), password: resolved.value }
     })
-    const authorizeNow = Effect.flatMap(credentials, authorize)
+    const authorizeNow = authorize(credentials)
 
     // --- the cache ----------------------------------------------------------------------------
 
@@ -240,7 +245,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store }: Ma
         if (state === "ended" || !grant.canRefreshAt(now)) {
           // Say why an authorize is needed when none can run: the refresh token is gone (spent, by this
           // process or another, or never given) or the grant has ended.
-          if (given === undefined && !passwordFree(options)) {
+          if (usesPassword && given === undefined && !passwordFree(options)) {
             return yield* new VedAuthError.AuthenticationFailed({
               description: state === "ended"
                 ? "the stored grant has ended and no password is configured to authorize again"

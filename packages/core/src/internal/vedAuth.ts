@@ -4,6 +4,7 @@
  */
 import { FileSystem, HttpClient } from "@effect/platform"
 import { Effect, Redacted } from "effect"
+import * as Credentials from "../Credentials.js"
 import type * as Grant from "../Grant.js"
 import { KdcTransport } from "../KdcTransport.js"
 import { NtlmTransport } from "../NtlmTransport.js"
@@ -59,6 +60,16 @@ export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError
 }
 
 /**
+ * The `user` of the store's key: the Windows user for the grants that send one (as before grants
+ * were a choice, so stored grants stay found), else the grant's name, so that grants of different
+ * kinds for the same integration and scope never overwrite each other.
+ *
+ * @internal
+ */
+export const storeUser = (options: Options, credentials: Credentials.Credentials): string =>
+  Credentials.usesPassword(credentials) ? options.username ?? "" : `${Credentials.grantName(credentials)}:`
+
+/**
  * Builds the service from options and the three services it talks through.
  *
  * @internal
@@ -67,20 +78,22 @@ export const make = (options: Options) =>
   Effect.gen(function*() {
     yield* checkOptions(options)
     const ticketFor = KerberosTicket.make(options, yield* Effect.serviceOption(KdcTransport), yield* Effect.serviceOption(FileSystem.FileSystem))
-    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor)
+    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor, yield* Effect.serviceOption(FileSystem.FileSystem))
     const store = yield* TokenStore.TokenStore
-    const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: options.username ?? "" }
+    const credentials = options.credentials ?? Credentials.integrated
+    const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: storeUser(options, credentials) }
     const managed = yield* ManagedGrant.make({
       options,
       store,
       key,
       layerScope: yield* Effect.scope,
-      authorize: flows.authorize,
+      usesPassword: Credentials.usesPassword(credentials),
+      authorize: (windows) => flows.authorize(windows),
       refresh: flows.refresh
     })
 
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
-      return yield* flows.authorize(yield* managed.credentials, request)
+      return yield* flows.authorize(managed.credentials, request)
     })
     const revoke = Effect.fn("VedAuth.revoke")(function*(target: Grant.Grant | Redacted.Redacted<string>) {
       const result = yield* flows.revoke(target)

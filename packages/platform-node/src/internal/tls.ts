@@ -7,10 +7,19 @@ import * as Tls from "node:tls"
 import { TransportError } from "@vedauth/core/VedAuthError"
 import type { ResolvedTls, TlsOptions } from "../NodeNtlmTransport.js"
 
-const readCaFile = (caFile: string) =>
+const readPemFile = (what: string) => (file: string) =>
   Effect.tryPromise({
-    try: () => Fs.readFile(caFile, "utf8"),
-    catch: (error) => new TransportError({ detail: `cannot read the CA file ${caFile}: ${(error as Error).message}` })
+    try: () => Fs.readFile(file, "utf8"),
+    catch: (error) => new TransportError({ detail: `cannot read the ${what} ${file}: ${(error as Error).message}` })
+  })
+const readCaFile = readPemFile("CA file")
+
+// The certificate grant's client certificate from files (VEDAUTH_CLIENT_CERT, VEDAUTH_CLIENT_KEY);
+// the key is Redacted from the moment it is read.
+const readClientCertificate = (files: NonNullable<TlsOptions["clientCertificateFiles"]>) =>
+  Effect.all({
+    cert: readPemFile("client certificate file")(files.cert),
+    key: Effect.map(readPemFile("client key file")(files.key), Redacted.make)
   })
 
 /**
@@ -40,10 +49,11 @@ export const checkVerification = (options: TlsOptions): Effect.Effect<void, Tran
 export const resolve = <O extends TlsOptions>(options: O): Effect.Effect<ResolvedTls<O>, TransportError> =>
   Effect.gen(function*() {
     yield* checkVerification(options)
-    const { ca, caFile, ...rest } = options
+    const { ca, caFile, clientCertificateFiles, ...rest } = options
     const inline = ca === undefined ? [] : typeof ca === "string" ? [ca] : [...ca]
     const fromFile = caFile === undefined ? [] : [yield* readCaFile(caFile)]
-    return { ...rest, ca: [...inline, ...fromFile] }
+    const clientCertificate = clientCertificateFiles === undefined ? {} : { clientCertificate: yield* readClientCertificate(clientCertificateFiles) }
+    return { ...rest, ...clientCertificate, ca: [...inline, ...fromFile] }
   })
 
 /**

@@ -7,7 +7,7 @@ import { Redacted } from "effect"
  */
 
 /** @internal */
-export type GrantType = "integrated" | "oauth"
+export type GrantType = "integrated" | "oauth" | "certificate" | "jwt" | "device"
 
 /** @internal */
 export interface UserConfig {
@@ -35,7 +35,28 @@ export interface IntegrationConfig {
 export type SchemeName = "Negotiate" | "NTLM"
 
 /** @internal */
+export interface DeviceConfig {
+  readonly intervalSeconds: number
+  readonly expiresInSeconds: number
+  /** Approve a code on the poll after this many (for `simulate`); undefined: only `approveDevice`. */
+  readonly autoApproveAfterPolls: number | undefined
+  /** Who approves when no login is given. */
+  readonly approver: string
+  readonly slowDownPolls: number
+}
+
+/** @internal */
+export interface JwtConfig {
+  readonly issuer: string
+  readonly audience: string
+  /** The issuer's RS256 public key (SPKI PEM); undefined: the simulator generates a pair. */
+  readonly publicKeyPem: string | undefined
+}
+
+/** @internal */
 export interface ResolvedConfig {
+  readonly device: DeviceConfig
+  readonly jwt: JwtConfig
   readonly users: ReadonlyArray<UserConfig>
   readonly integrations: ReadonlyArray<IntegrationConfig>
   readonly schemes: ReadonlyArray<SchemeName>
@@ -67,7 +88,7 @@ export const defaultIntegration: IntegrationConfig = {
   tokenLifetime: "1 hour",
   grantLifetime: "1 day",
   users: undefined,
-  grantTypes: ["integrated", "oauth"]
+  grantTypes: ["integrated", "oauth", "certificate", "jwt", "device"]
 }
 
 // A stable GUID-shaped identity for users configured without one (FNV-1a over the name): the same

@@ -1,4 +1,5 @@
-import type { Duration, Ref } from "effect"
+import type { Duration, Effect, Ref } from "effect"
+import type { IssuerKeys } from "./jwt.js"
 import type { ResolvedConfig, SchemeName, UserConfig } from "./config.js"
 import type { KerberosRealm } from "./kerberos.js"
 import type { State } from "./state.js"
@@ -25,6 +26,15 @@ export interface Faults {
 export interface TlsInfo {
   /** DER of the certificate the server presented, for `tls-server-end-point` channel bindings. */
   readonly certificateDer: Uint8Array
+  /** The client certificate the peer presented and the server verified (mutual TLS), if any. */
+  readonly clientCertificate?: ClientCertificateInfo
+}
+
+/** What the certificate grant maps to a user: the subject's CN and the subject alternative names. @internal */
+export interface ClientCertificateInfo {
+  readonly commonName: string | undefined
+  /** Values of the SAN, without their `DNS:`/`email:` prefixes. */
+  readonly altNames: ReadonlyArray<string>
 }
 
 /** @internal */
@@ -51,6 +61,8 @@ export interface Connection {
 /** @internal */
 export interface HandlerContext {
   readonly config: ResolvedConfig
+  /** The trusted JWT issuer's keys, imported or generated on first use. */
+  readonly jwtIssuer: Effect.Effect<IssuerKeys>
   readonly state: State
   readonly faults: Ref.Ref<Faults>
   readonly kerberos: KerberosRealm | undefined

@@ -6,6 +6,9 @@ import { Effect } from "effect"
 import type { Connection, HandlerContext } from "./context.js"
 import type { SimRequest, SimResponse } from "./http.js"
 import { json, oauthError, reasonPhrases, text } from "./http.js"
+import { authorizeCertificate } from "./certificateGrant.js"
+import { authorizeDevice, deviceGrantType, parseForm, pollDevice } from "./device.js"
+import { authorizeJwt } from "./jwt.js"
 import * as VedAuth from "./vedauth.js"
 import { gate } from "./windowsAuth.js"
 
@@ -32,7 +35,17 @@ const routes: ReadonlyArray<{ readonly method: string; readonly path: string; re
     path: "/vedauth/authorize/oauth",
     run: (ctx, _, request) => Effect.zipRight(count(ctx, "authorizeOauth"), VedAuth.authorize(ctx, request, { _tag: "oauth" }))
   },
-  { method: "POST", path: "/vedauth/authorize/token", run: (ctx, _, request) => Effect.zipRight(count(ctx, "refresh"), VedAuth.refresh(ctx, request)) },
+  {
+    method: "POST",
+    path: "/vedauth/authorize/token",
+    run: (ctx, _, request) => {
+      // A form-encoded body with the device grant type is a device poll; anything else a refresh.
+      const form = request.headers["content-type"]?.includes("application/x-www-form-urlencoded") === true ? parseForm(request.body) : undefined
+      return form?.get("grant_type") === deviceGrantType
+        ? Effect.zipRight(count(ctx, "devicePoll"), pollDevice(ctx, form))
+        : Effect.zipRight(count(ctx, "refresh"), VedAuth.refresh(ctx, request))
+    }
+  },
   { method: "GET", path: "/vedauth/authorize/verify", run: (ctx, _, request) => Effect.zipRight(count(ctx, "verify"), VedAuth.verify(ctx, request)) },
   { method: "GET", path: "/vedauth/revoke/token", run: (ctx, _, request) => Effect.zipRight(count(ctx, "revoke"), VedAuth.revoke(ctx, request)) },
   {
@@ -40,9 +53,9 @@ const routes: ReadonlyArray<{ readonly method: string; readonly path: string; re
     path: "/vedauth/authorize/isauthserver",
     run: () => Effect.succeed(text(200, "Venafi Authentication Server", "Venafi Authentication Server"))
   },
-  { method: "POST", path: "/vedauth/authorize/certificate", run: () => Effect.succeed(VedAuth.disabled("Certificate")) },
-  { method: "POST", path: "/vedauth/authorize/jwt", run: () => Effect.succeed(VedAuth.disabled("JWT")) },
-  { method: "POST", path: "/vedauth/authorize/device", run: () => Effect.succeed(VedAuth.disabled("Device")) },
+  { method: "POST", path: "/vedauth/authorize/certificate", run: (ctx, connection, request) => Effect.zipRight(count(ctx, "authorizeCertificate"), authorizeCertificate(ctx, connection, request)) },
+  { method: "POST", path: "/vedauth/authorize/jwt", run: (ctx, _, request) => Effect.zipRight(count(ctx, "authorizeJwt"), authorizeJwt(ctx, request)) },
+  { method: "POST", path: "/vedauth/authorize/device", run: (ctx, _, request) => Effect.zipRight(count(ctx, "authorizeDevice"), authorizeDevice(ctx, request)) },
   {
     method: "GET",
     path: "/vedsdk/certificates",
@@ -63,7 +76,10 @@ const routes: ReadonlyArray<{ readonly method: string; readonly path: string; re
   }
 ]
 
-const count = (ctx: HandlerContext, name: "authorizeIntegrated" | "authorizeOauth" | "refresh" | "verify" | "revoke" | "resources") =>
+const count = (
+  ctx: HandlerContext,
+  name: "authorizeIntegrated" | "authorizeOauth" | "authorizeCertificate" | "authorizeJwt" | "authorizeDevice" | "devicePoll" | "refresh" | "verify" | "revoke" | "resources"
+) =>
   Effect.sync(() => {
     ctx.state.counters[name]++
   })

@@ -7,6 +7,7 @@ import type { HttpClientRequest } from "@effect/platform"
 import type { NtlmTransport } from "@vedauth/core"
 import { NtlmHandshake, VedAuthError } from "@vedauth/core"
 import { Effect } from "effect"
+import type { ClientCertificateInfo } from "./context.js"
 import type { SimResponse } from "./http.js"
 import type { Service } from "./simulator.js"
 
@@ -94,14 +95,15 @@ const bodyBytes = (request: HttpClientRequest.HttpClientRequest) => {
 }
 
 /** @internal */
-export const httpClient = (simulator: Service): HttpClient.HttpClient =>
+export const httpClient = (simulator: Service, clientCertificate?: ClientCertificateInfo): HttpClient.HttpClient =>
   HttpClient.make((request, url) =>
     Effect.gen(function*() {
       const body = yield* bodyBytes(request)
       const headers: Record<string, string> = { ...request.headers, host: url.host, "content-length": String(body.length) }
       const contentType = request.body._tag === "Empty" ? undefined : request.body.contentType
       if (contentType !== undefined && headers["content-type"] === undefined) headers["content-type"] = contentType
-      const connection = yield* simulator.connect()
+      // A presented client certificate stands for a verified mutual-TLS connection.
+      const connection = yield* simulator.connect(clientCertificate === undefined ? {} : { tls: { certificateDer: new Uint8Array(0), clientCertificate } })
       const response = yield* simulator.handle(connection, { method: request.method, path: url.pathname + url.search, headers, body })
       if (response.connection === "drop") {
         return yield* new HttpClientError.RequestError({ request, reason: "Transport", description: "the server closed the connection" })

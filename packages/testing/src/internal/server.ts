@@ -6,9 +6,10 @@ import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { Socket } from "node:net"
+import { TLSSocket } from "node:tls"
 import { Duration, Effect, Runtime } from "effect"
 import { generate } from "./certificate.js"
-import type { Connection } from "./context.js"
+import type { ClientCertificateInfo, Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
 import type { ServeOptions, Served } from "../Simulator.js"
 import { listenKdc } from "./kdcServer.js"
@@ -49,6 +50,20 @@ const write = (res: Http.ServerResponse, response: SimResponse) => {
     return
   }
   res.end(response.body)
+}
+
+// Mutual TLS: ask for a client certificate, but let the handshake finish without one (the
+// certificate grant answers that itself, as TPP does); only a verified one is used.
+const clientAuth = (clientCa: string | ReadonlyArray<string> | undefined) =>
+  clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: typeof clientCa === "string" ? [clientCa] : [...clientCa] }
+
+const presentedCertificate = (socket: Socket): ClientCertificateInfo | undefined => {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined
+  const peer = socket.getPeerCertificate()
+  if (peer === null || Object.keys(peer).length === 0) return undefined
+  const commonName = typeof peer.subject?.CN === "string" ? peer.subject.CN : undefined
+  const altNames = (peer.subjectaltname ?? "").split(",").map((entry) => entry.trim().replace(/^[A-Za-z ]+:/, "")).filter((name) => name !== "")
+  return { commonName, altNames }
 }
 
 /** @internal */
@@ -107,7 +122,8 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
         const program = Effect.gen(function*() {
           let connection = connections.get(socket)
           if (connection === undefined) {
-            connection = yield* simulator.connect(tls === undefined ? {} : { tls })
+            const clientCertificate = presentedCertificate(socket)
+            connection = yield* simulator.connect(tls === undefined ? {} : { tls: clientCertificate === undefined ? tls : { ...tls, clientCertificate } })
             connections.set(socket, connection)
           }
           return yield* simulator.handle(connection, { method: req.method ?? "GET", path: req.url ?? "/", headers, body: Buffer.concat(chunks) })
@@ -127,7 +143,7 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const limits = timeouts(options)
     const server = certificate === undefined
       ? Http.createServer({ keepAlive: true, ...limits }, onRequest)
-      : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true, ...limits }, onRequest)
+      : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true, ...limits, ...clientAuth(options.clientCa) }, onRequest)
     // Node 20 takes keepAliveTimeout only as a property, not as an option of createServer.
     server.keepAliveTimeout = limits.keepAliveTimeout
     // A connection silent this long (one that never sends a byte, say) is closed: the backstop.

@@ -1,9 +1,11 @@
 import type { Duration } from "effect"
 import { Clock, DateTime, Effect, Option, Redacted, Ref } from "effect"
-import type { IntegrationConfig, ResolvedConfig, SchemeName, UserConfig } from "./config.js"
+import type { GrantType, IntegrationConfig, ResolvedConfig, SchemeName, UserConfig } from "./config.js"
 import { defaultIntegration, defaultUser, identityFor, userKey } from "./config.js"
 import type { Connection, Faults, HandlerContext, TlsInfo } from "./context.js"
+import { answerDevice } from "./device.js"
 import { handle } from "./handler.js"
+import { generateIssuer, importIssuer, sign } from "./jwt.js"
 import type { SimRequest, SimResponse } from "./http.js"
 import { type KerberosOptions, type KerberosRealm, makeRealm } from "./kerberos.js"
 import { State } from "./state.js"
@@ -26,7 +28,21 @@ export interface IntegrationOptions {
   readonly tokenLifetime?: Duration.DurationInput
   readonly grantLifetime?: Duration.DurationInput
   readonly users?: ReadonlyArray<string>
-  readonly grantTypes?: ReadonlyArray<"integrated" | "oauth">
+  readonly grantTypes?: ReadonlyArray<GrantType>
+}
+
+/** @internal */
+export interface DeviceOptions {
+  /** Seconds between polls the server asks for (default 5). */
+  readonly interval?: number
+  /** Seconds a device code lives (default 600). */
+  readonly expiresIn?: number
+  /** Approve every code on the poll after this many, as the approver (for `simulate`). */
+  readonly autoApproveAfterPolls?: number
+  /** The login that approves by default (default: the first user). */
+  readonly approver?: string
+  /** Answer the first this many polls of each code with `slow_down`, however paced (a busy server). */
+  readonly slowDownPolls?: number
 }
 
 /** @internal */
@@ -42,6 +58,18 @@ export interface Options {
   readonly faults?: Faults
   /** Accept Kerberos inside Negotiate, and run a minimal KDC for the realm (off by default). */
   readonly kerberos?: KerberosOptions
+  readonly device?: DeviceOptions
+  readonly jwt?: JwtOptions
+}
+
+/** @internal */
+export interface JwtOptions {
+  /** The `iss` trusted (default `https://kubernetes.default.svc`). */
+  readonly issuer?: string
+  /** The `aud` required (default `vedauth`). */
+  readonly audience?: string
+  /** The issuer's RS256 public key (SPKI PEM, as `openssl pkey -pubout` writes); default: a pair made on first use. */
+  readonly publicKeyPem?: string
 }
 
 /** @internal */
@@ -69,7 +97,20 @@ export const resolve = (options: Options = {}): ResolvedConfig => {
       users: integration.users?.map((login) => login.includes("\\") ? login.toUpperCase() : userKey(defaultDomain, login)),
       grantTypes: integration.grantTypes ?? defaultIntegration.grantTypes
     }))
+  const approver = options.device?.approver ?? `${users[0]?.domain ?? defaultDomain}\\${users[0]?.name ?? ""}`
   return {
+    device: {
+      intervalSeconds: options.device?.interval ?? 5,
+      expiresInSeconds: options.device?.expiresIn ?? 600,
+      autoApproveAfterPolls: options.device?.autoApproveAfterPolls,
+      slowDownPolls: options.device?.slowDownPolls ?? 0,
+      approver
+    },
+    jwt: {
+      issuer: options.jwt?.issuer ?? "https://kubernetes.default.svc",
+      audience: options.jwt?.audience ?? "vedauth",
+      publicKeyPem: options.jwt?.publicKeyPem
+    },
     users,
     integrations,
     schemes: options.schemes ?? ["Negotiate", "NTLM"],
@@ -102,6 +143,10 @@ export interface Stats {
   readonly connections: number
   readonly authorizeIntegrated: number
   readonly authorizeOauth: number
+  readonly authorizeCertificate: number
+  readonly authorizeJwt: number
+  readonly authorizeDevice: number
+  readonly devicePoll: number
   readonly refresh: number
   readonly verify: number
   readonly revoke: number
@@ -127,6 +172,14 @@ export interface Service {
   readonly stats: Effect.Effect<Stats>
   readonly grants: Effect.Effect<ReadonlyArray<LiveGrant>>
   readonly resetStats: Effect.Effect<void>
+  /** A person approves the device authorization with this user code (as `login`, default the approver); false if none is pending. */
+  readonly approveDevice: (userCode: string, login?: string) => Effect.Effect<boolean>
+  /** A person denies the device authorization with this user code; false if none is pending. */
+  readonly denyDevice: (userCode: string) => Effect.Effect<boolean>
+  /** The trusted issuer's public key (SPKI PEM). */
+  readonly jwtPublicKeyPem: Effect.Effect<string>
+  /** Signs claims as the trusted issuer (RS256); dies when the issuer's key was given (no private key). */
+  readonly signJwt: (claims: Record<string, unknown>) => Effect.Effect<string>
 }
 
 /** @internal */
@@ -136,7 +189,11 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
     const state = new State(config.maxGrants)
     const faults = yield* Ref.make<Faults>(options.faults ?? {})
     const kerberos = options.kerberos === undefined ? undefined : yield* makeRealm(options.kerberos, config.users)
-    const ctx: HandlerContext = { config, state, faults, kerberos }
+    const publicKeyPem = config.jwt.publicKeyPem
+    const jwtIssuer = yield* Effect.cached(
+      Effect.orDie(Effect.tryPromise(() => publicKeyPem === undefined ? generateIssuer() : importIssuer(publicKeyPem)))
+    )
+    const ctx: HandlerContext = { config, state, faults, kerberos, jwtIssuer }
     return {
       config,
       kerberos,
@@ -146,6 +203,14 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
           return { id: state.nextConnectionId++, tls: connectOptions?.tls, auth: { _tag: "Anonymous" }, handshakeRequests: 0 }
         }),
       handle: (connection, request) => handle(ctx, connection, request),
+      approveDevice: (userCode, login) => answerDevice(ctx, userCode, { approve: true, ...(login === undefined ? {} : { login }) }),
+      denyDevice: (userCode) => answerDevice(ctx, userCode, { approve: false }),
+      jwtPublicKeyPem: Effect.map(jwtIssuer, (keys) => keys.publicKeyPem),
+      signJwt: (claims) =>
+        Effect.flatMap(jwtIssuer, (keys) =>
+          keys.privateKey === undefined
+            ? Effect.dieMessage("the simulator was given the JWT issuer's public key: it cannot sign")
+            : Effect.promise(() => sign(keys.privateKey!, claims))),
       faults: Ref.get(faults),
       setFaults: (next) => Ref.set(faults, next),
       stats: Effect.sync(() => ({ ...state.counters, roundTripsPerHandshake: [...state.roundTrips], rejections: { ...state.rejections }, liveGrants: state.grants.size })),
@@ -166,7 +231,7 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
             refreshCount: grant.refreshCount
           }))),
       resetStats: Effect.sync(() => {
-        state.counters = { ...state.counters, requests: 0, connections: 0, authorizeIntegrated: 0, authorizeOauth: 0, refresh: 0, verify: 0, revoke: 0, resources: 0, handshakesCompleted: 0, handshakesRejected: 0, rejected4xx: 0, injectedFaults: 0 }
+        state.counters = { ...state.counters, requests: 0, connections: 0, authorizeIntegrated: 0, authorizeOauth: 0, authorizeCertificate: 0, authorizeJwt: 0, authorizeDevice: 0, devicePoll: 0, refresh: 0, verify: 0, revoke: 0, resources: 0, handshakesCompleted: 0, handshakesRejected: 0, rejected4xx: 0, injectedFaults: 0 }
         state.roundTrips = []
         state.rejections = {}
       })

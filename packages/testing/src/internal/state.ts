@@ -1,3 +1,4 @@
+import type { DeviceRecord } from "./device.js"
 /**
  * The simulator's mutable state. Every read-modify-write happens inside a single `Effect.sync`
  * block, which JavaScript runs to completion, so no two requests can interleave inside one update
@@ -28,6 +29,10 @@ export interface Counters {
   connections: number
   authorizeIntegrated: number
   authorizeOauth: number
+  authorizeCertificate: number
+  authorizeJwt: number
+  authorizeDevice: number
+  devicePoll: number
   refresh: number
   verify: number
   revoke: number
@@ -44,6 +49,10 @@ export const emptyCounters = (): Counters => ({
   connections: 0,
   authorizeIntegrated: 0,
   authorizeOauth: 0,
+  authorizeCertificate: 0,
+  authorizeJwt: 0,
+  authorizeDevice: 0,
+  devicePoll: 0,
   refresh: 0,
   verify: 0,
   revoke: 0,
@@ -64,6 +73,9 @@ const sweepEvery = 1000
  */
 const ended = (grant: GrantRecord, now: number): boolean =>
   now >= grant.grantEnd || (now >= grant.accessExpires && grant.refreshToken === undefined)
+
+/** The most device codes kept at once: a flood of authorize/device cannot grow memory. */
+const maxDevices = 1000
 
 /** @internal */
 export class State {
@@ -97,6 +109,18 @@ export class State {
     for (const oldest of this.grants.values()) {
       if (this.grants.size <= this.maxGrants) break
       this.removeGrant(oldest)
+    }
+  }
+
+  /** Device codes being polled, by device code. */
+  readonly devices = new Map<string, DeviceRecord>()
+
+  addDevice(device: DeviceRecord, now: number): void {
+    for (const [code, kept] of this.devices) if (now >= kept.expires) this.devices.delete(code)
+    this.devices.set(device.deviceCode, device)
+    for (const code of this.devices.keys()) {
+      if (this.devices.size <= maxDevices) break
+      this.devices.delete(code)
     }
   }
 

@@ -50,47 +50,53 @@ type AuthorizeInput =
   | { readonly _tag: "integrated"; readonly user: UserConfig }
   | { readonly _tag: "oauth" }
 
+const grantLabels: Record<GrantType, string> = {
+  integrated: "Windows integrated",
+  oauth: "Password",
+  certificate: "Certificate",
+  jwt: "JWT",
+  device: "Device"
+}
+
 /**
- * Authorize, shared by the integrated (Windows-authenticated `user`) and the password grant. The
- * checks run in the order the documented causes suggest: body, client_id, integration, grant type,
- * user, scope, identity.
+ * The checks every authorize starts with, in the order the documented causes suggest: client_id
+ * present, known, and enabled for this grant type. The integration, or the refusal.
  * @internal
  */
-export const authorize = (ctx: HandlerContext, request: SimRequest, input: AuthorizeInput) =>
+export const checkClient = (ctx: HandlerContext, clientId: string | undefined, grantType: GrantType): IntegrationConfig | SimResponse => {
+  if (clientId === undefined || clientId === "") return oauthError("invalid_request", "client_id is required")
+  const integration = findIntegration(ctx, clientId)
+  if (integration === undefined) return oauthError("invalid_grant", "client_id does not match an API integration")
+  if (!integration.grantTypes.includes(grantType)) {
+    return oauthError("invalid_client", `${grantLabels[grantType]} authentication is disabled for this application`)
+  }
+  return integration
+}
+
+/** The scope asked for, checked against the integration's: the printed scope, or the refusal. @internal */
+export const checkScope = (integration: IntegrationConfig, scopeText: string | undefined): string | SimResponse => {
+  if (scopeText === undefined || scopeText.trim() === "") return oauthError("invalid_scope", "scope is required")
+  const requested = TokenScope.parse(scopeText)
+  if (Either.isLeft(requested)) return oauthError("invalid_scope", "The requested scope is malformed")
+  const allowed = TokenScope.parse(integration.scope)
+  if (Either.isLeft(allowed) || !TokenScope.isSubset(requested.right, allowed.right)) {
+    return oauthError("invalid_scope", "The requested scope exceeds the scope of the application")
+  }
+  return TokenScope.print(requested.right)
+}
+
+/**
+ * Issues a grant to `user` once the client checks passed: the user's access to the integration,
+ * the scope (unless already checked), the identity claim, then a new grant.
+ * @internal
+ */
+export const issue = (ctx: HandlerContext, integration: IntegrationConfig, user: UserConfig, scopeText: string | undefined, state: string | undefined) =>
   Effect.gen(function*() {
-    const body = parseJsonObject(request.body)
-    if (body === undefined) return oauthError("invalid_request", "The request body is not valid JSON")
-    const clientId = stringField(body, "client_id")
-    if (clientId === undefined || clientId === "") return oauthError("invalid_request", "client_id is required")
-    const integration = findIntegration(ctx, clientId)
-    if (integration === undefined) return oauthError("invalid_grant", "client_id does not match an API integration")
-    const grantType: GrantType = input._tag
-    if (!integration.grantTypes.includes(grantType)) {
-      return oauthError("invalid_client", `${grantType === "oauth" ? "Password" : "Windows integrated"} authentication is disabled for this application`)
-    }
-    let user: UserConfig
-    if (input._tag === "oauth") {
-      const username = stringField(body, "username")
-      const password = stringField(body, "password")
-      const found = username === undefined ? undefined : lookupUser(ctx, username)
-      if (found === undefined || password === undefined || password !== Redacted.value(found.password)) {
-        return oauthError("invalid_grant", "Username or password is invalid")
-      }
-      user = found
-    } else {
-      user = input.user
-    }
     if (integration.users !== undefined && !integration.users.includes(userKey(user.domain, user.name))) {
       return oauthError("unauthorized_client", "The user is not authorized for this application")
     }
-    const scopeText = stringField(body, "scope")
-    if (scopeText === undefined || scopeText.trim() === "") return oauthError("invalid_scope", "scope is required")
-    const requested = TokenScope.parse(scopeText)
-    if (Either.isLeft(requested)) return oauthError("invalid_scope", "The requested scope is malformed")
-    const allowed = TokenScope.parse(integration.scope)
-    if (Either.isLeft(allowed) || !TokenScope.isSubset(requested.right, allowed.right)) {
-      return oauthError("invalid_scope", "The requested scope exceeds the scope of the application")
-    }
+    const scope = checkScope(integration, scopeText)
+    if (typeof scope !== "string") return scope
     if (user.unmappableIdentity) return text(401, "Unhandled identity claim type", "Unhandled identity claim type")
     if (user.grantFailure !== undefined) {
       const message = `Failed to issue grant: ${user.grantFailure}`
@@ -103,7 +109,7 @@ export const authorize = (ctx: HandlerContext, request: SimRequest, input: Autho
       clientId: integration.clientId,
       user: userKey(user.domain, user.name),
       identity: user.identity,
-      scope: TokenScope.print(requested.right),
+      scope,
       grantIssuedAt: now,
       grantEnd,
       refreshable: integration.refresh,
@@ -116,8 +122,32 @@ export const authorize = (ctx: HandlerContext, request: SimRequest, input: Autho
     yield* Effect.sync(() => {
       ctx.state.addGrant({ ...grant, id: ctx.state.nextGrantId++ }, now)
     })
-    const state = stringField(body, "state")
     return yield* withHtmlFault(ctx, json(200, "OK", grantBody(grant, now, state)))
+  })
+
+/**
+ * Authorize, shared by the integrated (Windows-authenticated `user`) and the password grant.
+ * @internal
+ */
+export const authorize = (ctx: HandlerContext, request: SimRequest, input: AuthorizeInput) =>
+  Effect.gen(function*() {
+    const body = parseJsonObject(request.body)
+    if (body === undefined) return oauthError("invalid_request", "The request body is not valid JSON")
+    const integration = checkClient(ctx, stringField(body, "client_id"), input._tag)
+    if ("status" in integration) return integration
+    let user: UserConfig
+    if (input._tag === "oauth") {
+      const username = stringField(body, "username")
+      const password = stringField(body, "password")
+      const found = username === undefined ? undefined : lookupUser(ctx, username)
+      if (found === undefined || password === undefined || password !== Redacted.value(found.password)) {
+        return oauthError("invalid_grant", "Username or password is invalid")
+      }
+      user = found
+    } else {
+      user = input.user
+    }
+    return yield* issue(ctx, integration, user, stringField(body, "scope"), stringField(body, "state"))
   })
 
 /** Finds a user by `DOMAIN\name`, `name@domain` or a bare name (default domain). @internal */
@@ -146,6 +176,7 @@ export const refresh = (ctx: HandlerContext, request: SimRequest) =>
     const clientId = stringField(body, "client_id")
     if (clientId === undefined || clientId === "") return oauthError("invalid_request", "client_id is required")
     if (stringField(body, "grant_type") !== undefined || stringField(body, "device_code") !== undefined) {
+      // A device poll sent as JSON (the device flow is form-encoded): not a refresh either.
       return oauthError("invalid_grant", "device_code is expired or invalid")
     }
     const refreshToken = stringField(body, "refresh_token")
@@ -244,6 +275,3 @@ export const resource = (ctx: HandlerContext, request: SimRequest, needs: string
     return json(200, "OK", answer)
   })
 
-/** authorize/certificate, jwt and device on a server where they are not enabled. @internal */
-export const disabled = (kind: string): SimResponse =>
-  oauthError("invalid_client", `${kind} authentication is disabled on this server`)
