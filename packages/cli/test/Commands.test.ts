@@ -257,7 +257,7 @@ describe("what the server says reaches the terminal escaped", () => {
 })
 
 describe("stdout carries only the result", () => {
-  it.scopedLive("a log line (the refresh token was refused, authorizing again) goes to stderr, not into $(vedauth token)", () =>
+  it.scopedLive("log lines (the refresh token was refused; authorizing again) go to stderr, not into $(vedauth token)", () =>
     Effect.gen(function*() {
       // Tokens shorter-lived than the smallest refresh window: every `token` refreshes.
       const { dir, fs, home, server } = yield* setup({ integrations: [{ clientId: Simulator.defaultClientId, tokenLifetime: "20 seconds" }] })
@@ -271,7 +271,8 @@ describe("stdout carries only the result", () => {
       const token = yield* runCli(["token"], { env })
       ok(token)
       assert.match(token.stdout, /^[A-Za-z0-9+/]+=*\n$/)
-      assert.include(token.stderr, "the refresh token was refused, authorizing again")
+      assert.include(token.stderr, "the refresh token was refused", token.stderr)
+      assert.include(token.stderr, "authorizing again", token.stderr)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
