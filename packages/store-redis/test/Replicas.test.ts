@@ -7,6 +7,17 @@ import { redisServer } from "./fixtures/redisServer.js"
 import { bundleReplica, replicaScoped } from "./fixtures/replicas.js"
 import { replicaEnv, replicaHere } from "./fixtures/stack.js"
 
+// `count` replica processes with `callers` callers each, started together once all are ready; each must exit 0.
+const runReplicas = (bundle: string, env: Readonly<Record<string, string>>, count: number, callers: number) =>
+  Effect.gen(function*() {
+    const replicas = yield* Effect.all(Array.from({ length: count }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: String(callers) })))
+    yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.ready)))
+    for (const replica of replicas) replica.go()
+    const results = yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.done)))
+    for (const result of results) assert.strictEqual(result.code, 0, JSON.stringify(result.lines))
+    return results
+  })
+
 /** A simulator on loopback, a real redis-server, and the environment every replica gets. */
 const setup = Effect.gen(function*() {
   const redis = yield* redisServer({ appendOnly: true })
@@ -42,11 +53,7 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       yield* vedAuth.accessToken
       yield* atRefreshPoint(store, key(env))
       yield* served.simulator.resetStats
-      const replicas = yield* Effect.all(Array.from({ length: 4 }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: "250" })))
-      yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.ready)))
-      for (const replica of replicas) replica.go()
-      const results = yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.done)))
-      for (const result of results) assert.strictEqual(result.code, 0, JSON.stringify(result.lines))
+      const results = yield* runReplicas(bundle, env, 4, 250)
       const stats = yield* served.simulator.stats
       assert.strictEqual(stats.refresh, 1)
       assert.strictEqual(stats.authorizeIntegrated, 0)
@@ -130,11 +137,7 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       // And the replicas go on sharing it: one refresh, no authorize.
       yield* atRefreshPoint(store, k)
       yield* served.simulator.resetStats
-      const replicas = yield* Effect.all(Array.from({ length: 2 }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: "50" })))
-      yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.ready)))
-      for (const replica of replicas) replica.go()
-      const results = yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.done)))
-      for (const result of results) assert.strictEqual(result.code, 0, JSON.stringify(result.lines))
+      yield* runReplicas(bundle, env, 2, 50)
       const stats = yield* served.simulator.stats
       assert.strictEqual(stats.refresh, 1)
       assert.strictEqual(stats.authorizeIntegrated, 0)
