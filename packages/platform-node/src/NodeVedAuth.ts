@@ -73,8 +73,8 @@ export interface Components<E> {
 /**
  * `VedAuth` over a runtime's HTTP client, NTLM transport and file system: resolves the TLS settings
  * of `options.transport` once, builds both clients from them, and uses `options.tokenStore`, else
- * keeps the token store in `options.tokenStorePath` (else `TokenStore.Live`'s path). `layer` here and `DenoVedAuth.layer` are
- * this with their own components.
+ * keeps the token store in `options.tokenStorePath` (else `TokenStore.Live`'s path). `layer` here
+ * and `DenoVedAuth.layer` are this with their own components.
  *
  * @since 0.1.0
  * @category layers
