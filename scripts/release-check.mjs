@@ -16,6 +16,7 @@ import * as consumer from "./release/consumer.mjs"
 import { ensureNodeLines } from "./node-lines.mjs"
 import * as manifest from "./release/manifest.mjs"
 import { packAll } from "./release/pack.mjs"
+import { startRedis } from "./release/redis.mjs"
 import { run, tail } from "./release/run.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -143,6 +144,15 @@ if (cli !== undefined) {
         await expectRun(await run("vedauth", ["demo"], { env }), /^Done\. The simulator saw/m)
       })
     }
+    await check("the installed CLI's Redis store: vedauth status on a redis:// store (a real redis-server on loopback)", async () => {
+      const redis = await startRedis(work)
+      try {
+        const env = { ...process.env, HOME: join(work, "cli-redis-home"), VEDAUTH_TOKEN_STORE: redis.url, PATH: `${join(prefix, "bin")}:${process.env.PATH}` }
+        await expectRun(await run("vedauth", ["status"], { env }), /^token store redis:\/\/127\.0\.0\.1:\d+\/0; current profile: none\nno grants stored/)
+      } finally {
+        await redis.stop()
+      }
+    })
   }
   await check("npx runs the CLI tarball (empty npm cache: nothing to download)", async () => {
     const env = { ...process.env, npm_config_cache: join(work, "npx-cache"), npm_config_update_notifier: "false" }
