@@ -5,7 +5,7 @@
 // program and getting-started's as plain .mjs on Node against the simulator over HTTPS (with its
 // CA), type-checks them as a strict TypeScript consumer, runs a Deno program from that
 // node_modules and the README program on Bun, and installs the CLI tarball alone into a fresh
-// prefix (and through npx) to run `vedauth demo`. `--node <path>` (repeatable) runs the Node
+// prefix (and through npx) to run `vedauth demo` (and `vedauth status` on a redis:// store). `--node <path>` (repeatable) runs the Node
 // programs on those binaries too; `--node-lines` on every supported line (node-lines.mjs).
 // The last line is `release-check: N passed, N failed`.
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
