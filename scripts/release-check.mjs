@@ -5,7 +5,7 @@
 // program and getting-started's as plain .mjs on Node against the simulator over HTTPS (with its
 // CA), type-checks them as a strict TypeScript consumer, runs a Deno program from that
 // node_modules and the README program on Bun, and installs the CLI tarball alone into a fresh
-// prefix (and through npx) to run `vedauth demo`. `--node <path>` (repeatable) runs the Node
+// prefix (and through npx) to run `vedauth demo` (and `vedauth status` on a redis:// store). `--node <path>` (repeatable) runs the Node
 // programs on those binaries too; `--node-lines` on every supported line (node-lines.mjs).
 // The last line is `release-check: N passed, N failed`.
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
@@ -16,6 +16,7 @@ import * as consumer from "./release/consumer.mjs"
 import { ensureNodeLines } from "./node-lines.mjs"
 import * as manifest from "./release/manifest.mjs"
 import { packAll } from "./release/pack.mjs"
+import { startRedis } from "./release/redis.mjs"
 import { run, tail } from "./release/run.mjs"
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..")
@@ -143,6 +144,15 @@ if (cli !== undefined) {
         await expectRun(await run("vedauth", ["demo"], { env }), /^Done\. The simulator saw/m)
       })
     }
+    await check("the installed CLI's Redis store: vedauth status on a redis:// store (a real redis-server on loopback)", async () => {
+      const redis = await startRedis(work)
+      try {
+        const env = { ...process.env, HOME: join(work, "cli-redis-home"), VEDAUTH_TOKEN_STORE: redis.url, PATH: `${join(prefix, "bin")}:${process.env.PATH}` }
+        await expectRun(await run("vedauth", ["status"], { env }), /^token store redis:\/\/127\.0\.0\.1:\d+\/0; current profile: none\nno grants stored/)
+      } finally {
+        await redis.stop()
+      }
+    })
   }
   await check("npx runs the CLI tarball (empty npm cache: nothing to download)", async () => {
     const env = { ...process.env, npm_config_cache: join(work, "npx-cache"), npm_config_update_notifier: "false" }

@@ -5,17 +5,16 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { VedAuth } from "@vedauth/core"
-import { NodeNtlmTransport, NodeVedAuth } from "@vedauth/platform-node"
+import { NodeVedAuth } from "@vedauth/platform-node"
 import { RedisTokenStore } from "@vedauth/store-redis"
-import { Effect, Layer } from "effect"
+import { Config, Effect } from "effect"
 
-const live = Layer.unwrapEffect(Effect.gen(function*() {
-  const options = yield* VedAuth.config
-  const tls = yield* NodeNtlmTransport.tlsOptions({})
-  return VedAuth.layer(options).pipe(
-    Layer.provide(Layer.mergeAll(NodeNtlmTransport.layer(tls), NodeVedAuth.layerHttpClient(tls), RedisTokenStore.layerConfig()))
-  )
-}))
+// NodeVedAuth's options from the environment, with the store on Redis instead of a file.
+// (NodeVedAuth.layerConfig() alone reads VEDAUTH_TOKEN_STORE as a file path: given a redis:// URL it
+// fails with a ConfigError that says to do this.)
+const live = NodeVedAuth.layerConfig(
+  Config.map(NodeVedAuth.config, (options) => ({ ...options, tokenStore: RedisTokenStore.layerConfig() }))
+)
 
 const program = Effect.gen(function*() {
   // Every replica asks as often as it likes: from its own memory while fresh, one refresh for all of them.

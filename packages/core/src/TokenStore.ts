@@ -11,8 +11,8 @@
  * @since 0.1.0
  */
 import { Path } from "@effect/platform"
-import type { ConfigError, Duration, Option } from "effect"
-import { Config, Context, Effect, Layer } from "effect"
+import type { Duration, Option } from "effect"
+import { Config, ConfigError, Context, Effect, Layer } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internalFile from "./internal/tokenStoreFile.js"
 import * as internalMemory from "./internal/tokenStoreMemory.js"
@@ -178,8 +178,31 @@ export const layerFileSystem = (options: FileSystemOptions): Layer.Layer<TokenSt
   Layer.effect(TokenStore, internalFile.makeFile(options))
 
 /**
+ * True when a store setting is a URL (`redis://...`, `rediss://...`, any `scheme://`) rather than a
+ * file path. The file store refuses such a value instead of creating a folder called `redis:`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const isStoreUrl = (value: string): boolean => /^[a-z][a-z0-9+.-]+:\/\//i.test(value)
+
+// The value itself is never quoted: a store URL may carry a password.
+const urlNotPath = (value: string): string => {
+  const scheme = value.slice(0, value.indexOf(":")).toLowerCase()
+  return scheme === "redis" || scheme === "rediss"
+    ? `the token store is a ${scheme}:// URL, not a file path: provide the Redis store, ` +
+      "RedisTokenStore.layerConfig() from @vedauth/store-redis (with NodeVedAuth: its `tokenStore` option)"
+    : `the token store is a ${scheme}:// URL, not a file path: the file store takes a path`
+}
+
+const filePath = (value: string, configPath: Array<string>): Effect.Effect<string, ConfigError.ConfigError> =>
+  isStoreUrl(value) ? Effect.fail(ConfigError.InvalidData(configPath, urlNotPath(value))) : Effect.succeed(value)
+
+/**
  * Where `Live` keeps the store: `VEDAUTH_TOKEN_STORE`, else `$XDG_STATE_HOME/vedauth/tokens.json`,
  * else `$HOME/.local/state/vedauth/tokens.json`, else `%LOCALAPPDATA%\vedauth\tokens.json`.
+ * A `VEDAUTH_TOKEN_STORE` that is a URL (`redis://...`; see `isStoreUrl`) fails with a `ConfigError`
+ * that names the store to provide instead (the URL itself is never quoted: it may hold a password).
  *
  * @since 0.1.0
  * @category config
@@ -188,7 +211,7 @@ export const defaultPath: Effect.Effect<string, ConfigError.ConfigError, Path.Pa
   const path = yield* Path.Path
   const nonEmpty = (name: string) => Config.option(Config.nonEmptyString(name))
   const explicit = yield* nonEmpty("VEDAUTH_TOKEN_STORE")
-  if (explicit._tag === "Some") return explicit.value
+  if (explicit._tag === "Some") return yield* filePath(explicit.value, ["VEDAUTH_TOKEN_STORE"])
   const state = yield* nonEmpty("XDG_STATE_HOME")
   if (state._tag === "Some") return path.join(state.value, "vedauth", "tokens.json")
   const home = yield* nonEmpty("HOME")
@@ -200,7 +223,8 @@ export const defaultPath: Effect.Effect<string, ConfigError.ConfigError, Path.Pa
 })
 
 /**
- * The file store at a path read from `Config` (default: `defaultPath`).
+ * The file store at a path read from `Config` (default: `defaultPath`); a URL instead of a path
+ * fails with a `ConfigError` (see `defaultPath`).
  *
  * @since 0.1.0
  * @category layers
@@ -209,7 +233,7 @@ export const layerConfig = (
   path?: Config.Config<string>
 ): Layer.Layer<TokenStore, ConfigError.ConfigError, TokenStoreFiles | Path.Path> =>
   Layer.unwrapEffect(
-    Effect.map(path === undefined ? defaultPath : path, (path) => layerFileSystem({ path }))
+    Effect.map(path === undefined ? defaultPath : Effect.flatMap(path, (path) => filePath(path, [])), (path) => layerFileSystem({ path }))
   )
 
 /**

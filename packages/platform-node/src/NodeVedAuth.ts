@@ -2,10 +2,15 @@
  * Everything a Node program needs for VEDauth in one layer: `VedAuth` over `NodeNtlmTransport`,
  * `NodeHttpClient` (with the same extra CAs and client certificate; also provided, for
  * `VedAuth.httpClient` and the program's own calls), the persistent `TokenStore.Live` on the
- * Node file system, and for Kerberos `NodeKdcTransport` and the file system (keytab, credential cache).
+ * Node file system (or the store given as `tokenStore`), and for Kerberos `NodeKdcTransport` and the
+ * file system (keytab, credential cache).
  *
  * ```ts
  * program.pipe(Effect.provide(NodeVedAuth.layerConfig()))
+ * // replicas on many machines, one grant shared through Redis (@vedauth/store-redis):
+ * program.pipe(Effect.provide(NodeVedAuth.layerConfig(
+ *   Config.map(NodeVedAuth.config, (options) => ({ ...options, tokenStore: RedisTokenStore.layerConfig() }))
+ * )))
  * ```
  *
  * @since 0.1.0
@@ -30,13 +35,21 @@ import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
  * @since 0.1.0
  * @category models
  */
-export interface Options extends VedAuth.Options {
+export interface Options<StoreError = never> extends VedAuth.Options {
   /** TLS and timeouts of the Windows-authenticated call; `ca`, `caFile` and `clientCertificate` apply to every call. */
   readonly transport?: NodeNtlmTransport.Options
   /** How Kerberos reaches the KDC (timeouts); see `NodeKdcTransport.Options`. */
   readonly kdcTransport?: NodeKdcTransport.Options
-  /** The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME). */
+  /**
+   * The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME).
+   * A URL here (or in VEDAUTH_TOKEN_STORE) fails the layer with a `ConfigError`: use `tokenStore`.
+   */
   readonly tokenStorePath?: string
+  /**
+   * A token store that is not a file, used instead of `tokenStorePath`: e.g. the store replicas on
+   * many machines share, `RedisTokenStore.layerConfig()` from `@vedauth/store-redis`.
+   */
+  readonly tokenStore?: Layer.Layer<TokenStore.TokenStore, StoreError>
 }
 
 const nodeFiles = Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)
@@ -59,21 +72,22 @@ export interface Components<E> {
 
 /**
  * `VedAuth` over a runtime's HTTP client, NTLM transport and file system: resolves the TLS settings
- * of `options.transport` once, builds both clients from them, and keeps the token store in
- * `options.tokenStorePath` (else `TokenStore.Live`'s path). `layer` here and `DenoVedAuth.layer` are
- * this with their own components.
+ * of `options.transport` once, builds both clients from them, and uses `options.tokenStore`, else
+ * keeps the token store in `options.tokenStorePath` (else `TokenStore.Live`'s path). `layer` here
+ * and `DenoVedAuth.layer` are this with their own components.
  *
  * @since 0.1.0
  * @category layers
  */
-export const compose = <E = never>(
-  options: Options,
+export const compose = <E = never, StoreError = never>(
+  options: Options<StoreError>,
   components: Components<E>
-): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, E | TransportError | ConfigError.ConfigError> =>
+): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, E | StoreError | TransportError | ConfigError.ConfigError> =>
   Layer.unwrapEffect(Effect.map(NodeNtlmTransport.tlsOptions(options.transport ?? {}), (transport) => {
-    const tokenStore = (options.tokenStorePath === undefined
-      ? TokenStore.Live
-      : TokenStore.layerFileSystem({ path: options.tokenStorePath })).pipe(Layer.provide(components.files))
+    const tokenStore = options.tokenStore ??
+      (options.tokenStorePath === undefined
+        ? TokenStore.Live
+        : TokenStore.layerConfig(Config.succeed(options.tokenStorePath))).pipe(Layer.provide(components.files))
     // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
     const httpClient = components.httpClient(transport)
     // The file system: a keytab or credential cache (Kerberos), a JWT read from a file at each
@@ -100,7 +114,9 @@ export const layerHttpClient = (tls: NodeNtlmTransport.ResolvedTls): Layer.Layer
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, TransportError | ConfigError.ConfigError> =>
+export const layer = <StoreError = never>(
+  options: Options<StoreError>
+): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, StoreError | TransportError | ConfigError.ConfigError> =>
   compose(options, {
     httpClient: layerHttpClient,
     transport: NodeNtlmTransport.layer,
@@ -122,6 +138,7 @@ export const config: Config.Config<Options> = Config.map(
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig = (
-  options: Config.Config<Options> = config
-): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, TransportError | ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(options, layer))
+export const layerConfig = <StoreError = never>(
+  options: Config.Config<Options<StoreError>> = config
+): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, StoreError | TransportError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(options, layer))

@@ -9,6 +9,7 @@
 import { accessSync, constants } from "node:fs"
 import { parseCommandLine } from "./parseArgs.js"
 import { parseProfiles, profilesPath } from "./profiles.js"
+import { storeUrlScheme } from "./sharedStoreAddress.js"
 import { readTrustedFile } from "./trustedFile.js"
 import { namedProfileMissing, profileName, resolveUser, select, type Env, storeLocation, type StoredKey } from "./selection.js"
 
@@ -93,6 +94,9 @@ export const cachedTokenOutput = (args: ReadonlyArray<string>, env: Env, now: nu
   if (parsed._tag !== "Run" || parsed.command.name !== "token" || parsed.flags.passwordStdin === true) return undefined
   const store = storeLocation(parsed.flags, env)
   if (store === undefined) return undefined
+  // A shared store (redis://) is read by the full command line: its records may be sealed, and the
+  // Redis client is no lean load.
+  if (storeUrlScheme(store.value) !== undefined) return undefined
   const profilesText = readTrustedFile(profilesPath(store.value))
   if (profilesText._tag === "Refused") return undefined
   const profiles = parseProfiles(profilesText._tag === "Text" ? profilesText.text : undefined)

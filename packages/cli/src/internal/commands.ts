@@ -11,6 +11,7 @@ import { allowsHttp, locate, requireUser, saveProfile, storeLayer, target, targe
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { type Env, sameUser, serverKey } from "./selection.js"
+import type { StorePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeJson, safeText } from "./terminalText.js"
 
@@ -105,7 +106,7 @@ const profilesOf = (entry: TokenStore.Entry, profiles: Readonly<Record<string, P
 export const status: Run = (flags, env) =>
   Effect.gen(function*() {
     const place = yield* locate(flags, env)
-    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place.store)))
+    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
     const current = place.profiles.current
     const shown = entries.map((entry) => {
       const profiles = profilesOf(entry, place.profiles.profiles)
@@ -130,7 +131,7 @@ interface LogoutOutcome {
 }
 
 // Revokes one stored grant at its server and removes it from the store, whatever the server said.
-const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | undefined, allowHttp: boolean) =>
+const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean) =>
   Effect.gen(function*() {
     const owner = {
       url: entry.key.server,
@@ -138,7 +139,8 @@ const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | unde
       scope: entry.key.scope,
       username: entry.key.user,
       caFile,
-      store,
+      store: place.store,
+      shared: place.shared,
       passwordStdin: false,
       allowHttp
     }
@@ -147,7 +149,7 @@ const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | unde
       Effect.map((result) => (result._tag === "Revoked" ? "revoked" as const : "unknown to the server" as const)),
       Effect.either
     )
-    yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.remove(entry.key)).pipe(Effect.provide(storeLayer(store)))
+    yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.remove(entry.key)).pipe(Effect.provide(storeLayer(place)))
     return revoked._tag === "Right"
       ? { entry, revoked: revoked.right, failure: undefined }
       : { entry, revoked: undefined, failure: revoked.left } satisfies LogoutOutcome
@@ -157,7 +159,7 @@ const logoutOne = (entry: TokenStore.Entry, store: string, caFile: string | unde
 export const logout: Run = (flags, env) =>
   Effect.gen(function*() {
     const place = yield* locate(flags, env)
-    const all = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place.store)))
+    const all = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
     let chosen: ReadonlyArray<TokenStore.Entry> = all
     let caFile: string | undefined
     if (flags.all !== true) {
@@ -168,7 +170,7 @@ export const logout: Run = (flags, env) =>
       if (chosen.length === 0) return yield* new NotLoggedIn()
       caFile = selected.caFile
     }
-    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place.store, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env)))
+    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env)))
     if (flags.json === true) {
       yield* printJson({
         grants: outcomes.map(({ entry, failure, revoked }) => ({

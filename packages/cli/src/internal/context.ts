@@ -7,14 +7,18 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
-import { parseProfiles, type Profile, type Profiles, printProfiles, profilesPath, readProfilesText } from "./profiles.js"
+import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
 import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
+import { type SharedStore, sharedStoreLayer, type StorePlace, storePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeText } from "./terminalText.js"
 
 /** Where grants and profiles are kept, and the profiles read from there. @internal */
 export interface Place {
+  /** The store file, or a store URL as it may be shown (no password). */
   readonly store: string
+  /** The Redis store when the store is a URL. */
+  readonly shared: SharedStore | undefined
   readonly profilesFile: string
   readonly profiles: Profiles
   readonly profile: Selected
@@ -29,19 +33,21 @@ export const locate = (flags: Flags, env: Env): Effect.Effect<Place, UsageError 
         detail: "no place for the token store: HOME and XDG_STATE_HOME are unset (--store or VEDAUTH_TOKEN_STORE)"
       })
     }
-    const profilesFile = profilesPath(store.value)
+    const { profilesFile, ...where } = yield* storePlace(store, env)
     const text = yield* Effect.try({
       try: () => readProfilesText(profilesFile),
       catch: (error) => new ProfilesError({ detail: `cannot read the profiles file: ${error instanceof Error ? error.message : String(error)}`, path: profilesFile })
     })
     const profiles = parseProfiles(text)
     if (typeof profiles === "string") return yield* new ProfilesError({ detail: profiles, path: profilesFile })
-    return { store: store.value, profilesFile, profiles, profile: profileName(flags, env, profiles) }
+    return { ...where, profilesFile, profiles, profile: profileName(flags, env, profiles) }
   })
 
-/** The file store at `path` on Node's file system. @internal */
-export const storeLayer = (path: string) =>
-  TokenStore.layerFileSystem({ path }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
+/** The store of a place: the file store on Node's file system, or the shared store. @internal */
+export const storeLayer = (place: StorePlace) =>
+  place.shared === undefined
+    ? TokenStore.layerFileSystem({ path: place.store }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
+    : sharedStoreLayer(place.shared)
 
 /** The server, integration and scope a command is about, checked, and the user still to resolve. @internal */
 export interface Target {
@@ -119,7 +125,7 @@ export const targetUser = (target: Target) =>
       })
     }
     return user.user
-  }).pipe(Effect.provide(storeLayer(target.place.store)))
+  }).pipe(Effect.provide(storeLayer(target.place)))
 
 /** No user given and none stored: nothing to act on. @internal */
 export const requireUser = (user: string | undefined) =>

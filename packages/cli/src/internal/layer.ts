@@ -6,6 +6,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Target } from "./context.js"
 import { passwordSource } from "./password.js"
+import { type SharedStore, vedAuthStoreOptions } from "./sharedStore.js"
 
 const noPassword = new AuthenticationFailed({
   description: "no password: pass --password-stdin, set VEDAUTH_PASSWORD, or run on a terminal to be asked"
@@ -19,6 +20,7 @@ export interface Account {
   readonly username: string | undefined
   readonly caFile: string | undefined
   readonly store: string
+  readonly shared: SharedStore | undefined
   readonly passwordStdin: boolean
   readonly allowHttp: boolean
 }
@@ -31,6 +33,7 @@ export const account = (target: Target, username: string | undefined, passwordSt
   username,
   caFile: target.caFile,
   store: target.place.store,
+  shared: target.place.shared,
   passwordStdin,
   allowHttp: target.allowHttp
 })
@@ -53,7 +56,7 @@ export const vedAuthLayer = (selected: Account) =>
           Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
         ),
         ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
-        tokenStorePath: selected.store,
+        ...vedAuthStoreOptions(selected),
         ...(selected.allowHttp ? { allowHttp: true } : {})
       }))
   )

@@ -25,7 +25,7 @@ export const options = {
   scope: option({ flag: "scope", kind: "string", value: "SCOPE", env: "VEDAUTH_SCOPE", description: "e.g. 'certificate:manage,revoke;configuration'" }),
   username: option({ flag: "username", kind: "string", value: "USER", env: "VEDAUTH_USERNAME", description: "Windows user, DOMAIN\\user or user@domain" }),
   caFile: option({ flag: "ca-file", kind: "string", value: "PEM", env: "VEDAUTH_CA_FILE", description: "extra CA certificates to trust (TLS is always verified)" }),
-  store: option({ flag: "store", kind: "string", value: "FILE", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json)" }),
+  store: option({ flag: "store", kind: "string", value: "FILE|URL", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json), or a redis:// or rediss:// URL to share (docs/cli.md)" }),
   profile: option({ flag: "profile", kind: "string", value: "NAME", env: "VEDAUTH_PROFILE", description: "named set of selectors saved by login (default: the current one)" }),
   allowHttp: option({ flag: "allow-http", kind: "boolean", env: "VEDAUTH_ALLOW_HTTP", description: "allow plain http:// to a host that is not loopback (the NTLM exchange and tokens travel in clear; set the variable to 1)" }),
   passwordStdin: option({ flag: "password-stdin", kind: "boolean", description: "read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)" }),

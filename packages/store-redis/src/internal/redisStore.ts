@@ -74,10 +74,17 @@ export const make = (settings: Settings) =>
       Effect.acquireRelease(
         Effect.suspend(() => {
           const client = new Redis(options)
+          // The socket's own error (refused, WRONGPASS, a certificate not trusted), which a failed
+          // connect reports only as "Connection is closed".
+          let lastError: unknown
           // Errors reach callers through their commands; the event only feeds the debug log.
-          client.on("error", (error: unknown) => Effect.runFork(Effect.logDebug(`vedauth: Redis ${role} connection`, describe(error))))
+          client.on("error", (error: unknown) => {
+            lastError = error
+            Effect.runFork(Effect.logDebug(`vedauth: Redis ${role} connection`, describe(error)))
+          })
+          const connect = () => client.connect().catch((cause: unknown) => Promise.reject(lastError ?? cause))
           return Effect.as(
-            Effect.tapError(call("connect", () => client.connect()), () => Effect.sync(() => client.disconnect())),
+            Effect.tapError(call("connect", connect), () => Effect.sync(() => client.disconnect())),
             client
           )
         }),

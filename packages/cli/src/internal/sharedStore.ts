@@ -1,0 +1,96 @@
+/**
+ * The token store replicas and machines share, on Redis (`@vedauth/store-redis`), when the store
+ * setting is a `redis://` or `rediss://` URL. Its other settings come from the environment only,
+ * as in a deployment every replica has the same: `VEDAUTH_STORE_KEY` (a secret: never a flag, which
+ * `ps` would show), `VEDAUTH_STORE_PREFIX` and `VEDAUTH_STORE_CA`. The Redis client is loaded only
+ * when such a store is used.
+ * @internal
+ */
+import type * as TokenStore from "@vedauth/core/TokenStore"
+import type { TokenStoreError } from "@vedauth/core/VedAuthError"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { readFileSync } from "node:fs"
+import { UsageError } from "./errors.js"
+import { profilesFileOf, shownStoreUrl, storeUrlScheme } from "./sharedStoreAddress.js"
+import type { Env, Selected } from "./selection.js"
+import { safeText } from "./terminalText.js"
+
+/** A Redis store's settings; the URL and the key stay `Redacted`. @internal */
+export interface SharedStore {
+  readonly url: Redacted.Redacted<string>
+  readonly encryptionKey: Redacted.Redacted<string> | undefined
+  readonly prefix: string | undefined
+  /** The PEM text of `VEDAUTH_STORE_CA`. */
+  readonly ca: string | undefined
+}
+
+/** Where grants are kept: `store` is the file, or the URL as it may be shown (no password). @internal */
+export interface StorePlace {
+  readonly store: string
+  readonly shared: SharedStore | undefined
+}
+
+const nonEmpty = (value: string | undefined) => (value === undefined || value === "" ? undefined : value)
+
+// Not --ca-file: that names who signs TPP's certificate; the Redis server's is usually another CA,
+// and trusting either for both would widen both.
+const readStoreCa = (path: string) =>
+  Effect.try({
+    try: () => readFileSync(path, "utf8"),
+    catch: () => new UsageError({ detail: `cannot read the store's CA file '${safeText(path)}' (VEDAUTH_STORE_CA)` })
+  })
+
+/**
+ * The store a `--store`/`VEDAUTH_TOKEN_STORE` value names and where its profiles live: a file as
+ * before, or a Redis URL (any other URL is a usage error that does not quote it).
+ * @internal
+ */
+export const storePlace = (store: Selected, env: Env) =>
+  Effect.gen(function*() {
+    const scheme = storeUrlScheme(store.value)
+    const profilesFile = profilesFileOf(store.value, env)
+    if (profilesFile === undefined) {
+      return yield* new UsageError({
+        detail: "a store URL keeps its profiles in the local state folder, and HOME and XDG_STATE_HOME are unset"
+      })
+    }
+    if (scheme === undefined) return { store: store.value, shared: undefined, profilesFile }
+    if (scheme !== "redis" && scheme !== "rediss") {
+      return yield* new UsageError({
+        detail: `the token store is a ${safeText(scheme)}:// URL: a store URL is redis:// or rediss://, else give a file (${store.from})`
+      })
+    }
+    const caFile = nonEmpty(env["VEDAUTH_STORE_CA"])
+    const key = nonEmpty(env["VEDAUTH_STORE_KEY"])
+    const shared: SharedStore = {
+      url: Redacted.make(store.value),
+      encryptionKey: key === undefined ? undefined : Redacted.make(key),
+      prefix: nonEmpty(env["VEDAUTH_STORE_PREFIX"]),
+      ca: caFile === undefined ? undefined : yield* readStoreCa(caFile)
+    }
+    return { store: shownStoreUrl(store.value), shared, profilesFile }
+  })
+
+/**
+ * The Redis store as a layer; failing to reach Redis, or a key that is not one, is a
+ * `TokenStoreError` (exit code 6) whose message names the host and port, never the password.
+ * @internal
+ */
+export const sharedStoreLayer = (shared: SharedStore): Layer.Layer<TokenStore.TokenStore, TokenStoreError> =>
+  Layer.unwrapEffect(
+    Effect.map(Effect.promise(() => import("@vedauth/store-redis/RedisTokenStore")), (RedisTokenStore) =>
+      RedisTokenStore.layer({
+        url: shared.url,
+        ...(shared.encryptionKey === undefined ? {} : { encryptionKey: shared.encryptionKey }),
+        ...(shared.prefix === undefined ? {} : { prefix: shared.prefix }),
+        ...(shared.ca === undefined ? {} : { ca: shared.ca })
+      }))
+  )
+
+/** NodeVedAuth's store options for a place: the file's path, or the Redis store. @internal */
+export const vedAuthStoreOptions = (
+  place: StorePlace
+): { readonly tokenStorePath: string } | { readonly tokenStore: Layer.Layer<TokenStore.TokenStore, TokenStoreError> } =>
+  place.shared === undefined ? { tokenStorePath: place.store } : { tokenStore: sharedStoreLayer(place.shared) }
