@@ -75,7 +75,9 @@ export const commands: ReadonlyArray<CommandSpec> = [
     options: [...server, "passwordStdin", "json"],
     required: [...needed, "username"],
     notes: "The selectors are saved in the profile (--profile, default: the current one, else 'default'),\n" +
-      "which becomes current: later commands need no selectors. Never prints a token."
+      "which becomes current: later commands need no selectors. Never prints a token.\n" +
+      "With a keytab (--keytab, KRB5_CLIENT_KTNAME) or a kinit cache (KRB5CCNAME) no password is asked\n" +
+      "for, and --username may be left out: the user is the principal they name."
   },
   {
     name: "token",
