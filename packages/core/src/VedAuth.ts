@@ -286,8 +286,8 @@ const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<strin
   const what = setting === "cache" ? "credential cache" : "keytab"
   const kind = typed === null || path === "" ? "an empty FILE:" : `a ${typed[1]!.toUpperCase()}:`
   const fix = setting === "cache"
-    ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or give a keytab or password instead"
-    : "point it at a keytab file (FILE:/path/to/keytab, e.g. written by ktutil or kadmin ktadd)"
+    ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, or choose the ntlm mechanism"
+    : "point it at a keytab file (FILE:/path/to/keytab, e.g. written by ktutil or kadmin ktadd), or unset it"
   return Either.left({ setting, detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE: ${what}s: ${fix}` })
 }
 
