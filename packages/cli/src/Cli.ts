@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import packageJson from "../package.json" with { type: "json" }
 import { type Run as CommandRun, login, logout, refresh, revoke, status, token, verify } from "./internal/commands.js"
 import { demo } from "./internal/demo.js"
+import { withEnvironment } from "./internal/kerberos.js"
 import { UsageError } from "./internal/errors.js"
 import { commandHelp, programHelp } from "./internal/help.js"
 import { parseCommandLine } from "./internal/parseArgs.js"
@@ -37,7 +38,7 @@ export const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, st
         return Effect.fail(new UsageError({ detail: parsed.detail }))
       case "Run": {
         const command = commands[parsed.command.name]
-        return command === undefined ? Effect.fail(new UsageError({ detail: "unknown command (see vedauth help)" })) : command(parsed.flags, env as Env)
+        return command === undefined ? Effect.fail(new UsageError({ detail: "unknown command (see vedauth help)" })) : command(parsed.flags, env as Env).pipe(withEnvironment(env))
       }
     }
   })

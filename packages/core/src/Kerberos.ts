@@ -272,6 +272,20 @@ const cachePath = (name: string): Either.Either<string, KerberosError> => {
 }
 
 /**
+ * The principal that owns a credential cache (`FILE:/path` or a path, as in `KRB5CCNAME`): whom
+ * `getTicket` acts for when no principal is given. `None` when there is no such file; a cache of a
+ * type other than `FILE:`, or one that does not decode, is a `KerberosError`.
+ *
+ * @since 0.2.0
+ * @category operations
+ */
+export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cache: string) {
+  const path = yield* cachePath(cache)
+  const cached = yield* readCache(path)
+  return Option.map(cached, (c) => principalText(c.principal, c.realm))
+})
+
+/**
  * A service ticket for `spn`: from the credential cache while valid, else with the cached TGT (one
  * KDC round trip), else AS then TGS (two, plus one when the KDC asks for pre-authentication).
  * `AuthenticationFailed` when the KDC refuses the credentials, `TransportError` when no KDC answers,

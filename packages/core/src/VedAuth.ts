@@ -13,6 +13,7 @@ import type { Duration, Scope } from "effect"
 import { Config, ConfigError, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Credentials from "./Credentials.js"
 import type { Grant } from "./Grant.js"
+import { parseAddress } from "./KdcTransport.js"
 import * as internal from "./internal/vedAuth.js"
 import type { NtlmTransport } from "./NtlmTransport.js"
 import type { TokenStore } from "./TokenStore.js"
@@ -246,8 +247,129 @@ export const credentialsConfig: Config.Config<Credentials.Credentials> = Config.
 )
 
 /**
+ * The Kerberos settings as text, as they come from the environment or a command line: `kdc` may
+ * list several addresses separated by commas; `keytab` and `cache` are MIT names (`FILE:/path` or a
+ * plain path, as in `KRB5_CLIENT_KTNAME` and `KRB5CCNAME`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface KerberosText {
+  readonly mechanism?: string | undefined
+  readonly realm?: string | undefined
+  readonly kdc?: string | undefined
+  readonly spn?: string | undefined
+  readonly keytab?: string | undefined
+  readonly cache?: string | undefined
+}
+
+/**
+ * Why `KerberosText` could not be used: the setting at fault and a sentence that says what to do.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface KerberosTextProblem {
+  readonly setting: keyof KerberosText
+  readonly detail: string
+}
+
+const mechanisms: ReadonlyArray<Mechanism> = ["negotiate", "kerberos", "ntlm"]
+
+const present = (text: string | undefined): string | undefined => (text === undefined || text.trim() === "" ? undefined : text.trim())
+
+// MIT names a keytab or cache `TYPE:residual`; a name without a type is a file. Only files can be read here.
+const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<string, KerberosTextProblem> => {
+  const typed = /^([A-Za-z][A-Za-z0-9]*):(.*)$/.exec(name)
+  const path = typed === null ? name : typed[1]!.toUpperCase() === "FILE" ? typed[2]! : undefined
+  if (path !== undefined && path !== "") return Either.right(path)
+  const what = setting === "cache" ? "credential cache" : "keytab"
+  const kind = typed === null || path === "" ? "an empty FILE:" : `a ${typed[1]!.toUpperCase()}:`
+  const fix = setting === "cache"
+    ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, or choose the ntlm mechanism"
+    : "point it at a keytab file (FILE:/path/to/keytab, e.g. written by ktutil or kadmin ktadd), or unset it"
+  return Either.left({ setting, detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE: ${what}s: ${fix}` })
+}
+
+/**
+ * Reads Kerberos settings given as text (the environment variables `VEDAUTH_MECHANISM`,
+ * `VEDAUTH_REALM`, `VEDAUTH_KDC`, `VEDAUTH_SPN`, `VEDAUTH_KEYTAB` or `KRB5_CLIENT_KTNAME`,
+ * `KRB5CCNAME`, or the `vedauth` command's options) into `Options.mechanism` and
+ * `Options.kerberos`. Empty text is no setting. `kerberos` is there when any of its settings is;
+ * with the `ntlm` mechanism none is read (a credential cache of a type vedauth cannot read is then
+ * no obstacle). A mechanism other than the three, a KDC address that does not parse, or a keytab or
+ * cache that is not a file (`KCM:`, `KEYRING:`, `MEMORY:`, `DIR:`, ...) is a problem, named.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const kerberosFromText = (
+  text: KerberosText
+): Either.Either<{ readonly mechanism?: Mechanism; readonly kerberos?: KerberosOptions }, KerberosTextProblem> => {
+  const mechanismText = present(text.mechanism)?.toLowerCase()
+  const mechanism = mechanisms.find((m) => m === mechanismText)
+  if (mechanismText !== undefined && mechanism === undefined) {
+    return Either.left({ setting: "mechanism", detail: `'${text.mechanism}' is not a mechanism: negotiate, kerberos or ntlm` })
+  }
+  const chosen = mechanism === undefined ? {} : { mechanism }
+  if (mechanism === "ntlm") return Either.right(chosen)
+  const kdcs = (present(text.kdc) ?? "").split(",").map((k) => k.trim()).filter((k) => k !== "")
+  const badKdc = kdcs.find((k) => parseAddress(k) === undefined)
+  if (badKdc !== undefined) return Either.left({ setting: "kdc", detail: `'${badKdc}' is not a KDC address: host, host:port or [ipv6]:port` })
+  const keytab = present(text.keytab)
+  const cache = present(text.cache)
+  return Either.gen(function*() {
+    const kerberos: KerberosOptions = {
+      ...(present(text.realm) === undefined ? {} : { realm: present(text.realm)! }),
+      ...(kdcs.length === 0 ? {} : { kdc: kdcs }),
+      ...(present(text.spn) === undefined ? {} : { spn: present(text.spn)! }),
+      ...(keytab === undefined ? {} : { keytab: yield* mitFile("keytab", keytab) }),
+      ...(cache === undefined ? {} : { cache: yield* mitFile("cache", cache) })
+    }
+    return Object.keys(kerberos).length === 0 ? chosen : { ...chosen, kerberos }
+  })
+}
+
+const kerberosVariables: Readonly<Record<keyof KerberosText, string>> = {
+  mechanism: "VEDAUTH_MECHANISM",
+  realm: "VEDAUTH_REALM",
+  kdc: "VEDAUTH_KDC",
+  spn: "VEDAUTH_SPN",
+  keytab: "VEDAUTH_KEYTAB",
+  cache: "KRB5CCNAME"
+}
+
+const optionalText = (name: string) => Config.option(Config.string(name)).pipe(Config.map(Option.getOrUndefined))
+
+/**
+ * `mechanism` and `kerberos` from `VEDAUTH_MECHANISM`, `VEDAUTH_REALM`, `VEDAUTH_KDC` (comma
+ * separated), `VEDAUTH_SPN`, `VEDAUTH_KEYTAB` (else MIT's `KRB5_CLIENT_KTNAME`) and MIT's
+ * `KRB5CCNAME`, read by `kerberosFromText`. krb5.conf (`KRB5_CONFIG`) is read when a ticket is
+ * needed, from the same `ConfigProvider`.
+ *
+ * @since 0.2.0
+ * @category config
+ */
+export const kerberosConfig: Config.Config<{ readonly mechanism?: Mechanism; readonly kerberos?: KerberosOptions }> = Config.mapOrFail(
+  Config.all({
+    mechanism: optionalText("VEDAUTH_MECHANISM"),
+    realm: optionalText("VEDAUTH_REALM"),
+    kdc: optionalText("VEDAUTH_KDC"),
+    spn: optionalText("VEDAUTH_SPN"),
+    ownKeytab: optionalText("VEDAUTH_KEYTAB"),
+    mitKeytab: optionalText("KRB5_CLIENT_KTNAME"),
+    cache: optionalText("KRB5CCNAME")
+  }),
+  ({ mitKeytab, ownKeytab, ...text }) => {
+    const keytab = present(ownKeytab) ?? mitKeytab
+    const variable = (setting: keyof KerberosText) => setting === "keytab" && present(ownKeytab) === undefined ? "KRB5_CLIENT_KTNAME" : kerberosVariables[setting]
+    return Either.mapLeft(kerberosFromText({ ...text, keytab }), (problem) => ConfigError.InvalidData([variable(problem.setting)], problem.detail))
+  }
+)
+
+/**
  * Options from the environment: `VEDAUTH_GRANT` and `VEDAUTH_JWT_FILE` (see `credentialsConfig`),
- * `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
+ * the Kerberos settings (see `kerberosConfig`), `VEDAUTH_URL`, `VEDAUTH_CLIENT_ID`, `VEDAUTH_SCOPE`, and the optional
  * `VEDAUTH_USERNAME`, `VEDAUTH_PASSWORD` (redacted; empty is none), `VEDAUTH_REQUEST_TIMEOUT` (a
  * duration such as `10 seconds`) and `VEDAUTH_ALLOW_HTTP` (`1`: allow plain `http://`, see
  * `allowHttp`). The store's path is `TokenStore`'s business (`VEDAUTH_TOKEN_STORE`, read by
@@ -265,9 +387,10 @@ export const config: Config.Config<Options> = Config.map(
     password: Config.option(Config.redacted("VEDAUTH_PASSWORD")),
     requestTimeout: Config.option(Config.duration("VEDAUTH_REQUEST_TIMEOUT")),
     allowHttp: Config.withDefault(Config.boolean("VEDAUTH_ALLOW_HTTP"), false),
-    credentials: credentialsConfig
+    credentials: credentialsConfig,
+    kerberos: kerberosConfig
   }),
-  ({ allowHttp, clientId, credentials, password, requestTimeout, scope, url, username }): Options => ({
+  ({ allowHttp, clientId, credentials, kerberos, password, requestTimeout, scope, url, username }): Options => ({
     url,
     clientId,
     scope,
@@ -276,7 +399,8 @@ export const config: Config.Config<Options> = Config.map(
     // An empty VEDAUTH_PASSWORD is no password.
     ...Option.match(Option.filter(password, (p) => Redacted.value(p) !== ""), { onNone: () => ({}), onSome: (password) => ({ password }) }),
     ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) }),
-    ...(allowHttp ? { allowHttp } : {})
+    ...(allowHttp ? { allowHttp } : {}),
+    ...kerberos
   })
 )
 

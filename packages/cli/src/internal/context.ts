@@ -6,6 +6,7 @@ import { resolve as resolvePath } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
+import { kerberosTarget, type KerberosTarget } from "./kerberos.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
 import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
@@ -59,6 +60,7 @@ export interface Target {
   readonly caFile: string | undefined
   /** Plain http:// to a host that is not loopback was asked for (--allow-http, VEDAUTH_ALLOW_HTTP=1). */
   readonly allowHttp: boolean
+  readonly kerberos: KerberosTarget
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
@@ -107,7 +109,10 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
     const clientId = yield* required(selection, "clientId", "client-id", "VEDAUTH_CLIENT_ID")
     const scope = yield* required(selection, "scope", "scope", "VEDAUTH_SCOPE")
     const caFile = selection.caFile === undefined ? undefined : yield* checkCaFile(selection.caFile)
-    return { place, url, clientId, scope, username: selection.username?.value, caFile, allowHttp: allowsHttp(flags, env) } satisfies Target
+    const kerberos = yield* kerberosTarget(flags, env, { name: place.profile.value, value: saved }, selection.username?.value)
+    // With no user given, the one the credential cache or keytab names.
+    const username = selection.username?.value ?? kerberos.principal
+    return { place, url, clientId, scope, username, caFile, allowHttp: allowsHttp(flags, env), kerberos } satisfies Target
   })
 
 /**
@@ -143,7 +148,8 @@ export const saveProfile = (target: Target, user: string) =>
         clientId: target.clientId,
         scope: target.scope,
         username: user,
-        ...(target.caFile === undefined ? {} : { caFile: target.caFile })
+        ...(target.caFile === undefined ? {} : { caFile: target.caFile }),
+        ...target.kerberos.saved
       }
       const profiles = target.place.profiles
       writeOwnFile(

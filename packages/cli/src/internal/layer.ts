@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Target } from "./context.js"
+import type { KerberosTarget } from "./kerberos.js"
 import { passwordSource } from "./password.js"
 import { type SharedStore, vedAuthStoreOptions } from "./sharedStore.js"
 
@@ -23,6 +24,7 @@ export interface Account {
   readonly shared: SharedStore | undefined
   readonly passwordStdin: boolean
   readonly allowHttp: boolean
+  readonly kerberos?: KerberosTarget
 }
 
 /** @internal */
@@ -35,7 +37,8 @@ export const account = (target: Target, username: string | undefined, passwordSt
   store: target.place.store,
   shared: target.place.shared,
   passwordStdin,
-  allowHttp: target.allowHttp
+  allowHttp: target.allowHttp,
+  kerberos: target.kerberos
 })
 
 /**
@@ -51,10 +54,14 @@ export const vedAuthLayer = (selected: Account) =>
         clientId: selected.clientId,
         scope: selected.scope,
         ...(selected.username === undefined ? {} : { username: selected.username }),
-        password: source.pipe(
-          Effect.mapError((error) => new AuthenticationFailed({ description: error.detail })),
-          Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
-        ),
+        // A keytab or the user's credential cache authorizes alone: no password is asked for.
+        ...(selected.kerberos?.passwordFree === true ? {} : {
+          password: source.pipe(
+            Effect.mapError((error) => new AuthenticationFailed({ description: error.detail })),
+            Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
+          )
+        }),
+        ...selected.kerberos?.options,
         ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
         ...vedAuthStoreOptions(selected),
         ...(selected.allowHttp ? { allowHttp: true } : {})

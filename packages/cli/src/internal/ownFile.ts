@@ -24,7 +24,7 @@ const existing = (path: string): Stats | undefined => {
  * Writes `text` to `path` with `mode` (0600 by default), creating its folder with mode 0700.
  * @internal
  */
-export const writeOwnFile = (path: string, text: string, options: { readonly mode?: number } = {}): void => {
+export const writeOwnFile = (path: string, text: string | Uint8Array, options: { readonly mode?: number } = {}): void => {
   const mode = options.mode ?? 0o600
   const found = existing(path)
   if (found !== undefined) {

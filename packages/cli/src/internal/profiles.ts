@@ -5,11 +5,12 @@
  * @internal
  */
 import { dirname, join } from "node:path"
+import { type KerberosProfileKey, kerberosProfileKeys } from "./kerberosKeys.js"
 import type { SelectorKey } from "./spec.js"
 import { readTrustedFile } from "./trustedFile.js"
 
 /** What a profile remembers: everything but the store (the profiles live beside it) and the name. @internal */
-export type ProfileKey = Exclude<SelectorKey, "store" | "profile">
+export type ProfileKey = Exclude<SelectorKey, "store" | "profile"> | KerberosProfileKey
 
 /** @internal */
 export type Profile = Partial<Record<ProfileKey, string>>
@@ -24,7 +25,7 @@ export interface Profiles {
 export const profilesFormat = "vedauth-cli-profiles"
 
 /** @internal */
-export const profileKeys: ReadonlyArray<ProfileKey> = ["url", "clientId", "scope", "username", "caFile"]
+export const profileKeys: ReadonlyArray<ProfileKey> = ["url", "clientId", "scope", "username", "caFile", ...kerberosProfileKeys]
 
 /** The profiles file of a token store: `profiles.json` in the same folder. @internal */
 export const profilesPath = (storePath: string): string => join(dirname(storePath), "profiles.json")

@@ -5,6 +5,7 @@ import * as Redacted from "effect/Redacted"
 import type { Run } from "./commands.js"
 import { UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
+import { kerberosSetup } from "./simulateKerberos.js"
 
 const parsePort = (text: string | undefined) => {
   if (text === undefined) return Effect.succeed(0)
@@ -23,13 +24,19 @@ export const simulate: Run = (flags) =>
     if (certOut !== undefined && !tls) {
       return yield* new UsageError({ detail: "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)" })
     }
-    const served = yield* Simulator.serve({ protocol: tls ? "https" : "http", port })
+    const keytabOut = typeof flags.keytabOut === "string" ? flags.keytabOut : undefined
+    if (keytabOut !== undefined && flags.kerberos !== true) {
+      return yield* new UsageError({ detail: "--keytab-out writes the keytab of the simulator's realm: add --kerberos (--keytab-out)" })
+    }
+    const served = yield* Simulator.serve({ protocol: tls ? "https" : "http", port, ...(flags.kerberos === true ? { kerberos: {} } : {}) })
     if (certOut !== undefined) {
       yield* Effect.try({
         try: () => writeOwnFile(certOut, served.caPem ?? "", { mode: 0o644 }),
         catch: (error) => new UsageError({ detail: `cannot write the CA certificate: ${error instanceof Error ? error.message : String(error)} (--cert-out)` })
       })
     }
+    // Written before the URL shows, so a script that waits for it finds them.
+    const kerberosLines = yield* kerberosSetup(served, Simulator.defaultCredentials, keytabOut)
     // The URL alone on the first line, so scripts can read it.
     yield* Console.log(served.url)
     const { domain, password, username } = Simulator.defaultCredentials
@@ -39,7 +46,8 @@ export const simulate: Run = (flags) =>
         // Demo credentials of a local test server: public, and printed so that they can be used.
         `  user ${domain}\\${username}, password ${Redacted.value(password)}, client id ${Simulator.defaultClientId}`,
         `  allowed scope ${Simulator.defaultScope}`,
-        ...(certOut === undefined ? [] : [`  CA certificate written to ${certOut} (use it as --ca-file)`])
+        ...(certOut === undefined ? [] : [`  CA certificate written to ${certOut} (use it as --ca-file)`]),
+        ...kerberosLines
       ].join("\n")
     )
     return yield* Effect.never

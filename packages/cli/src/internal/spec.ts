@@ -34,14 +34,21 @@ export const options = {
   port: option({ flag: "port", kind: "string", value: "N", description: "port on 127.0.0.1 (default: a free one)" }),
   tls: option({ flag: "tls", kind: "boolean", description: "serve HTTPS with a certificate from a fresh throwaway CA" }),
   certOut: option({ flag: "cert-out", kind: "string", value: "FILE", description: "with --tls: write the CA certificate (PEM) here, for --ca-file" }),
-  help: option({ flag: "help", kind: "boolean", description: "show this help" })
+  help: option({ flag: "help", kind: "boolean", description: "show this help" }),
+  mechanism: option({ flag: "mechanism", kind: "string", value: "MECH", env: "VEDAUTH_MECHANISM", description: "negotiate (default: Kerberos when it is set up, else NTLM), kerberos or ntlm" }),
+  realm: option({ flag: "realm", kind: "string", value: "REALM", env: "VEDAUTH_REALM", description: "the user's Kerberos realm (else krb5.conf default_realm)" }),
+  kdc: option({ flag: "kdc", kind: "string", value: "HOST[:PORT]", env: "VEDAUTH_KDC", description: "Kerberos KDCs, comma-separated (else krb5.conf [realms], else DNS SRV)" }),
+  spn: option({ flag: "spn", kind: "string", value: "SPN", env: "VEDAUTH_SPN", description: "the server's Kerberos name (default HTTP/<host of the URL>)" }),
+  keytab: option({ flag: "keytab", kind: "string", value: "FILE", env: "VEDAUTH_KEYTAB", description: "a keytab with the user's key, no password needed (else KRB5_CLIENT_KTNAME)" }),
+  kerberos: option({ flag: "kerberos", kind: "boolean", description: "also run a Kerberos realm and its KDC on 127.0.0.1" }),
+  keytabOut: option({ flag: "keytab-out", kind: "string", value: "FILE", description: "with --kerberos: write the demo user's keytab here (default: a new temp folder)" })
 } as const
 
 /** @internal */
 export type OptionKey = keyof typeof options
 
 /** The selectors: which server, integration, scope and user, and where grants and profiles are kept. @internal */
-export const selectorKeys = ["url", "clientId", "scope", "username", "caFile", "store", "profile"] as const
+export const selectorKeys = ["url", "clientId", "scope", "username", "caFile", "store", "profile", "mechanism", "realm", "kdc", "spn", "keytab"] as const
 
 /** @internal */
 export type SelectorKey = (typeof selectorKeys)[number]
@@ -68,7 +75,9 @@ export const commands: ReadonlyArray<CommandSpec> = [
     options: [...server, "passwordStdin", "json"],
     required: [...needed, "username"],
     notes: "The selectors are saved in the profile (--profile, default: the current one, else 'default'),\n" +
-      "which becomes current: later commands need no selectors. Never prints a token."
+      "which becomes current: later commands need no selectors. Never prints a token.\n" +
+      "With a keytab (--keytab, KRB5_CLIENT_KTNAME) or a kinit cache (KRB5CCNAME) no password is asked\n" +
+      "for, and --username may be left out: the user is the principal they name."
   },
   {
     name: "token",
@@ -100,7 +109,7 @@ export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "simulate",
     summary: "run the TPP simulator in the foreground on 127.0.0.1",
-    options: ["port", "tls", "certOut"],
+    options: ["port", "tls", "certOut", "kerberos", "keytabOut"],
     notes: "The first line of stdout is its URL; its demo credentials go to stderr."
   },
   { name: "demo", summary: "run a token's whole life against an embedded simulator, step by step", options: [] },

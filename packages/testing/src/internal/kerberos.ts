@@ -17,6 +17,11 @@ export interface KerberosOptions {
   readonly hosts?: ReadonlyArray<string>
   /** Default 5 minutes. */
   readonly clockSkew?: Duration.DurationInput
+  /**
+   * The server's keys, e.g. from another KDC's keytab (MIT `kadmin ktadd`), so that tickets that KDC
+   * issues are accepted here; default random keys for `hosts`.
+   */
+  readonly serviceKeytab?: Kerberos.Keytab
 }
 
 /** @internal */
@@ -37,7 +42,7 @@ export const makeRealm = (options: KerberosOptions, users: ReadonlyArray<UserCon
     // The service's password is random: only the KDC and the acceptor ever hold its keys.
     const servicePassword = Redacted.make(Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0")).join(""))
     const serviceKeys = yield* Effect.forEach(hosts, (host) => Kerberos.keytabFromPassword({ name: ["HTTP", host.toLowerCase()], realm }, servicePassword))
-    const serviceKeytab: Kerberos.Keytab = {
+    const serviceKeytab: Kerberos.Keytab = options.serviceKeytab ?? {
       principals: serviceKeys.flatMap((k) => k.principals),
       keys: Redacted.make(serviceKeys.flatMap((k) => Redacted.value(k.keys)))
     }

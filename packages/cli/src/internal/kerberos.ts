@@ -1,0 +1,138 @@
+/**
+ * The Kerberos side of a command: `--mechanism`, `--realm`, `--kdc`, `--spn`, `--keytab` (each from
+ * its flag, else its variable, else the profile), MIT's `KRB5_CLIENT_KTNAME` and `KRB5CCNAME`, read
+ * by core's one parser (`VedAuth.kerberosFromText`, as `VedAuth.config` reads them); whose key the
+ * keytab or credential cache holds, and so whether an authorize needs a password at all.
+ * @internal
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Kerberos from "@vedauth/core/Kerberos"
+import * as VedAuth from "@vedauth/core/VedAuth"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import { resolve as resolvePath } from "node:path"
+import { UsageError } from "./errors.js"
+import { type KerberosProfileKey, kerberosSelectorKeys } from "./kerberosKeys.js"
+import type { Profile } from "./profiles.js"
+import { type Env, explicitSelector, type Selected } from "./selection.js"
+import type { Flags } from "./spec.js"
+import { safeText } from "./terminalText.js"
+
+/** How a command authenticates with Kerberos, resolved. @internal */
+export interface KerberosTarget {
+  /** For `VedAuth.Options`: `mechanism` and `kerberos`, when set. */
+  readonly options: { readonly mechanism?: VedAuth.Mechanism; readonly kerberos?: VedAuth.KerberosOptions }
+  /** The principal the credential cache or a one-principal keytab names: the user when none is given. */
+  readonly principal: string | undefined
+  /** The keytab or the credential cache holds the user's key or tickets: no password is asked for. */
+  readonly passwordFree: boolean
+  /** What `login` keeps in the profile (paths made absolute). */
+  readonly saved: Partial<Record<KerberosProfileKey, string>>
+}
+
+type Setting = keyof VedAuth.KerberosText
+
+// Flag, else variable (for the keytab also MIT's KRB5_CLIENT_KTNAME), else the profile.
+const selected = (flags: Flags, env: Env, profile: { readonly name: string; readonly value: Profile | undefined }) => {
+  const fromProfile = (key: KerberosProfileKey): Selected | undefined => {
+    const value = profile.value?.[key]
+    return value === undefined ? undefined : { value, from: `profile ${profile.name}` }
+  }
+  const mitKeytab = env["KRB5_CLIENT_KTNAME"]
+  const mitCache = env["KRB5CCNAME"]
+  const pick = (key: (typeof kerberosSelectorKeys)[number]) => explicitSelector(key, flags, env) ?? fromProfile(key)
+  const keytab = explicitSelector("keytab", flags, env) ??
+    (mitKeytab === undefined || mitKeytab === "" ? undefined : { value: mitKeytab, from: "KRB5_CLIENT_KTNAME" }) ?? fromProfile("keytab")
+  return {
+    mechanism: pick("mechanism"),
+    realm: pick("realm"),
+    kdc: pick("kdc"),
+    spn: pick("spn"),
+    keytab,
+    cache: (mitCache === undefined || mitCache === "" ? undefined : { value: mitCache, from: "KRB5CCNAME" }) ?? fromProfile("cache")
+  } satisfies Record<Setting, Selected | undefined>
+}
+
+// `CORP\alice`, `alice@CORP.EXAMPLE` and `alice` are the cache's `alice@CORP.EXAMPLE`, as core's
+// principal mapping reads them (a NetBIOS domain is the realm's first label).
+const isPrincipal = (user: string, principal: string): boolean => {
+  const at = principal.lastIndexOf("@")
+  const [name, realm] = [principal.slice(0, at).toLowerCase(), principal.slice(at + 1).toLowerCase()]
+  const backslash = user.indexOf("\\")
+  const userAt = user.lastIndexOf("@")
+  const [userName, domain] = backslash >= 0
+    ? [user.slice(backslash + 1), user.slice(0, backslash)]
+    : userAt >= 0
+    ? [user.slice(0, userAt), user.slice(userAt + 1)]
+    : [user, ""]
+  const d = domain.toLowerCase()
+  return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
+}
+
+const unreadable = (what: string, source: Selected, error: { readonly message: string }) =>
+  new UsageError({ detail: `cannot use the ${what} '${safeText(source.value)}': ${safeText(error.message)} (${source.from})` })
+
+/**
+ * The Kerberos settings of a command, checked: a bad mechanism or KDC, or a keytab or credential
+ * cache of a type vedauth cannot read (`KCM:`, `KEYRING:`, ...), is a usage error naming the type,
+ * what to do, and where the setting came from. The keytab and the cache are read for the principal
+ * they name. With `--mechanism ntlm` none of it is read.
+ * @internal
+ */
+export const kerberosTarget = (
+  flags: Flags,
+  env: Env,
+  profile: { readonly name: string; readonly value: Profile | undefined },
+  username: string | undefined
+): Effect.Effect<KerberosTarget, UsageError> =>
+  Effect.gen(function*() {
+    const sources = selected(flags, env, profile)
+    const parsed = VedAuth.kerberosFromText({
+      mechanism: sources.mechanism?.value,
+      realm: sources.realm?.value,
+      kdc: sources.kdc?.value,
+      spn: sources.spn?.value,
+      keytab: sources.keytab?.value,
+      cache: sources.cache?.value
+    })
+    if (Either.isLeft(parsed)) {
+      return yield* new UsageError({ detail: `${safeText(parsed.left.detail)} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})` })
+    }
+    const options = parsed.right
+    const settings = options.kerberos ?? {}
+    const keytabPrincipals = settings.keytab === undefined
+      ? []
+      : (yield* Effect.mapError(Kerberos.readKeytab(settings.keytab), (error) => unreadable("keytab", sources.keytab!, error))).principals
+    const cacheOwner = settings.cache === undefined
+      ? Option.none<string>()
+      : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) => unreadable("credential cache", sources.cache!, error))
+    const cachePrincipal = Option.getOrUndefined(cacheOwner)
+    const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
+    const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || isPrincipal(username, cachePrincipal))
+    const saved: Partial<Record<KerberosProfileKey, string>> = {}
+    for (const key of kerberosSelectorKeys) {
+      if (key !== "keytab" && sources[key] !== undefined) saved[key] = sources[key].value
+    }
+    if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
+    // The cache is remembered only when it was named (KRB5CCNAME), never guessed.
+    if (settings.cache !== undefined) saved.cache = resolvePath(settings.cache)
+    return {
+      options,
+      principal,
+      passwordFree: options.mechanism !== "ntlm" && (settings.keytab !== undefined || cacheIsTheUser),
+      saved
+    }
+  }).pipe(Effect.provide(NodeFileSystem.layer))
+
+/**
+ * Runs a command with `env` as Effect's configuration, so that what core reads through `Config`
+ * (krb5.conf's place, `KRB5_CONFIG`; `VEDAUTH_PASSWORD`) comes from the environment the command
+ * line was given, as the flags' variables do.
+ * @internal
+ */
+export const withEnvironment = (env: Env) =>
+  Effect.withConfigProvider(
+    ConfigProvider.fromMap(new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)))
+  )

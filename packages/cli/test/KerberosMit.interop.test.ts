@@ -1,0 +1,73 @@
+/**
+ * Interop: `vedauth` with MIT Kerberos' own credentials, no user and no password. A throwaway MIT
+ * realm on loopback (krb5kdc, kadmin.local, kinit); `kinit` writes a FILE: cache and `kadmin ktadd`
+ * a keytab; the simulator's acceptor holds the MIT realm's service key, so the service tickets MIT's
+ * KDC issues (through our TGS request) are what authorizes. MIT's klist reads back the cache we
+ * updated.
+ */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Kerberos } from "@vedauth/core"
+import { Simulator } from "@vedauth/testing"
+import { Effect } from "effect"
+import { klist } from "./support/kerberosCli.js"
+import { loadMitRealm, type MitRealm } from "./support/mitRealm.js"
+import { runCli, type Run } from "./support/runCli.js"
+
+const alice = { name: "alice", password: "Correct-Horse-7" }
+const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
+let realm: MitRealm
+let spn: string
+
+beforeAll(async () => {
+  const mit = await loadMitRealm()
+  realm = await mit.startRealm([alice])
+  spn = mit.SPN
+}, 30_000)
+afterAll(() => realm?.stop())
+
+// The simulator in the MIT realm: alice is VEDAUTH\alice, and its acceptor has MIT's HTTP/ key.
+const simulator = Effect.gen(function*() {
+  const path = yield* Effect.promise(() => realm.keytab(spn, "http.keytab"))
+  const serviceKeytab = yield* Kerberos.readKeytab(path)
+  const served = yield* Simulator.serve({
+    protocol: "http",
+    users: [{ name: "alice", domain: realm.realm.split(".")[0]!, password: Simulator.defaultCredentials.password }],
+    kerberos: { realm: realm.realm, serviceKeytab }
+  })
+  const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-mit-" })
+  const args = ["--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--spn", spn]
+  return { served, args, env: { HOME: dir, KRB5_CONFIG: realm.env["KRB5_CONFIG"]! } }
+})
+
+describe("vedauth with MIT Kerberos credentials", () => {
+  it.scopedLive("kinit's cache (KRB5CCNAME): login and token with no user and no password; klist reads the ticket we added", () =>
+    Effect.gen(function*() {
+      const { args, env, served } = yield* simulator
+      const cache = yield* Effect.promise(() => realm.kinit(alice, "alice.ccache"))
+      const withCache = { ...env, KRB5CCNAME: `FILE:${cache}` }
+      ok(yield* runCli(["login", ...args], { env: withCache }))
+      const status = JSON.parse((yield* runCli(["status", "--json"], { env: withCache })).stdout)
+      assert.strictEqual(status.grants[0].user, `alice@${realm.realm.toLowerCase()}`)
+      assert.include(yield* klist(cache, withCache), `${spn}@${realm.realm}`)
+      // The grant revoked, `token` authorizes again from the profile and the cache alone.
+      ok(yield* runCli(["revoke"], { env: withCache }))
+      const token = yield* runCli(["token"], { env: withCache })
+      ok(token)
+      assert.match(token.stdout, /^\S+\n$/)
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1, 1])
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scopedLive("a keytab from kadmin ktadd through KRB5_CLIENT_KTNAME: the user is its principal, no password", () =>
+    Effect.gen(function*() {
+      const { args, env, served } = yield* simulator
+      const keytab = yield* Effect.promise(() => realm.keytab(`alice@${realm.realm}`, "alice.keytab", { keepKeys: true }))
+      const login = yield* runCli(["login", ...args, "--json"], { env: { ...env, KRB5_CLIENT_KTNAME: `FILE:${keytab}` } })
+      ok(login)
+      assert.strictEqual(JSON.parse(login.stdout).scope, "certificate:manage")
+      const status = JSON.parse((yield* runCli(["status", "--json"], { env })).stdout)
+      assert.strictEqual(status.grants[0].user, `alice@${realm.realm.toLowerCase()}`)
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1])
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
