@@ -17,7 +17,7 @@ import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as grants from "./grants.js"
 import * as http from "./http.js"
-import type { TicketFor } from "./kerberosTicket.js"
+import { type TicketFor, withNtlmFallback } from "./kerberosTicket.js"
 
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
@@ -252,13 +252,17 @@ export const makeFlows = (
 
   /**
    * POST authorize/integrated with these Windows credentials, through the transport: Kerberos inside
-   * Negotiate when a ticket can be had, else NTLM. The timeout goes with the request: a transport that
-   * enforces it spares the call a racing fiber; any other is bounded here.
+   * Negotiate when a ticket can be had, else NTLM (under `negotiate` also when the server refuses the
+   * ticket: then NTLM on a fresh exchange, with a timeout of its own). The timeout goes with the
+   * request: a transport that enforces it spares the call a racing fiber; any other is bounded here.
    */
   const integrated = (windows: NtlmTransport.Credentials, body: AuthorizeBody) => {
     const outgoing = { ...authorizeRequest(base, body, windows), timeout }
     // The KDC round trips (if any) come first, under the same timeout as the HTTP handshake.
-    const sent = Effect.flatMap(ticketFor(windows), (kerberos) => transport.request(kerberos === undefined ? outgoing : { ...outgoing, kerberos }))
+    const sent = Effect.flatMap(ticketFor(windows), (kerberos) =>
+      kerberos === undefined
+        ? transport.request(outgoing)
+        : withNtlmFallback(kerberos, windows, transport.request({ ...outgoing, kerberos }), transport.request(outgoing)))
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
     )
