@@ -89,7 +89,8 @@ export const make = (options: Options) =>
       layerScope: yield* Effect.scope,
       usesPassword: Credentials.usesPassword(credentials),
       authorize: (windows) => flows.authorize(windows),
-      refresh: flows.refresh
+      refresh: flows.refresh,
+      device: flows.deviceSteps
     })
 
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
