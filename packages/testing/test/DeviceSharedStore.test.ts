@@ -43,7 +43,7 @@ const bothAsk = (simulator: Simulator.Options = {}) =>
     const prompt = yield* Deferred.await(promptsA)
     const fiberB = yield* Effect.fork(b.accessToken)
     yield* TestClock.adjust("2 seconds")
-    return { ...env, prompt, promptsB, fiberA, fiberB }
+    return { ...env, b, prompt, promptsB, fiberA, fiberB }
   })
 
 const failure = (fiber: Fiber.RuntimeFiber<Redacted.Redacted<string>, VedAuthError.VedAuthError>) => Effect.flip(Fiber.join(fiber))
@@ -51,7 +51,10 @@ const failure = (fiber: Fiber.RuntimeFiber<Redacted.Redacted<string>, VedAuthErr
 describe("the device flow with two managed grants on one store", () => {
   it.scoped("one prompt, the lock free while the person approves, and the same token for both after approval", () =>
     Effect.gen(function*() {
-      const { fiberA, fiberB, prompt, promptsB, simulator, store } = yield* bothAsk()
+      const { b, fiberA, fiberB, prompt, promptsB, simulator, store } = yield* bothAsk()
+      // The mark is in the store, but it is no grant to anyone.
+      assert.isTrue(Option.isSome(yield* store.get(key)))
+      assert.isTrue(Option.isNone(yield* b.stored))
       // Another process can take the store's lock while the person has not answered yet.
       const locked = yield* Effect.fork(store.withLock(key, Effect.void))
       yield* TestClock.adjust("1 millis")
