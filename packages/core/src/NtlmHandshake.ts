@@ -14,7 +14,7 @@ import { Effect, Either, Encoding, Redacted } from "effect"
 import * as Kerberos from "./Kerberos.js"
 import * as Ntlm from "./Ntlm.js"
 import type * as NtlmTransport from "./NtlmTransport.js"
-import { AuthenticationFailed, type KerberosError, NtlmProtocolError } from "./VedAuthError.js"
+import { AuthenticationFailed, KerberosError, NtlmProtocolError } from "./VedAuthError.js"
 
 /**
  * The HTTP authentication scheme the NTLM messages travel under (IIS with Negotiate alone accepts
@@ -126,7 +126,8 @@ const protocolError = (detail: string, answer?: Answer) =>
  * Runs the handshake for `request` through `send`, which must put every step on the same
  * connection: Kerberos when the request carries a ticket (`Request.kerberos`), else NTLM. Fails with
  * `NtlmProtocolError` when the exchange cannot proceed, `AuthenticationFailed` when the server
- * refuses the credentials, `KerberosError` when its Kerberos answer (AP-REP) is missing or wrong;
+ * refuses the NTLM credentials, `KerberosError` when it refuses the Kerberos ticket
+ * (`serverRefusedTicket`) or its Kerberos answer (AP-REP) is missing or wrong;
  * `send`'s own errors pass through.
  *
  * @since 0.1.0
@@ -156,6 +157,16 @@ export const run = <A extends Answer, E>(
     const outcome = yield* runNtlm(request, options, step)
     return { ...outcome, roundTrips }
   })
+
+/**
+ * `KerberosError.name` when the server answered the AP-REQ with a refusal (`401` with a bare
+ * `Negotiate`, a SPNEGO reject or a KRB-ERROR): the ticket was issued, the server could not use it.
+ * Under `mechanism: "negotiate"` the authorize falls back to NTLM on a fresh exchange.
+ *
+ * @since 0.2.0
+ * @category handshake
+ */
+export const serverRefusedTicket = "SERVER_REFUSED_TICKET"
 
 const decoder = new TextDecoder()
 
@@ -194,12 +205,16 @@ const runKerberos = <A extends Answer, E>(
         if (kerberos.ntlmFallback && offered(answer, "NTLM")) return undefined
         return yield* noNegotiate(answer)
       }
+      // The KDC vouched for the credentials; the server could not use the ticket (its keys for the
+      // SPN differ, or it has no Kerberos). The caller decides whether NTLM may follow.
+      const why = serverToken === undefined
+        ? "a bare Negotiate challenge"
+        : Either.match(yield* Effect.either(initiator.complete(serverToken)), { onLeft: (error) => error.name, onRight: () => "an AP-REP with a 401" })
       const { client, server } = kerberos.ticket
-      return yield* new AuthenticationFailed({
-        user: client,
-        description: `the server rejected the Kerberos ticket of ${client} for ${server}`,
-        status: answer.status,
-        reason: answer.reason
+      return yield* new KerberosError({
+        name: serverRefusedTicket,
+        detail: `the server refused the Kerberos ticket of ${client} for ${server} (${why}; HTTP ${answer.status} ${answer.reason})`,
+        hint: `the credentials are fine, the server could not use a ticket for ${server}: check that this SPN (kerberos.spn) is the one the server's account has, that its keytab is current, and that no TLS proxy sits in between (channel bindings); or use mechanism "negotiate" to fall back to NTLM`
       })
     }
     // Mutual authentication: the answer must carry the server's AP-REP. An application 401 (the

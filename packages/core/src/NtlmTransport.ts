@@ -61,6 +61,8 @@ export interface KerberosAttempt {
   /**
    * When the server does not offer `Negotiate` (only `NTLM`), run the NTLM handshake with
    * `Request.credentials` instead (`mechanism: "negotiate"`); false fails (`mechanism: "kerberos"`).
+   * A server that refuses the ticket fails the request (`KerberosError` named
+   * `NtlmHandshake.serverRefusedTicket`) either way: the authorize above retries it as NTLM.
    */
   readonly ntlmFallback: boolean
 }

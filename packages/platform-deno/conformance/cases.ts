@@ -241,6 +241,23 @@ export const cases: ReadonlyArray<Case> = [
       })
   },
   {
+    name: "Kerberos refused by the server under negotiate: NTLM once on a fresh connection (1 + 2 round trips)",
+    run: (platform) =>
+      Effect.gen(function*() {
+        const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", kerberos: {}, faults: { kerberosAcceptor: "wrong-key" } })
+        const url = served.url.replace("127.0.0.1", "localhost")
+        const grant = yield* VedAuth.authorize().pipe(
+          Effect.provide(layer({ url, mechanism: "negotiate", kerberos: { kdc: served.kdc!, realm: "CORP.EXAMPLE" } }))
+        )
+        assert.equal(grant.scope, "certificate:manage,revoke")
+        const stats = yield* served.simulator.stats
+        assert.equal(stats.requests, 3)
+        assert.deepEqual(stats.rejections, { KRB_AP_ERR_MODIFIED: 1 })
+        assert.deepEqual(stats.roundTripsPerHandshake, [2])
+        assert.deepEqual(handshakes.at(-1) === undefined ? undefined : [handshakes.at(-1)!.roundTrips, handshakes.at(-1)!.sockets], [2, 1])
+      })
+  },
+  {
     name: "scope beyond the integration: InvalidScope with the server's description",
     run: (platform) =>
       Effect.gen(function*() {

@@ -5,9 +5,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import { KdcTransport, Kerberos, TokenStore } from "@vedauth/core"
+import { KdcTransport, Kerberos, NtlmHandshake, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Logger, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
 
 const options: VedAuth.Options = {
@@ -86,6 +86,53 @@ describe("Kerberos against the simulator in memory", () => {
       yield* Simulator.setFaults({})
       yield* VedAuth.authorize()
     }).pipe(Effect.provide(layer())))
+
+  describe("a server that refuses the ticket the KDC issued", () => {
+    const negotiate: VedAuth.Options = { ...options, username: "CORP\\alice", mechanism: "negotiate", kerberos: { kdc: "kdc.corp.example", realm: "CORP.EXAMPLE" } }
+    const captured = () => {
+      const lines: Array<string> = []
+      return { lines, logger: Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void lines.push(`${logLevel.label} ${String(message)}`))) }
+    }
+
+    for (const [fault, counted] of [["wrong-key", "KRB_AP_ERR_MODIFIED"], ["reject", "SPNEGO_REJECT"]] as const) {
+      it.effect(`negotiate (${fault}): one Kerberos round trip, then NTLM once on a fresh exchange (2 round trips), and a warning that says why`, () => {
+        const log = captured()
+        return Effect.gen(function*() {
+          const grant = yield* VedAuth.authorize().pipe(Effect.provide(log.logger))
+          assert.strictEqual(grant.scope, "certificate:manage")
+          const stats = yield* Simulator.stats
+          assert.strictEqual(stats.requests, 3)
+          assert.deepStrictEqual(stats.rejections, { [counted]: 1 })
+          assert.deepStrictEqual(stats.roundTripsPerHandshake, [2])
+          assert.strictEqual(stats.authorizeIntegrated, 1)
+          const warnings = log.lines.filter((line) => line.startsWith("WARN"))
+          assert.strictEqual(warnings.length, 1, log.lines.join("\n"))
+          assert.include(warnings[0], "refused the Kerberos ticket of alice@CORP.EXAMPLE for HTTP/tpp.corp.example@CORP.EXAMPLE")
+          assert.include(warnings[0], fault === "reject" ? "SPNEGO_REJECT" : "a bare Negotiate challenge")
+          assert.notInclude(log.lines.join("\n"), Redacted.value(Simulator.defaultCredentials.password))
+        }).pipe(Effect.provide(layer(negotiate, { kerberos: {}, faults: { kerberosAcceptor: fault } })))
+      })
+    }
+
+    it.effect("mechanism kerberos never falls back: a KerberosError that names the SPN to check, after one request", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(VedAuth.authorize())
+        assert.strictEqual(error._tag, "KerberosError")
+        if (error._tag !== "KerberosError") return
+        assert.strictEqual(error.name, NtlmHandshake.serverRefusedTicket)
+        assert.include(error.hint ?? "", "HTTP/tpp.corp.example@CORP.EXAMPLE")
+        const stats = yield* Simulator.stats
+        assert.strictEqual(stats.requests, 1)
+        assert.strictEqual(stats.handshakesCompleted, 0)
+      }).pipe(Effect.provide(layer(options, { kerberos: {}, faults: { kerberosAcceptor: "wrong-key" } }))))
+
+    it.effect("a wrong password is the KDC's refusal: AuthenticationFailed, no NTLM and no HTTP request even under negotiate", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(VedAuth.authorize())
+        assert.strictEqual(error._tag, "AuthenticationFailed")
+        assert.strictEqual((yield* Simulator.stats).requests, 0)
+      }).pipe(Effect.provide(layer({ ...negotiate, password: Redacted.make("nope") }, { kerberos: {}, faults: { kerberosAcceptor: "wrong-key" } }))))
+  })
 
   it.scoped("a keytab and a credential cache need no password; the second layer reuses the cached tickets (no KDC trip)", () =>
     Effect.gen(function*() {

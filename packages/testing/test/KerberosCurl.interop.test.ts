@@ -26,20 +26,7 @@ describe("kinit and curl --negotiate against the served simulator and its KDC", 
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const served = yield* Simulator.serve({ protocol: "http", kerberos: {} })
-      const conf = [
-        "[libdefaults]",
-        "  default_realm = CORP.EXAMPLE",
-        "  dns_lookup_kdc = false",
-        "  dns_lookup_realm = false",
-        "  rdns = false",
-        "  dns_canonicalize_hostname = false",
-        "  udp_preference_limit = 1",
-        "[realms]",
-        `  CORP.EXAMPLE = {\n    kdc = ${served.kdc}\n  }`,
-        "[domain_realm]",
-        "  localhost = CORP.EXAMPLE",
-        ""
-      ].join("\n")
+      const conf = Simulator.krb5Conf(served.kdc!)
       yield* fs.writeFileString(`${dir}/krb5.conf`, conf)
       const env = { ...process.env, KRB5_CONFIG: `${dir}/krb5.conf`, KRB5CCNAME: `FILE:${dir}/ccache` }
       yield* kinit(env, "Passw0rd!")

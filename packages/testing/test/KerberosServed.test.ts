@@ -11,9 +11,9 @@ import { NodeVedAuth } from "@vedauth/platform-node"
 import { Effect } from "effect"
 import * as Simulator from "../src/Simulator.js"
 
-const authorizeOn = (protocol: "http" | "https", trustCa = true) =>
+const authorizeOn = (protocol: "http" | "https", trustCa = true, refuse?: "wrong-key") =>
   Effect.gen(function*() {
-    const served = yield* Simulator.serve({ protocol, kerberos: {} })
+    const served = yield* Simulator.serve({ protocol, kerberos: {}, ...(refuse === undefined ? {} : { faults: { kerberosAcceptor: refuse } }) })
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
     // The SPN is HTTP/<host>: a name, not the 127.0.0.1 the simulator listens on.
     const url = served.url.replace("127.0.0.1", "localhost")
@@ -22,10 +22,10 @@ const authorizeOn = (protocol: "http" | "https", trustCa = true) =>
         url,
         clientId: Simulator.defaultClientId,
         scope: "certificate:manage",
-        username: "alice@CORP.EXAMPLE",
         password: Simulator.defaultCredentials.password,
-        mechanism: "kerberos",
-        kerberos: { kdc: served.kdc! },
+        ...(refuse === undefined
+          ? { username: "alice@CORP.EXAMPLE", mechanism: "kerberos", kerberos: { kdc: served.kdc! } }
+          : { username: "CORP\\alice", mechanism: "negotiate", kerberos: { kdc: served.kdc!, realm: "CORP.EXAMPLE" } }),
         tokenStorePath: `${dir}/tokens.json`,
         ...(served.caPem === undefined || !trustCa ? {} : { transport: { ca: served.caPem } })
       }))
@@ -54,5 +54,15 @@ describe("Kerberos on sockets, NodeVedAuth against the served simulator and its 
     Effect.gen(function*() {
       const error = yield* Effect.flip(authorizeOn("https", false))
       assert.strictEqual(error._tag, "TransportError")
+    }))
+
+  it.live("over HTTPS, a server that refuses the ticket: negotiate's NTLM on a second connection, channel bindings on both (1 + 2 round trips)", () =>
+    Effect.gen(function*() {
+      const { grant, stats } = yield* authorizeOn("https", true, "wrong-key")
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.strictEqual(stats.requests, 3)
+      assert.strictEqual(stats.connections, 2)
+      assert.deepStrictEqual(stats.rejections, { KRB_AP_ERR_MODIFIED: 1 })
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [2])
     }))
 })

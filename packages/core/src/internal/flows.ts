@@ -17,7 +17,7 @@ import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as grants from "./grants.js"
 import * as http from "./http.js"
-import type { TicketFor } from "./kerberosTicket.js"
+import { type TicketFor, withNtlmFallback } from "./kerberosTicket.js"
 
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
@@ -252,13 +252,17 @@ export const makeFlows = (
 
   /**
    * POST authorize/integrated with these Windows credentials, through the transport: Kerberos inside
-   * Negotiate when a ticket can be had, else NTLM. The timeout goes with the request: a transport that
-   * enforces it spares the call a racing fiber; any other is bounded here.
+   * Negotiate when a ticket can be had, else NTLM (under `negotiate` also when the server refuses the
+   * ticket: then NTLM on a fresh exchange, with a timeout of its own). The timeout goes with the
+   * request: a transport that enforces it spares the call a racing fiber; any other is bounded here.
    */
   const integrated = (windows: NtlmTransport.Credentials, body: AuthorizeBody) => {
     const outgoing = { ...authorizeRequest(base, body, windows), timeout }
     // The KDC round trips (if any) come first, under the same timeout as the HTTP handshake.
-    const sent = Effect.flatMap(ticketFor(windows), (kerberos) => transport.request(kerberos === undefined ? outgoing : { ...outgoing, kerberos }))
+    const sent = Effect.flatMap(ticketFor(windows), (kerberos) =>
+      kerberos === undefined
+        ? transport.request(outgoing)
+        : withNtlmFallback(kerberos, windows, transport.request({ ...outgoing, kerberos }), transport.request(outgoing)))
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
     )
@@ -280,15 +284,21 @@ export const makeFlows = (
     )
   }
 
-  /**
-   * The device flow: authorize/device, the prompt shown, then authorize/token polled every
-   * `interval` seconds on the Clock (plus 5 on each `slow_down`) until the person approves or
-   * denies, or the code expires. Interruptible at every wait.
-   */
-  const device = (prompt: Credentials.Device["prompt"], body: AuthorizeBody) =>
+  /** authorize/device: the codes, and the Clock millis at which the device code expires. */
+  const deviceStart = (body: AuthorizeBody) =>
     Effect.gen(function*() {
       const authorization = yield* Effect.flatMap(send(grants.deviceRequest(post("authorize/device"), body)), grants.processDevice)
       const deadline = (yield* Clock.currentTimeMillis) + authorization.expiresInSeconds * 1000
+      return { authorization, deadline } satisfies DeviceStarted
+    })
+
+  /**
+   * The person's part of the device flow: the prompt shown, then authorize/token polled every
+   * `interval` seconds on the Clock (plus 5 on each `slow_down`) until the person approves or
+   * denies, or the code expires. Interruptible at every wait.
+   */
+  const deviceApprove = (prompt: Credentials.Device["prompt"], body: AuthorizeBody, { authorization, deadline }: DeviceStarted) =>
+    Effect.gen(function*() {
       yield* prompt({
         userCode: authorization.userCode,
         verificationUri: authorization.verificationUri,
@@ -298,7 +308,8 @@ export const makeFlows = (
       const secrets = [authorization.deviceCode]
       let interval = authorization.intervalSeconds
       while (true) {
-        yield* Effect.sleep(Duration.seconds(interval))
+        // Never past the code's expiry: those waiting for this attempt learn of it on time.
+        yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(interval * 1000, deadline - (yield* Clock.currentTimeMillis)))))
         if ((yield* Clock.currentTimeMillis) >= deadline) return yield* Effect.fail(grants.deviceCodeExpired())
         const answer = yield* send(grants.devicePollRequest(post("authorize/token"), body.client_id, authorization.deviceCode))
         if (answer.status === 200) return yield* processAuthorizeAnswer(answer, body, secrets)
@@ -307,6 +318,17 @@ export const makeFlows = (
         if (outcome._tag === "SlowDown") interval += 5
       }
     })
+
+  /**
+   * The layer's device flow in its two halves, for the managed grant: `start` is quick (one
+   * request), `approve` waits for a person (minutes) and so must not run under the store's lock.
+   */
+  const deviceSteps: DeviceSteps | undefined = options.credentials?._tag === "Device"
+    ? ((prompt, body) => ({
+      start: Effect.mapError(deviceStart(body), asAuthorizeError),
+      approve: (started) => Effect.mapError(deviceApprove(prompt, body, started), asAuthorizeError)
+    }))(options.credentials.prompt, authorizeBody(options, undefined))
+    : undefined
 
   /**
    * Authorizes with the layer's grant. `windows` yields the username and password (asked for only
@@ -330,7 +352,7 @@ export const makeFlows = (
         case "Jwt":
           return Effect.flatMap(readJwt(credentials.source), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
         case "Device":
-          return device(credentials.prompt, body)
+          return Effect.flatMap(deviceStart(body), (started) => deviceApprove(credentials.prompt, body, started))
       }
     })()
     return Effect.mapError(sent, asAuthorizeError)
@@ -358,7 +380,23 @@ export const makeFlows = (
 
   const isAuthServer = Effect.flatMap(send(isAuthServerRequest(base)), processIsAuthServer)
 
-  return { base, authorize, refresh, verify, revoke, isAuthServer }
+  return { base, authorize, deviceSteps, refresh, verify, revoke, isAuthServer }
+}
+
+/**
+ * A device authorization under way: the codes and when they expire (Clock millis).
+ *
+ * @internal
+ */
+export interface DeviceStarted {
+  readonly authorization: grants.DeviceAuthorization
+  readonly deadline: number
+}
+
+/** @internal */
+export interface DeviceSteps {
+  readonly start: Effect.Effect<DeviceStarted, AuthorizeError>
+  readonly approve: (started: DeviceStarted) => Effect.Effect<Grant.Grant, AuthorizeError>
 }
 
 /** @internal */

@@ -5,6 +5,7 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Layer, Option, Redacted } from "effect"
 import * as Kerberos from "../Kerberos.js"
+import { serverRefusedTicket } from "../NtlmHandshake.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import type { KerberosOptions, Options } from "../VedAuth.js"
@@ -90,3 +91,25 @@ const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTr
       ...(settings.cache === undefined ? {} : { cache: settings.cache })
     })
   })
+
+/**
+ * The Kerberos attempt of one authorize, and under `negotiate` its one fallback: when the server
+ * refuses the ticket (not the KDC the credentials: that stays an error, or a wrong password would
+ * hide behind NTLM) and a password is known, NTLM runs once on a fresh exchange, `ntlm`, which
+ * carries no ticket and so cannot fall back again.
+ *
+ * @internal
+ */
+export const withNtlmFallback = <A, E>(
+  attempt: NtlmTransport.KerberosAttempt,
+  credentials: NtlmTransport.Credentials,
+  kerberos: Effect.Effect<A, E | KerberosError>,
+  ntlm: Effect.Effect<A, E>
+): Effect.Effect<A, E | KerberosError> => {
+  if (!attempt.ntlmFallback || Redacted.value(credentials.password) === "") return kerberos
+  return Effect.catchIf(
+    kerberos,
+    (error): error is KerberosError => error instanceof KerberosError && error.name === serverRefusedTicket,
+    (error) => Effect.zipRight(Effect.logWarning(`vedauth: ${error.detail}; NTLM instead`), ntlm)
+  )
+}

@@ -5,12 +5,14 @@
  * when the grant has ended or its refresh token is spent, and asks for the password at most once.
  * Read from `make` down: the hot path, the slow path, the renewal under the store's lock.
  */
-import { Clock, DateTime, Deferred, Effect, Option, Redacted, Ref, type Scope } from "effect"
+import { Cause, Clock, DateTime, Deferred, Duration, Effect, Exit, Option, Redacted, Ref, type Scope } from "effect"
 import * as Grant from "../Grant.js"
 import * as NtlmTransport from "../NtlmTransport.js"
 import type * as TokenStore from "../TokenStore.js"
 import type { Options } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
+import * as DeviceMarker from "./deviceMarker.js"
+import type { DeviceStarted, DeviceSteps } from "./flows.js"
 import { freshness, type Freshness, freshUntilMillis } from "./freshness.js"
 import { passwordFree } from "./kerberosTicket.js"
 
@@ -22,6 +24,14 @@ import { passwordFree } from "./kerberosTicket.js"
  * @internal
  */
 export const cacheCheckMillis = 5_000
+
+/**
+ * How often a managed grant that waits for another's device authorization looks at the store: a
+ * read of a small record, and the person's approval takes seconds at best.
+ *
+ * @internal
+ */
+export const deviceWaitPollMillis = 1_000
 
 interface Cached {
   readonly grant: Grant.Grant
@@ -39,6 +49,16 @@ type Flight = Deferred.Deferred<Grant.Grant, Failure>
 // What `renewLocked` answers when an authorize needs a password that is not at hand.
 const needsPassword = Symbol("vedauth/needsPassword")
 type NeedsPassword = typeof needsPassword
+
+/**
+ * What the locked part of a device renewal decided, for the caller to carry out outside the lock:
+ * ask the person (this process started the attempt and marked the store), wait for the attempt
+ * another one marked, or look again (the record moved under the marker's compare-and-set).
+ */
+type DeviceStep =
+  | { readonly _tag: "Approve"; readonly started: DeviceStarted; readonly id: string; readonly version: TokenStore.Version }
+  | { readonly _tag: "Wait"; readonly marker: DeviceMarker.Marker; readonly version: TokenStore.Version }
+  | { readonly _tag: "Moved" }
 
 const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean => Redacted.value(a) === Redacted.value(b)
 
@@ -61,12 +81,14 @@ export interface ManagedGrantOptions {
     windows: Effect.Effect<NtlmTransport.Credentials, VedAuthError.AuthenticationFailed>
   ) => Effect.Effect<Grant.Grant, Failure>
   readonly refresh: (grant: Grant.Grant) => Effect.Effect<Grant.Grant, Failure>
+  /** The device flow's two halves, when that is the layer's grant: the person approves outside the store's lock. */
+  readonly device?: DeviceSteps | undefined
 }
 
 /**
  * @internal
  */
-export const make = ({ authorize, key, layerScope, options, refresh, store, usesPassword }: ManagedGrantOptions) =>
+export const make = ({ authorize, device, key, layerScope, options, refresh, store, usesPassword }: ManagedGrantOptions) =>
   Effect.gen(function*() {
     // The last grant this process saw: the one Ref of the layer's grant, written only in this file.
     const cache = yield* Ref.make(Option.none<Cached>())
@@ -215,6 +237,106 @@ export const make = ({ authorize, key, layerScope, options, refresh, store, uses
           atHand ? authorizeAndStore(expected) : Effect.succeed(needsPassword)
       )
 
+    // --- the device flow: the person approves outside the lock ----------------------------------
+
+    /**
+     * The locked part of a device authorize: wait for a live attempt someone else marked in the
+     * store (unless `force`: a login starts its own), else start one (authorize/device, one quick
+     * request) and mark the store with it by compare-and-set over the record read.
+     */
+    const deviceUnderLock = (steps: DeviceSteps, force: boolean): Effect.Effect<DeviceStep, Failure> =>
+      Effect.gen(function*() {
+        const record = yield* store.read(key)
+        const pending = DeviceMarker.livePending(record, yield* Clock.currentTimeMillis)
+        if (pending !== undefined && Option.isSome(record) && !force) return { _tag: "Wait", marker: pending, version: record.value.version } as const
+        const started = yield* steps.start
+        const id = DeviceMarker.newId()
+        const marker = DeviceMarker.toGrant({ state: "pending", id, deadline: started.deadline }, options.scope, yield* Clock.currentTimeMillis)
+        const marked = yield* store.compareAndSet(key, versionOf(record), Option.some(marker))
+        if (marked._tag === "Conflict" || Option.isNone(marked.current)) return { _tag: "Moved" } as const
+        return { _tag: "Approve", started, id, version: marked.current.value.version } as const
+      })
+
+    /**
+     * The person's part, outside the lock; the grant goes over this attempt's marker by
+     * compare-and-set. A denial or expiry is written over the marker for those who wait on it; any
+     * other end (an error, an interruption) removes the marker so that they take over at once.
+     */
+    const approveDevice = (steps: DeviceSteps, step: Extract<DeviceStep, { _tag: "Approve" }>, preferOurs: boolean) =>
+      steps.approve(step.started).pipe(
+        Effect.onExit((exit) => {
+          if (Exit.isSuccess(exit)) return Effect.void
+          const outcome = Option.flatMap(Cause.failureOption(exit.cause), (error) => Option.fromNullable(DeviceMarker.outcomeOf(error)))
+          return Clock.currentTimeMillis.pipe(
+            Effect.flatMap((now) =>
+              store.compareAndSet(
+                key,
+                Option.some(step.version),
+                Option.map(outcome, (state) => DeviceMarker.toGrant({ state, id: step.id, deadline: step.started.deadline }, options.scope, now))
+              )
+            ),
+            Effect.catchAll((error) => Effect.logWarning("vedauth: could not clear the device authorization's mark in the token store", error.message))
+          )
+        }),
+        Effect.flatMap((grant) => storeAndRemember(Option.some(step.version), grant, preferOurs))
+      )
+
+    /**
+     * Waits, on the Clock and without the lock, for the attempt someone else marked: its grant
+     * (`Some`), its denial or expiry (the same error), or `None` to look again (the mark was
+     * removed or replaced, or its device code expired: its process is gone).
+     */
+    const waitForDevice = (step: Extract<DeviceStep, { _tag: "Wait" }>): Effect.Effect<Option.Option<Grant.Grant>, Failure> =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("vedauth: another process is waiting for a person to approve a device authorization; waiting for its grant")
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          const staleAt = DeviceMarker.staleAt(step.marker)
+          if (now >= staleAt) return Option.none()
+          yield* Effect.sleep(Duration.millis(Math.min(deviceWaitPollMillis, staleAt - now)))
+          const record = yield* store.read(key)
+          if (Option.isSome(record) && record.value.version === step.version) continue
+          if (Option.isNone(record)) return Option.none()
+          const marker = DeviceMarker.fromGrant(record.value.grant)
+          if (marker === undefined) {
+            return stateAt(record.value.grant, yield* DateTime.now) === "fresh" ? Option.some(yield* remember(record.value.grant)) : Option.none()
+          }
+          if (marker.id === step.marker.id && marker.state !== "pending") return yield* Effect.fail(DeviceMarker.outcomeError(marker.state))
+          return Option.none()
+        }
+      })
+
+    const deviceRounds = 8
+    const tooManyRounds = new VedAuthError.TokenStoreError({ detail: "the device authorization in the token store kept changing hands" })
+
+    /** The renewal of a device grant: the store's lock for the quick parts only. */
+    const renewDevice = (steps: DeviceSteps, rejected: Option.Option<Redacted.Redacted<string>>) =>
+      Effect.gen(function*() {
+        for (let round = 0; round < deviceRounds; round++) {
+          const step = yield* store.withLock(key, renewLocked(rejected))
+          if (step instanceof Grant.Grant) return step
+          if (step === needsPassword || step._tag === "Moved") continue
+          if (step._tag === "Approve") return yield* approveDevice(steps, step, false)
+          const theirs = yield* waitForDevice(step)
+          if (Option.isSome(theirs)) return theirs.value
+        }
+        return yield* tooManyRounds
+      })
+
+    /** `login` with the device grant: a new attempt, whatever the store holds, approved outside the lock. */
+    const loginDevice = (steps: DeviceSteps) =>
+      Effect.gen(function*() {
+        for (let round = 0; round < deviceRounds; round++) {
+          const step = yield* store.withLock(key, deviceUnderLock(steps, true))
+          if (step._tag === "Approve") return yield* approveDevice(steps, step, true)
+        }
+        return yield* tooManyRounds
+      })
+
+    /** Where renewal needs a new authorize: under the lock, or (device) the lock's part of it. */
+    const authorizeHere = (expected: Option.Option<TokenStore.Version>): Effect.Effect<Grant.Grant | NeedsPassword | DeviceStep, Failure> =>
+      device === undefined ? authorizeIfPasswordAtHand(expected) : deviceUnderLock(device, false)
+
     /**
      * Runs under the store's lock: re-reads the store (another process may have renewed while we
      * waited), then refreshes, or re-authorizes when the grant has ended or its refresh token is
@@ -228,13 +350,13 @@ export const make = ({ authorize, key, layerScope, options, refresh, store, uses
       stored: Option.Option<TokenStore.Versioned>,
       rejected: Option.Option<Redacted.Redacted<string>>,
       rounds: number
-    ): Effect.Effect<Grant.Grant | NeedsPassword, Failure> =>
+    ): Effect.Effect<Grant.Grant | NeedsPassword | DeviceStep, Failure> =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const cached = yield* Ref.get(cache)
         const expected = versionOf(stored)
         const current = newest(grantOf(stored), cached)
-        if (Option.isNone(current)) return yield* authorizeIfPasswordAtHand(expected)
+        if (Option.isNone(current)) return yield* authorizeHere(expected)
         const grant = current.value
         const wasRejected = Option.exists(rejected, (token) => sameToken(token, grant.accessToken))
         const state = stateAt(grant, now)
@@ -252,7 +374,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store, uses
                 : "the stored grant cannot be refreshed (its refresh token was spent or never given) and no password is configured to authorize again"
             })
           }
-          return yield* authorizeIfPasswordAtHand(expected)
+          return yield* authorizeHere(expected)
         }
         const outcome = yield* spendRefreshToken(grant, expected).pipe(
           Effect.map((spent): Spent | "refused" => spent),
@@ -267,7 +389,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store, uses
             Option.isSome(again.value.grant.refreshToken)
           if (moved && rounds > 0) return yield* renewFrom(again, rejected, rounds - 1)
           yield* Effect.logInfo("vedauth: authorizing again")
-          return yield* authorizeIfPasswordAtHand(versionOf(again))
+          return yield* authorizeHere(versionOf(again))
         }
         if (outcome._tag === "Moved") {
           if (rounds > 0) return yield* renewFrom(outcome.current, rejected, rounds - 1)
@@ -278,17 +400,17 @@ export const make = ({ authorize, key, layerScope, options, refresh, store, uses
     const renewLocked = (rejected: Option.Option<Redacted.Redacted<string>>) =>
       Effect.flatMap(store.read(key), (stored) => renewFrom(stored, rejected, 3))
 
-    const renew = (rejected: Option.Option<Redacted.Redacted<string>>) =>
-      Effect.gen(function*() {
+    const renew = (rejected: Option.Option<Redacted.Redacted<string>>): Effect.Effect<Grant.Grant, Failure> =>
+      device !== undefined ? renewDevice(device, rejected) : Effect.gen(function*() {
         // A look before the lock: when an authorize is likely, get the password now, not under the lock.
         if (mayAuthorize(newest(yield* store.get(key), yield* Ref.get(cache)), rejected, yield* DateTime.now)) {
           yield* password
         }
         const first = yield* store.withLock(key, renewLocked(rejected))
-        if (first !== needsPassword) return first
+        if (first instanceof Grant.Grant) return first
         yield* password
         const second = yield* store.withLock(key, renewLocked(rejected))
-        if (second !== needsPassword) return second
+        if (second instanceof Grant.Grant) return second
         return yield* new VedAuthError.AuthenticationFailed({ description: "the password could not be obtained" })
       })
 
@@ -365,7 +487,7 @@ export const make = ({ authorize, key, layerScope, options, refresh, store, uses
       /** The layer's Windows credentials, the password asked for if need be (at most once). */
       credentials,
       /** Authorizes now and makes the new grant the managed one; the password first, never under the lock. */
-      login: Effect.zipRight(
+      login: device !== undefined ? loginDevice(device) : Effect.zipRight(
         password,
         store.withLock(key, Effect.flatMap(store.read(key), (stored) => authorizeAndStore(versionOf(stored), true)))
       ),

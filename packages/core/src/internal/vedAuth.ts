@@ -3,7 +3,7 @@
  * owns all state (`./managedGrant.ts`) and the bearer middleware (`./bearerClient.ts`), put together.
  */
 import { FileSystem, HttpClient } from "@effect/platform"
-import { Effect, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import * as Credentials from "../Credentials.js"
 import type * as Grant from "../Grant.js"
 import { KdcTransport } from "../KdcTransport.js"
@@ -15,6 +15,7 @@ import { withBearer } from "./bearerClient.js"
 import { makeFlows } from "./flows.js"
 import * as http from "./http.js"
 import * as KerberosTicket from "./kerberosTicket.js"
+import * as DeviceMarker from "./deviceMarker.js"
 import * as ManagedGrant from "./managedGrant.js"
 
 const refuse = (detail: string, url: string) => Effect.fail(new VedAuthError.TransportError({ detail, url: http.safeUrl(url) }))
@@ -89,7 +90,8 @@ export const make = (options: Options) =>
       layerScope: yield* Effect.scope,
       usesPassword: Credentials.usesPassword(credentials),
       authorize: (windows) => flows.authorize(windows),
-      refresh: flows.refresh
+      refresh: flows.refresh,
+      device: flows.deviceSteps
     })
 
     const authorize = Effect.fn("VedAuth.authorize")(function*(request?: AuthorizeRequest) {
@@ -104,7 +106,8 @@ export const make = (options: Options) =>
     const service: Service = {
       options,
       authorize,
-      stored: store.get(key),
+      // A device attempt's mark in the store is no grant to hand anyone.
+      stored: Effect.map(store.get(key), Option.filter((grant) => DeviceMarker.fromGrant(grant) === undefined)),
       login: managed.login.pipe(Effect.withSpan("VedAuth.login")),
       refresh: Effect.fn("VedAuth.refresh")((grant: Grant.Grant) => managed.refresh(grant)),
       verify: Effect.fn("VedAuth.verify")((token: Redacted.Redacted<string>) => flows.verify(token)),

@@ -20,6 +20,12 @@ export interface Faults {
   readonly nonJsonBody?: boolean
   /** After accepting a Kerberos AP-REQ, leave the AP-REP out of the answer, or send one with a flipped byte (mutual authentication fails). */
   readonly kerberosMutualAuth?: "omit" | "corrupt"
+  /**
+   * The acceptor refuses every Kerberos AP-REQ while NTLM goes on working: `"wrong-key"` as a
+   * server whose keytab no longer matches its SPN's key (a bare `Negotiate` 401, counted as
+   * `KRB_AP_ERR_MODIFIED`), `"reject"` as one without Kerberos (a SPNEGO reject token).
+   */
+  readonly kerberosAcceptor?: "wrong-key" | "reject"
 }
 
 /** @internal */

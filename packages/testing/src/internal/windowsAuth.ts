@@ -152,8 +152,10 @@ const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint
     const bindings = channelBindings !== undefined && Either.isRight(channelBindings) && Either.isRight(channelBindings.right) ? channelBindings.right.right : undefined
     const acceptor = realm.acceptor(tls !== undefined && ctx.config.channelBindings === "required")
     const accepted = yield* Effect.either(acceptor.accept(token, bindings === undefined ? {} : { channelBindings: bindings }))
-    const fault = (yield* ctx.faults.get).kerberosMutualAuth
+    const { kerberosAcceptor: refuse, kerberosMutualAuth: fault } = yield* ctx.faults.get
     return yield* Effect.sync((): Gate => {
+      if (refuse === "wrong-key") return reject("KRB_AP_ERR_MODIFIED")
+      if (refuse === "reject") return spnegoReject(reject("SPNEGO_REJECT"))
       if (Either.isLeft(accepted)) return reject(accepted.left.name)
       const at = accepted.right.client.lastIndexOf("@")
       const user = findUser(ctx, accepted.right.client.slice(at + 1), accepted.right.client.slice(0, at))
@@ -168,3 +170,11 @@ const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint
       return { _tag: "Proceed", user, wwwAuthenticate: `Negotiate ${toBase64(answer)}` }
     })
   })
+
+// NegTokenResp { negState reject }: what a server without Kerberos answers a SPNEGO AP-REQ with.
+const negTokenRespReject = Uint8Array.of(0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0a, 0x01, 0x02)
+
+const spnegoReject = (gate: Gate): Gate =>
+  gate._tag === "Respond"
+    ? { _tag: "Respond", response: { ...gate.response, headers: { ...gate.response.headers, "www-authenticate": [`Negotiate ${toBase64(negTokenRespReject)}`] } } }
+    : gate
