@@ -162,6 +162,21 @@ const decoder = new TextDecoder()
 const noNegotiate = (answer: Answer) =>
   protocolError(`the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${offers(answer).map((o) => o.scheme).join(", ") || "none"})`, answer)
 
+const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, tls: boolean) => {
+  const server = { status: answer.status, reason: answer.reason }
+  if ("ticket" in kerberos) {
+    const { client, server: spn } = kerberos.ticket
+    return new AuthenticationFailed({ user: client, description: `the server rejected the Kerberos ticket of ${client} for ${spn}`, ...server })
+  }
+  // Without bindings over TLS, Extended Protection "Require" is the likely reason, and nothing the
+  // system's library can change: say so, and what can.
+  const unbound = tls && !kerberos.channelBindings
+    ? ": the system's Kerberos sent no TLS channel bindings, which a server with Extended Protection set to Require refuses " +
+      "(use vedauth's own Kerberos there: kerberos.cache or kerberos.keytab instead of kerberos.system)"
+    : ""
+  return new AuthenticationFailed({ description: `the server rejected the system's Kerberos ticket for ${kerberos.spn}${unbound}`, ...server })
+}
+
 const runKerberos = <A extends Answer, E>(
   request: NtlmTransport.Request,
   kerberos: NtlmTransport.KerberosAttempt,
@@ -186,7 +201,9 @@ const runKerberos = <A extends Answer, E>(
       certificate = probe.peerCertificate
     }
     const channelBindings = certificate === undefined ? undefined : yield* Ntlm.tlsServerEndPoint(certificate)
-    const initiator = yield* Kerberos.initiate(kerberos.ticket, channelBindings === undefined ? {} : { channelBindings })
+    const initiator = "ticket" in kerberos
+      ? yield* Kerberos.initiate(kerberos.ticket, channelBindings === undefined ? {} : { channelBindings })
+      : kerberos.system
     const answer = yield* step("authenticate", `Negotiate ${Encoding.encodeBase64(initiator.token)}`, body)
     const serverToken = tokenFor(answer, "Negotiate")
     if (answer.status === 401 && !application401.test(decoder.decode(answer.body))) {
@@ -194,13 +211,7 @@ const runKerberos = <A extends Answer, E>(
         if (kerberos.ntlmFallback && offered(answer, "NTLM")) return undefined
         return yield* noNegotiate(answer)
       }
-      const { client, server } = kerberos.ticket
-      return yield* new AuthenticationFailed({
-        user: client,
-        description: `the server rejected the Kerberos ticket of ${client} for ${server}`,
-        status: answer.status,
-        reason: answer.reason
-      })
+      return yield* rejected(kerberos, answer, certificate !== undefined)
     }
     // Mutual authentication: the answer must carry the server's AP-REP. An application 401 (the
     // request was authenticated, VEDauth refused it) is checked when it carries one.
