@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import { execFile, spawn } from "node:child_process"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
+import { krb5Conf } from "./support.js"
 
 const kinit = (env: NodeJS.ProcessEnv, password: string) =>
   Effect.async<void, Error>((resume) => {
@@ -26,21 +27,7 @@ describe("kinit and curl --negotiate against the served simulator and its KDC", 
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
       const served = yield* Simulator.serve({ protocol: "http", kerberos: {} })
-      const conf = [
-        "[libdefaults]",
-        "  default_realm = CORP.EXAMPLE",
-        "  dns_lookup_kdc = false",
-        "  dns_lookup_realm = false",
-        "  rdns = false",
-        "  dns_canonicalize_hostname = false",
-        "  udp_preference_limit = 1",
-        "[realms]",
-        `  CORP.EXAMPLE = {\n    kdc = ${served.kdc}\n  }`,
-        "[domain_realm]",
-        "  localhost = CORP.EXAMPLE",
-        ""
-      ].join("\n")
-      yield* fs.writeFileString(`${dir}/krb5.conf`, conf)
+      yield* fs.writeFileString(`${dir}/krb5.conf`, krb5Conf(served.kdc!))
       const env = { ...process.env, KRB5_CONFIG: `${dir}/krb5.conf`, KRB5CCNAME: `FILE:${dir}/ccache` }
       yield* kinit(env, "Passw0rd!")
       const url = served.url.replace("127.0.0.1", "localhost") + "/vedauth/authorize/integrated"

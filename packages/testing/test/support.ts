@@ -42,3 +42,23 @@ export const alice = { client_id: "vedauth-demo", username: "CORP\\alice", passw
 /** A grant by the password grant (no NTLM needed). */
 export const oauth = (simulator: Simulator.Service, body: Record<string, unknown> = alice) =>
   call(simulator, "POST", "/vedauth/authorize/oauth", { body })
+
+/**
+ * A krb5.conf for MIT's tools and library that names only the served simulator's KDC (`Served.kdc`)
+ * for its realm: no DNS look-ups, TCP, and `localhost` in the realm.
+ */
+export const krb5Conf = (kdc: string, realm = "CORP.EXAMPLE"): string =>
+  [
+    "[libdefaults]",
+    `  default_realm = ${realm}`,
+    "  dns_lookup_kdc = false",
+    "  dns_lookup_realm = false",
+    "  rdns = false",
+    "  dns_canonicalize_hostname = false",
+    "  udp_preference_limit = 1",
+    "[realms]",
+    `  ${realm} = {\n    kdc = ${kdc}\n  }`,
+    "[domain_realm]",
+    `  localhost = ${realm}`,
+    ""
+  ].join("\n")
