@@ -10,6 +10,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect, Logger, Redacted } from "effect"
 import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { createRequire } from "node:module"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
@@ -169,6 +170,16 @@ describe("NodeSystemKerberos: the system's tickets through the kerberos addon, a
       const grant = yield* authorize(http)
       assert.strictEqual(grant.scope, "certificate:manage")
     }))
+
+  it.live("a KEYRING: cache (the kernel's session keyring), which only the system's library reads", () =>
+    Effect.gen(function*() {
+      useConf("http.conf")
+      const cache = `KEYRING:session:vedauth-${randomUUID()}`
+      yield* Effect.acquireRelease(kinit("http.conf", cache), () => Effect.promise(() => mit("kdestroy", ["-c", cache], "").catch(() => undefined)))
+      useCache(cache)
+      const grant = yield* authorize(http)
+      assert.strictEqual(grant.scope, "certificate:manage")
+    }).pipe(Effect.scoped))
 
   it.live("over HTTPS where the server requires channel bindings: refused, and the error says why; a warning once", () =>
     Effect.gen(function*() {

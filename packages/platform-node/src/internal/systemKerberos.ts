@@ -24,7 +24,15 @@ export const installHint = "npm i kerberos@7; on Debian apt-get install libkrb5-
 
 const reason = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!.trim()
 
-const unavailable = (detail: string) => new KerberosError({ name: "SYSTEM_KERBEROS_UNAVAILABLE", detail, hint: installHint })
+// Deno loads the addon only with FFI allowed, and otherwise reports a missing build/Debug file.
+const underDeno = "Deno" in globalThis
+
+const unavailable = (detail: string) =>
+  new KerberosError({
+    name: "SYSTEM_KERBEROS_UNAVAILABLE",
+    detail,
+    hint: underDeno ? `under Deno, run with --allow-ffi (or -A); else ${installHint}` : installHint
+  })
 
 const isAddon = (module: unknown): module is Addon => {
   const candidate = (module as { default?: unknown } | null)?.default ?? module
