@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Kerberos, KdcTransport, SystemKerberos, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { KerberosError } from "@vedauth/core/VedAuthError"
-import { Effect, Layer } from "effect"
+import { Effect, Fiber, Layer, TestClock } from "effect"
 import * as Simulator from "../src/Simulator.js"
 
 const options: VedAuth.Options = {
@@ -102,6 +102,18 @@ describe("kerberos.system: the token from SystemKerberos", () => {
       { ...options, mechanism: "negotiate", username: "CORP\\alice", password: Simulator.defaultCredentials.password },
       system([], noCredentials)
     ))))
+
+  it.effect("a system library that never answers (a KDC that swallows packets): TransportError after the request timeout", () => {
+    const hanging = Layer.succeed(SystemKerberos.SystemKerberos, { channelBindings: false, initiate: () => Effect.never })
+    return Effect.gen(function*() {
+      const authorizing = yield* Effect.fork(Effect.flip(VedAuth.authorize()))
+      yield* TestClock.adjust("10 seconds")
+      const error = yield* Fiber.join(authorizing)
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "made no token within 10s")
+      assert.strictEqual((yield* Simulator.stats).requests, 0)
+    }).pipe(Effect.provide(layer({ ...options, requestTimeout: "10 seconds" }, hanging)))
+  })
 
   it.effect("an addon that cannot load is no reason to fall back: negotiate fails with it", () => {
     const unavailable = new KerberosError({ name: "SYSTEM_KERBEROS_UNAVAILABLE", detail: "the kerberos addon could not be loaded" })

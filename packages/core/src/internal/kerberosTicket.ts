@@ -3,7 +3,7 @@
  * `mechanism` option decided once per authorize, before the HTTP handshake (which only runs it).
  */
 import { FileSystem } from "@effect/platform"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Kerberos from "../Kerberos.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
@@ -11,6 +11,7 @@ import type { SystemKerberos } from "../SystemKerberos.js"
 import type { KerberosOptions, Options } from "../VedAuth.js"
 import type { AuthenticationFailed } from "../VedAuthError.js"
 import { KerberosError, TransportError } from "../VedAuthError.js"
+import { defaultRequestTimeout } from "./flows.js"
 
 // A layer built without a KdcTransport still authorizes with a cached service ticket; a KDC trip says why it cannot.
 const noKdcTransport = layerMemory(() =>
@@ -80,7 +81,15 @@ const systemAttempt = (options: Options, settings: KerberosOptions, system: Opti
         hint: "provide NodeSystemKerberos.layer from @vedauth/platform-node (NodeVedAuth includes it)"
       })
     }
-    const initiator = yield* system.value.initiate({ spn, url: options.url })
+    // The system's library talks to the KDC itself, with its own timeouts (or none): bounded here
+    // by the request timeout, as our own KDC trips are by the KdcTransport's.
+    const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
+    const initiator = yield* system.value.initiate({ spn, url: options.url }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new TransportError({ detail: `the system's Kerberos made no token within ${Duration.format(timeout)}` })
+      })
+    )
     return { system: initiator, spn, channelBindings: system.value.channelBindings, ntlmFallback } satisfies NtlmTransport.SystemAttempt
   })
 
