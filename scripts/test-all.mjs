@@ -5,6 +5,8 @@ import { spawn } from "node:child_process"
 
 const steps = [
   { name: "system packages", command: "bash", args: ["scripts/system-deps.sh"] },
+  // The optional kerberos addon, built from source here rather than at install (see the script).
+  { name: "kerberos addon", command: "node", args: ["scripts/kerberos-addon.mjs"] },
   { name: "typecheck", command: "pnpm", args: ["-s", "typecheck"] },
   { name: "lint", command: "pnpm", args: ["-s", "lint"] },
   { name: "bench --quick", command: "pnpm", args: ["-s", "bench", "--quick"] },

@@ -173,6 +173,29 @@ const decoder = new TextDecoder()
 const noNegotiate = (answer: Answer) =>
   protocolError(`the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${offers(answer).map((o) => o.scheme).join(", ") || "none"})`, answer)
 
+const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: string, tls: boolean) => {
+  const status = `${why}; HTTP ${answer.status} ${answer.reason}`
+  if ("ticket" in kerberos) {
+    const { client, server } = kerberos.ticket
+    return new KerberosError({
+      name: serverRefusedTicket,
+      detail: `the server refused the Kerberos ticket of ${client} for ${server} (${status})`,
+      hint: `the credentials are fine, the server could not use a ticket for ${server}: check that this SPN (kerberos.spn) is the one the server's account has, that its keytab is current, and that no TLS proxy sits in between (channel bindings); or use mechanism "negotiate" to fall back to NTLM`
+    })
+  }
+  // Without bindings over TLS, Extended Protection "Require" is the likely reason, and nothing the
+  // system's library can change: say so, and what can.
+  const unbound = tls && !kerberos.channelBindings
+  return new KerberosError({
+    name: serverRefusedTicket,
+    detail: `the server refused the system's Kerberos ticket for ${kerberos.spn} (${status})` +
+      (unbound ? ": the system's Kerberos sent no TLS channel bindings, which a server with Extended Protection set to Require refuses" : ""),
+    hint: unbound
+      ? "use vedauth's own Kerberos there (kerberos.cache or kerberos.keytab instead of kerberos.system), which binds its tokens to the TLS connection"
+      : `check that the SPN ${kerberos.spn} is the one the server's account has and that its keytab is current; or use mechanism "negotiate" with a password to fall back to NTLM`
+  })
+}
+
 const runKerberos = <A extends Answer, E>(
   request: NtlmTransport.Request,
   kerberos: NtlmTransport.KerberosAttempt,
@@ -197,7 +220,9 @@ const runKerberos = <A extends Answer, E>(
       certificate = probe.peerCertificate
     }
     const channelBindings = certificate === undefined ? undefined : yield* Ntlm.tlsServerEndPoint(certificate)
-    const initiator = yield* Kerberos.initiate(kerberos.ticket, channelBindings === undefined ? {} : { channelBindings })
+    const initiator = "ticket" in kerberos
+      ? yield* Kerberos.initiate(kerberos.ticket, channelBindings === undefined ? {} : { channelBindings })
+      : kerberos.system
     const answer = yield* step("authenticate", `Negotiate ${Encoding.encodeBase64(initiator.token)}`, body)
     const serverToken = tokenFor(answer, "Negotiate")
     if (answer.status === 401 && !application401.test(decoder.decode(answer.body))) {
@@ -206,16 +231,13 @@ const runKerberos = <A extends Answer, E>(
         return yield* noNegotiate(answer)
       }
       // The KDC vouched for the credentials; the server could not use the ticket (its keys for the
-      // SPN differ, or it has no Kerberos). The caller decides whether NTLM may follow.
+      // SPN differ, it has no Kerberos, or it wants channel bindings). The caller decides whether NTLM may follow.
       const why = serverToken === undefined
         ? "a bare Negotiate challenge"
-        : Either.match(yield* Effect.either(initiator.complete(serverToken)), { onLeft: (error) => error.name, onRight: () => "an AP-REP with a 401" })
-      const { client, server } = kerberos.ticket
-      return yield* new KerberosError({
-        name: serverRefusedTicket,
-        detail: `the server refused the Kerberos ticket of ${client} for ${server} (${why}; HTTP ${answer.status} ${answer.reason})`,
-        hint: `the credentials are fine, the server could not use a ticket for ${server}: check that this SPN (kerberos.spn) is the one the server's account has, that its keytab is current, and that no TLS proxy sits in between (channel bindings); or use mechanism "negotiate" to fall back to NTLM`
-      })
+        : "ticket" in kerberos
+        ? Either.match(yield* Effect.either(initiator.complete(serverToken)), { onLeft: (error) => error.name, onRight: () => "an AP-REP with a 401" })
+        : "a Negotiate answer with a 401"
+      return yield* rejected(kerberos, answer, why, certificate !== undefined)
     }
     // Mutual authentication: the answer must carry the server's AP-REP. An application 401 (the
     // request was authenticated, VEDauth refused it) is checked when it carries one.

@@ -9,7 +9,7 @@
  */
 import type { Duration, Effect, Redacted } from "effect"
 import { Context } from "effect"
-import type { ServiceTicket } from "./Kerberos.js"
+import type { Initiator, ServiceTicket } from "./Kerberos.js"
 import type { AuthenticationFailed, KerberosError, NtlmProtocolError, TransportError } from "./VedAuthError.js"
 
 /**
@@ -53,10 +53,18 @@ export interface Request {
 }
 
 /**
+ * Kerberos with a service ticket of vedauth's own initiator, or with the system's (`SystemAttempt`).
+ *
  * @since 0.2.0
  * @category models
  */
-export interface KerberosAttempt {
+export type KerberosAttempt = TicketAttempt | SystemAttempt
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface TicketAttempt {
   readonly ticket: ServiceTicket
   /**
    * When the server does not offer `Negotiate` (only `NTLM`), run the NTLM handshake with
@@ -64,6 +72,23 @@ export interface KerberosAttempt {
    * A server that refuses the ticket fails the request (`KerberosError` named
    * `NtlmHandshake.serverRefusedTicket`) either way: the authorize above retries it as NTLM.
    */
+  readonly ntlmFallback: boolean
+}
+
+/**
+ * A context of the system's Kerberos (`SystemKerberos`), started before the handshake: its token
+ * goes on the first request as it is, and the server's answer is handed back to it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SystemAttempt {
+  readonly system: Initiator
+  /** The SPN the context is for, to name in errors. */
+  readonly spn: string
+  /** Whether the token carries TLS channel bindings (the `kerberos` addon's never do). */
+  readonly channelBindings: boolean
+  /** As `TicketAttempt.ntlmFallback`. */
   readonly ntlmFallback: boolean
 }
 

@@ -102,6 +102,14 @@ export interface KerberosOptions {
   readonly keytab?: string
   /** An MIT `FILE:` credential cache (`KRB5CCNAME`): its tickets are used while valid, new ones written back. */
   readonly cache?: string
+  /**
+   * The operating system's own Kerberos makes the token (`SystemKerberos`, e.g. `NodeSystemKerberos`
+   * over the optional `kerberos` addon): its default credential cache (`KCM:` and `KEYRING:` too)
+   * or client keytab, or the logged-on Windows user; no password. `realm`, `kdc`, `keytab` and
+   * `cache` are then the system's business (krb5.conf, `KRB5CCNAME`, `KRB5_CLIENT_KTNAME`). It
+   * sends no TLS channel bindings: a server with Extended Protection set to Require refuses it.
+   */
+  readonly system?: boolean
 }
 
 /**

@@ -2,8 +2,9 @@
  * Everything a Node program needs for VEDauth in one layer: `VedAuth` over `NodeNtlmTransport`,
  * `NodeHttpClient` (with the same extra CAs and client certificate; also provided, for
  * `VedAuth.httpClient` and the program's own calls), the persistent `TokenStore.Live` on the
- * Node file system (or the store given as `tokenStore`), and for Kerberos `NodeKdcTransport` and the
- * file system (keytab, credential cache).
+ * Node file system (or the store given as `tokenStore`), and for Kerberos `NodeKdcTransport`, the
+ * file system (keytab, credential cache) and `NodeSystemKerberos` (the system's tickets with
+ * `kerberos: { system: true }`).
  *
  * ```ts
  * program.pipe(Effect.provide(NodeVedAuth.layerConfig()))
@@ -29,6 +30,7 @@ import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
 import * as NodeKdcTransport from "./NodeKdcTransport.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
+import * as NodeSystemKerberos from "./NodeSystemKerberos.js"
 import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
 
 /**
@@ -91,8 +93,9 @@ export const compose = <E = never, StoreError = never>(
     // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
     const httpClient = components.httpClient(transport)
     // The file system: a keytab or credential cache (Kerberos), a JWT read from a file at each
-    // authorize (`Credentials.jwtFile`); and the KDC over TCP.
-    const kerberos = Layer.merge(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeFileSystem.layer)
+    // authorize (`Credentials.jwtFile`); the KDC over TCP; the system's Kerberos (its addon loaded
+    // only when `kerberos.system` is used).
+    const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeFileSystem.layer, NodeSystemKerberos.layer)
     return VedAuth.layer(options).pipe(
       Layer.provide(Layer.mergeAll(components.transport(transport), tokenStore, kerberos)),
       Layer.provideMerge(httpClient)

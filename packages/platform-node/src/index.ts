@@ -3,5 +3,6 @@
  */
 export * as NodeKdcTransport from "./NodeKdcTransport.js"
 export * as NodeNtlmTransport from "./NodeNtlmTransport.js"
+export * as NodeSystemKerberos from "./NodeSystemKerberos.js"
 export * as NodeVedAuth from "./NodeVedAuth.js"
 export * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"

@@ -365,24 +365,30 @@ export const defaultScope = "certificate:manage,revoke;configuration:manage"
 
 /**
  * A `krb5.conf` that points MIT's tools (`kinit`, `curl --negotiate`, GSSAPI) at a served
- * simulator's KDC (`Served.kdc`, or any `host:port` relaying to it) over TCP, for `localhost`:
- * no DNS look-ups, no reverse resolution.
+ * simulator's KDC (`Served.kdc`, or any `host:port` relaying to it) over TCP, with `hosts` (default
+ * `localhost`) in the realm: no DNS look-ups, no reverse resolution.
  *
  * @since 0.2.0
  * @category kerberos
  */
-export const krb5Conf = (kdc: string, realm = "CORP.EXAMPLE"): string =>
-  [
+export const krb5Conf = (
+  kdc: string,
+  options: { readonly realm?: string; readonly hosts?: ReadonlyArray<string> } = {}
+): string => {
+  const realm = options.realm ?? "CORP.EXAMPLE"
+  return [
     "[libdefaults]",
     `  default_realm = ${realm}`,
     "  dns_lookup_kdc = false",
     "  dns_lookup_realm = false",
     "  rdns = false",
     "  dns_canonicalize_hostname = false",
+    // The simulator's KDC speaks TCP only.
     "  udp_preference_limit = 1",
     "[realms]",
     `  ${realm} = {\n    kdc = ${kdc}\n  }`,
     "[domain_realm]",
-    `  localhost = ${realm}`,
+    ...(options.hosts ?? ["localhost"]).map((host) => `  ${host} = ${realm}`),
     ""
   ].join("\n")
+}

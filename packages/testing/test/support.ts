@@ -42,3 +42,4 @@ export const alice = { client_id: "vedauth-demo", username: "CORP\\alice", passw
 /** A grant by the password grant (no NTLM needed). */
 export const oauth = (simulator: Simulator.Service, body: Record<string, unknown> = alice) =>
   call(simulator, "POST", "/vedauth/authorize/oauth", { body })
+

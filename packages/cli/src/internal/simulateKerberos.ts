@@ -5,7 +5,7 @@
  * @internal
  */
 import * as Kerberos from "@vedauth/core/Kerberos"
-import type { Simulator } from "@vedauth/testing"
+import { Simulator } from "@vedauth/testing"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -13,26 +13,6 @@ import { tmpdir } from "node:os"
 import { join, resolve as resolvePath } from "node:path"
 import { UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
-
-/** The krb5.conf of the simulator's realm: TCP to its KDC, no DNS guessing, its hosts in the realm. @internal */
-export const krb5Conf = (realm: string, kdc: string, hosts: ReadonlyArray<string>): string =>
-  [
-    "[libdefaults]",
-    `  default_realm = ${realm}`,
-    "  dns_lookup_kdc = false",
-    "  dns_lookup_realm = false",
-    "  rdns = false",
-    "  dns_canonicalize_hostname = false",
-    // The simulator's KDC speaks TCP only.
-    "  udp_preference_limit = 1",
-    "[realms]",
-    `  ${realm} = {`,
-    `    kdc = ${kdc}`,
-    "  }",
-    "[domain_realm]",
-    ...hosts.map((host) => `  ${host} = ${realm}`),
-    ""
-  ].join("\n")
 
 const cannotWrite = (what: string, flag: string) => (error: unknown) =>
   new UsageError({ detail: `cannot write the ${what}: ${error instanceof Error ? error.message : String(error)} (${flag})` })
@@ -60,7 +40,7 @@ export const kerberosSetup = (
     yield* Effect.try({ try: () => writeOwnFile(keytabPath, Kerberos.keytabToBytes(keytab)), catch: cannotWrite("keytab", "--keytab-out") })
     const hosts = served.simulator.kerberos!.serviceKeytab.principals.map((p) => p.slice(p.indexOf("/") + 1, p.lastIndexOf("@")))
     const confPath = join(folder, "krb5.conf")
-    yield* Effect.try({ try: () => writeOwnFile(confPath, krb5Conf(realm, served.kdc!, hosts), { mode: 0o644 }), catch: cannotWrite("krb5.conf", "--kerberos") })
+    yield* Effect.try({ try: () => writeOwnFile(confPath, Simulator.krb5Conf(served.kdc!, { realm, hosts }), { mode: 0o644 }), catch: cannotWrite("krb5.conf", "--kerberos") })
     const byName = served.url.replace("127.0.0.1", hosts[0] ?? "localhost")
     return [
       `  Kerberos realm ${realm}, KDC ${served.kdc} (TCP), SPN HTTP/${hosts[0]} (other hosts: ${hosts.slice(1).join(", ") || "none"})`,

@@ -3,14 +3,16 @@
  * `mechanism` option decided once per authorize, before the HTTP handshake (which only runs it).
  */
 import { FileSystem } from "@effect/platform"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Kerberos from "../Kerberos.js"
 import { serverRefusedTicket } from "../NtlmHandshake.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
+import type { SystemKerberos } from "../SystemKerberos.js"
 import type { KerberosOptions, Options } from "../VedAuth.js"
 import type { AuthenticationFailed } from "../VedAuthError.js"
 import { KerberosError, TransportError } from "../VedAuthError.js"
+import { defaultRequestTimeout } from "./flows.js"
 
 // A layer built without a KdcTransport still authorizes with a cached service ticket; a KDC trip says why it cannot.
 const noKdcTransport = layerMemory(() =>
@@ -26,7 +28,8 @@ const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL
  * @internal
  */
 export const passwordFree = (options: Options): boolean =>
-  options.mechanism !== "ntlm" && (options.kerberos?.keytab !== undefined || options.kerberos?.cache !== undefined)
+  options.mechanism !== "ntlm" &&
+  (options.kerberos?.keytab !== undefined || options.kerberos?.cache !== undefined || options.kerberos?.system === true)
 
 /** @internal */
 export type TicketFor = (credentials: NtlmTransport.Credentials) => Effect.Effect<NtlmTransport.KerberosAttempt | undefined, AuthenticationFailed | KerberosError | TransportError>
@@ -36,7 +39,12 @@ export type TicketFor = (credentials: NtlmTransport.Credentials) => Effect.Effec
  *
  * @internal
  */
-export const make = (options: Options, kdc: Option.Option<KdcTransport["Type"]>, fs: Option.Option<FileSystem.FileSystem>): TicketFor => {
+export const make = (
+  options: Options,
+  kdc: Option.Option<KdcTransport["Type"]>,
+  fs: Option.Option<FileSystem.FileSystem>,
+  system: Option.Option<SystemKerberos["Type"]> = Option.none()
+): TicketFor => {
   const mechanism = options.mechanism ?? "negotiate"
   const settings = options.kerberos
   if (mechanism === "ntlm" || (mechanism === "negotiate" && settings === undefined)) return () => Effect.succeed(undefined)
@@ -46,10 +54,12 @@ export const make = (options: Options, kdc: Option.Option<KdcTransport["Type"]>,
   )
   const fallback = mechanism === "negotiate"
   return (credentials) => {
-    const attempt = ticket(options, settings ?? {}, credentials, fs).pipe(
-      Effect.map((ticket): NtlmTransport.KerberosAttempt => ({ ticket, ntlmFallback: fallback })),
-      Effect.provide(services)
-    )
+    const attempt: Effect.Effect<NtlmTransport.KerberosAttempt, AuthenticationFailed | KerberosError | TransportError> = settings?.system === true
+      ? systemAttempt(options, settings, system, fallback)
+      : ticket(options, settings ?? {}, credentials, fs).pipe(
+        Effect.map((ticket): NtlmTransport.KerberosAttempt => ({ ticket, ntlmFallback: fallback })),
+        Effect.provide(services)
+      )
     if (!fallback) return attempt
     const hasPassword = Redacted.value(credentials.password) !== ""
     return Effect.catchIf(
@@ -59,6 +69,30 @@ export const make = (options: Options, kdc: Option.Option<KdcTransport["Type"]>,
     )
   }
 }
+
+// The system's context, started here (its token made) so that "no credentials" is known before the
+// handshake, and `negotiate` can go on with NTLM as it does when our own initiator has no ticket.
+const systemAttempt = (options: Options, settings: KerberosOptions, system: Option.Option<SystemKerberos["Type"]>, ntlmFallback: boolean) =>
+  Effect.gen(function*() {
+    const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
+    if (Option.isNone(system)) {
+      return yield* new KerberosError({
+        name: "NO_SYSTEM_KERBEROS",
+        detail: "kerberos.system is set, but this layer has no SystemKerberos",
+        hint: "provide NodeSystemKerberos.layer from @vedauth/platform-node (NodeVedAuth includes it)"
+      })
+    }
+    // The system's library talks to the KDC itself, with its own timeouts (or none): bounded here
+    // by the request timeout, as our own KDC trips are by the KdcTransport's.
+    const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
+    const initiator = yield* system.value.initiate({ spn, url: options.url }).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new TransportError({ detail: `the system's Kerberos made no token within ${Duration.format(timeout)}` })
+      })
+    )
+    return { system: initiator, spn, channelBindings: system.value.channelBindings, ntlmFallback } satisfies NtlmTransport.SystemAttempt
+  })
 
 // `DOMAIN\user` names a NetBIOS domain, which is not a Kerberos realm: with a realm given, that realm.
 const principalOf = (username: string | undefined, realm: string | undefined): string | undefined => {

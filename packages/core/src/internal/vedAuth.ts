@@ -8,6 +8,7 @@ import * as Credentials from "../Credentials.js"
 import type * as Grant from "../Grant.js"
 import { KdcTransport } from "../KdcTransport.js"
 import { NtlmTransport } from "../NtlmTransport.js"
+import { SystemKerberos } from "../SystemKerberos.js"
 import * as TokenStore from "../TokenStore.js"
 import type { AuthorizeRequest, Options, Service } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
@@ -78,7 +79,12 @@ export const storeUser = (options: Options, credentials: Credentials.Credentials
 export const make = (options: Options) =>
   Effect.gen(function*() {
     yield* checkOptions(options)
-    const ticketFor = KerberosTicket.make(options, yield* Effect.serviceOption(KdcTransport), yield* Effect.serviceOption(FileSystem.FileSystem))
+    const ticketFor = KerberosTicket.make(
+      options,
+      yield* Effect.serviceOption(KdcTransport),
+      yield* Effect.serviceOption(FileSystem.FileSystem),
+      yield* Effect.serviceOption(SystemKerberos)
+    )
     const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor, yield* Effect.serviceOption(FileSystem.FileSystem))
     const store = yield* TokenStore.TokenStore
     const credentials = options.credentials ?? Credentials.integrated
