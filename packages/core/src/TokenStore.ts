@@ -100,7 +100,9 @@ export interface Service {
   readonly list: Effect.Effect<ReadonlyArray<Entry>, TokenStoreError>
   /**
    * Runs `effect` while holding the key's lock: no other fiber, and for persistent stores no other
-   * process, holds it at the same time. Used around refresh and re-authorize.
+   * process, holds it at the same time. Used around refresh and re-authorize. A `read` inside sees
+   * every write made before the lock was taken (a store that serves reads from a local copy must
+   * not serve a copy older than that: the managed grant decides to authorize on what it reads there).
    */
   readonly withLock: <A, E, R>(key: Key, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>
 }

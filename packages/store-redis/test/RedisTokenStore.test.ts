@@ -103,6 +103,31 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
       assert.deepStrictEqual(tokenOf(seen), Option.some("access-2=="))
     }))
 
+  it.scoped("under the lock a read goes to Redis: a write whose notification has not arrived is seen", () =>
+    Effect.gen(function*() {
+      const server = yield* Server
+      const prefix = `late-${randomBytes(4).toString("hex")}:`
+      const one = yield* RedisTokenStore.make({ url: server.url, prefix })
+      const two = yield* RedisTokenStore.make({ url: server.url, prefix })
+      yield* one.set(key, grant(1))
+      // A newer record written behind the replica's back, with no notification: what a replica sees
+      // when the lock is handed over before the writer's notification reaches it.
+      const other = { ...key, user: "CORP\\other" }
+      yield* one.set(other, grant(2))
+      const reads = () => Number(/cmdstat_hmget:calls=(\d+)/.exec(server.cli("INFO", "commandstats"))?.[1] ?? 0)
+      // Read until `two` serves the record from memory (a read may race a notification and not keep it).
+      yield* Effect.suspend(() => {
+        const before = reads()
+        return Effect.map(two.read(key), () => reads() === before)
+      }).pipe(Effect.repeat({ until: (fromMemory) => fromMemory, times: 50 }))
+      const record = (k: TokenStore.Key) => `${prefix}grant:${TokenStore.keyString(k)}`
+      server.cli("HSET", record(key), "v", "999999", "g", server.cli("HGET", record(other), "g"))
+      assert.deepStrictEqual(tokenOf(yield* two.read(key)), Option.some("access-1=="), "outside the lock: from memory")
+      const locked = yield* two.withLock(key, two.read(key))
+      assert.deepStrictEqual(tokenOf(locked), Option.some("access-2=="))
+      assert.deepStrictEqual(Option.map(locked, (r) => r.version), Option.some("999999"))
+    }))
+
   it.scoped("the lock: an owner token, renewed while held, freed only by its owner", () =>
     Effect.gen(function*() {
       const server = yield* Server

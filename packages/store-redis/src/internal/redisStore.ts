@@ -268,6 +268,14 @@ export const make = (settings: Settings) =>
       call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner)).pipe(
         Effect.catchAll((error) => Effect.logWarning("vedauth: could not release the store's lock; it expires by itself", error.message))
       )
+    // The last holder wrote, then let go; its notification travels on another connection and may
+    // arrive after we took the lock. Under the lock, reads must see that write: forget our copy
+    // (and any read in flight) so the next read asks Redis, on the connection that took the lock.
+    const forgetUnderLock = (key: TokenStore.Key) =>
+      Effect.sync(() => {
+        known.delete(recordKey(key))
+        epoch++
+      })
     const withLock = <A, E, R>(key: TokenStore.Key, effect: Effect.Effect<A, E, R>) => {
       const lk = lockKey(key)
       return localLock(lk).withPermits(1)(
@@ -275,7 +283,11 @@ export const make = (settings: Settings) =>
           Effect.acquireUseRelease(
             // Waiting may be interrupted (and times out): at worst a lock just taken is left to expire.
             Effect.interruptible(take(lk, owner)),
-            () => Effect.flatMap(Effect.fork(heartbeat(lk, owner)), (beat) => Effect.ensuring(effect, Fiber.interrupt(beat))),
+            () =>
+              Effect.zipRight(
+                forgetUnderLock(key),
+                Effect.flatMap(Effect.fork(heartbeat(lk, owner)), (beat) => Effect.ensuring(effect, Fiber.interrupt(beat)))
+              ),
             () => release(lk, owner)
           ))
       )
