@@ -6,6 +6,8 @@ import { resolve as resolvePath } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
+import { targetGrant } from "./grant.js"
+import { type GrantChoice, grantProfile } from "./grantChoice.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, profilesPath, readProfilesText } from "./profiles.js"
 import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
@@ -53,6 +55,8 @@ export interface Target {
   readonly caFile: string | undefined
   /** Plain http:// to a host that is not loopback was asked for (--allow-http, VEDAUTH_ALLOW_HTTP=1). */
   readonly allowHttp: boolean
+  /** How to authorize (--grant) and the grant's files. */
+  readonly grant: GrantChoice
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
@@ -101,7 +105,8 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
     const clientId = yield* required(selection, "clientId", "client-id", "VEDAUTH_CLIENT_ID")
     const scope = yield* required(selection, "scope", "scope", "VEDAUTH_SCOPE")
     const caFile = selection.caFile === undefined ? undefined : yield* checkCaFile(selection.caFile)
-    return { place, url, clientId, scope, username: selection.username?.value, caFile, allowHttp: allowsHttp(flags, env) } satisfies Target
+    const grant = yield* targetGrant(flags, selection)
+    return { place, url, clientId, scope, username: selection.username?.value, caFile, allowHttp: allowsHttp(flags, env), grant } satisfies Target
   })
 
 /**
@@ -136,7 +141,7 @@ export const saveProfile = (target: Target, user: string) =>
         url: target.url,
         clientId: target.clientId,
         scope: target.scope,
-        username: user,
+        ...grantProfile(target.grant, user),
         ...(target.caFile === undefined ? {} : { caFile: target.caFile })
       }
       const profiles = target.place.profiles

@@ -5,6 +5,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Target } from "./context.js"
+import { grantOptions, grantTransport } from "./grant.js"
+import type { GrantChoice } from "./grantChoice.js"
 import { passwordSource } from "./password.js"
 
 const noPassword = new AuthenticationFailed({
@@ -21,6 +23,8 @@ export interface Account {
   readonly store: string
   readonly passwordStdin: boolean
   readonly allowHttp: boolean
+  /** Integrated when absent (revoking a stored grant needs no grant of its own). */
+  readonly grant?: GrantChoice
 }
 
 /** @internal */
@@ -32,7 +36,8 @@ export const account = (target: Target, username: string | undefined, passwordSt
   caFile: target.caFile,
   store: target.place.store,
   passwordStdin,
-  allowHttp: target.allowHttp
+  allowHttp: target.allowHttp,
+  grant: target.grant
 })
 
 /**
@@ -52,7 +57,8 @@ export const vedAuthLayer = (selected: Account) =>
           Effect.mapError((error) => new AuthenticationFailed({ description: error.detail })),
           Effect.flatMap(Option.match({ onSome: Effect.succeed, onNone: () => Effect.fail(noPassword) }))
         ),
-        ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
+        transport: { ...(selected.caFile === undefined ? {} : { caFile: selected.caFile }), ...grantTransport(selected.grant) },
+        ...grantOptions(selected.grant),
         tokenStorePath: selected.store,
         ...(selected.allowHttp ? { allowHttp: true } : {})
       }))

@@ -5,6 +5,7 @@ import * as Redacted from "effect/Redacted"
 import type { Run } from "./commands.js"
 import { UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
+import { simulateGrants } from "./simulateGrants.js"
 
 const parsePort = (text: string | undefined) => {
   if (text === undefined) return Effect.succeed(0)
@@ -23,13 +24,15 @@ export const simulate: Run = (flags) =>
     if (certOut !== undefined && !tls) {
       return yield* new UsageError({ detail: "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)" })
     }
-    const served = yield* Simulator.serve({ protocol: tls ? "https" : "http", port })
+    const grants = yield* simulateGrants(flags, tls)
+    const served = yield* Simulator.serve({ protocol: tls ? "https" : "http", port, ...grants.serveOptions })
     if (certOut !== undefined) {
       yield* Effect.try({
         try: () => writeOwnFile(certOut, served.caPem ?? "", { mode: 0o644 }),
         catch: (error) => new UsageError({ detail: `cannot write the CA certificate: ${error instanceof Error ? error.message : String(error)} (--cert-out)` })
       })
     }
+    const grantLines = yield* grants.afterServe(served)
     // The URL alone on the first line, so scripts can read it.
     yield* Console.log(served.url)
     const { domain, password, username } = Simulator.defaultCredentials
@@ -39,7 +42,8 @@ export const simulate: Run = (flags) =>
         // Demo credentials of a local test server: public, and printed so that they can be used.
         `  user ${domain}\\${username}, password ${Redacted.value(password)}, client id ${Simulator.defaultClientId}`,
         `  allowed scope ${Simulator.defaultScope}`,
-        ...(certOut === undefined ? [] : [`  CA certificate written to ${certOut} (use it as --ca-file)`])
+        ...(certOut === undefined ? [] : [`  CA certificate written to ${certOut} (use it as --ca-file)`]),
+        ...grantLines
       ].join("\n")
     )
     return yield* Effect.never
