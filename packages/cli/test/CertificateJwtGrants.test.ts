@@ -56,7 +56,7 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
       assertNoSecrets([login, first, again, refreshed, renewed, status, logout], keyLines(alice.key))
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.scopedLive("every documented refusal: exit code and reason on stderr; missing files are usage errors", () =>
+  it.scopedLive("every documented refusal: exit code and reason on stderr; missing, encrypted or mismatched files are usage errors", () =>
     Effect.gen(function*() {
       const { env, kit, server } = yield* setupGrants({
         integrations: [
@@ -68,6 +68,8 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
       const alice = kit.certificate("alice")
       const stranger = kit.certificate("alice-elsewhere", { selfSigned: true })
       const mallory = kit.certificate("mallory")
+      const encrypted = kit.file("encrypted.key")
+      execFileSync("openssl", ["pkey", "-in", alice.key, "-aes256", "-passout", "pass:locked", "-out", encrypted])
       const login = (files: { readonly cert: string; readonly key: string }, ...more: ReadonlyArray<string>) =>
         runCli(["login", ...server(), "--grant", "certificate", "--client-cert", files.cert, "--client-key", files.key, ...more], { env })
       const runs = [
@@ -79,9 +81,13 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
         yield* login(mallory),
         yield* login(alice, "--client-id", "no-certificates"),
         yield* login(alice, "--client-id", "bob-only"),
-        yield* login(alice, "--scope", "admin:delete")
+        yield* login(alice, "--scope", "admin:delete"),
+        yield* login({ cert: alice.cert, key: encrypted }),
+        yield* login({ cert: alice.cert, key: mallory.key }),
+        yield* login({ cert: alice.cert, key: alice.cert }),
+        yield* login({ cert: alice.key, key: alice.key })
       ]
-      const [noKey, missingKey, noGrant, password, untrusted, unmapped, disabled, notAllowed, scope] = runs
+      const [noKey, missingKey, noGrant, password, untrusted, unmapped, disabled, notAllowed, scope, locked, mismatch, notKey, notCert] = runs
       fails(noKey!, 1, /^error: UsageError: the certificate grant needs the client key file \(--client-key or VEDAUTH_CLIENT_KEY\)\n$/)
       fails(missingKey!, 1, /^error: UsageError: cannot read the client key file '.*nowhere\.key': it does not exist \(--client-key\)\n$/)
       fails(noGrant!, 1, /^error: UsageError: --client-cert is for the certificate grant: add --grant certificate \(--client-cert\)\n$/)
@@ -91,7 +97,11 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
       fails(disabled!, 2, /^error: InvalidClient: /)
       fails(notAllowed!, 2, /^error: UnauthorizedClient: /)
       fails(scope!, 2, /^error: InvalidScope: /)
-      assertNoSecrets(runs, [...keyLines(alice.key), ...keyLines(stranger.key), ...keyLines(mallory.key)])
+      fails(locked!, 1, /^error: UsageError: the client key in '.*encrypted\.key' is encrypted: give it without a passphrase, readable only by you \(--client-key\)\n$/)
+      fails(mismatch!, 1, /^error: UsageError: the key in '.*mallory\.key' is not the key of the certificate in '.*alice\.pem' \(--client-key\)\n$/)
+      fails(notKey!, 1, /^error: UsageError: '.*alice\.pem' is not a PEM private key \(--client-key\)\n$/)
+      fails(notCert!, 1, /^error: UsageError: '.*alice\.key' is not a PEM certificate \(--client-cert\)\n$/)
+      assertNoSecrets(runs, [...keyLines(alice.key), ...keyLines(stranger.key), ...keyLines(mallory.key), ...keyLines(encrypted), "pass:locked"])
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
