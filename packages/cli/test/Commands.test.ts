@@ -161,7 +161,7 @@ describe("usage errors and help", () => {
       assert.strictEqual(runs[0]!.stdout, runs[1]!.stdout)
       assert.include(runs[0]!.stdout, "usage: vedauth <command> [options]")
       assert.strictEqual(runs[3]!.stdout, runs[4]!.stdout)
-      assert.include(runs[3]!.stdout, "usage: vedauth login --url URL --client-id ID --scope SCOPE --username USER [--ca-file PEM]")
+      assert.include(runs[3]!.stdout, "usage: vedauth login --url URL --client-id ID --scope SCOPE [--username USER] [--ca-file PEM]")
       assert.include(runs[5]!.stdout, "usage: vedauth token --url URL --client-id ID --scope SCOPE [--username USER]")
     }))
 })

@@ -17,10 +17,11 @@
 import type { HttpClient } from "@effect/platform"
 import { HttpClient as HttpClientTag } from "@effect/platform"
 import { KdcTransport, NtlmTransport } from "@vedauth/core"
-import type { Duration, Redacted, Scope } from "effect"
-import { Context, Effect, Exit, Layer, Scope as EffectScope, Schema } from "effect"
+import type { Duration, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Scope as EffectScope, Schema } from "effect"
 import type * as Internal from "./internal/context.js"
 import type * as Http from "./internal/http.js"
+import { generateClient } from "./internal/certificate.js"
 import * as memory from "./internal/memory.js"
 import * as server from "./internal/server.js"
 import type * as Kerberos from "./internal/kerberos.js"
@@ -337,6 +338,23 @@ export const layerHttpClientPresenting = (certificate: ClientCertificateInfo): L
  */
 export const layerTest = (options?: Options): Layer.Layer<Simulator | NtlmTransport.NtlmTransport | KdcTransport.KdcTransport | HttpClient.HttpClient> =>
   Layer.provideMerge(Layer.mergeAll(layerNtlmTransport, layerKdcTransport, layerHttpClient), layer(options))
+
+/**
+ * A throwaway client CA and a client certificate it issued for `commonName` (ECDSA P-256, valid for
+ * 30 days), for trying the certificate grant: give `caPem` to `serve` as `clientCa`, and the
+ * certificate and its key (PKCS#8 PEM, `Redacted`) to the client. The simulator maps the CN to a
+ * user (`alice` is the default user).
+ *
+ * @since 0.1.0
+ * @category certificates
+ */
+export const generateClientCertificate = (
+  commonName: string
+): Effect.Effect<{ readonly caPem: string; readonly certPem: string; readonly keyPem: Redacted.Redacted<string> }, ServeError> =>
+  Effect.tryPromise({
+    try: () => generateClient(commonName, Date.now()),
+    catch: (error) => new ServeError({ detail: `could not generate the client certificate: ${String(error)}` })
+  }).pipe(Effect.map(({ caPem, certPem, keyPem }) => ({ caPem, certPem, keyPem: Redacted.make(keyPem) })))
 
 /**
  * The default user's credentials, for tests and demos (`CORP\alice` / `Passw0rd!`).

@@ -7,6 +7,7 @@
  * @internal
  */
 import { accessSync, constants } from "node:fs"
+import { chooseGrant } from "./grantChoice.js"
 import { parseCommandLine } from "./parseArgs.js"
 import { parseProfiles, profilesPath } from "./profiles.js"
 import { storeUrlScheme } from "./sharedStoreAddress.js"
@@ -106,6 +107,9 @@ export const cachedTokenOutput = (args: ReadonlyArray<string>, env: Env, now: nu
   if (namedProfileMissing(name, profiles)) return undefined
   const selection = select(parsed.flags, env, store, { name: name.value, value: profiles.profiles[name.value] })
   const { caFile, clientId, scope, url, username } = selection
+  // A grant that is not usable as given is a usage error: the full CLI says so.
+  const chosen = chooseGrant(parsed.flags, selection)
+  if (chosen._tag !== "Choice") return undefined
   if (url === undefined || clientId === undefined || scope === undefined) return undefined
   // A bad CA file is a usage error even when no request would be made: the full CLI says so.
   if (caFile !== undefined && !readable(caFile.value)) return undefined
@@ -115,7 +119,8 @@ export const cachedTokenOutput = (args: ReadonlyArray<string>, env: Env, now: nu
     url: url.value,
     clientId: clientId.value,
     scope: scope.value,
-    username: username?.value
+    username: username?.value,
+    grant: chosen.choice
   })
   if (user._tag !== "User" || user.user === undefined) return undefined
   const wanted = JSON.stringify([url.value.toLowerCase().replace(/\/+$/, ""), clientId.value, scope.value, user.user.toLowerCase()])

@@ -10,6 +10,7 @@ import { account, withVedAuth } from "./layer.js"
 import { allowsHttp, locate, requireUser, saveProfile, storeLayer, target, targetUser } from "./context.js"
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
+import { profileGrantOwns } from "./grantChoice.js"
 import { type Env, sameUser, serverKey } from "./selection.js"
 import type { StorePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
@@ -99,7 +100,8 @@ export const revoke: Run = (flags, env) =>
 const profilesOf = (entry: TokenStore.Entry, profiles: Readonly<Record<string, Partial<Record<string, string>>>>) =>
   Object.entries(profiles).filter(([, profile]) =>
     profile.url !== undefined && serverKey(profile.url) === entry.key.server && profile.clientId === entry.key.clientId &&
-    profile.scope === entry.key.scope && (profile.username === undefined || sameUser(profile.username, entry.key.user))
+    profile.scope === entry.key.scope && (profile.username === undefined || sameUser(profile.username, entry.key.user)) &&
+    profileGrantOwns(profile.grant, entry.key.user)
   ).map(([name]) => name)
 
 /** @internal */

@@ -6,7 +6,9 @@ import { resolve as resolvePath } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
-import { kerberosTarget, type KerberosTarget } from "./kerberos.js"
+import { kerberosTarget, type KerberosTarget, noKerberos } from "./kerberos.js"
+import { targetGrant } from "./grant.js"
+import { type GrantChoice, grantProfile } from "./grantChoice.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
 import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
@@ -61,6 +63,8 @@ export interface Target {
   /** Plain http:// to a host that is not loopback was asked for (--allow-http, VEDAUTH_ALLOW_HTTP=1). */
   readonly allowHttp: boolean
   readonly kerberos: KerberosTarget
+  /** How to authorize (--grant) and the grant's files. */
+  readonly grant: GrantChoice
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
@@ -109,10 +113,14 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
     const clientId = yield* required(selection, "clientId", "client-id", "VEDAUTH_CLIENT_ID")
     const scope = yield* required(selection, "scope", "scope", "VEDAUTH_SCOPE")
     const caFile = selection.caFile === undefined ? undefined : yield* checkCaFile(selection.caFile)
-    const kerberos = yield* kerberosTarget(flags, env, { name: place.profile.value, value: saved }, selection.username?.value)
+    const grant = yield* targetGrant(flags, selection)
+    // Kerberos belongs to the integrated grant: the others read none of its settings.
+    const kerberos = grant.name === "integrated"
+      ? yield* kerberosTarget(flags, env, { name: place.profile.value, value: saved }, selection.username?.value)
+      : noKerberos
     // With no user given, the one the credential cache or keytab names.
     const username = selection.username?.value ?? kerberos.principal
-    return { place, url, clientId, scope, username, caFile, allowHttp: allowsHttp(flags, env), kerberos } satisfies Target
+    return { place, url, clientId, scope, username, caFile, allowHttp: allowsHttp(flags, env), kerberos, grant } satisfies Target
   })
 
 /**
@@ -147,7 +155,7 @@ export const saveProfile = (target: Target, user: string) =>
         url: target.url,
         clientId: target.clientId,
         scope: target.scope,
-        username: user,
+        ...grantProfile(target.grant, user),
         ...(target.caFile === undefined ? {} : { caFile: target.caFile }),
         ...target.kerberos.saved
       }

@@ -32,6 +32,9 @@ export interface KerberosTarget {
   readonly saved: Partial<Record<KerberosProfileKey, string>>
 }
 
+/** The Kerberos of a grant other than integrated: none, nothing read. @internal */
+export const noKerberos: KerberosTarget = { options: {}, principal: undefined, passwordFree: false, saved: {} }
+
 type Setting = keyof VedAuth.KerberosText
 
 // Flag, else variable (for the keytab also MIT's KRB5_CLIENT_KTNAME), else the profile.

@@ -6,6 +6,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { Target } from "./context.js"
 import type { KerberosTarget } from "./kerberos.js"
+import { grantOptions, grantTransport } from "./grant.js"
+import type { GrantChoice } from "./grantChoice.js"
 import { passwordSource } from "./password.js"
 import { type SharedStore, vedAuthStoreOptions } from "./sharedStore.js"
 
@@ -25,6 +27,8 @@ export interface Account {
   readonly passwordStdin: boolean
   readonly allowHttp: boolean
   readonly kerberos?: KerberosTarget
+  /** Integrated when absent (revoking a stored grant needs no grant of its own). */
+  readonly grant?: GrantChoice
 }
 
 /** @internal */
@@ -38,7 +42,8 @@ export const account = (target: Target, username: string | undefined, passwordSt
   shared: target.place.shared,
   passwordStdin,
   allowHttp: target.allowHttp,
-  kerberos: target.kerberos
+  kerberos: target.kerberos,
+  grant: target.grant
 })
 
 /**
@@ -62,7 +67,8 @@ export const vedAuthLayer = (selected: Account) =>
           )
         }),
         ...selected.kerberos?.options,
-        ...(selected.caFile === undefined ? {} : { transport: { caFile: selected.caFile } }),
+        transport: { ...(selected.caFile === undefined ? {} : { caFile: selected.caFile }), ...grantTransport(selected.grant) },
+        ...grantOptions(selected.grant),
         ...vedAuthStoreOptions(selected),
         ...(selected.allowHttp ? { allowHttp: true } : {})
       }))

@@ -25,7 +25,18 @@ export interface Profiles {
 export const profilesFormat = "vedauth-cli-profiles"
 
 /** @internal */
-export const profileKeys: ReadonlyArray<ProfileKey> = ["url", "clientId", "scope", "username", "caFile", ...kerberosProfileKeys]
+export const profileKeys: ReadonlyArray<ProfileKey> = [
+  "url",
+  "clientId",
+  "scope",
+  "username",
+  "caFile",
+  "grant",
+  "jwtFile",
+  "clientCert",
+  "clientKey",
+  ...kerberosProfileKeys
+]
 
 /** The profiles file of a token store: `profiles.json` in the same folder. @internal */
 export const profilesPath = (storePath: string): string => join(dirname(storePath), "profiles.json")

@@ -5,6 +5,7 @@
  * @internal
  */
 import { join } from "node:path"
+import { type GrantChoice, grantKeyUser, isGrantKeyUser } from "./grantChoice.js"
 import type { Profile, Profiles } from "./profiles.js"
 import { type Flags, options, type SelectorKey } from "./spec.js"
 
@@ -66,7 +67,7 @@ export const namedProfileMissing = (name: Selected, profiles: Profiles): boolean
  */
 export const select = (flags: Flags, env: Env, store: Selected, profile: { readonly name: string; readonly value: Profile | undefined }): Selection => {
   const selection: Partial<Record<SelectorKey, Selected>> = { store, profile: { value: profile.name, from: "--profile" } }
-  for (const key of ["url", "clientId", "scope", "username", "caFile"] as const) {
+  for (const key of ["url", "clientId", "scope", "username", "caFile", "grant", "jwtFile", "clientCert", "clientKey"] as const) {
     const explicit = explicitSelector(key, flags, env)
     const saved = profile.value?.[key]
     const value = explicit ?? (saved === undefined ? undefined : { value: saved, from: `profile ${profile.name}` })
@@ -115,10 +116,21 @@ export interface StoredKey {
  */
 export const resolveUser = (
   keys: ReadonlyArray<StoredKey>,
-  wanted: { readonly url: string; readonly clientId: string; readonly scope: string; readonly username: string | undefined }
+  wanted: {
+    readonly url: string
+    readonly clientId: string
+    readonly scope: string
+    readonly username: string | undefined
+    readonly grant?: Pick<GrantChoice, "name">
+  }
 ): { readonly _tag: "User"; readonly user: string | undefined } | { readonly _tag: "Several"; readonly users: ReadonlyArray<string> } => {
+  // The certificate, JWT and device grants are stored under the grant's name, not a Windows user.
+  const keyUser = grantKeyUser(wanted.grant?.name ?? "integrated")
+  if (keyUser !== undefined) return { _tag: "User", user: keyUser }
   const server = serverKey(wanted.url)
-  const candidates = keys.filter((key) => key.server === server && key.clientId === wanted.clientId && key.scope === wanted.scope)
+  const candidates = keys.filter((key) =>
+    key.server === server && key.clientId === wanted.clientId && key.scope === wanted.scope && !isGrantKeyUser(key.user)
+  )
   if (wanted.username !== undefined) {
     const stored = candidates.find((key) => sameUser(key.user, wanted.username!))
     return { _tag: "User", user: stored?.user ?? wanted.username }

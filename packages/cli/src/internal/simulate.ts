@@ -6,6 +6,7 @@ import type { Run } from "./commands.js"
 import { UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
 import { kerberosSetup } from "./simulateKerberos.js"
+import { simulateGrants } from "./simulateGrants.js"
 
 const parsePort = (text: string | undefined) => {
   if (text === undefined) return Effect.succeed(0)
@@ -28,7 +29,13 @@ export const simulate: Run = (flags) =>
     if (keytabOut !== undefined && flags.kerberos !== true) {
       return yield* new UsageError({ detail: "--keytab-out writes the keytab of the simulator's realm: add --kerberos (--keytab-out)" })
     }
-    const served = yield* Simulator.serve({ protocol: tls ? "https" : "http", port, ...(flags.kerberos === true ? { kerberos: {} } : {}) })
+    const grants = yield* simulateGrants(flags, tls)
+    const served = yield* Simulator.serve({
+      protocol: tls ? "https" : "http",
+      port,
+      ...grants.serveOptions,
+      ...(flags.kerberos === true ? { kerberos: {} } : {})
+    })
     if (certOut !== undefined) {
       yield* Effect.try({
         try: () => writeOwnFile(certOut, served.caPem ?? "", { mode: 0o644 }),
@@ -37,6 +44,7 @@ export const simulate: Run = (flags) =>
     }
     // Written before the URL shows, so a script that waits for it finds them.
     const kerberosLines = yield* kerberosSetup(served, Simulator.defaultCredentials, keytabOut)
+    const grantLines = yield* grants.afterServe(served)
     // The URL alone on the first line, so scripts can read it.
     yield* Console.log(served.url)
     const { domain, password, username } = Simulator.defaultCredentials
@@ -47,7 +55,8 @@ export const simulate: Run = (flags) =>
         `  user ${domain}\\${username}, password ${Redacted.value(password)}, client id ${Simulator.defaultClientId}`,
         `  allowed scope ${Simulator.defaultScope}`,
         ...(certOut === undefined ? [] : [`  CA certificate written to ${certOut} (use it as --ca-file)`]),
-        ...kerberosLines
+        ...kerberosLines,
+        ...grantLines
       ].join("\n")
     )
     return yield* Effect.never

@@ -41,14 +41,42 @@ export const options = {
   spn: option({ flag: "spn", kind: "string", value: "SPN", env: "VEDAUTH_SPN", description: "the server's Kerberos name (default HTTP/<host of the URL>)" }),
   keytab: option({ flag: "keytab", kind: "string", value: "FILE", env: "VEDAUTH_KEYTAB", description: "a keytab with the user's key, no password needed (else KRB5_CLIENT_KTNAME)" }),
   kerberos: option({ flag: "kerberos", kind: "boolean", description: "also run a Kerberos realm and its KDC on 127.0.0.1" }),
-  keytabOut: option({ flag: "keytab-out", kind: "string", value: "FILE", description: "with --kerberos: write the demo user's keytab here (default: a new temp folder)" })
+  keytabOut: option({ flag: "keytab-out", kind: "string", value: "FILE", description: "with --kerberos: write the demo user's keytab here (default: a new temp folder)" }),
+  grant: option({ flag: "grant", kind: "string", value: "GRANT", env: "VEDAUTH_GRANT", description: "how to authorize: integrated (default), password, certificate, jwt or device" }),
+  jwtFile: option({ flag: "jwt-file", kind: "string", value: "FILE", env: "VEDAUTH_JWT_FILE", description: "with --grant jwt: the file holding the JWT (read anew at each authorize)" }),
+  clientCert: option({ flag: "client-cert", kind: "string", value: "PEM", env: "VEDAUTH_CLIENT_CERT", description: "with --grant certificate: the TLS client certificate" }),
+  clientKey: option({ flag: "client-key", kind: "string", value: "PEM", env: "VEDAUTH_CLIENT_KEY", description: "with --grant certificate: the client certificate's private key" }),
+  clientCa: option({ flag: "client-ca", kind: "string", value: "PEM", description: "with --tls: accept client certificates this CA issued (certificate grant)" }),
+  clientCertOut: option({ flag: "client-cert-out", kind: "string", value: "FILE", description: "with --tls: write a client certificate for the demo user here (certificate grant)" }),
+  clientKeyOut: option({ flag: "client-key-out", kind: "string", value: "FILE", description: "with --client-cert-out: write its private key here" }),
+  jwtKey: option({ flag: "jwt-key", kind: "string", value: "PEM", description: "trust JWTs signed by this RS256 key (public key PEM; jwt grant)" }),
+  jwtOut: option({ flag: "jwt-out", kind: "string", value: "FILE", description: "write a JWT for the demo user, good for a day, here (jwt grant)" }),
+  deviceApproveAfter: option({ flag: "device-approve-after", kind: "string", value: "N", description: "approve each device code on the poll after N polls (device grant)" }),
+  deviceInterval: option({ flag: "device-interval", kind: "string", value: "SECONDS", description: "seconds between device polls the server asks for (default 5)" })
 } as const
 
 /** @internal */
 export type OptionKey = keyof typeof options
 
 /** The selectors: which server, integration, scope and user, and where grants and profiles are kept. @internal */
-export const selectorKeys = ["url", "clientId", "scope", "username", "caFile", "store", "profile", "mechanism", "realm", "kdc", "spn", "keytab"] as const
+export const selectorKeys = [
+  "url",
+  "clientId",
+  "scope",
+  "username",
+  "caFile",
+  "store",
+  "profile",
+  "mechanism",
+  "realm",
+  "kdc",
+  "spn",
+  "keytab",
+  "grant",
+  "jwtFile",
+  "clientCert",
+  "clientKey"
+] as const
 
 /** @internal */
 export type SelectorKey = (typeof selectorKeys)[number]
@@ -71,11 +99,13 @@ const needed = ["url", "clientId", "scope"] as const
 export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "login",
-    summary: "authorize with Integrated Windows Authentication, store the grant, make it the current one",
+    summary: "authorize (Integrated Windows Authentication, or --grant), store the grant, make it the current one",
     options: [...server, "passwordStdin", "json"],
-    required: [...needed, "username"],
+    required: needed,
     notes: "The selectors are saved in the profile (--profile, default: the current one, else 'default'),\n" +
       "which becomes current: later commands need no selectors. Never prints a token.\n" +
+      "The integrated and password grants need --username; certificate needs --client-cert and --client-key,\n" +
+      "jwt needs --jwt-file; device prints a code and a URI on stderr and waits for a person to approve." +
       "With a keytab (--keytab, KRB5_CLIENT_KTNAME) or a kinit cache (KRB5CCNAME) no password is asked\n" +
       "for, and --username may be left out: the user is the principal they name."
   },
@@ -109,8 +139,9 @@ export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "simulate",
     summary: "run the TPP simulator in the foreground on 127.0.0.1",
-    options: ["port", "tls", "certOut", "kerberos", "keytabOut"],
-    notes: "The first line of stdout is its URL; its demo credentials go to stderr."
+    options: ["port", "tls", "certOut", "kerberos", "keytabOut", "clientCa", "clientCertOut", "clientKeyOut", "jwtKey", "jwtOut", "deviceApproveAfter", "deviceInterval"],
+    notes: "The first line of stdout is its URL; its demo credentials go to stderr, with the files the\n" +
+      "--*-out options wrote (see docs/grants/ for each grant against the simulator)."
   },
   { name: "demo", summary: "run a token's whole life against an embedded simulator, step by step", options: [] },
   { name: "help", summary: "show help for vedauth or one of its commands", options: [] }

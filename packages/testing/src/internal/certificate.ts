@@ -31,8 +31,9 @@ const randomSerial = () =>
 const generalName = (name: string): x509.JsonGeneralName =>
   /^[\d.]+$|:/.test(name) ? { type: "ip", value: name } : { type: "dns", value: name }
 
-/** @internal */
-export const generate = async (hostNames: ReadonlyArray<string>, now: number): Promise<GeneratedCertificate> => {
+// A throwaway CA named `caName` and one leaf it signed, valid from an hour ago for 30 days: the
+// leaf's subject and its own extensions (usage, names) are the caller's.
+const caAndLeaf = async (caName: string, subject: x509.Name, now: number, leafExtensions: ReadonlyArray<x509.Extension>) => {
   x509.cryptoProvider.set(globalThis.crypto)
   const [caKeys, leafKeys] = await Promise.all([
     globalThis.crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]),
@@ -40,10 +41,8 @@ export const generate = async (hostNames: ReadonlyArray<string>, now: number): P
   ])
   const notBefore = new Date(now - 60 * 60 * 1000)
   const notAfter = new Date(now + 30 * 24 * 60 * 60 * 1000)
-  const caName = "CN=vedauth-simulator CA"
   // Key identifiers: strict verifiers (OpenSSL's X509_STRICT, the default from Python 3.13)
   // want a subject key identifier on a CA and an authority key identifier on what it signs.
-  const caKeyId = await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey)
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
     name: caName,
@@ -54,12 +53,12 @@ export const generate = async (hostNames: ReadonlyArray<string>, now: number): P
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      caKeyId
+      await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey)
     ]
   })
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
-    subject: "CN=vedauth-simulator",
+    subject,
     issuer: caName,
     notBefore,
     notAfter,
@@ -69,17 +68,40 @@ export const generate = async (hostNames: ReadonlyArray<string>, now: number): P
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([...new Set(hostNames)].map(generalName)),
+      ...leafExtensions,
       await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey)
     ]
   })
   const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", leafKeys.privateKey)
-  return {
-    caPem: ca.toString("pem"),
-    certPem: leaf.toString("pem"),
-    keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
-    der: new Uint8Array(leaf.rawData)
-  }
+  return { caPem: ca.toString("pem"), certPem: leaf.toString("pem"), keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), leaf }
+}
+
+/** @internal */
+export const generate = async (hostNames: ReadonlyArray<string>, now: number): Promise<GeneratedCertificate> => {
+  const { caPem, certPem, keyPem, leaf } = await caAndLeaf("CN=vedauth-simulator CA", new x509.Name("CN=vedauth-simulator"), now, [
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension([...new Set(hostNames)].map(generalName))
+  ])
+  return { caPem, certPem, keyPem, der: new Uint8Array(leaf.rawData) }
+}
+
+/** A client CA (what the server trusts, `clientCa`) and a client certificate it issued, with its key. @internal */
+export interface GeneratedClientCertificate {
+  readonly caPem: string
+  readonly certPem: string
+  readonly keyPem: string
+}
+
+/**
+ * A throwaway client CA and a certificate for `commonName` signed by it, for the certificate grant
+ * (mutual TLS): the server is given the CA, the client the certificate and key.
+ * @internal
+ */
+export const generateClient = async (commonName: string, now: number): Promise<GeneratedClientCertificate> => {
+  // The name as one CN value, never parsed as text (a comma in it must not start another attribute).
+  const { caPem, certPem, keyPem } = await caAndLeaf("CN=vedauth-simulator client CA", new x509.Name([{ CN: [commonName] }]), now, [
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])
+  ])
+  return { caPem, certPem, keyPem }
 }
