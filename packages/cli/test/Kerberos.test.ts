@@ -116,15 +116,15 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       const { home, realm, server } = yield* setup
       const login = (env: Record<string, string>, extra: ReadonlyArray<string> = []) =>
         runCli(["login", ...server, ...realm, ...extra], { env: { ...home, ...env } })
-      const kcm = yield* login({ KRB5CCNAME: "KCM:" })
+      const kcm = yield* login({ KRB5CCNAME: "KCM:" }, ["--mechanism", "kerberos"])
       assert.strictEqual(kcm.code, 1)
       assert.strictEqual(
         kcm.stderr,
         "error: UsageError: 'KCM:' is a KCM: credential cache, and vedauth reads only FILE: credential caches: " +
           "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, " +
-          "or choose the ntlm mechanism (KRB5CCNAME)\n"
+          "or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism (KRB5CCNAME)\n"
       )
-      const keyring = yield* login({ KRB5CCNAME: "KEYRING:persistent:1000" }, ["--username", "alice@CORP.EXAMPLE"])
+      const keyring = yield* login({ KRB5CCNAME: "KEYRING:persistent:1000" }, ["--username", "alice@CORP.EXAMPLE", "--mechanism", "kerberos"])
       assert.strictEqual(keyring.code, 1)
       assert.match(keyring.stderr, /a KEYRING: credential cache.*\(KRB5CCNAME\)\n$/)
       const memoryKeytab = yield* login({ KRB5_CLIENT_KTNAME: "MEMORY:alice" })
@@ -139,6 +139,11 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       const kdc = yield* runCli(["login", ...server], { env: { ...home, VEDAUTH_KDC: "kdc1.corp.example,kdc2.corp.example:0" } })
       assert.strictEqual(kdc.stderr, "error: UsageError: 'kdc2.corp.example:0' is not a KDC address: host, host:port or [ipv6]:port (VEDAUTH_KDC)\n")
       assert.strictEqual(kdc.code, 1)
+      // Under negotiate (the default) sssd's KEYRING: cache is passed over: the password serves.
+      ok(yield* runCli(["login", ...server, ...realm, "--username", "alice@CORP.EXAMPLE", "--password-stdin"], {
+        env: { ...home, KRB5CCNAME: "KEYRING:persistent:1000" },
+        stdin: password
+      }))
       // --mechanism ntlm reads no Kerberos setting: a KCM: cache is then no obstacle.
       ok(yield* runCli(["login", ...server, "--mechanism", "ntlm", "--username", "CORP\\alice", "--password-stdin"], {
         env: { ...home, KRB5CCNAME: "KCM:" },

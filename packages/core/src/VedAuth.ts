@@ -294,9 +294,15 @@ const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<strin
   const what = setting === "cache" ? "credential cache" : "keytab"
   const kind = typed === null || path === "" ? "an empty FILE:" : `a ${typed[1]!.toUpperCase()}:`
   const fix = setting === "cache"
-    ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, or choose the ntlm mechanism"
+    ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism"
     : "point it at a keytab file (FILE:/path/to/keytab, e.g. written by ktutil or kadmin ktadd), or unset it"
   return Either.left({ setting, detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE: ${what}s: ${fix}` })
+}
+
+// A typed MIT name other than FILE: (KCM:, KEYRING:, DIR:, MEMORY:, API:, ...).
+const isOtherCacheType = (name: string): boolean => {
+  const typed = /^([A-Za-z][A-Za-z0-9]*):/.exec(name)
+  return typed !== null && typed[1]!.toUpperCase() !== "FILE"
 }
 
 /**
@@ -304,9 +310,10 @@ const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<strin
  * `VEDAUTH_REALM`, `VEDAUTH_KDC`, `VEDAUTH_SPN`, `VEDAUTH_KEYTAB` or `KRB5_CLIENT_KTNAME`,
  * `KRB5CCNAME`, or the `vedauth` command's options) into `Options.mechanism` and
  * `Options.kerberos`. Empty text is no setting. `kerberos` is there when any of its settings is;
- * with the `ntlm` mechanism none is read (a credential cache of a type vedauth cannot read is then
- * no obstacle). A mechanism other than the three, a KDC address that does not parse, or a keytab or
- * cache that is not a file (`KCM:`, `KEYRING:`, `MEMORY:`, `DIR:`, ...) is a problem, named.
+ * with the `ntlm` mechanism none is read. A credential cache of a type vedauth cannot read (`KCM:`,
+ * `KEYRING:`, `MEMORY:`, `DIR:`, ...) is passed over unless the mechanism is `kerberos`, where it is
+ * a problem. A mechanism other than the three, a KDC address that does not parse, an empty `FILE:`
+ * name, or a keytab that is not a file is a problem, named.
  *
  * @since 0.2.0
  * @category config
@@ -325,7 +332,11 @@ export const kerberosFromText = (
   const badKdc = kdcs.find((k) => parseAddress(k) === undefined)
   if (badKdc !== undefined) return Either.left({ setting: "kdc", detail: `'${badKdc}' is not a KDC address: host, host:port or [ipv6]:port` })
   const keytab = present(text.keytab)
-  const cache = present(text.cache)
+  const named = present(text.cache)
+  // Fedora, RHEL and sssd set KRB5CCNAME to a KEYRING: or KCM: cache for every login: under
+  // negotiate such a cache is passed over (NTLM, a keytab or a password still work), and only an
+  // explicit kerberos mechanism makes it a problem.
+  const cache = named !== undefined && mechanism !== "kerberos" && isOtherCacheType(named) ? undefined : named
   return Either.gen(function*() {
     const kerberos: KerberosOptions = {
       ...(present(text.realm) === undefined ? {} : { realm: present(text.realm)! }),

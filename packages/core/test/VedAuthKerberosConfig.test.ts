@@ -47,8 +47,8 @@ describe("VedAuth.config: the Kerberos variables", () => {
       const cases: ReadonlyArray<readonly [Record<string, string>, string, RegExp]> = [
         [{ VEDAUTH_MECHANISM: "digest" }, "VEDAUTH_MECHANISM", /negotiate, kerberos or ntlm/],
         [{ VEDAUTH_KDC: "kdc.example:99999" }, "VEDAUTH_KDC", /not a KDC address/],
-        [{ KRB5CCNAME: "KCM:" }, "KRB5CCNAME", /a KCM: credential cache.*kinit -c FILE:/],
-        [{ KRB5CCNAME: "KEYRING:persistent:1000" }, "KRB5CCNAME", /a KEYRING: credential cache/],
+        [{ VEDAUTH_MECHANISM: "kerberos", KRB5CCNAME: "KCM:" }, "KRB5CCNAME", /a KCM: credential cache.*kinit -c FILE:.*system: true/],
+        [{ VEDAUTH_MECHANISM: "kerberos", KRB5CCNAME: "KEYRING:persistent:1000" }, "KRB5CCNAME", /a KEYRING: credential cache/],
         [{ KRB5CCNAME: "FILE:" }, "KRB5CCNAME", /an empty FILE: credential cache/],
         [{ KRB5_CLIENT_KTNAME: "MEMORY:client" }, "KRB5_CLIENT_KTNAME", /a MEMORY: keytab/],
         [{ VEDAUTH_KEYTAB: "MEMORY:client", KRB5_CLIENT_KTNAME: "/ok.keytab" }, "VEDAUTH_KEYTAB", /a MEMORY: keytab/]
@@ -58,6 +58,14 @@ describe("VedAuth.config: the Kerberos variables", () => {
         assert.include(String(error), variable, JSON.stringify(env))
         assert.match(String(error), detail, JSON.stringify(env))
       }
+    }))
+
+  it.effect("under negotiate a KEYRING: or KCM: cache (sssd's default KRB5CCNAME) is passed over, not an error", () =>
+    Effect.gen(function*() {
+      const keyring = yield* VedAuth.config.pipe(fromEnv({ KRB5CCNAME: "KEYRING:persistent:1000" }))
+      assert.isUndefined(keyring.kerberos)
+      const kcm = yield* VedAuth.config.pipe(fromEnv({ VEDAUTH_MECHANISM: "negotiate", KRB5CCNAME: "KCM:", VEDAUTH_REALM: "CORP.EXAMPLE" }))
+      assert.deepStrictEqual(kcm.kerberos, { realm: "CORP.EXAMPLE" })
     }))
 
   it.effect("VEDAUTH_MECHANISM=ntlm reads no Kerberos setting: an unreadable cache type is then no error", () =>
