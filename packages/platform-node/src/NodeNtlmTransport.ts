@@ -117,7 +117,8 @@ export const tlsOptions = <O extends TlsOptions>(options: O): Effect.Effect<Reso
 /**
  * `node:https` agent options for resolved TLS settings: verification on, Node's bundled roots plus
  * the extra CAs, and the client certificate (its key unwrapped from `Redacted` here, for the agent
- * only).
+ * only), as one `secureContext` built on the first call and returned again for the same value, so
+ * that connections do not each parse the roots anew. Empty when there is nothing to add.
  *
  * @since 0.1.0
  * @category tls
@@ -133,12 +134,13 @@ export const agentOptions: (tls: ResolvedTls) => Https.AgentOptions = tls.agentO
 export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Service, TransportError> = Effect.fn(
   "NodeNtlmTransport.make"
 )(function*(options: Options = {}) {
-  const agent = agentOptions(yield* tlsOptions(options))
+  const resolved = yield* tlsOptions(options)
   const settings = {
-    makeAgent: (url: URL): Http.Agent =>
+    // A new agent per handshake (NTLM authenticates a connection), on the layer's one secure context.
+    makeAgent: (url: URL): Effect.Effect<Http.Agent, TransportError> =>
       url.protocol === "https:"
-        ? new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 })
-        : new Http.Agent({ keepAlive: true, maxSockets: 1 }),
+        ? Effect.map(tls.loadAgentOptions(resolved), (agent) => new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 }))
+        : Effect.sync(() => new Http.Agent({ keepAlive: true, maxSockets: 1 })),
     connectTimeout: Duration.decode(options.connectTimeout ?? Duration.seconds(10)),
     responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,

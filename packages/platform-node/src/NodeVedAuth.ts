@@ -28,6 +28,7 @@ import type { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
+import { loadAgentOptions } from "./internal/tls.js"
 import * as NodeKdcTransport from "./NodeKdcTransport.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 import * as NodeSystemKerberos from "./NodeSystemKerberos.js"
@@ -111,7 +112,7 @@ export const compose = <E = never, StoreError = never>(
  * @category layers
  */
 export const layerHttpClient = (tls: NodeNtlmTransport.ResolvedTls): Layer.Layer<HttpClient.HttpClient> =>
-  layerLazyNodeHttpClient(NodeNtlmTransport.agentOptions(tls))
+  layerLazyNodeHttpClient(loadAgentOptions(tls))
 
 /**
  * @since 0.1.0

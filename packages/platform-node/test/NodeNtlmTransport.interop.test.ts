@@ -2,9 +2,12 @@
  * Interop: NodeNtlmTransport against an independent NTLM server written on impacket
  * (test/interop/ntlm_server.py), started on 127.0.0.1 for each case.
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, it, vi } from "@effect/vitest"
+import * as Https from "node:https"
+import type * as Tls from "node:tls"
 import { Effect, Redacted } from "effect"
 import { NtlmTransport } from "@vedauth/core/NtlmTransport"
+import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
 import { makeCertificate, startServer } from "./interop/server.js"
 
@@ -12,20 +15,30 @@ const PASSWORD = "Tr0ub4dor&3-secret"
 const USERS = ["--user", `CORP\\alice:${PASSWORD}`, "--user", `CORP\\jürgen:${PASSWORD}`]
 const PATH = "/vedauth/authorize/integrated"
 
+const authorizeOn = (transport: NtlmTransportModule.Service, url: string, user: string, password = PASSWORD) =>
+  Effect.map(
+    transport.request({
+      method: "POST",
+      url: url + PATH,
+      headers: { "content-type": "application/json" },
+      body: new TextEncoder().encode(JSON.stringify({ client_id: "vedauth-test", scope: "certificate:manage" })),
+      credentials: { domain: "CORP", username: user, password: Redacted.make(password) }
+    }),
+    (response) => ({ response, json: JSON.parse(new TextDecoder().decode(response.body)) as Record<string, unknown> })
+  )
+
 const authorize = (url: string, user: string, password = PASSWORD, options: NodeNtlmTransport.Options = {}) =>
   Effect.gen(function*() {
     const stats: Array<NodeNtlmTransport.Stats> = []
     const transport = yield* NodeNtlmTransport.make({ ...options, onHandshake: (s) => stats.push(s) })
-    const body = new TextEncoder().encode(JSON.stringify({ client_id: "vedauth-test", scope: "certificate:manage" }))
-    const response = yield* transport.request({
-      method: "POST",
-      url: url + PATH,
-      headers: { "content-type": "application/json" },
-      body,
-      credentials: { domain: "CORP", username: user, password: Redacted.make(password) }
-    })
-    return { response, stats, json: JSON.parse(new TextDecoder().decode(response.body)) as Record<string, unknown> }
+    return { ...yield* authorizeOn(transport, url, user, password), stats }
   })
+
+// The TLS context each new connection of any https agent was opened with, in order.
+const connectionContexts = Effect.acquireRelease(
+  Effect.sync(() => vi.spyOn(Https.Agent.prototype, "createConnection")),
+  (spy) => Effect.sync(() => spy.mockRestore())
+).pipe(Effect.map((spy) => () => spy.mock.calls.map(([options]) => (options as Tls.ConnectionOptions).secureContext)))
 
 const noSecret = (error: unknown) => {
   for (const text of [String(error), JSON.stringify(error), (error as Error).message]) {
@@ -72,6 +85,28 @@ describe("NodeNtlmTransport against impacket", () => {
       const server = yield* startServer([...USERS, "--cert", cert.cert, "--key", cert.key])
       const error = yield* Effect.flip(authorize(server.url, "alice"))
       assert.strictEqual(error._tag, "TransportError")
+    }).pipe(Effect.scoped))
+
+  it.live("HTTPS: every handshake of a transport connects on its one secure context; a CA that is not the server's is refused", () =>
+    Effect.gen(function*() {
+      const cert = yield* makeCertificate
+      const stranger = yield* makeCertificate
+      const server = yield* startServer([...USERS, "--cert", cert.cert, "--key", cert.key, "--require-cb", "--require-mic"])
+      const contexts = yield* connectionContexts
+      const transport = yield* NodeNtlmTransport.make({ ca: cert.pem })
+      for (let i = 0; i < 3; i++) {
+        assert.strictEqual((yield* authorizeOn(transport, server.url, "alice")).json.identity, "CORP\\alice")
+      }
+      const [first, ...rest] = contexts()
+      assert.isDefined(first)
+      assert.deepStrictEqual(rest, [first, first], "three handshakes, three connections, one context")
+      // The extra CA is added to the roots, not trusted in place of the server's: still verified.
+      const refused = yield* Effect.flip(authorize(server.url, "alice", PASSWORD, { ca: stranger.pem }))
+      assert.strictEqual(refused._tag, "TransportError")
+      assert.match(refused.message, /self[- ]signed certificate/)
+      assert.notStrictEqual(contexts().at(-1), first, "another transport, its own context")
+      const handshakes = yield* server.eventsNamed("handshake", 3)
+      assert.strictEqual(handshakes.length, 3, "the refused connection never reached NTLM")
     }).pipe(Effect.scoped))
 
   it.live("a Negotiate-only server gets raw NTLMSSP under Negotiate (3 round trips once, then 2)", () =>

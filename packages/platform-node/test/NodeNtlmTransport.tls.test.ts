@@ -1,7 +1,9 @@
+import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Logger, Option, Redacted } from "effect"
 import * as Tls from "node:tls"
 import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
+import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { caFileFixture, clientKey, fileCa, inlineCa } from "./fixtures.js"
 
 describe("NodeNtlmTransport TLS settings", () => {
@@ -21,14 +23,44 @@ describe("NodeNtlmTransport TLS settings", () => {
       assert.include(error.detail, "/nonexistent/vedauth-ca.pem")
     }))
 
-  it("agentOptions keeps Node's roots, adds the extra CAs, and unwraps the client key for the agent only", () => {
+  it("agentOptions builds one secure context per resolved value, and none when there is nothing to add", () => {
     assert.deepStrictEqual(NodeNtlmTransport.agentOptions({ ca: [] }), {})
-    const agent = NodeNtlmTransport.agentOptions({ ca: [fileCa], clientCertificate: { cert: "CERT", key: clientKey } })
-    assert.deepStrictEqual(agent.ca, [...Tls.rootCertificates, fileCa])
-    assert.strictEqual(agent.cert, "CERT")
-    assert.strictEqual(agent.key, Redacted.value(clientKey))
-    assert.isFalse("passphrase" in agent)
+    // A real certificate as the extra CA: the context is really built (and parses it).
+    const resolved = { ca: [Tls.rootCertificates[0]!] }
+    const context = NodeNtlmTransport.agentOptions(resolved).secureContext
+    assert.isDefined(context)
+    assert.strictEqual(NodeNtlmTransport.agentOptions(resolved).secureContext, context)
+    assert.notStrictEqual(NodeNtlmTransport.agentOptions({ ca: [...resolved.ca] }).secureContext, context)
   })
+
+  it.effect("tlsOptions gives back resolved settings as they are, so the layer's clients share their context", () =>
+    Effect.gen(function*() {
+      const resolved = yield* NodeNtlmTransport.tlsOptions({ ca: inlineCa })
+      assert.strictEqual(yield* NodeNtlmTransport.tlsOptions(resolved), resolved)
+    }))
+
+  it.effect("a client key OpenSSL cannot load is a TransportError at the first request, without the key", () =>
+    Effect.gen(function*() {
+      const transport = yield* NodeNtlmTransport.make({ clientCertificate: { cert: "CERT", key: clientKey } })
+      const error = yield* Effect.flip(transport.request({
+        method: "GET",
+        url: "https://127.0.0.1:9/",
+        headers: {},
+        credentials: { domain: "CORP", username: "alice", password: Redacted.make("unused") }
+      }))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.include(error.message, "cannot use the TLS client certificate")
+      assert.notInclude(JSON.stringify(error) + error.message, "secret-key")
+    }))
+
+  it.effect("the HTTP client fails such a request with a RequestError (not a defect), without the key", () =>
+    Effect.gen(function*() {
+      const client = yield* HttpClient.HttpClient
+      const error = yield* Effect.flip(client.get("https://127.0.0.1:9/"))
+      assert.strictEqual(error._tag, "RequestError")
+      assert.include(error.message, "cannot use the TLS client certificate")
+      assert.notInclude(JSON.stringify(error) + error.message, "secret-key")
+    }).pipe(Effect.provide(NodeVedAuth.layerHttpClient({ ca: [], clientCertificate: { cert: "CERT", key: clientKey } }))))
 
   it("fromConfig leaves out what is not configured, so the defaults apply", () => {
     assert.deepStrictEqual(

@@ -24,7 +24,7 @@ export interface HandshakeStats {
 
 /** @internal */
 export interface HandshakeSettings {
-  readonly makeAgent: (url: URL) => Http.Agent
+  readonly makeAgent: (url: URL) => Effect.Effect<Http.Agent, TransportError>
   readonly connectTimeout: Duration.Duration
   readonly responseTimeout: Duration.Duration
   readonly maxBodyBytes: number
@@ -52,7 +52,7 @@ export const handshake = (settings: HandshakeSettings, request: NtlmTransport.Re
     const parsed = url
     // The agent is the handshake's only resource: created and destroyed here, without a Scope.
     return Effect.acquireUseRelease(
-      Effect.sync(() => settings.makeAgent(parsed)),
+      settings.makeAgent(parsed),
       (agent) => Effect.clockWith((clock) => run(settings, request, parsed, agent, clock)),
       (agent) => Effect.sync(() => agent.destroy())
     )

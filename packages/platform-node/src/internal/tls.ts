@@ -43,12 +43,14 @@ export const checkVerification = (options: TlsOptions): Effect.Effect<void, Tran
 
 /**
  * The options with `caFile` read into `ca` (inline CAs first), so that every client built from the
- * result trusts the same certificates without reading the file again.
+ * result trusts the same certificates without reading the file again. Options already in that form
+ * come back as they are: the transport and the HTTP client of one layer then share one secure context.
  * @internal
  */
 export const resolve = <O extends TlsOptions>(options: O): Effect.Effect<ResolvedTls<O>, TransportError> =>
   Effect.gen(function*() {
     yield* checkVerification(options)
+    if (isResolved(options)) return options as unknown as ResolvedTls<O>
     const { ca, caFile, clientCertificateFiles, ...rest } = options
     const inline = ca === undefined ? [] : typeof ca === "string" ? [ca] : [...ca]
     const fromFile = caFile === undefined ? [] : [yield* readCaFile(caFile)]
@@ -56,19 +58,49 @@ export const resolve = <O extends TlsOptions>(options: O): Effect.Effect<Resolve
     return { ...rest, ...clientCertificate, ca: [...inline, ...fromFile] }
   })
 
-/**
- * Agent options with verification left on. Node replaces its root store when `ca` is given, so the
- * bundled roots are kept and the extra CAs added to them. Secrets leave `Redacted` only here.
- * @internal
- */
-export const agentOptions = (tls: ResolvedTls): Https.AgentOptions => {
+const isResolved = (options: TlsOptions): boolean =>
+  Array.isArray(options.ca) && options.caFile === undefined && options.clientCertificateFiles === undefined
+
+// One secure context per resolved value, built on its first use (a process that finds its token in
+// the store never pays for it). Parsing Node's ~140 bundled roots into a context costs tens of
+// milliseconds: per connection, that was most of an authorize over HTTPS.
+const contexts = new WeakMap<ResolvedTls, Tls.SecureContext>()
+
+const secureContext = (tls: ResolvedTls): Tls.SecureContext => {
+  const cached = contexts.get(tls)
+  if (cached !== undefined) return cached
   const client = tls.clientCertificate
-  return {
+  // Node replaces its root store when `ca` is given, so the bundled roots are kept and the extra CAs
+  // added to them. Secrets leave `Redacted` only here.
+  const context = Tls.createSecureContext({
     ...(tls.ca.length === 0 ? {} : { ca: [...Tls.rootCertificates, ...tls.ca] }),
     ...(client === undefined ? {} : {
       cert: client.cert,
       key: Redacted.value(client.key),
       ...(client.passphrase === undefined ? {} : { passphrase: Redacted.value(client.passphrase) })
     })
-  }
+  })
+  contexts.set(tls, context)
+  return context
 }
+
+/**
+ * Agent options with verification left on: the one secure context of these settings (extra CAs on
+ * top of Node's roots, the client certificate), the same object for every call with the same value.
+ * Without extra CAs or a client certificate, nothing: Node's default context keeps its root store
+ * parsed once per process, so there is nothing to save.
+ * @internal
+ */
+export const agentOptions = (tls: ResolvedTls): Https.AgentOptions =>
+  tls.ca.length === 0 && tls.clientCertificate === undefined ? {} : { secureContext: secureContext(tls) }
+
+/**
+ * `agentOptions` as an effect: a client certificate or key that OpenSSL cannot load (Node throws
+ * when the context is built) is a `TransportError` with OpenSSL's reason, which names no secret.
+ * @internal
+ */
+export const loadAgentOptions = (tls: ResolvedTls): Effect.Effect<Https.AgentOptions, TransportError> =>
+  Effect.try({
+    try: () => agentOptions(tls),
+    catch: (error) => new TransportError({ detail: `cannot use the TLS client certificate: ${(error as Error).message}` })
+  })
