@@ -226,6 +226,19 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.isTrue(Option.isSome(yield* s.get(key)))
     }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
   })
+
+  it.effect("a write from a finalizer (uninterruptible) ends and releases the lock: its heartbeat stays interruptible", () => {
+    const files = new MemoryFiles()
+    return Effect.gen(function*() {
+      const s = yield* store
+      // As a cleanup's write runs: in `onExit`, where the lock's heartbeat would inherit uninterruptibility.
+      const cleanup = yield* Effect.forkDaemon(Effect.uninterruptible(s.withLock(key, s.set(key, grant(1)))))
+      yield* TestClock.adjust(Duration.millis(1))
+      assert.isTrue(Option.exists(yield* Fiber.poll(cleanup), Exit.isSuccess), "the write under the lock ended")
+      assert.isFalse(files.files.has(`${file}.lock`))
+      assert.isTrue(Option.isSome(yield* s.get(key)))
+    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+  })
 })
 
 describe("TokenStore.defaultPath", () => {

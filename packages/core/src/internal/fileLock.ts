@@ -212,7 +212,9 @@ export const makeFileLock = (files: TokenStoreFiles.Service, lockPath: string, o
               Effect.gen(function*() {
                 const owner = randomHex(16)
                 const handle = yield* acquire(owner, scope)
-                yield* Effect.forkIn(heartbeat(owner, handle), scope)
+                // Interruptible whatever the caller's region: a fork inherits it, and under a finalizer
+                // (a cleanup's write) closing the scope would wait forever for an uninterruptible beat.
+                yield* Effect.forkIn(Effect.interruptible(heartbeat(owner, handle)), scope)
                 return yield* Effect.locally(effect, held, new Map([...locks, [lockPath, owner]]))
               }),
             (scope, exit) => Scope.close(scope, exit)
