@@ -128,6 +128,14 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
       assert.deepStrictEqual(Option.map(locked, (r) => r.version), Option.some("999999"))
     }))
 
+  it.scoped("a write under the lock from a finalizer (uninterruptible) ends: the lock's renewal stays interruptible", () =>
+    Effect.gen(function*() {
+      const server = yield* Server
+      const store = yield* freshStore(server)
+      yield* Effect.uninterruptible(store.withLock(key, store.set(key, grant(1))))
+      assert.deepStrictEqual(tokenOf(yield* store.read(key)), Option.some("access-1=="))
+    }))
+
   it.scoped("the lock: an owner token, renewed while held, freed only by its owner", () =>
     Effect.gen(function*() {
       const server = yield* Server

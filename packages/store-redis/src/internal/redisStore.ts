@@ -286,7 +286,9 @@ export const make = (settings: Settings) =>
             () =>
               Effect.zipRight(
                 forgetUnderLock(key),
-                Effect.flatMap(Effect.fork(heartbeat(lk, owner)), (beat) => Effect.ensuring(effect, Fiber.interrupt(beat)))
+                // Interruptible whatever the caller's region: under a finalizer (a cleanup's write) the
+                // fork would inherit uninterruptibility and Fiber.interrupt would wait for ever.
+                Effect.flatMap(Effect.fork(Effect.interruptible(heartbeat(lk, owner))), (beat) => Effect.ensuring(effect, Fiber.interrupt(beat)))
               ),
             () => release(lk, owner)
           ))
