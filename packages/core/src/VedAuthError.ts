@@ -256,7 +256,16 @@ export class KerberosError extends Schema.TaggedError<KerberosError>("@vedauth/c
  */
 export class TransportError extends Schema.TaggedError<TransportError>("@vedauth/core/TransportError")(
   "TransportError",
-  { detail: Schema.String, url: Schema.optional(Schema.String) }
+  {
+    detail: Schema.String,
+    url: Schema.optional(Schema.String),
+    /**
+     * `false` when the request is known never to have reached the server (the connection was
+     * refused, the name did not resolve, TLS did not verify), so nothing in it was spent (a refresh
+     * token stays good); absent when it may have (a reset, a timeout after sending).
+     */
+    requestSent: Schema.optional(Schema.Boolean)
+  }
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {

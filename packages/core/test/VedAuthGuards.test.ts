@@ -3,12 +3,11 @@
  * is not https (off loopback) or not a URL, an oversized answer on the NTLM path, an unusable grant.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Layer, Logger, Option, Redacted } from "effect"
-import * as Grant from "../src/Grant.js"
+import { Effect, Layer, Logger, Redacted } from "effect"
 import * as TokenStore from "../src/TokenStore.js"
 import * as VedAuth from "../src/VedAuth.js"
 import { FakeServer, httpClientLayer, ntlmTransportLayer, ok } from "./fixtures/fakeVedAuth.js"
-import { environment, key, options, setup } from "./fixtures/setup.js"
+import { environment, setup } from "./fixtures/setup.js"
 
 const layerFails = <A, E>(layer: Layer.Layer<A, E>) => Effect.flip(Effect.scoped(Layer.build(layer)))
 
@@ -95,35 +94,6 @@ describe("answers on the NTLM path", () => {
       const error = yield* Effect.flip(VedAuth.login)
       assert.strictEqual(error._tag, "UnexpectedResponse")
       assert.isTrue((yield* VedAuth.stored)._tag === "None")
-    }).pipe(Effect.provide(layer))
-  })
-})
-
-describe("a refresh token marked spent by another process", () => {
-  it.effect("without a password: a clear AuthenticationFailed at once, nothing sent", () => {
-    const server = new FakeServer()
-    const { password: _password, ...withoutPassword } = options
-    const layer = VedAuth.layer(withoutPassword).pipe(
-      Layer.provideMerge(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory))
-    )
-    return Effect.gen(function*() {
-      const store = yield* TokenStore.TokenStore
-      const now = yield* DateTime.now
-      // What another process leaves while its refresh is in flight (or after its answer was lost).
-      yield* store.set(key, new Grant.Grant({
-        accessToken: Redacted.make("access-x"),
-        refreshToken: Option.none(),
-        tokenType: "Bearer",
-        scope: "certificate:manage",
-        identity: "local:{x}",
-        issuedAt: DateTime.subtract(now, { hours: 1 }),
-        expiresAt: now,
-        refreshUntil: Option.none()
-      }))
-      const error = yield* Effect.flip(VedAuth.accessToken)
-      assert.strictEqual(error._tag, "AuthenticationFailed")
-      assert.include(error.message, "refresh token was spent")
-      assert.deepStrictEqual(server.counts, { authorize: 0, refresh: 0, verify: 0, revoke: 0, resource: 0 })
     }).pipe(Effect.provide(layer))
   })
 })

@@ -54,7 +54,8 @@ interface OAuthBody {
   readonly error_description?: string
 }
 
-const parseOAuthBody = (body: string): OAuthBody | undefined => {
+/** @internal */
+export const parseOAuthBody = (body: string): OAuthBody | undefined => {
   try {
     const json: unknown = JSON.parse(body)
     if (typeof json !== "object" || json === null) return undefined

@@ -119,7 +119,11 @@ export const processPollFailure = (answer: http.Answer, secrets: ReadonlyArray<R
   if (code === "authorization_pending") return { _tag: "Pending" }
   if (code === "slow_down") return { _tag: "SlowDown" }
   const mapped = errors.fromFailure({ endpoint: "authorize", ...answer, secrets })
-  const description = "description" in mapped && mapped.description !== undefined ? mapped.description : undefined
+  // access_denied and expired_token are not among the codes `fromFailure` maps: keep the server's words here.
+  const said = errors.parseOAuthBody(answer.body)?.error_description
+  const description = "description" in mapped && mapped.description !== undefined
+    ? mapped.description
+    : said === undefined || said === "" ? undefined : errors.scrub(said, secrets)
   const details = {
     status: answer.status,
     ...(answer.reason === "" ? {} : { reason: errors.scrub(answer.reason, secrets) })

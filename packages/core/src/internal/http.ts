@@ -75,6 +75,30 @@ const describeCause = (cause: unknown): string => {
   return parts.join(": ")
 }
 
+// Failures that happen before a byte of the request leaves: no route to the server, no name, no
+// connection, or a TLS peer that did not verify (the request is written only after the handshake).
+const beforeSending = new Set([
+  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED", "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID", "ERR_SSL_WRONG_VERSION_NUMBER"
+])
+
+/**
+ * True when the failure's cause chain names a failure that happens before the request is sent.
+ *
+ * @internal
+ */
+export const neverSent = (cause: unknown): boolean => {
+  let current: unknown = cause
+  for (let depth = 0; typeof current === "object" && current !== null && depth < 4; depth++) {
+    const { code } = current as { readonly code?: unknown }
+    if (typeof code === "string" && beforeSending.has(code)) return true
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return false
+}
+
 /**
  * Network, TLS and timeout failures: what failed (the underlying code and message, once) and the
  * URL (once, in its own field, without user name or password). An `HttpClientError` never carries
@@ -87,7 +111,8 @@ export const transportError = (url: string) => (error: HttpClientError.HttpClien
   const said = [error.description, describeCause(error.cause)].filter((part): part is string => part !== undefined && part !== "")
   return new TransportError({
     detail: safeUrl(said.length === 0 ? what : `${what}: ${said.join(": ")}`),
-    url: safeUrl(url)
+    url: safeUrl(url),
+    ...(neverSent(error.cause) ? { requestSent: false } : {})
   })
 }
 
