@@ -11,13 +11,13 @@
  * @since 0.1.0
  */
 import { Path } from "@effect/platform"
-import type { Duration, Option } from "effect"
-import { Config, ConfigError, Context, Effect, Layer } from "effect"
+import type { Duration } from "effect"
+import { Config, ConfigError, Context, Effect, Layer, Option } from "effect"
 import type { Grant } from "./Grant.js"
 import * as internalFile from "./internal/tokenStoreFile.js"
 import * as internalMemory from "./internal/tokenStoreMemory.js"
 import type { TokenStoreFiles } from "./TokenStoreFiles.js"
-import type { TokenStoreError } from "./VedAuthError.js"
+import { TokenStoreError } from "./VedAuthError.js"
 
 /**
  * What a grant is stored under. One store holds grants for many servers, clients, scopes and users.
@@ -77,14 +77,14 @@ export type WriteResult =
   | { readonly _tag: "Conflict"; readonly current: Option.Option<Versioned> }
 
 /**
- * @since 0.1.0
+ * What a store backend must provide: versioned reads, an atomic compare-and-set, a listing, and a
+ * lock (for a persistent store, `LeaseLock` over its medium). `make` derives the rest of the
+ * service from these, once for every store.
+ *
+ * @since 0.3.0
  * @category models
  */
-export interface Service {
-  readonly get: (key: Key) => Effect.Effect<Option.Option<Grant>, TokenStoreError>
-  /** Writes unconditionally (a new version). Prefer `compareAndSet` where another writer may race. */
-  readonly set: (key: Key, grant: Grant) => Effect.Effect<void, TokenStoreError>
-  readonly remove: (key: Key) => Effect.Effect<void, TokenStoreError>
+export interface Backend {
   /** The grant stored under `key` with its version. */
   readonly read: (key: Key) => Effect.Effect<Option.Option<Versioned>, TokenStoreError>
   /**
@@ -105,6 +105,45 @@ export interface Service {
    * not serve a copy older than that: the managed grant decides to authorize on what it reads there).
    */
   readonly withLock: <A, E, R>(key: Key, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | TokenStoreError, R>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends Backend {
+  readonly get: (key: Key) => Effect.Effect<Option.Option<Grant>, TokenStoreError>
+  /** Writes whatever is there (a new version). Prefer `compareAndSet` where another writer may race. */
+  readonly set: (key: Key, grant: Grant) => Effect.Effect<void, TokenStoreError>
+  readonly remove: (key: Key) => Effect.Effect<void, TokenStoreError>
+}
+
+// How often `set` and `remove` start over when other writers keep moving the record.
+const overwriteRounds = 16
+
+/**
+ * A store from its backend: `get` is `read` without the version; `set` and `remove` are a
+ * compare-and-set over the version just read, started over (a bounded number of times) while
+ * other writers move the record.
+ *
+ * @since 0.3.0
+ * @category constructors
+ */
+export const make = (backend: Backend): Service => {
+  const overwrite = (key: Key, next: Option.Option<Grant>, left: number): Effect.Effect<void, TokenStoreError> =>
+    Effect.flatMap(backend.read(key), (current) =>
+      Effect.flatMap(backend.compareAndSet(key, Option.map(current, (record) => record.version), next), (result) =>
+        result._tag === "Written"
+          ? Effect.void
+          : left > 0
+          ? overwrite(key, next, left - 1)
+          : Effect.fail(new TokenStoreError({ detail: "the record kept changing under other writers; not written" }))))
+  return {
+    ...backend,
+    get: (key) => Effect.map(backend.read(key), Option.map((record) => record.grant)),
+    set: (key, grant) => overwrite(key, Option.some(grant), overwriteRounds),
+    remove: (key) => overwrite(key, Option.none(), overwriteRounds)
+  }
 }
 
 /**

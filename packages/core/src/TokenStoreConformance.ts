@@ -15,7 +15,8 @@
  *
  * @since 0.2.0
  */
-import { Data, DateTime, Deferred, Effect, Option, Redacted, Ref } from "effect"
+import type { Scope } from "effect"
+import { Context, Data, DateTime, Deferred, Effect, Fiber, Option, Redacted, Ref } from "effect"
 import { Grant } from "./Grant.js"
 import * as TokenStore from "./TokenStore.js"
 import type { TokenStoreError } from "./VedAuthError.js"
@@ -263,6 +264,89 @@ export const cases: ReadonlyArray<Case> = [
       yield* Effect.all([hold(1), hold(2), hold(3)], { concurrency: "unbounded" })
       yield* check((yield* Ref.get(most)) === 1, `${yield* Ref.get(most)} holders were inside the lock at once`)
       yield* check(Option.isSome(yield* s.read(key)), "a write under the lock was lost")
+    })
+  }
+]
+
+/**
+ * Other instances of the store under test on the same medium (the same file, the same Redis
+ * database and prefix): what another process or replica would open. `abandon` leaves the key's
+ * lock as a crashed holder would (a lock file of a process that is gone; a Redis lock key without
+ * an expiry), where the medium can hold one.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export class Peers extends Context.Tag("@vedauth/core/TokenStoreConformance/Peers")<Peers, {
+  readonly open: Effect.Effect<TokenStore.Service, TokenStoreError, Scope.Scope>
+  readonly abandon?: ((key: TokenStore.Key) => Effect.Effect<void>) | undefined
+}>() {}
+
+/**
+ * A lock case: run it against a fresh store and its `Peers`.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface LockCase {
+  readonly name: string
+  readonly run: Effect.Effect<void, ConformanceFailure | TokenStoreError, TokenStore.TokenStore | Peers | Scope.Scope>
+}
+
+/**
+ * The lock's cases, for stores shared by processes: they run with real time (a persistent store's
+ * lock polls its medium), each against a fresh store, its peers, and a short stale time.
+ *
+ * @since 0.3.0
+ * @category cases
+ */
+export const lockCases: ReadonlyArray<LockCase> = [
+  {
+    name: "lock: two instances on one medium (two processes) never hold one key's lock at once",
+    run: Effect.gen(function*() {
+      const one = yield* store
+      const two = yield* (yield* Peers).open
+      const inside = yield* Ref.make(0)
+      const most = yield* Ref.make(0)
+      const hold = (s: TokenStore.Service, n: number) =>
+        s.withLock(key, Effect.gen(function*() {
+          const count = yield* Ref.updateAndGet(inside, (c) => c + 1)
+          yield* Ref.update(most, (m) => Math.max(m, count))
+          yield* Effect.sleep("20 millis")
+          const before = yield* s.read(key)
+          yield* s.compareAndSet(key, Option.map(before, (r) => r.version), Option.some(sampleGrant(n)))
+          yield* Ref.update(inside, (c) => c - 1)
+        }))
+      yield* Effect.all([hold(one, 1), hold(two, 2), hold(one, 3), hold(two, 4)], { concurrency: "unbounded" })
+      yield* check((yield* Ref.get(most)) === 1, `${yield* Ref.get(most)} holders from two instances were inside the lock at once`)
+    })
+  },
+  {
+    name: "lock: a waiter interrupted while it waits takes nothing; the holder's release frees the lock for the next",
+    run: Effect.gen(function*() {
+      const one = yield* store
+      const two = yield* (yield* Peers).open
+      const entered = yield* Deferred.make<void>()
+      const leave = yield* Deferred.make<void>()
+      const holder = yield* Effect.fork(one.withLock(key, Effect.zipRight(Deferred.succeed(entered, undefined), Deferred.await(leave))))
+      yield* Deferred.await(entered)
+      const waiter = yield* Effect.fork(two.withLock(key, Effect.void))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(waiter)
+      yield* Deferred.succeed(leave, undefined)
+      yield* Fiber.join(holder)
+      const next = yield* two.withLock(key, Effect.succeed("taken")).pipe(Effect.timeout("10 seconds"), Effect.option)
+      yield* check(Option.isSome(next), "the lock was not free after its holder released it and a waiter was interrupted")
+    })
+  },
+  {
+    name: "lock: a lock left by a crashed holder (no expiry, no heartbeat) is taken over after the stale time",
+    run: Effect.gen(function*() {
+      const peers = yield* Peers
+      if (peers.abandon === undefined) return
+      yield* peers.abandon(key)
+      const taken = yield* (yield* store).withLock(key, Effect.succeed("taken")).pipe(Effect.timeout("20 seconds"), Effect.option)
+      yield* check(Option.isSome(taken), "a crashed holder's lock was never taken over")
     })
   }
 ]

@@ -2,7 +2,7 @@ import { NodePath } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import * as TokenStore from "../src/TokenStore.js"
-import { cases, sampleGrant } from "../src/TokenStoreConformance.js"
+import { cases, lockCases, Peers, sampleGrant } from "../src/TokenStoreConformance.js"
 import { MemoryFiles, memoryHost } from "./fixtures/memoryFileSystem.js"
 
 const key: TokenStore.Key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
@@ -14,6 +14,14 @@ const store = TokenStore.TokenStore
 
 describe("conformance: TokenStore.layerMemory", () => {
   for (const test of cases) it.effect(test.name, () => Effect.provide(test.run, TokenStore.layerMemory))
+  // One process holds a memory store: its peers are the same store.
+  for (const test of lockCases) {
+    it.live(test.name, () =>
+      Effect.gen(function*() {
+        const one = yield* TokenStore.TokenStore
+        yield* test.run.pipe(Effect.provideService(Peers, Peers.of({ open: Effect.succeed(one) })))
+      }).pipe(Effect.provide(TokenStore.layerMemory), Effect.scoped))
+  }
 })
 
 describe("conformance: the file store on TokenStoreFiles in memory", () => {

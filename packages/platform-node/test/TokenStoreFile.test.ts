@@ -19,6 +19,26 @@ describe("conformance: TokenStore.layerFileSystem on the real file system", () =
     Layer.provide(nodeFiles)
   )
   for (const test of TokenStoreConformance.cases) it.live(test.name, () => Effect.provide(test.run, fresh))
+
+  // The lock's cases: two store instances on one file are what two processes hold.
+  const staleAfter = Duration.seconds(1)
+  for (const test of TokenStoreConformance.lockCases) {
+    it.live(test.name, () =>
+      Effect.gen(function*() {
+        const file = Path.join(yield* tempFolder, "s", "tokens.json")
+        const one = yield* storeAt(file, { staleAfter })
+        const peers = TokenStoreConformance.Peers.of({
+          open: storeAt(file, { staleAfter }),
+          // What a crashed holder leaves: a lock file with no process to look up, never beaten again.
+          abandon: () =>
+            io(async () => {
+              await Fs.mkdir(Path.dirname(file), { recursive: true, mode: 0o700 })
+              await Fs.writeFile(`${file}.lock`, JSON.stringify({ owner: "crashed", at: Date.now() }), { mode: 0o600 })
+            })
+        })
+        yield* test.run.pipe(Effect.provideService(TokenStore.TokenStore, one), Effect.provideService(TokenStoreConformance.Peers, peers))
+      }).pipe(Effect.scoped))
+  }
 })
 
 describe("TokenStore.layerFileSystem on the real file system", () => {

@@ -2,14 +2,14 @@ import { Path } from "@effect/platform"
 import { Duration, Effect, Option, Schema } from "effect"
 import { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
-import { keyString } from "../TokenStore.js"
+import { keyString, make as makeStore } from "../TokenStore.js"
 import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import { TokenStoreError } from "../VedAuthError.js"
 import { defaultLockOptions, type LockOptions, makeFileLock } from "./fileLock.js"
 import { randomHex } from "./random.js"
 import { emptyStore, parseKey, parseStore, printStore, type StoreData } from "./tokenStore/format.js"
 import { checkFile, checkFolder } from "./tokenStore/trust.js"
-import { compareAndSetIn, type Expected, type Records } from "./tokenStore/versioned.js"
+import { compareAndSetIn, type Records } from "./tokenStore/versioned.js"
 
 /**
  * Options of the file store.
@@ -108,7 +108,7 @@ export const makeFile = (options: FileStoreOptions) =>
 
     // Read, decide and write under the lock; `verifyHeld` because `withLock` may have been held for
     // a while: write only if the lock is still ours.
-    const compareAndSet = (key: TokenStore.Key, expected: Expected, next: Option.Option<Grant>) =>
+    const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version>, next: Option.Option<Grant>) =>
       locked(bounded(Effect.gen(function*() {
         const data = yield* readStore
         const { result, write } = yield* compareAndSetIn(records, data, keyString(key), expected, next)
@@ -119,11 +119,8 @@ export const makeFile = (options: FileStoreOptions) =>
         return result
       })))
 
-    const service: TokenStore.Service = {
-      get: (key) => bounded(Effect.map(readRecord(key), Option.map((record) => record.grant))),
+    return makeStore({
       read: (key) => bounded(readRecord(key)),
-      set: (key, grant) => Effect.asVoid(compareAndSet(key, "any", Option.some(grant))),
-      remove: (key) => Effect.asVoid(compareAndSet(key, "any", Option.none())),
       compareAndSet,
       list: bounded(Effect.flatMap(readStore, (data) =>
         Effect.forEach(Object.entries(data.records), ([text, record]) => {
@@ -133,6 +130,5 @@ export const makeFile = (options: FileStoreOptions) =>
             : Effect.map(records.decode(text, record), (versioned): TokenStore.Entry => ({ key, ...versioned }))
         }))),
       withLock: (_key, effect) => locked(effect)
-    }
-    return service
+    })
   })

@@ -1,7 +1,7 @@
 import { Effect, Option, Ref } from "effect"
 import type { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
-import { keyString } from "../TokenStore.js"
+import { keyString, make as makeStore } from "../TokenStore.js"
 import { parseKey } from "./tokenStore/format.js"
 import { compareAndSetIn, type Records, type VersionedData } from "./tokenStore/versioned.js"
 
@@ -28,7 +28,7 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
     }
     return semaphore
   }
-  const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version> | "any", next: Option.Option<Grant>) =>
+  const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version>, next: Option.Option<Grant>) =>
     Ref.modify(state, (data) => {
       // The codec never fails and never waits: the whole step runs synchronously inside modify.
       const { result, write } = Effect.runSync(compareAndSetIn(records, data, keyString(key), expected, next))
@@ -39,11 +39,8 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
       const record = data.records[keyString(key)]
       return record === undefined ? Option.none() : Option.some({ grant: record.grant, version: String(record.version) })
     })
-  return {
-    get: (key) => Effect.map(read(key), Option.map((record) => record.grant)),
+  return makeStore({
     read,
-    set: (key, grant) => Effect.asVoid(compareAndSet(key, "any", Option.some(grant))),
-    remove: (key) => Effect.asVoid(compareAndSet(key, "any", Option.none())),
     compareAndSet,
     list: Effect.map(Ref.get(state), (data) =>
       Object.entries(data.records).flatMap(([text, record]) => {
@@ -51,5 +48,5 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
         return key === undefined ? [] : [{ key, grant: record.grant, version: String(record.version) }]
       })),
     withLock: (key, effect) => lockFor(key).withPermits(1)(effect)
-  }
+  })
 })

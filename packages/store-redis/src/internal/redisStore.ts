@@ -6,8 +6,8 @@
  *
  * @internal
  */
-import { Grant, TokenStore, VedAuthError } from "@vedauth/core"
-import { Clock, Duration, Effect, Fiber, Option, Redacted, Schedule, Schema } from "effect"
+import { Grant, LeaseLock, TokenStore, VedAuthError } from "@vedauth/core"
+import { Clock, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import { Redis } from "ioredis"
 import { aesGcm, type Cipher, plain } from "./cipher.js"
 import { clientOptions, parseUrl } from "./connection.js"
@@ -224,50 +224,35 @@ export const make = (settings: Settings) =>
       return entries as ReadonlyArray<TokenStore.Entry>
     })
 
-    // --- the lock --------------------------------------------------------------------------------
+    // --- the lock: core's lease lock over one Redis key per grant -----------------------------
 
     const ttlMillis = Math.max(1, Math.round(Duration.toMillis(settings.lockTtl)))
-    // Fibers of this process queue here, so only one of them polls Redis for a key's lock.
-    const local = new Map<string, Effect.Semaphore>()
-    const localLock = (lk: string) => {
-      let semaphore = local.get(lk)
-      if (semaphore === undefined) {
-        semaphore = Effect.unsafeMakeSemaphore(1)
-        local.set(lk, semaphore)
-      }
-      return semaphore
-    }
-    const newOwner = Effect.sync(() => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""))
-    const tryTake = (lk: string, owner: string) =>
-      Effect.flatMap(call("lock", () => client.set(lk, owner, "PX", ttlMillis, "NX")), (answer) =>
-        answer === "OK" ? Effect.void : Effect.fail("held" as const))
-    const take = (lk: string, owner: string) =>
-      tryTake(lk, owner).pipe(
-        Effect.retry({ schedule: Schedule.spaced(settings.pollInterval), while: (error) => error === "held" }),
-        Effect.timeoutFail({
-          duration: settings.lockTimeout,
-          onTimeout: () => "timeout" as const
-        }),
-        Effect.catchAll((error) =>
-          typeof error === "string"
-            ? Effect.fail(storeError(`the store's lock was not free within ${Duration.format(settings.lockTimeout)}`))
-            : Effect.fail(error)
-        )
-      )
-    // Renewed at a third of its life: two renewals may fail before the lock can expire under us.
-    const heartbeat = (lk: string, owner: string) =>
-      call("lock renewal", () => client.eval(scripts.renewLock, 1, lk, owner, String(ttlMillis))).pipe(
-        Effect.flatMap((renewed) =>
-          renewed === 1 ? Effect.void : Effect.logWarning("vedauth: the store's lock expired while held; writes stay safe by compare-and-set")
+    const lockValue = (owner: string, now: number) => `${owner}:${now}`
+    const lockBackend = (lk: string): LeaseLock.Backend<string> => ({
+      describe: `${settings.prefix}lock:…`,
+      hungHint: `is Redis at ${where} reachable?`,
+      // SET NX with an expiry: a holder that dies leaves a lock that expires by itself.
+      tryTake: (owner, now) =>
+        Effect.flatMap(
+          call("lock", () => client.set(lk, lockValue(owner, now), "PX", ttlMillis, "NX")),
+          (answer): Effect.Effect<Either.Either<string, Option.Option<LeaseLock.Holder>>, VedAuthError.TokenStoreError> =>
+            answer === "OK"
+              ? Effect.succeed(Either.right(owner))
+              : Effect.map(call("lock", () => client.get(lk)), (text) => Either.left(Option.map(Option.fromNullable(text), (text) => ({ text }))))
         ),
-        Effect.catchAll((error) => Effect.logWarning("vedauth: could not renew the store's lock", error.message)),
-        Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1, Math.floor(ttlMillis / 3))))),
-        Effect.delay(Duration.millis(Math.max(1, Math.floor(ttlMillis / 3))))
-      )
-    const release = (lk: string, owner: string) =>
-      call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner)).pipe(
-        Effect.catchAll((error) => Effect.logWarning("vedauth: could not release the store's lock; it expires by itself", error.message))
-      )
+      renew: (owner, _handle, now) =>
+        Effect.map(call("lock renewal", () => client.eval(scripts.renewLock, 1, lk, owner, lockValue(owner, now), String(ttlMillis))), (renewed) => renewed === 1),
+      holds: (owner) => Effect.map(call("lock", () => client.get(lk)), (text) => text !== null && text.startsWith(`${owner}:`)),
+      release: (owner) => Effect.asVoid(call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner))),
+      breakStale: (holder) => Effect.asVoid(call("lock", () => client.eval(scripts.breakLock, 1, lk, holder.text)))
+    })
+    const lockFor = LeaseLock.keyed(lockBackend, {
+      // A lock left without an expiry (or whose holder stopped renewing) is broken after one TTL unchanged.
+      staleAfter: Duration.millis(ttlMillis),
+      timeout: settings.lockTimeout,
+      pollInterval: settings.pollInterval,
+      ioTimeout: settings.timeout
+    })
     // The last holder wrote, then let go; its notification travels on another connection and may
     // arrive after we took the lock. Under the lock, reads must see that write: forget our copy
     // (and any read in flight) so the next read asks Redis, on the connection that took the lock.
@@ -276,38 +261,8 @@ export const make = (settings: Settings) =>
         known.delete(recordKey(key))
         epoch++
       })
-    const withLock = <A, E, R>(key: TokenStore.Key, effect: Effect.Effect<A, E, R>) => {
-      const lk = lockKey(key)
-      return localLock(lk).withPermits(1)(
-        Effect.flatMap(newOwner, (owner) =>
-          Effect.acquireUseRelease(
-            // Waiting may be interrupted (and times out): at worst a lock just taken is left to expire.
-            Effect.interruptible(take(lk, owner)),
-            () =>
-              Effect.zipRight(
-                forgetUnderLock(key),
-                // Interruptible whatever the caller's region: under a finalizer (a cleanup's write) the
-                // fork would inherit uninterruptibility and Fiber.interrupt would wait for ever.
-                Effect.flatMap(Effect.fork(Effect.interruptible(heartbeat(lk, owner))), (beat) => Effect.ensuring(effect, Fiber.interrupt(beat)))
-              ),
-            () => release(lk, owner)
-          ))
-      )
-    }
+    const withLock = <A, E, R>(key: TokenStore.Key, effect: Effect.Effect<A, E, R>) =>
+      lockFor(lockKey(key)).withLock(Effect.zipRight(forgetUnderLock(key), effect))
 
-    const service: TokenStore.Service = {
-      read,
-      get: (key) => Effect.map(read(key), Option.map((record) => record.grant)),
-      compareAndSet,
-      // `set` and `remove` are compare-and-set over whatever is there, retried while others write.
-      set: (key, grant) => Effect.asVoid(overwrite(key, Option.some(grant))),
-      remove: (key) => Effect.asVoid(overwrite(key, Option.none())),
-      list,
-      withLock
-    }
-    const overwrite = (key: TokenStore.Key, next: Option.Option<Grant.Grant>): Effect.Effect<void, VedAuthError.TokenStoreError> =>
-      Effect.flatMap(call("read", () => client.hget(recordKey(key), "v")), (version) =>
-        Effect.flatMap(compareAndSet(key, Option.fromNullable(version), next), (result) =>
-          result._tag === "Written" ? Effect.void : overwrite(key, next)))
-    return service
+    return TokenStore.make({ read, compareAndSet, list, withLock })
   })

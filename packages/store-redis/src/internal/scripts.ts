@@ -35,13 +35,17 @@ return {1, next}
 `
 
 /**
- * Prolongs the lock KEYS[1] by ARGV[2] milliseconds if ARGV[1] (the owner's token) still holds it.
+ * Renews the lock KEYS[1] if ARGV[1] (the owner's token) still holds it: its value becomes ARGV[2]
+ * (the owner's token, a colon, the renewal's time: every renewal changes the text, so a waiter can
+ * tell a live holder from a lock left without expiry) for ARGV[3] more milliseconds.
  *
  * @internal
  */
 export const renewLock = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
 end
 return 0
 `
@@ -53,6 +57,20 @@ return 0
  * @internal
  */
 export const releaseLock = `
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, string.len(ARGV[1]) + 1) == ARGV[1] .. ':' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`
+
+/**
+ * Deletes the lock KEYS[1] only if its value is still exactly ARGV[1]: the stale lock a waiter
+ * watched unchanged (left without an expiry, or by a holder that stopped renewing).
+ *
+ * @internal
+ */
+export const breakLock = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end

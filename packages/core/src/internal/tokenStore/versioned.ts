@@ -20,9 +20,6 @@ export interface Records<G, E> {
   readonly encode: (grant: Grant) => Effect.Effect<G, E>
 }
 
-/** `"any"`: write whatever is there (the unconditional `set` and `remove`). @internal */
-export type Expected = Option.Option<TokenStore.Version> | "any"
-
 /**
  * The outcome of a compare-and-set on `data`, and the data to write (undefined: nothing changes).
  *
@@ -32,13 +29,13 @@ export const compareAndSetIn = <G, E>(
   codec: Records<G, E>,
   data: VersionedData<G>,
   key: string,
-  expected: Expected,
+  expected: Option.Option<TokenStore.Version>,
   next: Option.Option<Grant>
 ): Effect.Effect<{ readonly result: TokenStore.WriteResult; readonly write: VersionedData<G> | undefined }, E> =>
   Effect.gen(function*() {
     const stored = data.records[key]
     const version = stored === undefined ? undefined : String(stored.version)
-    const matches = expected === "any" || Option.getOrUndefined(expected) === version
+    const matches = Option.getOrUndefined(expected) === version
     if (!matches) {
       const current = stored === undefined ? Option.none() : Option.some(yield* codec.decode(key, stored))
       return { result: { _tag: "Conflict", current }, write: undefined }
