@@ -12,6 +12,11 @@ export interface Faults {
   readonly dropAfterNegotiate?: boolean
   /** Wait this long (on Effect's Clock) before answering every request. */
   readonly delay?: Duration.DurationInput
+  /**
+   * Hold the answer to a refresh this long (on Effect's Clock) after the pair was rotated: the
+   * refresh token reached the server and is spent, and the caller waits (a slow server, a relay).
+   */
+  readonly holdRefreshAnswer?: Duration.DurationInput
   /** Answer every VEDauth and /vedsdk/ request with this status (e.g. 500, 503). */
   readonly serverError?: number
   /** Send a CHALLENGE that does not parse (truncated, offsets out of bounds). */

@@ -43,7 +43,7 @@ const routes: ReadonlyArray<{ readonly method: string; readonly path: string; re
       const form = request.headers["content-type"]?.includes("application/x-www-form-urlencoded") === true ? parseForm(request.body) : undefined
       return form?.get("grant_type") === deviceGrantType
         ? Effect.zipRight(count(ctx, "devicePoll"), pollDevice(ctx, form))
-        : Effect.zipRight(count(ctx, "refresh"), VedAuth.refresh(ctx, request))
+        : Effect.zipRight(count(ctx, "refresh"), VedAuth.refresh(ctx, request)).pipe(Effect.tap(holdRefreshAnswer(ctx)))
     }
   },
   { method: "GET", path: "/vedauth/authorize/verify", run: (ctx, _, request) => Effect.zipRight(count(ctx, "verify"), VedAuth.verify(ctx, request)) },
@@ -83,6 +83,10 @@ const count = (
   Effect.sync(() => {
     ctx.state.counters[name]++
   })
+
+// The refresh has rotated the pair (the old refresh token is spent); its answer is slow to leave.
+const holdRefreshAnswer = (ctx: HandlerContext) => () =>
+  Effect.flatMap(ctx.faults.get, (faults) => (faults.holdRefreshAnswer === undefined ? Effect.void : Effect.sleep(faults.holdRefreshAnswer)))
 
 /** IIS normalises the path: case, trailing slashes and the query string do not pick a different handler. @internal */
 export const routeKey = (path: string): string => {
