@@ -10,16 +10,21 @@
  * KEYS[1] the record, KEYS[2] the store's revision counter (versions are never reused, not even
  * after a removal). ARGV[1] the expected version ("" = no record), ARGV[2] the next payload
  * ("" = remove), ARGV[3] the absolute expiry in Unix milliseconds, ARGV[4] the channel to announce
- * the change on (`version key`, version "" after a removal), ARGV[5] the key's text (for `list`). Answers `{1, version}` when written (version "" after a removal), or
- * `{0, version, payload}` with the record as it now stands ("" when there is none).
+ * the change on (`version key`, version "" after a removal), ARGV[5] the key's text (for `list`),
+ * ARGV[6] the largest payload to send back. Answers `{1, version}` when written (version "" after a
+ * removal), or `{0, version, payload}` with the record as it now stands ("" when there is none), or
+ * `{0, version, '', size}` when that payload is larger than ARGV[6] (it is not sent).
  *
  * @internal
  */
 export const compareAndSet = `
-local current = redis.call('HMGET', KEYS[1], 'v', 'g')
-local version = current[1] or ''
+local version = redis.call('HGET', KEYS[1], 'v') or ''
 if version ~= ARGV[1] then
-  return {0, version, current[2] or ''}
+  local size = redis.call('HSTRLEN', KEYS[1], 'g')
+  if size > tonumber(ARGV[6]) then
+    return {0, version, '', size}
+  end
+  return {0, version, redis.call('HGET', KEYS[1], 'g') or ''}
 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
@@ -75,4 +80,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+`
+
+/**
+ * Reads the record KEYS[1]: `{version, payload, key text}`, or `{version, '', key text, size}` when
+ * the payload is larger than ARGV[1] bytes (a hostile or broken record is not sent whole).
+ *
+ * @internal
+ */
+export const readRecord = `
+local size = redis.call('HSTRLEN', KEYS[1], 'g')
+local fields = redis.call('HMGET', KEYS[1], 'v', 'k')
+if size > tonumber(ARGV[1]) then
+  return {fields[1] or '', '', fields[2] or '', size}
+end
+return {fields[1] or '', redis.call('HGET', KEYS[1], 'g') or '', fields[2] or ''}
 `
