@@ -5,9 +5,9 @@
  * keytab or credential cache holds, and so whether an authorize needs a password at all.
  * @internal
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Kerberos from "@vedauth/core/Kerberos"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -127,7 +127,7 @@ export const kerberosTarget = (
       passwordFree: options.mechanism !== "ntlm" && (settings.keytab !== undefined || cacheIsTheUser),
       saved
     }
-  }).pipe(Effect.provide(NodeFileSystem.layer))
+  }).pipe(Effect.provide(NodeTokenStoreFiles.layer))
 
 /**
  * Runs a command with `env` as Effect's configuration, so that what core reads through `Config`
