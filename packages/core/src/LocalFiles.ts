@@ -94,11 +94,14 @@ export const rules: { readonly [K in Kind]: Rule } = {
  */
 export class LocalFileError extends Schema.TaggedError<LocalFileError>("@vedauth/core/LocalFileError")("LocalFileError", {
   reason: Schema.Literal("Untrusted", "Unreadable"),
+  /** The kind of file, as messages name it ("keytab"). */
+  what: Schema.String,
   path: Schema.String,
+  /** Why, and what to do: "it is a FIFO, not a regular file; remove it". */
   detail: Schema.String
 }) {
   override get message(): string {
-    return `${this.detail} (${this.path})`
+    return `cannot use the ${this.what} ${this.path}: ${this.detail}`
   }
 }
 
@@ -116,15 +119,15 @@ export const problem = (rule: Rule, uid: Option.Option<number>, info: Files.Info
   const byRoot = owner === 0 && rule.owner === "youOrRoot"
   if (owner !== you && !byRoot) {
     const allowed = rule.owner === "youOrRoot" ? "by you or root" : "by you"
-    return `the ${rule.what} is owned by user id ${owner}, not ${allowed} (user id ${you}), so another user could have planted it; use one of your own`
+    return `it is owned by user id ${owner}, not ${allowed} (user id ${you}), so another user could have planted it; use one of your own`
   }
   if ((info.mode & 0o022) !== 0) {
-    return `the ${rule.what} is writable by group or others (mode ${octal(info.mode)}), so another user could have changed it; run chmod go-w on it`
+    return `it is writable by group or others (mode ${octal(info.mode)}), so another user could have changed it; run chmod go-w on it`
   }
   // As OpenSSH: a key of your own readable by anyone else is refused; a key root provisioned may be
   // readable by a group (Debian's ssl-cert, Kubernetes' fsGroup), never by others.
   if (rule.secret && (info.mode & (owner === you ? 0o077 : 0o007)) !== 0) {
-    return `the ${rule.what} is readable by ${owner === you ? "group or others" : "others"} (mode ${octal(info.mode)}); a private key must be readable only by you: run chmod 600 on it`
+    return `it is readable by ${owner === you ? "group or others" : "others"} (mode ${octal(info.mode)}); a private key must be readable only by you: run chmod 600 on it`
   }
   return undefined
 }
@@ -142,16 +145,16 @@ export const read: (path: string, kind: Kind) => Effect.Effect<Option.Option<Uin
   const rule = rules[kind]
   const files = yield* TokenStoreFiles
   const read = yield* files.readBytes(path, rule).pipe(
-    Effect.mapError((error) => new LocalFileError({ reason: "Unreadable", path, detail: `cannot use the ${rule.what}: ${error.detail}` }))
+    Effect.mapError((error) => new LocalFileError({ reason: "Unreadable", what: rule.what, path, detail: error.detail }))
   )
   if (Option.isNone(read)) return Option.none()
   const refused = problem(rule, files.uid, read.value.info)
-  if (refused !== undefined) return yield* new LocalFileError({ reason: "Untrusted", path, detail: refused })
+  if (refused !== undefined) return yield* new LocalFileError({ reason: "Untrusted", what: rule.what, path, detail: refused })
   return Option.some(read.value.bytes)
 })
 
 const unreadable = (path: string, kind: Kind, why: string) =>
-  new LocalFileError({ reason: "Unreadable", path, detail: `cannot use the ${rules[kind].what}: ${why}` })
+  new LocalFileError({ reason: "Unreadable", what: rules[kind].what, path, detail: why })
 
 /**
  * `read` as UTF-8 text.

@@ -281,7 +281,7 @@ export const makeFlows = (
     return LocalFiles.readExistingText(source.file, "jwt").pipe(
       Effect.provideService(TokenStoreFiles, files.value),
       Effect.map((text) => Redacted.make(text.trim())),
-      Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: `could not read the JWT file: ${error.message}` })),
+      Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: error.message })),
       Effect.filterOrFail(
         (jwt) => Redacted.value(jwt) !== "",
         () => new VedAuthError.AuthenticationFailed({ description: `the JWT file ${source.file} is empty` })

@@ -15,7 +15,7 @@ import { decode } from "./kdcClient.js"
 const asKerberosError = (prefix: "KEYTAB" | "CCACHE") => (error: LocalFiles.LocalFileError) =>
   new KerberosError({
     name: `${prefix}_${error.reason === "Untrusted" ? "UNTRUSTED" : "UNREADABLE"}`,
-    detail: `${error.path}: ${error.detail}`
+    detail: error.message
   })
 
 /** A keytab's bytes; a missing file is an error (it was named). @internal */
