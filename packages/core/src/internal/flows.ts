@@ -220,6 +220,29 @@ export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean,
 // On the wire
 // -----------------------------------------------------------------------------------------------
 
+// The JWT, read anew at each authorize (a projected token rotates under a long-running process),
+// through the hardened reader by the JWT file's rules (LocalFiles).
+const readJwt = (
+  source: Credentials.JwtSource,
+  files: Option.Option<TokenStoreFiles["Type"]>
+): Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed> => {
+  if ("effect" in source) return source.effect
+  if (Option.isNone(files)) {
+    return Effect.fail(
+      new VedAuthError.AuthenticationFailed({ description: `no TokenStoreFiles (NodeTokenStoreFiles.layer) in the layer's context to read the JWT file ${source.file}` })
+    )
+  }
+  return LocalFiles.readExistingText(source.file, "jwt").pipe(
+    Effect.provideService(TokenStoreFiles, files.value),
+    Effect.map((text) => Redacted.make(text.trim())),
+    Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: error.message })),
+    Effect.filterOrFail(
+      (jwt) => Redacted.value(jwt) !== "",
+      () => new VedAuthError.AuthenticationFailed({ description: `the JWT file ${source.file} is empty` })
+    )
+  )
+}
+
 /**
  * The flows of one layer, on its client and transport, each call bounded by the request timeout
  * (a stalled server must not hang a caller, nor, during a refresh, everyone waiting for the lock).
@@ -267,25 +290,6 @@ export const makeFlows = (
         : withNtlmFallback(kerberos, windows, transport.request({ ...outgoing, kerberos }), transport.request(outgoing)))
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
-    )
-  }
-
-  // The JWT, read anew at each authorize: a projected token rotates under a long-running process.
-  const readJwt = (source: Credentials.JwtSource): Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed> => {
-    if ("effect" in source) return source.effect
-    if (Option.isNone(files)) {
-      return Effect.fail(
-        new VedAuthError.AuthenticationFailed({ description: `no TokenStoreFiles (NodeTokenStoreFiles.layer) in the layer's context to read the JWT file ${source.file}` })
-      )
-    }
-    return LocalFiles.readExistingText(source.file, "jwt").pipe(
-      Effect.provideService(TokenStoreFiles, files.value),
-      Effect.map((text) => Redacted.make(text.trim())),
-      Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: error.message })),
-      Effect.filterOrFail(
-        (jwt) => Redacted.value(jwt) !== "",
-        () => new VedAuthError.AuthenticationFailed({ description: `the JWT file ${source.file} is empty` })
-      )
     )
   }
 
@@ -355,7 +359,7 @@ export const makeFlows = (
         case "Certificate":
           return grantFrom(grants.certificateRequest(post("authorize/certificate"), body), body, [])
         case "Jwt":
-          return Effect.flatMap(readJwt(credentials.source), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
+          return Effect.flatMap(readJwt(credentials.source, files), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
         case "Device":
           return Effect.flatMap(deviceStart(body), (started) => deviceApprove(credentials.prompt, body, started))
       }

@@ -36,14 +36,14 @@ describe("Kerberos.cachePrincipal", () => {
 
   it.effect("a cache another user owns, or one writable by group or others, is refused (CCACHE_UNTRUSTED), its tickets never read", () => {
     const memory = new MemoryFiles()
-    memory.files.set("/tmp/krb5cc_planted", { text: "", bytes: cacheBytes(), mode: 0o644, uid: 1001 })
-    memory.files.set("/tmp/krb5cc_open", { text: "", bytes: cacheBytes(), mode: 0o666 })
+    memory.files.set("/var/tmp/krb5cc_planted", { text: "", bytes: cacheBytes(), mode: 0o644, uid: 1001 })
+    memory.files.set("/var/tmp/krb5cc_open", { text: "", bytes: cacheBytes(), mode: 0o666 })
     return Effect.gen(function*() {
-      const planted = yield* Effect.flip(Kerberos.cachePrincipal("FILE:/tmp/krb5cc_planted"))
+      const planted = yield* Effect.flip(Kerberos.cachePrincipal("FILE:/var/tmp/krb5cc_planted"))
       assert.strictEqual(planted.name, "CCACHE_UNTRUSTED")
       assert.include(planted.message, "owned by user id 1001")
       assert.notInclude(planted.message, "alice")
-      const open = yield* Effect.flip(Kerberos.cachePrincipal("FILE:/tmp/krb5cc_open"))
+      const open = yield* Effect.flip(Kerberos.cachePrincipal("FILE:/var/tmp/krb5cc_open"))
       assert.strictEqual(open.name, "CCACHE_UNTRUSTED")
       assert.include(open.message, "writable by group or others (mode 0666)")
     }).pipe(Effect.provide(memory.layer()))

@@ -41,11 +41,11 @@ describe("credential cache write-back", () => {
       assert.deepStrictEqual(strays(memory), [])
     }))
 
-  it.effect("into a folder others can write to (the sticky /tmp, root's, 1777): not written, the ticket still used", () =>
+  it.effect("into a folder others can write to (a sticky /var/tmp, root's, 1777): not written, the ticket still used", () =>
     Effect.gen(function*() {
       const memory = new MemoryFiles()
-      memory.folders.set("/tmp", { mode: 0o1777, uid: 0 })
-      const ticket = yield* login(memory, "/tmp/krb5cc_1000")
+      memory.folders.set("/var/tmp", { mode: 0o1777, uid: 0 })
+      const ticket = yield* login(memory, "/var/tmp/krb5cc_1000")
       assert.strictEqual(ticket.kdcRoundTrips, 3)
       assert.deepStrictEqual([...memory.files.keys()], [])
     }))
