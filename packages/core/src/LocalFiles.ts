@@ -101,7 +101,7 @@ export class LocalFileError extends Schema.TaggedError<LocalFileError>("@vedauth
   detail: Schema.String
 }) {
   override get message(): string {
-    return `cannot use the ${this.what} ${this.path}: ${this.detail}`
+    return `cannot use the ${this.what} '${this.path}': ${this.detail}`
   }
 }
 

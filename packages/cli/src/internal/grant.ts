@@ -44,8 +44,7 @@ const keyPairProblem = (cert: string, certPem: string, key: string, keyPem: stri
 const clientCertificateProblem = (cert: string, key: string) =>
   Effect.all([LocalFiles.readExistingText(cert, "certificate"), LocalFiles.readExistingText(key, "privateKey")]).pipe(
     Effect.map(([certPem, keyPem]) => keyPairProblem(cert, certPem, key, keyPem)),
-    Effect.catchTag("LocalFileError", (error) =>
-      Effect.succeed(`cannot use the ${error.what} '${safeText(error.path)}': ${safeText(error.detail)} (${error.path === key ? "--client-key" : "--client-cert"})`)),
+    Effect.catchTag("LocalFileError", (error) => Effect.succeed(`${safeText(error.message)} (${error.path === key ? "--client-key" : "--client-cert"})`)),
     Effect.provide(NodeTokenStoreFiles.layer)
   )
 

@@ -74,8 +74,16 @@ const isPrincipal = (user: string, principal: string): boolean => {
   return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
 }
 
-const unreadable = (what: string, source: Selected, error: { readonly message: string }) =>
-  new UsageError({ detail: `cannot use the ${what} '${safeText(source.value)}': ${safeText(error.message)} (${source.from})` })
+// The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
+// the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
+const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly name?: string; readonly detail?: string }) =>
+  new UsageError({
+    detail: `${
+      /^(KEYTAB|CCACHE)_(UNREADABLE|UNTRUSTED)$/.test(error.name ?? "") && error.detail !== undefined
+        ? safeText(error.detail)
+        : `cannot use the ${what} '${safeText(source.value)}': ${safeText(error.message)}`
+    } (${source.from})`
+  })
 
 /**
  * The Kerberos settings of a command, checked: a bad mechanism or KDC, or a keytab or credential

@@ -21,11 +21,11 @@ const asKerberosError = (prefix: "KEYTAB" | "CCACHE") => (error: LocalFiles.Loca
 /** A keytab's bytes; a missing file is an error (it was named). @internal */
 export const readKeytabBytes = (path: string) =>
   LocalFiles.read(path, "keytab").pipe(
-    Effect.mapError(asKerberosError("KEYTAB")),
     Effect.flatMap(Option.match({
-      onNone: () => Effect.fail(new KerberosError({ name: "KEYTAB_UNREADABLE", detail: `${path}: it does not exist` })),
+      onNone: () => Effect.fail(new LocalFiles.LocalFileError({ reason: "Unreadable", what: LocalFiles.rules.keytab.what, path, detail: "it does not exist" })),
       onSome: Effect.succeed
-    }))
+    })),
+    Effect.mapError(asKerberosError("KEYTAB"))
   )
 
 /** A credential cache, `None` when there is none; one that is not ours or does not decode is an error. @internal */
