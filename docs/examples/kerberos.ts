@@ -8,6 +8,7 @@
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import * as Kerberos from "@vedauth/core/Kerberos"
 import * as NodeKdcTransport from "@vedauth/platform-node/NodeKdcTransport"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import { Config, Console, Effect, Layer } from "effect"
 
 const program = Effect.gen(function*() {
@@ -15,7 +16,9 @@ const program = Effect.gen(function*() {
   const cache = yield* Config.string("KRB5CCNAME")
   // HTTP/<host of the URL>: an IP address is refused here, since no KDC issues tickets for one.
   const spn = yield* Kerberos.spnForUrl(url)
-  // From the cache while valid (no KDC round trip), else with the cached TGT (one), written back.
+  // From the cache while valid (no KDC round trip), else with the cached TGT (one), written back when
+  // the cache's folder is yours alone. The cache is read through NodeTokenStoreFiles, the hardened
+  // reader: one another user owns, or a FIFO, is a KerberosError, never a login as them or a hang.
   const ticket = yield* Kerberos.getTicket({ credentials: { _tag: "CacheOnly" }, spn, cache })
   yield* Console.log(`${ticket.client} has a ticket for ${ticket.server} until ${ticket.expiresAt.toISOString()}`)
   // Over TLS, pass the connection's tls-server-end-point bindings as `channelBindings`.
@@ -31,4 +34,4 @@ const program = Effect.gen(function*() {
   })
 )
 
-program.pipe(Effect.provide(Layer.merge(NodeKdcTransport.layer(), NodeContext.layer)), NodeRuntime.runMain)
+program.pipe(Effect.provide(Layer.mergeAll(NodeKdcTransport.layer(), NodeTokenStoreFiles.layer, NodeContext.layer)), NodeRuntime.runMain)

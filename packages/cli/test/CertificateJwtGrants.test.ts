@@ -8,7 +8,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
-import { readFileSync } from "node:fs"
+import { chmodSync, copyFileSync, readFileSync, symlinkSync } from "node:fs"
 import { assertNoSecrets, bob, claims, fails, ok, alwaysDue, runIn, setupGrants, spendRefreshToken } from "./support/grants.js"
 import { runCli } from "./support/runCli.js"
 
@@ -70,6 +70,10 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
       const mallory = kit.certificate("mallory")
       const encrypted = kit.file("encrypted.key")
       execFileSync("openssl", ["pkey", "-in", alice.key, "-aes256", "-passout", "pass:locked", "-out", encrypted])
+      // A certificate given as the key, readable by the user alone (else its mode is refused first).
+      const certAsKey = kit.file("alice-cert-as.key")
+      copyFileSync(alice.cert, certAsKey)
+      chmodSync(certAsKey, 0o600)
       const login = (files: { readonly cert: string; readonly key: string }, ...more: ReadonlyArray<string>) =>
         runCli(["login", ...server(), "--grant", "certificate", "--client-cert", files.cert, "--client-key", files.key, ...more], { env })
       const runs = [
@@ -84,7 +88,7 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
         yield* login(alice, "--scope", "admin:delete"),
         yield* login({ cert: alice.cert, key: encrypted }),
         yield* login({ cert: alice.cert, key: mallory.key }),
-        yield* login({ cert: alice.cert, key: alice.cert }),
+        yield* login({ cert: alice.cert, key: certAsKey }),
         yield* login({ cert: alice.key, key: alice.key })
       ]
       const [noKey, missingKey, noGrant, password, untrusted, unmapped, disabled, notAllowed, scope, locked, mismatch, notKey, notCert] = runs
@@ -99,9 +103,37 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
       fails(scope!, 2, /^error: InvalidScope: /)
       fails(locked!, 1, /^error: UsageError: the client key in '.*encrypted\.key' is encrypted: give it without a passphrase, readable only by you \(--client-key\)\n$/)
       fails(mismatch!, 1, /^error: UsageError: the key in '.*mallory\.key' is not the key of the certificate in '.*alice\.pem' \(--client-key\)\n$/)
-      fails(notKey!, 1, /^error: UsageError: '.*alice\.pem' is not a PEM private key \(--client-key\)\n$/)
+      fails(notKey!, 1, /^error: UsageError: '.*alice-cert-as\.key' is not a PEM private key \(--client-key\)\n$/)
       fails(notCert!, 1, /^error: UsageError: '.*alice\.key' is not a PEM certificate \(--client-cert\)\n$/)
       assertNoSecrets(runs, [...keyLines(alice.key), ...keyLines(stranger.key), ...keyLines(mallory.key), ...keyLines(encrypted), "pass:locked"])
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scopedLive("issue #21 R11: a client key readable by group or others (0644, 0666) or given as a symlink is refused before any request, saying chmod 600", () =>
+    Effect.gen(function*() {
+      const { env, kit, served, server } = yield* setupGrants({ integrations: [{ clientId: "vedauth-demo" }] })
+      const alice = kit.certificate("alice")
+      const copy = (name: string, mode: number) => {
+        const file = kit.file(name)
+        copyFileSync(alice.key, file)
+        chmodSync(file, mode)
+        return file
+      }
+      const linked = kit.file("linked.key")
+      symlinkSync(copy("real.key", 0o600), linked)
+      // The certificate may be a link (it proves nothing without the key): only the key is refused.
+      const linkedCert = kit.file("linked.pem")
+      symlinkSync(alice.cert, linkedCert)
+      const login = (key: string) => runCli(["login", ...server(), "--grant", "certificate", "--client-cert", linkedCert, "--client-key", key], { env })
+      const runs = [yield* login(copy("world.key", 0o644)), yield* login(copy("open.key", 0o666)), yield* login(copy("group.key", 0o640)), yield* login(linked)]
+      const [world, open, group, link] = runs
+      fails(world!, 1, /^error: UsageError: cannot use the private key '.*world\.key': it is readable by group or others \(mode 0644\); a private key must be readable only by you: run chmod 600 on it \(--client-key\)\n$/)
+      fails(open!, 1, /^error: UsageError: cannot use the private key '.*open\.key': it is writable by group or others \(mode 0666\).* \(--client-key\)\n$/)
+      fails(group!, 1, /readable by group or others \(mode 0640\).*chmod 600/)
+      fails(link!, 1, /^error: UsageError: cannot use the private key '.*linked\.key': it is a symbolic link, which is never followed here .* \(--client-key\)\n$/)
+      assert.strictEqual((yield* served.simulator.stats).requests, 0, "nothing was sent")
+      assertNoSecrets(runs, keyLines(alice.key))
+      // The same key at 0600, through the linked certificate: logged in.
+      ok(yield* login(copy("good.key", 0o600)))
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 

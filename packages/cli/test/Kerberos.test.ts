@@ -8,6 +8,8 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
+import { execFileSync } from "node:child_process"
+import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import { assertNoSecret, klist } from "./support/kerberosCli.js"
 import { runCli, type Run } from "./support/runCli.js"
@@ -149,5 +151,29 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
         env: { ...home, KRB5CCNAME: "KCM:" },
         stdin: password
       }))
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scopedLive("issue #21 R2: a FIFO or a link to /dev/zero as the keytab, KRB5CCNAME or KRB5_CONFIG ends at once with a typed error, never a hang; with --realm and --kdc krb5.conf is not read", () =>
+    Effect.gen(function*() {
+      const { dir, home, realm, server } = yield* setup
+      const fifo = `${dir}/fifo`
+      execFileSync("mkfifo", ["-m", "600", fifo])
+      const zero = `${dir}/zero`
+      yield* Effect.promise(() => Fs.symlink("/dev/zero", zero))
+      const user = ["--username", "alice@CORP.EXAMPLE", "--password-stdin"]
+      for (const bad of [fifo, zero]) {
+        const keytab = yield* runCli(["login", ...server, ...realm, "--keytab", bad], { env: home })
+        assert.strictEqual(keytab.code, 1, keytab.stderr)
+        assert.match(keytab.stderr, /^error: UsageError: cannot use the keytab '.*': .*(FIFO|CharacterDevice), not a regular file.*\(--keytab\)\n$/)
+        const cache = yield* runCli(["login", ...server, ...realm, "--mechanism", "kerberos"], { env: { ...home, KRB5CCNAME: `FILE:${bad}` } })
+        assert.strictEqual(cache.code, 1, cache.stderr)
+        assert.match(cache.stderr, /^error: UsageError: cannot use the credential cache '.*': .*(FIFO|symbolic link).*\(KRB5CCNAME\)\n$/)
+        // No --kdc or --realm: krb5.conf is needed, and refused.
+        const conf = yield* runCli(["login", ...server, "--spn", "HTTP/localhost", "--mechanism", "kerberos", ...user], { env: { ...home, KRB5_CONFIG: bad }, stdin: password })
+        assert.strictEqual(conf.code, 5, conf.stderr)
+        assert.match(conf.stderr, /^error: KerberosError: KRB5_CONF_UNREADABLE: cannot use the krb5\.conf .*(FIFO|CharacterDevice), not a regular file/)
+      }
+      // With the realm and the KDC given it has nothing to add, and is not opened: the login works.
+      ok(yield* runCli(["login", ...server, ...realm, "--mechanism", "kerberos", ...user], { env: { ...home, KRB5_CONFIG: fifo }, stdin: password }))
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

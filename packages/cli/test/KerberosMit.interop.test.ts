@@ -10,10 +10,11 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
 import { Simulator } from "@vedauth/testing"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { klist } from "./support/kerberosCli.js"
 import { loadMitRealm, type MitRealm } from "./support/mitRealm.js"
 import { runCli, type Run } from "./support/runCli.js"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -57,7 +58,7 @@ describe("vedauth with MIT Kerberos credentials", () => {
       ok(token)
       assert.match(token.stdout, /^\S+\n$/)
       assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1, 1])
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
 
   it.scopedLive("a keytab from kadmin ktadd through KRB5_CLIENT_KTNAME: the user is its principal, no password", () =>
     Effect.gen(function*() {
@@ -69,5 +70,5 @@ describe("vedauth with MIT Kerberos credentials", () => {
       const status = JSON.parse((yield* runCli(["status", "--json"], { env })).stdout)
       assert.strictEqual(status.grants[0].user, `alice@${realm.realm.toLowerCase()}`)
       assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1])
-    }).pipe(Effect.provide(NodeFileSystem.layer)))
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
 })

@@ -13,7 +13,7 @@ import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { cachedTokenOutput } from "../src/internal/cachedToken.js"
 import { shownStoreUrl, storeUrlScheme } from "../src/internal/sharedStoreAddress.js"
-import type { Run } from "./support/runCli.js"
+import { type Run, runCli } from "./support/runCli.js"
 import { ok, password, redisUser, selectors, sharedSetup } from "./support/sharedStore.js"
 
 const noSecret = (run: Run, ...secrets: ReadonlyArray<string>) => {
@@ -25,6 +25,24 @@ const noSecret = (run: Run, ...secrets: ReadonlyArray<string>) => {
 // What the store holds in Redis, read with redis-cli as the admin.
 const records = (cli: (...args: Array<string>) => string) =>
   cli("--scan", "--pattern", "vedauth:grant:*").split("\n").filter((line) => line !== "").map((key) => cli("HGET", key, "g"))
+
+describe("issue #21 R4: a Redis password on the command line", () => {
+  it.live("--store redis://user:PASSWORD@host is refused before any connection (exit 1), pointing at VEDAUTH_TOKEN_STORE; the variable keeps working", () =>
+    Effect.gen(function*() {
+      const secret = `Pw-${randomBytes(6).toString("hex")}`
+      const url = `redis://vedauth:${secret}@127.0.0.1:1/0`
+      for (const command of [["status"], ["token"], ["login", "--url", "https://tpp.example.com", "--client-id", "x", "--scope", "s"]]) {
+        const refused = yield* runCli([...command, "--store", url])
+        assert.strictEqual(refused.code, 1, `${command[0]}: ${refused.stderr}`)
+        assert.match(refused.stderr, /^error: UsageError: --store redis:\/\/vedauth:\*\*\*@127\.0\.0\.1:1\/0 carries a password, which every local user can read in ps and \/proc\/PID\/cmdline: give the URL in the environment variable VEDAUTH_TOKEN_STORE instead, which may carry it\n$/)
+        assert.notInclude(refused.stdout + refused.stderr, secret)
+      }
+      // The same URL in the variable is taken: it goes on to connect (port 1: nothing listens, exit 6).
+      const fromEnv = yield* runCli(["status"], { env: { VEDAUTH_TOKEN_STORE: url } })
+      assert.strictEqual(fromEnv.code, 6, fromEnv.stderr)
+      assert.notInclude(fromEnv.stdout + fromEnv.stderr, secret)
+    }))
+})
 
 describe("two machines, one grant through Redis", () => {
   it.scopedLive("login on one, token on the other: the same token, no second authorize, no password needed there", () =>
@@ -79,10 +97,17 @@ describe("two machines, one grant through Redis", () => {
       const xdg = `${yield* home("a")}/xdg`
       ok(yield* login("a", ["--profile", "elsewhere"], { XDG_STATE_HOME: xdg }))
       assert.isTrue(yield* fs.exists(`${xdg}/vedauth/profiles.json`))
-      // --store on the command line does the same as the variable, and the password never shows.
+      // --store on the command line with the password in it is refused (issue #21 R4); without one
+      // it names the same store as the variable (here Redis then refuses the ACL user: exit 6).
       const flagged = yield* on("a", ["status", "--store", storeUrl], { env: { VEDAUTH_TOKEN_STORE: "" } })
-      ok(flagged)
+      assert.strictEqual(flagged.code, 1)
       noSecret(flagged)
+      const unsecret = new URL(storeUrl)
+      unsecret.password = ""
+      const withoutPassword = yield* on("a", ["status", "--store", unsecret.href], { env: { VEDAUTH_TOKEN_STORE: "" } })
+      assert.strictEqual(withoutPassword.code, 6)
+      assert.include(withoutPassword.stderr, "TokenStoreError")
+      noSecret(withoutPassword)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
@@ -180,7 +205,7 @@ describe("rediss:// with an ACL user", () => {
       noSecret(badPassword, "Not-The-Pw-42")
       const noCa = yield* on("b", ["status"], { env: { VEDAUTH_STORE_CA: `${yield* home("b")}/missing.pem` } })
       assert.strictEqual(noCa.code, 1)
-      assert.match(noCa.stderr, /^error: UsageError: cannot read the store's CA file '.*missing\.pem' \(VEDAUTH_STORE_CA\)\n$/)
+      assert.match(noCa.stderr, /^error: UsageError: cannot read the store's CA file '.*missing\.pem': it does not exist \(VEDAUTH_STORE_CA\)\n$/)
       assert.strictEqual((yield* served.simulator.stats).authorizeIntegrated, 1)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

@@ -43,8 +43,11 @@ export interface Certificate {
 }
 
 /**
- * Where the JWT comes from: a file read at each authorize (needs a `FileSystem` in the layer's
- * context, as the Node and Deno layers provide), or an effect run at each authorize.
+ * Where the JWT comes from: a file read at each authorize through the hardened reader (needs a
+ * `TokenStoreFiles` in the layer's context, as the Node and Deno layers provide; see `LocalFiles`:
+ * a regular file of at most 1 MiB, owned by you or root, not writable by group or others; a link,
+ * as a Kubernetes projected token is, is followed and its target judged), or an effect run at each
+ * authorize.
  *
  * @since 0.1.0
  * @category models

@@ -16,20 +16,21 @@
  *
  * @since 0.2.0
  */
-import { FileSystem } from "@effect/platform"
 import { Clock, Duration, Effect, Either, type Layer, Option, Redacted } from "effect"
 import * as acceptor from "./internal/kerberos/acceptor.js"
-import * as ccache from "./internal/kerberos/ccache.js"
+import type * as ccache from "./internal/kerberos/ccache.js"
 import { enctypes } from "./internal/kerberos/enctypes.js"
 import * as initiator from "./internal/kerberos/initiator.js"
 import * as kdcServer from "./internal/kerberos/kdc.js"
-import { asExchange, type Credential, decode, tgsExchange } from "./internal/kerberos/kdcClient.js"
+import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
+import { asExchange, type Credential, tgsExchange } from "./internal/kerberos/kdcClient.js"
 import * as keytab from "./internal/kerberos/keytab.js"
 import { realmOfHost } from "./internal/kerberos/krb5conf.js"
-import { loadKrb5Conf, resolveKdcs } from "./internal/kerberos/resolve.js"
+import { emptyKrb5Conf, loadKrb5Conf, resolveKdcs } from "./internal/kerberos/resolve.js"
 import { NameType, type PrincipalName, principalText } from "./internal/kerberos/types.js"
 import { KdcTransport, layerMemory } from "./KdcTransport.js"
 import { KerberosError } from "./KerberosError.js"
+import { TokenStoreFiles } from "./TokenStoreFiles.js"
 import type { AuthenticationFailed, TransportError } from "./VedAuthError.js"
 
 /**
@@ -132,14 +133,15 @@ export const keytabFromBytes = (bytes: Uint8Array): Either.Either<Keytab, Kerber
   Either.map(attemptDecode("keytab", () => keytab.parseKeytab(bytes)), keytabOf)
 
 /**
- * Reads a keytab file.
+ * Reads a keytab file through the hardened reader (`LocalFiles`): a regular file of at most 1 MiB,
+ * owned by you or root and not writable by group or others (a link is followed, its target judged);
+ * else `KEYTAB_UNREADABLE` or `KEYTAB_UNTRUSTED`.
  *
  * @since 0.2.0
  * @category constructors
  */
 export const readKeytab = Effect.fn("Kerberos.readKeytab")(function*(path: string) {
-  const fs = yield* FileSystem.FileSystem
-  const bytes = yield* fs.readFile(path).pipe(Effect.mapError((e) => new KerberosError({ name: "KEYTAB_UNREADABLE", detail: `${path}: ${e.message}` })))
+  const bytes = yield* readKeytabBytes(path)
   return yield* keytabFromBytes(bytes)
 })
 
@@ -205,8 +207,11 @@ export interface TicketOptions {
   readonly kdc?: string | ReadonlyArray<string>
   /**
    * An MIT `FILE:` credential cache (`FILE:/path` or a path, e.g. from `KRB5CCNAME`): tickets in it
-   * are used while valid, and new ones are written back (0600) so that the next run needs no KDC
-   * round trip. Other cache types (`KCM:`, `KEYRING:`, `DIR:`, `MEMORY:`) are a `KerberosError`.
+   * are used while valid, and new ones are written back (0600, atomically) so that the next run
+   * needs no KDC round trip, when the cache's folder is yours alone (not in the shared `/tmp`). The
+   * cache is read through `LocalFiles`: one owned by another user, writable by group or others, or
+   * a link is `CCACHE_UNTRUSTED`/`CCACHE_UNREADABLE`. Other cache types (`KCM:`, `KEYRING:`, `DIR:`,
+   * `MEMORY:`) are a `KerberosError`. Read only when a `TokenStoreFiles` is provided.
    */
   readonly cache?: string
 }
@@ -239,23 +244,6 @@ const sameName = (a: PrincipalName, realmA: string, b: PrincipalName, realmB: st
 
 /** A minute of margin, so that a ticket does not expire between the KDC and the server. */
 const margin = 60_000
-
-const readCache = (path: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const exists = yield* fs.exists(path).pipe(Effect.orElseSucceed(() => false))
-    if (!exists) return Option.none<ccache.CredentialCache>()
-    const bytes = yield* fs.readFile(path).pipe(Effect.mapError((e) => new KerberosError({ name: "CCACHE_UNREADABLE", detail: `${path}: ${e.message}` })))
-    return Option.some(yield* decode(`credential cache ${path}`, () => ccache.parseCcache(bytes)))
-  })
-
-const writeCache = (path: string, cache: ccache.CredentialCache) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const temp = `${path}.vedauth-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16)}`
-    yield* fs.writeFile(temp, ccache.writeCcache(cache), { mode: 0o600 })
-    yield* fs.rename(temp, path)
-  }).pipe(Effect.mapError((e) => new KerberosError({ name: "CCACHE_UNWRITABLE", detail: `${path}: ${e.message}` })))
 
 /** The path of a `FILE:` cache name (or a bare path); other cache types are not files we can read. */
 const cachePath = (name: string): Either.Either<string, KerberosError> => {
@@ -297,11 +285,13 @@ export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cac
 export const getTicket: (
   options: TicketOptions
 ) => Effect.Effect<ServiceTicket, AuthenticationFailed | KerberosError | TransportError, KdcTransport> = Effect.fn("Kerberos.getTicket")(function*(options: TicketOptions) {
-  const conf = yield* loadKrb5Conf
+  // With the realm and the KDC given, krb5.conf has nothing to add (cross-realm is not supported,
+  // so its domain_realm could only turn a ticket request into an error): it is not read at all.
+  const conf = options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 ? emptyKrb5Conf : yield* loadKrb5Conf
   const now = yield* Clock.currentTimeMillis
   const path = options.cache === undefined ? undefined : yield* cachePath(options.cache)
-  const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
-  const cached = path === undefined || Option.isNone(fs) ? Option.none<ccache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(FileSystem.FileSystem, fs.value))
+  const fs = yield* Effect.serviceOption(TokenStoreFiles)
+  const cached = path === undefined || Option.isNone(fs) ? Option.none<ccache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   const defaultRealm = options.realm ?? conf.defaultRealm
   // Without a principal: the cache's owner, else the keytab's only principal.
   const onlyKeytabPrincipal = options.credentials._tag === "Keytab" && options.credentials.keytab.principals.length === 1 ? options.credentials.keytab.principals[0] : undefined
@@ -349,7 +339,7 @@ export const getTicket: (
   roundTrips += 1
   if (path !== undefined && Option.isSome(fs)) {
     const kept = inCache.filter((c) => c.endtime > now && !sameName(c.server, c.srealm, service, serviceRealm) && !sameName(c.server, c.srealm, krbtgt, serviceRealm))
-    yield* writeCache(path, { principal: tgt.client, realm: tgt.crealm, credentials: [tgt, serviceTicket, ...kept] }).pipe(Effect.provideService(FileSystem.FileSystem, fs.value))
+    yield* writeCache(path, { principal: tgt.client, realm: tgt.crealm, credentials: [tgt, serviceTicket, ...kept] }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   }
   return ticketOf(serviceTicket, roundTrips)
 })

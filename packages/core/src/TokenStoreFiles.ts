@@ -1,6 +1,8 @@
 /**
- * The few file operations the file token store needs, done so that another local user cannot turn
- * them against us: nothing is opened through a symbolic link, nothing but a regular file is read
+ * The hardened file operations behind every local file vedauth reads or writes: the token store,
+ * and through `LocalFiles` (the same tag under a name that says so) a keytab, a credential cache,
+ * krb5.conf, a client certificate and key, a CA file and a JWT file. Done so that another local user
+ * cannot turn them against us: nothing is opened through a symbolic link, nothing but a regular file is read
  * (a FIFO would hang the read, `/dev/zero` would never end), reads are capped, files are created
  * exclusively with their mode set through the descriptor, and the facts the store judges trust by
  * (owner, mode, type) come from `lstat`/`fstat`, not from a second look by name.
@@ -44,6 +46,23 @@ export interface Handle {
 }
 
 /**
+ * How `readBytes` opens a file.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ReadOptions {
+  /** At most this many bytes are read; a larger file is refused (one byte past the cap is the most ever read). */
+  readonly maxBytes: number
+  /**
+   * Open through a symbolic link: for files that are links by design (`/etc/krb5.conf` on many
+   * systems, a Kubernetes projected token). The target is what `fstat` then judges (type, owner,
+   * mode, size), so a link to `/dev/zero` or to another user's file is still refused by its facts.
+   */
+  readonly followLinks: boolean
+}
+
+/**
  * @since 0.2.0
  * @category models
  */
@@ -69,13 +88,22 @@ export interface Service {
     maxBytes: number
   ) => Effect.Effect<Option.Option<{ readonly info: Info; readonly text: string }>, TokenStoreError>
   /**
+   * Reads a file's bytes by the rules of `readFile` (opened without blocking, a regular file by
+   * `fstat`, capped), following a symbolic link only when `followLinks` says so. `None` when
+   * nothing is there.
+   */
+  readonly readBytes: (
+    path: string,
+    options: ReadOptions
+  ) => Effect.Effect<Option.Option<{ readonly info: Info; readonly bytes: Uint8Array }>, TokenStoreError>
+  /**
    * Creates a file that must not exist yet (never following or reusing what is there), sets its
-   * mode to exactly 0600 through the descriptor, writes `text` and flushes it to disk. `None` when
-   * the path exists. The descriptor stays open, for `Handle.rewrite`, until the scope closes.
+   * mode to exactly 0600 through the descriptor, writes `content` and flushes it to disk. `None`
+   * when the path exists. The descriptor stays open, for `Handle.rewrite`, until the scope closes.
    */
   readonly createExclusive: (
     path: string,
-    text: string
+    content: string | Uint8Array
   ) => Effect.Effect<Option.Option<Handle>, TokenStoreError, Scope.Scope>
   /** Sets the mode of a regular file through a descriptor opened without following a link. */
   readonly restrictMode: (path: string, mode: number) => Effect.Effect<void, TokenStoreError>

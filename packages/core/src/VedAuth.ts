@@ -85,8 +85,9 @@ export type Mechanism = "negotiate" | "kerberos" | "ntlm"
 /**
  * Where Kerberos finds its realm, KDC and key. The user is `username` (`user@REALM`, `REALM\user`),
  * optional with a credential cache or a one-principal keytab; the key comes from the keytab, else
- * the password, else the credential cache's tickets alone. A keytab or credential cache needs a
- * `FileSystem` and `KdcTransport` in the layer's context (`NodeVedAuth` provides both).
+ * the password, else the credential cache's tickets alone. A keytab, credential cache or krb5.conf
+ * is read through the hardened reader (`LocalFiles`: `TokenStoreFiles` in the layer's context) and
+ * the KDC reached through a `KdcTransport` (`NodeVedAuth` provides both).
  *
  * @since 0.2.0
  * @category models

@@ -3,7 +3,8 @@
  * `NodeHttpClient` (with the same extra CAs and client certificate; also provided, for
  * `VedAuth.httpClient` and the program's own calls), the persistent `TokenStore.Live` on the
  * Node file system (or the store given as `tokenStore`), and for Kerberos `NodeKdcTransport`, the
- * file system (keytab, credential cache) and `NodeSystemKerberos` (the system's tickets with
+ * hardened reader of every local file (keytab, credential cache, krb5.conf, JWT file; `LocalFiles`)
+ * and `NodeSystemKerberos` (the system's tickets with
  * `kerberos: { system: true }`).
  *
  * ```ts
@@ -17,7 +18,6 @@
  * @since 0.1.0
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { HttpClient, Path } from "@effect/platform"
 import type { ConfigError } from "effect"
@@ -93,10 +93,10 @@ export const compose = <E = never, StoreError = never>(
         : TokenStore.layerConfig(Config.succeed(options.tokenStorePath))).pipe(Layer.provide(components.files))
     // The HTTP client stays in the output: a program's own calls (VedAuth.httpClient) then trust the same CAs.
     const httpClient = components.httpClient(transport)
-    // The file system: a keytab or credential cache (Kerberos), a JWT read from a file at each
-    // authorize (`Credentials.jwtFile`); the KDC over TCP; the system's Kerberos (its addon loaded
-    // only when `kerberos.system` is used).
-    const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeFileSystem.layer, NodeSystemKerberos.layer)
+    // The hardened reader (the store's own, LocalFiles) for a keytab, credential cache or krb5.conf
+    // (Kerberos) and a JWT read from a file at each authorize (`Credentials.jwtFile`); the KDC over
+    // TCP; the system's Kerberos (its addon loaded only when `kerberos.system` is used).
+    const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), components.files, NodeSystemKerberos.layer)
     return VedAuth.layer(options).pipe(
       Layer.provide(Layer.mergeAll(components.transport(transport), tokenStore, kerberos)),
       Layer.provideMerge(httpClient)

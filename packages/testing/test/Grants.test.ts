@@ -152,13 +152,13 @@ describe("the JWT grant (authorize/jwt)", () => {
       assert.notInclude(JSON.stringify(error), sent)
     }))
 
-  it.effect("disabled for the integration is InvalidClient; a JWT file without a FileSystem is AuthenticationFailed", () =>
+  it.effect("disabled for the integration is InvalidClient; a JWT file without TokenStoreFiles is AuthenticationFailed", () =>
     Effect.gen(function*() {
       const disabled = yield* tag(withJwt(VedAuth.authorize(), minted(), { integrations: [{ clientId: "vedauth-demo", grantTypes: ["oauth"] }] }))
       assert.strictEqual(disabled, "InvalidClient")
       const error = yield* Effect.flip(withJwt(VedAuth.authorize(), () => Credentials.jwtFile("/nonexistent/token")))
       assert.strictEqual(error._tag, "AuthenticationFailed")
-      assert.include(error.message, "FileSystem")
+      assert.include(error.message, "TokenStoreFiles")
     }))
 })
 

@@ -9,6 +9,7 @@ import { KdcTransport, Kerberos, NtlmHandshake, TokenStore } from "@vedauth/core
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { Effect, Layer, Logger, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const options: VedAuth.Options = {
   url: "http://tpp.corp.example",
@@ -150,7 +151,7 @@ describe("Kerberos against the simulator in memory", () => {
         })))
       const run = (vedAuth: VedAuth.Options) =>
         VedAuth.authorize().pipe(
-          Effect.provide(VedAuth.layer(vedAuth).pipe(Layer.provide(Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, counting, TokenStore.layerMemory, NodeFileSystem.layer))))
+          Effect.provide(VedAuth.layer(vedAuth).pipe(Layer.provide(Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, counting, TokenStore.layerMemory, Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)))))
         )
       yield* run({ ...rest, kerberos: { kdc: "kdc.corp.example", keytab: `${dir}/alice.keytab`, cache } })
       assert.strictEqual(kdcTrips, 3)
@@ -159,5 +160,5 @@ describe("Kerberos against the simulator in memory", () => {
       yield* run({ ...rest, kerberos: { kdc: "kdc.corp.example", cache } })
       assert.strictEqual(kdcTrips, 3)
       assert.deepStrictEqual((yield* Simulator.stats).roundTripsPerHandshake, [1, 1])
-    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, Simulator.layer({ kerberos: {} })))))
+    }).pipe(Effect.provide(Layer.merge(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer), Simulator.layer({ kerberos: {} })))))
 })

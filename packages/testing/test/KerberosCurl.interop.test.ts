@@ -6,10 +6,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { execFile, spawn } from "node:child_process"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const kinit = (env: NodeJS.ProcessEnv, password: string) =>
   Effect.async<void, Error>((resume) => {
@@ -41,5 +42,5 @@ describe("kinit and curl --negotiate against the served simulator and its KDC", 
       const stats = yield* served.simulator.stats
       assert.strictEqual(stats.handshakesCompleted, 1)
       assert.strictEqual(stats.handshakesRejected, 0)
-    }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)), Effect.scoped))
 })

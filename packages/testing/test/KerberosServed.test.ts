@@ -8,8 +8,9 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeVedAuth } from "@vedauth/platform-node"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import * as Simulator from "../src/Simulator.js"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const authorizeOn = (protocol: "http" | "https", trustCa = true, refuse?: "wrong-key") =>
   Effect.gen(function*() {
@@ -31,7 +32,7 @@ const authorizeOn = (protocol: "http" | "https", trustCa = true, refuse?: "wrong
       }))
     )
     return { grant, stats: yield* served.simulator.stats }
-  }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped)
+  }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)), Effect.scoped)
 
 describe("Kerberos on sockets, NodeVedAuth against the served simulator and its KDC", () => {
   it.live("over HTTP: one HTTP round trip, the AP-REQ on the first request", () =>

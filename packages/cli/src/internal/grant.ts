@@ -5,10 +5,11 @@
  * @internal
  */
 import * as Credentials from "@vedauth/core/Credentials"
+import * as LocalFiles from "@vedauth/core/LocalFiles"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { UsageError } from "./errors.js"
 import { chooseGrant, type GrantChoice } from "./grantChoice.js"
 import type { Selection } from "./selection.js"
@@ -18,14 +19,13 @@ import { safeText } from "./terminalText.js"
 // Why a client certificate and key cannot be used, found before any connection: Node's TLS would
 // otherwise fail deep in the layer (an encrypted key, a key of another certificate, not PEM at all).
 // The words name the files, never their content.
-const clientCertificateProblem = (cert: string, key: string): string | undefined => {
+const keyPairProblem = (cert: string, certPem: string, key: string, keyPem: string): string | undefined => {
   let certificate: X509Certificate
   try {
-    certificate = new X509Certificate(readFileSync(cert))
+    certificate = new X509Certificate(certPem)
   } catch {
     return `'${safeText(cert)}' is not a PEM certificate (--client-cert)`
   }
-  const keyPem = readFileSync(key, "utf8")
   // PKCS#8 and the older OpenSSL form: asked for a passphrase, Node's TLS would fail, not prompt.
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
     return `the client key in '${safeText(key)}' is encrypted: give it without a passphrase, readable only by you (--client-key)`
@@ -39,13 +39,23 @@ const clientCertificateProblem = (cert: string, key: string): string | undefined
   return certificate.checkPrivateKey(privateKey) ? undefined : `the key in '${safeText(key)}' is not the key of the certificate in '${safeText(cert)}' (--client-key)`
 }
 
+// Both files through the one hardened reader (LocalFiles): the key must be readable by you alone
+// and is never opened through a link; the certificate may be a link, and anyone's.
+const clientCertificateProblem = (cert: string, key: string) =>
+  Effect.all([LocalFiles.readExistingText(cert, "certificate"), LocalFiles.readExistingText(key, "privateKey")]).pipe(
+    Effect.map(([certPem, keyPem]) => keyPairProblem(cert, certPem, key, keyPem)),
+    Effect.catchTag("LocalFileError", (error) => Effect.succeed(`${safeText(error.message)} (${error.path === key ? "--client-key" : "--client-cert"})`)),
+    Effect.provide(NodeTokenStoreFiles.layer)
+  )
+
 /** The command's grant, or a usage error saying what is missing. @internal */
 export const targetGrant = (flags: Flags, selection: Selection): Effect.Effect<GrantChoice, UsageError> => {
   const result = chooseGrant(flags, selection)
   if (result._tag === "Problem") return Effect.fail(new UsageError({ detail: result.detail }))
   const { clientCert, clientKey } = result.choice
-  const problem = clientCert === undefined || clientKey === undefined ? undefined : clientCertificateProblem(clientCert, clientKey)
-  return problem === undefined ? Effect.succeed(result.choice) : Effect.fail(new UsageError({ detail: problem }))
+  if (clientCert === undefined || clientKey === undefined) return Effect.succeed(result.choice)
+  return Effect.flatMap(clientCertificateProblem(clientCert, clientKey), (problem) =>
+    problem === undefined ? Effect.succeed(result.choice) : Effect.fail(new UsageError({ detail: problem })))
 }
 
 const minutes = (seconds: number) => (seconds >= 120 ? `${Math.floor(seconds / 60)} minutes` : `${seconds} seconds`)

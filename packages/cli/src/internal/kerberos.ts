@@ -5,9 +5,9 @@
  * keytab or credential cache holds, and so whether an authorize needs a password at all.
  * @internal
  */
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Kerberos from "@vedauth/core/Kerberos"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -74,8 +74,16 @@ const isPrincipal = (user: string, principal: string): boolean => {
   return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
 }
 
-const unreadable = (what: string, source: Selected, error: { readonly message: string }) =>
-  new UsageError({ detail: `cannot use the ${what} '${safeText(source.value)}': ${safeText(error.message)} (${source.from})` })
+// The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
+// the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
+const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly name?: string; readonly detail?: string }) =>
+  new UsageError({
+    detail: `${
+      /^(KEYTAB|CCACHE)_(UNREADABLE|UNTRUSTED)$/.test(error.name ?? "") && error.detail !== undefined
+        ? safeText(error.detail)
+        : `cannot use the ${what} '${safeText(source.value)}': ${safeText(error.message)}`
+    } (${source.from})`
+  })
 
 /**
  * The Kerberos settings of a command, checked: a bad mechanism or KDC, or a keytab or credential
@@ -127,7 +135,7 @@ export const kerberosTarget = (
       passwordFree: options.mechanism !== "ntlm" && (settings.keytab !== undefined || cacheIsTheUser),
       saved
     }
-  }).pipe(Effect.provide(NodeFileSystem.layer))
+  }).pipe(Effect.provide(NodeTokenStoreFiles.layer))
 
 /**
  * Runs a command with `env` as Effect's configuration, so that what core reads through `Config`

@@ -6,14 +6,15 @@
  * when such a store is used.
  * @internal
  */
+import * as LocalFiles from "@vedauth/core/LocalFiles"
 import type * as TokenStore from "@vedauth/core/TokenStore"
 import type { TokenStoreError } from "@vedauth/core/VedAuthError"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { readFileSync } from "node:fs"
 import { UsageError } from "./errors.js"
-import { profilesFileOf, shownStoreUrl, storeUrlScheme } from "./sharedStoreAddress.js"
+import { profilesFileOf, shownStoreUrl, storeUrlHasPassword, storeUrlScheme } from "./sharedStoreAddress.js"
 import type { Env, Selected } from "./selection.js"
 import { safeText } from "./terminalText.js"
 
@@ -36,11 +37,13 @@ const nonEmpty = (value: string | undefined) => (value === undefined || value ==
 
 // Not --ca-file: that names who signs TPP's certificate; the Redis server's is usually another CA,
 // and trusting either for both would widen both.
+// Through the one hardened reader: a CA file another user could write would let them vouch for a
+// Redis of their own.
 const readStoreCa = (path: string) =>
-  Effect.try({
-    try: () => readFileSync(path, "utf8"),
-    catch: () => new UsageError({ detail: `cannot read the store's CA file '${safeText(path)}' (VEDAUTH_STORE_CA)` })
-  })
+  LocalFiles.readExistingText(path, "caFile").pipe(
+    Effect.mapError((error) => new UsageError({ detail: `cannot read the store's CA file '${safeText(path)}': ${safeText(error.detail)} (VEDAUTH_STORE_CA)` })),
+    Effect.provide(NodeTokenStoreFiles.layer)
+  )
 
 /**
  * The store a `--store`/`VEDAUTH_TOKEN_STORE` value names and where its profiles live: a file as
@@ -60,6 +63,14 @@ export const storePlace = (store: Selected, env: Env) =>
     if (scheme !== "redis" && scheme !== "rediss") {
       return yield* new UsageError({
         detail: `the token store is a ${safeText(scheme)}:// URL: a store URL is redis:// or rediss://, else give a file (${store.from})`
+      })
+    }
+    // Arguments are public on Unix (ps, /proc/PID/cmdline) from the moment the process starts; Node
+    // cannot take them back (docs/security.md): the password belongs in the environment.
+    if (store.from === "--store" && storeUrlHasPassword(store.value)) {
+      return yield* new UsageError({
+        detail: `--store ${safeText(shownStoreUrl(store.value))} carries a password, which every local user can read in ps and /proc/PID/cmdline: ` +
+          "give the URL in the environment variable VEDAUTH_TOKEN_STORE instead, which may carry it"
       })
     }
     const caFile = nonEmpty(env["VEDAUTH_STORE_CA"])

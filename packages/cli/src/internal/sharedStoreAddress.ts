@@ -28,6 +28,14 @@ export const shownStoreUrl = (store: string): string => {
 }
 
 /**
+ * True when a store URL carries a password (`redis://user:PASSWORD@host`). Text that does not parse
+ * as a URL counts when anything before its first `/` after the scheme looks like `user:secret@`.
+ * @internal
+ */
+export const storeUrlHasPassword = (store: string): boolean =>
+  URL.canParse(store) ? new URL(store).password !== "" : /^[a-z][a-z0-9+.-]+:\/\/[^/]*:[^/]*@/i.test(store)
+
+/**
  * Where the profiles are kept: beside a store file; for a store URL, in the local state folder,
  * where the default store file would be (`$XDG_STATE_HOME/vedauth`, else `~/.local/state/vedauth`).
  * A profile never names the store, so the URL and its password are never written to disk.

@@ -4,12 +4,13 @@
  * certificate and key for the demo user, a signed JWT), and the device flow's pace and approval.
  * @internal
  */
+import * as LocalFiles from "@vedauth/core/LocalFiles"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import { Simulator } from "@vedauth/testing"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { createPublicKey, X509Certificate } from "node:crypto"
-import { readFileSync } from "node:fs"
 import { UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
 import type { Flags, OptionKey } from "./spec.js"
@@ -36,16 +37,14 @@ const count = (flags: Flags, key: OptionKey, flag: string, max: number) => {
 }
 
 // A PEM file the simulator is to trust, checked as what it must be, so a mistake is a usage error
-// at start rather than a refused handshake later.
+// at start rather than a refused handshake later. Read through the one hardened reader, as a CA
+// file: it decides whom the simulator trusts.
 const readPem = (path: string, flag: string, what: string, check: (pem: string) => unknown) =>
-  Effect.try({
-    try: () => {
-      const pem = readFileSync(path, "utf8")
-      check(pem)
-      return pem
-    },
-    catch: () => usage(`cannot read ${what} from '${safeText(path)}'`, flag)
-  })
+  LocalFiles.readExistingText(path, "caFile").pipe(
+    Effect.provide(NodeTokenStoreFiles.layer),
+    Effect.flatMap((pem) => Effect.try(() => check(pem)).pipe(Effect.as(pem))),
+    Effect.mapError((error) => usage(`cannot read ${what} from '${safeText(path)}'${error._tag === "LocalFileError" ? `: ${safeText(error.detail)}` : ""}`, flag))
+  )
 
 const write = (path: string, content: string, mode: number, flag: string) =>
   Effect.try({

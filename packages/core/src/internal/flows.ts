@@ -3,14 +3,16 @@
  * server's answer into a value or a tagged error, in the manner of oauth4webapi; then `send` and
  * `makeFlows`, which put the two halves on the wire. Nothing here holds state.
  */
-import type { FileSystem, HttpClient } from "@effect/platform"
+import type { HttpClient } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
 import { Clock, DateTime, Duration, Effect, Option, Redacted } from "effect"
 import * as Credentials from "../Credentials.js"
 import * as Grant from "../Grant.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import * as TokenScope from "../TokenScope.js"
+import * as LocalFiles from "../LocalFiles.js"
 import * as TokenInfo from "../TokenInfo.js"
+import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import type { AuthorizeError, AuthorizeRequest, Options } from "../VedAuth.js"
 import { RevokeResult } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
@@ -218,6 +220,29 @@ export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean,
 // On the wire
 // -----------------------------------------------------------------------------------------------
 
+// The JWT, read anew at each authorize (a projected token rotates under a long-running process),
+// through the hardened reader by the JWT file's rules (LocalFiles).
+const readJwt = (
+  source: Credentials.JwtSource,
+  files: Option.Option<TokenStoreFiles["Type"]>
+): Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed> => {
+  if ("effect" in source) return source.effect
+  if (Option.isNone(files)) {
+    return Effect.fail(
+      new VedAuthError.AuthenticationFailed({ description: `no TokenStoreFiles (NodeTokenStoreFiles.layer) in the layer's context to read the JWT file ${source.file}` })
+    )
+  }
+  return LocalFiles.readExistingText(source.file, "jwt").pipe(
+    Effect.provideService(TokenStoreFiles, files.value),
+    Effect.map((text) => Redacted.make(text.trim())),
+    Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: error.message })),
+    Effect.filterOrFail(
+      (jwt) => Redacted.value(jwt) !== "",
+      () => new VedAuthError.AuthenticationFailed({ description: `the JWT file ${source.file} is empty` })
+    )
+  )
+}
+
 /**
  * The flows of one layer, on its client and transport, each call bounded by the request timeout
  * (a stalled server must not hang a caller, nor, during a refresh, everyone waiting for the lock).
@@ -229,7 +254,7 @@ export const makeFlows = (
   client: HttpClient.HttpClient,
   transport: NtlmTransport.Service,
   ticketFor: TicketFor,
-  files: Option.Option<FileSystem.FileSystem>
+  files: Option.Option<TokenStoreFiles["Type"]>
 ) => {
   const base = options.url.replace(/\/+$/, "")
   const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
@@ -265,22 +290,6 @@ export const makeFlows = (
         : withNtlmFallback(kerberos, windows, transport.request({ ...outgoing, kerberos }), transport.request(outgoing)))
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
-    )
-  }
-
-  // The JWT, read anew at each authorize: a projected token rotates under a long-running process.
-  const readJwt = (source: Credentials.JwtSource): Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed> => {
-    if ("effect" in source) return source.effect
-    if (Option.isNone(files)) {
-      return Effect.fail(new VedAuthError.AuthenticationFailed({ description: `no FileSystem in the layer's context to read the JWT file ${source.file}` }))
-    }
-    return files.value.readFileString(source.file).pipe(
-      Effect.map((text) => Redacted.make(text.trim())),
-      Effect.mapError((error) => new VedAuthError.AuthenticationFailed({ description: `could not read the JWT file ${source.file}: ${error.message}` })),
-      Effect.filterOrFail(
-        (jwt) => Redacted.value(jwt) !== "",
-        () => new VedAuthError.AuthenticationFailed({ description: `the JWT file ${source.file} is empty` })
-      )
     )
   }
 
@@ -350,7 +359,7 @@ export const makeFlows = (
         case "Certificate":
           return grantFrom(grants.certificateRequest(post("authorize/certificate"), body), body, [])
         case "Jwt":
-          return Effect.flatMap(readJwt(credentials.source), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
+          return Effect.flatMap(readJwt(credentials.source, files), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
         case "Device":
           return Effect.flatMap(deviceStart(body), (started) => deviceApprove(credentials.prompt, body, started))
       }

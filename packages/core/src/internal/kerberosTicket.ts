@@ -2,13 +2,13 @@
  * Which mechanism an authorize uses, and the Kerberos service ticket when it is Kerberos: the
  * `mechanism` option decided once per authorize, before the HTTP handshake (which only runs it).
  */
-import { FileSystem } from "@effect/platform"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Kerberos from "../Kerberos.js"
 import { serverRefusedTicket } from "../NtlmHandshake.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import type { SystemKerberos } from "../SystemKerberos.js"
+import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import type { KerberosOptions, Options } from "../VedAuth.js"
 import type { AuthenticationFailed } from "../VedAuthError.js"
 import { KerberosError, TransportError } from "../VedAuthError.js"
@@ -42,7 +42,7 @@ export type TicketFor = (credentials: NtlmTransport.Credentials) => Effect.Effec
 export const make = (
   options: Options,
   kdc: Option.Option<KdcTransport["Type"]>,
-  fs: Option.Option<FileSystem.FileSystem>,
+  fs: Option.Option<TokenStoreFiles["Type"]>,
   system: Option.Option<SystemKerberos["Type"]> = Option.none()
 ): TicketFor => {
   const mechanism = options.mechanism ?? "negotiate"
@@ -50,7 +50,7 @@ export const make = (
   if (mechanism === "ntlm" || (mechanism === "negotiate" && settings === undefined)) return () => Effect.succeed(undefined)
   const services = Layer.mergeAll(
     Option.match(kdc, { onNone: () => noKdcTransport, onSome: (service) => Layer.succeed(KdcTransport, service) }),
-    Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(FileSystem.FileSystem, service) })
+    Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(TokenStoreFiles, service) })
   )
   const fallback = mechanism === "negotiate"
   return (credentials) => {
@@ -102,14 +102,14 @@ const principalOf = (username: string | undefined, realm: string | undefined): s
   return `${username.slice(backslash + 1)}@${realm}`
 }
 
-const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.Credentials, fs: Option.Option<FileSystem.FileSystem>) =>
+const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.Credentials, fs: Option.Option<TokenStoreFiles["Type"]>) =>
   Effect.gen(function*() {
     const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
     const keytab = settings.keytab === undefined
       ? undefined
       : Option.isNone(fs)
-      ? yield* new KerberosError({ name: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no FileSystem in this layer to read it from` })
-      : yield* Effect.provideService(Kerberos.readKeytab(settings.keytab), FileSystem.FileSystem, fs.value)
+      ? yield* new KerberosError({ name: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no TokenStoreFiles in this layer to read it with (NodeTokenStoreFiles.layer)` })
+      : yield* Effect.provideService(Kerberos.readKeytab(settings.keytab), TokenStoreFiles, fs.value)
     const key: Kerberos.Credentials = keytab !== undefined
       ? { _tag: "Keytab", keytab }
       : Redacted.value(credentials.password) !== ""

@@ -2,6 +2,7 @@ import { Path } from "@effect/platform"
 import { Duration, Effect, Option, Schema } from "effect"
 import { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
+import { replace } from "../LocalFiles.js"
 import { keyString, make as makeStore } from "../TokenStore.js"
 import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import { TokenStoreError } from "../VedAuthError.js"
@@ -72,13 +73,9 @@ export const makeFile = (options: FileStoreOptions) =>
     const writeStore = (data: StoreData) =>
       Effect.gen(function*() {
         const temp = path.join(folder, `.${path.basename(file)}.${randomHex(8)}.tmp`)
-        yield* Effect.scoped(files.createExclusive(temp, printStore(data))).pipe(
-          Effect.flatMap(Option.match({
-            onNone: () => Effect.fail(fail("a temporary file of the token store already exists; try again")),
-            onSome: () => files.rename(temp, file)
-          })),
-          // Failed or interrupted: no temp file is left behind.
-          Effect.onError(() => Effect.ignore(files.remove(temp)))
+        // Failed or interrupted: no temp file is left behind.
+        yield* replace(file, temp, printStore(data), () => fail("a temporary file of the token store already exists; try again")).pipe(
+          Effect.provideService(TokenStoreFiles, files)
         )
       })
 

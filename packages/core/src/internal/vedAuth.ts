@@ -2,13 +2,14 @@
  * The VedAuth service of one layer: the stateless flows (`./flows.ts`), the managed grant that
  * owns all state (`./managedGrant.ts`) and the bearer middleware (`./bearerClient.ts`), put together.
  */
-import { FileSystem, HttpClient } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { Effect, Option, Redacted } from "effect"
 import * as Credentials from "../Credentials.js"
 import type * as Grant from "../Grant.js"
 import { KdcTransport } from "../KdcTransport.js"
 import { NtlmTransport } from "../NtlmTransport.js"
 import { SystemKerberos } from "../SystemKerberos.js"
+import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import * as TokenStore from "../TokenStore.js"
 import type { AuthorizeRequest, Options, Service } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
@@ -82,10 +83,10 @@ export const make = (options: Options) =>
     const ticketFor = KerberosTicket.make(
       options,
       yield* Effect.serviceOption(KdcTransport),
-      yield* Effect.serviceOption(FileSystem.FileSystem),
+      yield* Effect.serviceOption(TokenStoreFiles),
       yield* Effect.serviceOption(SystemKerberos)
     )
-    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor, yield* Effect.serviceOption(FileSystem.FileSystem))
+    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor, yield* Effect.serviceOption(TokenStoreFiles))
     const store = yield* TokenStore.TokenStore
     const credentials = options.credentials ?? Credentials.integrated
     const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: storeUser(options, credentials) }

@@ -3,11 +3,7 @@
  * mapped to typed errors, and where the KDC address comes from (options, krb5.conf, nowhere).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { NodeFileSystem } from "@effect/platform-node"
 import { ConfigProvider, Effect, Layer, Redacted, TestClock } from "effect"
-import * as Fs from "node:fs/promises"
-import * as Os from "node:os"
-import * as Path from "node:path"
 import * as der from "../../src/internal/kerberos/der.js"
 import * as kdc from "../../src/internal/kerberos/kdcMessages.js"
 import { parseKrb5Conf, realmOfHost } from "../../src/internal/kerberos/krb5conf.js"
@@ -15,6 +11,7 @@ import { NameType } from "../../src/internal/kerberos/types.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { TransportError } from "../../src/VedAuthError.js"
+import { MemoryFiles } from "../fixtures/memoryFileSystem.js"
 
 const now = Date.UTC(2026, 0, 15, 9)
 const options: Kerberos.TicketOptions = { principal: "alice@VEDAUTH.TEST", credentials: { _tag: "Password", password: Redacted.make("pw-secret-1") }, spn: "HTTP/tpp.vedauth.test", kdc: ["127.0.0.1:1", "127.0.0.1:2"] }
@@ -106,19 +103,19 @@ describe("Kerberos.getTicket without a real KDC", () => {
       assert.include(failure.message, "krb5.conf")
     }))
 
-  it.scoped("krb5.conf named by KRB5_CONFIG gives the default realm and the KDC", () =>
+  it.effect("krb5.conf named by KRB5_CONFIG gives the default realm and the KDC", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
-      const dir = yield* Effect.acquireRelease(Effect.promise(() => Fs.mkdtemp(Path.join(Os.tmpdir(), "vedauth-krb5conf-"))), (d) => Effect.promise(() => Fs.rm(d, { recursive: true })))
-      const file = Path.join(dir, "krb5.conf")
-      yield* Effect.promise(() => Fs.writeFile(file, "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test:8888\n }\n"))
+      const memory = new MemoryFiles()
+      const file = "/etc/vedauth-test/krb5.conf"
+      memory.files.set(file, { text: "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test:8888\n }\n", mode: 0o644 })
       const asked: Array<string> = []
       yield* Effect.flip(Kerberos.getTicket({ principal: "alice", credentials: options.credentials, spn: "HTTP/tpp.conf.test" })).pipe(
         withKdc((address) => {
           asked.push(`${address.host}:${address.port}`)
           return Effect.fail(new TransportError({ detail: "offline" }))
         }),
-        Effect.provide(Layer.merge(NodeFileSystem.layer, Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", file]])))))
+        Effect.provide(Layer.merge(memory.layer(), Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", file]])))))
       )
       assert.deepStrictEqual(asked, ["kdc1.conf.test:8888"])
     }))

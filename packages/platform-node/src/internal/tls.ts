@@ -1,25 +1,30 @@
 /** TLS settings shared by the NTLM transport and the plain HTTP clients: extra CAs and a client certificate. */
 import { Effect, Redacted } from "effect"
-import * as Fs from "node:fs/promises"
 import * as Process from "node:process"
 import type * as Https from "node:https"
 import * as Tls from "node:tls"
+import * as LocalFiles from "@vedauth/core/LocalFiles"
+import { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import { TransportError } from "@vedauth/core/VedAuthError"
 import type { ResolvedTls, TlsOptions } from "../NodeNtlmTransport.js"
+import { make as makeFiles } from "./tokenStoreFiles.js"
 
-const readPemFile = (what: string) => (file: string) =>
-  Effect.tryPromise({
-    try: () => Fs.readFile(file, "utf8"),
-    catch: (error) => new TransportError({ detail: `cannot read the ${what} ${file}: ${(error as Error).message}` })
-  })
-const readCaFile = readPemFile("CA file")
+// Through the one hardened reader, by the rules of each kind (LocalFiles): a CA file must be yours
+// or root's and not writable by others (a CA another user chose could vouch for any server), a
+// private key readable by you alone and never opened through a link.
+const readPemFile = (kind: "caFile" | "certificate" | "privateKey") => (file: string) =>
+  LocalFiles.readExistingText(file, kind).pipe(
+    Effect.provideService(TokenStoreFiles, makeFiles()),
+    Effect.mapError((error) => new TransportError({ detail: error.message }))
+  )
+const readCaFile = readPemFile("caFile")
 
 // The certificate grant's client certificate from files (VEDAUTH_CLIENT_CERT, VEDAUTH_CLIENT_KEY);
 // the key is Redacted from the moment it is read.
 const readClientCertificate = (files: NonNullable<TlsOptions["clientCertificateFiles"]>) =>
   Effect.all({
-    cert: readPemFile("client certificate file")(files.cert),
-    key: Effect.map(readPemFile("client key file")(files.key), Redacted.make)
+    cert: readPemFile("certificate")(files.cert),
+    key: Effect.map(readPemFile("privateKey")(files.key), Redacted.make)
   })
 
 /**

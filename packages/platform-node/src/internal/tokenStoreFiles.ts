@@ -1,7 +1,8 @@
 /**
- * `TokenStoreFiles` on `node:fs` (also what Deno and Bun run, through their Node compatibility).
- * Every open is `O_NOFOLLOW` (a planted symbolic link fails with ELOOP instead of being followed)
- * and reads open `O_NONBLOCK` (a FIFO opens at once instead of blocking a libuv thread for good);
+ * `TokenStoreFiles` on `node:fs` (also what Deno and Bun run, through their Node compatibility): the
+ * one reader of every local file. Every open is `O_NOFOLLOW` (a planted symbolic link fails with
+ * ELOOP instead of being followed) unless the caller reads a file that is a link by design, and
+ * reads open `O_NONBLOCK` (a FIFO opens at once instead of blocking a libuv thread for good);
  * type, owner, mode and size are then read with `fstat` through the same descriptor.
  * @internal
  */
@@ -49,7 +50,7 @@ const fail = (path: string, detail: string) => new TokenStoreError({ detail, pat
 
 const describe = (doing: string, error: Errno): string =>
   error.code === "ELOOP"
-    ? "it is a symbolic link, which the token store never follows (another user could point it at any file); replace it with the file itself"
+    ? "it is a symbolic link, which is never followed here (another user could point it at any file); replace it with the file itself"
     : error.code === "ENXIO"
     ? "it is a socket or device, not a regular file; remove it"
     : `cannot ${doing}: ${error.code ?? "error"} ${error.message}`
@@ -88,9 +89,9 @@ const withHandle = <A, E>(
         : restore(Effect.map(use(handle.value), Option.some)).pipe(Effect.ensuring(close(handle.value))))
   )
 
-const writeAll = (handle: FileHandle, text: string) =>
+const writeAll = (handle: FileHandle, content: string | Uint8Array) =>
   call(async () => {
-    const bytes = Buffer.from(text, "utf8")
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content.buffer, content.byteOffset, content.byteLength)
     let written = 0
     while (written < bytes.length) {
       written += (await handle.write(bytes, written, bytes.length - written, written)).bytesWritten
@@ -109,13 +110,13 @@ const regularFile = (path: string, handle: FileHandle, maxBytes: number) =>
     ),
     Effect.filterOrFail(
       (info) => info.size <= maxBytes,
-      (info) => fail(path, `it is ${info.size} bytes, more than a token store ever holds (${maxBytes}); move it aside`)
+      (info) => fail(path, `it is ${info.size} bytes, more than such a file ever holds (${maxBytes}); move it aside`)
     )
   )
 
 // Reads through the descriptor in chunks sized by `fstat`, stopping one byte past the cap: a file
 // that grows while we read (or lies about its size) is still refused, not followed to the end.
-const readCapped = (path: string, handle: FileHandle, info: TokenStoreFiles.Info, maxBytes: number) =>
+const readCappedBytes = (path: string, handle: FileHandle, info: TokenStoreFiles.Info, maxBytes: number) =>
   call(async () => {
     const chunks: Array<Buffer> = []
     let total = 0
@@ -130,13 +131,24 @@ const readCapped = (path: string, handle: FileHandle, info: TokenStoreFiles.Info
     return Buffer.concat(chunks)
   }).pipe(
     Effect.mapError((error) => fail(path, describe("read", error))),
-    Effect.filterOrFail((bytes) => bytes.length <= maxBytes, () => fail(path, `it grew past ${maxBytes} bytes while being read; move it aside`)),
-    Effect.flatMap((bytes) =>
-      Effect.try({
-        try: () => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
-        catch: () => fail(path, "it is not UTF-8 text; move it aside")
+    Effect.filterOrFail((bytes) => bytes.length <= maxBytes, () => fail(path, `it grew past ${maxBytes} bytes while being read; move it aside`))
+  )
+
+const decodeText = (path: string, bytes: Uint8Array) =>
+  Effect.try({
+    try: () => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+    catch: () => fail(path, "it is not UTF-8 text; move it aside")
+  })
+
+const readBytes = (path: string, { followLinks, maxBytes }: TokenStoreFiles.ReadOptions) =>
+  withHandle(
+    openOrNone(path, "ENOENT", constants.O_RDONLY | (followLinks ? 0 : noFollow) | nonBlocking),
+    (handle) =>
+      Effect.gen(function*() {
+        const info = yield* regularFile(path, handle, maxBytes)
+        const bytes: Uint8Array = yield* readCappedBytes(path, handle, info, maxBytes)
+        return { info, bytes }
       })
-    )
   )
 
 /** @internal */
@@ -166,16 +178,12 @@ export const make = (): TokenStoreFiles.Service => ({
       Effect.asVoid
     ),
   readFile: (path, maxBytes) =>
-    withHandle(
-      openOrNone(path, "ENOENT", constants.O_RDONLY | noFollow | nonBlocking),
-      (handle) =>
-        Effect.gen(function*() {
-          const info = yield* regularFile(path, handle, maxBytes)
-          const text = yield* readCapped(path, handle, info, maxBytes)
-          return { info, text }
-        })
-    ),
-  createExclusive: (path, text) =>
+    Effect.flatMap(readBytes(path, { maxBytes, followLinks: false }), (read) =>
+      Option.isNone(read)
+        ? Effect.succeedNone
+        : Effect.map(decodeText(path, read.value.bytes), (text) => Option.some({ info: read.value.info, text }))),
+  readBytes,
+  createExclusive: (path, content) =>
     Effect.gen(function*() {
       const scope = yield* Effect.scope
       const created = yield* Effect.uninterruptibleMask((restore) =>
@@ -186,11 +194,11 @@ export const make = (): TokenStoreFiles.Service => ({
       )
       if (Option.isNone(created)) return Option.none()
       const handle = created.value
-      const rewrite = (content: string) => writeAll(handle, content).pipe(Effect.mapError((error) => fail(path, describe("write", error))))
+      const rewrite = (text: string | Uint8Array) => writeAll(handle, text).pipe(Effect.mapError((error) => fail(path, describe("write", error))))
       // The mode given to open passes through the umask; set it exactly, through the descriptor.
       yield* call(() => handle.chmod(0o600)).pipe(
         Effect.mapError((error) => fail(path, describe("set the mode of", error))),
-        Effect.zipRight(rewrite(text)),
+        Effect.zipRight(rewrite(content)),
         // We created it exclusively, in a folder only we can write to: removing it by name is safe.
         Effect.tapError(() => Effect.ignore(call(() => Fs.unlink(path))))
       )

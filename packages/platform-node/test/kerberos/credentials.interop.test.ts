@@ -13,6 +13,7 @@ import { promisify } from "node:util"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { REALM, type Realm, SPN, startRealm } from "./mitRealm.js"
+import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const enctypes = ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96", "aes256-cts-hmac-sha384-192", "aes128-cts-hmac-sha256-128"]
@@ -23,7 +24,7 @@ beforeAll(async () => {
 }, 30_000)
 afterAll(() => realm?.stop())
 
-const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), NodeFileSystem.layer)
+const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
 const kdc = () => `127.0.0.1:${realm.kdc.port}`
 
 const ktutil = (file: string, principal: string, password: string) =>

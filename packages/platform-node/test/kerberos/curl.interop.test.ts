@@ -4,13 +4,14 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { NodeFileSystem } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { execFile } from "node:child_process"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { promisify } from "node:util"
 import { Kerberos } from "@vedauth/core"
 import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "./mitRealm.js"
+import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 let realm: Realm
@@ -20,7 +21,7 @@ const seen: Array<string> = []
 
 beforeAll(async () => {
   realm = await startRealm([alice])
-  const keytab = await Effect.runPromise(Kerberos.readKeytab(await realm.keytab(SPN, "http.keytab")).pipe(Effect.provide(NodeFileSystem.layer)))
+  const keytab = await Effect.runPromise(Kerberos.readKeytab(await realm.keytab(SPN, "http.keytab")).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
   const acceptor = Kerberos.makeAcceptor({ keytab })
   server = Http.createServer((request, response) => {
     const header = request.headers.authorization ?? ""

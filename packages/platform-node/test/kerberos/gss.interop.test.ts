@@ -10,6 +10,7 @@ import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { mitAccept, mitInitiate } from "./gssPeer.js"
 import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "./mitRealm.js"
+import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const bindings = new TextEncoder().encode("tls-server-end-point:" + "ab".repeat(32))
@@ -27,7 +28,7 @@ beforeAll(async () => {
 }, 30_000)
 afterAll(() => realm?.stop())
 
-const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), NodeFileSystem.layer)
+const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
 const getTicket = () => Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: { _tag: "Password", password: Redacted.make(alice.password) }, spn: SPN, kdc: `127.0.0.1:${realm.kdc.port}` })
 
 const fromBase64 = (text: string | null | undefined) => (text === undefined || text === null ? undefined : new Uint8Array(Buffer.from(text, "base64")))

@@ -8,6 +8,7 @@ import { Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { REALM, type Realm, SPN, startRealm } from "./mitRealm.js"
+import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const carol = { name: "carol", password: "Battery-Staple-9" }
@@ -21,7 +22,7 @@ beforeAll(async () => {
 }, 30_000)
 afterAll(() => realm?.stop())
 
-const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), NodeFileSystem.layer)
+const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
 const kdc = () => `127.0.0.1:${realm.kdc.port}`
 const password = (p: string): Kerberos.Credentials => ({ _tag: "Password", password: Redacted.make(p) })
 

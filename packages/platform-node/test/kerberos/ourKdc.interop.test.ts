@@ -15,6 +15,7 @@ import { promisify } from "node:util"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { mitAccept, mitInitiate } from "./gssPeer.js"
+import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const REALM = "OURS.TEST"
 const HOST = "tpp.ours.test"
@@ -106,5 +107,5 @@ describe("our KDC used by MIT Kerberos", () => {
       const answer = yield* Effect.promise(() => mitAccept(initiator.token, env))
       assert.strictEqual(answer.initiator, `alice@${REALM}`)
       yield* initiator.complete(answer.token === null || answer.token === undefined ? undefined : new Uint8Array(Buffer.from(answer.token, "base64")))
-    }).pipe(Effect.provide(Layer.merge(NodeKdcTransport.layer(), NodeFileSystem.layer))))
+    }).pipe(Effect.provide(Layer.merge(NodeKdcTransport.layer(), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)))))
 })

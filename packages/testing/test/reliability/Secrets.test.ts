@@ -147,7 +147,7 @@ describe("secret scan", () => {
         if (!file.endsWith("tokens.json")) assertClean(`the file ${file}`, text, secrets)
       }
     }).pipe(
-      Effect.provide(NodeFileSystem.layer),
+      Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)),
       Effect.provide(logs.layer),
       Logger.withMinimumLogLevel(LogLevel.All)
     ))

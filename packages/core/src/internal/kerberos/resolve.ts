@@ -1,28 +1,38 @@
 /**
  * Where a realm's KDCs are and which realm a name lives in: options first, then krb5.conf
- * (`KRB5_CONFIG`, else /etc/krb5.conf, read through @effect/platform's FileSystem when one is
- * provided), then DNS SRV `_kerberos._tcp.REALM` through the transport.
+ * (`KRB5_CONFIG`, else /etc/krb5.conf, read through the hardened reader, `LocalFiles`, when a
+ * `TokenStoreFiles` is provided), then DNS SRV `_kerberos._tcp.REALM` through the transport.
  */
-import { FileSystem } from "@effect/platform"
 import { Config, Effect, Option } from "effect"
 import { KdcTransport, parseAddress, type KdcAddress } from "../../KdcTransport.js"
 import { KerberosError } from "../../KerberosError.js"
+import * as LocalFiles from "../../LocalFiles.js"
+import { TokenStoreFiles } from "../../TokenStoreFiles.js"
 import { TransportError } from "../../VedAuthError.js"
 import { parseKrb5Conf, type Krb5Conf } from "./krb5conf.js"
 
-const emptyConf: Krb5Conf = { defaultRealm: undefined, kdcs: new Map(), domainRealm: [] }
+/** @internal */
+export const emptyKrb5Conf: Krb5Conf = { defaultRealm: undefined, kdcs: new Map(), domainRealm: [] }
 
-/** krb5.conf as MIT finds it; an absent or unreadable file is an empty one (as MIT treats it). @internal */
+/**
+ * krb5.conf as MIT finds it: an absent file is an empty one (as MIT treats it); one that is a FIFO,
+ * a device, too large, not UTF-8, another user's or writable by others is a `KerberosError` (it
+ * names the KDCs a password is sent to: another user must not choose them).
+ * @internal
+ */
 export const loadKrb5Conf = Effect.gen(function*() {
-  const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
-  if (Option.isNone(fs)) return emptyConf
+  const files = yield* Effect.serviceOption(TokenStoreFiles)
+  if (Option.isNone(files)) return emptyKrb5Conf
   const path = yield* Config.string("KRB5_CONFIG").pipe(Config.withDefault("/etc/krb5.conf"), Effect.orElseSucceed(() => "/etc/krb5.conf"))
-  // MIT accepts a colon-separated list; the first readable file wins here.
+  // MIT accepts a colon-separated list; the first file that exists wins here.
   for (const file of path.split(":").filter((p) => p !== "")) {
-    const text = yield* fs.value.readFileString(file).pipe(Effect.option)
+    const text = yield* LocalFiles.readText(file, "krb5Conf").pipe(
+      Effect.provideService(TokenStoreFiles, files.value),
+      Effect.mapError((error) => new KerberosError({ name: "KRB5_CONF_UNREADABLE", detail: error.message, hint: "fix or remove it, point KRB5_CONFIG at another, or give the realm and the KDC" }))
+    )
     if (Option.isSome(text)) return parseKrb5Conf(text.value)
   }
-  return emptyConf
+  return emptyKrb5Conf
 })
 
 /** @internal */
