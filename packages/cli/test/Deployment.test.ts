@@ -6,7 +6,7 @@
  *
  * 0 failed calls, 1 refresh per window, one token per window; and with the refresher killed
  * (kill -9) mid-refresh, the others carry on with at most one re-authorize, by the process that
- * holds the password.
+ * holds the password. With the device grant, several processes on an empty store: one prompt.
  */
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
@@ -40,7 +40,9 @@ const deployment = (kind: StoreKind) =>
     const served = yield* Simulator.serve({
       protocol: "http",
       integrations: [{ clientId: Simulator.defaultClientId, scope: "certificate:manage,revoke;configuration:manage", tokenLifetime }],
-      faults: { holdRefreshAnswer: holdRefresh }
+      faults: { holdRefreshAnswer: holdRefresh },
+      // The person approves on the second poll, a second apart.
+      device: { interval: 1, autoApproveAfterPolls: 2 }
     })
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-deployment-" })
     const redis = kind === "redis" ? yield* redisServer() : undefined
@@ -121,6 +123,19 @@ describe.each(["file", "redis"] as const)("one login, %s store, replicas without
       const after = all.filter((call) => call.code === 0)
       assert.isAbove(after.length, killed.length, `the replicas carried on: ${JSON.stringify(all.map((call) => [call.machine, call.code]))}`)
     }).pipe(Effect.provide(NodeFileSystem.layer)), 150_000)
+
+  it.scopedLive("the device grant, nothing stored: one prompt for everyone, the same token for all", () =>
+    Effect.gen(function*() {
+      const { on, served } = yield* deployment(kind)
+      const runs = yield* Effect.all(
+        Array.from({ length: 3 }, (_, i) => on(`replica-${i}`, ["token", ...selectors(served.url), "--grant", "device"])),
+        { concurrency: "unbounded" }
+      )
+      for (const run of runs) assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(new Set(runs.map((run) => run.stdout)).size, 1, "one token for all")
+      assert.strictEqual(runs.filter((run) => run.stderr.includes("enter the code")).length, 1, "one prompt")
+      assert.strictEqual((yield* served.simulator.stats).authorizeDevice, 1, "one device authorization started")
+    }).pipe(Effect.provide(NodeFileSystem.layer)), 120_000)
 })
 
 // The tokens in the order they were first seen.
