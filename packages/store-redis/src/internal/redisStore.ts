@@ -222,19 +222,20 @@ export const make = (settings: Settings) =>
       }
       return yield* storeError(`Redis's listing of ${settings.prefix}grant:* did not end after ${maxScanRounds} batches`)
     })
-    // One record that cannot be read is reported and left out: the others are still listed.
+    // One record that cannot be read is reported and left out: the others are still listed. When
+    // none opens, that is the error (most likely a wrong VEDAUTH_STORE_KEY), not an empty store.
     const list = Effect.gen(function*() {
       const entries: Array<TokenStore.Entry> = []
+      const unreadable: Array<VedAuthError.TokenStoreError> = []
       for (const rk of yield* scan) {
         const parts = yield* fetch(rk)
         const key = parseKey(parts[2] || rk.slice(`${settings.prefix}grant:`.length))
         const record = yield* Effect.either(decodeReply(rk, parts))
-        if (record._tag === "Left") {
-          yield* Effect.logWarning("vedauth: a record in the token store was left out of the listing", record.left.detail)
-          continue
-        }
-        if (key !== undefined && Option.isSome(record.right)) entries.push({ key, ...record.right.value })
+        if (record._tag === "Left") unreadable.push(record.left)
+        else if (key !== undefined && Option.isSome(record.right)) entries.push({ key, ...record.right.value })
       }
+      if (entries.length === 0 && unreadable[0] !== undefined) return yield* unreadable[0]
+      for (const error of unreadable) yield* Effect.logWarning("vedauth: a record in the token store was left out of the listing", error.detail)
       return entries as ReadonlyArray<TokenStore.Entry>
     })
 
