@@ -11,7 +11,7 @@ import { targetGrant } from "./grant.js"
 import { type GrantChoice, grantProfile } from "./grantChoice.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
-import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
+import { type Env, explicitSelector, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
 import { type SharedStore, sharedStoreLayer, type StorePlace, storePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeText } from "./terminalText.js"
@@ -92,6 +92,12 @@ const checkCaFile = (selected: Selected) =>
     },
     catch: () => new UsageError({ detail: `cannot read the CA file '${safeText(selected.value)}' (${selected.from})` })
   })
+
+/** The CA file given on this call (--ca-file, VEDAUTH_CA_FILE), checked and made absolute. @internal */
+export const explicitCaFile = (flags: Flags, env: Env): Effect.Effect<string | undefined, UsageError> => {
+  const given = explicitSelector("caFile", flags, env)
+  return given === undefined ? Effect.succeed(undefined) : checkCaFile(given)
+}
 
 /**
  * The selectors of a command: flag, else variable, else profile; the needed ones present, the URL

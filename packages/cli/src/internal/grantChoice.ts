@@ -33,6 +33,9 @@ export const grantKeyUser = (name: GrantName): string | undefined => (usesPasswo
 /** True for a stored key's user that is a grant's name rather than a Windows account. @internal */
 export const isGrantKeyUser = (user: string): boolean => grantNames.some((name) => !usesPassword(name) && user === `${name}:`)
 
+/** A stored key's user as text says it: `corp\alice`, or `the certificate grant` for `certificate:`. @internal */
+export const keyUserText = (user: string): string => (isGrantKeyUser(user) ? `the ${user.slice(0, -1)} grant` : safeText(user))
+
 const isGrantName = (text: string): text is GrantName => (grantNames as ReadonlyArray<string>).includes(text)
 
 // A JWT or a PEM certificate and key are a few KiB: anything far larger is not one.

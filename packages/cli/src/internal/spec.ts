@@ -31,6 +31,7 @@ export const options = {
   passwordStdin: option({ flag: "password-stdin", kind: "boolean", description: "read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)" }),
   json: option({ flag: "json", kind: "boolean", description: "print one JSON object" }),
   all: option({ flag: "all", kind: "boolean", description: "every stored grant, not only the selected one" }),
+  force: option({ flag: "force", kind: "boolean", description: "remove a grant from the store even when revoking it failed (it stays valid at the server)" }),
   port: option({ flag: "port", kind: "string", value: "N", description: "port on 127.0.0.1 (default: a free one)" }),
   tls: option({ flag: "tls", kind: "boolean", description: "serve HTTPS with a certificate from a fresh throwaway CA" }),
   certOut: option({ flag: "cert-out", kind: "string", value: "FILE", description: "with --tls: write the CA certificate (PEM) here, for --ca-file" }),
@@ -127,9 +128,11 @@ export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "logout",
     summary: "revoke the grant (or --all) at the server and remove it from the store",
-    options: [...server, "all", "json"],
-    notes: "A grant is removed from the store even when the server cannot be reached; the command then\n" +
-      "says so and exits with the server's error code."
+    options: [...server, "all", "force", "json"],
+    notes: "What became of each grant goes to stderr, one line each (with --json also to stdout). A grant\n" +
+      "whose revoke failed (TLS trust, the server unreachable or slow, an unexpected answer) stays stored,\n" +
+      "so that logout can run again once that is fixed; --force removes it anyway. Either way the command\n" +
+      "exits with that failure's code. --ca-file and --allow-http apply to every grant, with --all too."
   },
   {
     name: "status",
