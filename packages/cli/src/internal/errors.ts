@@ -19,9 +19,11 @@ export class UsageError extends Schema.TaggedError<UsageError>("@vedauth/cli/Usa
  * A command that needs a stored grant found none: run `vedauth login` first. Exit code 2.
  * @internal
  */
-export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>("@vedauth/cli/NotLoggedIn")("NotLoggedIn", {}) {
+export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>("@vedauth/cli/NotLoggedIn")("NotLoggedIn", {
+  detail: Schema.optional(Schema.String)
+}) {
   override get message(): string {
-    return "no grant stored for this server, client, scope and user: run `vedauth login` first"
+    return this.detail ?? "no grant stored for this server, client, scope and user: run `vedauth login` first"
   }
 }
 
@@ -46,7 +48,11 @@ const withoutTag = (tag: string, message: string): string => {
 }
 
 const describe = (error: unknown): { readonly tag: string; readonly text: string } => {
-  if (VedAuthError.isVedAuthError(error)) return { tag: error._tag, text: withoutTag(error._tag, error.message) }
+  if (VedAuthError.isVedAuthError(error)) {
+    const text = withoutTag(error._tag, error.message)
+    // A Kerberos error's `name` is the protocol's (KRB_AP_ERR_MUT_FAIL), not in its message.
+    return { tag: error._tag, text: error._tag === "KerberosError" ? `${error.name}: ${text}` : text }
+  }
   // The CLI's own errors.
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
     const message = Predicate.hasProperty(error, "message") && typeof error.message === "string" ? error.message : ""
