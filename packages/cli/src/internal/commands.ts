@@ -7,7 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { account, withVedAuth } from "./layer.js"
-import { allowsHttp, explicitCaFile, locate, requireUser, saveProfile, storeLayer, target, targetUser } from "./context.js"
+import { allowsHttp, credentialsGivenHere, explicitCaFile, locate, requireUser, saveProfile, storedUser, storeLayer, target, targetUser } from "./context.js"
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { keyUserText, profileGrantOwns } from "./grantChoice.js"
@@ -43,6 +43,13 @@ const onStoredGrant = <A, E>(flags: Flags, env: Env, effect: Effect.Effect<A, E,
 export const login: Run = (flags, env) =>
   Effect.gen(function*() {
     const selected = yield* target(flags, env, { allowNewProfile: true })
+    if (selected.passedOver.length > 0) {
+      const name = safeText(selected.place.profile.value)
+      yield* Console.error(
+        `note: not using ${selected.passedOver.join(" or ")} saved in profile '${name}': a login without --profile uses ` +
+          `only what its command line and environment name (name it again, or add --profile ${name} to log in as saved)`
+      )
+    }
     const user = yield* targetUser(selected)
     if (user === undefined) {
       return yield* new UsageError({ detail: "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)" })
@@ -56,9 +63,15 @@ export const login: Run = (flags, env) =>
 export const token: Run = (flags, env) =>
   Effect.gen(function*() {
     const selected = yield* target(flags, env, { allowNewProfile: false })
-    const user = yield* targetUser(selected)
-    // With no user given and none stored there is no one to authorize as.
-    if (user === undefined) return yield* new NotLoggedIn()
+    const { stored, user } = yield* storedUser(selected)
+    // With no user given and none stored there is no one to authorize as; with nothing stored
+    // (a fresh machine, or after logout) only credentials this call names start a grant.
+    if (user === undefined || (!stored && !credentialsGivenHere(selected, flags, env))) {
+      return yield* new NotLoggedIn({
+        detail: "no grant stored for this server, client, scope and user: run `vedauth login` first " +
+          "(or give the password to this call: --password-stdin or VEDAUTH_PASSWORD)"
+      })
+    }
     const grant = yield* withVedAuth(account(selected, user, flags.passwordStdin === true), VedAuth.grant)
     const accessToken = Redacted.value(grant.accessToken)
     yield* flags.json === true
