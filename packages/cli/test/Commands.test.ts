@@ -3,6 +3,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
+import { readFileSync } from "node:fs"
 import { bin, collect, runCli, type Run } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
@@ -136,8 +137,17 @@ describe("usage errors and help", () => {
         assert.strictEqual(run.stderr, `error: UsageError: ${line}\n`)
         assert.strictEqual(run.stdout, "")
       }
-      yield* expect(["login", "--usernme", "x"], "unknown option --usernme for vedauth login (see vedauth help login)")
+      yield* expect(["login", "--usernme", "x"], "unknown option --usernme for vedauth login; did you mean '--username'? (see vedauth help login)")
       yield* expect(["frobnicate"], "unknown command 'frobnicate' (see vedauth help)")
+      // A typo gets the word it is nearest: a command, an option of that command, a grant.
+      yield* expect(["lgoin"], "unknown command 'lgoin'; did you mean 'login'? (see vedauth help)")
+      yield* expect(["login", "--clientid", "x"], "unknown option --clientid for vedauth login; did you mean '--client-id'? (see vedauth help login)")
+      yield* expect(["login", "--grant", "pasword"], "'pasword' is not a grant; did you mean 'password'?: use integrated, password, certificate, jwt or device (--grant)")
+      yield* expect(["login", "--mechanism", "kerberso"], "'kerberso' is not a mechanism: negotiate, kerberos or ntlm; did you mean 'kerberos'? (--mechanism)")
+      yield* expect(
+        ["login", "--password", "X"],
+        "the password is never taken from a flag (it would show in ps and shell history): pipe it to --password-stdin, set VEDAUTH_PASSWORD, or answer the prompt on a terminal (--password)"
+      )
       yield* expect(["token", "--url", "tpp.example.com"], "'tpp.example.com' is not an http(s) URL (--url)")
       yield* expect(["verify", "--ca-file", "/nonexistent/ca.pem"], "cannot read the CA file '/nonexistent/ca.pem' (--ca-file)")
       yield* expect(["login"], "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)")
@@ -168,6 +178,12 @@ describe("usage errors and help", () => {
       assert.strictEqual(runs[3]!.stdout, runs[4]!.stdout)
       assert.include(runs[3]!.stdout, "usage: vedauth login --url URL --client-id ID --scope SCOPE [--username USER] [--ca-file PEM]")
       assert.include(runs[5]!.stdout, "usage: vedauth token --url URL --client-id ID --scope SCOPE [--username USER]")
+      assert.include(runs[3]!.stdout, "waits for a person to approve.\nWith a keytab")
+      // The package ships no docs/ folder: the help points at the documentation's address.
+      const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+      assert.match(manifest.homepage, /^https:\/\//)
+      for (const run of runs) assert.notMatch(run.stdout, /(^|[\s(])docs\//m, "no path into a folder the package does not ship")
+      assert.include(runs[0]!.stdout, `More: ${manifest.homepage}\n`)
     }))
 })
 

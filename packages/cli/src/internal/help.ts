@@ -4,6 +4,8 @@
  * brackets.
  * @internal
  */
+// The documentation's address comes from the installed manifest: the package ships no docs/ folder.
+import packageJson from "../../package.json" with { type: "json" }
 import { type CommandSpec, commands, type OptionKey, options } from "./spec.js"
 
 const placeholder = (key: OptionKey): string => {
@@ -44,7 +46,9 @@ export const programHelp = (): string => {
     "Selectors (--url, --client-id, --scope, --username, --ca-file, --store, --profile) come from the",
     "flag, else the environment variable, else the profile `login` saved. The password never comes",
     "from a flag. Exit codes: 0 ok, 1 usage, 2 refused by the server, 3 credentials rejected,",
-    "4 transport or TLS, 5 unexpected response, 6 token store. More: docs/cli.md"
+    "4 transport or TLS, 5 unexpected response, 6 token store.",
+    "",
+    "`vedauth help <command>` shows a command's options. More: " + packageJson.homepage
   ].join("\n")
 }
 
