@@ -3,7 +3,7 @@
 // answered from the store loads the executable and one small chunk (no Effect, no core library),
 // while every other command loads the full command line, and the HTTP client, only when needed.
 import { build } from "esbuild"
-import { existsSync, rmSync } from "node:fs"
+import { copyFileSync, existsSync, rmSync } from "node:fs"
 
 const entry = "packages/cli/src/bin.ts"
 if (!existsSync(entry)) {
@@ -29,3 +29,5 @@ await build({
   },
   logLevel: "warning"
 })
+// The command-line guide ships beside the executable, where `vedauth help` points.
+copyFileSync("docs/cli.md", "packages/cli/dist/cli.md")

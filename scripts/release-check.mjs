@@ -6,11 +6,12 @@
 // CA), type-checks them as a strict TypeScript consumer, runs a Deno program from that
 // node_modules and the README program on Bun, and installs the CLI tarball alone into a fresh
 // prefix (and through npx) to run `vedauth demo` (and `vedauth status` on a redis:// store). `--node <path>` (repeatable) runs the Node
-// programs on those binaries too; `--node-lines` on every supported line (node-lines.mjs).
+// programs on those binaries too; `--node-lines` on every supported line (node-lines.mjs);
+// `--out <dir>` keeps a copy of the tarballs there, to install from until they are published.
 // The last line is `release-check: N passed, N failed`.
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { basename, dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as consumer from "./release/consumer.mjs"
 import { ensureNodeLines } from "./node-lines.mjs"
@@ -23,8 +24,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const bin = (name) => join(root, "node_modules", ".bin", name)
 const nodes = [process.execPath]
 const withNodeLines = process.argv.includes("--node-lines")
+let out
 for (let i = 2; i < process.argv.length; i++) {
   if (process.argv[i] === "--node" && process.argv[i + 1] !== undefined) nodes.push(process.argv[++i])
+  else if (process.argv[i] === "--out" && process.argv[i + 1] !== undefined) out = resolve(process.argv[++i])
 }
 const cliBudgetBytes = 10 * 1024 * 1024
 
@@ -70,6 +73,13 @@ await check("build and pack every package", async () => {
   packed = await packAll(root, join(work, "tarballs"))
   return packed.map((p) => `${p.name} ${kib(p.bytes)}, ${p.files.length} files, ${kib(p.unpackedBytes)} unpacked`).join("; ")
 })
+if (out !== undefined && packed.length > 0) {
+  await check(`the tarballs are kept in ${out}`, () => {
+    mkdirSync(out, { recursive: true })
+    for (const p of packed) copyFileSync(p.file, join(out, basename(p.file)))
+    return packed.map((p) => basename(p.file)).join(", ")
+  })
+}
 const libraries = packed.filter((p) => p.dir !== "cli")
 const cli = packed.find((p) => p.dir === "cli")
 

@@ -29,7 +29,8 @@ const program = Effect.gen(function*() {
 }).pipe(
   Effect.catchTags({
     AuthenticationFailed: (e) => Console.error(`the KDC refused the credentials: ${e.message}`),
-    KerberosError: (e) => Console.error(e.hint === undefined ? e.message : `${e.message}\nfix: ${e.hint}`),
+    // `name` is the protocol's error name (KDC_ERR_...); the message ends with the hint, when there is one.
+    KerberosError: (e) => Console.error(`${e.name}: ${e.message}`),
     TransportError: (e) => Console.error(`no KDC answered: ${e.message}`)
   })
 )

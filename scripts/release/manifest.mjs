@@ -16,6 +16,11 @@ export const commonProblems = (pkg) => {
     if (forbidden.some((pattern) => pattern.test(file))) problems.push(`ships ${file}`)
   }
   if (pkg.manifest.engines?.node === undefined) problems.push("no engines.node")
+  // Users are told the supported lines by the packed manifest (publishConfig.engines), not the
+  // workspace's own (which still runs on Node 20).
+  else if (pkg.manifest.engines.node !== pkg.source.publishConfig?.engines?.node) {
+    problems.push(`engines.node is ${pkg.manifest.engines.node}, not publishConfig.engines.node`)
+  }
   return problems
 }
 

@@ -52,7 +52,7 @@ describe("vedauth --grant certificate (openssl's client CA and certificates)", (
       )
       const logout = yield* runCli(["logout"], { env })
       ok(logout)
-      assert.include(logout.stdout, "logged out certificate: at")
+      assert.include(logout.stderr, "logged out the certificate grant at")
       assertNoSecrets([login, first, again, refreshed, renewed, status, logout], keyLines(alice.key))
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 

@@ -146,7 +146,7 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
       // `token` takes a lean path; anything it does not understand goes to the full CLI's usage errors.
       const tokenTypo = yield* runCli(["token", "--sope", "x"], { env })
       assert.strictEqual(tokenTypo.code, 1)
-      assert.strictEqual(tokenTypo.stderr, "error: UsageError: unknown option --sope for vedauth token (see vedauth help token)\n")
+      assert.strictEqual(tokenTypo.stderr, "error: UsageError: unknown option --sope for vedauth token; did you mean '--scope'? (see vedauth help token)\n")
       const tokenNoUrl = yield* runCli(["token"], { env: noUrl })
       assert.strictEqual(tokenNoUrl.code, 1)
 

@@ -3,7 +3,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { bin, collect } from "./support/runCli.js"
 
@@ -14,21 +14,17 @@ const snippets = (document: string): ReadonlyArray<string> =>
   Array.from(readFileSync(`${root}/${document}`, "utf8").matchAll(/```sh\n([\s\S]*?)```/g), (match) => match[1]!)
     .filter((block) => block.includes("vedauth") && !block.includes("npm i"))
 
-// Runs the blocks as one bash script in `cwd` with HOME there; `pnpm -s vedauth` (the workspace's form)
-// and `vedauth` (the installed form) are the built executable.
-const runScript = (blocks: ReadonlyArray<string>, cwd: string, env: Record<string, string>) =>
+// Runs the blocks as one bash script from `cwd` (an empty folder), with HOME there and `vedauth` on
+// PATH as npm installs it: a symbolic link to the executable bundle, in a folder of its own outside
+// `cwd` (so `$!` of `vedauth ... &` is the command's own process). `after` runs once they are done.
+const runScript = (blocks: ReadonlyArray<string>, cwd: string, env: Record<string, string>, after: ReadonlyArray<string> = []) =>
   Effect.suspend(() => {
-    // A `pnpm` first on PATH that runs the executable in its place (exec: `$!` is then vedauth's own pid).
-    mkdirSync(`${cwd}/.bin`)
-    writeFileSync(
-      `${cwd}/.bin/pnpm`,
-      `#!/bin/sh\n[ "$1" = -s ] && [ "$2" = vedauth ] || exit 99\nshift 2\nexec "${process.execPath}" "${bin}" "$@"\n`,
-      { mode: 0o755 }
-    )
-    writeFileSync(`${cwd}/.bin/vedauth`, `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, { mode: 0o755 })
+    const binDir = `${cwd}.bin`
+    mkdirSync(binDir)
+    symlinkSync(bin, `${binDir}/vedauth`)
     // Whatever the blocks started in the background ends with them, even when one fails.
-    const script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT", ...blocks].join("\n")
-    return collect("bash", ["-c", script], { cwd, env: { PATH: `${cwd}/.bin:${process.env["PATH"] ?? ""}`, HOME: cwd, ...env } })
+    const script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf \"$0\"' EXIT", ...blocks, ...after].join("\n")
+    return collect("bash", ["-c", script, binDir], { cwd, env: { PATH: `${binDir}:${process.env["PATH"] ?? ""}`, HOME: cwd, ...env } })
   })
 
 describe("the documented snippets run as written", () => {
@@ -56,12 +52,15 @@ describe("the documented snippets run as written", () => {
       const dir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-cli-docs-" })
       const blocks = snippets("docs/cli.md")
       assert.strictEqual(blocks.length, 3)
-      const run = yield* runScript(blocks, dir, {})
+      assert.notInclude(blocks.join("\n"), "pnpm", "the installed command, as a user outside the repository has it")
+      assert.deepStrictEqual(readdirSync(dir), [], "an empty folder")
+      // `kill "$simulator"` stopped the simulator itself: it exits, and its port answers no more.
+      const run = yield* runScript(blocks, dir, {}, ["wait \"$simulator\" || true", "! curl -s -o /dev/null --cacert tpp.pem \"$(cat simulator.url)\""])
       assert.strictEqual(run.code, 0, run.stderr)
       assert.include(run.stdout, "\"Certificates\"")
       assert.match(run.stdout, /valid {7}yes, for /)
       assert.match(run.stdout, /token store .*; current profile: default\n\n\* server {6}https:\/\/127\.0\.0\.1:/)
-      assert.match(run.stdout, /logged out corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked/)
+      assert.match(run.stderr, /logged out corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked/)
       assert.include(run.stdout, "\"grants\":[]")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

@@ -62,7 +62,7 @@ describe("grants side by side", () => {
       assert.deepStrictEqual(byUser, { "corp\\alice": ["windows"], "jwt:": ["robot"] })
       const logout = yield* runCli(["logout", "--grant", "jwt"], { env })
       ok(logout)
-      assert.match(logout.stdout, /^logged out jwt: at /)
+      assert.match(logout.stderr, /^logged out the jwt grant at /)
       assert.strictEqual(yield* identity("--profile", "windows"), windows, "the Windows grant stays")
       assert.strictEqual((yield* served.simulator.stats).authorizeJwt, 1)
     }).pipe(Effect.provide(NodeFileSystem.layer)))

@@ -123,8 +123,8 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       assert.strictEqual(
         kcm.stderr,
         "error: UsageError: 'KCM:' is a KCM: credential cache, and vedauth reads only FILE: credential caches: " +
-          "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, " +
-          "or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism (KRB5CCNAME)\n"
+          "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), then KRB5CCNAME=FILE:/path/to/ccache; " +
+          "or unset it to authorize with a keytab (--keytab) or a password (--password-stdin); or choose --mechanism negotiate or ntlm (KRB5CCNAME)\n"
       )
       const keyring = yield* login({ KRB5CCNAME: "KEYRING:persistent:1000" }, ["--username", "alice@CORP.EXAMPLE", "--mechanism", "kerberos"])
       assert.strictEqual(keyring.code, 1)

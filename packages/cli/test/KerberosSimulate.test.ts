@@ -71,6 +71,10 @@ describe("vedauth simulate --kerberos", () => {
       const sim = yield* simulateKerberos(["--tls", "--cert-out", "ca.pem"], dir)
       assert.match(sim.url, /^https:\/\//)
       assert.match(sim.keytab, /vedauth-simulate-[^/]+\/alice\.keytab$/, "by default in a fresh temp folder")
+      // curl sends no channel bindings, which the simulator requires over TLS: it is not suggested there.
+      assert.notInclude(sim.stderr, "curl --negotiate -u :")
+      assert.include(sim.stderr, `vedauth login --url ${sim.url.replace("127.0.0.1", "localhost")} --client-id vedauth-demo --scope certificate:manage --keytab ${sim.keytab} --ca-file ca.pem`)
+      assert.include(sim.stderr, "(not curl --negotiate: over TLS this simulator requires channel bindings, which curl does not send)")
       const login = yield* runCli(
         ["login", "--url", sim.url.replace("127.0.0.1", "localhost"), ...integration, "--keytab", sim.keytab, "--ca-file", `${dir}/ca.pem`, "--mechanism", "kerberos"],
         { env: { KRB5_CONFIG: sim.krb5Conf } }

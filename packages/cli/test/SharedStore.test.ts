@@ -45,7 +45,7 @@ describe("issue #21 R4: a Redis password on the command line", () => {
 })
 
 describe("two machines, one grant through Redis", () => {
-  it.scopedLive("login on one, token on the other: the same token, no second authorize, no password needed there", () =>
+  it.scopedLive("login on one, token on the other: the same token, no second authorize, no password needed there, no selectors for one grant", () =>
     Effect.gen(function*() {
       const { fs, home, login, on, served, server, storeUrl } = yield* sharedSetup()
       assert.include(storeUrl, `:${redisUser.password}@`, "the URL every run gets carries the password the outputs are searched for")
@@ -66,7 +66,13 @@ describe("two machines, one grant through Redis", () => {
       const after = yield* served.simulator.stats
       assert.strictEqual(after.authorizeIntegrated, 1, "no second authorize")
       assert.strictEqual(after.requests, before.requests, "nothing asked of the server at all")
-      for (const run of [first, other, json]) noSecret(run)
+      // The one grant the store holds needs no selectors at all there: token, verify, status.
+      const bare = yield* on("b", ["token"])
+      ok(bare)
+      assert.strictEqual(bare.stdout, first.stdout)
+      ok(yield* on("b", ["verify"]))
+      ok(yield* on("b", ["status"]))
+      for (const run of [first, other, json, bare]) noSecret(run)
       // The grant lives in Redis only: no store file on either machine, nothing named after the URL.
       for (const machine of ["a", "b"]) {
         assert.isFalse(yield* fs.exists(`${yield* home(machine)}/.local/state/vedauth/tokens.json`), machine)
@@ -112,7 +118,7 @@ describe("two machines, one grant through Redis", () => {
 })
 
 describe("status and logout over Redis", () => {
-  it.scopedLive("status on another machine lists the grants (password shown as ***); logout --all revokes and empties Redis", () =>
+  it.scopedLive("status on another machine lists the grants (password shown as ***); logout there needs no selectors but which grant", () =>
     Effect.gen(function*() {
       const { login, on, served, server } = yield* sharedSetup()
       ok(yield* login("a", ["--scope", "configuration:manage"]))
@@ -130,11 +136,17 @@ describe("status and logout over Redis", () => {
       assert.strictEqual(listed.store, `redis://${redisUser.name}:***@127.0.0.1:${server.port}/0`)
       assert.deepStrictEqual(listed.grants.map((grant: { scope: string }) => grant.scope).sort(), ["certificate:manage", "configuration:manage"])
 
-      const logout = yield* on("b", ["logout", "--all", "--json"])
+      // Two grants: a bare logout on b asks which; the scope alone picks one, then one is left.
+      const which = yield* on("b", ["logout"])
+      assert.strictEqual(which.code, 1, which.stderr)
+      assert.match(which.stderr, /^error: UsageError: 2 stored grants fit what is given: pick one/)
+      const one = yield* on("b", ["logout", "--scope", "configuration:manage", "--json"])
+      ok(one)
+      const logout = yield* on("b", ["logout", "--json"])
       ok(logout)
       noSecret(logout, token)
       assert.deepStrictEqual(
-        JSON.parse(logout.stdout).grants.map((grant: { revoked: boolean; scope: string }) => [grant.scope, grant.revoked]).sort(),
+        [...JSON.parse(one.stdout).grants, ...JSON.parse(logout.stdout).grants].map((grant: { revoked: boolean; scope: string }) => [grant.scope, grant.revoked]).sort(),
         [["certificate:manage", true], ["configuration:manage", true]]
       )
       assert.strictEqual((yield* served.simulator.grants).length, 0, "revoked at the server")

@@ -43,7 +43,7 @@ export class ScopeParseError extends Schema.TaggedError<ScopeParseError>("@vedau
   { input: Schema.String, detail: Schema.String }
 ) {
   override get message(): string {
-    return `${this._tag}: ${this.detail} in '${this.input}'`
+    return `${this.detail} in '${this.input}'`
   }
 }
 

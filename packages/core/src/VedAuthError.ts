@@ -38,9 +38,11 @@ export const ServerDetails = {
   status: Schema.optional(Schema.Number)
 }
 
-const describe = (tag: string, self: { readonly description?: string | undefined; readonly reason?: string | undefined; readonly status?: number | undefined }, fallback: string): string => {
+// The message says what happened, without the tag: `String(error)` and Effect's failure report print
+// `<name>: <message>`, and the name is the tag, so a tag in the message too would show it twice.
+const describe = (self: { readonly description?: string | undefined; readonly reason?: string | undefined; readonly status?: number | undefined }, fallback: string): string => {
   const text = self.description ?? self.reason ?? fallback
-  return self.status === undefined ? `${tag}: ${text}` : `${tag}: ${text} (HTTP ${self.status})`
+  return self.status === undefined ? text : `${text} (HTTP ${self.status})`
 }
 
 /**
@@ -55,7 +57,7 @@ export class InvalidClient extends Schema.TaggedError<InvalidClient>("@vedauth/c
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "the client is not allowed to use this grant")
+    return describe(this, "the client is not allowed to use this grant")
   }
 }
 
@@ -71,7 +73,7 @@ export class InvalidRequest extends Schema.TaggedError<InvalidRequest>("@vedauth
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "the server could not process the request")
+    return describe(this, "the server could not process the request")
   }
 }
 
@@ -87,7 +89,7 @@ export class InvalidScope extends Schema.TaggedError<InvalidScope>("@vedauth/cor
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "the requested scope was refused")
+    return describe(this, "the requested scope was refused")
   }
 }
 
@@ -104,7 +106,7 @@ export class InvalidGrant extends Schema.TaggedError<InvalidGrant>("@vedauth/cor
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "the grant was refused or has ended")
+    return describe(this, "the grant was refused or has ended")
   }
 }
 
@@ -120,7 +122,7 @@ export class UnauthorizedClient extends Schema.TaggedError<UnauthorizedClient>("
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "the user is not authorized for this grant type")
+    return describe(this, "the user is not authorized for this grant type")
   }
 }
 
@@ -136,7 +138,7 @@ export class GrantIssueFailed extends Schema.TaggedError<GrantIssueFailed>("@ved
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "Failed to issue grant")
+    return describe(this, "Failed to issue grant")
   }
 }
 
@@ -151,7 +153,7 @@ export class UnhandledIdentityClaim extends Schema.TaggedError<UnhandledIdentity
 )("UnhandledIdentityClaim", ServerDetails) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "Unhandled identity claim type")
+    return describe(this, "Unhandled identity claim type")
   }
 }
 
@@ -167,7 +169,7 @@ export class InvalidToken extends Schema.TaggedError<InvalidToken>("@vedauth/cor
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, this, "the access token is expired, revoked or invalid")
+    return describe(this, "the access token is expired, revoked or invalid")
   }
 }
 
@@ -185,7 +187,7 @@ export class InsufficientScope extends Schema.TaggedError<InsufficientScope>("@v
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const scope = this.rejectedScope === undefined ? "" : ` (needs '${this.rejectedScope}')`
-    return describe(this._tag, this, "the token lacks the scope this call needs") + scope
+    return describe(this, "the token lacks the scope this call needs") + scope
   }
 }
 
@@ -201,7 +203,7 @@ export class AuthenticationFailed extends Schema.TaggedError<AuthenticationFaile
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const who = this.user === undefined ? "" : ` for ${this.user}`
-    return describe(this._tag, this, `the server rejected the Windows credentials${who}`)
+    return describe(this, `the server rejected the Windows credentials${who}`)
   }
 }
 
@@ -218,7 +220,7 @@ export class NtlmProtocolError extends Schema.TaggedError<NtlmProtocolError>("@v
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return `${this._tag}: ${this.detail}`
+    return this.detail
   }
 }
 
@@ -244,7 +246,8 @@ export class KerberosError extends Schema.TaggedError<KerberosError>("@vedauth/c
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const hint = this.hint === undefined ? "" : ` (${this.hint})`
-    return `${this._tag}: ${this.name}: ${this.detail}${hint}`
+    // `name` is the protocol's error name here, which `String(error)` puts first.
+    return `${this.detail}${hint}`
   }
 }
 
@@ -269,7 +272,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@vedauth
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return this.url === undefined ? `${this._tag}: ${this.detail}` : `${this._tag}: ${this.detail} (${this.url})`
+    return this.url === undefined ? this.detail : `${this.detail} (${this.url})`
   }
 }
 
@@ -285,7 +288,7 @@ export class UnexpectedResponse extends Schema.TaggedError<UnexpectedResponse>("
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return describe(this._tag, { ...this, description: this.detail }, this.detail)
+    return describe({ ...this, description: this.detail }, this.detail)
   }
 }
 
@@ -302,7 +305,7 @@ export class TokenStoreError extends Schema.TaggedError<TokenStoreError>("@vedau
 ) {
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
-    return this.path === undefined ? `${this._tag}: ${this.detail}` : `${this._tag}: ${this.detail} (${this.path})`
+    return this.path === undefined ? this.detail : `${this.detail} (${this.path})`
   }
 }
 

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, FastCheck, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
+import { Cause, Duration, Effect, FastCheck, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
 import * as errors from "../src/internal/errors.js"
 import * as VedAuth from "../src/VedAuth.js"
 import * as VedAuthError from "../src/VedAuthError.js"
@@ -227,5 +227,24 @@ describe("the error mapping over arbitrary answers (fast-check; `pnpm fuzz` rais
       ),
       { numRuns: runs }
     )
+  })
+})
+
+describe("how a failure reads where programs print it", () => {
+  it("the tag once: String(error) and Effect's failure report start `<Tag>: <what happened>`", () => {
+    const failures = [
+      new VedAuthError.AuthenticationFailed({ description: "the server rejected the Windows credentials of CORP\\alice", status: 401 }),
+      new VedAuthError.TransportError({ detail: "connect ECONNREFUSED 127.0.0.1:9", url: "http://127.0.0.1:9/vedauth/authorize/integrated" }),
+      new VedAuthError.TokenStoreError({ detail: "not a vedauth token store" }),
+      new VedAuthError.NtlmProtocolError({ detail: "no NTLM offered" })
+    ]
+    for (const error of failures) {
+      const first = Cause.pretty(Cause.fail(error)).split("\n")[0]!
+      assert.strictEqual(String(error), `${error._tag}: ${error.message}`)
+      assert.strictEqual(first, `${error._tag}: ${error.message}`)
+      assert.notInclude(error.message, error._tag)
+    }
+    const kerberos = new VedAuthError.KerberosError({ name: "KRB_AP_ERR_MUT_FAIL", detail: "no AP-REP", hint: "check the SPN" })
+    assert.strictEqual(String(kerberos), "KRB_AP_ERR_MUT_FAIL: no AP-REP (check the SPN)")
   })
 })

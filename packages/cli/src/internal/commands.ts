@@ -7,10 +7,10 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { account, withVedAuth } from "./layer.js"
-import { allowsHttp, locate, requireUser, saveProfile, storeLayer, target, targetUser } from "./context.js"
+import { allowsHttp, credentialsGivenHere, explicitCaFile, locate, requireUser, saveProfile, storedUser, storeLayer, target, targetUser } from "./context.js"
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
-import { profileGrantOwns } from "./grantChoice.js"
+import { keyUserText, profileGrantOwns } from "./grantChoice.js"
 import { type Env, sameUser, serverKey } from "./selection.js"
 import type { StorePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
@@ -43,6 +43,13 @@ const onStoredGrant = <A, E>(flags: Flags, env: Env, effect: Effect.Effect<A, E,
 export const login: Run = (flags, env) =>
   Effect.gen(function*() {
     const selected = yield* target(flags, env, { allowNewProfile: true })
+    if (selected.passedOver.length > 0) {
+      const name = safeText(selected.place.profile.value)
+      yield* Console.error(
+        `note: not using ${selected.passedOver.join(" or ")} saved in profile '${name}': a login without --profile uses ` +
+          `only what its command line and environment name (name it again, or add --profile ${name} to log in as saved)`
+      )
+    }
     const user = yield* targetUser(selected)
     if (user === undefined) {
       return yield* new UsageError({ detail: "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)" })
@@ -56,9 +63,15 @@ export const login: Run = (flags, env) =>
 export const token: Run = (flags, env) =>
   Effect.gen(function*() {
     const selected = yield* target(flags, env, { allowNewProfile: false })
-    const user = yield* targetUser(selected)
-    // With no user given and none stored there is no one to authorize as.
-    if (user === undefined) return yield* new NotLoggedIn()
+    const { stored, user } = yield* storedUser(selected)
+    // With no user given and none stored there is no one to authorize as; with nothing stored
+    // (a fresh machine, or after logout) only credentials this call names start a grant.
+    if (user === undefined || (!stored && !credentialsGivenHere(selected, flags, env))) {
+      return yield* new NotLoggedIn({
+        detail: "no grant stored for this server, client, scope and user: run `vedauth login` first " +
+          "(or give the password to this call: --password-stdin or VEDAUTH_PASSWORD)"
+      })
+    }
     const grant = yield* withVedAuth(account(selected, user, flags.passwordStdin === true), VedAuth.grant)
     const accessToken = Redacted.value(grant.accessToken)
     yield* flags.json === true
@@ -126,14 +139,46 @@ export const status: Run = (flags, env) =>
     )
   })
 
+/** What became of one grant at `logout`: at the server, and in the store. @internal */
+type Revocation = "revoked" | "unknown to the server"
+
 interface LogoutOutcome {
   readonly entry: TokenStore.Entry
-  readonly revoked: "revoked" | "unknown to the server" | undefined
+  readonly revocation: Revocation | undefined
+  readonly removed: boolean
   readonly failure: unknown
 }
 
-// Revokes one stored grant at its server and removes it from the store, whatever the server said.
-const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean) =>
+const revocationOf = (result: VedAuth.RevokeResult): Revocation => (result._tag === "Revoked" ? "revoked" : "unknown to the server")
+
+// A grant whose access token expired while its refresh token is still good: a revoke with the
+// access token finds nothing (VEDauth answers 202), and the refresh token would stay valid.
+const renewable = (grant: Grant) =>
+  Effect.map(DateTime.now, (now) =>
+    Option.isSome(grant.refreshToken) && DateTime.lessThanOrEqualTo(grant.expiresAt, now) &&
+    Option.match(grant.refreshUntil, { onNone: () => true, onSome: (end) => DateTime.greaterThan(end, now) }))
+
+// Revokes a stored grant at its server; an expired access token is renewed first, so that the
+// refresh token is revoked too rather than left valid with nobody holding it.
+const revokeAtServer = (grant: Grant) =>
+  Effect.gen(function*() {
+    const first = yield* VedAuth.revoke(grant).pipe(
+      Effect.map(revocationOf),
+      Effect.catchTag("InvalidToken", () => Effect.succeed<Revocation>("unknown to the server"))
+    )
+    if (first === "revoked" || !(yield* renewable(grant))) return first
+    return yield* VedAuth.refresh(grant).pipe(
+      Effect.flatMap(VedAuth.revoke),
+      Effect.map(revocationOf),
+      // The server ended the grant already: nothing is left to revoke.
+      Effect.catchTag("InvalidGrant", () => Effect.succeed(first))
+    )
+  })
+
+// Revokes one stored grant at its server, then removes it from the store. A grant whose revoke
+// failed (TLS trust, the server unreachable or slow, an unexpected answer) stays stored, so that
+// logout can run again once that is fixed, unless `force` says to remove it anyway.
+const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean, force: boolean) =>
   Effect.gen(function*() {
     const owner = {
       url: entry.key.server,
@@ -147,15 +192,25 @@ const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | 
       allowHttp
     }
     // Revoking never authorizes: no password is asked for.
-    const revoked = yield* withVedAuth(owner, VedAuth.revoke(entry.grant)).pipe(
-      Effect.map((result) => (result._tag === "Revoked" ? "revoked" as const : "unknown to the server" as const)),
-      Effect.either
-    )
-    yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.remove(entry.key)).pipe(Effect.provide(storeLayer(place)))
+    const revoked = yield* Effect.either(withVedAuth(owner, revokeAtServer(entry.grant)))
+    const remove = revoked._tag === "Right" || force
+    if (remove) yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.remove(entry.key)).pipe(Effect.provide(storeLayer(place)))
     return revoked._tag === "Right"
-      ? { entry, revoked: revoked.right, failure: undefined }
-      : { entry, revoked: undefined, failure: revoked.left } satisfies LogoutOutcome
+      ? { entry, revocation: revoked.right, removed: true, failure: undefined }
+      : { entry, revocation: undefined, removed: remove, failure: revoked.left } satisfies LogoutOutcome
   })
+
+const errorText = (failure: unknown) => errorLine(failure).line.replace(/^error: /, "")
+
+// One line per grant, on stderr: what happened at the server and in the store.
+const logoutLine = ({ entry, failure, removed, revocation }: LogoutOutcome): string => {
+  const what = `${keyUserText(entry.key.user)} at ${safeText(entry.key.server)} (${safeText(entry.key.clientId)}, ${safeText(entry.key.scope)})`
+  if (failure === undefined) return `logged out ${what}: ${revocation}, removed from the store`
+  return removed
+    ? `removed ${what} from the store (--force), but NOT revoked at the server: ${errorText(failure)}`
+    : `kept ${what} in the store: NOT revoked at the server: ${errorText(failure)}; ` +
+      "run logout again once that is fixed, or add --force to remove it unrevoked"
+}
 
 /** @internal */
 export const logout: Run = (flags, env) =>
@@ -163,7 +218,9 @@ export const logout: Run = (flags, env) =>
     const place = yield* locate(flags, env)
     const all = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
     let chosen: ReadonlyArray<TokenStore.Entry> = all
-    let caFile: string | undefined
+    // The CA a user gives (--ca-file, VEDAUTH_CA_FILE) is trusted for every grant; else each
+    // grant's server is trusted as the profile that names it says.
+    let caFile = yield* explicitCaFile(flags, env)
     if (flags.all !== true) {
       const selected = yield* target(flags, env, { allowNewProfile: false })
       const user = yield* Effect.flatMap(targetUser(selected), requireUser)
@@ -172,28 +229,23 @@ export const logout: Run = (flags, env) =>
       if (chosen.length === 0) return yield* new NotLoggedIn()
       caFile = selected.caFile
     }
-    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env)))
+    const outcomes = yield* Effect.forEach(chosen, (entry) =>
+      logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env), flags.force === true))
     if (flags.json === true) {
       yield* printJson({
-        grants: outcomes.map(({ entry, failure, revoked }) => ({
+        grants: outcomes.map(({ entry, failure, removed, revocation }) => ({
           server: entry.key.server,
           clientId: entry.key.clientId,
           scope: entry.key.scope,
           user: entry.key.user,
-          revoked: revoked === "revoked",
-          removed: true,
-          ...(failure === undefined ? {} : { error: errorLine(failure).line.replace(/^error: /, "") })
+          revoked: revocation === "revoked",
+          revocation: revocation ?? "failed",
+          removed,
+          ...(failure === undefined ? {} : { error: errorText(failure) })
         }))
       })
-    } else {
-      const lines = outcomes.map(({ entry, failure, revoked }) => {
-        const what = `${safeText(entry.key.user)} at ${safeText(entry.key.server)} (${safeText(entry.key.clientId)}, ${safeText(entry.key.scope)})`
-        return failure === undefined
-          ? `logged out ${what}: ${revoked}, removed from the store`
-          : `removed ${what} from the store, but NOT revoked at the server: ${errorLine(failure).line.replace(/^error: /, "")}`
-      })
-      yield* Console.log(lines.length === 0 ? "no grants stored: nothing to log out" : lines.join("\n"))
     }
+    yield* Console.error(outcomes.length === 0 ? "no grants stored: nothing to log out" : outcomes.map(logoutLine).join("\n"))
     const failed = outcomes.find((outcome) => outcome.failure !== undefined)
     if (failed !== undefined) return yield* Effect.fail(failed.failure)
   })

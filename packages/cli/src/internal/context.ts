@@ -8,10 +8,10 @@ import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
 import { kerberosTarget, type KerberosTarget, noKerberos } from "./kerberos.js"
 import { targetGrant } from "./grant.js"
-import { type GrantChoice, grantProfile } from "./grantChoice.js"
+import { type GrantChoice, grantKeyUser, grantProfile, isGrantKeyUser, isGrantName, usesPassword } from "./grantChoice.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
-import { type Env, namedProfileMissing, profileName, resolveUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
+import { type Env, explicitSelector, namedProfileMissing, profileName, profileNamed, resolveUser, sameUser, select, type Selected, type Selection, serverKey, storeLocation } from "./selection.js"
 import { type SharedStore, sharedStoreLayer, type StorePlace, storePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeText } from "./terminalText.js"
@@ -65,6 +65,8 @@ export interface Target {
   readonly kerberos: KerberosTarget
   /** How to authorize (--grant) and the grant's files. */
   readonly grant: GrantChoice
+  /** What a login without --profile did not take from the profile it rewrites (keytab, ...), in words. */
+  readonly passedOver: ReadonlyArray<string>
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
@@ -93,21 +95,95 @@ const checkCaFile = (selected: Selected) =>
     catch: () => new UsageError({ detail: `cannot read the CA file '${safeText(selected.value)}' (${selected.from})` })
   })
 
+/** The CA file given on this call (--ca-file, VEDAUTH_CA_FILE), checked and made absolute. @internal */
+export const explicitCaFile = (flags: Flags, env: Env): Effect.Effect<string | undefined, UsageError> => {
+  const given = explicitSelector("caFile", flags, env)
+  return given === undefined ? Effect.succeed(undefined) : checkCaFile(given)
+}
+
+// How a user proves who they are, as a profile remembers it: a `login` without --profile never
+// takes these from the profile it rewrites, only from its own command line and environment, so a
+// password typed for it is never passed over for a keytab saved by an earlier login.
+const secretSources = ["keytab", "cache", "grant", "jwtFile", "clientCert", "clientKey"] as const satisfies ReadonlyArray<keyof Profile>
+
+const withoutSecretSources = (profile: Profile | undefined): Profile | undefined =>
+  profile === undefined
+    ? undefined
+    : Object.fromEntries(Object.entries(profile).filter(([key]) => !(secretSources as ReadonlyArray<string>).includes(key)))
+
+// The saved secret sources a login did not use, in words, for the note on stderr.
+const passedOver = (profile: Profile | undefined, grant: GrantChoice, kerberos: KerberosTarget): ReadonlyArray<string> => {
+  if (profile === undefined) return []
+  const skipped: Array<string> = []
+  if (profile.grant !== undefined && profile.grant !== grant.name) skipped.push(`the ${safeText(profile.grant)} grant`)
+  else if (profile.jwtFile !== undefined && profile.jwtFile !== grant.jwtFile) skipped.push("the JWT file")
+  else if (profile.clientCert !== undefined && profile.clientCert !== grant.clientCert) skipped.push("the client certificate")
+  if (profile.keytab !== undefined && profile.keytab !== kerberos.saved.keytab) skipped.push("the keytab")
+  if (profile.cache !== undefined && profile.cache !== kerberos.saved.cache) skipped.push("the credential cache")
+  return skipped
+}
+
+const fromStore = "the one stored grant"
+
 /**
- * The selectors of a command: flag, else variable, else profile; the needed ones present, the URL
- * an http(s) URL, the CA file readable.
+ * With the server, client or scope given nowhere (a machine that shares a store but has no profile),
+ * the one stored grant that fits what is given; nothing stored at all is `NotLoggedIn`.
+ */
+const fillFromStore = (selection: Selection, place: Place, grantName: string) =>
+  Effect.gen(function*() {
+    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
+    // Nothing given and nothing stored: a fresh machine, not a mistyped command.
+    if (entries.length === 0 && selection.url === undefined && selection.clientId === undefined && selection.scope === undefined) {
+      return yield* new NotLoggedIn({ detail: "no grant is stored: run `vedauth login` first" })
+    }
+    const name = isGrantName(grantName) ? grantName : "integrated"
+    const keyUser = grantKeyUser(name)
+    const fits = entries.filter(({ key }) =>
+      (selection.url === undefined || key.server === serverKey(selection.url.value)) &&
+      (selection.clientId === undefined || key.clientId === selection.clientId.value) &&
+      (selection.scope === undefined || key.scope === selection.scope.value) &&
+      (keyUser === undefined
+        ? !isGrantKeyUser(key.user) && (selection.username === undefined || sameUser(key.user, selection.username.value))
+        : key.user === keyUser)
+    )
+    if (fits.length !== 1) return { selection, stored: fits.length }
+    const { key } = fits[0]!
+    const filled: Selection = {
+      ...selection,
+      url: selection.url ?? { value: key.server, from: fromStore },
+      clientId: selection.clientId ?? { value: key.clientId, from: fromStore },
+      scope: selection.scope ?? { value: key.scope, from: fromStore }
+    }
+    return { selection: filled, stored: 1 }
+  })
+
+/**
+ * The selectors of a command: flag, else variable, else profile, else (but for `login`) the one
+ * stored grant; the needed ones present, the URL an http(s) URL, the CA file readable. `login`
+ * without --profile takes no secret source (keytab, cache, certificate, JWT file) from the profile.
  * @internal
  */
 export const target = (flags: Flags, env: Env, options: { readonly allowNewProfile: boolean }) =>
   Effect.gen(function*() {
     const place = yield* locate(flags, env)
-    const saved = place.profiles.profiles[place.profile.value]
+    const profile = place.profiles.profiles[place.profile.value]
     if (!options.allowNewProfile && namedProfileMissing(place.profile, place.profiles)) {
       return yield* new UsageError({
         detail: `there is no profile '${safeText(place.profile.value)}': log in with it first (${place.profile.from})`
       })
     }
-    const selection = select(flags, env, { value: place.store, from: "--store" }, { name: place.profile.value, value: saved })
+    const implicitLogin = options.allowNewProfile && !profileNamed(place.profile)
+    const saved = implicitLogin ? withoutSecretSources(profile) : profile
+    let selection = select(flags, env, { value: place.store, from: "--store" }, { name: place.profile.value, value: saved })
+    let stored: number | undefined
+    if (!options.allowNewProfile && (selection.url === undefined || selection.clientId === undefined || selection.scope === undefined)) {
+      ;({ selection, stored } = yield* fillFromStore(selection, place, selection.grant?.value ?? "integrated"))
+    }
+    if (stored !== undefined && stored > 1) {
+      return yield* new UsageError({
+        detail: `${stored} stored grants fit what is given: pick one, \`vedauth status\` lists them (--url, --client-id or --scope)`
+      })
+    }
     const url = yield* required(selection, "url", "url", "VEDAUTH_URL")
     yield* checkUrl(selection.url!)
     const clientId = yield* required(selection, "clientId", "client-id", "VEDAUTH_CLIENT_ID")
@@ -120,14 +196,26 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
       : noKerberos
     // With no user given, the one the credential cache or keytab names.
     const username = selection.username?.value ?? kerberos.principal
-    return { place, url, clientId, scope, username, caFile, allowHttp: allowsHttp(flags, env), kerberos, grant } satisfies Target
+    return {
+      place,
+      url,
+      clientId,
+      scope,
+      username,
+      caFile,
+      allowHttp: allowsHttp(flags, env),
+      kerberos,
+      grant,
+      passedOver: implicitLogin ? passedOver(profile, grant, kerberos) : []
+    } satisfies Target
   })
 
 /**
- * The user whose grant the command is about (see `resolveUser`); several to choose from is a usage error.
+ * The user whose grant the command is about (see `resolveUser`), and whether a grant is stored for
+ * them; several to choose from is a usage error.
  * @internal
  */
-export const targetUser = (target: Target) =>
+export const storedUser = (target: Target) =>
   Effect.gen(function*() {
     const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list)
     const user = resolveUser(entries.map((entry) => entry.key), target)
@@ -137,8 +225,27 @@ export const targetUser = (target: Target) =>
           "pick one (--username or VEDAUTH_USERNAME)"
       })
     }
-    return user.user
+    const wanted = user.user === undefined
+      ? undefined
+      : TokenStore.keyString({ server: target.url, clientId: target.clientId, scope: target.scope, user: user.user })
+    return { user: user.user, stored: entries.some((entry) => TokenStore.keyString(entry.key) === wanted) }
   }).pipe(Effect.provide(storeLayer(target.place)))
+
+/** The user whose grant the command is about (see `storedUser`). @internal */
+export const targetUser = (target: Target) => Effect.map(storedUser(target), ({ user }) => user)
+
+/**
+ * True when this call itself says how to prove who the user is: a password (`--password-stdin`,
+ * `VEDAUTH_PASSWORD`, or typed at the prompt on this terminal), a keytab or cache by flag or
+ * variable, or a grant other than a Windows password by flag or variable. With nothing stored,
+ * `token` starts a grant only then: what a profile saved renews a grant, it never starts one (after
+ * a logout, say) on its own.
+ * @internal
+ */
+export const credentialsGivenHere = (target: Target, flags: Flags, env: Env): boolean =>
+  flags.passwordStdin === true || (env["VEDAUTH_PASSWORD"] ?? "") !== "" || target.kerberos.namedHere ||
+  (!usesPassword(target.grant.name) && explicitSelector("grant", flags, env) !== undefined) ||
+  (usesPassword(target.grant.name) && !target.kerberos.passwordFree && process.stdin.isTTY === true)
 
 /** No user given and none stored: nothing to act on. @internal */
 export const requireUser = (user: string | undefined) =>

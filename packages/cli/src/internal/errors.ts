@@ -19,9 +19,11 @@ export class UsageError extends Schema.TaggedError<UsageError>("@vedauth/cli/Usa
  * A command that needs a stored grant found none: run `vedauth login` first. Exit code 2.
  * @internal
  */
-export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>("@vedauth/cli/NotLoggedIn")("NotLoggedIn", {}) {
+export class NotLoggedIn extends Schema.TaggedError<NotLoggedIn>("@vedauth/cli/NotLoggedIn")("NotLoggedIn", {
+  detail: Schema.optional(Schema.String)
+}) {
   override get message(): string {
-    return "no grant stored for this server, client, scope and user: run `vedauth login` first"
+    return this.detail ?? "no grant stored for this server, client, scope and user: run `vedauth login` first"
   }
 }
 
@@ -46,7 +48,11 @@ const withoutTag = (tag: string, message: string): string => {
 }
 
 const describe = (error: unknown): { readonly tag: string; readonly text: string } => {
-  if (VedAuthError.isVedAuthError(error)) return { tag: error._tag, text: withoutTag(error._tag, error.message) }
+  if (VedAuthError.isVedAuthError(error)) {
+    const text = withoutTag(error._tag, error.message)
+    // A Kerberos error's `name` is the protocol's (KRB_AP_ERR_MUT_FAIL), not in its message.
+    return { tag: error._tag, text: error._tag === "KerberosError" ? `${error.name}: ${text}` : text }
+  }
   // The CLI's own errors.
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
     const message = Predicate.hasProperty(error, "message") && typeof error.message === "string" ? error.message : ""
@@ -55,12 +61,32 @@ const describe = (error: unknown): { readonly tag: string; readonly text: string
   return { tag: "UnexpectedError", text: error instanceof Error ? error.message : String(error) }
 }
 
+// The library's advice names its options (`allowHttp: true`); a command line user needs the flag.
+const cliWords: ReadonlyArray<readonly [string, string]> = [
+  ["opt in with allowHttp: true (VEDAUTH_ALLOW_HTTP=1)", "opt in with --allow-http (or VEDAUTH_ALLOW_HTTP=1)"],
+  [
+    "or unset it to authorize with a keytab or password, or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism",
+    "then KRB5CCNAME=FILE:/path/to/ccache; or unset it to authorize with a keytab (--keytab) or a password (--password-stdin); or choose --mechanism negotiate or ntlm"
+  ]
+]
+
+// Node's codes for a certificate no trusted CA issued: the one thing the user can do is name the CA.
+const untrusted = /\b(?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_UNTRUSTED)\b/
+
+const inCliWords = (tag: string, text: string): string => {
+  const said = cliWords.reduce((words, [library, cli]) => words.replace(library, cli), text)
+  return tag === "TransportError" && untrusted.test(said)
+    ? `${said}; if the server's certificate comes from your own CA, trust that CA with --ca-file PEM (or VEDAUTH_CA_FILE)`
+    : said
+}
+
 /**
- * The one line a failure prints on stderr: `error: <Tag>: <description>`, with any control
- * character from the server shown escaped.
+ * The one line a failure prints on stderr: `error: <Tag>: <description>`, in the command line's
+ * words (its flags, not the library's options), with any control character from the server shown
+ * escaped.
  * @internal
  */
 export const errorLine = (error: unknown): { readonly tag: string; readonly line: string } => {
   const { tag, text } = describe(error)
-  return { tag, line: `error: ${safeText(tag)}: ${safeText(text.replace(/\s*\n\s*/g, " "))}` }
+  return { tag, line: `error: ${safeText(tag)}: ${safeText(inCliWords(tag, text).replace(/\s*\n\s*/g, " "))}` }
 }

@@ -11,6 +11,7 @@ import { accessSync, constants, statSync } from "node:fs"
 import { resolve } from "node:path"
 import type { Selected, Selection } from "./selection.js"
 import type { Flags } from "./spec.js"
+import { didYouMean } from "./suggest.js"
 import { safeText } from "./terminalText.js"
 
 /** @internal */
@@ -33,7 +34,11 @@ export const grantKeyUser = (name: GrantName): string | undefined => (usesPasswo
 /** True for a stored key's user that is a grant's name rather than a Windows account. @internal */
 export const isGrantKeyUser = (user: string): boolean => grantNames.some((name) => !usesPassword(name) && user === `${name}:`)
 
-const isGrantName = (text: string): text is GrantName => (grantNames as ReadonlyArray<string>).includes(text)
+/** A stored key's user as text says it: `corp\alice`, or `the certificate grant` for `certificate:`. @internal */
+export const keyUserText = (user: string): string => (isGrantKeyUser(user) ? `the ${user.slice(0, -1)} grant` : safeText(user))
+
+/** @internal */
+export const isGrantName = (text: string): text is GrantName => (grantNames as ReadonlyArray<string>).includes(text)
 
 // A JWT or a PEM certificate and key are a few KiB: anything far larger is not one.
 const maxFileBytes = 1024 * 1024
@@ -89,7 +94,9 @@ const checkedFile = (key: FileKey, selected: Selected | undefined, grant: GrantN
 export const chooseGrant = (flags: Flags, selection: Selection): GrantResult => {
   const given = selection.grant
   if (given !== undefined && !isGrantName(given.value)) {
-    return problem(`'${safeText(given.value)}' is not a grant: use ${grantNames.slice(0, -1).join(", ")} or ${grantNames.at(-1)} (${given.from})`)
+    return problem(
+      `'${safeText(given.value)}' is not a grant${didYouMean(given.value, grantNames)}: use ${grantNames.slice(0, -1).join(", ")} or ${grantNames.at(-1)} (${given.from})`
+    )
   }
   const name: GrantName = given === undefined ? "integrated" : (given.value as GrantName)
   if (flags.passwordStdin === true && !usesPassword(name)) return problem(`the ${name} grant asks for no password (--password-stdin)`)

@@ -4,6 +4,9 @@
  * brackets.
  * @internal
  */
+// The documentation's address comes from the installed manifest: the package ships no docs/ folder.
+import { realpathSync } from "node:fs"
+import { dirname, join } from "node:path"
 import { type CommandSpec, commands, type OptionKey, options } from "./spec.js"
 
 const placeholder = (key: OptionKey): string => {
@@ -44,8 +47,19 @@ export const programHelp = (): string => {
     "Selectors (--url, --client-id, --scope, --username, --ca-file, --store, --profile) come from the",
     "flag, else the environment variable, else the profile `login` saved. The password never comes",
     "from a flag. Exit codes: 0 ok, 1 usage, 2 refused by the server, 3 credentials rejected,",
-    "4 transport or TLS, 5 unexpected response, 6 token store. More: docs/cli.md"
+    "4 transport or TLS, 5 unexpected response, 6 token store.",
+    "",
+    "`vedauth help <command>` shows a command's options. More: " + guidePath()
   ].join("\n")
+}
+
+// The guide ships beside the executable (dist/cli.md); `vedauth` may be reached through a link.
+const guidePath = (): string => {
+  try {
+    return join(dirname(realpathSync(process.argv[1] ?? "")), "cli.md")
+  } catch {
+    return "cli.md, installed beside the vedauth executable"
+  }
 }
 
 /** `vedauth help <command>`, `vedauth <command> --help`. @internal */

@@ -18,6 +18,7 @@ import { type KerberosProfileKey, kerberosSelectorKeys } from "./kerberosKeys.js
 import type { Profile } from "./profiles.js"
 import { type Env, explicitSelector, type Selected } from "./selection.js"
 import type { Flags } from "./spec.js"
+import { didYouMean } from "./suggest.js"
 import { safeText } from "./terminalText.js"
 
 /** How a command authenticates with Kerberos, resolved. @internal */
@@ -28,12 +29,14 @@ export interface KerberosTarget {
   readonly principal: string | undefined
   /** The keytab or the credential cache holds the user's key or tickets: no password is asked for. */
   readonly passwordFree: boolean
+  /** That keytab or cache was named on this call (flag or variable), not only saved in the profile. */
+  readonly namedHere: boolean
   /** What `login` keeps in the profile (paths made absolute). */
   readonly saved: Partial<Record<KerberosProfileKey, string>>
 }
 
 /** The Kerberos of a grant other than integrated: none, nothing read. @internal */
-export const noKerberos: KerberosTarget = { options: {}, principal: undefined, passwordFree: false, saved: {} }
+export const noKerberos: KerberosTarget = { options: {}, principal: undefined, passwordFree: false, namedHere: false, saved: {} }
 
 type Setting = keyof VedAuth.KerberosText
 
@@ -109,7 +112,9 @@ export const kerberosTarget = (
       cache: sources.cache?.value
     })
     if (Either.isLeft(parsed)) {
-      return yield* new UsageError({ detail: `${safeText(parsed.left.detail)} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})` })
+      const typed = parsed.left.setting === "mechanism" ? sources.mechanism?.value ?? "" : ""
+      const hint = typed === "" ? "" : didYouMean(typed, ["negotiate", "kerberos", "ntlm"])
+      return yield* new UsageError({ detail: `${safeText(parsed.left.detail)}${hint} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})` })
     }
     const options = parsed.right
     const settings = options.kerberos ?? {}
@@ -129,10 +134,13 @@ export const kerberosTarget = (
     if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
     // The cache is remembered only when it was named (KRB5CCNAME), never guessed.
     if (settings.cache !== undefined) saved.cache = resolvePath(settings.cache)
+    const named = (source: Selected | undefined) => source !== undefined && !source.from.startsWith("profile ")
+    const kerberosUsed = options.mechanism !== "ntlm"
     return {
       options,
       principal,
-      passwordFree: options.mechanism !== "ntlm" && (settings.keytab !== undefined || cacheIsTheUser),
+      passwordFree: kerberosUsed && (settings.keytab !== undefined || cacheIsTheUser),
+      namedHere: kerberosUsed && ((settings.keytab !== undefined && named(sources.keytab)) || (cacheIsTheUser && named(sources.cache))),
       saved
     }
   }).pipe(Effect.provide(NodeTokenStoreFiles.layer))

@@ -4,7 +4,8 @@
  * @internal
  */
 import { parseArgs as nodeParseArgs } from "node:util"
-import { type CommandSpec, findCommand, type Flags, type OptionKey, options } from "./spec.js"
+import { type CommandSpec, commands, findCommand, type Flags, type OptionKey, options } from "./spec.js"
+import { didYouMean } from "./suggest.js"
 
 /** @internal */
 export type Parsed =
@@ -18,12 +19,15 @@ const passwordFlag = /^--password(=|$)/
 const usage = (detail: string): Parsed => ({ _tag: "Usage", detail })
 
 const unknownCommand = (name: string): Parsed =>
-  usage(`unknown command '${name}' (see vedauth help)`)
+  usage(`unknown command '${name}'${didYouMean(name, commands.map((command) => command.name))} (see vedauth help)`)
 
 // node's messages name the option but add advice about `--` that does not apply here: say it our way.
 const describeParseError = (command: CommandSpec, message: string): string => {
   const unknown = /Unknown option '([^']*)'/.exec(message)
-  if (unknown) return `unknown option ${unknown[1]} for vedauth ${command.name} (see vedauth help ${command.name})`
+  if (unknown) {
+    const flags = command.options.map((key) => `--${options[key].flag}`)
+    return `unknown option ${unknown[1]} for vedauth ${command.name}${didYouMean(unknown[1]!, flags)} (see vedauth help ${command.name})`
+  }
   const missingValue = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
   if (missingValue) return `${missingValue[1]} needs a value (${missingValue[1]})`
   const unexpectedValue = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(message)
@@ -53,7 +57,7 @@ export const parseCommandLine = (args: ReadonlyArray<string>): Parsed => {
   if (rest.some((arg) => passwordFlag.test(arg))) {
     return usage(
       "the password is never taken from a flag (it would show in ps and shell history): " +
-        "use --password-stdin, VEDAUTH_PASSWORD, or the prompt on a terminal (--password-stdin or VEDAUTH_PASSWORD)"
+        "pipe it to --password-stdin, set VEDAUTH_PASSWORD, or answer the prompt on a terminal (--password)"
     )
   }
   if (rest.includes("--help") || rest.includes("-h")) return { _tag: "Help", command }

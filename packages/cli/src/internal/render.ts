@@ -8,10 +8,29 @@ import { safeText } from "./terminalText.js"
 
 const iso = (instant: DateTime.Utc): string => DateTime.formatIso(instant)
 
+const units: ReadonlyArray<readonly [string, number]> = [["d", 86400], ["h", 3600], ["m", 60], ["s", 1]]
+
+/**
+ * A span of whole seconds as its two largest units, the second even when zero, so that spans read
+ * alike side by side: `1d 0h`, `23h 59m`, `59m 58s`, `42s`.
+ * @internal
+ */
+export const spanText = (seconds: number): string => {
+  const parts: Array<string> = []
+  let rest = Math.max(0, Math.floor(seconds))
+  for (const [name, size] of units) {
+    const count = Math.floor(rest / size)
+    rest -= count * size
+    if (count > 0 || parts.length > 0) parts.push(`${count}${name}`)
+    if (parts.length === 2) break
+  }
+  return parts.length === 0 ? "0s" : parts.join(" ")
+}
+
 const inAbout = (from: DateTime.Utc, to: DateTime.Utc): string => {
   const millis = DateTime.toEpochMillis(to) - DateTime.toEpochMillis(from)
   if (millis <= 0) return "passed"
-  return `in ${Duration.format(Duration.seconds(Math.round(millis / 1000)))}`
+  return `in ${spanText(Math.round(millis / 1000))}`
 }
 
 const grantEnd = (grant: Grant, now: DateTime.Utc): string =>
@@ -60,7 +79,7 @@ export const tokenInfoSummary = (info: TokenInfo) => ({
 /** What `verify` prints. @internal */
 export const tokenInfoLines = (info: TokenInfo): string =>
   [
-    `valid       yes, for ${Duration.format(Duration.seconds(Math.floor(Duration.toSeconds(info.validFor))))}`,
+    `valid       yes, for ${spanText(Duration.toSeconds(info.validFor))}`,
     `application ${safeText(info.application)}`,
     `identity    ${safeText(info.identity)}`,
     `scope       ${safeText(info.scope)}`,

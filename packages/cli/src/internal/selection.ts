@@ -57,9 +57,12 @@ export const profileName = (flags: Flags, env: Env, profiles: Profiles): Selecte
     : { value: profiles.current, from: "the current profile" }
 }
 
+/** True when the profile was asked for by name (--profile, VEDAUTH_PROFILE). @internal */
+export const profileNamed = (name: Selected): boolean => name.from !== "the default profile" && name.from !== "the current profile"
+
 /** True when the profile was asked for by name (flag or variable) and there is none such. @internal */
 export const namedProfileMissing = (name: Selected, profiles: Profiles): boolean =>
-  profiles.profiles[name.value] === undefined && name.from !== "the default profile" && name.from !== "the current profile"
+  profiles.profiles[name.value] === undefined && profileNamed(name)
 
 /**
  * Every selector: flag, else variable, else the profile's value.

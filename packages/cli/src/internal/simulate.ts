@@ -43,7 +43,7 @@ export const simulate: Run = (flags) =>
       })
     }
     // Written before the URL shows, so a script that waits for it finds them.
-    const kerberosLines = yield* kerberosSetup(served, Simulator.defaultCredentials, keytabOut)
+    const kerberosLines = yield* kerberosSetup(served, Simulator.defaultCredentials, keytabOut, certOut)
     const grantLines = yield* grants.afterServe(served)
     // The URL alone on the first line, so scripts can read it.
     yield* Console.log(served.url)

@@ -25,7 +25,8 @@ const cannotWrite = (what: string, flag: string) => (error: unknown) =>
 export const kerberosSetup = (
   served: { readonly url: string; readonly port: number; readonly kdc: string | undefined; readonly simulator: Simulator.Service },
   user: { readonly username: string; readonly password: Redacted.Redacted<string> },
-  keytabOut: string | undefined
+  keytabOut: string | undefined,
+  caFile?: string
 ) =>
   Effect.gen(function*() {
     const realm = served.simulator.kerberos?.realm
@@ -47,6 +48,13 @@ export const kerberosSetup = (
       `  Kerberos URL ${byName} (the SPN is the URL's host name; with ${served.url} pass --spn HTTP/${hosts[0]})`,
       `  keytab of ${principal} written to ${keytabPath} (vedauth --keytab, kinit -kt)`,
       `  krb5.conf written to ${confPath} (export KRB5_CONFIG=${confPath})`,
-      `  e.g. KRB5_CONFIG=${confPath} kinit -kt ${keytabPath} ${principal} && curl --negotiate -u : ...`
+      ...(byName.startsWith("https:")
+        // Over TLS the simulator requires channel bindings, which curl's Negotiate does not send.
+        ? [
+          `  e.g. KRB5_CONFIG=${confPath} vedauth login --url ${byName} --client-id ${Simulator.defaultClientId} ` +
+          `--scope certificate:manage --keytab ${keytabPath} --ca-file ${caFile ?? "CA.pem (from --cert-out)"}`,
+          "  (not curl --negotiate: over TLS this simulator requires channel bindings, which curl does not send)"
+        ]
+        : [`  e.g. KRB5_CONFIG=${confPath} kinit -kt ${keytabPath} ${principal} && curl --negotiate -u : ${byName}/vedauth/authorize/integrated ...`])
     ]
   })

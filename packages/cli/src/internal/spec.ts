@@ -25,12 +25,13 @@ export const options = {
   scope: option({ flag: "scope", kind: "string", value: "SCOPE", env: "VEDAUTH_SCOPE", description: "e.g. 'certificate:manage,revoke;configuration'" }),
   username: option({ flag: "username", kind: "string", value: "USER", env: "VEDAUTH_USERNAME", description: "Windows user, DOMAIN\\user or user@domain" }),
   caFile: option({ flag: "ca-file", kind: "string", value: "PEM", env: "VEDAUTH_CA_FILE", description: "extra CA certificates to trust (TLS is always verified)" }),
-  store: option({ flag: "store", kind: "string", value: "FILE|URL", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json), or a redis:// or rediss:// URL to share (docs/cli.md)" }),
+  store: option({ flag: "store", kind: "string", value: "FILE|URL", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json), or a redis:// or rediss:// URL to share (VEDAUTH_STORE_KEY, _PREFIX, _CA: see the docs)" }),
   profile: option({ flag: "profile", kind: "string", value: "NAME", env: "VEDAUTH_PROFILE", description: "named set of selectors saved by login (default: the current one)" }),
   allowHttp: option({ flag: "allow-http", kind: "boolean", env: "VEDAUTH_ALLOW_HTTP", description: "allow plain http:// to a host that is not loopback (the NTLM exchange and tokens travel in clear; set the variable to 1)" }),
   passwordStdin: option({ flag: "password-stdin", kind: "boolean", description: "read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)" }),
   json: option({ flag: "json", kind: "boolean", description: "print one JSON object" }),
   all: option({ flag: "all", kind: "boolean", description: "every stored grant, not only the selected one" }),
+  force: option({ flag: "force", kind: "boolean", description: "remove a grant from the store even when revoking it failed (it stays valid at the server)" }),
   port: option({ flag: "port", kind: "string", value: "N", description: "port on 127.0.0.1 (default: a free one)" }),
   tls: option({ flag: "tls", kind: "boolean", description: "serve HTTPS with a certificate from a fresh throwaway CA" }),
   certOut: option({ flag: "cert-out", kind: "string", value: "FILE", description: "with --tls: write the CA certificate (PEM) here, for --ca-file" }),
@@ -105,16 +106,21 @@ export const commands: ReadonlyArray<CommandSpec> = [
     notes: "The selectors are saved in the profile (--profile, default: the current one, else 'default'),\n" +
       "which becomes current: later commands need no selectors. Never prints a token.\n" +
       "The integrated and password grants need --username; certificate needs --client-cert and --client-key,\n" +
-      "jwt needs --jwt-file; device prints a code and a URI on stderr and waits for a person to approve." +
+      "jwt needs --jwt-file; device prints a code and a URI on stderr and waits for a person to approve.\n" +
       "With a keytab (--keytab, KRB5_CLIENT_KTNAME) or a kinit cache (KRB5CCNAME) no password is asked\n" +
-      "for, and --username may be left out: the user is the principal they name."
+      "for, and --username may be left out: the user is the principal they name.\n" +
+      "Without --profile, login takes the server, client, scope, user and CA from the current profile but\n" +
+      "never how to prove who you are: a keytab, cache, certificate or JWT file is used only when this\n" +
+      "command line or its environment names it (stderr notes one passed over); --profile NAME uses all."
   },
   {
     name: "token",
     summary: "print a valid access token and a newline (refreshed or re-authorized as needed)",
     options: [...server, "passwordStdin", "json"],
     required: needed,
-    notes: "With --json: {\"access_token\": ..., \"expires\": <epoch seconds>}."
+    notes: "With --json: {\"access_token\": ..., \"expires\": <epoch seconds>}. With no grant stored (a fresh\n" +
+      "machine, or after logout) it is NotLoggedIn (exit 2), unless this call gives the password or names a\n" +
+      "keytab, cache or grant. With no selectors and no profile, the one stored grant is used."
   },
   { name: "verify", summary: "ask the server about the stored access token", options: [...server, "json"], required: needed },
   { name: "refresh", summary: "exchange the stored refresh token for a new pair now", options: [...server, "json"], required: needed },
@@ -127,9 +133,11 @@ export const commands: ReadonlyArray<CommandSpec> = [
   {
     name: "logout",
     summary: "revoke the grant (or --all) at the server and remove it from the store",
-    options: [...server, "all", "json"],
-    notes: "A grant is removed from the store even when the server cannot be reached; the command then\n" +
-      "says so and exits with the server's error code."
+    options: [...server, "all", "force", "json"],
+    notes: "What became of each grant goes to stderr, one line each (with --json also to stdout). A grant\n" +
+      "whose revoke failed (TLS trust, the server unreachable or slow, an unexpected answer) stays stored,\n" +
+      "so that logout can run again once that is fixed; --force removes it anyway. Either way the command\n" +
+      "exits with that failure's code. --ca-file and --allow-http apply to every grant, with --all too."
   },
   {
     name: "status",
@@ -141,7 +149,7 @@ export const commands: ReadonlyArray<CommandSpec> = [
     summary: "run the TPP simulator in the foreground on 127.0.0.1",
     options: ["port", "tls", "certOut", "kerberos", "keytabOut", "clientCa", "clientCertOut", "clientKeyOut", "jwtKey", "jwtOut", "deviceApproveAfter", "deviceInterval"],
     notes: "The first line of stdout is its URL; its demo credentials go to stderr, with the files the\n" +
-      "--*-out options wrote (see docs/grants/ for each grant against the simulator)."
+      "--*-out options wrote (the docs show each grant against the simulator: see vedauth help)."
   },
   { name: "demo", summary: "run a token's whole life against an embedded simulator, step by step", options: [] },
   { name: "help", summary: "show help for vedauth or one of its commands", options: [] }

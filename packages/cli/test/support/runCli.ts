@@ -54,12 +54,17 @@ export const collect = (
 // in: HOME is a fresh folder of the run's own unless the test gives one.
 const baseEnv = (home: string): Record<string, string> => ({ PATH: process.env["PATH"] ?? "", HOME: home })
 
-/** Runs `vedauth args...` with `env` and `stdin`, and collects its output. */
+/**
+ * Runs `vedauth args...` with `env` and `stdin`, as a user types it: from an empty folder of its
+ * own (also HOME unless `env` gives one), never from the repository; collects its output.
+ */
 export const runCli = (
   args: ReadonlyArray<string>,
   options: {
     readonly env?: Record<string, string>
     readonly stdin?: string
+    /** The folder it runs in (default: the run's own empty folder). */
+    readonly cwd?: string
     /** Called with the child once it runs, e.g. to signal it. */
     readonly onSpawn?: (child: Child) => void
   } = {}
@@ -68,6 +73,7 @@ export const runCli = (
     Effect.sync(() => mkdtempSync(join(tmpdir(), "vedauth-cli-home-"))),
     (home) =>
       collect(process.execPath, [bin, ...args], {
+        cwd: options.cwd ?? home,
         env: { ...baseEnv(home), ...options.env },
         ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
         ...(options.onSpawn === undefined ? {} : { onSpawn: options.onSpawn })
