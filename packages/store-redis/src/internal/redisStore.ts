@@ -50,7 +50,125 @@ const parseKey = (text: string): TokenStore.Key | undefined => {
 const maxScanRounds = 1_000
 const maxListed = 10_000
 
+type Call = <A>(what: string, f: () => Promise<A>) => Effect.Effect<A, VedAuthError.TokenStoreError>
+
 const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, "\\$&")
+
+/**
+ * The listing's keys: SCAN one batch per call (each bounded by `timeout`, interruptible between
+ * batches), at most `maxScanRounds` batches and `maxListed` records, so a Redis whose cursor never
+ * ends cannot keep us asking, nor fill memory.
+ */
+const scanKeys = (call: Call, client: Redis, prefix: string) =>
+  Effect.gen(function*() {
+    const keys = new Set<string>()
+    let cursor = "0"
+    for (let round = 0; round < maxScanRounds; round++) {
+      const [next, batch] = yield* call("list", () => client.scan(cursor, "MATCH", `${globEscape(prefix)}grant:*`, "COUNT", 200))
+      for (const rk of batch) keys.add(rk)
+      if (keys.size > maxListed) return yield* storeError(`Redis lists more than ${maxListed} grants under ${prefix}; not read`)
+      if (next === "0") return [...keys]
+      cursor = next
+    }
+    return yield* storeError(`Redis's listing of ${prefix}grant:* did not end after ${maxScanRounds} batches`)
+  })
+
+/**
+ * One Redis key per grant as a `LeaseLock.Backend`: SET NX with an expiry (a holder that dies leaves
+ * a lock that expires by itself), renewed and released by Lua scripts only by its owner, every
+ * renewal writing a new value (`owner:time`) so a waiter can tell a live holder from a lock left
+ * without an expiry.
+ */
+const redisLockBackend = (call: Call, client: Redis, prefix: string, where: string, ttlMillis: number) => (lk: string): LeaseLock.Backend<string> => {
+  const lockValue = (owner: string, now: number) => `${owner}:${now}`
+  return {
+    describe: `${prefix}lock:…`,
+    hungHint: `is Redis at ${where} reachable?`,
+    tryTake: (owner, now) =>
+      Effect.flatMap(
+        call("lock", () => client.set(lk, lockValue(owner, now), "PX", ttlMillis, "NX")),
+        (answer): Effect.Effect<Either.Either<string, Option.Option<LeaseLock.Holder>>, VedAuthError.TokenStoreError> =>
+          answer === "OK"
+            ? Effect.succeed(Either.right(owner))
+            : Effect.map(call("lock", () => client.get(lk)), (text) => Either.left(Option.map(Option.fromNullable(text), (text) => ({ text }))))
+      ),
+    renew: (owner, _handle, now) =>
+      Effect.map(call("lock renewal", () => client.eval(scripts.renewLock, 1, lk, owner, lockValue(owner, now), String(ttlMillis))), (renewed) => renewed === 1),
+    holds: (owner) => Effect.map(call("lock", () => client.get(lk)), (text) => text !== null && text.startsWith(`${owner}:`)),
+    release: (owner) => Effect.asVoid(call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner))),
+    breakStale: (holder) => Effect.asVoid(call("lock", () => client.eval(scripts.breakLock, 1, lk, holder.text)))
+  }
+}
+
+/**
+ * Records read or written here, by record key, served while the subscription is live. Every
+ * notification bumps `epoch` (a read that started before one must not be remembered) and drops
+ * the copy it names unless it already holds that version; a lost subscription drops every copy.
+ */
+const localCopies = (call: Call, subscriber: Redis, channel: string) =>
+  Effect.gen(function*() {
+    const copies = { known: new Map<string, Option.Option<TokenStore.Versioned>>(), epoch: 0, live: false }
+    const invalidateAll = () => {
+      copies.live = false
+      copies.epoch++
+      copies.known.clear()
+    }
+    subscriber.on("message", (_channel: string, message: string) => {
+      const space = message.indexOf(" ")
+      const version = message.slice(0, space)
+      const changed = message.slice(space + 1)
+      const mine = copies.known.get(changed)
+      const same = mine !== undefined && (Option.isSome(mine) ? mine.value.version === version : version === "")
+      if (!same) copies.known.delete(changed)
+      copies.epoch++
+    })
+    for (const event of ["close", "reconnecting", "end"]) subscriber.on(event, invalidateAll)
+    const subscribe = () =>
+      subscriber.subscribe(channel).then(() => {
+        copies.live = true
+      }, invalidateAll)
+    subscriber.on("ready", () => void subscribe())
+    yield* call("subscribe", subscribe)
+    return copies
+  })
+
+/** The two connections' factory and `call`: one Redis call as an effect, bounded by `timeout`. */
+const connections = (settings: Settings, target: Exclude<ReturnType<typeof parseUrl>, string>) => {
+  const timeoutMillis = Duration.toMillis(settings.timeout)
+  const options = clientOptions(target, { ca: settings.ca, connectTimeoutMillis: timeoutMillis, commandTimeoutMillis: timeoutMillis })
+  const where = `${target.tls ? "rediss" : "redis"}://${target.host}:${target.port}/${target.db}`
+
+  /** One Redis call as an effect: any failure or a call longer than `timeout` is a `TokenStoreError`. */
+  const call = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, VedAuthError.TokenStoreError> =>
+    Effect.tryPromise({ try: f, catch: (cause) => storeError(`Redis ${what} at ${where} failed: ${describe(cause)}`) }).pipe(
+      Effect.timeoutFail({
+        duration: settings.timeout,
+        onTimeout: () => storeError(`Redis ${what} at ${where} took longer than ${Duration.format(settings.timeout)}`)
+      })
+    )
+
+  const open = (role: string) =>
+    Effect.acquireRelease(
+      Effect.suspend(() => {
+        const client = new Redis(options)
+        // The socket's own error (refused, WRONGPASS, a certificate not trusted), which a failed
+        // connect reports only as "Connection is closed".
+        let lastError: unknown
+        // Errors reach callers through their commands; the event only feeds the debug log.
+        client.on("error", (error: unknown) => {
+          lastError = error
+          Effect.runFork(Effect.logDebug(`vedauth: Redis ${role} connection`, describe(error)))
+        })
+        const connect = () => client.connect().catch((cause: unknown) => Promise.reject(lastError ?? cause))
+        return Effect.as(
+          Effect.tapError(call("connect", connect), () => Effect.sync(() => client.disconnect())),
+          client
+        )
+      }),
+      (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
+    )
+  return { call, open, where }
+}
 
 /** @internal */
 export const make = (settings: Settings) =>
@@ -60,39 +178,7 @@ export const make = (settings: Settings) =>
     const cipher: Cipher = Option.isSome(settings.encryptionKey)
       ? yield* Effect.mapError(aesGcm(settings.encryptionKey.value), storeError)
       : plain
-    const timeoutMillis = Duration.toMillis(settings.timeout)
-    const options = clientOptions(target, { ca: settings.ca, connectTimeoutMillis: timeoutMillis, commandTimeoutMillis: timeoutMillis })
-    const where = `${target.tls ? "rediss" : "redis"}://${target.host}:${target.port}/${target.db}`
-
-    /** One Redis call as an effect: any failure or a call longer than `timeout` is a `TokenStoreError`. */
-    const call = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, VedAuthError.TokenStoreError> =>
-      Effect.tryPromise({ try: f, catch: (cause) => storeError(`Redis ${what} at ${where} failed: ${describe(cause)}`) }).pipe(
-        Effect.timeoutFail({
-          duration: settings.timeout,
-          onTimeout: () => storeError(`Redis ${what} at ${where} took longer than ${Duration.format(settings.timeout)}`)
-        })
-      )
-
-    const open = (role: string) =>
-      Effect.acquireRelease(
-        Effect.suspend(() => {
-          const client = new Redis(options)
-          // The socket's own error (refused, WRONGPASS, a certificate not trusted), which a failed
-          // connect reports only as "Connection is closed".
-          let lastError: unknown
-          // Errors reach callers through their commands; the event only feeds the debug log.
-          client.on("error", (error: unknown) => {
-            lastError = error
-            Effect.runFork(Effect.logDebug(`vedauth: Redis ${role} connection`, describe(error)))
-          })
-          const connect = () => client.connect().catch((cause: unknown) => Promise.reject(lastError ?? cause))
-          return Effect.as(
-            Effect.tapError(call("connect", connect), () => Effect.sync(() => client.disconnect())),
-            client
-          )
-        }),
-        (client) => Effect.promise(() => client.quit().catch(() => client.disconnect()))
-      )
+    const { call, open, where } = connections(settings, target)
     const client = yield* open("command")
     const subscriber = yield* open("subscriber")
 
@@ -101,34 +187,8 @@ export const make = (settings: Settings) =>
     const revisionKey = `${settings.prefix}revision`
     const channel = `${settings.prefix}changes`
 
-    // --- this process's copy, kept true by the change notifications ----------------------------
-
-    // Records read or written here, by record key; used only while the subscription is live.
-    const known = new Map<string, Option.Option<TokenStore.Versioned>>()
-    // Bumped by every notification: a read that started before one must not be remembered.
-    let epoch = 0
-    let live = false
-    const invalidateAll = () => {
-      live = false
-      epoch++
-      known.clear()
-    }
-    subscriber.on("message", (_channel: string, message: string) => {
-      const space = message.indexOf(" ")
-      const version = message.slice(0, space)
-      const changed = message.slice(space + 1)
-      const mine = known.get(changed)
-      const same = mine !== undefined && (Option.isSome(mine) ? mine.value.version === version : version === "")
-      if (!same) known.delete(changed)
-      epoch++
-    })
-    for (const event of ["close", "reconnecting", "end"]) subscriber.on(event, invalidateAll)
-    const subscribe = () =>
-      subscriber.subscribe(channel).then(() => {
-        live = true
-      }, invalidateAll)
-    subscriber.on("ready", () => void subscribe())
-    yield* call("subscribe", subscribe)
+    // This process's copy of the records, kept true by the change notifications.
+    const copies = yield* localCopies(call, subscriber, channel)
 
     // --- records ---------------------------------------------------------------------------------
 
@@ -146,14 +206,14 @@ export const make = (settings: Settings) =>
     const read = (key: TokenStore.Key) =>
       Effect.suspend(() => {
         const rk = recordKey(key)
-        const mine = known.get(rk)
-        if (live && mine !== undefined) return Effect.succeed(mine)
-        const before = epoch
+        const mine = copies.known.get(rk)
+        if (copies.live && mine !== undefined) return Effect.succeed(mine)
+        const before = copies.epoch
         return fetch(rk).pipe(
           Effect.flatMap((parts) => decodeReply(rk, parts)),
           Effect.tap((record) =>
             Effect.sync(() => {
-              if (live && epoch === before) known.set(rk, record)
+              if (copies.live && copies.epoch === before) copies.known.set(rk, record)
             })
           )
         )
@@ -174,7 +234,7 @@ export const make = (settings: Settings) =>
         const seq = Option.isSome(next) ? Number((yield* call("revision", () => client.get(revisionKey))) ?? 0) : 0
         const payload = Option.isSome(next) ? yield* records.encode(rk, next.value, seq) : ""
         const expiry = Option.isSome(next) ? expiryOf(next.value, now) : now
-        const before = epoch
+        const before = copies.epoch
         const reply = yield* call("compare-and-set", () =>
           client.eval(
             scripts.compareAndSet,
@@ -196,32 +256,18 @@ export const make = (settings: Settings) =>
             ? Option.some({ grant: next.value, version })
             : Option.none()
           // A notification came in between: what we know may be older than this write, or newer.
-          if (live && epoch === before) known.set(rk, current)
-          else known.delete(rk)
+          if (copies.live && copies.epoch === before) copies.known.set(rk, current)
+          else copies.known.delete(rk)
           return { _tag: "Written", current } as TokenStore.WriteResult
         }
-        known.delete(rk)
+        copies.known.delete(rk)
         // {0, version, payload} or, for a payload over the cap, {0, version, '', size}.
         const [, theirVersion, theirPayload, size] = reply as Array<unknown>
         const current = yield* decodeReply(rk, [String(theirVersion ?? ""), String(theirPayload ?? ""), "", ...(size === undefined ? [] : [String(size)])])
         return { _tag: "Conflict", current } as TokenStore.WriteResult
       })
 
-    // The listing: SCAN one batch per call (each bounded by `timeout`, interruptible between
-    // batches), at most `maxScanRounds` batches and `maxListed` records, so a Redis whose cursor
-    // never ends cannot keep us asking, nor fill memory.
-    const scan = Effect.gen(function*() {
-      const keys = new Set<string>()
-      let cursor = "0"
-      for (let round = 0; round < maxScanRounds; round++) {
-        const [next, batch] = yield* call("list", () => client.scan(cursor, "MATCH", `${globEscape(settings.prefix)}grant:*`, "COUNT", 200))
-        for (const rk of batch) keys.add(rk)
-        if (keys.size > maxListed) return yield* storeError(`Redis lists more than ${maxListed} grants under ${settings.prefix}; not read`)
-        if (next === "0") return [...keys]
-        cursor = next
-      }
-      return yield* storeError(`Redis's listing of ${settings.prefix}grant:* did not end after ${maxScanRounds} batches`)
-    })
+    const scan = scanKeys(call, client, settings.prefix)
     // One record that cannot be read is reported and left out: the others are still listed. When
     // none opens, that is the error (most likely a wrong VEDAUTH_STORE_KEY), not an empty store.
     const list = Effect.gen(function*() {
@@ -242,25 +288,7 @@ export const make = (settings: Settings) =>
     // --- the lock: core's lease lock over one Redis key per grant -----------------------------
 
     const ttlMillis = Math.max(1, Math.round(Duration.toMillis(settings.lockTtl)))
-    const lockValue = (owner: string, now: number) => `${owner}:${now}`
-    const lockBackend = (lk: string): LeaseLock.Backend<string> => ({
-      describe: `${settings.prefix}lock:…`,
-      hungHint: `is Redis at ${where} reachable?`,
-      // SET NX with an expiry: a holder that dies leaves a lock that expires by itself.
-      tryTake: (owner, now) =>
-        Effect.flatMap(
-          call("lock", () => client.set(lk, lockValue(owner, now), "PX", ttlMillis, "NX")),
-          (answer): Effect.Effect<Either.Either<string, Option.Option<LeaseLock.Holder>>, VedAuthError.TokenStoreError> =>
-            answer === "OK"
-              ? Effect.succeed(Either.right(owner))
-              : Effect.map(call("lock", () => client.get(lk)), (text) => Either.left(Option.map(Option.fromNullable(text), (text) => ({ text }))))
-        ),
-      renew: (owner, _handle, now) =>
-        Effect.map(call("lock renewal", () => client.eval(scripts.renewLock, 1, lk, owner, lockValue(owner, now), String(ttlMillis))), (renewed) => renewed === 1),
-      holds: (owner) => Effect.map(call("lock", () => client.get(lk)), (text) => text !== null && text.startsWith(`${owner}:`)),
-      release: (owner) => Effect.asVoid(call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner))),
-      breakStale: (holder) => Effect.asVoid(call("lock", () => client.eval(scripts.breakLock, 1, lk, holder.text)))
-    })
+    const lockBackend = redisLockBackend(call, client, settings.prefix, where, ttlMillis)
     const lockFor = LeaseLock.keyed(lockBackend, {
       // A lock left without an expiry (or whose holder stopped renewing) is broken after one TTL unchanged.
       staleAfter: Duration.millis(ttlMillis),
@@ -273,8 +301,8 @@ export const make = (settings: Settings) =>
     // (and any read in flight) so the next read asks Redis, on the connection that took the lock.
     const forgetUnderLock = (key: TokenStore.Key) =>
       Effect.sync(() => {
-        known.delete(recordKey(key))
-        epoch++
+        copies.known.delete(recordKey(key))
+        copies.epoch++
       })
     const withLock = <A, E, R>(key: TokenStore.Key, effect: Effect.Effect<A, E, R>) =>
       lockFor(lockKey(key)).withLock(Effect.zipRight(forgetUnderLock(key), effect))

@@ -164,6 +164,7 @@ export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
           const moved = Option.isSome(again) && Option.isSome(expected) && !Option.contains(expected, again.value.version) &&
             Option.isSome(again.value.grant.refreshToken)
           if (moved && rounds > 0) return yield* from(again, rounds - 1)
+          yield* Effect.logInfo("vedauth: authorizing again")
           return yield* authorize({ why: "refused", expected: versionOf(again), current: Option.map(again, (r) => r.grant) })
         }
         if (outcome._tag === "Moved") {
