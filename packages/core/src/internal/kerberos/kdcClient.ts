@@ -93,15 +93,15 @@ export const iterationsFor = (enctype: Enctype, params: Uint8Array | undefined):
   if (params.length !== 4) {
     return Either.left(new KerberosError({
       name: badS2kParams,
-      detail: `the KDC's s2kparams for ${enctype.name} are ${params.length} bytes long, not the 4 of an iteration count: nothing derived from the password was sent`,
-      hint: "a KDC that is what krb5.conf or the kdc option names never sends these; check that it is your KDC and that nothing sits in between"
+      detail: `the KDC's s2kparams for ${enctype.name} are ${params.length} bytes long, not the 4 of an iteration count: refused, and no key derived with them`,
+      hint: "a real KDC does not send these; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
     }))
   }
   const iterations = new DataView(params.buffer, params.byteOffset, 4).getUint32(0)
   if (iterations < enctype.defaultIterations) {
     return Either.left(new KerberosError({
       name: badS2kParams,
-      detail: `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, fewer than the ${enctype.defaultIterations} it must use at least (as MIT requires): a key that cheap would let whoever sees the login guess the password offline; nothing derived from the password was sent`,
+      detail: `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, fewer than the ${enctype.defaultIterations} it must use at least (as MIT requires): a key that cheap would let whoever sees the login guess the password offline: refused, and no key derived with it`,
       hint: "a real KDC does not ask this; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
     }))
   }
