@@ -23,7 +23,7 @@ describe("vedauth --grant device", () => {
     Effect.gen(function*() {
       const { env, served, server } = yield* setupGrants({
         integrations: [{ clientId: "vedauth-demo" }, alwaysDue],
-        device: { interval: 0, autoApproveAfterPolls: 2 }
+        device: { interval: 1, autoApproveAfterPolls: 2 }
       })
       const login = yield* runCli(["login", ...server(), ...device, "--json"], { env })
       ok(login)
@@ -74,10 +74,25 @@ describe("vedauth --grant device", () => {
 
   it.scopedLive("slow_down: the client waits 5 seconds more and goes on to the grant", () =>
     Effect.gen(function*() {
-      const { env, served, server } = yield* setupGrants({ device: { interval: 0, slowDownPolls: 1, autoApproveAfterPolls: 1 } })
+      const { env, served, server } = yield* setupGrants({ device: { interval: 1, slowDownPolls: 1, autoApproveAfterPolls: 1 } })
       ok(yield* runCli(["login", ...server(), ...device], { env }))
       const stats = yield* served.simulator.stats
       assert.strictEqual(stats.devicePoll, 2, "slow_down, then the grant: no poll in between")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.scopedLive("issue #21 R7: a verification link on another host is warned about on stderr, escaped, before the prompt", () =>
+    Effect.gen(function*() {
+      // Looks like the server's host at a glance, and carries an OSC 8 escape that would retarget a terminal's link.
+      const link = "https://127.0.0.1.login-venafi.evil/vedauth/device\u001b]8;;https://evil.example\u0007"
+      const { env, server } = yield* setupGrants({ device: { interval: 1, autoApproveAfterPolls: 0, verificationUri: link } })
+      const login = yield* runCli(["login", ...server(), ...device], { env })
+      ok(login)
+      const warning = login.stderr.indexOf("verification link https://127.0.0.1.login-venafi.evil/vedauth/device")
+      assert.isAtLeast(warning, 0, login.stderr)
+      assert.match(login.stderr, /level=WARN .*its host 127\.0\.0\.1\.login-venafi\.evil is not the server's \(127\.0\.0\.1\)/)
+      assert.isBelow(warning, login.stderr.indexOf("To authorize, open"), "the warning comes before the prompt")
+      assert.strictEqual(login.stderr.split("level=WARN").length, 2, "one warning for the link and the complete link on the same host")
+      assert.notMatch(login.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, "no raw control character reaches the terminal")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.scopedLive("a code nobody approves expires: exit 2 with the reason, nothing stored", () =>

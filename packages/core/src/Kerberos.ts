@@ -279,6 +279,11 @@ export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cac
  * `AuthenticationFailed` when the KDC refuses the credentials, `TransportError` when no KDC answers,
  * `KerberosError` for the rest (unknown SPN, clock skew, ...), with a hint where the user can act.
  *
+ * A key is derived from a password at most once per (enctype, salt, iteration count), with the
+ * iteration counts MIT accepts (no fewer than the enctype's default) up to 262,144. The derivation
+ * runs off the event loop (WebCrypto), so a timeout around this call ends it on time: `VedAuth` runs
+ * it under the request timeout; a direct caller should add `Effect.timeout` of its own.
+ *
  * @since 0.2.0
  * @category operations
  */
@@ -288,6 +293,7 @@ export const getTicket: (
   // With the realm and the KDC given, krb5.conf has nothing to add (cross-realm is not supported,
   // so its domain_realm could only turn a ticket request into an error): it is not read at all.
   const conf = options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 ? emptyKrb5Conf : yield* loadKrb5Conf
+  if (conf.truncated !== undefined) yield* Effect.logWarning(`vedauth: krb5.conf is larger than vedauth reads: ${conf.truncated}`)
   const now = yield* Clock.currentTimeMillis
   const path = options.cache === undefined ? undefined : yield* cachePath(options.cache)
   const fs = yield* Effect.serviceOption(TokenStoreFiles)

@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import { Effect, Either, Encoding, Redacted } from "effect"
+import { boundText } from "./internal/serverText.js"
 import * as Kerberos from "./Kerberos.js"
 import * as Ntlm from "./Ntlm.js"
 import type * as NtlmTransport from "./NtlmTransport.js"
@@ -119,8 +120,11 @@ const offered = (answer: Answer, scheme: Scheme): boolean => offers(answer).some
 // answers of an authenticated request, not a refusal of the Windows credentials.
 const application401 = /Failed to issue grant|Unhandled identity claim/i
 
+// The server's words (reason phrase, scheme names) are cut to a bounded length wherever they go.
 const protocolError = (detail: string, answer?: Answer) =>
-  new NtlmProtocolError({ detail, ...(answer === undefined ? {} : { status: answer.status, reason: answer.reason }) })
+  new NtlmProtocolError({ detail, ...(answer === undefined ? {} : { status: answer.status, reason: boundText(answer.reason) }) })
+
+const schemesOf = (answer: Answer) => boundText(offers(answer).map((o) => o.scheme).join(", ")) || "none"
 
 /**
  * Runs the handshake for `request` through `send`, which must put every step on the same
@@ -171,12 +175,14 @@ export const serverRefusedTicket = "SERVER_REFUSED_TICKET"
 const decoder = new TextDecoder()
 
 const noNegotiate = (answer: Answer) =>
-  protocolError(`the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${offers(answer).map((o) => o.scheme).join(", ") || "none"})`, answer)
+  protocolError(`the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${schemesOf(answer)})`, answer)
 
 const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: string, tls: boolean) => {
-  const status = `${why}; HTTP ${answer.status} ${answer.reason}`
+  const status = `${boundText(why)}; HTTP ${answer.status} ${boundText(answer.reason)}`
   if ("ticket" in kerberos) {
-    const { client, server } = kerberos.ticket
+    // The names the KDC put in the ticket: its text too.
+    const client = boundText(kerberos.ticket.client)
+    const server = boundText(kerberos.ticket.server)
     return new KerberosError({
       name: serverRefusedTicket,
       detail: `the server refused the Kerberos ticket of ${client} for ${server} (${status})`,
@@ -266,8 +272,7 @@ const runNtlm = <A extends Answer, E>(
       // under that name: one more round trip.
       const other: Scheme = scheme === "NTLM" ? "Negotiate" : "NTLM"
       if (!offered(first, other)) {
-        const schemes = offers(first).map((o) => o.scheme).join(", ") || "none"
-        return yield* protocolError(`the server offers no NTLM authentication (WWW-Authenticate: ${schemes})`, first)
+        return yield* protocolError(`the server offers no NTLM authentication (WWW-Authenticate: ${schemesOf(first)})`, first)
       }
       scheme = other
       first = yield* step("negotiate", negotiateHeader(scheme), undefined)
@@ -312,7 +317,7 @@ const runNtlm = <A extends Answer, E>(
           user,
           description: `the server rejected the Windows credentials of ${user}`,
           status: final.status,
-          reason: final.reason
+          reason: boundText(final.reason)
         })
       }
     }

@@ -1,5 +1,6 @@
 import { Redacted } from "effect"
 import * as VedAuthError from "../VedAuthError.js"
+import { boundText } from "./serverText.js"
 
 /**
  * Which call a response answers: the same status means different things on different endpoints
@@ -23,9 +24,6 @@ export interface Failure {
   readonly secrets: ReadonlyArray<Redacted.Redacted<string>>
 }
 
-// Descriptions are for people; a server that sends a novel keeps the first part.
-const maxText = 500
-
 /**
  * Removes every known secret from text that came from the server (a reason phrase such as
  * "[token] not found" may echo the very token that was sent) and bounds its length.
@@ -38,7 +36,8 @@ export const scrub = (text: string, secrets: ReadonlyArray<Redacted.Redacted<str
     const value = Redacted.value(secret)
     if (value.length > 0) clean = clean.split(value).join("<redacted>")
   }
-  return clean.length > maxText ? `${clean.slice(0, maxText)}...` : clean
+  // Descriptions are for people; a server that sends a novel keeps the first part.
+  return boundText(clean)
 }
 
 const oauthErrors = {

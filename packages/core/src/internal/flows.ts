@@ -208,7 +208,7 @@ export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean,
     return Effect.fail(
       new VedAuthError.UnexpectedResponse({
         status: answer.status,
-        ...(answer.reason === "" ? {} : { reason: answer.reason }),
+        ...(answer.reason === "" ? {} : { reason: errors.scrub(answer.reason, []) }),
         detail: `HTTP ${answer.status} from isAuthServer`
       })
     )
@@ -283,11 +283,20 @@ export const makeFlows = (
    */
   const integrated = (windows: NtlmTransport.Credentials, body: AuthorizeBody) => {
     const outgoing = { ...authorizeRequest(base, body, windows), timeout }
-    // The KDC round trips (if any) come first, under the same timeout as the HTTP handshake.
-    const sent = Effect.flatMap(ticketFor(windows), (kerberos) =>
-      kerberos === undefined
-        ? transport.request(outgoing)
-        : withNtlmFallback(kerberos, windows, transport.request({ ...outgoing, kerberos }), transport.request(outgoing)))
+    // The KDC round trips and key derivation (if any) come first, and one deadline covers them and
+    // the HTTP handshake: the handshake gets what the ticket left of the timeout.
+    const sent = Effect.gen(function*() {
+      const started = yield* Clock.currentTimeMillis
+      const kerberos = yield* ticketFor(windows)
+      const spent = (yield* Clock.currentTimeMillis) - started
+      const left = Duration.toMillis(timeout) - spent
+      if (left <= 0) return yield* noAnswerWithin(timeout, outgoing.url)
+      const within = spent <= 0 ? outgoing : { ...outgoing, timeout: Duration.millis(left) }
+      return yield* kerberos === undefined
+        ? transport.request(within)
+        // A fresh NTLM exchange after the server refused the ticket has a timeout of its own.
+        : withNtlmFallback(kerberos, windows, transport.request({ ...within, kerberos }), transport.request(outgoing))
+    })
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
     )
@@ -308,6 +317,9 @@ export const makeFlows = (
    */
   const deviceApprove = (prompt: Credentials.Device["prompt"], body: AuthorizeBody, { authorization, deadline }: DeviceStarted) =>
     Effect.gen(function*() {
+      // A link to another host (or plain http) is the server's word, not ours: said before the prompt.
+      const links = [authorization.verificationUri, ...(authorization.verificationUriComplete === undefined ? [] : [authorization.verificationUriComplete])]
+      for (const warning of grants.verificationLinkWarnings(options.url, links)) yield* Effect.logWarning(warning)
       yield* prompt({
         userCode: authorization.userCode,
         verificationUri: authorization.verificationUri,

@@ -8,6 +8,7 @@ import { Effect, Redacted, Schema } from "effect"
 import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as http from "./http.js"
+import { boundText } from "./serverText.js"
 
 /** @internal */
 export interface GrantBody {
@@ -51,15 +52,83 @@ export const devicePollRequest = (url: string, clientId: string, deviceCode: Red
     HttpClientRequest.bodyUrlParams({ grant_type: deviceGrantType, device_code: Redacted.value(deviceCode), client_id: clientId })
   )
 
+/** RFC 8628 section 3.2: the seconds between polls when the server does not say. @internal */
+export const defaultPollInterval = 5
+
 const DeviceWire = Schema.Struct({
   device_code: Schema.NonEmptyString,
   user_code: Schema.NonEmptyString,
   verification_uri: Schema.NonEmptyString,
   verification_uri_complete: Schema.optional(Schema.NullOr(Schema.String)),
-  // RFC 8628: 5 seconds when the server does not say.
-  interval: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.int(), Schema.between(0, 3600)))),
+  interval: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.finite(), Schema.lessThanOrEqualTo(3600)))),
   expires_in: Schema.Number.pipe(Schema.int(), Schema.between(1, 86_400))
 })
+
+/**
+ * The seconds between polls: the server's `interval`, or RFC 8628's default of 5 when it gives none
+ * or less than a second (0, a negative number, a fraction): a server that asks for no wait would
+ * otherwise be polled flat out, hundreds of times a second, until the code expires.
+ * @internal
+ */
+export const pollInterval = (interval: number | null | undefined): number =>
+  interval === undefined || interval === null || !(interval >= 1) ? defaultPollInterval : interval
+
+/**
+ * A warning when the device flow's verification link leads elsewhere than the server vedauth talks
+ * to: another host (compared exactly, as `URL` parses it, so `https://tpp.example.com.evil.example/`
+ * and `http://tpp.example.com@evil.example/` are caught), or plain http when the server is https.
+ * The person types the code (and perhaps a password) into that page. `undefined` when it is fine.
+ * @internal
+ */
+export const verificationLinkWarning = (serverUrl: string, link: string): string | undefined => {
+  let server: URL
+  try {
+    server = new URL(serverUrl)
+  } catch {
+    return undefined
+  }
+  const shown = boundText(link)
+  let target: URL
+  try {
+    target = new URL(link)
+  } catch {
+    return `vedauth: the server's verification link ${shown} is not a URL; open it only if you know where it leads`
+  }
+  const problems: Array<string> = []
+  if (target.hostname !== server.hostname) {
+    problems.push(target.hostname === "" ? "it names no host" : `its host ${boundText(target.hostname)} is not the server's (${server.hostname})`)
+    if (target.username !== "" || target.password !== "") problems.push("what stands before its @ is a user name, not the host")
+  }
+  if (server.protocol === "https:" && target.protocol !== "https:") problems.push(`it is ${boundText(target.protocol.replace(/:$/, ""))}, not https`)
+  return problems.length === 0
+    ? undefined
+    : `vedauth: the server's verification link ${shown} may not be the server's own page: ${problems.join("; ")}. Enter the code (or a password) there only if you trust that page`
+}
+
+/**
+ * The warnings for a device authorization's links (`verification_uri`, then the complete one): one
+ * per place they lead to, so that the complete link on the same host as the first says nothing more.
+ * @internal
+ */
+export const verificationLinkWarnings = (serverUrl: string, links: ReadonlyArray<string>): Array<string> => {
+  const warned = new Set<string>()
+  const warnings: Array<string> = []
+  for (const link of links) {
+    const warning = verificationLinkWarning(serverUrl, link)
+    if (warning === undefined) continue
+    let place = link
+    try {
+      const target = new URL(link)
+      place = `${target.protocol}//${target.username}@${target.hostname}`
+    } catch {
+      // Not a URL: the text itself is the place.
+    }
+    if (warned.has(place)) continue
+    warned.add(place)
+    warnings.push(warning)
+  }
+  return warnings
+}
 
 /**
  * A device authorization as the client keeps it: the device code stays `Redacted`.
@@ -87,7 +156,7 @@ export const processDevice = (answer: http.Answer): Effect.Effect<DeviceAuthoriz
         userCode: wire.user_code,
         verificationUri: wire.verification_uri,
         verificationUriComplete: wire.verification_uri_complete ?? undefined,
-        intervalSeconds: wire.interval ?? 5,
+        intervalSeconds: pollInterval(wire.interval),
         expiresInSeconds: wire.expires_in
       }))
     )

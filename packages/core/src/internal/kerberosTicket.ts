@@ -53,12 +53,21 @@ export const make = (
     Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(TokenStoreFiles, service) })
   )
   const fallback = mechanism === "negotiate"
+  // The KDC round trips and the password's string-to-key (CPU work, off the event loop in WebCrypto)
+  // under the request timeout: a KDC that stalls, or asks for the most PBKDF2 iterations in two
+  // offers, cannot make a login take longer. `flows` gives the HTTP handshake what is left of it.
+  const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
+  const withinTimeout = Effect.timeoutFail({
+    duration: timeout,
+    onTimeout: () => new TransportError({ detail: `no Kerberos ticket within ${Duration.format(timeout)} (KDC round trips and deriving the key from the password)` })
+  })
   return (credentials) => {
     const attempt: Effect.Effect<NtlmTransport.KerberosAttempt, AuthenticationFailed | KerberosError | TransportError> = settings?.system === true
       ? systemAttempt(options, settings, system, fallback)
       : ticket(options, settings ?? {}, credentials, fs).pipe(
         Effect.map((ticket): NtlmTransport.KerberosAttempt => ({ ticket, ntlmFallback: fallback })),
-        Effect.provide(services)
+        Effect.provide(services),
+        withinTimeout
       )
     if (!fallback) return attempt
     const hasPassword = Redacted.value(credentials.password) !== ""

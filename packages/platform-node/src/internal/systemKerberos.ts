@@ -22,7 +22,13 @@ interface Client {
 /** @internal */
 export const installHint = "npm i kerberos@7; on Debian apt-get install libkrb5-dev g++ make python3 before installing it"
 
-const reason = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!.trim()
+// The library's first line, which may quote a KDC's e-text: cut to 512 characters, as core cuts
+// every server's and KDC's words in an error.
+const maxText = 512
+const reason = (cause: unknown): string => {
+  const line = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!.trim()
+  return line.length > maxText ? `${line.slice(0, maxText)}...[${line.length - maxText} more characters cut]` : line
+}
 
 // Deno loads the addon only with FFI allowed, and otherwise reports a missing build/Debug file.
 const underDeno = "Deno" in globalThis

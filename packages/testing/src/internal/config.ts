@@ -43,6 +43,8 @@ export interface DeviceConfig {
   /** Who approves when no login is given. */
   readonly approver: string
   readonly slowDownPolls: number
+  /** The link answered instead of the server's own page. */
+  readonly verificationUri: string | undefined
 }
 
 /** @internal */

@@ -74,7 +74,7 @@ export const authorizeDevice = (ctx: HandlerContext, request: SimRequest) =>
       login: undefined
     }
     yield* Effect.sync(() => ctx.state.addDevice(record, now))
-    const verificationUri = `https://${request.headers.host ?? "tpp.invalid"}/vedauth/device`
+    const verificationUri = ctx.config.device.verificationUri ?? `https://${request.headers.host ?? "tpp.invalid"}/vedauth/device`
     return json(200, "OK", {
       device_code: record.deviceCode,
       user_code: record.userCode,
@@ -87,6 +87,8 @@ export const authorizeDevice = (ctx: HandlerContext, request: SimRequest) =>
   })
 
 const pollError = (error: string, description: string): SimResponse => oauthError(error, description)
+
+const pollSlackMillis = 50
 
 /** POST vedauth/authorize/token with the device grant type (form-encoded). @internal */
 export const pollDevice = (ctx: HandlerContext, form: URLSearchParams) =>
@@ -108,7 +110,8 @@ export const pollDevice = (ctx: HandlerContext, form: URLSearchParams) =>
       ctx.state.devices.delete(deviceCode)
       return pollError("access_denied", "The user denied the authorization request")
     }
-    const tooSoon = record.lastPoll !== undefined && now - record.lastPoll < record.intervalMillis
+    // Timers and clocks are not exact to the millisecond: a poll within pollSlackMillis of the interval is on time.
+    const tooSoon = record.lastPoll !== undefined && now - record.lastPoll < record.intervalMillis - pollSlackMillis
     record.lastPoll = now
     record.polls++
     if (tooSoon || record.polls <= ctx.config.device.slowDownPolls) {

@@ -33,7 +33,10 @@ export interface IntegrationOptions {
 
 /** @internal */
 export interface DeviceOptions {
-  /** Seconds between polls the server asks for (default 5). */
+  /**
+   * Seconds between polls the server asks for (default 5). vedauth waits 5 seconds when told less
+   * than 1 (RFC 8628's default), so 1 is the quickest pace a test can have.
+   */
   readonly interval?: number
   /** Seconds a device code lives (default 600). */
   readonly expiresIn?: number
@@ -43,6 +46,11 @@ export interface DeviceOptions {
   readonly approver?: string
   /** Answer the first this many polls of each code with `slow_down`, however paced (a busy server). */
   readonly slowDownPolls?: number
+  /**
+   * The `verification_uri` answered (default `https://<Host header>/vedauth/device`), e.g. a
+   * hostile server's link to another host; `verification_uri_complete` adds `?user_code=` to it.
+   */
+  readonly verificationUri?: string
 }
 
 /** @internal */
@@ -104,6 +112,7 @@ export const resolve = (options: Options = {}): ResolvedConfig => {
       expiresInSeconds: options.device?.expiresIn ?? 600,
       autoApproveAfterPolls: options.device?.autoApproveAfterPolls,
       slowDownPolls: options.device?.slowDownPolls ?? 0,
+      verificationUri: options.device?.verificationUri,
       approver
     },
     jwt: {

@@ -7,6 +7,7 @@
 import { Either } from "effect"
 import { KerberosError } from "../../KerberosError.js"
 import { Malformed } from "../ntlm/bytes.js"
+import { boundText } from "../serverText.js"
 import { apOptionMutualRequired, decodeApRep, decodeEncApRepPart, encodeApReq, KeyUsage } from "./apMessages.js"
 import { enctypeById } from "./enctypes.js"
 import { errorName } from "./errorCodes.js"
@@ -76,7 +77,7 @@ export const complete = (pending: Pending, serverToken: Uint8Array | undefined):
       const resp = yield* attempt("NegTokenResp", () => decodeNegTokenResp(serverToken))
       if (resp.negState === NegState.reject) return yield* Either.left(new KerberosError({ name: "SPNEGO_REJECT", detail: "the server rejected the Kerberos token" }))
       if (resp.supportedMech !== undefined && resp.supportedMech !== Oid.krb5 && resp.supportedMech !== Oid.msKrb5) {
-        return yield* Either.left(new KerberosError({ name: "SPNEGO_BAD_MECH", detail: `the server chose mechanism ${resp.supportedMech}, not Kerberos` }))
+        return yield* Either.left(new KerberosError({ name: "SPNEGO_BAD_MECH", detail: `the server chose mechanism ${boundText(resp.supportedMech)}, not Kerberos` }))
       }
       if (resp.responseToken === undefined) return yield* Either.left(mutFail("the server's NegTokenResp carries no AP-REP: mutual authentication did not happen"))
       krbToken = resp.responseToken
@@ -85,7 +86,7 @@ export const complete = (pending: Pending, serverToken: Uint8Array | undefined):
     const { tokId, inner } = yield* attempt("GSS token", () => unwrapKrb5(krbToken))
     if (tokId === TokId.error) {
       const error = yield* attempt("KRB-ERROR", () => decodeKrbError(inner))
-      return yield* Either.left(new KerberosError({ name: errorName(error.errorCode), code: error.errorCode, detail: error.eText ?? "the server refused the AP-REQ" }))
+      return yield* Either.left(new KerberosError({ name: errorName(error.errorCode), code: error.errorCode, detail: error.eText === undefined || error.eText === "" ? "the server refused the AP-REQ" : boundText(error.eText) }))
     }
     if (tokId !== TokId.apRep) return yield* Either.left(mutFail(`the server's token has TOK_ID 0x${tokId.toString(16)}, not an AP-REP`))
     const encPart = yield* attempt("AP-REP", () => decodeApRep(inner))

@@ -3,14 +3,15 @@
  * ticket from a password or long-term keys with encrypted-timestamp pre-authentication, then service
  * tickets with it. Replies are checked (nonce, server name, integrity) before anything is believed.
  */
-import { Clock, Effect, Redacted } from "effect"
+import { Clock, Effect, Either, Redacted } from "effect"
 import type { KdcAddress } from "../../KdcTransport.js"
 import { KdcTransport } from "../../KdcTransport.js"
 import { KerberosError } from "../../KerberosError.js"
 import { AuthenticationFailed, TransportError } from "../../VedAuthError.js"
+import { boundText } from "../serverText.js"
 import { encodeApReq, encodeAuthenticator, KeyUsage } from "./apMessages.js"
 import * as der from "./der.js"
-import { enctypeById, enctypes, maxIterations } from "./enctypes.js"
+import { type Enctype, enctypeById, enctypes, maxIterations } from "./enctypes.js"
 import { credentialRefusals, ErrorCode, errorName, hintFor } from "./errorCodes.js"
 import * as kdc from "./kdcMessages.js"
 import { type EncryptionKey, NameType, PaType, type PaData, type PrincipalName, principalText, type Ticket } from "./types.js"
@@ -75,32 +76,82 @@ const nonce = () => crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fffffff
 
 const defaultSalt = (realm: string, principal: PrincipalName) => new TextEncoder().encode(realm + principal.components.join(""))
 
-/** The iteration count in s2kparams (4 bytes big-endian), or the enctype's default. */
-const iterationsOf = (params: Uint8Array | undefined, fallback: number) =>
-  params !== undefined && params.length === 4 ? new DataView(params.buffer, params.byteOffset, 4).getUint32(0) : fallback
+/** MIT's name for key-generation parameters it refuses ("Invalid key generation parameters from KDC"). @internal */
+export const badS2kParams = "KRB5_ERR_BAD_S2K_PARAMS"
 
-/** The client key for an enctype, from the password and the KDC's salt, or from the given keys. */
-const clientKey = (source: KeySource, etype: number, salt: Uint8Array, params: Uint8Array | undefined): Effect.Effect<EncryptionKey | undefined, KerberosError> => {
-  if (source._tag === "Keys") return Effect.succeed(source.keys.find((k) => k.keytype === etype))
-  const enctype = enctypeById(etype)
-  if (enctype === undefined) return Effect.succeed(undefined)
-  const iterations = iterationsOf(params, enctype.defaultIterations)
-  if (iterations < 1 || iterations > maxIterations) {
-    return Effect.fail(new KerberosError({ name: "KDC_ERR_PREAUTH_FAILED", detail: `the KDC asks for ${iterations} PBKDF2 iterations, outside 1 to ${maxIterations}` }))
+/**
+ * The PBKDF2 iteration count for a key derived from the password, checked as MIT's
+ * `pbkdf2_string_to_key` checks it: `s2kparams` of exactly 4 bytes (a big-endian count), and no
+ * fewer iterations than the enctype's default: a KDC (or anyone on the path to it) offering 1
+ * iteration would turn the encrypted timestamp into a cheap offline password guess. Above
+ * `maxIterations` (vedauth's cap, below MIT's 2^24) it is refused too: the derivation is CPU time.
+ * Refused before anything derived from the password is sent.
+ * @internal
+ */
+export const iterationsFor = (enctype: Enctype, params: Uint8Array | undefined): Either.Either<number, KerberosError> => {
+  if (params === undefined) return Either.right(enctype.defaultIterations)
+  if (params.length !== 4) {
+    return Either.left(new KerberosError({
+      name: badS2kParams,
+      detail: `the KDC's s2kparams for ${enctype.name} are ${params.length} bytes long, not the 4 of an iteration count: refused, and no key derived with them`,
+      hint: "a real KDC does not send these; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
+    }))
   }
-  const password = new TextEncoder().encode(Redacted.value(source.password))
-  return Effect.map(enctype.stringToKey(password, salt, iterations), (keyvalue) => ({ keytype: etype, keyvalue }))
+  const iterations = new DataView(params.buffer, params.byteOffset, 4).getUint32(0)
+  if (iterations < enctype.defaultIterations) {
+    return Either.left(new KerberosError({
+      name: badS2kParams,
+      detail: `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, fewer than the ${enctype.defaultIterations} it must use at least (as MIT requires): a key that cheap would let whoever sees the login guess the password offline: refused, and no key derived with it`,
+      hint: "a real KDC does not ask this; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
+    }))
+  }
+  if (iterations > maxIterations) {
+    return Either.left(new KerberosError({
+      name: badS2kParams,
+      detail: `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, more than vedauth's limit of ${maxIterations} (KDCs ask for ${enctype.defaultIterations}): refused rather than spend the CPU`,
+      hint: "use a keytab (its keys need no derivation), or ask the KDC's administrator why the account's key asks for so many iterations"
+    }))
+  }
+  return Either.right(iterations)
+}
+
+/**
+ * The client's long-term key for one AS exchange: from the given keys, or derived from the password
+ * at most once per (enctype, salt, iterations), however often the KDC names them (a pre-authentication
+ * offer, then the reply's ETYPE-INFO2).
+ */
+const clientKeys = (source: KeySource) => {
+  const derived = new Map<string, EncryptionKey>()
+  const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+  return (etype: number, salt: Uint8Array, params: Uint8Array | undefined): Effect.Effect<EncryptionKey | undefined, KerberosError> => {
+    if (source._tag === "Keys") return Effect.succeed(source.keys.find((k) => k.keytype === etype))
+    const enctype = enctypeById(etype)
+    if (enctype === undefined) return Effect.succeed(undefined)
+    return Effect.flatMap(iterationsFor(enctype, params), (iterations) => {
+      const id = `${etype}:${iterations}:${hex(salt)}`
+      const known = derived.get(id)
+      if (known !== undefined) return Effect.succeed(known)
+      const password = new TextEncoder().encode(Redacted.value(source.password))
+      return Effect.map(enctype.stringToKey(password, salt, iterations), (keyvalue) => {
+        const key = { keytype: etype, keyvalue }
+        derived.set(id, key)
+        return key
+      })
+    })
+  }
 }
 
 /** A KRB-ERROR as the typed error it means. @internal */
 export const fromKrbError = (error: kdc.KrbErrorMessage, context: { readonly client: string; readonly server: string; readonly now: number }): Failure => {
   const name = errorName(error.errorCode)
-  const text = error.eText === undefined || error.eText === "" ? name : `${name}: ${error.eText}`
+  // The KDC's own words, cut to a bounded length: a KDC may send a megabyte of e-text.
+  const eText = error.eText === undefined || error.eText === "" ? undefined : boundText(error.eText)
+  const text = eText === undefined ? name : `${name}: ${eText}`
   const hint = hintFor(error.errorCode, { ...context, skewSeconds: Math.round((error.stime - context.now) / 1000) })
   if (credentialRefusals.has(error.errorCode)) {
     return new AuthenticationFailed({ description: hint === undefined ? text : `${text} (${hint})`, user: context.client })
   }
-  return new KerberosError({ name, code: error.errorCode, detail: error.eText === undefined || error.eText === "" ? `the KDC refused the request for ${context.server}` : error.eText, ...(hint === undefined ? {} : { hint }) })
+  return new KerberosError({ name, code: error.errorCode, detail: eText ?? `the KDC refused the request for ${context.server}`, ...(hint === undefined ? {} : { hint }) })
 }
 
 const supportedEtypes = (source: KeySource): Array<number> =>
@@ -133,6 +184,7 @@ export const asExchange = (request: AsRequest): Effect.Effect<{ readonly credent
         return { reply, nonce: n, now }
       })
 
+    const clientKey = clientKeys(request.keySource)
     let salt = defaultSalt(request.realm, request.client)
     let params: Uint8Array | undefined
     let chosen: EncryptionKey | undefined
@@ -150,7 +202,7 @@ export const asExchange = (request: AsRequest): Effect.Effect<{ readonly credent
       }
       if (entry.salt !== undefined) salt = new TextEncoder().encode(entry.salt)
       params = entry.s2kparams
-      chosen = yield* clientKey(request.keySource, entry.etype, salt, params)
+      chosen = yield* clientKey(entry.etype, salt, params)
       const enctype = enctypeById(entry.etype)!
       const now = yield* Clock.currentTimeMillis
       const timestamp = enctype.encrypt(chosen!.keyvalue, KeyUsage.paEncTimestamp, kdc.encodePaEncTsEnc(now))
@@ -164,27 +216,37 @@ export const asExchange = (request: AsRequest): Effect.Effect<{ readonly credent
       return yield* fromKrbError(error, { client: clientText, server: serverText, now })
     }
     const rep = yield* decode("AS-REP", () => kdc.decodeKdcRep(reply, kdc.MsgType.asRep))
-    // The reply may name the salt it used (when no pre-authentication was asked for, or it changed).
-    const info = rep.padata.find((p) => p.type === PaType.etypeInfo2)
-    if (info !== undefined) {
-      const entries = yield* decode("ETYPE-INFO2", () => kdc.decodeEtypeInfo2(info.value))
-      const entry = entries.find((e) => e.etype === rep.encPart.etype)
-      if (entry?.salt !== undefined) salt = new TextEncoder().encode(entry.salt)
-      if (entry?.s2kparams !== undefined) params = entry.s2kparams
-    }
-    const key = chosen?.keytype === rep.encPart.etype && info === undefined ? chosen : yield* clientKey(request.keySource, rep.encPart.etype, salt, params)
     const enctype = enctypeById(rep.encPart.etype)
-    if (key === undefined || enctype === undefined) {
+    if (enctype === undefined) {
       return yield* new KerberosError({ name: "KDC_ERR_ETYPE_NOSUPP", detail: `the AS-REP is sealed with enctype ${rep.encPart.etype}, for which there is no key` })
     }
-    const plain = enctype.decrypt(key.keyvalue, KeyUsage.asRepEncPart, rep.encPart.cipher)
+    const open = (key: EncryptionKey) => enctype.decrypt(key.keyvalue, KeyUsage.asRepEncPart, rep.encPart.cipher)
+    // The key the KDC accepted in pre-authentication first (as MIT does): a reply that names the salt
+    // again, or another one, costs no second derivation when it is sealed with that key.
+    let plain = chosen?.keytype === rep.encPart.etype ? open(chosen) : undefined
+    if (plain === undefined) {
+      // The reply may name the salt it used (when no pre-authentication was asked for, or it changed).
+      const info = rep.padata.find((p) => p.type === PaType.etypeInfo2)
+      if (info !== undefined) {
+        const entries = yield* decode("ETYPE-INFO2", () => kdc.decodeEtypeInfo2(info.value))
+        const entry = entries.find((e) => e.etype === rep.encPart.etype)
+        if (entry?.salt !== undefined) salt = new TextEncoder().encode(entry.salt)
+        if (entry?.s2kparams !== undefined) params = entry.s2kparams
+      }
+      const key = yield* clientKey(rep.encPart.etype, salt, params)
+      if (key === undefined) {
+        return yield* new KerberosError({ name: "KDC_ERR_ETYPE_NOSUPP", detail: `the AS-REP is sealed with enctype ${rep.encPart.etype}, for which there is no key` })
+      }
+      // The same key as before (the same salt and count) has already failed.
+      if (key !== chosen) plain = open(key)
+    }
     if (plain === undefined) {
       return yield* new AuthenticationFailed({ description: "the AS-REP does not decrypt with the client key: wrong password or key", user: clientText })
     }
     const part = yield* decode("EncASRepPart", () => kdc.decodeEncKdcRepPart(plain))
     if (part.nonce !== sentNonce) return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: "the AS-REP answers another request (nonce mismatch)" })
     if (!sameComponents(part.sname, krbtgt)) {
-      return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${principalText(part.sname, part.srealm)}` })
+      return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${boundText(principalText(part.sname, part.srealm))}` })
     }
     return { credential: credentialFrom(rep, part), roundTrips }
   })
@@ -249,7 +311,7 @@ export const tgsExchange = (kdcs: ReadonlyArray<KdcAddress>, tgt: Credential, se
     const part = yield* decode("EncTGSRepPart", () => kdc.decodeEncKdcRepPart(plain))
     if (part.nonce !== sentNonce) return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: "the TGS-REP answers another request (nonce mismatch)" })
     if (!sameComponents(part.sname, server)) {
-      return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${principalText(part.sname, part.srealm)}` })
+      return yield* new KerberosError({ name: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${boundText(principalText(part.sname, part.srealm))}` })
     }
     return credentialFrom(rep, part)
   })
