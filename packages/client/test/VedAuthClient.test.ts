@@ -79,6 +79,10 @@ describe("VedAuthClient", () => {
       assert.strictEqual(after.resources - before.resources, 2)
       assert.strictEqual(after.authorizeIntegrated - before.authorizeIntegrated, 1)
       assert.notStrictEqual(yield* Effect.promise(() => client.accessToken()), token)
+      // A scope the grant lacks: the 403 rejects with InsufficientScope, the server's status with it.
+      const refused = yield* rejection(() => client.fetch("vedsdk/certificates/revoke", { method: "POST", body: "{}" }))
+      assert.strictEqual(refused._tag, "InsufficientScope")
+      assert.strictEqual(refused.status, 403)
     }))
 
   it.scopedLive("fetch sends the token to the server's origin only", () =>
