@@ -11,8 +11,7 @@
  * @since 0.1.0
  */
 import type { Effect } from "effect"
-import type { Layer } from "effect"
-import { Effect as E, Exit, ManagedRuntime, Option, Redacted } from "effect"
+import { Effect as E, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
 import type { HttpClient } from "@effect/platform"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
@@ -26,6 +25,13 @@ import { VedAuthGrant } from "./VedAuthGrant.js"
 import type { CallOptions, RevokeResult } from "../index.js"
 
 export type { CallOptions, RevokeResult, VedAuthClientOptions } from "../index.js"
+
+// A library's logs are not the program's output: warnings and errors only (allowHttp, unverified
+// TLS, a store it cannot use), on stderr (console.warn, console.error), never on stdout.
+const quietLogs = Layer.merge(
+  Logger.replace(Logger.defaultLogger, Logger.withLeveledConsole(Logger.logfmtLogger)),
+  Logger.minimumLogLevel(LogLevel.Warning)
+)
 
 // What `fromEnv` passes instead of options: the environment is read by NodeVedAuth.config itself.
 const fromEnvironment: unique symbol = Symbol("vedauth/client/fromEnv")
@@ -47,7 +53,7 @@ export class VedAuthClient {
       ? NodeVedAuth.layerConfig()
       : NodeVedAuth.layer(toNodeOptions(options))
     this.#fetch = (options === fromEnvironment ? fetch : options.fetch) ?? ((input, init) => globalThis.fetch(input, init))
-    this.#runtime = ManagedRuntime.make(layer)
+    this.#runtime = ManagedRuntime.make(Layer.merge(layer, quietLogs))
   }
 
   /** The same `VEDAUTH_*` variables as `NodeVedAuth.layerConfig()`, read on the first call. */

@@ -140,7 +140,11 @@ describe("VedAuthClient", () => {
       const served = yield* serve(dir)
       const client = new VedAuthClient(clientOptions(served.url, dir))
       yield* Effect.promise(() => client.accessToken())
+      // A call in flight when the client closes (the server never answers) ends with it.
+      yield* served.simulator.setFaults({ delay: "1 hour" })
+      const pending = client.fetch("vedsdk/certificates/")
       yield* Effect.promise(() => client[Symbol.asyncDispose]())
+      assert.strictEqual((yield* rejection(() => pending))._tag, "Closed")
       assert.strictEqual((yield* rejection(() => client.accessToken()))._tag, "Closed")
       yield* Effect.promise(() => client.close())
     }))
