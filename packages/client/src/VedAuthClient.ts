@@ -21,7 +21,7 @@ import type { Fetch, VedAuthClientOptions } from "./internal/options.js"
 import { toNodeOptions } from "./internal/options.js"
 import { VedAuthClientError } from "./VedAuthClientError.js"
 import { VedAuthGrant } from "./VedAuthGrant.js"
-
+// The public declarations define these plain shapes once.
 import type { CallOptions, RevokeResult } from "../index.js"
 
 export type { CallOptions, RevokeResult, VedAuthClientOptions } from "../index.js"
