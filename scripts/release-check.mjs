@@ -30,6 +30,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (process.argv[i] === "--out" && process.argv[i + 1] !== undefined) out = resolve(process.argv[++i])
 }
 const cliBudgetBytes = 10 * 1024 * 1024
+const clientBudgetBytes = 300 * 1024
 
 let passed = 0
 let failed = 0
@@ -80,12 +81,21 @@ if (out !== undefined && packed.length > 0) {
     return packed.map((p) => basename(p.file)).join(", ")
   })
 }
-const libraries = packed.filter((p) => p.dir !== "cli")
+// The Promise client is installed alone, beside Effect 4, by its own test (packages/client/test/Install.test.ts).
+const libraries = packed.filter((p) => p.dir !== "cli" && p.dir !== "client")
 const cli = packed.find((p) => p.dir === "cli")
+const client = packed.find((p) => p.dir === "client")
+if (client !== undefined) {
+  await check("@vedauth/client: packed under its 300 KiB budget", () => {
+    if (client.bytes > clientBudgetBytes) throw new Error(`packed ${kib(client.bytes)}`)
+    return `packed ${kib(client.bytes)}, ${kib(client.unpackedBytes)} unpacked`
+  })
+}
 
 for (const pkg of packed) {
   await check(`${pkg.name}: tarball contents and manifest`, () => {
-    const problems = [...manifest.commonProblems(pkg), ...(pkg === cli ? manifest.cliProblems(pkg) : manifest.libraryProblems(pkg, root))]
+    const own = pkg === cli ? manifest.cliProblems(pkg) : pkg.dir === "client" ? manifest.clientProblems(pkg) : manifest.libraryProblems(pkg, root)
+    const problems = [...manifest.commonProblems(pkg), ...own]
     if (problems.length > 0) throw new Error(problems.join("\n"))
   })
   await check(`${pkg.name}: publint --strict`, async () => void (await expectRun(await run(bin("publint"), ["--strict", pkg.file]))))

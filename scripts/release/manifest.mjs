@@ -64,3 +64,20 @@ export const cliProblems = (pkg) => {
   }
   return problems
 }
+
+/**
+ * The Promise client: its runtime bundled, so no Effect in its dependencies or peers, and its one
+ * entry's hand-written types and bundle in the tarball.
+ */
+export const clientProblems = (pkg) => {
+  const problems = []
+  for (const field of ["dependencies", "peerDependencies", "optionalDependencies"]) {
+    const effects = Object.keys(pkg.manifest[field] ?? {}).filter((name) => name === "effect" || name.startsWith("@effect/"))
+    if (effects.length > 0) problems.push(`${field}: ${effects.join(", ")} (the bundle carries Effect)`)
+  }
+  for (const condition of ["types", "default"]) {
+    const target = pkg.manifest.exports?.["."]?.[condition]?.replace(/^\.\//, "")
+    if (target === undefined || !pkg.files.includes(target)) problems.push(`export "." ${condition} -> ${target}, not in the tarball`)
+  }
+  return problems
+}

@@ -1,0 +1,10 @@
+import { defineProject } from "vitest/config"
+
+export default defineProject({
+  test: {
+    name: "client",
+    include: ["test/**/*.test.ts"],
+    // The install test packs the bundle and installs it with npm into a fresh project.
+    testTimeout: 240_000
+  }
+})
