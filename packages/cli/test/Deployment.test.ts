@@ -12,7 +12,7 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
-import { Effect, Fiber, Redacted, Ref, Schedule } from "effect"
+import { type Duration, Effect, Fiber, Redacted, Ref, Schedule } from "effect"
 import type { ChildProcess } from "node:child_process"
 import { redisServer } from "../../store-redis/test/fixtures/redisServer.js"
 import { type Run, runCli } from "./support/runCli.js"
@@ -34,12 +34,12 @@ interface Call {
 type StoreKind = "file" | "redis"
 
 /** The simulator, the store, and `on(machine)`: runs `vedauth` on that machine as a user would. */
-const deployment = (kind: StoreKind) =>
+const deployment = (kind: StoreKind, lifetime: Duration.DurationInput = tokenLifetime) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const served = yield* Simulator.serve({
       protocol: "http",
-      integrations: [{ clientId: Simulator.defaultClientId, scope: "certificate:manage,revoke;configuration:manage", tokenLifetime }],
+      integrations: [{ clientId: Simulator.defaultClientId, scope: "certificate:manage,revoke;configuration:manage", tokenLifetime: lifetime }],
       faults: { holdRefreshAnswer: holdRefresh },
       // The person approves on the second poll, a second apart.
       device: { interval: 1, autoApproveAfterPolls: 2 }
@@ -126,7 +126,8 @@ describe.each(["file", "redis"] as const)("one login, %s store, replicas without
 
   it.scopedLive("the device grant, nothing stored: one prompt for everyone, the same token for all", () =>
     Effect.gen(function*() {
-      const { on, served } = yield* deployment(kind)
+      // Tokens of an hour: no refresh window passes while the person approves.
+      const { on, served } = yield* deployment(kind, "1 hour")
       const runs = yield* Effect.all(
         Array.from({ length: 3 }, (_, i) => on(`replica-${i}`, ["token", ...selectors(served.url), "--grant", "device"])),
         { concurrency: "unbounded" }
