@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { account, withVedAuth } from "./layer.js"
+import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
 import { allowsHttp, locate, requireUser, saveProfile, storeLayer, target, targetUser } from "./context.js"
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
@@ -133,7 +134,7 @@ interface LogoutOutcome {
 }
 
 // Revokes one stored grant at its server and removes it from the store, whatever the server said.
-const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean) =>
+const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean, proxy: ProxyChoice) =>
   Effect.gen(function*() {
     const owner = {
       url: entry.key.server,
@@ -144,7 +145,8 @@ const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | 
       store: place.store,
       shared: place.shared,
       passwordStdin: false,
-      allowHttp
+      allowHttp,
+      proxy
     }
     // Revoking never authorizes: no password is asked for.
     const revoked = yield* withVedAuth(owner, VedAuth.revoke(entry.grant)).pipe(
@@ -172,7 +174,8 @@ export const logout: Run = (flags, env) =>
       if (chosen.length === 0) return yield* new NotLoggedIn()
       caFile = selected.caFile
     }
-    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env)))
+    const proxy = yield* proxyChoice(flags, env)
+    const outcomes = yield* Effect.forEach(chosen, (entry) => logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env), proxy))
     if (flags.json === true) {
       yield* printJson({
         grants: outcomes.map(({ entry, failure, revoked }) => ({

@@ -6,6 +6,7 @@ import { resolve as resolvePath } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
+import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
 import { kerberosTarget, type KerberosTarget, noKerberos } from "./kerberos.js"
 import { targetGrant } from "./grant.js"
 import { type GrantChoice, grantProfile } from "./grantChoice.js"
@@ -65,6 +66,8 @@ export interface Target {
   readonly kerberos: KerberosTarget
   /** How to authorize (--grant) and the grant's files. */
   readonly grant: GrantChoice
+  /** The proxy (--proxy, --no-proxy, VEDAUTH_PROXY, VEDAUTH_NO_PROXY); empty: the library reads HTTPS_PROXY. */
+  readonly proxy: ProxyChoice
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
@@ -120,7 +123,8 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
       : noKerberos
     // With no user given, the one the credential cache or keytab names.
     const username = selection.username?.value ?? kerberos.principal
-    return { place, url, clientId, scope, username, caFile, allowHttp: allowsHttp(flags, env), kerberos, grant } satisfies Target
+    const proxy = yield* proxyChoice(flags, env)
+    return { place, url, clientId, scope, username, caFile, allowHttp: allowsHttp(flags, env), kerberos, grant, proxy } satisfies Target
   })
 
 /**
