@@ -49,6 +49,16 @@ describe("vedauth through a proxy", () => {
       assert.deepStrictEqual(log.map((line) => `${line.result} ${line.user}`), [`TCP_TUNNEL/200 ${proxyUser.user}`, `TCP_DENIED/407 ${proxyUser.user}`])
     }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))
 
+  it.live("the certificate grant through the tunnel: the client certificate is presented to TPP inside it", () =>
+    Effect.gen(function*() {
+      const { kit, run, server, served } = yield* setup
+      const proxy = yield* squid()
+      const alice = kit.certificate("alice")
+      ok(yield* run(["login", ...server(), "--grant", "certificate", "--client-cert", alice.cert, "--client-key", alice.key, "--proxy", proxy.url()]))
+      assert.strictEqual((yield* served.simulator.stats).authorizeCertificate, 1)
+      assert.strictEqual(connects(yield* proxy.stop).length, 1)
+    }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))
+
   it.live("a password in --proxy is refused (exit 1) before any connection, pointing at HTTPS_PROXY and VEDAUTH_PROXY", () =>
     Effect.gen(function*() {
       const { login, run } = yield* setup

@@ -33,7 +33,7 @@ const session = (served: Simulator.Served & { readonly simulator: Simulator.Serv
         ? { username: "alice@CORP.EXAMPLE", mechanism: "kerberos", kerberos: { kdc: served.kdc! } }
         : { username: "CORP\\alice", mechanism: "ntlm" }),
       tokenStorePath: `${dir}/tokens.json`,
-      transport: { ca: served.caPem!, ...proxy }
+      transport: { ...(served.caPem === undefined ? {} : { ca: served.caPem }), ...proxy }
     })
     return yield* Effect.gen(function*() {
       const grant = yield* VedAuth.authorize()
@@ -44,7 +44,13 @@ const session = (served: Simulator.Served & { readonly simulator: Simulator.Serv
     }).pipe(Effect.provide(layer))
   })
 
-const served = (kerberos: boolean) => Simulator.serve({ protocol: "https", ...(kerberos ? { kerberos: {} } : {}) })
+const served = (kerberos: boolean, protocol: "http" | "https" = "https") => Simulator.serve({ protocol, ...(kerberos ? { kerberos: {} } : {}) })
+
+const setEnv = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => Object.assign(process.env, env)),
+    () => Effect.sync(() => Object.keys(env).forEach((name) => delete process.env[name]))
+  )
 
 const connects = (log: ReadonlyArray<AccessLine>) => log.filter((line) => line.method === "CONNECT")
 
@@ -108,16 +114,24 @@ describe("through squid", () => {
     Effect.gen(function*() {
       const server = yield* served(false)
       const proxy = yield* squid()
-      const setEnv = (env: Record<string, string>) =>
-        Effect.acquireRelease(
-          Effect.sync(() => Object.assign(process.env, env)),
-          () => Effect.sync(() => Object.keys(env).forEach((name) => delete process.env[name]))
-        )
       yield* Effect.scoped(Effect.zipRight(setEnv({ HTTPS_PROXY: proxy.url() }), session(server, "ntlm", {})))
       const proxied = (yield* server.simulator.stats).connections
       yield* Effect.scoped(Effect.zipRight(setEnv({ HTTPS_PROXY: proxy.url(), NO_PROXY: `localhost,127.0.0.1:${port(server.url)}` }), session(server, "ntlm", {})))
       assert.isAbove((yield* server.simulator.stats).connections, proxied)
       // Only the first session's connections went through squid.
       assert.strictEqual(connects(yield* proxy.stop).length, proxied)
+    }).pipe(Effect.provide(platform), Effect.scoped))
+
+  it.live("plain http:// TPP through http_proxy: a CONNECT tunnel too, NTLM's two round trips on it; HTTPS_PROXY does not apply", () =>
+    Effect.gen(function*() {
+      const server = yield* served(false, "http")
+      const proxy = yield* squid()
+      yield* Effect.scoped(Effect.zipRight(setEnv({ http_proxy: proxy.url() }), session(server, "ntlm", {})))
+      const stats = yield* server.simulator.stats
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [2])
+      yield* Effect.scoped(Effect.zipRight(setEnv({ HTTPS_PROXY: proxy.url() }), session(server, "ntlm", {})))
+      const log = connects(yield* proxy.stop)
+      assert.strictEqual(log.length, stats.connections)
+      for (const line of log) assert.strictEqual(line.url, `127.0.0.1:${port(server.url)}`)
     }).pipe(Effect.provide(platform), Effect.scoped))
 })
