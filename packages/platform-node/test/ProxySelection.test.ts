@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck, Redacted } from "effect"
+import { ConfigProvider, Effect, FastCheck, Redacted } from "effect"
+import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
+import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { TransportError } from "@vedauth/core/VedAuthError"
 import { bypasses, parseNoProxy, parseProxy, proxyFor, type Routes, routes } from "../src/internal/proxy.js"
 
@@ -122,4 +124,24 @@ describe("proxy selection (as curl)", () => {
       assert.notInclude(detail, "s3cret")
     }
   })
+
+  it.effect("VEDAUTH_PROXY (Redacted) and VEDAUTH_NO_PROXY reach the transport options through config", () =>
+    Effect.gen(function*() {
+      const provider = ConfigProvider.fromMap(new Map([
+        ["VEDAUTH_URL", "https://tpp.corp"],
+        ["VEDAUTH_CLIENT_ID", "id"],
+        ["VEDAUTH_SCOPE", "certificate:manage"],
+        ["VEDAUTH_PROXY", "http://u:s3cret@proxy.corp:3128"],
+        ["VEDAUTH_NO_PROXY", "10.0.0.0/8"]
+      ]))
+      const options = yield* Effect.withConfigProvider(NodeVedAuth.config, provider)
+      const proxy = options.transport?.proxy
+      assert.isTrue(Redacted.isRedacted(proxy))
+      assert.strictEqual(Redacted.value(proxy as Redacted.Redacted<string>), "http://u:s3cret@proxy.corp:3128")
+      assert.strictEqual(options.transport?.noProxy, "10.0.0.0/8")
+      assert.notInclude(JSON.stringify(options), "s3cret")
+      // Unset: nothing, so the environment's HTTPS_PROXY applies.
+      const none = yield* Effect.withConfigProvider(NodeNtlmTransport.config, ConfigProvider.fromMap(new Map()))
+      assert.deepStrictEqual(NodeNtlmTransport.fromConfig(none), {})
+    }))
 })

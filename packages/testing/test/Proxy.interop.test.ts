@@ -19,7 +19,12 @@ const proxyUser = { user: "proxy-alice", password: "p@ss w:rd%" }
 type Mechanism = "ntlm" | "kerberos"
 
 /** An authorize, then verify, refresh and revoke, on one `NodeVedAuth` layer with these proxy settings. */
-const session = (served: Simulator.Served & { readonly simulator: Simulator.Service }, mechanism: Mechanism, proxy: NodeNtlmTransport.ProxyOptions) =>
+const session = (
+  served: Simulator.Served & { readonly simulator: Simulator.Service },
+  mechanism: Mechanism,
+  proxy: NodeNtlmTransport.ProxyOptions,
+  trustCa = true
+) =>
   Effect.gen(function*() {
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
     // Kerberos' SPN is HTTP/<host>: a name, not the 127.0.0.1 the simulator listens on.
@@ -33,7 +38,7 @@ const session = (served: Simulator.Served & { readonly simulator: Simulator.Serv
         ? { username: "alice@CORP.EXAMPLE", mechanism: "kerberos", kerberos: { kdc: served.kdc! } }
         : { username: "CORP\\alice", mechanism: "ntlm" }),
       tokenStorePath: `${dir}/tokens.json`,
-      transport: { ...(served.caPem === undefined ? {} : { ca: served.caPem }), ...proxy }
+      transport: { ...(served.caPem === undefined || !trustCa ? {} : { ca: served.caPem }), ...proxy }
     })
     return yield* Effect.gen(function*() {
       const grant = yield* VedAuth.authorize()
@@ -133,5 +138,18 @@ describe("through squid", () => {
       const log = connects(yield* proxy.stop)
       assert.strictEqual(log.length, stats.connections)
       for (const line of log) assert.strictEqual(line.url, `127.0.0.1:${port(server.url)}`)
+    }).pipe(Effect.provide(platform), Effect.scoped))
+
+  it.live("TLS inside the tunnel is checked against TPP: without TPP's CA the call fails, though the proxy opened the tunnel", () =>
+    Effect.gen(function*() {
+      const server = yield* served(true)
+      const proxy = yield* squid()
+      for (const mechanism of ["ntlm", "kerberos"] as const) {
+        const error = yield* Effect.flip(session(server, mechanism, { proxy: proxy.url() }, false))
+        assert.strictEqual(error._tag, "TransportError")
+        assert.match((error as { detail: string }).detail, /certificate/)
+      }
+      assert.strictEqual((yield* server.simulator.stats).requests, 0)
+      assert.strictEqual(connects(yield* proxy.stop).length, 2)
     }).pipe(Effect.provide(platform), Effect.scoped))
 })

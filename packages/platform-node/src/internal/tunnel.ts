@@ -45,8 +45,8 @@ const refusal = (proxy: Proxy, target: string, status: number, reason: string, h
 
 /**
  * Opens a tunnel to `host:port` through `proxy`; calls back once, with the raw socket (nothing read
- * past the proxy's answer) or a `ProxyRefused`/socket error. `timeoutMs` bounds the TCP connect
- * and the wait for the answer together.
+ * past the proxy's answer) or a `ProxyRefused`. `timeoutMs` bounds the TCP connect and the whole
+ * answer together.
  * @internal
  */
 export const openTunnel = (
@@ -59,10 +59,13 @@ export const openTunnel = (
   const target = authority(host, port)
   const socket = Net.connect({ host: proxy.host, port: proxy.port })
   let done = false
+  // One timer for the whole setup (not the socket's idle timeout, which a proxy sending a byte at a
+  // time would keep resetting).
+  const timer = setTimeout(() => finish(new ProxyRefused(`no tunnel through the proxy ${proxy.shown} within ${timeoutMs} ms`, undefined)), timeoutMs)
   const finish = (error: Error | null) => {
     if (done) return
     done = true
-    socket.setTimeout(0)
+    clearTimeout(timer)
     socket.removeListener("data", onData)
     if (error !== null) {
       socket.destroy()
@@ -70,7 +73,6 @@ export const openTunnel = (
     }
     callback(null, socket)
   }
-  socket.setTimeout(timeoutMs, () => finish(new ProxyRefused(`no tunnel through the proxy ${proxy.shown} within ${timeoutMs} ms`, undefined)))
   socket.once("error", (error) => finish(new ProxyRefused(`cannot reach the proxy ${proxy.shown}: ${printable(error.message)}`, undefined)))
   socket.once("close", () => finish(new ProxyRefused(`the proxy ${proxy.shown} closed the connection before opening the tunnel to ${target}`, undefined)))
   let received = Buffer.alloc(0)
