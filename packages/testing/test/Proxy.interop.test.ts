@@ -152,4 +152,14 @@ describe("through squid", () => {
       assert.strictEqual((yield* server.simulator.stats).requests, 0)
       assert.strictEqual(connects(yield* proxy.stop).length, 2)
     }).pipe(Effect.provide(platform), Effect.scoped))
+
+  it.live("Kerberos with the proxy set and noProxy naming TPP: the connection opened first for the channel bindings goes direct", () =>
+    Effect.gen(function*() {
+      const server = yield* served(true)
+      const proxy = yield* squid()
+      const { grant } = yield* session(server, "kerberos", { proxy: proxy.url(), noProxy: ".localhost" })
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual((yield* server.simulator.stats).roundTripsPerHandshake, [1])
+      assert.deepStrictEqual(connects(yield* proxy.stop), [])
+    }).pipe(Effect.provide(platform), Effect.scoped))
 })
