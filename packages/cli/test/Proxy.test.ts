@@ -9,6 +9,7 @@ import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
 import { type AccessLine, squid } from "../../testing/test/squid.js"
 import { fails, ok, runIn, setupGrants } from "./support/grants.js"
+import { runCli } from "./support/runCli.js"
 
 const proxyUser = { user: "proxy-alice", password: "Pr0xy-s3cret" }
 const connects = (log: ReadonlyArray<AccessLine>) => log.filter((line) => line.method === "CONNECT")
@@ -68,4 +69,9 @@ describe("vedauth through a proxy", () => {
         assert.notInclude(refused.stderr + refused.stdout, proxyUser.password)
       }
     }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))
+
+  it.live("`vedauth demo` ignores HTTPS_PROXY: its simulator is in the process, on loopback", () =>
+    Effect.gen(function*() {
+      ok(yield* runCli(["demo"], { env: { HTTPS_PROXY: "http://127.0.0.1:1", http_proxy: "http://127.0.0.1:1" } }))
+    }))
 })
