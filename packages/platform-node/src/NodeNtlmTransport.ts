@@ -12,6 +12,8 @@
  *   origin's scheme is remembered for the layer's lifetime, so later handshakes take 2 round trips.
  * - TLS is verified (Node's defaults plus an optional CA bundle); channel bindings come from the
  *   server certificate of the very connection.
+ * - Through an HTTP proxy (`proxy`, else `HTTPS_PROXY`; `ProxyOptions`), the one connection is a
+ *   CONNECT tunnel with TLS to TPP inside it: the handshake and its channel bindings are as direct.
  *
  * @since 0.1.0
  */

@@ -40,7 +40,7 @@ import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
  * @category models
  */
 export interface Options<StoreError = never> extends VedAuth.Options {
-  /** TLS and timeouts of the Windows-authenticated call; `ca`, `caFile` and `clientCertificate` apply to every call. */
+  /** TLS and timeouts of the Windows-authenticated call; `ca`, `caFile`, `clientCertificate`, `proxy` and `noProxy` apply to every call. */
   readonly transport?: NodeNtlmTransport.Options
   /** How Kerberos reaches the KDC (timeouts); see `NodeKdcTransport.Options`. */
   readonly kdcTransport?: NodeKdcTransport.Options
