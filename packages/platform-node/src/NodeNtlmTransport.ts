@@ -12,6 +12,8 @@
  *   origin's scheme is remembered for the layer's lifetime, so later handshakes take 2 round trips.
  * - TLS is verified (Node's defaults plus an optional CA bundle); channel bindings come from the
  *   server certificate of the very connection.
+ * - Through an HTTP proxy (`proxy`, else `HTTPS_PROXY`; `ProxyOptions`), the one connection is a
+ *   CONNECT tunnel with TLS to TPP inside it: the handshake and its channel bindings are as direct.
  *
  * @since 0.1.0
  */
@@ -24,6 +26,8 @@ import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { handshake, type HandshakeStats, type Scheme } from "./internal/handshake.js"
+import { isDirect, resolveRoutes } from "./internal/proxy.js"
+import { routeAgent } from "./internal/tunnel.js"
 import * as tls from "./internal/tls.js"
 
 /**
@@ -85,10 +89,34 @@ export type ResolvedTls<O extends TlsOptions = TlsOptions> = Omit<O, "ca" | "caF
 }
 
 /**
+ * Which HTTP proxy the calls to TPP go through (`docs/proxies.md`). Every call of a layer (the
+ * Windows-authenticated one, refresh, verify, revoke, the other grants) takes the same route; the
+ * KDC is always reached directly.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface Options extends TlsOptions {
+export interface ProxyOptions {
+  /**
+   * The proxy, `http://[user:password@]host[:port]` (the user and password percent-encoded; they
+   * become Basic `Proxy-Authorization`), for https and http TPP alike; `false`: no proxy, whatever
+   * the environment says. Absent: `https_proxy`/`HTTPS_PROXY` for https TPP and `http_proxy` for
+   * http TPP, read when the layer is built, as curl reads them. `VEDAUTH_PROXY` in `config`.
+   */
+  readonly proxy?: string | Redacted.Redacted<string> | false
+  /**
+   * Hosts reached directly, in curl's `NO_PROXY` syntax (`*`, names and domains, IP addresses and
+   * CIDR ranges, each optionally `:port`); absent: `no_proxy`/`NO_PROXY`. Loopback is proxied
+   * unless named here. `VEDAUTH_NO_PROXY` in `config`.
+   */
+  readonly noProxy?: string
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options extends TlsOptions, ProxyOptions {
   /** Default 10 seconds. */
   readonly connectTimeout?: Duration.DurationInput
   /** For each response of the handshake. Default 60 seconds. */
@@ -135,13 +163,18 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
   "NodeNtlmTransport.make"
 )(function*(options: Options = {}) {
   const resolved = yield* tlsOptions(options)
+  const routes = yield* resolveRoutes(options)
+  const connectTimeout = Duration.decode(options.connectTimeout ?? Duration.seconds(10))
+  // Through a proxy, the agent's one connection is a tunnel: NEGOTIATE, AUTHENTICATE and the body all travel in it.
+  const routed = <A extends Http.Agent>(agent: A, secure: boolean): A =>
+    isDirect(routes) ? agent : routeAgent(agent, routes, secure, Duration.toMillis(connectTimeout))
   const settings = {
     // A new agent per handshake (NTLM authenticates a connection), on the layer's one secure context.
     makeAgent: (url: URL): Effect.Effect<Http.Agent, TransportError> =>
       url.protocol === "https:"
-        ? Effect.map(tls.loadAgentOptions(resolved), (agent) => new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 }))
-        : Effect.sync(() => new Http.Agent({ keepAlive: true, maxSockets: 1 })),
-    connectTimeout: Duration.decode(options.connectTimeout ?? Duration.seconds(10)),
+        ? Effect.map(tls.loadAgentOptions(resolved), (agent) => routed(new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 }), true))
+        : Effect.sync(() => routed(new Http.Agent({ keepAlive: true, maxSockets: 1 }), false)),
+    connectTimeout,
     responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     scheme: options.scheme ?? "NTLM",
@@ -178,12 +211,17 @@ export interface ConfigOptions {
   readonly responseTimeout: Option.Option<Duration.Duration>
   readonly clientCert: Option.Option<string>
   readonly clientKey: Option.Option<string>
+  /** `VEDAUTH_PROXY`; absent counts as not set. */
+  readonly proxy?: Option.Option<Redacted.Redacted<string>>
+  /** `VEDAUTH_NO_PROXY`; absent counts as not set. */
+  readonly noProxy?: Option.Option<string>
 }
 
 /**
  * Reads `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`, `VEDAUTH_RESPONSE_TIMEOUT` (e.g. "10 seconds"),
  * `VEDAUTH_ALLOW_UNVERIFIED_TLS` (`1`: see `allowUnverifiedTls`), and the client certificate's
- * PEM files `VEDAUTH_CLIENT_CERT` and `VEDAUTH_CLIENT_KEY` (both, or neither is used).
+ * PEM files `VEDAUTH_CLIENT_CERT` and `VEDAUTH_CLIENT_KEY` (both, or neither is used), and the proxy:
+ * `VEDAUTH_PROXY` (a URL; it wins over `HTTPS_PROXY`) and `VEDAUTH_NO_PROXY` (wins over `NO_PROXY`).
  *
  * @since 0.1.0
  * @category config
@@ -194,7 +232,9 @@ export const config: Config.Config<ConfigOptions> = Config.all({
   connectTimeout: Config.option(Config.duration("VEDAUTH_CONNECT_TIMEOUT")),
   responseTimeout: Config.option(Config.duration("VEDAUTH_RESPONSE_TIMEOUT")),
   clientCert: Config.option(Config.nonEmptyString("VEDAUTH_CLIENT_CERT")),
-  clientKey: Config.option(Config.nonEmptyString("VEDAUTH_CLIENT_KEY"))
+  clientKey: Config.option(Config.nonEmptyString("VEDAUTH_CLIENT_KEY")),
+  proxy: Config.option(Config.redacted(Config.nonEmptyString("VEDAUTH_PROXY"))),
+  noProxy: Config.option(Config.string("VEDAUTH_NO_PROXY"))
 })
 
 const present = <K extends string, A>(key: K, value: Option.Option<A>): { readonly [P in K]?: A } =>
@@ -212,7 +252,9 @@ export const fromConfig = (c: ConfigOptions): Options => ({
   ...(c.allowUnverifiedTls ? { allowUnverifiedTls: true } : {}),
   ...present("connectTimeout", c.connectTimeout),
   ...present("responseTimeout", c.responseTimeout),
-  ...present("clientCertificateFiles", Option.all({ cert: c.clientCert, key: c.clientKey }))
+  ...present("clientCertificateFiles", Option.all({ cert: c.clientCert, key: c.clientKey })),
+  ...present("proxy", c.proxy ?? Option.none<Redacted.Redacted<string>>()),
+  ...present("noProxy", c.noProxy ?? Option.none<string>())
 })
 
 /**

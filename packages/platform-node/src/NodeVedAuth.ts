@@ -21,13 +21,14 @@
 import * as NodePath from "@effect/platform-node/NodePath"
 import type { HttpClient, Path } from "@effect/platform"
 import type { ConfigError } from "effect"
-import { Config, Effect, Layer } from "effect"
+import { Config, Duration, Effect, Layer } from "effect"
 import type { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import type { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
+import { resolveRoutes } from "./internal/proxy.js"
 import { loadAgentOptions } from "./internal/tls.js"
 import * as NodeKdcTransport from "./NodeKdcTransport.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
@@ -39,7 +40,7 @@ import * as NodeTokenStoreFiles from "./NodeTokenStoreFiles.js"
  * @category models
  */
 export interface Options<StoreError = never> extends VedAuth.Options {
-  /** TLS and timeouts of the Windows-authenticated call; `ca`, `caFile` and `clientCertificate` apply to every call. */
+  /** TLS and timeouts of the Windows-authenticated call; `ca`, `caFile`, `clientCertificate`, `proxy` and `noProxy` apply to every call. */
   readonly transport?: NodeNtlmTransport.Options
   /** How Kerberos reaches the KDC (timeouts); see `NodeKdcTransport.Options`. */
   readonly kdcTransport?: NodeKdcTransport.Options
@@ -104,15 +105,24 @@ export const compose = <E = never, StoreError = never>(
   }))
 
 /**
- * `@effect/platform-node`'s `HttpClient` with the given TLS settings (`NodeNtlmTransport.agentOptions`),
+ * `@effect/platform-node`'s `HttpClient` with the given TLS settings (`NodeNtlmTransport.agentOptions`)
+ * and proxy (`NodeNtlmTransport.ProxyOptions`: the same route as the Windows-authenticated call),
  * its module (and undici) loaded on the first request: a program that finds a fresh token in the
  * store never makes one, so a short-lived process starts without paying for it.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerHttpClient = (tls: NodeNtlmTransport.ResolvedTls): Layer.Layer<HttpClient.HttpClient> =>
-  layerLazyNodeHttpClient(loadAgentOptions(tls))
+export const layerHttpClient = (
+  tls: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>
+): Layer.Layer<HttpClient.HttpClient> =>
+  layerLazyNodeHttpClient(
+    loadAgentOptions(tls),
+    Effect.map(resolveRoutes(tls), (routes) => ({
+      routes,
+      connectTimeoutMs: Duration.toMillis(Duration.decode(tls.connectTimeout ?? Duration.seconds(10)))
+    }))
+  )
 
 /**
  * @since 0.1.0

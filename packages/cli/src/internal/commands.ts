@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { account, withVedAuth } from "./layer.js"
+import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
 import { allowsHttp, credentialsGivenHere, explicitCaFile, locate, requireUser, saveProfile, storedUser, storeLayer, target, targetUser } from "./context.js"
 import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
@@ -178,7 +179,7 @@ const revokeAtServer = (grant: Grant) =>
 // Revokes one stored grant at its server, then removes it from the store. A grant whose revoke
 // failed (TLS trust, the server unreachable or slow, an unexpected answer) stays stored, so that
 // logout can run again once that is fixed, unless `force` says to remove it anyway.
-const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean, force: boolean) =>
+const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean, proxy: ProxyChoice, force: boolean) =>
   Effect.gen(function*() {
     const owner = {
       url: entry.key.server,
@@ -189,7 +190,8 @@ const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | 
       store: place.store,
       shared: place.shared,
       passwordStdin: false,
-      allowHttp
+      allowHttp,
+      proxy
     }
     // Revoking never authorizes: no password is asked for.
     const revoked = yield* Effect.either(withVedAuth(owner, revokeAtServer(entry.grant)))
@@ -229,8 +231,9 @@ export const logout: Run = (flags, env) =>
       if (chosen.length === 0) return yield* new NotLoggedIn()
       caFile = selected.caFile
     }
+    const proxy = yield* proxyChoice(flags, env)
     const outcomes = yield* Effect.forEach(chosen, (entry) =>
-      logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env), flags.force === true))
+      logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env), proxy, flags.force === true))
     if (flags.json === true) {
       yield* printJson({
         grants: outcomes.map(({ entry, failure, removed, revocation }) => ({

@@ -6,6 +6,7 @@ import { resolve as resolvePath } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
+import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
 import { kerberosTarget, type KerberosTarget, noKerberos } from "./kerberos.js"
 import { targetGrant } from "./grant.js"
 import { type GrantChoice, grantKeyUser, grantProfile, isGrantKeyUser, isGrantName, usesPassword } from "./grantChoice.js"
@@ -67,6 +68,8 @@ export interface Target {
   readonly grant: GrantChoice
   /** What a login without --profile did not take from the profile it rewrites (keytab, ...), in words. */
   readonly passedOver: ReadonlyArray<string>
+  /** The proxy (--proxy, --no-proxy, VEDAUTH_PROXY, VEDAUTH_NO_PROXY); empty: the library reads HTTPS_PROXY. */
+  readonly proxy: ProxyChoice
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
@@ -196,6 +199,7 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
       : noKerberos
     // With no user given, the one the credential cache or keytab names.
     const username = selection.username?.value ?? kerberos.principal
+    const proxy = yield* proxyChoice(flags, env)
     return {
       place,
       url,
@@ -206,7 +210,8 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
       allowHttp: allowsHttp(flags, env),
       kerberos,
       grant,
-      passedOver: implicitLogin ? passedOver(profile, grant, kerberos) : []
+      passedOver: implicitLogin ? passedOver(profile, grant, kerberos) : [],
+      proxy
     } satisfies Target
   })
 

@@ -73,7 +73,8 @@ export const demo: Run = () =>
         `Windows authentication with channel bindings required). Secrets are shown only as fingerprints.`
     )
     const ca = served.caPem ?? ""
-    const tls = yield* NodeNtlmTransport.tlsOptions({ ca })
+    // The embedded simulator is on loopback, in this process: never through a proxy the environment names.
+    const tls = yield* NodeNtlmTransport.tlsOptions({ ca, proxy: false as const })
     const vedAuth = VedAuth.layer({
       url: served.url,
       clientId: Simulator.defaultClientId,
@@ -81,7 +82,7 @@ export const demo: Run = () =>
       username: "CORP\\alice",
       password: Simulator.defaultCredentials.password
     }).pipe(Layer.provide(Layer.mergeAll(
-        NodeNtlmTransport.layer({ ca, onHandshake: (stats) => handshakes.push(stats) }),
+        NodeNtlmTransport.layer({ ca, proxy: false, onHandshake: (stats) => handshakes.push(stats) }),
         NodeVedAuth.layerHttpClient(tls),
         TokenStore.layerMemory
       )

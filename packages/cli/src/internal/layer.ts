@@ -9,6 +9,7 @@ import type { KerberosTarget } from "./kerberos.js"
 import { grantOptions, grantTransport } from "./grant.js"
 import type { GrantChoice } from "./grantChoice.js"
 import { passwordSource } from "./password.js"
+import type { ProxyChoice } from "./proxyChoice.js"
 import { type SharedStore, vedAuthStoreOptions } from "./sharedStore.js"
 
 const noPassword = new AuthenticationFailed({
@@ -27,6 +28,8 @@ export interface Account {
   readonly passwordStdin: boolean
   readonly allowHttp: boolean
   readonly kerberos?: KerberosTarget
+  /** The proxy settings given to the transport; absent: the library reads HTTPS_PROXY and NO_PROXY. */
+  readonly proxy?: ProxyChoice
   /** Integrated when absent (revoking a stored grant needs no grant of its own). */
   readonly grant?: GrantChoice
 }
@@ -43,7 +46,8 @@ export const account = (target: Target, username: string | undefined, passwordSt
   passwordStdin,
   allowHttp: target.allowHttp,
   kerberos: target.kerberos,
-  grant: target.grant
+  grant: target.grant,
+  proxy: target.proxy
 })
 
 /**
@@ -67,7 +71,11 @@ export const vedAuthLayer = (selected: Account) =>
           )
         }),
         ...selected.kerberos?.options,
-        transport: { ...(selected.caFile === undefined ? {} : { caFile: selected.caFile }), ...grantTransport(selected.grant) },
+        transport: {
+          ...(selected.caFile === undefined ? {} : { caFile: selected.caFile }),
+          ...grantTransport(selected.grant),
+          ...selected.proxy
+        },
         ...grantOptions(selected.grant),
         ...vedAuthStoreOptions(selected),
         ...(selected.allowHttp ? { allowHttp: true } : {})

@@ -159,7 +159,8 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
 
 /**
  * Opens the agent's TLS connection before any request, returns the server's certificate (DER), and
- * makes that socket the one the agent's first request takes.
+ * makes that socket the one the agent's first request takes. Through a proxy the agent answers
+ * through its callback once the tunnel is open, and the certificate is TPP's, from inside it.
  */
 const preconnect = (agent: Https.Agent, url: URL, connectTimeoutMs: number, onSocket: (socket: Net.Socket) => void) =>
   Effect.async<Uint8Array, TransportError>((resume) => {
@@ -167,25 +168,46 @@ const preconnect = (agent: Https.Agent, url: URL, connectTimeoutMs: number, onSo
     const port = Number(url.port === "" ? 443 : url.port)
     // SNI takes names only, as Node's own agent does.
     const servername = Net.isIP(host) === 0 ? host : ""
-    const socket = agent.createConnection({ ...agent.options, host, port, servername }) as Tls.TLSSocket
-    onSocket(socket)
+    let socket: Tls.TLSSocket | undefined
+    let interrupted = false
     const fail = (detail: string) => {
-      socket.destroy()
+      socket?.destroy()
       resume(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
     }
-    socket.setTimeout(connectTimeoutMs, () => fail(`connection not established within ${connectTimeoutMs} ms`))
-    socket.once("error", (error) => fail(error.message))
-    socket.once("secureConnect", () => {
-      socket.setTimeout(0)
-      socket.removeAllListeners("error")
-      const certificate = new Uint8Array(socket.getPeerCertificate().raw ?? new Uint8Array(0))
-      const own = agent.createConnection.bind(agent)
-      // One use: the next request of this agent takes the socket already connected.
-      agent.createConnection = ((): Net.Socket => {
-        agent.createConnection = own
-        return socket
-      }) as typeof agent.createConnection
-      resume(Effect.succeed(certificate))
+    const watch = (connected: Tls.TLSSocket) => {
+      onSocket(connected)
+      connected.setTimeout(connectTimeoutMs, () => fail(`connection not established within ${connectTimeoutMs} ms`))
+      connected.once("error", (error) => fail(error.message))
+      connected.once("secureConnect", () => {
+        connected.setTimeout(0)
+        connected.removeAllListeners("error")
+        const certificate = new Uint8Array(connected.getPeerCertificate().raw ?? new Uint8Array(0))
+        const own = agent.createConnection.bind(agent)
+        // One use: the next request of this agent takes the socket already connected.
+        agent.createConnection = ((): Net.Socket => {
+          agent.createConnection = own
+          return connected
+        }) as typeof agent.createConnection
+        resume(Effect.succeed(certificate))
+      })
+    }
+    // Node's own agent returns the socket (and may call back later with nothing); a tunnel calls
+    // back once it is open. The first of the two counts.
+    const created = (error: Error | null, made?: Net.Socket) => {
+      if (socket !== undefined) return
+      if (error !== null || made === undefined) return fail(error?.message ?? "no connection")
+      socket = made as Tls.TLSSocket
+      if (interrupted) return void socket.destroy()
+      watch(socket)
+    }
+    const createConnection = agent.createConnection as unknown as (
+      options: Record<string, unknown>,
+      callback: (error: Error | null, socket?: Net.Socket) => void
+    ) => Net.Socket | undefined
+    const returned = createConnection.call(agent, { ...agent.options, host, port, servername }, created)
+    if (returned !== undefined) created(null, returned)
+    return Effect.sync(() => {
+      interrupted = true
+      socket?.destroy()
     })
-    return Effect.sync(() => socket.destroy())
   })
