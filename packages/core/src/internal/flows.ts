@@ -317,15 +317,8 @@ export const makeFlows = (
    */
   const deviceApprove = (prompt: Credentials.Device["prompt"], body: AuthorizeBody, { authorization, deadline }: DeviceStarted) =>
     Effect.gen(function*() {
-      // A link to another host (or plain http) is the server's word, not ours: said before the prompt.
-      const links = [authorization.verificationUri, ...(authorization.verificationUriComplete === undefined ? [] : [authorization.verificationUriComplete])]
-      for (const warning of grants.verificationLinkWarnings(options.url, links)) yield* Effect.logWarning(warning)
-      yield* prompt({
-        userCode: authorization.userCode,
-        verificationUri: authorization.verificationUri,
-        verificationUriComplete: authorization.verificationUriComplete,
-        expiresIn: authorization.expiresInSeconds
-      })
+      yield* grants.warnAboutLinks(options.url, authorization)
+      yield* prompt(grants.promptOf(authorization))
       const secrets = [authorization.deviceCode]
       let interval = authorization.intervalSeconds
       while (true) {

@@ -215,3 +215,22 @@ export const processPollFailure = (answer: http.Answer, secrets: ReadonlyArray<R
 /** The device code ran out on the client's clock before any answer said so. @internal */
 export const deviceCodeExpired = () =>
   new VedAuthError.InvalidGrant({ description: "the device code expired before it was approved: start again" })
+
+/**
+ * Logs a warning for each place the device authorization's links lead that is not the server (or
+ * not https): the server's word, not ours, said before the person is prompted.
+ *
+ * @internal
+ */
+export const warnAboutLinks = (serverUrl: string, authorization: DeviceAuthorization) => {
+  const links = [authorization.verificationUri, ...(authorization.verificationUriComplete === undefined ? [] : [authorization.verificationUriComplete])]
+  return Effect.forEach(verificationLinkWarnings(serverUrl, links), (warning) => Effect.logWarning(warning), { discard: true })
+}
+
+/** What the person is shown of a device authorization (never the device code). @internal */
+export const promptOf = (authorization: DeviceAuthorization) => ({
+  userCode: authorization.userCode,
+  verificationUri: authorization.verificationUri,
+  verificationUriComplete: authorization.verificationUriComplete,
+  expiresIn: authorization.expiresInSeconds
+})
