@@ -4,7 +4,7 @@
  * brackets.
  * @internal
  */
-// The documentation's address comes from the installed manifest: the package ships no docs/ folder.
+// The package ships no docs/ folder: the help points at the guide installed beside the executable.
 import { realpathSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { type CommandSpec, commands, type OptionKey, options } from "./spec.js"

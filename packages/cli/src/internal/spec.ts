@@ -28,7 +28,7 @@ export const options = {
   store: option({ flag: "store", kind: "string", value: "FILE|URL", env: "VEDAUTH_TOKEN_STORE", description: "token store file (default ~/.local/state/vedauth/tokens.json), or a redis:// or rediss:// URL to share (VEDAUTH_STORE_KEY, _PREFIX, _CA: see the docs)" }),
   profile: option({ flag: "profile", kind: "string", value: "NAME", env: "VEDAUTH_PROFILE", description: "named set of selectors saved by login (default: the current one)" }),
   allowHttp: option({ flag: "allow-http", kind: "boolean", env: "VEDAUTH_ALLOW_HTTP", description: "allow plain http:// to a host that is not loopback (the NTLM exchange and tokens travel in clear; set the variable to 1)" }),
-  proxy: option({ flag: "proxy", kind: "string", value: "URL", env: "VEDAUTH_PROXY", description: "HTTP proxy for every call to TPP, http://host:port (else HTTPS_PROXY; docs/proxies.md); a proxy password only in the variables" }),
+  proxy: option({ flag: "proxy", kind: "string", value: "URL", env: "VEDAUTH_PROXY", description: "HTTP proxy for every call to TPP, http://host:port (else HTTPS_PROXY); a proxy password only in the variables" }),
   noProxy: option({ flag: "no-proxy", kind: "string", value: "LIST", env: "VEDAUTH_NO_PROXY", description: "hosts reached directly, as NO_PROXY: names, .domains, addresses, CIDR, host:port, or *" }),
   passwordStdin: option({ flag: "password-stdin", kind: "boolean", description: "read the password from standard input (else VEDAUTH_PASSWORD, else a prompt on a terminal)" }),
   json: option({ flag: "json", kind: "boolean", description: "print one JSON object" }),
