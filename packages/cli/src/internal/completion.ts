@@ -147,7 +147,8 @@ export const zshScript = (): string =>
     ...shown().map((command) => `    ${command.name}) _arguments -s ${zshSpecs(command).join(" ")} ;;`),
     "  esac",
     "}",
-    "compdef _vedauth vedauth",
+    "# Autoloaded from $fpath this file is _vedauth's body: complete; sourced, register.",
+    "if [[ $funcstack[1] == _vedauth ]]; then _vedauth \"$@\"; else compdef _vedauth vedauth; fi",
     ""
   ].join("\n")
 
