@@ -8,6 +8,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
+import { childEnvironment } from "../src/internal/runCommand.js"
 import { bin, collect, runCli, type Run } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
@@ -30,6 +31,30 @@ const loggedIn = Effect.gen(function*() {
   )
   ok(login)
   return { caFile, home, served }
+})
+
+describe("the command's environment", () => {
+  const handed = { accessToken: "the-token", url: "https://tpp.example.com", caFile: undefined }
+
+  it("a store or proxy URL goes only without a password; the user's own trust bundle stays when no CA is used", () => {
+    const withPasswords = childEnvironment({
+      VEDAUTH_TOKEN_STORE: "rediss://vedauth:store-secret@127.0.0.1:6380/0",
+      VEDAUTH_PROXY: "proxyuser:proxy-secret@127.0.0.1:3128",
+      VCERT_TRUST_BUNDLE: "/etc/ssl/own.pem",
+      VCERT_TOKEN: "an old one",
+      UNSET: undefined
+    }, handed)
+    assert.deepStrictEqual(withPasswords, {
+      VCERT_TRUST_BUNDLE: "/etc/ssl/own.pem",
+      VEDAUTH_ACCESS_TOKEN: "the-token",
+      VCERT_TOKEN: "the-token",
+      VDC_TOKEN: "the-token",
+      VCERT_URL: "https://tpp.example.com",
+      VDC_SERVER: "https://tpp.example.com"
+    })
+    const plain = childEnvironment({ VEDAUTH_TOKEN_STORE: "/srv/tokens.json", VEDAUTH_PROXY: "http://127.0.0.1:3128" }, { ...handed, caFile: "ca.pem" })
+    assert.deepInclude(plain, { VEDAUTH_TOKEN_STORE: "/srv/tokens.json", VEDAUTH_PROXY: "http://127.0.0.1:3128", VCERT_TRUST_BUNDLE: "ca.pem" })
+  })
 })
 
 describe("vedauth run", () => {

@@ -49,7 +49,7 @@ export const programHelp = (): string => {
     "Selectors (--url, --client-id, --scope, --username, --ca-file, --store, --profile) come from the",
     "flag, else the environment variable, else the profile `login` saved. The password never comes",
     "from a flag. Exit codes: 0 ok, 1 usage, 2 refused by the server, 3 credentials rejected,",
-    "4 transport or TLS, 5 unexpected response, 6 token store.",
+    "4 transport or TLS, 5 unexpected response, 6 token store; `run` exits with its command's code.",
     "",
     "`vedauth help <command>` shows a command's options. More: " + guidePath()
   ].join("\n")

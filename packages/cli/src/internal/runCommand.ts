@@ -42,8 +42,8 @@ export const childEnvironment = (env: Env, handed: Handed): Record<string, strin
   for (const name of ["VEDAUTH_ACCESS_TOKEN", "VCERT_TOKEN", "VDC_TOKEN"]) child[name] = handed.accessToken
   child["VCERT_URL"] = handed.url
   child["VDC_SERVER"] = handed.url
-  if (handed.caFile === undefined) delete child["VCERT_TRUST_BUNDLE"]
-  else child["VCERT_TRUST_BUNDLE"] = handed.caFile
+  // Without a CA of ours the server is trusted by the system's CAs: a bundle the user set stays.
+  if (handed.caFile !== undefined) child["VCERT_TRUST_BUNDLE"] = handed.caFile
   return child
 }
 

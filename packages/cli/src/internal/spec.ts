@@ -133,6 +133,20 @@ export const commands: ReadonlyArray<CommandSpec> = [
       "machine, or after logout) it is NotLoggedIn (exit 2), unless this call gives the password or names a\n" +
       "keytab, cache or grant. With no selectors and no profile, the one stored grant is used."
   },
+  {
+    name: "run",
+    summary: "run a command with a valid access token in its environment, never in its arguments",
+    options: [...server, "passwordStdin"],
+    required: needed,
+    operands: { _tag: "Command" },
+    notes: "The token comes as for `vedauth token`. The command gets it in VEDAUTH_ACCESS_TOKEN, VCERT_TOKEN and\n" +
+      "VDC_TOKEN, the server in VCERT_URL and VDC_SERVER, the CA file (--ca-file) in VCERT_TRUST_BUNDLE, so\n" +
+      "vcert and VenafiPS need no token flag. VEDAUTH_PASSWORD, VEDAUTH_STORE_KEY, and VEDAUTH_TOKEN_STORE\n" +
+      "or VEDAUTH_PROXY when they carry a password, are removed from its environment. Standard input,\n" +
+      "output and error are the command's; SIGINT, SIGTERM and SIGHUP are passed on to it. The exit code\n" +
+      "is the command's (128 + N when signal N ended it); 127 when it cannot be started.\n" +
+      "With --password-stdin the password is read from standard input first, to its end."
+  },
   { name: "verify", summary: "ask the server about the stored access token", options: [...server, "json"], required: needed },
   { name: "refresh", summary: "exchange the stored refresh token for a new pair now", options: [...server, "json"], required: needed },
   {
@@ -161,20 +175,6 @@ export const commands: ReadonlyArray<CommandSpec> = [
     options: ["port", "tls", "certOut", "kerberos", "keytabOut", "clientCa", "clientCertOut", "clientKeyOut", "jwtKey", "jwtOut", "deviceApproveAfter", "deviceInterval"],
     notes: "The first line of stdout is its URL; its demo credentials go to stderr, with the files the\n" +
       "--*-out options wrote (the docs show each grant against the simulator: see vedauth help)."
-  },
-  {
-    name: "run",
-    summary: "run a command with a valid access token in its environment, never in its arguments",
-    options: [...server, "passwordStdin"],
-    required: needed,
-    operands: { _tag: "Command" },
-    notes: "The token comes as for `vedauth token`. The command gets it in VEDAUTH_ACCESS_TOKEN, VCERT_TOKEN and\n" +
-      "VDC_TOKEN, the server in VCERT_URL and VDC_SERVER, the CA file (--ca-file) in VCERT_TRUST_BUNDLE, so\n" +
-      "vcert and VenafiPS need no token flag. VEDAUTH_PASSWORD, VEDAUTH_STORE_KEY, and VEDAUTH_TOKEN_STORE\n" +
-      "or VEDAUTH_PROXY when they carry a password, are removed from its environment. Standard input,\n" +
-      "output and error are the command's; SIGINT, SIGTERM and SIGHUP are passed on to it. The exit code\n" +
-      "is the command's (128 + N when signal N ended it); 127 when it cannot be started.\n" +
-      "With --password-stdin the password is read from standard input first, to its end."
   },
   {
     name: "completion",
