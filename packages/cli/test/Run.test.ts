@@ -102,10 +102,10 @@ describe("vedauth run", () => {
       assert.strictEqual(killed.code, 143, killed.stderr)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.scopedLive("passes SIGTERM and SIGHUP on to the command and waits for it to decide", () =>
+  it.scopedLive("passes SIGINT, SIGTERM and SIGHUP on to the command and waits for it to decide", () =>
     Effect.gen(function*() {
       const { home } = yield* loggedIn
-      for (const [signal, code] of [["SIGTERM", 42], ["SIGHUP", 43]] as const) {
+      for (const [signal, code] of [["SIGINT", 41], ["SIGTERM", 42], ["SIGHUP", 43]] as const) {
         const script = `process.on('${signal}', () => process.exit(${code})); process.stdout.write('ready'); setInterval(() => {}, 1000)`
         let sent = false
         const run = yield* collect(process.execPath, [bin, "run", "--", process.execPath, "-e", script], {

@@ -65,7 +65,8 @@ const notStarted = (command: string, error: NodeJS.ErrnoException): CommandNotSt
 export const runChild = (argv: ReadonlyArray<string>, env: Record<string, string>): Effect.Effect<void, CommandExited | CommandNotStarted> =>
   Effect.async<void, CommandExited | CommandNotStarted>((resume) => {
     const [command, ...args] = argv as [string, ...Array<string>]
-    const saved = forwarded.map((signal) => [signal, process.listeners(signal)] as const)
+    // rawListeners: a `once` listener set aside comes back as a `once` one.
+    const saved = forwarded.map((signal) => [signal, process.rawListeners(signal) as Array<(...args: Array<unknown>) => void>] as const)
     for (const signal of forwarded) process.removeAllListeners(signal)
     const child = spawn(command, args, { env, stdio: "inherit" })
     const forward = (signal: NodeJS.Signals) => child.kill(signal)
