@@ -71,11 +71,15 @@ export const runChild = (argv: ReadonlyArray<string>, env: Record<string, string
     const child = spawn(command, args, { env, stdio: "inherit" })
     const forward = (signal: NodeJS.Signals) => child.kill(signal)
     for (const signal of forwarded) process.on(signal, forward)
+    let restored = false
     const restore = () => {
+      // Once only, whichever of exit, a spawn error or an interruption comes first.
+      if (restored) return
+      restored = true
       for (const signal of forwarded) process.removeListener(signal, forward)
       for (const [signal, listeners] of saved) for (const listener of listeners) process.on(signal, listener)
     }
-    child.once("error", (error: NodeJS.ErrnoException) => {
+    child.on("error", (error: NodeJS.ErrnoException) => {
       // Only a spawn failure arrives before "spawn"; a failed kill later is no reason to stop.
       if (child.pid !== undefined) return
       restore()
