@@ -5,10 +5,11 @@
 # (passwd: a throwaway second local user) and mkfifo/mknod (coreutils), and redis-server (with redis-cli) for
 # @vedauth/store-redis's tests, which start their own servers on loopback, and squid (the proxy tests run
 # their own instances on loopback, never the package's service); and what building the optional
-# `kerberos` addon from source needs (libkrb5-dev, g++, make, python3 for node-gyp; `pnpm kerberos-addon`).
+# `kerberos` addon from source needs (libkrb5-dev, g++, make, python3 for node-gyp; `pnpm kerberos-addon`); and zsh and
+# fish, which load `vedauth completion`'s scripts in the CLI's tests.
 # Idempotent: does nothing when they are all present.
 set -euo pipefail
-packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl krb5-kdc krb5-admin-server krb5-user python3-gssapi passwd coreutils redis-server squid libkrb5-dev g++ make)
+packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl krb5-kdc krb5-admin-server krb5-user python3-gssapi passwd coreutils redis-server squid libkrb5-dev g++ make zsh fish)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

@@ -8,16 +8,31 @@ import * as Effect from "effect/Effect"
 // The bundle inlines this, so `vedauth --version` is the version of the package that was installed.
 import packageJson from "../package.json" with { type: "json" }
 import { type Run as CommandRun, login, logout, refresh, revoke, status, token, verify } from "./internal/commands.js"
+import { completion, profileNames } from "./internal/completion.js"
 import { demo } from "./internal/demo.js"
 import { withEnvironment } from "./internal/kerberos.js"
 import { UsageError } from "./internal/errors.js"
 import { commandHelp, programHelp } from "./internal/help.js"
 import { parseCommandLine } from "./internal/parseArgs.js"
+import { run as runCommand } from "./internal/runCommand.js"
 import { runMain } from "./internal/runMain.js"
 import type { Env } from "./internal/selection.js"
 import { simulate } from "./internal/simulate.js"
 
-const commands: Readonly<Record<string, CommandRun>> = { login, token, verify, refresh, revoke, logout, status, simulate, demo }
+const commands: Readonly<Record<string, CommandRun>> = {
+  login,
+  token,
+  verify,
+  refresh,
+  revoke,
+  logout,
+  status,
+  run: runCommand,
+  completion,
+  __profiles: profileNames,
+  simulate,
+  demo
+}
 
 /**
  * The command line `args` (without the program name) as an effect: prints the result on stdout and
@@ -38,7 +53,7 @@ export const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, st
         return Effect.fail(new UsageError({ detail: parsed.detail }))
       case "Run": {
         const command = commands[parsed.command.name]
-        return command === undefined ? Effect.fail(new UsageError({ detail: "unknown command (see vedauth help)" })) : command(parsed.flags, env as Env).pipe(withEnvironment(env))
+        return command === undefined ? Effect.fail(new UsageError({ detail: "unknown command (see vedauth help)" })) : command(parsed.flags, env as Env, parsed.operands).pipe(withEnvironment(env))
       }
     }
   })

@@ -17,8 +17,8 @@ import type { StorePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeJson, safeText } from "./terminalText.js"
 
-/** A command's work, from its parsed flags and the environment. @internal */
-export type Run = (flags: Flags, env: Env) => Effect.Effect<void, unknown>
+/** A command's work, from its parsed flags, the environment and its operands (see `CommandSpec`). @internal */
+export type Run = (flags: Flags, env: Env, operands: ReadonlyArray<string>) => Effect.Effect<void, unknown>
 
 const printJson = (value: unknown) => Console.log(safeJson(value))
 
@@ -60,8 +60,12 @@ export const login: Run = (flags, env) =>
     yield* printGrant(grant, flags.json === true)
   })
 
-/** @internal */
-export const token: Run = (flags, env) =>
+/**
+ * A valid grant for the selectors, as `token` hands it out (stored, refreshed or re-authorized), and
+ * the selectors it was got for; `run` gets its token the same way.
+ * @internal
+ */
+export const validGrant = (flags: Flags, env: Env) =>
   Effect.gen(function*() {
     const selected = yield* target(flags, env, { allowNewProfile: false })
     const { stored, user } = yield* storedUser(selected)
@@ -74,6 +78,13 @@ export const token: Run = (flags, env) =>
       })
     }
     const grant = yield* withVedAuth(account(selected, user, flags.passwordStdin === true), VedAuth.grant)
+    return { grant, selected }
+  })
+
+/** @internal */
+export const token: Run = (flags, env) =>
+  Effect.gen(function*() {
+    const { grant } = yield* validGrant(flags, env)
     const accessToken = Redacted.value(grant.accessToken)
     yield* flags.json === true
       ? Console.log(JSON.stringify({ access_token: accessToken, expires: Math.floor(DateTime.toEpochMillis(grant.expiresAt) / 1000) }))

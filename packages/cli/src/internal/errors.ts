@@ -90,3 +90,31 @@ export const errorLine = (error: unknown): { readonly tag: string; readonly line
   const { tag, text } = describe(error)
   return { tag, line: `error: ${safeText(tag)}: ${safeText(inCliWords(tag, text).replace(/\s*\n\s*/g, " "))}` }
 }
+
+/**
+ * The command `vedauth run` started ended with a failure code, or by a signal (128 + its number):
+ * vedauth exits with that code and prints nothing (the command said what it had to).
+ * @internal
+ */
+export class CommandExited extends Schema.TaggedError<CommandExited>("@vedauth/cli/CommandExited")("CommandExited", {
+  exitCode: Schema.Number
+}) {
+  override get message(): string {
+    return `the command exited with code ${this.exitCode}`
+  }
+}
+
+/**
+ * The command `vedauth run` was asked to start could not be: not found (exit code 127, as a shell
+ * says), or not executable (126).
+ * @internal
+ */
+export class CommandNotStarted extends Schema.TaggedError<CommandNotStarted>("@vedauth/cli/CommandNotStarted")("CommandNotStarted", {
+  command: Schema.String,
+  reason: Schema.String,
+  exitCode: Schema.Number
+}) {
+  override get message(): string {
+    return `cannot run '${this.command}': ${this.reason}`
+  }
+}

@@ -19,7 +19,8 @@ export const usageLine = (command: CommandSpec): string => {
   const required = new Set<string>(command.required ?? [])
   const parts = command.options.map((key) => (required.has(key) ? placeholder(key) : `[${placeholder(key)}]`))
   const topic = command.name === "help" ? ["[COMMAND]"] : []
-  return ["vedauth", command.name, ...topic, ...parts].join(" ")
+  const operands = command.operands === undefined ? [] : [command.operands._tag === "Command" ? "-- COMMAND [ARGS...]" : command.operands.usage]
+  return ["vedauth", command.name, ...topic, ...parts, ...operands].join(" ")
 }
 
 const optionLines = (keys: ReadonlyArray<OptionKey>): Array<string> => {
@@ -33,7 +34,8 @@ const optionLines = (keys: ReadonlyArray<OptionKey>): Array<string> => {
 
 /** `vedauth help`. @internal */
 export const programHelp = (): string => {
-  const width = Math.max(...commands.map((command) => command.name.length))
+  const shown = commands.filter((command) => command.hidden !== true)
+  const width = Math.max(...shown.map((command) => command.name.length))
   return [
     "vedauth: bearer tokens from Venafi TPP's VEDauth, with Integrated Windows Authentication",
     "",
@@ -42,12 +44,12 @@ export const programHelp = (): string => {
     "       vedauth --version",
     "",
     "commands:",
-    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    ...shown.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
     "",
     "Selectors (--url, --client-id, --scope, --username, --ca-file, --store, --profile) come from the",
     "flag, else the environment variable, else the profile `login` saved. The password never comes",
     "from a flag. Exit codes: 0 ok, 1 usage, 2 refused by the server, 3 credentials rejected,",
-    "4 transport or TLS, 5 unexpected response, 6 token store.",
+    "4 transport or TLS, 5 unexpected response, 6 token store; `run` exits with its command's code.",
     "",
     "`vedauth help <command>` shows a command's options. More: " + guidePath()
   ].join("\n")

@@ -9,7 +9,13 @@ import { didYouMean } from "./suggest.js"
 
 /** @internal */
 export type Parsed =
-  | { readonly _tag: "Run"; readonly command: CommandSpec; readonly flags: Flags }
+  | {
+    readonly _tag: "Run"
+    readonly command: CommandSpec
+    readonly flags: Flags
+    /** The command to run (after `--`) or the words the command takes; empty for the others. */
+    readonly operands: ReadonlyArray<string>
+  }
   | { readonly _tag: "Help"; readonly command: CommandSpec | undefined }
   | { readonly _tag: "Version" }
   | { readonly _tag: "Usage"; readonly detail: string }
@@ -53,20 +59,30 @@ export const parseCommandLine = (args: ReadonlyArray<string>): Parsed => {
   }
   const command = findCommand(name)
   if (command === undefined) return unknownCommand(name)
+  // Options end at `--`: what follows is the command `run` starts, never read as ours.
+  const end = rest.indexOf("--")
+  const own = end === -1 ? rest : rest.slice(0, end)
+  const after = end === -1 ? [] : rest.slice(end + 1)
   // A password on the command line shows in `ps` and shell history: refuse it before anything runs.
-  if (rest.some((arg) => passwordFlag.test(arg))) {
+  if (own.some((arg) => passwordFlag.test(arg))) {
     return usage(
       "the password is never taken from a flag (it would show in ps and shell history): " +
         "pipe it to --password-stdin, set VEDAUTH_PASSWORD, or answer the prompt on a terminal (--password)"
     )
   }
-  if (rest.includes("--help") || rest.includes("-h")) return { _tag: "Help", command }
+  if (own.includes("--help") || own.includes("-h")) return { _tag: "Help", command }
+  const read = readOptions(command, own)
+  if (read._tag === "Usage") return read
+  return operandsOf(command, read.flags, read.positionals, end === -1 ? undefined : after)
+}
+
+const readOptions = (command: CommandSpec, args: ReadonlyArray<string>) => {
   const keys: ReadonlyArray<OptionKey> = command.options
   try {
-    const { values } = nodeParseArgs({
-      args: [...rest],
+    const { positionals, values } = nodeParseArgs({
+      args: [...args],
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.operands?._tag === "Words",
       options: Object.fromEntries(keys.map((key) => [options[key].flag, { type: options[key].kind }]))
     })
     const flags: Record<string, string | boolean> = {}
@@ -74,8 +90,36 @@ export const parseCommandLine = (args: ReadonlyArray<string>): Parsed => {
       const value = values[options[key].flag]
       if (typeof value === "string" || typeof value === "boolean") flags[key] = value
     }
-    return { _tag: "Run", command, flags }
+    return { _tag: "Options", flags, positionals } as const
   } catch (error) {
-    return usage(describeParseError(command, error instanceof Error ? error.message : String(error)))
+    const detail = describeParseError(command, error instanceof Error ? error.message : String(error))
+    // `vedauth run vcert ...` without `--`: say where the command goes.
+    return { _tag: "Usage", detail: command.operands?._tag === "Command" && /^unexpected argument/.test(detail) ? runUsage : detail } as const
   }
+}
+
+const runUsage = "vedauth run needs the command after --: vedauth run [options] -- COMMAND [ARGS...] (see vedauth help run)"
+
+// The operands a command takes: a command after `--` (run), or words (completion SHELL).
+const operandsOf = (
+  command: CommandSpec,
+  flags: Flags,
+  positionals: ReadonlyArray<string>,
+  afterDashes: ReadonlyArray<string> | undefined
+): Parsed => {
+  const operands = command.operands
+  if (operands?._tag === "Command") {
+    return afterDashes === undefined || afterDashes.length === 0 ? usage(runUsage) : { _tag: "Run", command, flags, operands: afterDashes }
+  }
+  const words = [...positionals, ...(afterDashes ?? [])]
+  if (operands === undefined) {
+    return words.length === 0
+      ? { _tag: "Run", command, flags, operands: [] }
+      : usage(`unexpected argument '${words[0]}' for vedauth ${command.name} (see vedauth help ${command.name})`)
+  }
+  if (words.length !== 1 || !operands.values.includes(words[0]!)) {
+    const given = words.length === 0 ? "" : `'${words.join(" ")}' is not one: `
+    return usage(`vedauth ${command.name} takes one of ${operands.values.join(", ")}: ${given}vedauth ${command.name} ${operands.usage}`)
+  }
+  return { _tag: "Run", command, flags, operands: words }
 }

@@ -20,14 +20,14 @@ export interface ProxyChoice {
 const nonEmpty = (value: string | boolean | undefined): string | undefined =>
   typeof value === "string" && value.trim() !== "" ? value : undefined
 
-// curl reads a proxy without a scheme as http://: `user:secret@host:3128` carries a password too.
-const hasPassword = (proxy: string): boolean => storeUrlHasPassword(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`)
+/** curl reads a proxy without a scheme as http://: `user:secret@host:3128` carries a password too. @internal */
+export const proxyHasPassword = (proxy: string): boolean => storeUrlHasPassword(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`)
 
 /** @internal */
 export const proxyChoice = (flags: Flags, env: Env): Effect.Effect<ProxyChoice, UsageError> => {
   const flag = nonEmpty(flags.proxy)
   // Arguments are public on Unix (ps, /proc/PID/cmdline), as for --store: the password belongs in the environment.
-  if (flag !== undefined && hasPassword(flag)) {
+  if (flag !== undefined && proxyHasPassword(flag)) {
     return Effect.fail(
       new UsageError({
         detail: "--proxy carries a password, which every local user can read in ps and /proc/PID/cmdline: " +

@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
-import { errorLine } from "./errors.js"
+import { CommandExited, CommandNotStarted, errorLine } from "./errors.js"
 import { ExitCode, exitCodeFor } from "./exitCode.js"
 import { safeText } from "./terminalText.js"
 
@@ -29,9 +29,12 @@ const report = (cause: Cause.Cause<unknown>, interruptIsSuccess: boolean): numbe
   if (Cause.isInterruptedOnly(cause)) return interruptIsSuccess ? ExitCode.Ok : signalled ?? ExitCode.Interrupted
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
-    const { line, tag } = errorLine(failure.value)
+    const error = failure.value
+    // `vedauth run`: the command's own code, and its own words (on its stderr) only.
+    if (error instanceof CommandExited) return error.exitCode
+    const { line, tag } = errorLine(error)
     process.stderr.write(`${line}\n`)
-    return exitCodeFor(tag)
+    return error instanceof CommandNotStarted ? error.exitCode : exitCodeFor(tag)
   }
   // A defect is a bug of ours: one line, no trace (it could quote anything).
   const defect = Cause.squash(cause)

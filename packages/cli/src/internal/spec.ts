@@ -13,6 +13,8 @@ export interface OptionSpec {
   readonly value?: string
   /** The environment variable the option falls back to. */
   readonly env?: string
+  /** The values it takes, for shell completion (the parser checks them where they are used). */
+  readonly choices?: ReadonlyArray<string>
   readonly description: string
 }
 
@@ -38,14 +40,14 @@ export const options = {
   tls: option({ flag: "tls", kind: "boolean", description: "serve HTTPS with a certificate from a fresh throwaway CA" }),
   certOut: option({ flag: "cert-out", kind: "string", value: "FILE", description: "with --tls: write the CA certificate (PEM) here, for --ca-file" }),
   help: option({ flag: "help", kind: "boolean", description: "show this help" }),
-  mechanism: option({ flag: "mechanism", kind: "string", value: "MECH", env: "VEDAUTH_MECHANISM", description: "negotiate (default: Kerberos when it is set up, else NTLM), kerberos or ntlm" }),
+  mechanism: option({ flag: "mechanism", kind: "string", value: "MECH", env: "VEDAUTH_MECHANISM", choices: ["negotiate", "kerberos", "ntlm"], description: "negotiate (default: Kerberos when it is set up, else NTLM), kerberos or ntlm" }),
   realm: option({ flag: "realm", kind: "string", value: "REALM", env: "VEDAUTH_REALM", description: "the user's Kerberos realm (else krb5.conf default_realm)" }),
   kdc: option({ flag: "kdc", kind: "string", value: "HOST[:PORT]", env: "VEDAUTH_KDC", description: "Kerberos KDCs, comma-separated (else krb5.conf [realms], else DNS SRV)" }),
   spn: option({ flag: "spn", kind: "string", value: "SPN", env: "VEDAUTH_SPN", description: "the server's Kerberos name (default HTTP/<host of the URL>)" }),
   keytab: option({ flag: "keytab", kind: "string", value: "FILE", env: "VEDAUTH_KEYTAB", description: "a keytab with the user's key, no password needed (else KRB5_CLIENT_KTNAME)" }),
   kerberos: option({ flag: "kerberos", kind: "boolean", description: "also run a Kerberos realm and its KDC on 127.0.0.1" }),
   keytabOut: option({ flag: "keytab-out", kind: "string", value: "FILE", description: "with --kerberos: write the demo user's keytab here (default: a new temp folder)" }),
-  grant: option({ flag: "grant", kind: "string", value: "GRANT", env: "VEDAUTH_GRANT", description: "how to authorize: integrated (default), password, certificate, jwt or device" }),
+  grant: option({ flag: "grant", kind: "string", value: "GRANT", env: "VEDAUTH_GRANT", choices: ["integrated", "password", "certificate", "jwt", "device"], description: "how to authorize: integrated (default), password, certificate, jwt or device" }),
   jwtFile: option({ flag: "jwt-file", kind: "string", value: "FILE", env: "VEDAUTH_JWT_FILE", description: "with --grant jwt: the file holding the JWT (read anew at each authorize)" }),
   clientCert: option({ flag: "client-cert", kind: "string", value: "PEM", env: "VEDAUTH_CLIENT_CERT", description: "with --grant certificate: the TLS client certificate" }),
   clientKey: option({ flag: "client-key", kind: "string", value: "PEM", env: "VEDAUTH_CLIENT_KEY", description: "with --grant certificate: the client certificate's private key" }),
@@ -93,6 +95,13 @@ export interface CommandSpec {
   readonly required?: ReadonlyArray<SelectorKey>
   /** Text under the options in `vedauth help <command>`. */
   readonly notes?: string
+  /**
+   * What follows the options: `"command"`, a command and its arguments after `--` (everything after
+   * it is the command's, never parsed as ours); or the words a command takes (`completion bash`).
+   */
+  readonly operands?: { readonly _tag: "Command" } | { readonly _tag: "Words"; readonly usage: string; readonly values: ReadonlyArray<string> }
+  /** Left out of the help and the completions: the completion scripts' own helpers. */
+  readonly hidden?: boolean
 }
 
 const server = [...selectorKeys, "allowHttp", "proxy", "noProxy"] as const
@@ -124,6 +133,20 @@ export const commands: ReadonlyArray<CommandSpec> = [
       "machine, or after logout) it is NotLoggedIn (exit 2), unless this call gives the password or names a\n" +
       "keytab, cache or grant. With no selectors and no profile, the one stored grant is used."
   },
+  {
+    name: "run",
+    summary: "run a command with a valid access token in its environment, never in its arguments",
+    options: [...server, "passwordStdin"],
+    required: needed,
+    operands: { _tag: "Command" },
+    notes: "The token comes as for `vedauth token`. The command gets it in VEDAUTH_ACCESS_TOKEN, VCERT_TOKEN and\n" +
+      "VDC_TOKEN, the server in VCERT_URL and VDC_SERVER, the CA file (--ca-file) in VCERT_TRUST_BUNDLE, so\n" +
+      "vcert and VenafiPS need no token flag. VEDAUTH_PASSWORD, VEDAUTH_STORE_KEY, and VEDAUTH_TOKEN_STORE\n" +
+      "or VEDAUTH_PROXY when they carry a password, are removed from its environment. Standard input,\n" +
+      "output and error are the command's; SIGINT, SIGTERM and SIGHUP are passed on to it. The exit code\n" +
+      "is the command's (128 + N when signal N ended it); 127 when it cannot be started.\n" +
+      "With --password-stdin the password is read from standard input first, to its end."
+  },
   { name: "verify", summary: "ask the server about the stored access token", options: [...server, "json"], required: needed },
   { name: "refresh", summary: "exchange the stored refresh token for a new pair now", options: [...server, "json"], required: needed },
   {
@@ -152,6 +175,22 @@ export const commands: ReadonlyArray<CommandSpec> = [
     options: ["port", "tls", "certOut", "kerberos", "keytabOut", "clientCa", "clientCertOut", "clientKeyOut", "jwtKey", "jwtOut", "deviceApproveAfter", "deviceInterval"],
     notes: "The first line of stdout is its URL; its demo credentials go to stderr, with the files the\n" +
       "--*-out options wrote (the docs show each grant against the simulator: see vedauth help)."
+  },
+  {
+    name: "completion",
+    summary: "print a completion script for bash, zsh or fish",
+    options: [],
+    operands: { _tag: "Words", usage: "bash|zsh|fish", values: ["bash", "zsh", "fish"] },
+    notes: "bash: source <(vedauth completion bash), e.g. in ~/.bashrc.\n" +
+      "zsh:  vedauth completion zsh > \"${fpath[1]}/_vedauth\" (then compinit), or source <(vedauth completion zsh).\n" +
+      "fish: vedauth completion fish > ~/.config/fish/completions/vedauth.fish\n" +
+      "Profile names for --profile come from `vedauth __profiles`, which prints them one per line."
+  },
+  {
+    name: "__profiles",
+    summary: "print the profile names, one per line (for the completion scripts)",
+    options: ["store"],
+    hidden: true
   },
   { name: "demo", summary: "run a token's whole life against an embedded simulator, step by step", options: [] },
   { name: "help", summary: "show help for vedauth or one of its commands", options: [] }
