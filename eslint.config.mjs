@@ -21,5 +21,25 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "@vedauth/core is platform-free." }] }],
       "no-console": "error"
     }
+  },
+  {
+    // The engine is sans-I/O and Effect-free: bytes in, bytes out; the drivers live in core.
+    files: ["packages/winauth/src/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["node:*"], message: "@vedauth/winauth does no I/O and runs on every runtime." },
+          { group: ["effect", "effect/*", "@effect/*"], message: "@vedauth/winauth is plain TypeScript: Effect belongs to @vedauth/core." },
+          { group: ["@vedauth/*"], message: "@vedauth/winauth depends on no other vedauth package." }
+        ]
+      }],
+      "no-restricted-globals": ["error",
+        { name: "fetch", message: "No I/O in the engine." },
+        { name: "process", message: "No environment in the engine." },
+        { name: "setTimeout", message: "No timers in the engine: time is an input." },
+        { name: "setInterval", message: "No timers in the engine: time is an input." }
+      ],
+      "no-console": "error"
+    }
   }
 )

@@ -30,7 +30,7 @@ const program = Effect.gen(function*() {
   Effect.catchTags({
     AuthenticationFailed: (e) => Console.error(`the KDC refused the credentials: ${e.message}`),
     // `name` is the protocol's error name (KDC_ERR_...); the message ends with the hint, when there is one.
-    KerberosError: (e) => Console.error(`${e.name}: ${e.message}`),
+    KerberosError: (e) => Console.error(`${e.reason}: ${e.detail}`),
     TransportError: (e) => Console.error(`no KDC answered: ${e.message}`)
   })
 )

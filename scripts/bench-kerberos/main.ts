@@ -14,10 +14,11 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Kerberos } from "@vedauth/core"
+import { Acceptor } from "@vedauth/winauth/server"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeKdcTransport, NodeVedAuth } from "@vedauth/platform-node"
 import * as Simulator from "@vedauth/testing/Simulator"
-import { Effect, Either, Encoding, Layer, ManagedRuntime } from "effect"
+import { Clock, Effect, Either, Encoding, Layer, ManagedRuntime, Redacted } from "effect"
 import { execFile, fork, spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -195,7 +196,7 @@ interface Step {
 const measureSteps = async (endpoint: Endpoint, counts: () => Promise<Counts>, dir: string): Promise<ReadonlyArray<Step>> => {
   const runtime = ManagedRuntime.make(Layer.merge(NodeKdcTransport.layer(), NodeFileSystem.layer))
   const keys = Either.getOrThrow(Encoding.decodeBase64(endpoint.serviceKeytab))
-  const acceptor = Kerberos.makeAcceptor({ keytab: Either.getOrThrow(Kerberos.keytabFromBytes(keys)) })
+  const acceptor = Acceptor.make({ keys: Redacted.value(Either.getOrThrow(Kerberos.keytabFromBytes(keys)).keys) })
   const spn = "HTTP/localhost@CORP.EXAMPLE"
   const password = { principal: "alice@CORP.EXAMPLE", credentials: { _tag: "Password", password: Simulator.defaultCredentials.password }, spn, kdc: endpoint.kdc } as const
   const cache = `FILE:${Path.join(dir, "steps.ccache")}`
@@ -224,7 +225,8 @@ const measureSteps = async (endpoint: Endpoint, counts: () => Promise<Counts>, d
     "initiate + the acceptor's accept + complete (mutual)",
     Effect.gen(function*() {
       const initiator = yield* Kerberos.initiate(ticket, { channelBindings: bindings })
-      const accepted = yield* acceptor.accept(initiator.token, { channelBindings: bindings })
+      const now = yield* Clock.currentTimeMillis
+      const accepted = acceptor.accept(initiator.token, { now, channelBindings: bindings })
       yield* initiator.complete(accepted.token)
     })
   )

@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Clock, Context, Effect, Layer } from "effect"
 import { TransportError } from "./VedAuthError.js"
 
 /**
@@ -72,6 +72,16 @@ const withPort = (host: string, port: string | undefined): KdcAddress | undefine
  */
 export const layerMemory = (answer: (kdc: KdcAddress, message: Uint8Array) => Effect.Effect<Uint8Array, TransportError>): Layer.Layer<KdcTransport> =>
   Layer.succeed(KdcTransport, KdcTransport.of({ send: answer }))
+
+/**
+ * A transport that hands each message to a KDC in this process (any address), at the Clock's time:
+ * `@vedauth/winauth/server`'s `Kdc.make(...)`, or anything that answers request bytes.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerKdc = (kdc: { readonly handle: (request: Uint8Array, now: number) => Uint8Array }): Layer.Layer<KdcTransport> =>
+  layerMemory((_, message) => Effect.map(Clock.currentTimeMillis, (now) => kdc.handle(message, now)))
 
 /**
  * A transport where no KDC answers: every send fails with `TransportError`.

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { Effect, Either, Encoding, Redacted } from "effect"
-import { boundText } from "./internal/serverText.js"
+import { boundText } from "@vedauth/winauth/PeerText"
 import * as Kerberos from "./Kerberos.js"
 import * as Ntlm from "./Ntlm.js"
 import type * as NtlmTransport from "./NtlmTransport.js"
@@ -184,7 +184,7 @@ const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: 
     const client = boundText(kerberos.ticket.client)
     const server = boundText(kerberos.ticket.server)
     return new KerberosError({
-      name: serverRefusedTicket,
+      reason: serverRefusedTicket,
       detail: `the server refused the Kerberos ticket of ${client} for ${server} (${status})`,
       hint: `the credentials are fine, the server could not use a ticket for ${server}: check that this SPN (kerberos.spn) is the one the server's account has, that its keytab is current, and that no TLS proxy sits in between (channel bindings); or use mechanism "negotiate" to fall back to NTLM`
     })
@@ -193,7 +193,7 @@ const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: 
   // system's library can change: say so, and what can.
   const unbound = tls && !kerberos.channelBindings
   return new KerberosError({
-    name: serverRefusedTicket,
+    reason: serverRefusedTicket,
     detail: `the server refused the system's Kerberos ticket for ${kerberos.spn} (${status})` +
       (unbound ? ": the system's Kerberos sent no TLS channel bindings, which a server with Extended Protection set to Require refuses" : ""),
     hint: unbound
@@ -241,7 +241,7 @@ const runKerberos = <A extends Answer, E>(
       const why = serverToken === undefined
         ? "a bare Negotiate challenge"
         : "ticket" in kerberos
-        ? Either.match(yield* Effect.either(initiator.complete(serverToken)), { onLeft: (error) => error.name, onRight: () => "an AP-REP with a 401" })
+        ? Either.match(yield* Effect.either(initiator.complete(serverToken)), { onLeft: (error) => error.reason, onRight: () => "an AP-REP with a 401" })
         : "a Negotiate answer with a 401"
       return yield* rejected(kerberos, answer, why, certificate !== undefined)
     }

@@ -235,8 +235,11 @@ export class NtlmProtocolError extends Schema.TaggedError<NtlmProtocolError>("@v
  * @category errors
  */
 export class KerberosError extends Schema.TaggedError<KerberosError>("@vedauth/core/KerberosError")("KerberosError", {
-  /** The protocol's error name, or a local name for failures found on this side. */
-  name: Schema.String,
+  /**
+   * The protocol's error name (`KRB_AP_ERR_SKEW`), or a local name for failures found on this side
+   * (`NO_CREDENTIALS`). Not `name`, which is `Error`'s own (`"KerberosError"`).
+   */
+  reason: Schema.String,
   /** The protocol's error code, when a peer sent one. */
   code: Schema.optional(Schema.Number),
   detail: Schema.String,
@@ -246,8 +249,7 @@ export class KerberosError extends Schema.TaggedError<KerberosError>("@vedauth/c
   readonly [TypeId]: TypeId = TypeId
   override get message(): string {
     const hint = this.hint === undefined ? "" : ` (${this.hint})`
-    // `name` is the protocol's error name here, which `String(error)` puts first.
-    return `${this.detail}${hint}`
+    return `${this.reason}: ${this.detail}${hint}`
   }
 }
 

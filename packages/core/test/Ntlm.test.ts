@@ -1,9 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either, FastCheck as fc, Redacted } from "effect"
 import * as Ntlm from "../src/Ntlm.js"
-import { AvId, encodeAvPairs, findAvPair, parseAvPairs } from "../src/internal/ntlm/avPairs.js"
-import { ascii, concat, fromHex, toHex, utf16le } from "../src/internal/ntlm/bytes.js"
-import { computeNtlmv2, ntlmv2Blob, ntowfv2 } from "../src/internal/ntlm/ntlmv2.js"
+import { AvId, encodeAvPairs, findAvPair, parseAvPairs } from "../../winauth/src/internal/ntlm/avPairs.js"
+import { ascii, concat, fromHex, toHex, utf16le } from "../../winauth/src/internal/ntlm/bytes.js"
+import { computeNtlmv2, ntlmv2Blob, ntowfv2 } from "../../winauth/src/internal/ntlm/ntlmv2.js"
+import type { Ntlm as WinNtlm } from "@vedauth/winauth"
+import { NtlmServer } from "@vedauth/winauth/server"
 
 // [MS-NLMP] 4.2.4: NTLMv2 authentication test vectors.
 const spec = {
@@ -25,10 +27,10 @@ const SPEC_CHALLENGE = fromHex(
 
 const password = Redacted.make("S3cret-pässword!")
 const serverChallenge = fromHex("1122334455667788")
-const timestamp = Ntlm.fileTimeFromMillis(Date.UTC(2026, 0, 1))
+const timestamp = NtlmServer.fileTimeFromMillis(Date.UTC(2026, 0, 1))
 
 const serverMessage = (): Uint8Array =>
-  Ntlm.challenge({ serverChallenge, targetName: "CORP", timestamp, dnsDomain: "corp.example", dnsComputer: "tpp.corp.example" })
+  NtlmServer.challenge({ serverChallenge, targetName: "CORP", timestamp, dnsDomain: "corp.example", dnsComputer: "tpp.corp.example" })
 
 const handshake = (options: { readonly username: string; readonly domain: string; readonly channelBindings?: Uint8Array }) =>
   Effect.gen(function*() {
@@ -44,22 +46,32 @@ const handshake = (options: { readonly username: string; readonly domain: string
       targetName: "HTTP/tpp.corp.example",
       ...(options.channelBindings === undefined ? {} : { channelBindings: options.channelBindings })
     })
-    const authenticate = Either.getOrThrow(Ntlm.parseAuthenticate(message))
+    const authenticate = Either.getOrThrow(parseAuthenticate(message))
     return { negotiate, raw, message, authenticate }
   })
 
 const verifyWith = (
-  h: { negotiate: Uint8Array; raw: Uint8Array; authenticate: Ntlm.Authenticate },
-  extra: Partial<Ntlm.VerifyOptions> = {}
+  h: { negotiate: Uint8Array; raw: Uint8Array; authenticate: WinNtlm.Authenticate },
+  extra: Partial<Omit<NtlmServer.VerifyOptions, "password">> & { readonly password?: Redacted.Redacted<string> | undefined } = {}
 ) =>
-  Ntlm.verify({
+  verify({
     negotiate: h.negotiate,
     challenge: h.raw,
     serverChallenge,
     authenticate: h.authenticate,
-    password,
-    ...extra
+    ...extra,
+    password: "password" in extra ? (extra.password === undefined ? undefined : Redacted.value(extra.password)) : Redacted.value(password)
   })
+
+// The server half (@vedauth/winauth/server) throws and returns; these tests read it as Either.
+function parseAuthenticate(message: Uint8Array): Either.Either<WinNtlm.Authenticate, unknown> {
+  return Either.try(() => NtlmServer.parseAuthenticate(message))
+}
+
+function verify(options: NtlmServer.VerifyOptions): Either.Either<void, NtlmServer.Rejection> {
+  const rejection = NtlmServer.verify(options)
+  return rejection === undefined ? Either.void : Either.left(rejection)
+}
 
 describe("Ntlm: MS-NLMP 4.2.4 NTLMv2 vectors", () => {
   it("computes NTOWFv2, LMv2, NTProofStr and the session base key", () => {
@@ -169,9 +181,9 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
     Effect.gen(function*() {
       const challenge = Either.getOrThrow(Ntlm.parseChallenge(SPEC_CHALLENGE))
       const message = yield* Ntlm.authenticate({ negotiate: Ntlm.negotiate(), challenge, domain: "Domain", username: "User", password: Redacted.make("Password") })
-      const parsed = Either.getOrThrow(Ntlm.parseAuthenticate(message))
+      const parsed = Either.getOrThrow(parseAuthenticate(message))
       // TestClock starts at 0: the FILETIME of the Unix epoch.
-      assert.strictEqual(toHex(parsed.ntResponse.subarray(24, 32)), toHex(Ntlm.fileTimeFromMillis(0)))
+      assert.strictEqual(toHex(parsed.ntResponse.subarray(24, 32)), toHex(NtlmServer.fileTimeFromMillis(0)))
       assert.strictEqual(parsed.lmResponse.length, 24)
       assert.notStrictEqual(toHex(parsed.lmResponse), "00".repeat(24))
     }))
@@ -193,7 +205,7 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
         }
         const raw = h.authenticate.raw.slice()
         raw[72 + micByte]! ^= 0x01
-        const tampered = Either.getOrThrow(Ntlm.parseAuthenticate(raw))
+        const tampered = Either.getOrThrow(parseAuthenticate(raw))
         assert.deepStrictEqual(verifyWith(h, { authenticate: tampered }), Either.left("bad-mic"))
         // A changed user name invalidates the proof.
         assert.isTrue(Either.isLeft(verifyWith(h, { authenticate: { ...h.authenticate, username: username + "x" } })))
@@ -224,17 +236,17 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
     Effect.gen(function*() {
       const h = yield* handshake({ username: "jürgen", domain: "CORP" })
       fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
-        Ntlm.parseAuthenticate(bytes)
-        Ntlm.parseAuthenticate(concat(h.message.subarray(0, 12), bytes))
+        parseAuthenticate(bytes)
+        parseAuthenticate(concat(h.message.subarray(0, 12), bytes))
       }), { numRuns: 500 })
       fc.assert(fc.property(fc.nat({ max: h.message.length - 1 }), (length) => {
-        const parsed = Ntlm.parseAuthenticate(h.message.subarray(0, length))
+        const parsed = parseAuthenticate(h.message.subarray(0, length))
         if (Either.isRight(parsed)) assert.isTrue(Either.isLeft(verifyWith({ ...h, authenticate: parsed.right })))
       }))
       fc.assert(fc.property(fc.array(fc.tuple(fc.nat({ max: h.message.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
         const mutated = h.message.slice()
         for (const [at, value] of edits) mutated[at] = value
-        const parsed = Ntlm.parseAuthenticate(mutated)
+        const parsed = parseAuthenticate(mutated)
         if (Either.isRight(parsed)) verifyWith({ ...h, authenticate: parsed.right })
       }), { numRuns: 1000 })
     }))

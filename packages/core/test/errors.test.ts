@@ -176,7 +176,7 @@ describe("secrets never appear in errors or logs", () => {
 describe("isVedAuthError", () => {
   it("is true for every error of the union and for nothing else with a _tag", () => {
     for (const member of VedAuthError.VedAuthError.members) {
-      const error = Schema.decodeUnknownSync(VedAuthError.VedAuthError)({ _tag: member._tag, detail: "x", name: "KDC_ERR_PREAUTH_FAILED" })
+      const error = Schema.decodeUnknownSync(VedAuthError.VedAuthError)({ _tag: member._tag, detail: "x", reason: "KDC_ERR_PREAUTH_FAILED" })
       assert.isTrue(VedAuthError.isVedAuthError(error), member._tag)
     }
     assert.strictEqual(VedAuthError.VedAuthError.members.length, 15)
@@ -236,7 +236,8 @@ describe("how a failure reads where programs print it", () => {
       new VedAuthError.AuthenticationFailed({ description: "the server rejected the Windows credentials of CORP\\alice", status: 401 }),
       new VedAuthError.TransportError({ detail: "connect ECONNREFUSED 127.0.0.1:9", url: "http://127.0.0.1:9/vedauth/authorize/integrated" }),
       new VedAuthError.TokenStoreError({ detail: "not a vedauth token store" }),
-      new VedAuthError.NtlmProtocolError({ detail: "no NTLM offered" })
+      new VedAuthError.NtlmProtocolError({ detail: "no NTLM offered" }),
+      new VedAuthError.KerberosError({ reason: "KRB_AP_ERR_MUT_FAIL", detail: "no AP-REP", hint: "check the SPN" })
     ]
     for (const error of failures) {
       const first = Cause.pretty(Cause.fail(error)).split("\n")[0]!
@@ -244,7 +245,9 @@ describe("how a failure reads where programs print it", () => {
       assert.strictEqual(first, `${error._tag}: ${error.message}`)
       assert.notInclude(error.message, error._tag)
     }
-    const kerberos = new VedAuthError.KerberosError({ name: "KRB_AP_ERR_MUT_FAIL", detail: "no AP-REP", hint: "check the SPN" })
-    assert.strictEqual(String(kerberos), "KRB_AP_ERR_MUT_FAIL: no AP-REP (check the SPN)")
+    // The protocol's reason leads a Kerberos error's message; `name` stays Error's own.
+    const kerberos = failures[4]!
+    assert.strictEqual(String(kerberos), "KerberosError: KRB_AP_ERR_MUT_FAIL: no AP-REP (check the SPN)")
+    assert.strictEqual(kerberos.name, "KerberosError")
   })
 })

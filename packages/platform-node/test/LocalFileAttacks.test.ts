@@ -20,6 +20,7 @@ import * as NodeTokenStoreFiles from "../src/NodeTokenStoreFiles.js"
 import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { localUser } from "./support/localUser.js"
 import { tempFolder } from "./support/store.js"
+import { makeKdc } from "./kerberos/servers.js"
 
 const io = <A>(f: () => Promise<A>) => Effect.promise(f)
 const REALM = "FILES.TEST"
@@ -30,7 +31,7 @@ const password = Redacted.make("Mallory-Password-1")
 const realm = Effect.gen(function*() {
   const mallory = yield* Kerberos.keytabFromPassword({ name: ["mallory"], realm: REALM }, password)
   const service = yield* Kerberos.keytabFromPassword({ name: ["HTTP", "tpp.files.test"], realm: REALM }, Redacted.make("service-secret"))
-  return Kerberos.makeKdc({ realm: REALM, keytabs: [mallory, service] })
+  return makeKdc({ realm: REALM, keytabs: [mallory, service] })
 })
 
 /** A real credential cache holding mallory's TGT and an HTTP/ ticket, at `file` (in a folder of ours). */
@@ -45,10 +46,10 @@ const files = NodeTokenStoreFiles.layer
 const someCert = new URL(import.meta.url).pathname
 const withKrb5Config = (path: string) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", path]])))
 
-const kerberosError = (error: { readonly _tag: string }, name: string, ...words: ReadonlyArray<string>) => {
+const kerberosError = (error: { readonly _tag: string }, reason: string, ...words: ReadonlyArray<string>) => {
   assert.strictEqual(error._tag, "KerberosError")
-  const { message } = error as unknown as { readonly name: string; readonly message: string }
-  assert.strictEqual((error as unknown as { readonly name: string }).name, name, message)
+  const { message } = error as unknown as { readonly message: string }
+  assert.strictEqual((error as unknown as { readonly reason: string }).reason, reason, message)
   for (const word of words) assert.include(message, word)
 }
 

@@ -15,7 +15,7 @@ const unavailable = (load: () => Promise<unknown>) =>
     const service = yield* internal.make(internal.loadAddon(load))
     const error: KerberosError = yield* Effect.flip(service.initiate(target))
     assert.strictEqual(error._tag, "KerberosError")
-    assert.strictEqual(error.name, "SYSTEM_KERBEROS_UNAVAILABLE")
+    assert.strictEqual(error.reason, "SYSTEM_KERBEROS_UNAVAILABLE")
     assert.include(error.hint ?? "", "npm i kerberos@7")
     assert.include(error.hint ?? "", "apt-get install libkrb5-dev g++ make python3")
     return error

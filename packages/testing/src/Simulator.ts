@@ -308,7 +308,7 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulato
  * @category layers
  */
 export const layerKdcTransport: Layer.Layer<KdcTransport.KdcTransport, never, Simulator> = Layer.unwrapEffect(
-  Effect.map(Simulator, (simulator) => simulator.kerberos === undefined ? KdcTransport.layerUnreachable : simulator.kerberos.kdc.layer)
+  Effect.map(Simulator, (simulator) => simulator.kerberos === undefined ? KdcTransport.layerUnreachable : KdcTransport.layerKdc(simulator.kerberos.kdc))
 )
 
 /**

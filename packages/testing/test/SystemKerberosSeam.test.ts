@@ -39,8 +39,8 @@ const system = (targets: Array<SystemKerberos.Target>, refuse?: KerberosError) =
         }).pipe(
           Effect.provideService(KdcTransport.KdcTransport, kdc),
           Effect.catchTags({
-            AuthenticationFailed: (error) => new KerberosError({ name: "GSS_FAILURE", detail: error.message }),
-            TransportError: (error) => new KerberosError({ name: "NO_KDC", detail: error.message })
+            AuthenticationFailed: (error) => new KerberosError({ reason: "GSS_FAILURE", detail: error.message }),
+            TransportError: (error) => new KerberosError({ reason: "NO_KDC", detail: error.message })
           })
         )
     }))
@@ -53,9 +53,9 @@ const layer = (vedAuth: VedAuth.Options, systemLayer?: Layer.Layer<SystemKerbero
 }
 
 /** A KerberosError's name, else the error's tag. */
-const nameOf = (error: { readonly _tag: string }) => error instanceof KerberosError ? error.name : error._tag
+const nameOf = (error: { readonly _tag: string }) => error instanceof KerberosError ? error.reason : error._tag
 
-const noCredentials = new KerberosError({ name: "NO_CREDENTIALS", detail: "No Kerberos credentials available", hint: "run kinit" })
+const noCredentials = new KerberosError({ reason: "NO_CREDENTIALS", detail: "No Kerberos credentials available", hint: "run kinit" })
 
 describe("kerberos.system: the token from SystemKerberos", () => {
   it.effect("the system's token authorizes in one request, no password; it is asked for HTTP/<host> of the URL", () => {
@@ -82,7 +82,7 @@ describe("kerberos.system: the token from SystemKerberos", () => {
       const error = yield* Effect.flip(VedAuth.authorize())
       assert.strictEqual(error._tag, "KerberosError")
       if (error._tag === "KerberosError") {
-        assert.strictEqual(error.name, "NO_SYSTEM_KERBEROS")
+        assert.strictEqual(error.reason, "NO_SYSTEM_KERBEROS")
         assert.include(error.hint ?? "", "NodeSystemKerberos.layer")
       }
       assert.strictEqual((yield* Simulator.stats).requests, 0)
@@ -116,7 +116,7 @@ describe("kerberos.system: the token from SystemKerberos", () => {
   })
 
   it.effect("an addon that cannot load is no reason to fall back: negotiate fails with it", () => {
-    const unavailable = new KerberosError({ name: "SYSTEM_KERBEROS_UNAVAILABLE", detail: "the kerberos addon could not be loaded" })
+    const unavailable = new KerberosError({ reason: "SYSTEM_KERBEROS_UNAVAILABLE", detail: "the kerberos addon could not be loaded" })
     return Effect.gen(function*() {
       assert.strictEqual(nameOf(yield* Effect.flip(VedAuth.authorize())), "SYSTEM_KERBEROS_UNAVAILABLE")
     }).pipe(Effect.provide(layer(

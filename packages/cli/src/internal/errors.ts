@@ -49,9 +49,8 @@ const withoutTag = (tag: string, message: string): string => {
 
 const describe = (error: unknown): { readonly tag: string; readonly text: string } => {
   if (VedAuthError.isVedAuthError(error)) {
-    const text = withoutTag(error._tag, error.message)
-    // A Kerberos error's `name` is the protocol's (KRB_AP_ERR_MUT_FAIL), not in its message.
-    return { tag: error._tag, text: error._tag === "KerberosError" ? `${error.name}: ${text}` : text }
+    // A Kerberos error's message starts with its reason (KRB_AP_ERR_MUT_FAIL: ...).
+    return { tag: error._tag, text: withoutTag(error._tag, error.message) }
   }
   // The CLI's own errors.
   if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {

@@ -79,10 +79,10 @@ const isPrincipal = (user: string, principal: string): boolean => {
 
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
 // the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
-const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly name?: string; readonly detail?: string }) =>
+const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly reason?: string; readonly detail?: string }) =>
   new UsageError({
     detail: `${
-      /^(KEYTAB|CCACHE)_(UNREADABLE|UNTRUSTED)$/.test(error.name ?? "") && error.detail !== undefined
+      /^(KEYTAB|CCACHE)_(UNREADABLE|UNTRUSTED)$/.test(error.reason ?? "") && error.detail !== undefined
         ? safeText(error.detail)
         : `cannot use the ${what} '${safeText(source.value)}': ${safeText(error.message)}`
     } (${source.from})`

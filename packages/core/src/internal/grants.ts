@@ -8,7 +8,7 @@ import { Effect, Redacted, Schema } from "effect"
 import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as http from "./http.js"
-import { boundText } from "./serverText.js"
+import { boundText } from "@vedauth/winauth/PeerText"
 
 /** @internal */
 export interface GrantBody {

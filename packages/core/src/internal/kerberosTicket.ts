@@ -73,7 +73,7 @@ export const make = (
     const hasPassword = Redacted.value(credentials.password) !== ""
     return Effect.catchIf(
       attempt,
-      (error) => hasPassword && (error._tag === "TransportError" || (error._tag === "KerberosError" && notPossible.has(error.name))),
+      (error) => hasPassword && (error._tag === "TransportError" || (error._tag === "KerberosError" && notPossible.has(error.reason))),
       (error) => Effect.as(Effect.logDebug(`vedauth: Kerberos not possible (${error.message}); NTLM instead`), undefined)
     )
   }
@@ -86,7 +86,7 @@ const systemAttempt = (options: Options, settings: KerberosOptions, system: Opti
     const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
     if (Option.isNone(system)) {
       return yield* new KerberosError({
-        name: "NO_SYSTEM_KERBEROS",
+        reason: "NO_SYSTEM_KERBEROS",
         detail: "kerberos.system is set, but this layer has no SystemKerberos",
         hint: "provide NodeSystemKerberos.layer from @vedauth/platform-node (NodeVedAuth includes it)"
       })
@@ -117,7 +117,7 @@ const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTr
     const keytab = settings.keytab === undefined
       ? undefined
       : Option.isNone(fs)
-      ? yield* new KerberosError({ name: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no TokenStoreFiles in this layer to read it with (NodeTokenStoreFiles.layer)` })
+      ? yield* new KerberosError({ reason: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no TokenStoreFiles in this layer to read it with (NodeTokenStoreFiles.layer)` })
       : yield* Effect.provideService(Kerberos.readKeytab(settings.keytab), TokenStoreFiles, fs.value)
     const key: Kerberos.Credentials = keytab !== undefined
       ? { _tag: "Keytab", keytab }
@@ -152,7 +152,7 @@ export const withNtlmFallback = <A, E>(
   if (!attempt.ntlmFallback || Redacted.value(credentials.password) === "") return kerberos
   return Effect.catchIf(
     kerberos,
-    (error): error is KerberosError => error instanceof KerberosError && error.name === serverRefusedTicket,
+    (error): error is KerberosError => error instanceof KerberosError && error.reason === serverRefusedTicket,
     (error) => Effect.zipRight(Effect.logWarning(`vedauth: ${error.detail}; NTLM instead`), ntlm)
   )
 }

@@ -1,7 +1,7 @@
 /** `Kerberos.cachePrincipal`: whom a FILE: credential cache belongs to (what `vedauth login` acts for with no user). */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Redacted } from "effect"
-import * as ccache from "../../src/internal/kerberos/ccache.js"
+import * as ccache from "../../../winauth/src/internal/kerberos/ccache.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { MemoryFiles } from "../fixtures/memoryFileSystem.js"
 import { mintTicket, REALM } from "./support.js"
@@ -27,7 +27,7 @@ describe("Kerberos.cachePrincipal", () => {
     memory.files.set("/run/user/1000/text", { text: "not a cache", mode: 0o600 })
     return Effect.gen(function*() {
       const kcm = yield* Effect.flip(Kerberos.cachePrincipal("KCM:"))
-      assert.strictEqual(kcm.name, "CCACHE_TYPE_UNSUPPORTED")
+      assert.strictEqual(kcm.reason, "CCACHE_TYPE_UNSUPPORTED")
       const garbage = yield* Effect.flip(Kerberos.cachePrincipal("/run/user/1000/text"))
       assert.strictEqual(garbage._tag, "KerberosError")
       assert.include(garbage.message, "/run/user/1000/text")
@@ -40,11 +40,11 @@ describe("Kerberos.cachePrincipal", () => {
     memory.files.set("/var/tmp/krb5cc_open", { text: "", bytes: cacheBytes(), mode: 0o666 })
     return Effect.gen(function*() {
       const planted = yield* Effect.flip(Kerberos.cachePrincipal("FILE:/var/tmp/krb5cc_planted"))
-      assert.strictEqual(planted.name, "CCACHE_UNTRUSTED")
+      assert.strictEqual(planted.reason, "CCACHE_UNTRUSTED")
       assert.include(planted.message, "owned by user id 1001")
       assert.notInclude(planted.message, "alice")
       const open = yield* Effect.flip(Kerberos.cachePrincipal("FILE:/var/tmp/krb5cc_open"))
-      assert.strictEqual(open.name, "CCACHE_UNTRUSTED")
+      assert.strictEqual(open.reason, "CCACHE_UNTRUSTED")
       assert.include(open.message, "writable by group or others (mode 0666)")
     }).pipe(Effect.provide(memory.layer()))
   })

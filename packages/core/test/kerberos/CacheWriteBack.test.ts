@@ -6,10 +6,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted, TestClock } from "effect"
-import * as ccache from "../../src/internal/kerberos/ccache.js"
+import * as ccache from "../../../winauth/src/internal/kerberos/ccache.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { MemoryFiles, memoryUid } from "../fixtures/memoryFileSystem.js"
 import { REALM, SPN, serviceKeytab } from "./support.js"
+import { makeKdc } from "./servers.js"
 
 const start = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
@@ -17,7 +18,7 @@ const password = Redacted.make("Alice-Password-1")
 const realm = Effect.gen(function*() {
   yield* TestClock.setTime(start)
   const aliceKeys = yield* Kerberos.keytabFromPassword(yield* Kerberos.parsePrincipal(`alice@${REALM}`), password)
-  return Kerberos.makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] })
+  return makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] })
 })
 
 const login = (memory: MemoryFiles, cache: string, options: Partial<Kerberos.TicketOptions> = {}) =>
@@ -57,7 +58,7 @@ describe("credential cache write-back", () => {
       memory.failRename = true
       const error = yield* Effect.flip(login(memory, "/run/user/1000/krb5cc"))
       assert.strictEqual(error._tag, "KerberosError")
-      if (error._tag === "KerberosError") assert.strictEqual(error.name, "CCACHE_UNWRITABLE")
+      if (error._tag === "KerberosError") assert.strictEqual(error.reason, "CCACHE_UNWRITABLE")
       assert.deepStrictEqual([...memory.files.keys()], [])
     }))
 })
@@ -72,7 +73,7 @@ describe("krb5.conf", () => {
       const conf = Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", "/etc/planted/krb5.conf"]])))
       const refused = yield* Effect.flip(login(memory, "/run/user/1000/krb5cc").pipe(Effect.provide(conf)))
       assert.strictEqual(refused._tag, "KerberosError")
-      if (refused._tag === "KerberosError") assert.strictEqual(refused.name, "KRB5_CONF_UNREADABLE")
+      if (refused._tag === "KerberosError") assert.strictEqual(refused.reason, "KRB5_CONF_UNREADABLE")
       assert.include(refused.message, "owned by user id 1001")
       const ticket = yield* login(memory, "/run/user/1000/krb5cc", { realm: REALM, principal: "alice" }).pipe(Effect.provide(conf))
       assert.strictEqual(ticket.client, `alice@${REALM}`)

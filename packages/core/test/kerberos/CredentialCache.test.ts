@@ -4,8 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Redacted, TestClock } from "effect"
-import * as ccache from "../../src/internal/kerberos/ccache.js"
-import type { Credential } from "../../src/internal/kerberos/kdcClient.js"
+import * as ccache from "../../../winauth/src/internal/kerberos/ccache.js"
+import type { Credential } from "../../../winauth/src/internal/kerberos/kdcClient.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { MemoryFiles, memoryUid } from "../fixtures/memoryFileSystem.js"

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
 import * as Kerberos from "../../src/Kerberos.js"
 import { REALM, SPN, serviceKeytab } from "./support.js"
+import { makeKdc, makeAcceptor } from "./servers.js"
 
 const start = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
@@ -14,7 +15,7 @@ const realm = Effect.gen(function*() {
   yield* TestClock.setTime(start)
   const principal = yield* Kerberos.parsePrincipal(`alice@${REALM}`)
   const aliceKeys = yield* Kerberos.keytabFromPassword(principal, password)
-  return Kerberos.makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] })
+  return makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] })
 })
 
 describe("Kerberos.makeKdc", () => {
@@ -25,7 +26,7 @@ describe("Kerberos.makeKdc", () => {
       assert.strictEqual(ticket.kdcRoundTrips, 3)
       assert.strictEqual(ticket.server, `${SPN}@${REALM}`)
       const initiator = yield* Kerberos.initiate(ticket)
-      const accepted = yield* Kerberos.makeAcceptor({ keytab: serviceKeytab }).accept(initiator.token)
+      const accepted = yield* makeAcceptor({ keytab: serviceKeytab }).accept(initiator.token)
       assert.strictEqual(accepted.client, `alice@${REALM}`)
       yield* initiator.complete(accepted.token)
     }))

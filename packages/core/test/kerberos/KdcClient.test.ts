@@ -4,10 +4,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted, TestClock } from "effect"
-import * as der from "../../src/internal/kerberos/der.js"
-import * as kdc from "../../src/internal/kerberos/kdcMessages.js"
-import { parseKrb5Conf, realmOfHost } from "../../src/internal/kerberos/krb5conf.js"
-import { NameType } from "../../src/internal/kerberos/types.js"
+import * as der from "../../../winauth/src/internal/kerberos/der.js"
+import * as kdc from "../../../winauth/src/internal/kerberos/kdcMessages.js"
+import { parseKrb5Conf, realmOfHost } from "../../../winauth/src/internal/kerberos/krb5conf.js"
+import { NameType } from "../../../winauth/src/internal/kerberos/types.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { TransportError } from "../../src/VedAuthError.js"
@@ -126,7 +126,7 @@ describe("Kerberos.getTicket without a real KDC", () => {
       for (const cache of ["KCM:", "KEYRING:persistent:1000", "DIR:/run/user/1000/krb5cc"]) {
         const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, cache })).pipe(Effect.provide(KdcTransport.layerUnreachable))
         assert.strictEqual(failure._tag, "KerberosError")
-        if (failure._tag === "KerberosError") assert.strictEqual(failure.name, "CCACHE_TYPE_UNSUPPORTED")
+        if (failure._tag === "KerberosError") assert.strictEqual(failure.reason, "CCACHE_TYPE_UNSUPPORTED")
       }
     }))
 })

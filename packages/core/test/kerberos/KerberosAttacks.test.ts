@@ -8,15 +8,15 @@ import { assert, describe, it } from "@effect/vitest"
 import { HttpClient } from "@effect/platform"
 import { Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { vi } from "vitest"
-import * as der from "../../src/internal/kerberos/der.js"
-import { enctypeById, enctypes, maxIterations } from "../../src/internal/kerberos/enctypes.js"
-import { TokId, wrapKrb5 } from "../../src/internal/kerberos/gssToken.js"
-import { badS2kParams } from "../../src/internal/kerberos/kdcClient.js"
-import * as kdc from "../../src/internal/kerberos/kdcMessages.js"
-import { maxDomainRealms, maxKdcsPerRealm, maxKrb5ConfChars, parseKrb5Conf } from "../../src/internal/kerberos/krb5conf.js"
-import { NameType, PaType } from "../../src/internal/kerberos/types.js"
+import * as der from "../../../winauth/src/internal/kerberos/der.js"
+import { enctypeById, enctypes, maxIterations } from "../../../winauth/src/internal/kerberos/enctypes.js"
+import { TokId, wrapKrb5 } from "../../../winauth/src/internal/kerberos/gssToken.js"
+import { badS2kParams } from "../../../winauth/src/internal/kerberos/kdcClient.js"
+import * as kdc from "../../../winauth/src/internal/kerberos/kdcMessages.js"
+import { maxDomainRealms, maxKdcsPerRealm, maxKrb5ConfChars, parseKrb5Conf } from "../../../winauth/src/internal/kerberos/krb5conf.js"
+import { NameType, PaType } from "../../../winauth/src/internal/kerberos/types.js"
 import * as errors from "../../src/internal/errors.js"
-import { maxServerText } from "../../src/internal/serverText.js"
+import { maxPeerText as maxServerText } from "@vedauth/winauth/PeerText"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { NtlmTransport } from "../../src/NtlmTransport.js"
@@ -24,6 +24,7 @@ import * as TokenStore from "../../src/TokenStore.js"
 import * as VedAuth from "../../src/VedAuth.js"
 import { TransportError } from "../../src/VedAuthError.js"
 import { mintTicket, REALM, SPN, serviceKeytab } from "./support.js"
+import { makeKdc } from "./servers.js"
 
 const now = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
@@ -72,7 +73,7 @@ const countingDerivations = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 const realKdc = (rewrite: (reply: Uint8Array) => Uint8Array = (reply) => reply) =>
   Effect.gen(function*() {
     const principal = yield* Kerberos.parsePrincipal(`alice@${REALM}`)
-    const kdcServer = Kerberos.makeKdc({ realm: REALM, keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab] })
+    const kdcServer = makeKdc({ realm: REALM, keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab] })
     const received: Array<Uint8Array> = []
     const layer = KdcTransport.layerMemory((_, message) => {
       received.push(message)
@@ -113,7 +114,7 @@ describe("R1: a KDC offering weak or malformed PBKDF2 parameters (s2kparams)", (
         assert.isTrue(Either.isLeft(result), what)
         const error = Either.isLeft(result) ? result.left : undefined
         assert.strictEqual(error?._tag, "KerberosError", what)
-        if (error?._tag === "KerberosError") assert.strictEqual(error.name, badS2kParams, what)
+        if (error?._tag === "KerberosError") assert.strictEqual(error.reason, badS2kParams, what)
         assert.include(error?.message, words, what)
         assert.strictEqual(derivations, 0, `${what}: no key derived`)
         assert.strictEqual(peer.received.length, 1, `${what}: no second AS-REQ`)
@@ -163,7 +164,7 @@ describe("R6: a KDC asking for the most work, twice", () => {
       for (const count of [2 ** 24, maxIterations + 1]) {
         const peer = scriptedKdc(() => preauthRequired(20, "another salt", u32(count)))
         const { derivations, result } = yield* countingDerivations(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer)))
-        assert.isTrue(Either.isLeft(result) && result.left._tag === "KerberosError" && result.left.name === badS2kParams)
+        assert.isTrue(Either.isLeft(result) && result.left._tag === "KerberosError" && result.left.reason === badS2kParams)
         assert.include(Either.isLeft(result) ? result.left.message : "", `more than vedauth's limit of ${maxIterations}`)
         assert.strictEqual(derivations, 0)
         assert.strictEqual(peer.received.length, 1)
@@ -211,7 +212,7 @@ describe("R6: a KDC asking for the most work, twice", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
       const principal = yield* Kerberos.parsePrincipal(`alice@${REALM}`)
-      const realm = Kerberos.makeKdc({ realm: REALM, keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab] })
+      const realm = makeKdc({ realm: REALM, keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab] })
       const timeouts: Array<number | undefined> = []
       const asked: Array<Uint8Array> = []
       const layer = kerberosVedAuth(
@@ -243,9 +244,9 @@ describe("R6: a KDC asking for the most work, twice", () => {
       const original = enctype.stringToKey
       const spy = vi.spyOn(enctype, "stringToKey").mockImplementation((p, s, i) => {
         started = true
-        const real = Effect.runPromise(original(p, s, i))
+        const real = original(p, s, i)
         work = real.then(() => void (done = true))
-        return Effect.promise(() => real)
+        return real
       })
       const peer = scriptedKdc(() => preauthRequired(20, `${REALM}alice`, u32(maxIterations)))
       const fiber = yield* Effect.fork(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer), Effect.timeout("1 second"), Effect.either))

@@ -5,18 +5,19 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, FastCheck, Redacted, TestClock } from "effect"
-import { Malformed } from "../../src/internal/ntlm/bytes.js"
-import * as ap from "../../src/internal/kerberos/apMessages.js"
-import * as ccache from "../../src/internal/kerberos/ccache.js"
-import * as der from "../../src/internal/kerberos/der.js"
-import * as gss from "../../src/internal/kerberos/gssToken.js"
-import * as kdc from "../../src/internal/kerberos/kdcMessages.js"
-import * as keytab from "../../src/internal/kerberos/keytab.js"
-import { parseKrb5Conf } from "../../src/internal/kerberos/krb5conf.js"
-import * as spnego from "../../src/internal/kerberos/spnego.js"
-import { decodeTicket } from "../../src/internal/kerberos/types.js"
+import { Malformed } from "../../../winauth/src/internal/ntlm/bytes.js"
+import * as ap from "../../../winauth/src/internal/kerberos/apMessages.js"
+import * as ccache from "../../../winauth/src/internal/kerberos/ccache.js"
+import * as der from "../../../winauth/src/internal/kerberos/der.js"
+import * as gss from "../../../winauth/src/internal/kerberos/gssToken.js"
+import * as kdc from "../../../winauth/src/internal/kerberos/kdcMessages.js"
+import * as keytab from "../../../winauth/src/internal/kerberos/keytab.js"
+import { parseKrb5Conf } from "../../../winauth/src/internal/kerberos/krb5conf.js"
+import * as spnego from "../../../winauth/src/internal/kerberos/spnego.js"
+import { decodeTicket } from "../../../winauth/src/internal/kerberos/types.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { mintTicket, serviceKeytab } from "./support.js"
+import { makeKdc, makeAcceptor } from "./servers.js"
 
 const runs = (small: number) => {
   const configured = Number(process.env["FUZZ_RUNS"])
@@ -103,7 +104,7 @@ describe("Kerberos decoders are total", () => {
   it.effect("the public edges turn any token into a KerberosError, never a defect", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
-      const acceptor = Kerberos.makeAcceptor({ keytab: serviceKeytab })
+      const acceptor = makeAcceptor({ keytab: serviceKeytab })
       const initiator = yield* Kerberos.initiate(mintTicket({ now }))
       const samples = FastCheck.sample(FastCheck.oneof(around(negInit), around(initiator.token), around(negResp)), runs(200))
       for (const bytes of samples) {
@@ -114,7 +115,7 @@ describe("Kerberos decoders are total", () => {
       }
       for (const bytes of FastCheck.sample(FastCheck.oneof(around(keytabBytes), FastCheck.uint8Array()), runs(200))) Kerberos.keytabFromBytes(bytes)
       // The KDC answers anything with a reply (a KRB-ERROR for garbage), never a defect.
-      const ourKdc = Kerberos.makeKdc({ realm: "R", keytabs: [serviceKeytab] })
+      const ourKdc = makeKdc({ realm: "R", keytabs: [serviceKeytab] })
       for (const bytes of FastCheck.sample(around(asReq), runs(200))) {
         const reply = yield* ourKdc.handle(bytes)
         assert.isAbove(reply.length, 0)

@@ -3,11 +3,11 @@
  * service key (what a KDC's TGS would hand out), so that the initiator and acceptor meet in memory.
  */
 import { Effect, Redacted } from "effect"
-import { encodeEncTicketPart, KeyUsage } from "../../src/internal/kerberos/apMessages.js"
-import { enctypeById } from "../../src/internal/kerberos/enctypes.js"
-import type { Credential } from "../../src/internal/kerberos/kdcClient.js"
-import { decodeTicket, encodeTicket, NameType } from "../../src/internal/kerberos/types.js"
-import * as der from "../../src/internal/kerberos/der.js"
+import { encodeEncTicketPart, KeyUsage } from "../../../winauth/src/internal/kerberos/apMessages.js"
+import { enctypeById } from "../../../winauth/src/internal/kerberos/enctypes.js"
+import type { Credential } from "../../../winauth/src/internal/kerberos/kdcClient.js"
+import { decodeTicket, encodeTicket, NameType } from "../../../winauth/src/internal/kerberos/types.js"
+import * as der from "../../../winauth/src/internal/kerberos/der.js"
 import * as Kerberos from "../../src/Kerberos.js"
 
 export const REALM = "VEDAUTH.TEST"

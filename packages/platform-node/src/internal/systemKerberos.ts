@@ -35,7 +35,7 @@ const underDeno = "Deno" in globalThis
 
 const unavailable = (detail: string) =>
   new KerberosError({
-    name: "SYSTEM_KERBEROS_UNAVAILABLE",
+    reason: "SYSTEM_KERBEROS_UNAVAILABLE",
     detail,
     hint: underDeno ? `under Deno, run with --allow-ffi (or -A); else ${installHint}` : installHint
   })
@@ -96,7 +96,7 @@ const gssError = (what: string, cause: unknown, name?: string) => {
   const message = reason(cause)
   const classified = classify(message)
   return new KerberosError({
-    name: name ?? classified.name,
+    reason: name ?? classified.name,
     detail: `${what}: ${message}`,
     ...(classified.hint === undefined || name !== undefined ? {} : { hint: classified.hint })
   })
@@ -104,13 +104,13 @@ const gssError = (what: string, cause: unknown, name?: string) => {
 
 const noAnswer = () =>
   new KerberosError({
-    name: "KRB_AP_ERR_MUT_FAIL",
+    reason: "KRB_AP_ERR_MUT_FAIL",
     detail: "the server sent no Kerberos answer (AP-REP): it was not authenticated (mutual authentication)"
   })
 
 const incomplete = () =>
   new KerberosError({
-    name: "KRB_AP_ERR_MUT_FAIL",
+    reason: "KRB_AP_ERR_MUT_FAIL",
     detail: "the server's answer did not complete the Kerberos context: the server was not authenticated (mutual authentication)"
   })
 
@@ -150,7 +150,7 @@ export const make = (addon: Effect.Effect<Addon, KerberosError>, platform: strin
         })
         const token = Encoding.decodeBase64(first)
         if (token._tag === "Left" || token.right.length === 0) {
-          return yield* new KerberosError({ name: "GSS_FAILURE", detail: `the system's Kerberos made an empty token for ${service}` })
+          return yield* new KerberosError({ reason: "GSS_FAILURE", detail: `the system's Kerberos made an empty token for ${service}` })
         }
         const complete = (serverToken: Uint8Array | undefined): Effect.Effect<void, KerberosError> =>
           serverToken === undefined

@@ -118,6 +118,6 @@ describe("NodeVedAuth with Kerberos against MIT's acceptor behind HTTPS", () => 
       const { port } = yield* startServer(other)
       const error = yield* Effect.flip(authorize(port))
       assert.strictEqual(error._tag, "KerberosError")
-      if (error._tag === "KerberosError") assert.strictEqual(error.name, "SERVER_REFUSED_TICKET")
+      if (error._tag === "KerberosError") assert.strictEqual(error.reason, "SERVER_REFUSED_TICKET")
     }).pipe(Effect.scoped))
 })

@@ -12,6 +12,7 @@ import { promisify } from "node:util"
 import { Kerberos } from "@vedauth/core"
 import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "./mitRealm.js"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
+import { makeAcceptor } from "./servers.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 let realm: Realm
@@ -22,7 +23,7 @@ const seen: Array<string> = []
 beforeAll(async () => {
   realm = await startRealm([alice])
   const keytab = await Effect.runPromise(Kerberos.readKeytab(await realm.keytab(SPN, "http.keytab")).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
-  const acceptor = Kerberos.makeAcceptor({ keytab })
+  const acceptor = makeAcceptor({ keytab })
   server = Http.createServer((request, response) => {
     const header = request.headers.authorization ?? ""
     seen.push(header.split(" ")[0] ?? "")

@@ -16,6 +16,7 @@ import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { mitAccept, mitInitiate } from "./gssPeer.js"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
+import { makeKdc, makeAcceptor, type TestKdc } from "./servers.js"
 
 const REALM = "OURS.TEST"
 const HOST = "tpp.ours.test"
@@ -28,7 +29,7 @@ let port: number
 let serviceKeytab: Kerberos.Keytab
 
 /** Serves a KDC over TCP with RFC 4120 framing, one request per connection. */
-const serve = (kdc: Kerberos.Kdc) =>
+const serve = (kdc: TestKdc) =>
   Net.createServer((socket) => {
     let buffered = Buffer.alloc(0)
     socket.on("error", () => {})
@@ -50,7 +51,7 @@ beforeAll(async () => {
   const principal = (text: string) => Effect.runSync(Kerberos.parsePrincipal(text))
   const aliceKeys = await Effect.runPromise(Kerberos.keytabFromPassword(principal(`alice@${REALM}`), Redacted.make(password)))
   serviceKeytab = await Effect.runPromise(Kerberos.keytabFromPassword(principal(`${SPN}@${REALM}`), Redacted.make("service-secret"), { kvno: 2 }))
-  server = serve(Kerberos.makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] }))
+  server = serve(makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] }))
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   port = (server.address() as Net.AddressInfo).port
   await Fs.writeFile(
@@ -92,7 +93,7 @@ describe("our KDC used by MIT Kerberos", () => {
 
   it.live("MIT's initiator with those tickets is accepted by our acceptor, and verifies our answer", () =>
     Effect.gen(function*() {
-      const acceptor = Kerberos.makeAcceptor({ keytab: serviceKeytab })
+      const acceptor = makeAcceptor({ keytab: serviceKeytab })
       const { first, last } = yield* Effect.promise(() =>
         mitInitiate(`HTTP@${HOST}`, env, (token) => Effect.runPromise(Effect.map(acceptor.accept(token), (a) => a.token)))
       )

@@ -3,15 +3,15 @@
  * then the message; one request per connection), so that `kinit`, `curl --negotiate` and the
  * platform `KdcTransport`s reach the same KDC the in-memory tests use.
  */
-import type { Kerberos } from "@vedauth/core"
-import { Effect, Runtime } from "effect"
+import type { Kdc } from "@vedauth/winauth/server"
+import { Clock, Effect, Runtime } from "effect"
 import * as Net from "node:net"
 
 // A KDC request is a few hundred bytes; anything past this is not one.
 const maxRequestBytes = 64 * 1024
 
 /** @internal */
-export const listenKdc = (kdc: Kerberos.Kdc, host: string) =>
+export const listenKdc = (kdc: Kdc.Kdc, host: string) =>
   Effect.gen(function*() {
     const run = Runtime.runPromise(yield* Effect.runtime<never>())
     const server = Net.createServer((socket) => {
@@ -26,7 +26,7 @@ export const listenKdc = (kdc: Kerberos.Kdc, host: string) =>
         if (buffered.length < 4 + length) return
         const request = new Uint8Array(buffered.subarray(4, 4 + length))
         socket.pause()
-        void run(kdc.handle(request)).then((reply) => {
+        void run(Effect.map(Clock.currentTimeMillis, (now) => kdc.handle(request, now))).then((reply) => {
           const prefix = Buffer.alloc(4)
           prefix.writeUInt32BE(reply.length, 0)
           socket.end(Buffer.concat([prefix, reply]))

@@ -4,8 +4,9 @@
  * AUTHENTICATE -> verified (NTLMv2 proof, MIC, channel bindings over TLS), the challenge spent
  * either way; the connection then stays authenticated for its later requests.
  */
-import { Ntlm } from "@vedauth/core"
-import { Clock, Effect, Either } from "effect"
+import { ChannelBindings, Failure } from "@vedauth/winauth"
+import { NtlmServer } from "@vedauth/winauth/server"
+import { Clock, Effect, Either, Redacted } from "effect"
 import type { SchemeName, UserConfig } from "./config.js"
 import type { Connection, HandlerContext } from "./context.js"
 import type { SimRequest, SimResponse } from "./http.js"
@@ -46,13 +47,21 @@ const readToken = (offered: ReadonlyArray<SchemeName>, header: string | undefine
   return scheme === undefined ? undefined : { scheme, bytes: fromBase64(match[2]!) }
 }
 
-// Ntlm's server half is pure; guard it all the same so a codec bug becomes a refusal, not a crash.
+// The server halves are pure; guard it all the same so a codec bug becomes a refusal, not a crash.
 const guarded = <A>(f: () => A): Either.Either<A, unknown> => {
   try {
     return Either.right(f())
   } catch (error) {
     return Either.left(error)
   }
+}
+
+// The connection's tls-server-end-point bindings over TLS (none over plain HTTP).
+const bindingsOf = (connection: Connection): Uint8Array | undefined => {
+  const tls = connection.tls
+  if (tls === undefined) return undefined
+  const computed = guarded(() => ChannelBindings.tlsServerEndPoint(tls.certificateDer))
+  return Either.isRight(computed) ? computed.right : undefined
 }
 
 /** @internal */
@@ -86,25 +95,24 @@ export const gate = (ctx: HandlerContext, connection: Connection, request: SimRe
       // Single use: whatever happens next, this challenge is spent.
       connection.auth = { _tag: "Anonymous" }
       if (pending._tag !== "Challenged") return rejectWith(token.scheme, "no-challenge")
-      const parsed = guarded(() => Ntlm.parseAuthenticate(bytes))
-      if (Either.isLeft(parsed) || Either.isLeft(parsed.right)) return rejectWith(token.scheme)
-      const authenticate = parsed.right.right
+      const parsed = guarded(() => NtlmServer.parseAuthenticate(bytes))
+      if (Either.isLeft(parsed)) return rejectWith(token.scheme)
+      const authenticate = parsed.right
       const user = findUser(ctx, authenticate.domain, authenticate.username)
-      const expected = connection.tls === undefined ? undefined : guarded(() => Ntlm.tlsServerEndPoint(connection.tls!.certificateDer))
-      const channelBindings = expected !== undefined && Either.isRight(expected) && Either.isRight(expected.right) ? expected.right.right : undefined
+      const channelBindings = bindingsOf(connection)
       const verdict = guarded(() =>
-        Ntlm.verify({
+        NtlmServer.verify({
           negotiate: pending.negotiate,
           challenge: pending.challenge,
           serverChallenge: pending.serverChallenge,
           authenticate,
-          password: user?.password,
+          password: user === undefined ? undefined : Redacted.value(user.password),
           ...(channelBindings === undefined ? {} : { channelBindings }),
           requireChannelBindings: connection.tls !== undefined && ctx.config.channelBindings === "required"
         })
       )
       if (Either.isLeft(verdict)) return rejectWith(token.scheme, "verifier-defect")
-      if (Either.isLeft(verdict.right)) return rejectWith(token.scheme, verdict.right.left)
+      if (verdict.right !== undefined) return rejectWith(token.scheme, verdict.right)
       if (user === undefined) return rejectWith(token.scheme, "unknown-user")
       connection.auth = { _tag: "Authenticated", user }
       ctx.state.counters.handshakesCompleted++
@@ -120,7 +128,7 @@ const answerNegotiate = (ctx: HandlerContext, connection: Connection, scheme: Sc
     const faults = yield* ctx.faults.get
     const serverChallenge = newServerChallenge()
     const built = guarded(() =>
-      Ntlm.challenge({
+      NtlmServer.challenge({
         serverChallenge,
         targetName: ctx.config.defaultDomain,
         timestamp: fileTime(now),
@@ -147,16 +155,14 @@ const answerNegotiate = (ctx: HandlerContext, connection: Connection, scheme: Sc
 const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint8Array, reject: (why: string) => Gate) =>
   Effect.gen(function*() {
     const realm = ctx.kerberos!
-    const tls = connection.tls
-    const channelBindings = tls === undefined ? undefined : guarded(() => Ntlm.tlsServerEndPoint(tls.certificateDer))
-    const bindings = channelBindings !== undefined && Either.isRight(channelBindings) && Either.isRight(channelBindings.right) ? channelBindings.right.right : undefined
-    const acceptor = realm.acceptor(tls !== undefined && ctx.config.channelBindings === "required")
-    const accepted = yield* Effect.either(acceptor.accept(token, bindings === undefined ? {} : { channelBindings: bindings }))
+    const acceptor = realm.acceptor(connection.tls !== undefined && ctx.config.channelBindings === "required")
+    const now = yield* Clock.currentTimeMillis
+    const accepted = guarded(() => acceptor.accept(token, { now, channelBindings: bindingsOf(connection) }))
     const { kerberosAcceptor: refuse, kerberosMutualAuth: fault } = yield* ctx.faults.get
     return yield* Effect.sync((): Gate => {
       if (refuse === "wrong-key") return reject("KRB_AP_ERR_MODIFIED")
       if (refuse === "reject") return spnegoReject(reject("SPNEGO_REJECT"))
-      if (Either.isLeft(accepted)) return reject(accepted.left.name)
+      if (Either.isLeft(accepted)) return reject(accepted.left instanceof Failure.KerberosFailure ? accepted.left.reason : "MALFORMED")
       const at = accepted.right.client.lastIndexOf("@")
       const user = findUser(ctx, accepted.right.client.slice(at + 1), accepted.right.client.slice(0, at))
       if (user === undefined) return reject("unknown-user")

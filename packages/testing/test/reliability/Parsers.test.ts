@@ -14,6 +14,18 @@ import { Cause, DateTime, Effect, Either, Exit, FastCheck as fc, Layer, Option, 
 import * as Simulator from "../../src/Simulator.js"
 import { generate } from "../../src/internal/certificate.js"
 import { fuzzRuns, leaked, renderings } from "./support.js"
+import { Failure } from "@vedauth/winauth"
+import { NtlmServer } from "@vedauth/winauth/server"
+
+// The engine throws its own failure for bad bytes, and nothing else.
+const onlyNtlmFailures = (parse: () => unknown): boolean => {
+  try {
+    parse()
+    return true
+  } catch (error) {
+    return error instanceof Failure.NtlmFailure
+  }
+}
 
 const runs = fuzzRuns(300)
 // The effectful properties cost more per run; they get a tenth of the budget.
@@ -37,10 +49,10 @@ const mutated = (valid: Uint8Array) =>
 
 const bytesFor = (valid: Uint8Array) => fc.oneof(fc.uint8Array({ maxLength: 600 }), mutated(valid))
 
-const validChallenge = Ntlm.challenge({
+const validChallenge = NtlmServer.challenge({
   serverChallenge: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
   targetName: "CORP",
-  timestamp: Ntlm.fileTimeFromMillis(1_700_000_000_000),
+  timestamp: NtlmServer.fileTimeFromMillis(1_700_000_000_000),
   dnsDomain: "corp.example",
   dnsComputer: "tpp.corp.example"
 })
@@ -75,7 +87,7 @@ describe("the NTLM codec never throws on hostile bytes", () => {
   })
 
   it("parseAuthenticate", () => {
-    fc.assert(fc.property(bytesFor(validAuthenticate), (bytes) => isEither(Ntlm.parseAuthenticate(bytes))), { numRuns: runs })
+    fc.assert(fc.property(bytesFor(validAuthenticate), (bytes) => onlyNtlmFailures(() => NtlmServer.parseAuthenticate(bytes))), { numRuns: runs })
   })
 
   it.effect("tlsServerEndPoint over arbitrary and damaged certificates", () =>

@@ -5,16 +5,16 @@
  * leaving no temporary file behind on any failure.
  * @internal
  */
+import { CredentialCache } from "@vedauth/winauth"
 import { Effect, Option } from "effect"
 import * as LocalFiles from "../../LocalFiles.js"
 import { TokenStoreFiles } from "../../TokenStoreFiles.js"
 import { KerberosError } from "../../VedAuthError.js"
-import * as ccache from "./ccache.js"
-import { decode } from "./kdcClient.js"
+import { step } from "./failures.js"
 
 const asKerberosError = (prefix: "KEYTAB" | "CCACHE") => (error: LocalFiles.LocalFileError) =>
   new KerberosError({
-    name: `${prefix}_${error.reason === "Untrusted" ? "UNTRUSTED" : "UNREADABLE"}`,
+    reason: `${prefix}_${error.reason === "Untrusted" ? "UNTRUSTED" : "UNREADABLE"}`,
     detail: error.message
   })
 
@@ -34,7 +34,7 @@ export const readCache = (path: string) =>
     Effect.mapError(asKerberosError("CCACHE")),
     Effect.flatMap(Option.match({
       onNone: () => Effect.succeedNone,
-      onSome: (bytes) => Effect.map(decode(`credential cache ${path}`, () => ccache.parseCcache(bytes)), Option.some)
+      onSome: (bytes) => Effect.map(step(() => CredentialCache.decode(bytes, path)), Option.some)
     }))
   )
 
@@ -56,12 +56,12 @@ const folderIsOurs = (folder: string) =>
  * got are used, and the next run asks the KDC again), saying so at debug level.
  * @internal
  */
-export const writeCache = (path: string, cache: ccache.CredentialCache) =>
+export const writeCache = (path: string, cache: CredentialCache.CredentialCache) =>
   Effect.gen(function*() {
     const folder = folderOf(path)
     if (!(yield* folderIsOurs(folder))) {
       return yield* Effect.logDebug(`vedauth: ${folder} is not a folder of yours alone; the new ticket is not written back to ${path}`)
     }
     const temp = `${path}.vedauth-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16)}`
-    yield* LocalFiles.replace(path, temp, ccache.writeCcache(cache), () => new KerberosError({ name: "CCACHE_UNWRITABLE", detail: `${temp} exists already; try again` }))
-  }).pipe(Effect.catchTag("TokenStoreError", (e) => Effect.fail(new KerberosError({ name: "CCACHE_UNWRITABLE", detail: `${path}: ${e.detail}` }))))
+    yield* LocalFiles.replace(path, temp, CredentialCache.encode(cache), () => new KerberosError({ reason: "CCACHE_UNWRITABLE", detail: `${temp} exists already; try again` }))
+  }).pipe(Effect.catchTag("TokenStoreError", (e) => Effect.fail(new KerberosError({ reason: "CCACHE_UNWRITABLE", detail: `${path}: ${e.detail}` }))))

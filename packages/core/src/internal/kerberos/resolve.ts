@@ -3,16 +3,16 @@
  * (`KRB5_CONFIG`, else /etc/krb5.conf, read through the hardened reader, `LocalFiles`, when a
  * `TokenStoreFiles` is provided), then DNS SRV `_kerberos._tcp.REALM` through the transport.
  */
+import { Krb5Conf } from "@vedauth/winauth"
 import { Config, Effect, Option } from "effect"
 import { KdcTransport, parseAddress, type KdcAddress } from "../../KdcTransport.js"
 import { KerberosError } from "../../KerberosError.js"
 import * as LocalFiles from "../../LocalFiles.js"
 import { TokenStoreFiles } from "../../TokenStoreFiles.js"
 import { TransportError } from "../../VedAuthError.js"
-import { parseKrb5Conf, type Krb5Conf } from "./krb5conf.js"
 
 /** @internal */
-export const emptyKrb5Conf: Krb5Conf = { defaultRealm: undefined, kdcs: new Map(), domainRealm: [] }
+export const emptyKrb5Conf: Krb5Conf.Krb5Conf = Krb5Conf.empty
 
 /**
  * krb5.conf as MIT finds it: an absent file is an empty one (as MIT treats it); one that is a FIFO,
@@ -28,21 +28,21 @@ export const loadKrb5Conf = Effect.gen(function*() {
   for (const file of path.split(":").filter((p) => p !== "")) {
     const text = yield* LocalFiles.readText(file, "krb5Conf").pipe(
       Effect.provideService(TokenStoreFiles, files.value),
-      Effect.mapError((error) => new KerberosError({ name: "KRB5_CONF_UNREADABLE", detail: error.message, hint: "fix or remove it, point KRB5_CONFIG at another, or give the realm and the KDC" }))
+      Effect.mapError((error) => new KerberosError({ reason: "KRB5_CONF_UNREADABLE", detail: error.message, hint: "fix or remove it, point KRB5_CONFIG at another, or give the realm and the KDC" }))
     )
-    if (Option.isSome(text)) return parseKrb5Conf(text.value)
+    if (Option.isSome(text)) return Krb5Conf.parse(text.value)
   }
   return emptyKrb5Conf
 })
 
 /** @internal */
-export const resolveKdcs = (realm: string, given: ReadonlyArray<string> | undefined, conf: Krb5Conf) =>
+export const resolveKdcs = (realm: string, given: ReadonlyArray<string> | undefined, conf: Krb5Conf.Krb5Conf) =>
   Effect.gen(function*() {
     const fromText = (list: ReadonlyArray<string>) =>
       Effect.forEach(list, (text) => {
         const address = parseAddress(text)
         return address === undefined
-          ? Effect.fail(new KerberosError({ name: "BAD_KDC_ADDRESS", detail: `"${text}" is not host, host:port or [ipv6]:port` }))
+          ? Effect.fail(new KerberosError({ reason: "BAD_KDC_ADDRESS", detail: `"${text}" is not host, host:port or [ipv6]:port` }))
           : Effect.succeed(address)
       })
     if (given !== undefined && given.length > 0) return yield* fromText(given)

@@ -1,10 +1,29 @@
 /** The server half's check of an NTLMv2 AUTHENTICATE: proof, MIC, channel bindings. */
-import { Redacted } from "effect"
-import type { Rejection, VerifyOptions } from "../../Ntlm.js"
+import type { Authenticate } from "../../Ntlm.js"
 import { AvId, findAvPair, parseAvPairs } from "./avPairs.js"
 import { concat, equalBytes, Malformed, readUint32 } from "./bytes.js"
 import { withMic } from "./messages.js"
 import { channelBindingsHash, hmacMd5, ntowfv2 } from "./ntlmv2.js"
+
+/** Why a server refuses an AUTHENTICATE. @internal */
+export type Rejection = "unknown-user" | "bad-proof" | "bad-mic" | "missing-mic" | "bad-channel-bindings" | "missing-channel-bindings" | "ntlmv1"
+
+/** What the server knows when it checks an AUTHENTICATE. @internal */
+export interface VerifyOptions {
+  readonly negotiate: Uint8Array | undefined
+  /** The raw CHALLENGE the server sent. */
+  readonly challenge: Uint8Array
+  readonly serverChallenge: Uint8Array
+  readonly authenticate: Authenticate
+  /** The user's password, or none when the user is unknown. */
+  readonly password: string | undefined
+  /** Expected channel-binding application data over TLS; when given, the client's hash must match. */
+  readonly channelBindings?: Uint8Array
+  /** Over TLS (when `channelBindings` is given): reject a client that sent no bindings (zeros or none). */
+  readonly requireChannelBindings?: boolean
+  /** Reject an AUTHENTICATE without a MIC even when the CHALLENGE carried no timestamp. */
+  readonly requireMic?: boolean
+}
 
 // NTProofStr (16) + blob header up to the AV pairs (28).
 const MIN_NTLMV2_RESPONSE = 16 + 28
@@ -19,7 +38,7 @@ export const verifyAuthenticate = (options: VerifyOptions): Rejection | undefine
   if (nt.length < MIN_NTLMV2_RESPONSE) return "bad-proof"
   const proof = nt.subarray(0, 16)
   const blob = nt.subarray(16)
-  const key = ntowfv2(Redacted.value(options.password), authenticate.username, authenticate.domain)
+  const key = ntowfv2(options.password, authenticate.username, authenticate.domain)
   if (!equalBytes(hmacMd5(key, options.serverChallenge, blob), proof)) return "bad-proof"
 
   let pairs

@@ -4,9 +4,9 @@
  * the simulator and for tests to run Kerberos end to end with no external KDC; not a directory:
  * no cross-realm, renewal, delegation or PAC.
  */
-import { Either } from "effect"
 import { equalBytes, Malformed } from "../ntlm/bytes.js"
 import type { ServiceKey } from "./acceptor.js"
+import { tryOrUndefined } from "./attempt.js"
 import { decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeEncTicketPart, KeyUsage } from "./apMessages.js"
 import * as der from "./der.js"
 import { type Enctype, enctypeById, enctypes } from "./enctypes.js"
@@ -105,22 +105,22 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
       )
       return refuse(ErrorCode.preauthRequired, req.sname, "Additional pre-authentication required", methods)
     }
-    const checked = Either.try(() => {
+    const checked = tryOrUndefined(() => {
       const encrypted = new der.Fields("PA-ENC-TIMESTAMP", der.readAt(timestamp.value, 0))
       const etype = der.asInteger(encrypted.required(0), "etype")
       const key = keysOf(client).find((k) => k.key.keytype === etype)
       const plain = key === undefined ? undefined : enctypeById(etype)?.decrypt(key.key.keyvalue, KeyUsage.paEncTimestamp, der.asOctets(encrypted.required(2), "cipher"))
       return plain === undefined ? undefined : kdc.decodePaEncTsEnc(plain)
     })
-    if (Either.isLeft(checked) || checked.right === undefined) return refuse(ErrorCode.preauthFailed, req.sname, "Preauthentication failed")
-    if (Math.abs(checked.right - now) > options.skewMillis) return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
+    if (checked === undefined) return refuse(ErrorCode.preauthFailed, req.sname, "Preauthentication failed")
+    if (Math.abs(checked - now) > options.skewMillis) return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
     return issue(client, krbtgt, tgsKey, session, tgtFlags, now, clientKey.key.key, KeyUsage.asRepEncPart, kdc.MsgType.asRep, [{ type: PaType.etypeInfo2, value: info }])
   }
 
   // TGS: the AP-REQ in PA-TGS-REQ carries the TGT and an authenticator over the request body.
   const tgsReq = req.padata.find((p) => p.type === PaType.tgsReq)
   if (tgsReq === undefined) return refuse(ErrorCode.generic, req.sname, "no PA-TGS-REQ")
-  const opened = Either.try(() => {
+  const result = tryOrUndefined(() => {
     const apReq = decodeApReq(tgsReq.value)
     const tgsKey = keysOf(krbtgt).find((k) => k.key.keytype === apReq.ticket.encPart.etype)
     const plain = tgsKey === undefined ? undefined : enctypeById(tgsKey.key.keytype)!.decrypt(tgsKey.key.keyvalue, KeyUsage.ticket, apReq.ticket.encPart.cipher)
@@ -136,8 +136,7 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
       equalBytes(cksumEnctype.checksum(tgt.key.keyvalue, KeyUsage.tgsReqAuthChecksum, req.bodyRaw), cksum.checksum)
     return { tgt, authenticator, bodyOk } as const
   })
-  if (Either.isLeft(opened)) return refuse(ErrorCode.generic, req.sname, "unreadable PA-TGS-REQ")
-  const result = opened.right
+  if (result === undefined) return refuse(ErrorCode.generic, req.sname, "unreadable PA-TGS-REQ")
   if ("code" in result) return refuse(result.code, req.sname)
   if (!result.bodyOk) return refuse(ErrorCode.modified, req.sname, "the request body does not match its checksum")
   if (now > result.tgt.endtime) return refuse(ErrorCode.tktExpired, req.sname)

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck } from "effect"
-import { fromHex, toHex } from "../../src/internal/ntlm/bytes.js"
-import { ctsDecrypt, ctsEncrypt } from "../../src/internal/kerberos/cts.js"
-import { deriveKey, EncType, enctypeById, enctypes } from "../../src/internal/kerberos/enctypes.js"
-import { nfold } from "../../src/internal/kerberos/nfold.js"
+import { fromHex, toHex } from "../src/internal/ntlm/bytes.js"
+import { ctsDecrypt, ctsEncrypt } from "../src/internal/kerberos/cts.js"
+import { deriveKey, EncType, enctypeById, enctypes } from "../src/internal/kerberos/enctypes.js"
+import { nfold } from "../src/internal/kerberos/nfold.js"
 
 const text = (s: string) => new TextEncoder().encode(s)
 const enctype = (id: number) => {
@@ -67,8 +67,8 @@ describe("RFC 3962 appendix B: string-to-key", () => {
   for (const [password, salt, iterations, aes128, aes256] of vectors) {
     it.effect(`${password.slice(0, 8)}, ${iterations} iterations`, () =>
       Effect.gen(function*() {
-        assert.strictEqual(toHex(yield* enctype(EncType.aes128CtsHmacSha196).stringToKey(text(password), salt, iterations)), aes128)
-        assert.strictEqual(toHex(yield* enctype(EncType.aes256CtsHmacSha196).stringToKey(text(password), salt, iterations)), aes256)
+        assert.strictEqual(toHex(yield* Effect.promise(() => enctype(EncType.aes128CtsHmacSha196).stringToKey(text(password), salt, iterations))), aes128)
+        assert.strictEqual(toHex(yield* Effect.promise(() => enctype(EncType.aes256CtsHmacSha196).stringToKey(text(password), salt, iterations))), aes256)
       }))
   }
 })
@@ -77,9 +77,9 @@ describe("RFC 8009 appendix A", () => {
   const salt = fromHex("10df9dd783e5bc8acea1730e74355f61" + toHex(text("ATHENA.MIT.EDUraeburn")))
   it.effect("string-to-key", () =>
     Effect.gen(function*() {
-      assert.strictEqual(toHex(yield* enctype(EncType.aes128CtsHmacSha256128).stringToKey(text("password"), salt, 32768)), "089bca48b105ea6ea77ca5d2f39dc5e7")
+      assert.strictEqual(toHex(yield* Effect.promise(() => enctype(EncType.aes128CtsHmacSha256128).stringToKey(text("password"), salt, 32768))), "089bca48b105ea6ea77ca5d2f39dc5e7")
       assert.strictEqual(
-        toHex(yield* enctype(EncType.aes256CtsHmacSha384192).stringToKey(text("password"), salt, 32768)),
+        toHex(yield* Effect.promise(() => enctype(EncType.aes256CtsHmacSha384192).stringToKey(text("password"), salt, 32768))),
         "45bd806dbf6a833a9cffc1c94589a222367a79bc21c413718906e9f578a78467"
       )
     }))

@@ -9,7 +9,6 @@
 import { ecb } from "@noble/ciphers/aes.js"
 import { hmac } from "@noble/hashes/hmac.js"
 import { sha1 } from "@noble/hashes/legacy.js"
-import { Effect } from "effect"
 import { sha256, sha384 } from "@noble/hashes/sha2.js"
 import { concat, equalBytes } from "../ntlm/bytes.js"
 import { ctsDecrypt, ctsEncrypt } from "./cts.js"
@@ -36,7 +35,7 @@ export interface Enctype {
    */
   readonly defaultIterations: number
   /** `iterations` must be within `maxIterations` (the caller checks what a KDC asks for). */
-  readonly stringToKey: (password: Uint8Array, salt: Uint8Array, iterations: number) => Effect.Effect<Uint8Array>
+  readonly stringToKey: (password: Uint8Array, salt: Uint8Array, iterations: number) => Promise<Uint8Array>
   readonly encrypt: (key: Uint8Array, usage: number, plaintext: Uint8Array, confounder?: Uint8Array) => Uint8Array
   /** The plaintext, or `undefined` when the ciphertext is too short or its integrity tag does not match. */
   readonly decrypt: (key: Uint8Array, usage: number, ciphertext: Uint8Array) => Uint8Array | undefined
@@ -58,10 +57,9 @@ export const maxIterations = 262_144
 
 /** PBKDF2 through WebCrypto. */
 const pbkdf2 = (hash: "SHA-1" | "SHA-256" | "SHA-384", password: Uint8Array, salt: Uint8Array, iterations: number, bytes: number) =>
-  Effect.promise(async () => {
-    const key = await crypto.subtle.importKey("raw", new Uint8Array(password), "PBKDF2", false, ["deriveBits"])
-    return new Uint8Array(await crypto.subtle.deriveBits({ name: "PBKDF2", hash, salt: new Uint8Array(salt), iterations }, key, bytes * 8))
-  })
+  crypto.subtle.importKey("raw", new Uint8Array(password), "PBKDF2", false, ["deriveBits"]).then(async (key) =>
+    new Uint8Array(await crypto.subtle.deriveBits({ name: "PBKDF2", hash, salt: new Uint8Array(salt), iterations }, key, bytes * 8))
+  )
 
 /** The 5-byte well-known constant for a key usage and a purpose (0x99 checksum, 0xAA encrypt, 0x55 integrity). */
 const usageConstant = (usage: number, purpose: number): Uint8Array => {
@@ -93,7 +91,7 @@ const aesSha1 = (id: number, name: string, keyBytes: number, checksumType: numbe
     id, name, keyBytes, checksumType, checksumBytes: tag,
     defaultIterations: 4096,
     stringToKey: (password, salt, iterations) =>
-      Effect.map(pbkdf2("SHA-1", password, salt, iterations, keyBytes), (tkey) => deriveKeySha1(tkey, new TextEncoder().encode("kerberos"))),
+      pbkdf2("SHA-1", password, salt, iterations, keyBytes).then((tkey) => deriveKeySha1(tkey, new TextEncoder().encode("kerberos"))),
     encrypt: (key, usage, plaintext, confounder) => {
       const data = concat(confounderOf(confounder), plaintext)
       const ke = deriveKeySha1(key, usageConstant(usage, 0xaa))
@@ -132,8 +130,9 @@ const aesSha2 = (id: number, name: string, keyBytes: number, checksumType: numbe
     defaultIterations: 32768,
     stringToKey: (password, salt, iterations) => {
       const saltp = concat(new TextEncoder().encode(name), Uint8Array.of(0), salt)
-      return Effect.map(pbkdf2(hash === sha256 ? "SHA-256" : "SHA-384", password, saltp, iterations, keyBytes), (tkey) =>
-        kdfHmacSha2(hash, tkey, new TextEncoder().encode("kerberos"), keyBytes * 8))
+      return pbkdf2(hash === sha256 ? "SHA-256" : "SHA-384", password, saltp, iterations, keyBytes).then((tkey) =>
+        kdfHmacSha2(hash, tkey, new TextEncoder().encode("kerberos"), keyBytes * 8)
+      )
     },
     encrypt: (key, usage, plaintext, confounder) => {
       const encrypted = ctsEncrypt(ke(key, usage), concat(confounderOf(confounder), plaintext))
