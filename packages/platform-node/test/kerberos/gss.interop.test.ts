@@ -9,7 +9,7 @@ import { Effect, Layer, Redacted } from "effect"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { mitAccept, mitInitiate } from "./gssPeer.js"
-import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }

@@ -7,7 +7,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
-import { REALM, type Realm, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
