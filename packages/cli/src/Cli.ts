@@ -11,7 +11,7 @@ import { type Run as CommandRun, login, logout, refresh, revoke, status, token, 
 import { completion, profileNames } from "./internal/completion.js"
 import { demo } from "./internal/demo.js"
 import { withEnvironment } from "./internal/kerberos.js"
-import { UsageError } from "./internal/errors.js"
+import { type CliError, UsageError } from "./internal/errors.js"
 import { commandHelp, programHelp } from "./internal/help.js"
 import { parseCommandLine } from "./internal/parseArgs.js"
 import { run as runCommand } from "./internal/runCommand.js"
@@ -36,12 +36,13 @@ const commands: Readonly<Record<string, CommandRun>> = {
 
 /**
  * The command line `args` (without the program name) as an effect: prints the result on stdout and
- * fails with a tagged error (`UsageError` for a mistake in the call, or the library's own errors).
+ * fails with a tagged error (`UsageError` for a mistake in the call, or the library's own errors:
+ * `CliError`).
  *
  * @since 0.1.0
  * @category running
  */
-export const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): Effect.Effect<void, unknown> =>
+export const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): Effect.Effect<void, CliError> =>
   Effect.suspend(() => {
     const parsed = parseCommandLine(args)
     switch (parsed._tag) {

@@ -14,7 +14,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { type Duration, Effect, Fiber, Redacted, Ref, Schedule } from "effect"
 import type { ChildProcess } from "node:child_process"
-import { redisServer } from "../../store-redis/test/fixtures/redisServer.js"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { type Run, runCli } from "./support/runCli.js"
 import { password, selectors } from "./support/sharedStore.js"
 

@@ -12,19 +12,17 @@ import { Kerberos } from "@vedauth/core"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Layer } from "effect"
 import { klist } from "./support/kerberosCli.js"
-import { loadMitRealm, type MitRealm } from "./support/mitRealm.js"
+import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { runCli, type Run } from "./support/runCli.js"
 import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
-let realm: MitRealm
-let spn: string
+const spn = SPN
+let realm: Realm
 
 beforeAll(async () => {
-  const mit = await loadMitRealm()
-  realm = await mit.startRealm([alice])
-  spn = mit.SPN
+  realm = await startRealm([alice])
 }, 30_000)
 afterAll(() => realm?.stop())
 

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { NodeFileSystem } from "@effect/platform-node"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
-import { type AccessLine, squid } from "../../testing/test/squid.js"
+import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 import { fails, ok, runIn, setupGrants } from "./support/grants.js"
 import { runCli } from "./support/runCli.js"
 

@@ -5,14 +5,14 @@
 import { FileSystem } from "@effect/platform"
 import { NodeContext, NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Grant, TokenStore } from "@vedauth/core"
+import { Grant, TokenStore, TokenStoreFormat } from "@vedauth/core"
 import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { cachedTokenOutput } from "../src/internal/cachedToken.js"
-import { shownStoreUrl, storeUrlScheme } from "../src/internal/sharedStoreAddress.js"
+import { shownStoreUrl } from "../src/internal/sharedStoreAddress.js"
 import { type Run, runCli } from "./support/runCli.js"
 import { ok, password, redisUser, selectors, sharedSetup } from "./support/sharedStore.js"
 
@@ -278,7 +278,7 @@ describe("the lean token path and a store URL", () => {
     assert.strictEqual(shownStoreUrl(`redis://app:${redisUser.password}@cache:6379/2`), "redis://app:***@cache:6379/2")
     assert.strictEqual(shownStoreUrl("rediss://cache:6380"), "rediss://cache:6380")
     assert.strictEqual(shownStoreUrl(`redis://app:${redisUser.password}@[::1`), "redis://(not a valid URL)")
-    assert.isUndefined(storeUrlScheme("C://Users/a/tokens.json"))
-    assert.strictEqual(storeUrlScheme("REDISS://x"), "rediss")
+    assert.isUndefined(TokenStoreFormat.storeUrlScheme("C://Users/a/tokens.json"))
+    assert.strictEqual(TokenStoreFormat.storeUrlScheme("REDISS://x"), "rediss")
   })
 })

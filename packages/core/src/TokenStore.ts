@@ -17,6 +17,7 @@ import type { Grant } from "./Grant.js"
 import * as internalFile from "./internal/tokenStoreFile.js"
 import * as internalMemory from "./internal/tokenStoreMemory.js"
 import type { TokenStoreFiles } from "./TokenStoreFiles.js"
+import * as Format from "./TokenStoreFormat.js"
 import { TokenStoreError } from "./VedAuthError.js"
 
 /**
@@ -153,13 +154,13 @@ export const make = (backend: Backend): Service => {
 export class TokenStore extends Context.Tag("@vedauth/core/TokenStore")<TokenStore, Service>() {}
 
 /**
- * The text a key is stored under.
+ * The text a key is stored under: server and user in lower case, no trailing slash on the server
+ * (`TokenStoreFormat.keyString`).
  *
  * @since 0.1.0
  * @category keys
  */
-export const keyString = (key: Key): string =>
-  JSON.stringify([key.server.toLowerCase().replace(/\/+$/, ""), key.clientId, key.scope, key.user.toLowerCase()])
+export const keyString: (key: Key) => string = Format.keyString
 
 /**
  * A store in memory, for tests and for programs that authorize on every run. Its lock is a
@@ -225,11 +226,11 @@ export const layerFileSystem = (options: FileSystemOptions): Layer.Layer<TokenSt
  * @since 0.1.0
  * @category config
  */
-export const isStoreUrl = (value: string): boolean => /^[a-z][a-z0-9+.-]+:\/\//i.test(value)
+export const isStoreUrl: (value: string) => boolean = Format.isStoreUrl
 
 // The value itself is never quoted: a store URL may carry a password.
 const urlNotPath = (value: string): string => {
-  const scheme = value.slice(0, value.indexOf(":")).toLowerCase()
+  const scheme = Format.storeUrlScheme(value) ?? ""
   return scheme === "redis" || scheme === "rediss"
     ? `the token store is a ${scheme}:// URL, not a file path: provide the Redis store, ` +
       "RedisTokenStore.layerConfig() from @vedauth/store-redis (with NodeVedAuth: its `tokenStore` option)"
@@ -250,17 +251,17 @@ const filePath = (value: string, configPath: Array<string>): Effect.Effect<strin
  */
 export const defaultPath: Effect.Effect<string, ConfigError.ConfigError, Path.Path> = Effect.gen(function*() {
   const path = yield* Path.Path
-  const nonEmpty = (name: string) => Config.option(Config.nonEmptyString(name))
+  const nonEmpty = (name: string) => Effect.map(Config.option(Config.nonEmptyString(name)), Option.getOrUndefined)
   const explicit = yield* nonEmpty("VEDAUTH_TOKEN_STORE")
-  if (explicit._tag === "Some") return yield* filePath(explicit.value, ["VEDAUTH_TOKEN_STORE"])
-  const state = yield* nonEmpty("XDG_STATE_HOME")
-  if (state._tag === "Some") return path.join(state.value, "vedauth", "tokens.json")
-  const home = yield* nonEmpty("HOME")
-  if (home._tag === "Some") return path.join(home.value, ".local", "state", "vedauth", "tokens.json")
-  const local = yield* Config.nonEmptyString("LOCALAPPDATA").pipe(
-    Config.withDescription("no VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME or LOCALAPPDATA to place the token store in")
-  )
-  return path.join(local, "vedauth", "tokens.json")
+  if (explicit !== undefined) return yield* filePath(explicit, ["VEDAUTH_TOKEN_STORE"])
+  const values = new Map<string, string | undefined>()
+  for (const name of Format.locationVariables) values.set(name, yield* nonEmpty(name))
+  const location = Format.defaultLocation((name) => values.get(name))
+  if (location === undefined) {
+    const names = ["VEDAUTH_TOKEN_STORE", ...Format.locationVariables].join(", ")
+    return yield* Effect.fail(ConfigError.MissingData(["LOCALAPPDATA"], `none of ${names} is set to place the token store in`))
+  }
+  return path.join(...location.segments)
 })
 
 /**

@@ -40,7 +40,7 @@ export interface Options extends VedAuth.Options {
   readonly transport?: DenoNtlmTransport.Options
   /** The client of the plain calls: `"node"` (default, Deno's node:https) or `"fetch"` (`DenoHttpClient`). */
   readonly httpClient?: "node" | "fetch"
-  /** The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME). */
+  /** The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME, LOCALAPPDATA). */
   readonly tokenStorePath?: string
 }
 

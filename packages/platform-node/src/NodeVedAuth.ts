@@ -45,7 +45,7 @@ export interface Options<StoreError = never> extends VedAuth.Options {
   /** How Kerberos reaches the KDC (timeouts); see `NodeKdcTransport.Options`. */
   readonly kdcTransport?: NodeKdcTransport.Options
   /**
-   * The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME).
+   * The token store file; default `TokenStore.defaultPath` (VEDAUTH_TOKEN_STORE, XDG_STATE_HOME, HOME, LOCALAPPDATA).
    * A URL here (or in VEDAUTH_TOKEN_STORE) fails the layer with a `ConfigError`: use `tokenStore`.
    */
   readonly tokenStorePath?: string

@@ -20,7 +20,7 @@ import * as NodeTokenStoreFiles from "../src/NodeTokenStoreFiles.js"
 import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { localUser } from "./support/localUser.js"
 import { tempFolder } from "./support/store.js"
-import { makeKdc } from "./kerberos/servers.js"
+import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 
 const io = <A>(f: () => Promise<A>) => Effect.promise(f)
 const REALM = "FILES.TEST"

@@ -11,7 +11,7 @@ import { DateTime, Effect, Option, Ref } from "effect"
 import { Redis } from "ioredis"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { redisServer } from "../test/fixtures/redisServer.js"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { startReplica } from "../test/fixtures/replicas.js"
 import { replicaEnv, replicaHere } from "../test/fixtures/stack.js"
 

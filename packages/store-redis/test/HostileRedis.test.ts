@@ -9,7 +9,7 @@ import { Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer, type Socket } from "node:net"
 import { RedisTokenStore } from "../src/index.js"
-import { redisServer } from "./fixtures/redisServer.js"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 
 const key = TokenStoreConformance.sampleKey
 const grant = TokenStoreConformance.sampleGrant

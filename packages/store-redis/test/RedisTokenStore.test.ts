@@ -3,7 +3,7 @@ import { Grant, TokenStore, TokenStoreConformance } from "@vedauth/core"
 import { Clock, ConfigProvider, Context, DateTime, Duration, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { RedisTokenStore } from "../src/index.js"
-import { type RedisServer, redisServer } from "./fixtures/redisServer.js"
+import { type RedisServer, redisServer } from "@vedauth/test-helpers/redisServer"
 
 class Server extends Effect.Tag("test/RedisServer")<Server, RedisServer>() {}
 

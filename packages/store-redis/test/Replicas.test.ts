@@ -3,7 +3,7 @@ import { Grant, TokenStore } from "@vedauth/core"
 import { Simulator } from "@vedauth/testing"
 import { DateTime, Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { createHash } from "node:crypto"
-import { redisServer } from "./fixtures/redisServer.js"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { bundleReplica, replicaScoped } from "./fixtures/replicas.js"
 import { replicaEnv, replicaHere } from "./fixtures/stack.js"
 

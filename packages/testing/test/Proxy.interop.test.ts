@@ -12,7 +12,7 @@ import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
 import type * as NodeNtlmTransport from "@vedauth/platform-node/NodeNtlmTransport"
 import { Effect, Layer, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
-import { type AccessLine, squid } from "./squid.js"
+import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 
 const proxyUser = { user: "proxy-alice", password: "p@ss w:rd%" }
 

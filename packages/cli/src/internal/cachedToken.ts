@@ -1,47 +1,42 @@
 /**
  * `vedauth token` straight from the token store, for the common case scripts hit once per request:
  * a stored access token with plenty of time left. It reads the store's documented, versioned file
- * format with plain JSON and loads neither Effect nor the core library; anything it is not sure
- * of (no store, another format, a token near its refresh window, several users, a usage problem)
- * it hands to the full command line, whose managed token refreshes, re-authorizes and explains.
+ * format with core's Effect-free `TokenStoreFormat` rules and loads neither Effect nor the rest of
+ * core; anything it is not sure of (no store, another format, a token in its refresh window,
+ * several users, a usage problem) it hands to the full command line, whose managed token
+ * refreshes, re-authorizes and explains.
  * @internal
  */
+import { freshUntilMillis, keyString, parseKey, parseStore, storeUrlScheme } from "@vedauth/core/TokenStoreFormat"
 import { accessSync, constants } from "node:fs"
 import { chooseGrant } from "./grantChoice.js"
 import { parseCommandLine } from "./parseArgs.js"
 import { parseProfiles, profilesPath } from "./profiles.js"
-import { storeUrlScheme } from "./sharedStoreAddress.js"
 import { readTrustedFile } from "./trustedFile.js"
 import { namedProfileMissing, profileName, resolveUser, select, type Env, storeLocation, type StoredKey } from "./selection.js"
-
-// The store format the lean path reads (core's `TokenStore.layerFileSystem`, format version 2:
-// `grants` maps each key to `{ version, grant }`).
-const storeFormat = "vedauth-token-store"
-const storeVersion = 2
-
-// Longer than any refresh window core picks on its own (at most 5 minutes): a token the lean path
-// hands out is one the managed token would hand out too.
-const margin = 5 * 60 * 1000 + 1000
 
 interface StoredGrant {
   readonly accessToken: string
   readonly expiresAt: number
-  readonly refreshUntil: number | null
+  /** Until when the managed token would hand it out as it is (core's `freshUntilMillis`). */
+  readonly freshUntil: number
 }
 
-const parseJson = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-// Only a store the full command line would trust, and would not first tighten with a warning; any
-// doubt goes to the full command line, which says what is wrong.
-const readStore = (path: string): unknown => {
+// Only a store the full command line would trust, and would not first tighten with a warning, in
+// the format core's file store reads (`TokenStoreFormat.parseStore`) with keys it wrote; any doubt
+// goes to the full command line, which says what is wrong.
+const storedEntries = (path: string): ReadonlyArray<readonly [StoredKey, unknown]> | undefined => {
   const read = readTrustedFile(path)
-  return read._tag === "Text" && !read.readableByOthers ? parseJson(read.text) : undefined
+  if (read._tag !== "Text" || read.readableByOthers) return undefined
+  const parsed = parseStore(read.text)
+  if (!parsed.ok) return undefined
+  const entries: Array<readonly [StoredKey, unknown]> = []
+  for (const [text, record] of Object.entries(parsed.value.records)) {
+    const key = parseKey(text)
+    if (key === undefined) return undefined
+    entries.push([key, record.grant])
+  }
+  return entries
 }
 
 const readable = (path: string): boolean => {
@@ -55,19 +50,6 @@ const readable = (path: string): boolean => {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
 
-const storedEntries = (path: string): ReadonlyArray<readonly [StoredKey, unknown]> | undefined => {
-  const file = readStore(path)
-  if (!isRecord(file) || file.format !== storeFormat || file.version !== storeVersion || !isRecord(file.grants)) return undefined
-  const entries: Array<readonly [StoredKey, unknown]> = []
-  for (const [text, grant] of Object.entries(file.grants)) {
-    const parts = parseJson(text)
-    if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((part) => typeof part === "string")) return undefined
-    const [server, clientId, scope, user] = parts as [string, string, string, string]
-    entries.push([{ server, clientId, scope, user }, isRecord(grant) ? grant.grant : undefined])
-  }
-  return entries
-}
-
 const instant = (value: unknown): number | undefined => {
   if (typeof value !== "string") return undefined
   const millis = Date.parse(value)
@@ -77,12 +59,17 @@ const instant = (value: unknown): number | undefined => {
 // Printable token text only, as core accepts from the server: nothing that could reach a terminal as a control sequence.
 const tokenText = /^[\x21-\x7e]{1,16384}$/
 
+// The stored grant as core's `Grant` schema encodes it (instants as ISO text, `null` for none).
 const asGrant = (value: unknown): StoredGrant | undefined => {
   if (!isRecord(value) || typeof value.accessToken !== "string" || !tokenText.test(value.accessToken)) return undefined
+  const issuedAt = instant(value.issuedAt)
   const expiresAt = instant(value.expiresAt)
   const refreshUntil = value.refreshUntil === null ? null : instant(value.refreshUntil)
-  if (expiresAt === undefined || refreshUntil === undefined) return undefined
-  return { accessToken: value.accessToken, expiresAt, refreshUntil }
+  const refreshToken = value.refreshToken
+  if (issuedAt === undefined || expiresAt === undefined || refreshUntil === undefined) return undefined
+  if (refreshToken !== null && typeof refreshToken !== "string") return undefined
+  const freshUntil = freshUntilMillis({ issuedAt, expiresAt, refreshUntil: refreshUntil ?? undefined, refreshable: refreshToken !== null })
+  return { accessToken: value.accessToken, expiresAt, freshUntil }
 }
 
 /**
@@ -123,12 +110,11 @@ export const cachedTokenOutput = (args: ReadonlyArray<string>, env: Env, now: nu
     grant: chosen.choice
   })
   if (user._tag !== "User" || user.user === undefined) return undefined
-  const wanted = JSON.stringify([url.value.toLowerCase().replace(/\/+$/, ""), clientId.value, scope.value, user.user.toLowerCase()])
-  const entry = entries.find(([key]) => JSON.stringify([key.server, key.clientId, key.scope, key.user]) === wanted)
+  const wanted = keyString({ server: url.value, clientId: clientId.value, scope: scope.value, user: user.user })
+  const entry = entries.find(([key]) => keyString(key) === wanted)
   const grant = entry === undefined ? undefined : asGrant(entry[1])
-  if (grant === undefined || grant.expiresAt - now < margin || (grant.refreshUntil !== null && grant.refreshUntil <= now)) {
-    return undefined
-  }
+  // Exactly when the managed token would hand the stored token out without renewing it.
+  if (grant === undefined || now >= grant.freshUntil) return undefined
   return parsed.flags.json === true
     ? JSON.stringify({ access_token: grant.accessToken, expires: Math.floor(grant.expiresAt / 1000) }) + "\n"
     : `${grant.accessToken}\n`

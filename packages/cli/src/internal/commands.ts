@@ -1,5 +1,6 @@
 import type { Grant } from "@vedauth/core/Grant"
 import * as TokenStore from "@vedauth/core/TokenStore"
+import { serverKey } from "@vedauth/core/TokenStoreFormat"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
@@ -9,16 +10,16 @@ import * as Redacted from "effect/Redacted"
 import { account, withVedAuth } from "./layer.js"
 import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
 import { allowsHttp, credentialsGivenHere, explicitCaFile, locate, requireUser, saveProfile, storedUser, storeLayer, target, targetUser } from "./context.js"
-import { errorLine, NotLoggedIn, UsageError } from "./errors.js"
+import { type CliError, errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
 import { keyUserText, profileGrantOwns } from "./grantChoice.js"
-import { type Env, sameUser, serverKey } from "./selection.js"
+import { type Env, sameUser } from "./selection.js"
 import type { StorePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeJson, safeText } from "./terminalText.js"
 
 /** A command's work, from its parsed flags, the environment and its operands (see `CommandSpec`). @internal */
-export type Run = (flags: Flags, env: Env, operands: ReadonlyArray<string>) => Effect.Effect<void, unknown>
+export type Run = (flags: Flags, env: Env, operands: ReadonlyArray<string>) => Effect.Effect<void, CliError>
 
 const printJson = (value: unknown) => Console.log(safeJson(value))
 
@@ -158,7 +159,7 @@ interface LogoutOutcome {
   readonly entry: TokenStore.Entry
   readonly revocation: Revocation | undefined
   readonly removed: boolean
-  readonly failure: unknown
+  readonly failure: CliError | undefined
 }
 
 const revocationOf = (result: VedAuth.RevokeResult): Revocation => (result._tag === "Revoked" ? "revoked" : "unknown to the server")
@@ -213,7 +214,7 @@ const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | 
       : { entry, revocation: undefined, removed: remove, failure: revoked.left } satisfies LogoutOutcome
   })
 
-const errorText = (failure: unknown) => errorLine(failure).line.replace(/^error: /, "")
+const errorText = (failure: CliError) => errorLine(failure).replace(/^error: /, "")
 
 // One line per grant, on stderr: what happened at the server and in the store.
 const logoutLine = ({ entry, failure, removed, revocation }: LogoutOutcome): string => {

@@ -1,6 +1,7 @@
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as TokenStore from "@vedauth/core/TokenStore"
+import { serverKey } from "@vedauth/core/TokenStoreFormat"
 import { accessSync, constants } from "node:fs"
 import { resolve as resolvePath } from "node:path"
 import * as Effect from "effect/Effect"
@@ -12,7 +13,7 @@ import { targetGrant } from "./grant.js"
 import { type GrantChoice, grantKeyUser, grantProfile, isGrantKeyUser, isGrantName, usesPassword } from "./grantChoice.js"
 import { writeOwnFile } from "./ownFile.js"
 import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
-import { type Env, explicitSelector, namedProfileMissing, profileName, profileNamed, resolveUser, sameUser, select, type Selected, type Selection, serverKey, storeLocation } from "./selection.js"
+import { type Env, explicitSelector, namedProfileMissing, noStoreLocation, profileName, profileNamed, resolveUser, sameUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
 import { type SharedStore, sharedStoreLayer, type StorePlace, storePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeText } from "./terminalText.js"
@@ -34,7 +35,7 @@ export const locate = (flags: Flags, env: Env): Effect.Effect<Place, UsageError 
     const store = storeLocation(flags, env)
     if (store === undefined) {
       return yield* new UsageError({
-        detail: "no place for the token store: HOME and XDG_STATE_HOME are unset (--store or VEDAUTH_TOKEN_STORE)"
+        detail: `no place for the token store: ${noStoreLocation} (--store or VEDAUTH_TOKEN_STORE)`
       })
     }
     const { profilesFile, ...where } = yield* storePlace(store, env)

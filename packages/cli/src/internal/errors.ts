@@ -1,5 +1,8 @@
+import type { HttpClientError } from "@effect/platform/HttpClientError"
 import { VedAuthError } from "@vedauth/core"
-import { Predicate, Schema } from "effect"
+import type { ServeError } from "@vedauth/testing/Simulator"
+import type { ConfigError } from "effect"
+import { Schema } from "effect"
 import { safeText } from "./terminalText.js"
 
 /**
@@ -47,17 +50,16 @@ const withoutTag = (tag: string, message: string): string => {
   return text === "" ? "failed" : text
 }
 
-const describe = (error: unknown): { readonly tag: string; readonly text: string } => {
+const describe = (error: CliError): { readonly tag: string; readonly text: string } => {
   if (VedAuthError.isVedAuthError(error)) {
     // A Kerberos error's message starts with its reason (KRB_AP_ERR_MUT_FAIL: ...).
     return { tag: error._tag, text: withoutTag(error._tag, error.message) }
   }
-  // The CLI's own errors.
-  if (Predicate.hasProperty(error, "_tag") && typeof error._tag === "string") {
-    const message = Predicate.hasProperty(error, "message") && typeof error.message === "string" ? error.message : ""
-    return { tag: error._tag, text: withoutTag(error._tag, message) }
-  }
-  return { tag: "UnexpectedError", text: error instanceof Error ? error.message : String(error) }
+  // The simulator's error has no message of its own (Schema's default would print its fields as JSON).
+  if (error._tag === "ServeError") return { tag: error._tag, text: error.detail }
+  // The command line's own errors, a setting the library could not read (ConfigError) and the HTTP
+  // client's: tagged, with a message.
+  return { tag: error._tag, text: withoutTag(error._tag, error.message) }
 }
 
 // The library's advice names its options (`allowHttp: true`); a command line user needs the flag.
@@ -85,9 +87,9 @@ const inCliWords = (tag: string, text: string): string => {
  * escaped.
  * @internal
  */
-export const errorLine = (error: unknown): { readonly tag: string; readonly line: string } => {
+export const errorLine = (error: CliError): string => {
   const { tag, text } = describe(error)
-  return { tag, line: `error: ${safeText(tag)}: ${safeText(inCliWords(tag, text).replace(/\s*\n\s*/g, " "))}` }
+  return `error: ${safeText(tag)}: ${safeText(inCliWords(tag, text).replace(/\s*\n\s*/g, " "))}`
 }
 
 /**
@@ -117,3 +119,20 @@ export class CommandNotStarted extends Schema.TaggedError<CommandNotStarted>("@v
     return `cannot run '${this.command}': ${this.reason}`
   }
 }
+
+/**
+ * Every way a command can fail: the command line's own errors, the library's (and the settings it
+ * reads), the simulator's (`simulate`, `demo`) and the HTTP client's (`demo`'s own calls). Each has
+ * its exit code in `exitCode.ts`, and `errorLine` describes each.
+ * @internal
+ */
+export type CliError =
+  | UsageError
+  | NotLoggedIn
+  | ProfilesError
+  | CommandExited
+  | CommandNotStarted
+  | VedAuthError.VedAuthError
+  | ConfigError.ConfigError
+  | ServeError
+  | HttpClientError

@@ -15,6 +15,7 @@ export const ExitCode = {
 } as const
 
 import type { VedAuthError } from "@vedauth/core"
+import { type CliError, CommandExited, CommandNotStarted } from "./errors.js"
 
 // Typed by core's union: a new vedauth error does not compile until it has an exit code here.
 const byVedAuthTag: Record<VedAuthError.VedAuthError["_tag"], number> = {
@@ -35,13 +36,19 @@ const byVedAuthTag: Record<VedAuthError.VedAuthError["_tag"], number> = {
   TokenStoreError: ExitCode.TokenStore
 }
 
-const byTag: Record<string, number> = {
+// Typed by the CLI's union the same way; `vedauth run`'s errors carry their own code.
+const byTag: Record<Exclude<CliError, CommandExited | CommandNotStarted>["_tag"], number> = {
   ...byVedAuthTag,
   UsageError: ExitCode.Usage,
   NotLoggedIn: ExitCode.Refused,
   ProfilesError: ExitCode.TokenStore,
-  ScopeParseError: ExitCode.Usage
+  // A setting the library could not read.
+  ConfigError: ExitCode.Unexpected,
+  ServeError: ExitCode.Unexpected,
+  RequestError: ExitCode.Unexpected,
+  ResponseError: ExitCode.Unexpected
 }
 
 /** @internal */
-export const exitCodeFor = (tag: string): number => byTag[tag] ?? ExitCode.Unexpected
+export const exitCodeFor = (error: CliError): number =>
+  error instanceof CommandExited || error instanceof CommandNotStarted ? error.exitCode : byTag[error._tag]

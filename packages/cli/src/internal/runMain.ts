@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
-import { CommandExited, CommandNotStarted, errorLine } from "./errors.js"
+import { type CliError, CommandExited, errorLine } from "./errors.js"
 import { ExitCode, exitCodeFor } from "./exitCode.js"
 import { safeText } from "./terminalText.js"
 
@@ -25,16 +25,15 @@ const watchProcess = () => {
   }
 }
 
-const report = (cause: Cause.Cause<unknown>, interruptIsSuccess: boolean): number => {
+const report = (cause: Cause.Cause<CliError>, interruptIsSuccess: boolean): number => {
   if (Cause.isInterruptedOnly(cause)) return interruptIsSuccess ? ExitCode.Ok : signalled ?? ExitCode.Interrupted
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const error = failure.value
     // `vedauth run`: the command's own code, and its own words (on its stderr) only.
     if (error instanceof CommandExited) return error.exitCode
-    const { line, tag } = errorLine(error)
-    process.stderr.write(`${line}\n`)
-    return error instanceof CommandNotStarted ? error.exitCode : exitCodeFor(tag)
+    process.stderr.write(`${errorLine(error)}\n`)
+    return exitCodeFor(error)
   }
   // A defect is a bug of ours: one line, no trace (it could quote anything).
   const defect = Cause.squash(cause)
@@ -54,12 +53,14 @@ const logsToStderr = Logger.replace(
  * code, logs on stderr, Ctrl-C interrupts (and so closes servers and revokes sessions).
  * @internal
  */
-export const runMain = <E>(effect: Effect.Effect<void, E>, options: { readonly interruptIsSuccess: boolean }): void => {
+export const runMain = (effect: Effect.Effect<void, CliError>, options: { readonly interruptIsSuccess: boolean }): void => {
   watchProcess()
   NodeRuntime.runMain(Effect.provide(effect, logsToStderr), {
     disableErrorReporting: true,
     // Its pretty logger writes to stdout; ours (above) writes to stderr.
     disablePrettyLogger: true,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause, options.interruptIsSuccess))
+    // The runtime's teardown is generic over the error; this program's is `effect`'s, a CliError.
+    teardown: (exit, onExit) =>
+      onExit(Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause as Cause.Cause<CliError>, options.interruptIsSuccess))
   })
 }

@@ -4,6 +4,7 @@
  * the lean `token` path uses it too.
  * @internal
  */
+import { defaultLocation, locationVariables, serverKey } from "@vedauth/core/TokenStoreFormat"
 import { join } from "node:path"
 import { type GrantChoice, grantKeyUser, isGrantKeyUser } from "./grantChoice.js"
 import type { Profile, Profiles } from "./profiles.js"
@@ -33,20 +34,19 @@ export const explicitSelector = (key: SelectorKey, flags: Flags, env: Env): Sele
 }
 
 /**
- * Where the token store is: `--store`, `VEDAUTH_TOKEN_STORE`, `$XDG_STATE_HOME/vedauth/tokens.json`,
- * `$HOME/.local/state/vedauth/tokens.json` (as `TokenStore.defaultPath` in core), else undefined.
+ * Where the token store is: `--store`, `VEDAUTH_TOKEN_STORE`, else core's default location
+ * (`TokenStoreFormat.defaultLocation`: under `XDG_STATE_HOME`, `HOME` or `LOCALAPPDATA`), else undefined.
  * @internal
  */
 export const storeLocation = (flags: Flags, env: Env): Selected | undefined => {
   const explicit = explicitSelector("store", flags, env)
   if (explicit !== undefined) return explicit
-  const state = nonEmpty(env["XDG_STATE_HOME"])
-  if (state !== undefined) return { value: join(state, "vedauth", "tokens.json"), from: "XDG_STATE_HOME" }
-  const home = nonEmpty(env["HOME"])
-  if (home !== undefined) return { value: join(home, ".local", "state", "vedauth", "tokens.json"), from: "HOME" }
-  const local = nonEmpty(env["LOCALAPPDATA"])
-  return local === undefined ? undefined : { value: join(local, "vedauth", "tokens.json"), from: "LOCALAPPDATA" }
+  const location = defaultLocation((name) => env[name])
+  return location === undefined ? undefined : { value: join(...location.segments), from: location.variable }
 }
+
+/** Why `storeLocation` found no place, for messages: "none of XDG_STATE_HOME, HOME, LOCALAPPDATA is set". @internal */
+export const noStoreLocation = `none of ${locationVariables.join(", ")} is set`
 
 /** The profile a command uses: `--profile`, `VEDAUTH_PROFILE`, else the current one, else "default". @internal */
 export const profileName = (flags: Flags, env: Env, profiles: Profiles): Selected => {
@@ -78,9 +78,6 @@ export const select = (flags: Flags, env: Env, store: Selected, profile: { reado
   }
   return selection
 }
-
-/** The server part of a store key, as `TokenStore.keyString` compares it. @internal */
-export const serverKey = (url: string): string => url.toLowerCase().replace(/\/+$/, "")
 
 // As `NtlmTransport.parseUser` in core: `DOMAIN\user` or `user@domain`.
 const userParts = (user: string): { readonly domain: string; readonly name: string } => {

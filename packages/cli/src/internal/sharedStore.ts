@@ -8,14 +8,15 @@
  */
 import * as LocalFiles from "@vedauth/core/LocalFiles"
 import type * as TokenStore from "@vedauth/core/TokenStore"
+import { storeUrlScheme } from "@vedauth/core/TokenStoreFormat"
 import type { TokenStoreError } from "@vedauth/core/VedAuthError"
 import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { UsageError } from "./errors.js"
-import { profilesFileOf, shownStoreUrl, storeUrlHasPassword, storeUrlScheme } from "./sharedStoreAddress.js"
-import type { Env, Selected } from "./selection.js"
+import { profilesFileOf, shownStoreUrl, storeUrlHasPassword } from "./sharedStoreAddress.js"
+import { type Env, noStoreLocation, type Selected } from "./selection.js"
 import { safeText } from "./terminalText.js"
 
 /** A Redis store's settings; the URL and the key stay `Redacted`. @internal */
@@ -56,7 +57,7 @@ export const storePlace = (store: Selected, env: Env) =>
     const profilesFile = profilesFileOf(store.value, env)
     if (profilesFile === undefined) {
       return yield* new UsageError({
-        detail: "a store URL keeps its profiles in the local state folder, and HOME and XDG_STATE_HOME are unset"
+        detail: `a store URL keeps its profiles in the local state folder, and ${noStoreLocation}`
       })
     }
     if (scheme === undefined) return { store: store.value, shared: undefined, profilesFile }

@@ -4,15 +4,10 @@
  * uses it to hand such a store to the full command line.
  * @internal
  */
+import { storeUrlScheme } from "@vedauth/core/TokenStoreFormat"
 import { profilesPath } from "./profiles.js"
 import { type Env, storeLocation } from "./selection.js"
 
-/**
- * The scheme, in lower case, when a store setting is a URL (`scheme://...`, as core's
- * `TokenStore.isStoreUrl`: two letters at least, so `C://x` stays a Windows path), else undefined.
- * @internal
- */
-export const storeUrlScheme = (store: string): string | undefined => /^([a-z][a-z0-9+.-]+):\/\//i.exec(store)?.[1]?.toLowerCase()
 
 /**
  * A store URL as it may be shown (status, errors): the password replaced by `***`. Text that does
@@ -37,7 +32,8 @@ export const storeUrlHasPassword = (store: string): boolean =>
 
 /**
  * Where the profiles are kept: beside a store file; for a store URL, in the local state folder,
- * where the default store file would be (`$XDG_STATE_HOME/vedauth`, else `~/.local/state/vedauth`).
+ * where the default store file would be (`$XDG_STATE_HOME/vedauth`, else `~/.local/state/vedauth`,
+ * else `%LOCALAPPDATA%\vedauth`).
  * A profile never names the store, so the URL and its password are never written to disk.
  * Undefined when a store URL is used and there is no local state folder.
  * @internal

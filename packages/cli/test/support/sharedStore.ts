@@ -6,7 +6,7 @@ import { FileSystem } from "@effect/platform"
 import { assert } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
-import { redisServer, type RedisServerOptions } from "../../../store-redis/test/fixtures/redisServer.js"
+import { redisServer, type RedisServerOptions } from "@vedauth/test-helpers/redisServer"
 import { runCli, type Run } from "./runCli.js"
 
 export const password = Redacted.value(Simulator.defaultCredentials.password)

@@ -412,6 +412,3 @@ export interface DeviceSteps {
   readonly start: Effect.Effect<DeviceStarted, AuthorizeError>
   readonly approve: (started: DeviceStarted) => Effect.Effect<Grant.Grant, AuthorizeError>
 }
-
-/** @internal */
-export type Flows = ReturnType<typeof makeFlows>

@@ -1,5 +1,6 @@
 import { DateTime, Duration, Option } from "effect"
 import type { Grant } from "../Grant.js"
+import * as Format from "../TokenStoreFormat.js"
 
 /**
  * What a grant is good for at a given instant:
@@ -11,20 +12,23 @@ import type { Grant } from "../Grant.js"
  */
 export type Freshness = "fresh" | "renew" | "ended"
 
-const minWindow = Duration.seconds(30)
-const maxWindow = Duration.minutes(5)
-
 /**
- * How long before expiry a refresh is due: the configured window, else 10% of the token's
- * lifetime, clamped to [30 seconds, 5 minutes].
+ * The instant (epoch millis) before which `freshness` says "fresh" (`TokenStoreFormat.freshUntilMillis`,
+ * the one rule the CLI's lean path follows too): computed once per grant so the managed token's hot
+ * path compares two numbers instead of doing date arithmetic on every call.
  *
  * @internal
  */
-export const refreshWindow = (grant: Grant, configured: Duration.DurationInput | undefined): Duration.Duration => {
-  if (configured !== undefined) return Duration.decode(configured)
-  const lifetime = DateTime.distanceDuration(grant.issuedAt, grant.expiresAt)
-  return Duration.clamp(Duration.unsafeDivide(lifetime, 10), { minimum: minWindow, maximum: maxWindow })
-}
+export const freshUntilMillis = (grant: Grant, configured: Duration.DurationInput | undefined): number =>
+  Format.freshUntilMillis(
+    {
+      issuedAt: DateTime.toEpochMillis(grant.issuedAt),
+      expiresAt: DateTime.toEpochMillis(grant.expiresAt),
+      refreshUntil: Option.getOrUndefined(Option.map(grant.refreshUntil, DateTime.toEpochMillis)),
+      refreshable: Option.isSome(grant.refreshToken)
+    },
+    configured === undefined ? undefined : Duration.toMillis(Duration.decode(configured))
+  )
 
 /**
  * Classifies a grant at `now`. A grant that cannot be refreshed (no refresh token) stays fresh until
@@ -34,21 +38,5 @@ export const refreshWindow = (grant: Grant, configured: Duration.DurationInput |
  */
 export const freshness = (grant: Grant, now: DateTime.Utc, configured: Duration.DurationInput | undefined): Freshness => {
   if (Option.exists(grant.refreshUntil, (end) => DateTime.greaterThanOrEqualTo(now, end))) return "ended"
-  if (!DateTime.greaterThanOrEqualTo(now, grant.expiresAt) && Option.isNone(grant.refreshToken)) return "fresh"
-  const dueAt = DateTime.subtractDuration(grant.expiresAt, refreshWindow(grant, configured))
-  return DateTime.lessThan(now, dueAt) ? "fresh" : "renew"
-}
-
-/**
- * The instant (epoch millis) before which `freshness` says "fresh": computed once per grant so the
- * managed token's hot path compares two numbers instead of doing date arithmetic on every call.
- *
- * @internal
- */
-export const freshUntilMillis = (grant: Grant, configured: Duration.DurationInput | undefined): number => {
-  const end = Option.match(grant.refreshUntil, { onNone: () => Infinity, onSome: DateTime.toEpochMillis })
-  const until = Option.isNone(grant.refreshToken)
-    ? DateTime.toEpochMillis(grant.expiresAt)
-    : DateTime.toEpochMillis(grant.expiresAt) - Duration.toMillis(refreshWindow(grant, configured))
-  return Math.min(end, until)
+  return DateTime.toEpochMillis(now) < freshUntilMillis(grant, configured) ? "fresh" : "renew"
 }

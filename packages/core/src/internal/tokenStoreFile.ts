@@ -8,7 +8,7 @@ import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import { TokenStoreError } from "../VedAuthError.js"
 import { defaultLockOptions, type LockOptions, makeFileLock } from "./fileLock.js"
 import { randomHex } from "./random.js"
-import { emptyStore, parseKey, parseStore, printStore, type StoreData } from "./tokenStore/format.js"
+import { emptyStore, parseKey, parseStore, printStore, type StoreData } from "../TokenStoreFormat.js"
 import { checkFile, checkFolder } from "./tokenStore/trust.js"
 import { compareAndSetIn, type Records } from "./tokenStore/versioned.js"
 
@@ -27,7 +27,7 @@ const decodeGrant = Schema.decodeUnknown(Grant)
 const encodeGrant = Schema.encode(Grant)
 
 /**
- * The token store in one JSON file (see `tokenStore/format.ts`), mode 0600 in a 0700 folder that
+ * The token store in one JSON file (see `TokenStoreFormat`), mode 0600 in a 0700 folder that
  * must be the user's own, replaced atomically (temp file in the same folder, then rename), and a
  * lock file beside it so that processes sharing the file take turns. Every read and write goes
  * through `TokenStoreFiles` (no symbolic link followed, no special file read) under `ioTimeout`.

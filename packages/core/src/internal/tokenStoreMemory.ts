@@ -2,7 +2,7 @@ import { Effect, Option, Ref } from "effect"
 import type { Grant } from "../Grant.js"
 import type * as TokenStore from "../TokenStore.js"
 import { keyString, make as makeStore } from "../TokenStore.js"
-import { parseKey } from "./tokenStore/format.js"
+import { parseKey } from "../TokenStoreFormat.js"
 import { compareAndSetIn, type Records, type VersionedData } from "./tokenStore/versioned.js"
 
 const records: Records<Grant, never> = {

@@ -10,7 +10,7 @@ import * as ccache from "../../../winauth/src/internal/kerberos/ccache.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { MemoryFiles, memoryUid } from "../fixtures/memoryFileSystem.js"
 import { REALM, SPN, serviceKeytab } from "./support.js"
-import { makeKdc } from "./servers.js"
+import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 
 const start = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Either, Redacted, TestClock } from "effect"
 import * as Kerberos from "../../src/Kerberos.js"
 import { mintTicket, REALM, serviceKeytab } from "./support.js"
-import { makeAcceptor } from "./servers.js"
+import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const bindings = new TextEncoder().encode("tls-server-end-point:" + "11".repeat(32))
 const start = Date.UTC(2026, 0, 15, 9, 0, 0)

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, TestClock } from "effect"
 import * as Kerberos from "../../src/Kerberos.js"
 import { REALM, SPN, serviceKeytab } from "./support.js"
-import { makeKdc, makeAcceptor } from "./servers.js"
+import { makeKdc, makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const start = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")

@@ -24,7 +24,7 @@ import * as TokenStore from "../../src/TokenStore.js"
 import * as VedAuth from "../../src/VedAuth.js"
 import { TransportError } from "../../src/VedAuthError.js"
 import { mintTicket, REALM, SPN, serviceKeytab } from "./support.js"
-import { makeKdc } from "./servers.js"
+import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 
 const now = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")

@@ -17,7 +17,7 @@ import * as spnego from "../../../winauth/src/internal/kerberos/spnego.js"
 import { decodeTicket } from "../../../winauth/src/internal/kerberos/types.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { mintTicket, serviceKeytab } from "./support.js"
-import { makeKdc, makeAcceptor } from "./servers.js"
+import { makeKdc, makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const runs = (small: number) => {
   const configured = Number(process.env["FUZZ_RUNS"])

@@ -14,7 +14,7 @@ import type * as Net from "node:net"
 import * as Path from "node:path"
 import { promisify } from "node:util"
 import { mitAccept } from "./gssPeer.js"
-import { REALM, type Realm, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, startRealm } from "@vedauth/test-helpers/mitRealm"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const readme = Path.join(import.meta.dirname, "../../../winauth/README.md")

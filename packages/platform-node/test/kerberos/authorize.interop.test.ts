@@ -16,7 +16,7 @@ import { promisify } from "node:util"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as NodeVedAuth from "../../src/NodeVedAuth.js"
 import { mitAccept } from "./gssPeer.js"
-import { REALM, type Realm, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 let realm: Realm

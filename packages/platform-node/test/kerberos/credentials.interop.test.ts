@@ -12,7 +12,7 @@ import * as Path from "node:path"
 import { promisify } from "node:util"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
-import { REALM, type Realm, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }

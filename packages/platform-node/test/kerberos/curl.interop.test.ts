@@ -10,9 +10,9 @@ import * as Http from "node:http"
 import type * as Net from "node:net"
 import { promisify } from "node:util"
 import { Kerberos } from "@vedauth/core"
-import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
-import { makeAcceptor } from "./servers.js"
+import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 let realm: Realm

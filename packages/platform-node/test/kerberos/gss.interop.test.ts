@@ -9,9 +9,9 @@ import { Effect, Layer, Redacted } from "effect"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { mitAccept, mitInitiate } from "./gssPeer.js"
-import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
-import { makeAcceptor } from "./servers.js"
+import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const bindings = new TextEncoder().encode("tls-server-end-point:" + "ab".repeat(32))

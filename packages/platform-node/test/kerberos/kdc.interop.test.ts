@@ -7,9 +7,9 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { Effect, Either, Layer, Redacted, TestClock } from "effect"
 import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
-import { REALM, type Realm, SPN, startRealm } from "./mitRealm.js"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
-import { makeAcceptor } from "./servers.js"
+import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const carol = { name: "carol", password: "Battery-Staple-9" }

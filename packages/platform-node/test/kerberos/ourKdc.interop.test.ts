@@ -16,7 +16,7 @@ import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
 import { mitAccept, mitInitiate } from "./gssPeer.js"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
-import { makeKdc, makeAcceptor, type TestKdc } from "./servers.js"
+import { makeKdc, makeAcceptor, type TestKdc } from "@vedauth/test-helpers/kerberosServers"
 
 const REALM = "OURS.TEST"
 const HOST = "tpp.ours.test"

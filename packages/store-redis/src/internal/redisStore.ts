@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Grant, LeaseLock, TokenStore, VedAuthError } from "@vedauth/core"
+import { Grant, LeaseLock, TokenStore, TokenStoreFormat, VedAuthError } from "@vedauth/core"
 import { Clock, Duration, Effect, Either, Option, Redacted } from "effect"
 import { Redis } from "ioredis"
 import { aesGcm, type Cipher, plain } from "./cipher.js"
@@ -30,21 +30,6 @@ const storeError = (detail: string) => new VedAuthError.TokenStoreError({ detail
 // ioredis messages name the host and port and the server's refusal, never the password.
 const describe = (cause: unknown): string =>
   (cause instanceof Error ? cause.message : String(cause)).replace(/\s+/g, " ").slice(0, 200)
-
-
-/** A record's key text back to a `Key` (the `k` field holds `TokenStore.keyString`'s JSON). */
-const parseKey = (text: string): TokenStore.Key | undefined => {
-  try {
-    const parts: unknown = JSON.parse(text)
-    if (Array.isArray(parts) && parts.length === 4 && parts.every((part) => typeof part === "string")) {
-      const [server, clientId, scope, user] = parts as [string, string, string, string]
-      return { server, clientId, scope, user }
-    }
-  } catch {
-    // not a key we wrote: skipped by list
-  }
-  return undefined
-}
 
 // Bounds of a listing (a store holds a grant per server, client, scope and user: a handful).
 const maxScanRounds = 1_000
@@ -275,7 +260,7 @@ export const make = (settings: Settings) =>
       const unreadable: Array<VedAuthError.TokenStoreError> = []
       for (const rk of yield* scan) {
         const parts = yield* fetch(rk)
-        const key = parseKey(parts[2] || rk.slice(`${settings.prefix}grant:`.length))
+        const key = TokenStoreFormat.parseKey(parts[2] || rk.slice(`${settings.prefix}grant:`.length))
         const record = yield* Effect.either(decodeReply(rk, parts))
         if (record._tag === "Left") unreadable.push(record.left)
         else if (key !== undefined && Option.isSome(record.right)) entries.push({ key, ...record.right.value })
