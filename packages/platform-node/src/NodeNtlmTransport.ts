@@ -14,6 +14,8 @@
  *   server certificate of the very connection.
  * - Through an HTTP proxy (`proxy`, else `HTTPS_PROXY`; `ProxyOptions`), the one connection is a
  *   CONNECT tunnel with TLS to TPP inside it: the handshake and its channel bindings are as direct.
+ *   A proxy asking for Basic gets the proxy URL's credentials, one asking for Negotiate a Kerberos
+ *   token for `HTTP/<proxy host>` (`proxyKerberos`), each sent once.
  *
  * @since 0.1.0
  */
