@@ -60,7 +60,7 @@ const fakeNegotiate = (refuse?: string) => {
   let tokens = 0
   const negotiate: ProxyNegotiate = {
     wanted: (proxy) => wanted.has(proxy.shown),
-    authorization: (proxy) => {
+    authorization: (proxy, _signal) => {
       wanted.add(proxy.shown)
       if (refuse !== undefined) return Promise.reject(new ProxyRefused(refuse, 407))
       tokens++
@@ -70,9 +70,9 @@ const fakeNegotiate = (refuse?: string) => {
   return { negotiate, tokens: () => tokens }
 }
 
-const tunnel = (port: number, negotiate: ProxyNegotiate) =>
+const tunnel = (port: number, negotiate: ProxyNegotiate, timeoutMs = 5000) =>
   Effect.async<Net.Socket, Error>((resume) => {
-    openTunnel(parseProxy(`http://localhost:${port}`, "test"), "tpp.corp", 443, 5000, (error, socket) =>
+    openTunnel(parseProxy(`http://localhost:${port}`, "test"), "tpp.corp", 443, timeoutMs, (error, socket) =>
       resume(error === null ? Effect.succeed(socket!) : Effect.fail(error)), negotiate)
   })
 
@@ -130,6 +130,26 @@ describe("CONNECT tunnel with Negotiate to the proxy", () => {
       const error = yield* Effect.flip(tunnel(proxy.port, negotiate))
       assert.include(error.message, "(it offers Basic); give the user and password")
       assert.strictEqual(tokens(), 0)
+      assert.strictEqual(proxy.received.length, 1)
+    }))
+
+  it.scoped("a ticket that takes longer than the tunnel may: the connect timeout's error, and the Kerberos work is told to stop", () =>
+    Effect.gen(function*() {
+      const proxy = yield* scriptedProxy(() => challenge(false))
+      let aborted = false
+      const slow: ProxyNegotiate = {
+        wanted: () => false,
+        authorization: (_proxy, signal) =>
+          new Promise((_, reject) =>
+            signal.addEventListener("abort", () => {
+              aborted = true
+              reject(new Error("aborted"))
+            })
+          )
+      }
+      const error = yield* Effect.flip(tunnel(proxy.port, slow, 100))
+      assert.strictEqual(error.message, `no tunnel through the proxy localhost:${proxy.port} within 100 ms`)
+      assert.isTrue(aborted)
       assert.strictEqual(proxy.received.length, 1)
     }))
 })

@@ -22,7 +22,7 @@ interface MitRealm {
   readonly env: NodeJS.ProcessEnv
   readonly kdc: { readonly host: string; readonly port: number }
   readonly kadmin: (query: string) => Promise<string>
-  readonly keytab: (principal: string, file: string) => Promise<string>
+  readonly keytab: (principal: string, file: string, options?: { readonly keepKeys?: boolean }) => Promise<string>
   readonly kdcLog: () => Promise<string>
   readonly stop: () => Promise<void>
 }
@@ -115,6 +115,28 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
         assert.strictEqual(issued(kdcLog, "TGS_REQ", `${tppSpn}@${realm.realm}`), mechanism === "kerberos" ? 1 : 0)
       }).pipe(Effect.provide(platform), Effect.scoped))
   }
+
+  it.live("alice's keytab (no password): a Kerberos login through it, the proxy's ticket from the same keytab", () =>
+    Effect.gen(function*() {
+      const server = yield* served
+      const proxy = yield* negotiating()
+      const keytab = yield* Effect.promise(() => realm.keytab(`alice@${realm.realm}`, "alice.keytab", { keepKeys: true }))
+      const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
+      const grant = yield* VedAuth.authorize().pipe(
+        Effect.provide(NodeVedAuth.layer({
+          url: server.url,
+          clientId: Simulator.defaultClientId,
+          scope: "certificate:manage",
+          mechanism: "kerberos",
+          kerberos: { kdc: `127.0.0.1:${realm.kdc.port}`, realm: realm.realm, spn: tppSpn, keytab },
+          tokenStorePath: `${dir}/tokens.json`,
+          transport: { ca: server.caPem!, proxy: proxy.url(undefined, "localhost") }
+        }))
+      )
+      assert.strictEqual(grant.scope, "certificate:manage")
+      const log = connects(yield* proxy.stop)
+      assert.deepStrictEqual(log.map((line) => `${line.result} ${line.user}`), ["TCP_DENIED/407 -", `TCP_TUNNEL/200 alice@${realm.realm}`])
+    }).pipe(Effect.provide(platform), Effect.scoped))
 
   it.live("a client with no Kerberos for the proxy: the typed 407, one CONNECT, nothing reaches TPP", () =>
     Effect.gen(function*() {

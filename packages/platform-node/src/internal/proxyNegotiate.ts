@@ -83,9 +83,9 @@ export const make = (settings: ProxyKerberos, services: Layer.Layer<KdcTransport
     })
   return {
     wanted: (proxy) => wanted.has(proxy.shown),
-    authorization: async (proxy) => {
+    authorization: async (proxy, signal) => {
       wanted.add(proxy.shown)
-      const exit = await Effect.runPromiseExit(Effect.provide(token(proxy), services))
+      const exit = await Effect.runPromiseExit(Effect.provide(token(proxy), services), { signal })
       if (Exit.isSuccess(exit)) return exit.value
       // The typed failures' messages carry no secret (core's rule); a defect says nothing more.
       const error = Option.getOrUndefined(Cause.failureOption(exit.cause))

@@ -38,8 +38,12 @@ export interface ProxyNegotiate {
   /**
    * `Proxy-Authorization: Negotiate <base64>` with a fresh AP-REQ (a proxy's replay cache refuses a
    * token sent twice), and whose ticket it is; rejects with a `ProxyRefused` saying why there is none.
+   * `signal` ends the work (KDC round trips) when the tunnel's time is up.
    */
-  readonly authorization: (proxy: Proxy) => Promise<{ readonly header: Redacted.Redacted<string>; readonly client: string; readonly spn: string }>
+  readonly authorization: (
+    proxy: Proxy,
+    signal: AbortSignal
+  ) => Promise<{ readonly header: Redacted.Redacted<string>; readonly client: string; readonly spn: string }>
 }
 
 /** The credentials a CONNECT carried, for the message of a 407. */
@@ -160,6 +164,7 @@ export const openTunnel = (
   const target = authority(host, port)
   let socket: Net.Socket | undefined
   let done = false
+  const abort = new AbortController()
   // One timer for the whole setup (not the socket's idle timeout, which a proxy sending a byte at a
   // time would keep resetting).
   const timer = setTimeout(() => finish(new ProxyRefused(`no tunnel through the proxy ${proxy.shown} within ${timeoutMs} ms`, undefined)), timeoutMs)
@@ -168,6 +173,7 @@ export const openTunnel = (
     done = true
     clearTimeout(timer)
     if (error !== null) {
+      abort.abort()
       socket?.destroy()
       return callback(error)
     }
@@ -181,7 +187,7 @@ export const openTunnel = (
     if (done) opened.destroy()
   }
   const negotiateToken = async (): Promise<{ readonly header: Redacted.Redacted<string>; readonly sent: Sent }> => {
-    const token = await negotiate!.authorization(proxy)
+    const token = await negotiate!.authorization(proxy, abort.signal)
     return { header: token.header, sent: { _tag: "Negotiate", client: token.client, spn: token.spn } }
   }
   const run = async (): Promise<void> => {
