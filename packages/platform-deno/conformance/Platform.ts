@@ -12,6 +12,8 @@ export interface PlatformOptions extends VedAuth.Options {
   readonly tokenStorePath: string
   /** Receives each NTLM handshake's round trips and sockets. */
   readonly onHandshake: (stats: NodeNtlmTransport.Stats) => void
+  /** An HTTP proxy for every call to TPP (the transport's `proxy` option). */
+  readonly proxy?: string
 }
 
 export interface Platform {

@@ -15,6 +15,7 @@ import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import type { Platform } from "./Platform.js"
+import { testProxy } from "./proxy.js"
 
 export interface Case {
   readonly name: string
@@ -28,7 +29,7 @@ interface Setup {
   readonly handshakes: Array<NodeNtlmTransport.Stats>
   readonly storePath: string
   /** The runtime's VedAuth layer against this simulator; built anew for each call (a new "process"). */
-  readonly layer: (overrides?: Partial<VedAuth.Options>) => Layer.Layer<VedAuth.VedAuth, unknown>
+  readonly layer: (overrides?: Partial<VedAuth.Options> & { readonly proxy?: string }) => Layer.Layer<VedAuth.VedAuth, unknown>
 }
 
 const tempDirectory = Effect.acquireRelease(
@@ -42,7 +43,7 @@ const setup = (platform: Platform, options: Simulator.ServeOptions) =>
     const dir = yield* tempDirectory
     const storePath = Path.join(dir, "state", "tokens.json")
     const handshakes: Array<NodeNtlmTransport.Stats> = []
-    const layer = (overrides: Partial<VedAuth.Options> = {}) =>
+    const layer = (overrides: Partial<VedAuth.Options> & { readonly proxy?: string } = {}) =>
       platform.layer({
         url: served.url,
         clientId: Simulator.defaultClientId,
@@ -109,12 +110,49 @@ const refreshAndRevokeOverHttp: Case = {
     })
 }
 
+/** Through a CONNECT proxy: TLS to TPP inside the tunnel, the NTLM handshake on one tunnel, every call proxied. */
+const throughProxy: Case = {
+  name: "through a CONNECT proxy: NTLM authorize over HTTPS (channel bindings required) on one tunnel, verify through another",
+  run: (platform) =>
+    Effect.gen(function*() {
+      const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", channelBindings: "required" })
+      const proxy = yield* testProxy()
+      yield* Effect.gen(function*() {
+        const grant = yield* VedAuth.authorize()
+        yield* VedAuth.verify(grant.accessToken)
+      }).pipe(Effect.provide(layer({ proxy: proxy.url })))
+      assertOneConnectionPerHandshake(handshakes, 1)
+      const stats = yield* served.simulator.stats
+      assert.equal(stats.verify, 1)
+      assert.deepEqual(proxy.connects.map((c) => `${c.status} ${c.target}`), Array(stats.connections).fill(`200 127.0.0.1:${served.port}`))
+    })
+}
+
+const throughNegotiateProxy: Case = {
+  name: "through a proxy that requires Negotiate: a ticket for HTTP/localhost from the KDC, one 407, then every CONNECT as alice",
+  run: (platform) =>
+    Effect.gen(function*() {
+      const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", kerberos: {} })
+      // The proxy holds the simulator's keys, HTTP/localhost among them; TPP is reached with NTLM.
+      const proxy = yield* testProxy({ negotiate: served.simulator.kerberos!.serviceKeytab })
+      yield* Effect.gen(function*() {
+        const grant = yield* VedAuth.authorize()
+        yield* VedAuth.verify(grant.accessToken)
+      }).pipe(Effect.provide(layer({ proxy: proxy.url, mechanism: "ntlm", kerberos: { kdc: served.kdc!, realm: "CORP.EXAMPLE" } })))
+      assertOneConnectionPerHandshake(handshakes, 1)
+      const stats = yield* served.simulator.stats
+      assert.deepEqual(proxy.connects.map((c) => `${c.status} ${c.user}`), ["407 -", ...Array(stats.connections).fill("200 alice@CORP.EXAMPLE")])
+    })
+}
+
 /** The cases that need no TLS (plain HTTP). */
 export const httpCases: ReadonlyArray<Case> = [overHttp, refreshAndRevokeOverHttp]
 
 export const cases: ReadonlyArray<Case> = [
   overHttp,
   refreshAndRevokeOverHttp,
+  throughProxy,
+  throughNegotiateProxy,
   {
     name: "authorize over HTTPS with channel bindings required, then verify with the simulator's CA",
     run: authorizeAndVerify("https")

@@ -12,6 +12,7 @@ import * as assert from "node:assert/strict"
 import { DenoVedAuth } from "../src/index.js"
 import { cases, httpCases, runCase } from "./cases.js"
 import type { Platform } from "./Platform.js"
+import { testProxy } from "./proxy.js"
 
 interface DenoTest {
   readonly test: (name: string, fn: () => Promise<void>) => void
@@ -21,8 +22,8 @@ const deno = (globalThis as unknown as { readonly Deno: DenoTest }).Deno
 
 const platform = (httpClient: "node" | "fetch"): Platform => ({
   runtime: `deno (${httpClient} HTTP client)`,
-  layer: ({ ca, onHandshake, tokenStorePath, ...options }) =>
-    DenoVedAuth.layer({ ...options, httpClient, tokenStorePath, transport: { onHandshake, ...(ca === undefined ? {} : { ca }) } })
+  layer: ({ ca, onHandshake, proxy, tokenStorePath, ...options }) =>
+    DenoVedAuth.layer({ ...options, httpClient, tokenStorePath, transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) } })
 })
 
 for (const testCase of cases) {
@@ -32,6 +33,19 @@ for (const testCase of httpCases) {
   deno.test(`fetch HTTP client: ${testCase.name}`, () => runCase(platform("fetch"), testCase))
 }
 
+/** DenoVedAuth with the fetch HTTP client against a served simulator, as alice, storing nothing. */
+const fetchLayer = (served: Simulator.Served, transport: DenoVedAuth.Options["transport"]) =>
+  DenoVedAuth.layer({
+    url: served.url,
+    clientId: Simulator.defaultClientId,
+    scope: "certificate:manage",
+    username: "CORP\\alice",
+    password: Redacted.make("Passw0rd!"),
+    httpClient: "fetch",
+    tokenStorePath: "/nonexistent/never-written.json",
+    ...(transport === undefined ? {} : { transport })
+  })
+
 deno.test(
   "fetch HTTP client over HTTPS: trusting the simulator's CA, authorize (channel bindings required) then verify; without the CA, TransportError",
   () =>
@@ -39,17 +53,7 @@ deno.test(
       // The simulator presents a leaf issued by its throwaway CA, as a TPP behind an enterprise CA
       // does; rustls refuses a self-signed CA certificate as the server's (CaUsedAsEndEntity).
       const served = yield* Simulator.serve({ protocol: "https", channelBindings: "required" })
-      const layer = (ca: string | undefined) =>
-        DenoVedAuth.layer({
-          url: served.url,
-          clientId: Simulator.defaultClientId,
-          scope: "certificate:manage",
-          username: "CORP\\alice",
-          password: Redacted.make("Passw0rd!"),
-          httpClient: "fetch",
-          tokenStorePath: "/nonexistent/never-written.json",
-          transport: ca === undefined ? {} : { ca }
-        })
+      const layer = (ca: string | undefined) => fetchLayer(served, ca === undefined ? {} : { ca })
       assert.ok(served.caPem !== undefined, "an HTTPS simulator gives its CA")
       const { grant, info } = yield* Effect.gen(function*() {
         assert.equal(yield* VedAuth.isAuthServer, true)
@@ -70,5 +74,25 @@ deno.test(
       assert.ok(Either.isLeft(untrusted), "fetch does not trust the simulator's CA unless given it")
       assert.equal((untrusted.left as { _tag?: unknown })._tag, "TransportError")
       assert.equal((yield* served.simulator.stats).verify, 1, "the untrusted call never reached the server")
+    })))
+)
+
+deno.test(
+  "fetch HTTP client with the proxy option: verify, refresh and revoke each through a CONNECT tunnel (Deno's client proxy)",
+  () =>
+    Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const served = yield* Simulator.serve({ protocol: "https" })
+      const proxy = yield* testProxy()
+      const layer = fetchLayer(served, { ca: served.caPem!, proxy: proxy.url })
+      yield* Effect.gen(function*() {
+        const grant = yield* VedAuth.authorize()
+        yield* VedAuth.verify(grant.accessToken)
+        yield* VedAuth.revoke(yield* VedAuth.refresh(grant))
+      }).pipe(Effect.provide(layer))
+      const stats = yield* served.simulator.stats
+      assert.equal(stats.verify + stats.refresh + stats.revoke, 3)
+      // The handshake's tunnel (the Node transport) and fetch's: every connection TPP saw came through the proxy.
+      assert.equal(proxy.connects.length, stats.connections)
+      for (const c of proxy.connects) assert.equal(`${c.status} ${c.target}`, `200 127.0.0.1:${served.port}`)
     })))
 )

@@ -20,7 +20,9 @@ import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 
 /**
- * Extra CAs (`ca`, `caFile`), client certificate, timeouts, scheme and the `onHandshake` hook, as on Node.
+ * Extra CAs (`ca`, `caFile`), client certificate, timeouts, scheme, the `onHandshake` hook and the
+ * proxy (`proxy`, `noProxy`, `proxyKerberos`: CONNECT tunnels over Deno's `node:net` and `node:tls`),
+ * as on Node. Deno's `--allow-net` must name the proxy.
  *
  * @since 0.1.0
  * @category models

@@ -14,6 +14,8 @@
  *   server certificate of the very connection.
  * - Through an HTTP proxy (`proxy`, else `HTTPS_PROXY`; `ProxyOptions`), the one connection is a
  *   CONNECT tunnel with TLS to TPP inside it: the handshake and its channel bindings are as direct.
+ *   A proxy asking for Basic gets the proxy URL's credentials, one asking for Negotiate a Kerberos
+ *   token for `HTTP/<proxy host>` (`proxyKerberos`), each sent once.
  *
  * @since 0.1.0
  */
@@ -27,6 +29,7 @@ import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { handshake, type HandshakeStats, type Scheme } from "./internal/handshake.js"
 import { isDirect, resolveRoutes } from "./internal/proxy.js"
+import * as proxyNegotiate from "./internal/proxyNegotiate.js"
 import { routeAgent } from "./internal/tunnel.js"
 import * as tls from "./internal/tls.js"
 
@@ -110,7 +113,25 @@ export interface ProxyOptions {
    * unless named here. `VEDAUTH_NO_PROXY` in `config`.
    */
   readonly noProxy?: string
+  /**
+   * Kerberos for a proxy that answers `407` with `Proxy-Authenticate: Negotiate`: a ticket for
+   * `HTTP/<proxy host>` (a host name: MIT refuses SPNs for IP addresses), sent once in the CONNECT
+   * again. `NodeVedAuth` fills it from the login's `username`, `password` and `kerberos` settings.
+   * Without it such a proxy's 407 is the `TransportError` "proxy authentication required".
+   */
+  readonly proxyKerberos?: ProxyKerberos
 }
+
+/**
+ * Where the proxy's Kerberos ticket comes from (see `ProxyOptions.proxyKerberos`): a keytab, else the
+ * password (a password effect runs only when no credential cache is given), else the credential
+ * cache's tickets; `principal`, `realm` and `kdc` as in `VedAuth.KerberosOptions`. The KDC is reached
+ * directly, through the layer's `KdcTransport` (else Node's).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ProxyKerberos = proxyNegotiate.ProxyKerberos
 
 /**
  * @since 0.1.0
@@ -165,9 +186,10 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
   const resolved = yield* tlsOptions(options)
   const routes = yield* resolveRoutes(options)
   const connectTimeout = Duration.decode(options.connectTimeout ?? Duration.seconds(10))
+  const negotiate = proxyNegotiate.forOptions(options, routes, yield* proxyNegotiate.services)
   // Through a proxy, the agent's one connection is a tunnel: NEGOTIATE, AUTHENTICATE and the body all travel in it.
   const routed = <A extends Http.Agent>(agent: A, secure: boolean): A =>
-    isDirect(routes) ? agent : routeAgent(agent, routes, secure, Duration.toMillis(connectTimeout))
+    isDirect(routes) ? agent : routeAgent(agent, routes, secure, Duration.toMillis(connectTimeout), negotiate)
   const settings = {
     // A new agent per handshake (NTLM authenticates a connection), on the layer's one secure context.
     makeAgent: (url: URL): Effect.Effect<Http.Agent, TransportError> =>

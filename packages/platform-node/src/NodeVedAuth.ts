@@ -29,6 +29,7 @@ import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
 import { resolveRoutes } from "./internal/proxy.js"
+import * as proxyNegotiate from "./internal/proxyNegotiate.js"
 import { loadAgentOptions } from "./internal/tls.js"
 import * as NodeKdcTransport from "./NodeKdcTransport.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
@@ -74,6 +75,33 @@ export interface Components<E> {
   readonly files: Layer.Layer<TokenStoreFiles | Path.Path>
 }
 
+// `DOMAIN\user` names a NetBIOS domain, not a Kerberos realm: with a realm given, `user@realm` (as the login does).
+const principalOf = (username: string | undefined, realm: string | undefined): string | undefined => {
+  if (username === undefined || username === "") return undefined
+  const backslash = username.indexOf("\\")
+  if (backslash < 0 || realm === undefined || username.slice(0, backslash).includes(".")) return username
+  return `${username.slice(backslash + 1)}@${realm}`
+}
+
+/**
+ * The transport's options with the proxy's Kerberos taken from the login's (`username`, `password`,
+ * `kerberos`), unless given there or the system's Kerberos is used (its tickets are not ours to read).
+ */
+const transportOptions = (options: VedAuth.Options & { readonly transport?: NodeNtlmTransport.Options }): NodeNtlmTransport.Options => {
+  const kerberos = options.kerberos
+  if (options.transport?.proxyKerberos !== undefined || kerberos === undefined || kerberos.system === true) return options.transport ?? {}
+  const principal = principalOf(options.username, kerberos.realm)
+  const proxyKerberos: NodeNtlmTransport.ProxyKerberos = {
+    ...(principal === undefined ? {} : { principal }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(kerberos.keytab === undefined ? {} : { keytab: kerberos.keytab }),
+    ...(kerberos.cache === undefined ? {} : { cache: kerberos.cache }),
+    ...(kerberos.realm === undefined ? {} : { realm: kerberos.realm }),
+    ...(kerberos.kdc === undefined ? {} : { kdc: kerberos.kdc })
+  }
+  return { ...options.transport, proxyKerberos }
+}
+
 /**
  * `VedAuth` over a runtime's HTTP client, NTLM transport and file system: resolves the TLS settings
  * of `options.transport` once, builds both clients from them, and uses `options.tokenStore`, else
@@ -87,7 +115,7 @@ export const compose = <E = never, StoreError = never>(
   options: Options<StoreError>,
   components: Components<E>
 ): Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, E | StoreError | TransportError | ConfigError.ConfigError> =>
-  Layer.unwrapEffect(Effect.map(NodeNtlmTransport.tlsOptions(options.transport ?? {}), (transport) => {
+  Layer.unwrapEffect(Effect.map(NodeNtlmTransport.tlsOptions(transportOptions(options)), (transport) => {
     const tokenStore = options.tokenStore ??
       (options.tokenStorePath === undefined
         ? TokenStore.Live
@@ -98,9 +126,10 @@ export const compose = <E = never, StoreError = never>(
     // (Kerberos) and a JWT read from a file at each authorize (`Credentials.jwtFile`); the KDC over
     // TCP; the system's Kerberos (its addon loaded only when `kerberos.system` is used).
     const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), components.files, NodeSystemKerberos.layer)
+    // A proxy asking for Negotiate gets its ticket through the same KDC transport and file reader.
     return VedAuth.layer(options).pipe(
-      Layer.provide(Layer.mergeAll(components.transport(transport), tokenStore, kerberos)),
-      Layer.provideMerge(httpClient)
+      Layer.provide(Layer.mergeAll(Layer.provide(components.transport(transport), kerberos), tokenStore, kerberos)),
+      Layer.provideMerge(Layer.provide(httpClient, kerberos))
     )
   }))
 
@@ -116,13 +145,16 @@ export const compose = <E = never, StoreError = never>(
 export const layerHttpClient = (
   tls: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>
 ): Layer.Layer<HttpClient.HttpClient> =>
-  layerLazyNodeHttpClient(
-    loadAgentOptions(tls),
-    Effect.map(resolveRoutes(tls), (routes) => ({
-      routes,
-      connectTimeoutMs: Duration.toMillis(Duration.decode(tls.connectTimeout ?? Duration.seconds(10)))
-    }))
-  )
+  // The proxy's Kerberos runs on the KDC transport and file reader of the context the layer is built in.
+  Layer.unwrapEffect(Effect.map(proxyNegotiate.services, (services) =>
+    layerLazyNodeHttpClient(
+      loadAgentOptions(tls),
+      Effect.map(resolveRoutes(tls), (routes) => ({
+        routes,
+        connectTimeoutMs: Duration.toMillis(Duration.decode(tls.connectTimeout ?? Duration.seconds(10))),
+        negotiate: proxyNegotiate.forOptions(tls, routes, services)
+      }))
+    )))
 
 /**
  * @since 0.1.0

@@ -9,6 +9,8 @@ export interface CreateHttpClientOptions {
   readonly caCerts?: Array<string>
   readonly cert?: string
   readonly key?: string
+  /** Every request through this HTTP proxy (CONNECT for https), with Basic credentials if given. */
+  readonly proxy?: { readonly url: string; readonly basicAuth?: { readonly username: string; readonly password: string } }
 }
 
 /** @internal */

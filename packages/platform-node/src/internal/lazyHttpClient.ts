@@ -4,12 +4,14 @@ import * as Https from "node:https"
 import { Context, Effect, Layer } from "effect"
 import type { TransportError } from "@vedauth/core/VedAuthError"
 import { isDirect, type Routes } from "./proxy.js"
-import { routeAgent } from "./tunnel.js"
+import { type ProxyNegotiate, routeAgent } from "./tunnel.js"
 
 /** Where the client's connections go: the layer's proxy routes and the time a tunnel may take. @internal */
 export interface ProxyRoute {
   readonly routes: Routes
   readonly connectTimeoutMs: number
+  /** Kerberos for a proxy that asks for Negotiate. */
+  readonly negotiate?: ProxyNegotiate | undefined
 }
 
 type NodeHttpClientModule = typeof import("@effect/platform-node/NodeHttpClient")
@@ -23,8 +25,8 @@ const routedAgentLayer = (module: NodeHttpClientModule, options: Https.AgentOpti
     Effect.acquireRelease(
       Effect.sync(() => ({
         [module.HttpAgentTypeId]: module.HttpAgentTypeId,
-        http: routeAgent(new Http.Agent(options), route.routes, false, route.connectTimeoutMs),
-        https: routeAgent(new Https.Agent(options), route.routes, true, route.connectTimeoutMs)
+        http: routeAgent(new Http.Agent(options), route.routes, false, route.connectTimeoutMs, route.negotiate),
+        https: routeAgent(new Https.Agent(options), route.routes, true, route.connectTimeoutMs, route.negotiate)
       })),
       (agents) => Effect.sync(() => (agents.http.destroy(), agents.https.destroy()))
     )
