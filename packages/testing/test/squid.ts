@@ -7,9 +7,10 @@
 import { Effect, Schedule } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { connect, createServer } from "node:net"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "./loopback.js"
 
 export interface AccessLine {
   readonly method: string
@@ -35,15 +36,6 @@ export interface SquidOptions {
   /** Require Basic authentication with this user and password. */
   readonly basic?: { readonly user: string; readonly password: string }
 }
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 const config = (dir: string, port: number, basic: boolean) =>
   [
