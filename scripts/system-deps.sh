@@ -8,12 +8,13 @@
 # `kerberos` addon from source needs (libkrb5-dev, g++, make, python3 for node-gyp; `pnpm kerberos-addon`); and zsh and
 # fish, which load `vedauth completion`'s scripts in the CLI's tests; and Samba's AD DC (samba, samba-ad-dc,
 # samba-ad-provision, samba-common-bin, winbind, python3-samba; libnss-wrapper for ntlm_auth), which the
-# testing package provisions privately as a real Active Directory on loopback (test/sambaAd.ts).
+# testing package provisions privately as a real Active Directory on loopback (test/sambaAd.ts), and
+# sssd-kcm, whose sssd_kcm the tests run privately as RHEL's KCM credential cache server (test/sssdKcm.ts).
 # No system service is started: the install runs under a policy-rc.d that refuses every start (Debian's
-# samba scripts would otherwise start smbd, nmbd and samba-ad-dc on every interface).
+# samba scripts would otherwise start smbd, nmbd and samba-ad-dc on every interface, sssd-kcm its socket).
 # Idempotent: does nothing when they are all present.
 set -euo pipefail
-packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl krb5-kdc krb5-admin-server krb5-user python3-gssapi passwd coreutils redis-server squid libkrb5-dev g++ make zsh fish samba samba-ad-dc samba-ad-provision samba-common-bin winbind python3-samba libnss-wrapper)
+packages=(curl python3 python3-impacket python3-requests-ntlm python3-requests openssl krb5-kdc krb5-admin-server krb5-user python3-gssapi passwd coreutils redis-server squid libkrb5-dev g++ make zsh fish samba samba-ad-dc samba-ad-provision samba-common-bin winbind python3-samba libnss-wrapper sssd-kcm)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then exit 0; fi

@@ -109,8 +109,8 @@ const writeConf = async (dir: string, ports: { readonly krb5: number; readonly k
 
 const randomPassword = () => `Svc-${Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("")}-9!`
 
-/** Runs `command` with `input` on stdin; rejects with its output on a non-zero exit. */
-const runWithInput = (command: string, args: ReadonlyArray<string>, input: string, env: NodeJS.ProcessEnv = process.env) =>
+/** Runs `command` (an MIT tool, python) with `input` on stdin; rejects with its output on a non-zero exit. */
+export const runWithInput = (command: string, args: ReadonlyArray<string>, input: string, env: NodeJS.ProcessEnv = process.env) =>
   new Promise<void>((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
