@@ -19,7 +19,7 @@ import { promisify } from "node:util"
 import { inject } from "vitest"
 import { Effect } from "effect"
 import * as Simulator from "../src/Simulator.js"
-import { freePort } from "./loopback.js"
+import { freePort, stopProcess } from "./loopback.js"
 
 const run = promisify(execFile)
 
@@ -171,7 +171,7 @@ const provisioned = async (root: string) => {
 
 const waitUntil = async (what: string, ready: () => Promise<boolean>, samba: ChildProcess, logs: () => Promise<string>) => {
   for (let waited = 0; waited < START_WAIT_MS; waited += 25) {
-    if (samba.exitCode !== null || samba.signalCode !== null) throw new Error(`samba exited (${samba.exitCode ?? samba.signalCode}) before ${what}: ${await logs()}`)
+    if (samba.exitCode !== null || samba.signalCode !== null || samba.pid === undefined) throw new Error(`samba exited (${samba.exitCode ?? samba.signalCode}) before ${what}: ${await logs()}`)
     if (await ready()) return
     await pause(25)
   }
@@ -185,14 +185,6 @@ const listening = (port: number) =>
       resolve(true)
     })
     socket.on("error", () => resolve(false))
-  })
-
-const stopped = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve()
-    const kill = setTimeout(() => child.kill("SIGKILL"), 5_000)
-    child.once("exit", () => (clearTimeout(kill), resolve()))
-    child.kill("SIGTERM")
   })
 
 /**
@@ -225,14 +217,17 @@ export const startSambaAd = async (): Promise<SambaAd> => {
   }
   // In the foreground (-F), so that this process is its parent and reaps it.
   const samba = spawn("samba", ["-F", "-M", "single", "-s", conf], { stdio: "ignore" })
+  let spawnError: Error | undefined
+  samba.once("error", (error) => (spawnError = error))
   const stop = async () => {
-    await stopped(samba)
+    await stopProcess(samba)
     await Fs.rm(dir, { recursive: true, force: true })
     if (shared === undefined) await Fs.rm(root, { recursive: true, force: true })
   }
   try {
-    await waitUntil("KDC listening", () => listening(ports.krb5), samba, logs)
-    await waitUntil("winbindd socket", () => exists(Path.join(dir, "winbindd", "pipe")), samba, logs)
+    const logsOrError = async () => spawnError === undefined ? logs() : `cannot run samba (scripts/system-deps.sh installs it): ${spawnError.message}`
+    await waitUntil("KDC listening", () => listening(ports.krb5), samba, logsOrError)
+    await waitUntil("winbindd socket", () => exists(Path.join(dir, "winbindd", "pipe")), samba, logsOrError)
   } catch (error) {
     await stop()
     throw error

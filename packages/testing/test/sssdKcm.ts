@@ -15,6 +15,7 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as Simulator from "../src/Simulator.js"
+import { stopProcess } from "./loopback.js"
 
 const START_WAIT_MS = 20_000
 
@@ -54,18 +55,13 @@ export const startKcm = async (): Promise<Kcm> => {
   const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { detached: true, stdio: ["ignore", "ignore", "pipe"] })
   let log = ""
   child.stderr.on("data", (chunk) => (log = (log + String(chunk)).slice(-8000)))
+  child.once("error", (error) => (log += `cannot run unshare: ${error.message}`))
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        const kill = setTimeout(() => child.kill("SIGKILL"), 5_000)
-        child.once("exit", () => (clearTimeout(kill), resolve()))
-        child.kill("SIGTERM")
-      })
-    }
+    await stopProcess(child)
     await Fs.rm(dir, { recursive: true, force: true })
   }
   for (let waited = 0; !(await accepts(socket)); waited += 25) {
-    if (child.exitCode !== null || waited >= START_WAIT_MS) {
+    if (child.exitCode !== null || child.pid === undefined || waited >= START_WAIT_MS) {
       await stop()
       throw new Error(`sssd_kcm did not accept on ${socket} (exit ${child.exitCode}): ${log}`)
     }
