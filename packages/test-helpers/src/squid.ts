@@ -9,9 +9,10 @@
 import { Effect, Schedule } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { connect, createServer } from "node:net"
+import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "./loopback.js"
 
 export interface AccessLine {
   readonly method: string
@@ -39,15 +40,6 @@ export interface SquidOptions {
   /** Require Negotiate (Kerberos): the keytab holding `HTTP/<proxy host>`, and the realm's krb5.conf. */
   readonly negotiate?: { readonly keytab: string; readonly krb5Conf: string }
 }
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
 
 type Auth = "none" | "basic" | "negotiate"
 

@@ -1,0 +1,54 @@
+/**
+ * Interop: RHEL's way of keeping `kinit`'s tickets, a KCM cache served by sssd-kcm (sssdKcm.ts, run
+ * privately on a socket of its own), filled by MIT's `kinit` from Samba AD's KDC (sambaAd.ts). What
+ * the KCM client of issue #23 will have to read: the caches as MIT's tools see them.
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { execFile } from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
+import { promisify } from "node:util"
+import { PASSWORD, REALM, runWithInput, type SambaAd, SERVICE, startSambaAd, USERS } from "./sambaAd.js"
+import { type Kcm, startKcm } from "./sssdKcm.js"
+
+const run = promisify(execFile)
+let dc: SambaAd
+let kcm: Kcm
+let env: NodeJS.ProcessEnv
+
+beforeAll(async () => {
+  ;[dc, kcm] = await Promise.all([startSambaAd(), startKcm()])
+  const conf = Path.join(kcm.dir, "krb5.conf")
+  await Fs.writeFile(conf, kcm.krb5Conf(REALM, dc.kdcAddress))
+  env = { ...process.env, KRB5_CONFIG: conf, KRB5CCNAME: "KCM:" }
+}, 240_000)
+afterAll(() => Promise.all([dc?.stop(), kcm?.stop()]))
+
+const mit = (command: string, args: ReadonlyArray<string>) => Effect.tryPromise(() => run(command, args, { env }))
+
+describe("kinit into sssd-kcm's KCM cache, tickets from Samba AD", () => {
+  it.live("kinit with KRB5CCNAME=KCM: stores the TGT in KCM; kvno adds the service ticket there; klist -l lists the collection", () =>
+    Effect.gen(function*() {
+      yield* Effect.promise(() => runWithInput("kinit", [`${USERS.alice}@${REALM}`], `${PASSWORD}\n`, env))
+      yield* mit("kvno", [`${SERVICE.spn}@${REALM}`])
+      const { stdout } = yield* mit("klist", [])
+      assert.match(stdout, /^Ticket cache: KCM:0/m)
+      assert.include(stdout, `Default principal: ${USERS.alice}@${REALM}`)
+      assert.include(stdout, `krbtgt/${REALM}@${REALM}`)
+      assert.include(stdout, `${SERVICE.spn}@${REALM}`)
+      const collection = yield* mit("klist", ["-l"])
+      assert.match(collection.stdout, new RegExp(`^${USERS.alice}@${REALM.replace(".", "\\.")}\\s+KCM:0$`, "m"))
+      // The caches live in the private secrets database, not the system's.
+      const secrets = yield* Effect.promise(() => Fs.stat(Path.join(kcm.dir, "secrets", "secrets.ldb")))
+      assert.isAbove(secrets.size, 0)
+    }))
+
+  it.live("kdestroy empties it: klist then finds no cache", () =>
+    Effect.gen(function*() {
+      yield* Effect.promise(() => runWithInput("kinit", [`${USERS.alice}@${REALM}`], `${PASSWORD}\n`, env))
+      yield* mit("kdestroy", ["-A"])
+      const listed = yield* Effect.either(mit("klist", []))
+      assert.strictEqual(listed._tag, "Left")
+    }))
+})

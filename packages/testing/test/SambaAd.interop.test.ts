@@ -1,0 +1,224 @@
+/**
+ * Interop with a real Active Directory: Samba's AD DC (sambaAd.ts) as an independent KDC and NTLM
+ * authority, against today's client through its public API. Kerberos: `NodeVedAuth` asks Samba's
+ * KDC for tickets to the simulator, whose acceptor holds the keytab Samba exported for the service
+ * account (so only tickets the DC issued authorize). NTLM: a stand-in server hands the NTLMSSP
+ * messages to Samba's `ntlm_auth`, so the DC's winbindd, not our code, verifies the NTLMv2 response.
+ */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Kerberos } from "@vedauth/core"
+import * as VedAuth from "@vedauth/core/VedAuth"
+import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
+import * as NodeKdcTransport from "@vedauth/platform-node/NodeKdcTransport"
+import { Effect, Layer, Redacted } from "effect"
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import * as Simulator from "../src/Simulator.js"
+import { ntlmStandIn } from "./ntlmStandIn.js"
+import { DOMAIN, LEGACY_SERVICE, PASSWORD, REALM, type SambaAd, SERVICE, startSambaAd, USERS } from "./sambaAd.js"
+
+let dc: SambaAd
+
+beforeAll(async () => {
+  dc = await startSambaAd()
+}, 240_000)
+afterAll(() => dc?.stop())
+
+const files = Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)
+const kdcLayer = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), files)
+
+/** The simulator as TPP in CORP.TEST: alice is CORP\alice, and its acceptor has the keytab Samba exported. */
+const tpp = Effect.gen(function*() {
+  const serviceKeytab = yield* Kerberos.readKeytab(dc.serviceKeytab)
+  return yield* Simulator.serve({
+    protocol: "http",
+    users: [{ name: USERS.alice, domain: DOMAIN, password: Redacted.make(PASSWORD) }],
+    kerberos: { realm: REALM, serviceKeytab }
+  })
+})
+
+interface Login {
+  readonly username?: string
+  readonly password?: string
+  readonly mechanism?: VedAuth.Mechanism
+  readonly kerberos?: VedAuth.KerberosOptions
+}
+
+/** authorize through NodeVedAuth against the simulator, with Samba's KDC; the grant and the simulator's counters. */
+const authorize = (login: Login) =>
+  Effect.gen(function*() {
+    const served = yield* tpp
+    const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
+    const grant = yield* VedAuth.authorize().pipe(
+      Effect.provide(NodeVedAuth.layer({
+        // The SPN is HTTP/<host>: localhost, which the service account has.
+        url: served.url.replace("127.0.0.1", "localhost"),
+        clientId: Simulator.defaultClientId,
+        scope: "certificate:manage",
+        mechanism: login.mechanism ?? "kerberos",
+        kerberos: login.kerberos ?? { kdc: dc.kdcAddress },
+        ...(login.username === undefined ? {} : { username: login.username }),
+        ...(login.password === undefined ? {} : { password: Redacted.make(login.password) }),
+        tokenStorePath: `${dir}/tokens.json`
+      }))
+    )
+    return { grant, stats: yield* served.simulator.stats }
+  }).pipe(Effect.provide(files), Effect.scoped)
+
+const ticketFor = (principal: string, password: string, spn: string = SERVICE.spn) =>
+  Kerberos.getTicket({ principal, credentials: { _tag: "Password", password: Redacted.make(password) }, spn, kdc: dc.kdcAddress }).pipe(Effect.provide(kdcLayer))
+
+const refusal = (principal: string) => Effect.flip(ticketFor(principal, PASSWORD))
+
+describe("Kerberos against Samba AD's KDC", () => {
+  it.live("alice@CORP.TEST with her password: Samba's tickets authorize at the simulator whose acceptor has Samba's exported keytab, in one HTTP round trip", () =>
+    Effect.gen(function*() {
+      const { grant, stats } = yield* authorize({ username: `${USERS.alice}@${REALM}`, password: PASSWORD })
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+      assert.deepStrictEqual(stats.rejections, {})
+      // The DC's audit log has alice's AS and the service ticket for HTTP/localhost.
+      const logs = yield* Effect.promise(() => dc.logs())
+      assert.match(logs, /Kerberos KDC.*\[alice@CORP\.TEST\]/)
+    }))
+
+  it.live("the UPN form alice@corp.test: AD takes the realm in any case and answers CORP.TEST; the AES key is salted as AD says (PA-ETYPE-INFO2)", () =>
+    Effect.gen(function*() {
+      const { grant } = yield* authorize({ username: `${USERS.alice}@${REALM.toLowerCase()}`, password: PASSWORD })
+      assert.strictEqual(grant.scope, "certificate:manage")
+      const ticket = yield* ticketFor(`ALICE@${REALM.toLowerCase()}`, PASSWORD)
+      assert.strictEqual(ticket.client, `alice@${REALM}`)
+      assert.strictEqual(ticket.server, `${SERVICE.spn}@${REALM}`)
+    }))
+
+  it.live("CORP\\alice (the NetBIOS domain, as Windows users write it) with the realm given: Kerberos with Samba's tickets, one HTTP round trip", () =>
+    Effect.gen(function*() {
+      const { grant, stats } = yield* authorize({
+        username: `${DOMAIN}\\${USERS.alice}`,
+        password: PASSWORD,
+        kerberos: { realm: REALM, kdc: dc.kdcAddress }
+      })
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+    }))
+
+  it.live("AES pre-authentication: three KDC round trips (PREAUTH_REQUIRED, AS, TGS), an aes256 ticket and session key for the service", () =>
+    Effect.gen(function*() {
+      const ticket = yield* ticketFor(`${USERS.alice}@${REALM}`, PASSWORD)
+      assert.strictEqual(ticket.kdcRoundTrips, 3)
+      const credential = Redacted.value(ticket.credential)
+      assert.strictEqual(credential.ticket.encPart.etype, 18)
+      assert.strictEqual(credential.sessionKey.keytype, 18)
+    }))
+
+  it.live("a service account with no msDS-SupportedEncryptionTypes: AD issues an RC4 ticket with an AES session key, which the client can use", () =>
+    Effect.gen(function*() {
+      const ticket = yield* ticketFor(`${USERS.alice}@${REALM}`, PASSWORD, LEGACY_SERVICE.spn)
+      const credential = Redacted.value(ticket.credential)
+      assert.strictEqual(credential.ticket.encPart.etype, 23)
+      assert.strictEqual(credential.sessionKey.keytype, 18)
+      const initiator = yield* Kerberos.initiate(ticket)
+      assert.isAbove(initiator.token.length, 0)
+    }))
+
+  it.live("the exported keytab holds the SPN's AES keys as AD derived them", () =>
+    Effect.gen(function*() {
+      const keytab = yield* Kerberos.readKeytab(dc.serviceKeytab)
+      assert.include(keytab.principals, `${SERVICE.spn}@${REALM}`)
+      const types = Redacted.value(keytab.keys).map((key) => key.key.keytype)
+      assert.includeMembers(types, [17, 18])
+    }).pipe(Effect.provide(files)))
+
+  it.live("a wrong password: AuthenticationFailed (KDC_ERR_PREAUTH_FAILED), without the password", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(ticketFor(`${USERS.alice}@${REALM}`, "Wrong-Pass-2!"))
+      assert.strictEqual(error._tag, "AuthenticationFailed")
+      assert.include(error.message, "KDC_ERR_PREAUTH_FAILED")
+      assert.notInclude(JSON.stringify(error) + error.message, "Wrong-Pass-2!")
+    }))
+
+  it.live("a disabled account and an expired one: AuthenticationFailed (KDC_ERR_CLIENT_REVOKED) for that user", () =>
+    Effect.gen(function*() {
+      for (const user of [USERS.disabled, USERS.expired]) {
+        const error = yield* refusal(`${user}@${REALM}`)
+        assert.strictEqual(error._tag, "AuthenticationFailed")
+        if (error._tag !== "AuthenticationFailed") return
+        assert.include(error.message, "KDC_ERR_CLIENT_REVOKED")
+        assert.strictEqual(error.user, `${user}@${REALM}`)
+      }
+    }))
+
+  it.live("an account that must change its password: AuthenticationFailed (KDC_ERR_KEY_EXPIRED) that says to change it", () =>
+    Effect.gen(function*() {
+      const error = yield* refusal(`${USERS.mustChange}@${REALM}`)
+      assert.strictEqual(error._tag, "AuthenticationFailed")
+      assert.include(error.message, "KDC_ERR_KEY_EXPIRED")
+      assert.include(error.message, "has expired: change it")
+    }))
+
+  it.live("an account with only an RC4 key: KerberosError KDC_ERR_ETYPE_NOSUPP whose hint says to enable AES", () =>
+    Effect.gen(function*() {
+      const error = yield* refusal(`${USERS.rc4Only}@${REALM}`)
+      assert.strictEqual(error._tag, "KerberosError")
+      if (error._tag !== "KerberosError") return
+      assert.strictEqual(error.reason, "KDC_ERR_ETYPE_NOSUPP")
+      assert.include(error.hint ?? "", "enable AES for the account")
+    }))
+
+  it.live("MIT kinit against Samba's KDC, then the library with that cache and no password: authorized, the service ticket written back", () =>
+    Effect.gen(function*() {
+      const cache = yield* Effect.promise(() => dc.kinit(`${USERS.alice}@${REALM}`, PASSWORD, "kinit.ccache"))
+      const { grant, stats } = yield* authorize({ kerberos: { kdc: dc.kdcAddress, cache } })
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+      const { stdout } = yield* Effect.promise(() => promisify(execFile)("klist", [`FILE:${cache}`], { env: dc.env }))
+      assert.include(stdout, `${SERVICE.spn}@${REALM}`)
+    }))
+
+  it.live("negotiate with Kerberos configured chooses Kerberos: one HTTP round trip, no NTLM", () =>
+    Effect.gen(function*() {
+      const { grant, stats } = yield* authorize({ username: `${USERS.alice}@${REALM}`, password: PASSWORD, mechanism: "negotiate" })
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+      assert.deepStrictEqual(stats.rejections, {})
+    }))
+})
+
+describe("NTLMv2 verified by Samba AD's DC (ntlm_auth through winbindd)", () => {
+  const viaDc = (password: string) =>
+    Effect.gen(function*() {
+      const standIn = yield* ntlmStandIn({ smbConf: dc.smbConf, env: dc.winbindEnv })
+      const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
+      const grant = yield* Effect.either(VedAuth.authorize().pipe(
+        Effect.provide(NodeVedAuth.layer({
+          url: standIn.url,
+          clientId: Simulator.defaultClientId,
+          scope: "certificate:manage",
+          mechanism: "ntlm",
+          username: `${DOMAIN}\\${USERS.alice}`,
+          password: Redacted.make(password),
+          tokenStorePath: `${dir}/tokens.json`
+        }))
+      ))
+      return { grant, verdicts: [...standIn.verdicts] }
+    }).pipe(Effect.provide(files), Effect.scoped)
+
+  it.live("the right password: the DC accepts the NTLMv2 response and names CORP\\alice", () =>
+    Effect.gen(function*() {
+      const { grant, verdicts } = yield* viaDc(PASSWORD)
+      assert.isTrue(grant._tag === "Right", String(grant))
+      if (grant._tag === "Right") assert.strictEqual(grant.right.identity, `AD+${DOMAIN}\\${USERS.alice}`)
+      assert.deepStrictEqual(verdicts.map((v) => v.answer), [`AF ${DOMAIN}\\${USERS.alice}`])
+    }))
+
+  it.live("a wrong password: the DC refuses it (NT_STATUS_LOGON_FAILURE, as AD answers a network logon), the client fails with AuthenticationFailed", () =>
+    Effect.gen(function*() {
+      const { grant, verdicts } = yield* viaDc("Wrong-Pass-2!")
+      assert.strictEqual(grant._tag, "Left")
+      if (grant._tag === "Left") assert.strictEqual(grant.left._tag, "AuthenticationFailed")
+      assert.lengthOf(verdicts, 1)
+      assert.strictEqual(verdicts[0]!.answer, "NA NT_STATUS_LOGON_FAILURE")
+    }))
+})
