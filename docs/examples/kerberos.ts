@@ -19,7 +19,7 @@ const program = Effect.gen(function*() {
   // From the cache while valid (no KDC round trip), else with the cached TGT (one), written back when
   // the cache's folder is yours alone. The cache is read through NodeTokenStoreFiles, the hardened
   // reader: one another user owns, or a FIFO, is a KerberosError, never a login as them or a hang.
-  const ticket = yield* Kerberos.getTicket({ credentials: { _tag: "CacheOnly" }, spn, cache })
+  const ticket = yield* Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn, cache })
   yield* Console.log(`${ticket.client} has a ticket for ${ticket.server} until ${ticket.expiresAt.toISOString()}`)
   // Over TLS, pass the connection's tls-server-end-point bindings as `channelBindings`.
   const initiator = yield* Kerberos.initiate(ticket)

@@ -198,7 +198,7 @@ const measureSteps = async (endpoint: Endpoint, counts: () => Promise<Counts>, d
   const keys = Either.getOrThrow(Encoding.decodeBase64(endpoint.serviceKeytab))
   const acceptor = Acceptor.make({ keys: Redacted.value(Either.getOrThrow(Kerberos.keytabFromBytes(keys)).keys) })
   const spn = "HTTP/localhost@CORP.EXAMPLE"
-  const password = { principal: "alice@CORP.EXAMPLE", credentials: { _tag: "Password", password: Simulator.defaultCredentials.password }, spn, kdc: endpoint.kdc } as const
+  const password = { principal: "alice@CORP.EXAMPLE", keySource: { _tag: "Password", password: Simulator.defaultCredentials.password }, spn, kdc: endpoint.kdc } as const
   const cache = `FILE:${Path.join(dir, "steps.ccache")}`
   const bindings = new TextEncoder().encode("tls-server-end-point:" + "ab".repeat(32))
   const steps: Array<Step> = []

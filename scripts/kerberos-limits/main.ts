@@ -98,6 +98,6 @@ if (process.argv.includes("--mit")) {
       })
     }))
   const began = performance.now()
-  const outcome = await Effect.runPromise(Kerberos.getTicket({ principal: `alice@${realm}`, credentials: { _tag: "Password", password: Redacted.make("Alice-Password-1") }, spn: "HTTP/tpp.corp.example", kdc: "kdc.invalid" }).pipe(Effect.provide(layer), Effect.either))
+  const outcome = await Effect.runPromise(Kerberos.getTicket({ principal: `alice@${realm}`, keySource: { _tag: "Password", password: Redacted.make("Alice-Password-1") }, spn: "HTTP/tpp.corp.example", kdc: "kdc.invalid" }).pipe(Effect.provide(layer), Effect.either))
   console.log(`a login against a KDC asking for ${maxIterations} iterations twice, with two salts: ${ms(performance.now() - began)} (${outcome._tag === "Left" ? outcome.left._tag : "a ticket"})`)
 }

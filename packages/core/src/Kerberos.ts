@@ -140,7 +140,7 @@ export const keytabFromPassword = (
  * @since 0.2.0
  * @category models
  */
-export type Credentials =
+export type KeySource =
   | { readonly _tag: "Password"; readonly password: Redacted.Redacted<string> }
   | { readonly _tag: "Keytab"; readonly keytab: Keytab }
   | { readonly _tag: "CacheOnly" }
@@ -152,7 +152,7 @@ export type Credentials =
 export interface TicketOptions {
   /** `user@REALM`, `REALM\user` or `user`; optional with a credential cache or a one-principal keytab (they name it). */
   readonly principal?: string
-  readonly credentials: Credentials
+  readonly keySource: KeySource
   /** `HTTP/host` or `HTTP/host@REALM` (see `spnForUrl`). */
   readonly spn: string
   /** The client's realm when the principal names none; else krb5.conf `default_realm`. */
@@ -215,7 +215,7 @@ export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cac
   return Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm))
 })
 
-const secretOf = (credentials: Credentials): Engine.Secret =>
+const secretOf = (credentials: KeySource): Engine.Secret =>
   credentials._tag === "Password"
     ? { _tag: "Password", password: Redacted.value(credentials.password) }
     : credentials._tag === "Keytab"
@@ -252,7 +252,7 @@ export const getTicket: (
   const fs = yield* Effect.serviceOption(TokenStoreFiles)
   const cached = path === undefined || Option.isNone(fs) ? Option.none<CredentialCache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   // Without a principal: the cache's owner, else the keytab's only principal.
-  const onlyKeytabPrincipal = options.credentials._tag === "Keytab" && options.credentials.keytab.principals.length === 1 ? options.credentials.keytab.principals[0] : undefined
+  const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1 ? options.keySource.keytab.principals[0] : undefined
   const clientText = options.principal ?? Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm))) ?? onlyKeytabPrincipal
   if (clientText === undefined) return yield* new KerberosError({ reason: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
   const client = yield* parsePrincipal(clientText, options.realm ?? conf.defaultRealm)
@@ -263,7 +263,7 @@ export const getTicket: (
   const exchange = Engine.ticketExchange({
     client,
     service: { name: spnName.split("/"), realm: serviceRealm.toUpperCase() },
-    secret: secretOf(options.credentials),
+    secret: secretOf(options.keySource),
     cached: inCache
   })
   const given = options.kdc === undefined ? undefined : typeof options.kdc === "string" ? [options.kdc] : options.kdc

@@ -18,7 +18,7 @@ import type { AuthenticationFailed, KerberosError, NtlmProtocolError, TransportE
  * @since 0.1.0
  * @category models
  */
-export interface Credentials {
+export interface WindowsAccount {
   readonly domain: string
   readonly username: string
   readonly password: Redacted.Redacted<string>
@@ -38,7 +38,7 @@ export interface Request {
   readonly headers: Readonly<Record<string, string>>
   /** Sent only with the AUTHENTICATE request (the NEGOTIATE request carries `Content-Length: 0`). */
   readonly body?: Uint8Array
-  readonly credentials: Credentials
+  readonly credentials: WindowsAccount
   /**
    * Kerberos inside Negotiate (SPNEGO) instead of NTLM: the AP-REQ for this service ticket goes on
    * the first request, with the TLS channel bindings, and the server's AP-REP is verified.
@@ -70,7 +70,7 @@ export interface TicketAttempt {
    * When the server does not offer `Negotiate` (only `NTLM`), run the NTLM handshake with
    * `Request.credentials` instead (`mechanism: "negotiate"`); false fails (`mechanism: "kerberos"`).
    * A server that refuses the ticket fails the request (`KerberosError` named
-   * `NtlmHandshake.serverRefusedTicket`) either way: the authorize above retries it as NTLM.
+   * `WindowsAuthHandshake.serverRefusedTicket`) either way: the authorize above retries it as NTLM.
    */
   readonly ntlmFallback: boolean
 }

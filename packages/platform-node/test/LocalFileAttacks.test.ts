@@ -37,7 +37,7 @@ const realm = Effect.gen(function*() {
 /** A real credential cache holding mallory's TGT and an HTTP/ ticket, at `file` (in a folder of ours). */
 const malloryCache = (file: string) =>
   Effect.flatMap(realm, (kdc) =>
-    Kerberos.getTicket({ principal: `mallory@${REALM}`, credentials: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid", cache: `FILE:${file}` }).pipe(
+    Kerberos.getTicket({ principal: `mallory@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid", cache: `FILE:${file}` }).pipe(
       Effect.provide(Layer.merge(kdc.layer, NodeTokenStoreFiles.layer))
     ))
 
@@ -113,7 +113,7 @@ describe("R5: a credential cache planted by another local user", () => {
       assert.strictEqual((yield* io(() => Fs.stat(cache))).mode & 0o777, 0o600)
       assert.deepStrictEqual(yield* strays(folder), [])
       // Read back: the service ticket is there, no KDC needed.
-      const again = yield* Kerberos.getTicket({ credentials: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", realm: REALM, cache: `FILE:${cache}` }).pipe(
+      const again = yield* Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", realm: REALM, cache: `FILE:${cache}` }).pipe(
         Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files))
       )
       assert.strictEqual(again.kdcRoundTrips, 0)
@@ -138,7 +138,7 @@ describe("R2: FIFOs, /dev/zero and huge files where a keytab, cache, krb5.conf, 
     [
       "krb5.conf",
       (path) =>
-        Kerberos.getTicket({ principal: "alice", credentials: { _tag: "CacheOnly" }, spn: SPN }).pipe(
+        Kerberos.getTicket({ principal: "alice", keySource: { _tag: "CacheOnly" }, spn: SPN }).pipe(
           withKrb5Config(path),
           Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files))
         ),
@@ -201,7 +201,7 @@ describe("R11 and R2: owners and modes of the other files", () => {
       yield* io(() => Fs.writeFile(theirs, "[libdefaults]\n default_realm = EVIL.TEST\n", { mode: 0o644 }))
       yield* io(() => Fs.chown(theirs, mallory.uid, mallory.gid))
       const krb5 = yield* Effect.flip(
-        Kerberos.getTicket({ principal: "alice", credentials: { _tag: "CacheOnly" }, spn: SPN }).pipe(withKrb5Config(theirs), Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files)))
+        Kerberos.getTicket({ principal: "alice", keySource: { _tag: "CacheOnly" }, spn: SPN }).pipe(withKrb5Config(theirs), Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files)))
       )
       kerberosError(krb5, "KRB5_CONF_UNREADABLE", `owned by user id ${mallory.uid}`)
       kerberosError(yield* Effect.flip(Kerberos.readKeytab(theirs).pipe(Effect.provide(files))), "KEYTAB_UNTRUSTED", `owned by user id ${mallory.uid}`)

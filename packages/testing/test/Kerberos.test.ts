@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import { KdcTransport, Kerberos, NtlmHandshake, TokenStore } from "@vedauth/core"
+import { KdcTransport, Kerberos, WindowsAuthHandshake, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { Clock, Effect, Layer, Logger, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
@@ -120,7 +120,7 @@ describe("Kerberos against the simulator in memory", () => {
         const error = yield* Effect.flip(VedAuth.authorize())
         assert.strictEqual(error._tag, "KerberosError")
         if (error._tag !== "KerberosError") return
-        assert.strictEqual(error.reason, NtlmHandshake.serverRefusedTicket)
+        assert.strictEqual(error.reason, WindowsAuthHandshake.serverRefusedTicket)
         assert.include(error.hint ?? "", "HTTP/tpp.corp.example@CORP.EXAMPLE")
         const stats = yield* Simulator.stats
         assert.strictEqual(stats.requests, 1)

@@ -68,7 +68,7 @@ const authorize = (login: Login) =>
   }).pipe(Effect.provide(files), Effect.scoped)
 
 const ticketFor = (principal: string, password: string, spn: string = SERVICE.spn) =>
-  Kerberos.getTicket({ principal, credentials: { _tag: "Password", password: Redacted.make(password) }, spn, kdc: dc.kdcAddress }).pipe(Effect.provide(kdcLayer))
+  Kerberos.getTicket({ principal, keySource: { _tag: "Password", password: Redacted.make(password) }, spn, kdc: dc.kdcAddress }).pipe(Effect.provide(kdcLayer))
 
 const refusal = (principal: string) => Effect.flip(ticketFor(principal, PASSWORD))
 

@@ -15,7 +15,7 @@ import { createRequire } from "node:module"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import * as NtlmHandshake from "@vedauth/core/NtlmHandshake"
+import * as WindowsAuthHandshake from "@vedauth/core/WindowsAuthHandshake"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { KerberosError } from "@vedauth/core/VedAuthError"
 import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
@@ -195,7 +195,7 @@ describe("NodeSystemKerberos: the system's tickets through the kerberos addon, a
       )
       for (const error of errors) {
         assert.strictEqual(error._tag, "KerberosError", JSON.stringify(error))
-        assert.strictEqual(error._tag === "KerberosError" && error.reason, NtlmHandshake.serverRefusedTicket)
+        assert.strictEqual(error._tag === "KerberosError" && error.reason, WindowsAuthHandshake.serverRefusedTicket)
         assert.include(error.message, "sent no TLS channel bindings")
         assert.include(error.message, "Extended Protection")
         assert.include(error.message, "kerberos.cache or kerberos.keytab")

@@ -31,7 +31,7 @@ const system = (targets: Array<SystemKerberos.Target>, refuse?: KerberosError) =
           if (refuse !== undefined) return yield* refuse
           const ticket = yield* Kerberos.getTicket({
             principal: "alice@CORP.EXAMPLE",
-            credentials: { _tag: "Password", password: Simulator.defaultCredentials.password },
+            keySource: { _tag: "Password", password: Simulator.defaultCredentials.password },
             spn: target.spn,
             kdc: "kdc.corp.example"
           })

@@ -19,7 +19,8 @@ import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as grants from "./grants.js"
 import * as http from "./http.js"
-import { type TicketFor, withNtlmFallback } from "./kerberosTicket.js"
+import { type TicketFor } from "./kerberosTicket.js"
+import * as NtlmFallback from "./ntlmFallback.js"
 
 /** @internal */
 export const defaultRequestTimeout = Duration.seconds(30)
@@ -81,7 +82,7 @@ export const authorizeBody = (options: Options, request: AuthorizeRequest | unde
 })
 
 /** @internal */
-export const authorizeRequest = (base: string, body: AuthorizeBody, credentials: NtlmTransport.Credentials): NtlmTransport.Request => ({
+export const authorizeRequest = (base: string, body: AuthorizeBody, credentials: NtlmTransport.WindowsAccount): NtlmTransport.Request => ({
   method: "POST",
   url: endpointUrl(base, "authorize/integrated"),
   headers: jsonHeaders,
@@ -281,7 +282,7 @@ export const makeFlows = (
    * ticket: then NTLM on a fresh exchange, with a timeout of its own). The timeout goes with the
    * request: a transport that enforces it spares the call a racing fiber; any other is bounded here.
    */
-  const integrated = (windows: NtlmTransport.Credentials, body: AuthorizeBody) => {
+  const integrated = (windows: NtlmTransport.WindowsAccount, body: AuthorizeBody) => {
     const outgoing = { ...authorizeRequest(base, body, windows), timeout }
     // The KDC round trips and key derivation (if any) come first, and one deadline covers them and
     // the HTTP handshake: the handshake gets what the ticket left of the timeout.
@@ -295,7 +296,7 @@ export const makeFlows = (
       return yield* kerberos === undefined
         ? transport.request(within)
         // A fresh NTLM exchange after the server refused the ticket has a timeout of its own.
-        : withNtlmFallback(kerberos, windows, transport.request({ ...within, kerberos }), transport.request(outgoing))
+        : NtlmFallback.afterRefusal(kerberos, windows, transport.request({ ...within, kerberos }), transport.request(outgoing))
     })
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
@@ -349,7 +350,7 @@ export const makeFlows = (
    * by the grants that send them: integrated and password).
    */
   const authorize = (
-    windows: Effect.Effect<NtlmTransport.Credentials, VedAuthError.AuthenticationFailed>,
+    windows: Effect.Effect<NtlmTransport.WindowsAccount, VedAuthError.AuthenticationFailed>,
     request?: AuthorizeRequest
   ): Effect.Effect<Grant.Grant, AuthorizeError> => {
     const body = authorizeBody(options, request)

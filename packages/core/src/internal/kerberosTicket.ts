@@ -4,7 +4,6 @@
  */
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Kerberos from "../Kerberos.js"
-import { serverRefusedTicket } from "../NtlmHandshake.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import type { SystemKerberos } from "../SystemKerberos.js"
@@ -13,14 +12,12 @@ import type { KerberosOptions, Options } from "../VedAuth.js"
 import type { AuthenticationFailed } from "../VedAuthError.js"
 import { KerberosError, TransportError } from "../VedAuthError.js"
 import { defaultRequestTimeout } from "./flows.js"
+import * as NtlmFallback from "./ntlmFallback.js"
 
 // A layer built without a KdcTransport still authorizes with a cached service ticket; a KDC trip says why it cannot.
 const noKdcTransport = layerMemory(() =>
   Effect.fail(new TransportError({ detail: "no KdcTransport in this layer (NodeVedAuth and DenoVedAuth provide one)" }))
 )
-
-// Failures that mean "Kerberos is not possible here", after which `negotiate` goes on with NTLM.
-const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CROSS_REALM", "CCACHE_TYPE_UNSUPPORTED"])
 
 /**
  * True when an authorize with these options can run on Kerberos alone, without a password.
@@ -32,7 +29,7 @@ export const passwordFree = (options: Options): boolean =>
   (options.kerberos?.keytab !== undefined || options.kerberos?.cache !== undefined || options.kerberos?.system === true)
 
 /** @internal */
-export type TicketFor = (credentials: NtlmTransport.Credentials) => Effect.Effect<NtlmTransport.KerberosAttempt | undefined, AuthenticationFailed | KerberosError | TransportError>
+export type TicketFor = (credentials: NtlmTransport.WindowsAccount) => Effect.Effect<NtlmTransport.KerberosAttempt | undefined, AuthenticationFailed | KerberosError | TransportError>
 
 /**
  * The ticket step of authorize, on the services the layer was built with (each optional).
@@ -52,7 +49,7 @@ export const make = (
     Option.match(kdc, { onNone: () => noKdcTransport, onSome: (service) => Layer.succeed(KdcTransport, service) }),
     Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(TokenStoreFiles, service) })
   )
-  const fallback = mechanism === "negotiate"
+  const fallback = NtlmFallback.mayFallBack(mechanism)
   // The KDC round trips and the password's string-to-key (CPU work, off the event loop in WebCrypto)
   // under the request timeout: a KDC that stalls, or asks for the most PBKDF2 iterations in two
   // offers, cannot make a login take longer. `flows` gives the HTTP handshake what is left of it.
@@ -73,7 +70,7 @@ export const make = (
     const hasPassword = Redacted.value(credentials.password) !== ""
     return Effect.catchIf(
       attempt,
-      (error) => hasPassword && (error._tag === "TransportError" || (error._tag === "KerberosError" && notPossible.has(error.reason))),
+      (error) => NtlmFallback.beforeHandshake(error, hasPassword),
       (error) => Effect.as(Effect.logDebug(`vedauth: Kerberos not possible (${error.message}); NTLM instead`), undefined)
     )
   }
@@ -111,7 +108,7 @@ const principalOf = (username: string | undefined, realm: string | undefined): s
   return `${username.slice(backslash + 1)}@${realm}`
 }
 
-const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.Credentials, fs: Option.Option<TokenStoreFiles["Type"]>) =>
+const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.WindowsAccount, fs: Option.Option<TokenStoreFiles["Type"]>) =>
   Effect.gen(function*() {
     const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
     const keytab = settings.keytab === undefined
@@ -119,7 +116,7 @@ const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTr
       : Option.isNone(fs)
       ? yield* new KerberosError({ reason: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no TokenStoreFiles in this layer to read it with (NodeTokenStoreFiles.layer)` })
       : yield* Effect.provideService(Kerberos.readKeytab(settings.keytab), TokenStoreFiles, fs.value)
-    const key: Kerberos.Credentials = keytab !== undefined
+    const key: Kerberos.KeySource = keytab !== undefined
       ? { _tag: "Keytab", keytab }
       : Redacted.value(credentials.password) !== ""
       ? { _tag: "Password", password: credentials.password }
@@ -127,32 +124,10 @@ const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTr
     const principal = principalOf(options.username, settings.realm)
     return yield* Kerberos.getTicket({
       ...(principal === undefined ? {} : { principal }),
-      credentials: key,
+      keySource: key,
       spn,
       ...(settings.realm === undefined ? {} : { realm: settings.realm }),
       ...(settings.kdc === undefined ? {} : { kdc: settings.kdc }),
       ...(settings.cache === undefined ? {} : { cache: settings.cache })
     })
   })
-
-/**
- * The Kerberos attempt of one authorize, and under `negotiate` its one fallback: when the server
- * refuses the ticket (not the KDC the credentials: that stays an error, or a wrong password would
- * hide behind NTLM) and a password is known, NTLM runs once on a fresh exchange, `ntlm`, which
- * carries no ticket and so cannot fall back again.
- *
- * @internal
- */
-export const withNtlmFallback = <A, E>(
-  attempt: NtlmTransport.KerberosAttempt,
-  credentials: NtlmTransport.Credentials,
-  kerberos: Effect.Effect<A, E | KerberosError>,
-  ntlm: Effect.Effect<A, E>
-): Effect.Effect<A, E | KerberosError> => {
-  if (!attempt.ntlmFallback || Redacted.value(credentials.password) === "") return kerberos
-  return Effect.catchIf(
-    kerberos,
-    (error): error is KerberosError => error instanceof KerberosError && error.reason === serverRefusedTicket,
-    (error) => Effect.zipRight(Effect.logWarning(`vedauth: ${error.detail}; NTLM instead`), ntlm)
-  )
-}

@@ -66,7 +66,7 @@ export interface ManagedGrantOptions {
   readonly usesPassword: boolean
   /** Authorizes with the layer's grant; runs `windows` only when the grant sends the Windows credentials. */
   readonly authorize: (
-    windows: Effect.Effect<NtlmTransport.Credentials, VedAuthError.AuthenticationFailed>
+    windows: Effect.Effect<NtlmTransport.WindowsAccount, VedAuthError.AuthenticationFailed>
   ) => Effect.Effect<Grant.Grant, Failure>
   readonly refresh: (grant: Grant.Grant) => Effect.Effect<Grant.Grant, Failure>
   /** The device flow's two halves, when that is the layer's grant: the person approves outside the store's lock. */

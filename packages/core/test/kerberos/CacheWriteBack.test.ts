@@ -23,7 +23,7 @@ const realm = Effect.gen(function*() {
 
 const login = (memory: MemoryFiles, cache: string, options: Partial<Kerberos.TicketOptions> = {}) =>
   Effect.flatMap(realm, (kdc) =>
-    Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid", cache: `FILE:${cache}`, ...options }).pipe(
+    Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid", cache: `FILE:${cache}`, ...options }).pipe(
       Effect.provide(Layer.merge(kdc.layer, memory.layer()))
     ))
 

@@ -28,7 +28,7 @@ const cacheFixture = Effect.sync(() => {
 })
 
 const fromCache = (memory: MemoryFiles, file: string) =>
-  Kerberos.getTicket({ credentials: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", cache: `FILE:${file}` }).pipe(
+  Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", cache: `FILE:${file}` }).pipe(
     Effect.provide(Layer.merge(KdcTransport.layerUnreachable, memory.layer()))
   )
 

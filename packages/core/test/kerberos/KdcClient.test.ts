@@ -14,7 +14,7 @@ import { TransportError } from "../../src/VedAuthError.js"
 import { MemoryFiles } from "../fixtures/memoryFileSystem.js"
 
 const now = Date.UTC(2026, 0, 15, 9)
-const options: Kerberos.TicketOptions = { principal: "alice@VEDAUTH.TEST", credentials: { _tag: "Password", password: Redacted.make("pw-secret-1") }, spn: "HTTP/tpp.vedauth.test", kdc: ["127.0.0.1:1", "127.0.0.1:2"] }
+const options: Kerberos.TicketOptions = { principal: "alice@VEDAUTH.TEST", keySource: { _tag: "Password", password: Redacted.make("pw-secret-1") }, spn: "HTTP/tpp.vedauth.test", kdc: ["127.0.0.1:1", "127.0.0.1:2"] }
 const error = (code: number, eText?: string) =>
   kdc.encodeKrbError({ errorCode: code, stime: now, realm: "VEDAUTH.TEST", sname: { nameType: NameType.srvInst, components: ["krbtgt", "VEDAUTH.TEST"] }, eText })
 
@@ -111,7 +111,7 @@ describe("Kerberos.getTicket without a real KDC", () => {
       const file = "/etc/vedauth-test/krb5.conf"
       memory.files.set(file, { text: "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test:8888\n }\n", mode: 0o644 })
       const asked: Array<string> = []
-      yield* Effect.flip(Kerberos.getTicket({ principal: "alice", credentials: options.credentials, spn: "HTTP/tpp.conf.test" })).pipe(
+      yield* Effect.flip(Kerberos.getTicket({ principal: "alice", keySource: options.keySource, spn: "HTTP/tpp.conf.test" })).pipe(
         withKdc((address) => {
           asked.push(`${address.host}:${address.port}`)
           return Effect.fail(new TransportError({ detail: "offline" }))

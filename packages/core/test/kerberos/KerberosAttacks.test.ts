@@ -28,7 +28,7 @@ import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 
 const now = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
-const options: Kerberos.TicketOptions = { principal: `alice@${REALM}`, credentials: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid" }
+const options: Kerberos.TicketOptions = { principal: `alice@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid" }
 const krbtgt = { nameType: NameType.srvInst, components: ["krbtgt", REALM] }
 
 const u32 = (n: number) => {

@@ -1,9 +1,9 @@
-/** The NTLM handshake on node:http: core's `NtlmHandshake` over one dedicated agent and socket, and the stats of each run. */
+/** The NTLM handshake on node:http: core's `WindowsAuthHandshake` over one dedicated agent and socket, and the stats of each run. */
 import { type Clock, Duration, Effect } from "effect"
 import type * as Https from "node:https"
 import * as Net from "node:net"
 import type * as Tls from "node:tls"
-import * as NtlmHandshake from "@vedauth/core/NtlmHandshake"
+import * as WindowsAuthHandshake from "@vedauth/core/WindowsAuthHandshake"
 import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
 import { NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
 import { roundTrip, SocketRefused, type RoundTrip } from "./roundTrip.js"
@@ -11,7 +11,7 @@ import type * as Http from "node:http"
 import { urlToHttpOptions } from "node:url"
 
 /** @internal */
-export type Scheme = NtlmHandshake.Scheme
+export type Scheme = WindowsAuthHandshake.Scheme
 
 /** @internal */
 export interface HandshakeStats {
@@ -79,7 +79,7 @@ const lowerCaseHeaders = (headers: Http.IncomingHttpHeaders): Record<string, str
 }
 
 // Node joins repeated headers with ", "; the handshake wants them as sent.
-const answerOf = (response: RoundTrip): NtlmHandshake.Answer & { readonly response: RoundTrip } => ({
+const answerOf = (response: RoundTrip): WindowsAuthHandshake.Answer & { readonly response: RoundTrip } => ({
   status: response.status,
   reason: response.reason,
   wwwAuthenticate: response.distinct["www-authenticate"] ?? [],
@@ -108,7 +108,7 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
   }
   // The socket the CHALLENGE (or, for Kerberos over TLS, the certificate) came on: the AUTHENTICATE must go out on it, or not at all.
   let challengeSocket: Net.Socket | undefined
-  const send = (step: NtlmHandshake.Step) => {
+  const send = (step: WindowsAuthHandshake.Step) => {
     const headers: Record<string, string> = { ...request.headers, ...(step.authorization === undefined ? {} : { authorization: step.authorization }) }
     // The NEGOTIATE request of a POST carries no body: it would be sent twice otherwise.
     if (request.method === "POST" || step.body !== undefined) headers["content-length"] = String(step.body?.length ?? 0)
@@ -147,7 +147,7 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
     ? Effect.map(preconnect(agent as Https.Agent, url, connectTimeoutMs, onSocket), (peerCertificate) => ({ peerCertificate }))
     : Effect.succeed(undefined)
   return Effect.flatMap(connectFirst, (connection) =>
-    NtlmHandshake.run(request, {
+    WindowsAuthHandshake.run(request, {
       scheme: settings.schemeCache.get(origin) ?? settings.scheme,
       targetName: settings.sendTargetName ? `HTTP/${url.hostname}` : undefined,
       onScheme: (scheme) => settings.schemeCache.set(origin, scheme),

@@ -37,7 +37,7 @@ export interface ProxyKerberos {
 /** A minute of margin, as core's own: a ticket does not run out between the KDC and the proxy. */
 const margin = 60_000
 
-const credentialsOf = (settings: ProxyKerberos) =>
+const keySourceOf = (settings: ProxyKerberos) =>
   Effect.gen(function*() {
     if (settings.keytab !== undefined) return { _tag: "Keytab", keytab: yield* Kerberos.readKeytab(settings.keytab) } as const
     const password = settings.password
@@ -63,7 +63,7 @@ export const make = (settings: ProxyKerberos, services: Layer.Layer<KdcTransport
       if (kept !== undefined && kept.expiresAt.getTime() > now + margin) return kept
       const ticket = yield* Kerberos.getTicket({
         ...(settings.principal === undefined ? {} : { principal: settings.principal }),
-        credentials: yield* credentialsOf(settings),
+        keySource: yield* keySourceOf(settings),
         spn,
         ...(settings.realm === undefined ? {} : { realm: settings.realm }),
         ...(settings.kdc === undefined ? {} : { kdc: settings.kdc }),

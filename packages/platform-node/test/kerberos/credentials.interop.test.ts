@@ -56,7 +56,7 @@ describe("MIT keytabs", () => {
       const listed = (yield* Effect.promise(() => promisify(execFile)("klist", ["-k", "-e", written], { env: realm.env }))).stdout
       for (const e of enctypes) assert.include(listed, `alice@${REALM} (${e})`)
       // No principal given: the keytab's only one is used.
-      const ticket = yield* Kerberos.getTicket({ credentials: { _tag: "Keytab", keytab: theirs }, spn: SPN, kdc: kdc() })
+      const ticket = yield* Kerberos.getTicket({ keySource: { _tag: "Keytab", keytab: theirs }, spn: SPN, kdc: kdc() })
       assert.strictEqual(ticket.client, `alice@${REALM}`)
     }).pipe(Effect.provide(live)))
 })
@@ -65,14 +65,14 @@ describe("MIT FILE: credential caches", () => {
   it.live("kinit's cache: its TGT is used (one KDC round trip), the service ticket is added, klist lists both, a second run needs no KDC", () =>
     Effect.gen(function*() {
       const cache = yield* Effect.promise(() => realm.kinit(alice, "kinit.ccache"))
-      const first = yield* Kerberos.getTicket({ credentials: { _tag: "CacheOnly" }, spn: SPN, kdc: kdc(), cache: `FILE:${cache}` })
+      const first = yield* Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, kdc: kdc(), cache: `FILE:${cache}` })
       assert.strictEqual(first.client, `alice@${REALM}`)
       assert.strictEqual(first.kdcRoundTrips, 1)
       const listed = yield* Effect.promise(() => klist(cache))
       assert.include(listed, `Default principal: alice@${REALM}`)
       assert.include(listed, `krbtgt/${REALM}@${REALM}`)
       assert.include(listed, `${SPN}@${REALM}`)
-      const second = yield* Kerberos.getTicket({ credentials: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", cache: `FILE:${cache}` })
+      const second = yield* Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", cache: `FILE:${cache}` })
       assert.strictEqual(second.kdcRoundTrips, 0)
       const mode = (yield* Effect.promise(() => Fs.stat(cache))).mode & 0o777
       assert.strictEqual(mode, 0o600)
@@ -81,7 +81,7 @@ describe("MIT FILE: credential caches", () => {
   it.live("a password login writes a new cache that klist reads and the next run reuses", () =>
     Effect.gen(function*() {
       const cache = Path.join(realm.dir, "fresh.ccache")
-      const options = { principal: `alice@${REALM}`, credentials: { _tag: "Password", password: Redacted.make(alice.password) }, spn: SPN, kdc: kdc(), cache } as const
+      const options = { principal: `alice@${REALM}`, keySource: { _tag: "Password", password: Redacted.make(alice.password) }, spn: SPN, kdc: kdc(), cache } as const
       const first = yield* Kerberos.getTicket(options)
       assert.strictEqual(first.kdcRoundTrips, 3)
       assert.include(yield* Effect.promise(() => klist(cache)), `${SPN}@${REALM}`)
@@ -92,7 +92,7 @@ describe("MIT FILE: credential caches", () => {
 
   it.live("a cache with no TGT and no other credentials is a KerberosError that says to kinit", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: { _tag: "CacheOnly" }, spn: SPN, kdc: kdc(), cache: Path.join(realm.dir, "none.ccache") }))
+      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "CacheOnly" }, spn: SPN, kdc: kdc(), cache: Path.join(realm.dir, "none.ccache") }))
       assert.strictEqual(error._tag, "KerberosError")
       assert.include(error.message, "kinit")
     }).pipe(Effect.provide(live)))

@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => realm?.stop())
 
 const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
-const getTicket = () => Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: { _tag: "Password", password: Redacted.make(alice.password) }, spn: SPN, kdc: `127.0.0.1:${realm.kdc.port}` })
+const getTicket = () => Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password: Redacted.make(alice.password) }, spn: SPN, kdc: `127.0.0.1:${realm.kdc.port}` })
 
 const fromBase64 = (text: string | null | undefined) => (text === undefined || text === null ? undefined : new Uint8Array(Buffer.from(text, "base64")))
 

@@ -25,7 +25,7 @@ afterAll(() => realm?.stop())
 
 const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
 const kdc = () => `127.0.0.1:${realm.kdc.port}`
-const password = (p: string): Kerberos.Credentials => ({ _tag: "Password", password: Redacted.make(p) })
+const password = (p: string): Kerberos.KeySource => ({ _tag: "Password", password: Redacted.make(p) })
 
 const noSecret = (error: unknown, secret: string) => {
   for (const text of [String(error), JSON.stringify(error), (error as Error).message]) assert.isFalse(text.includes(secret), "a secret leaked into the error")
@@ -34,7 +34,7 @@ const noSecret = (error: unknown, secret: string) => {
 describe("Kerberos against MIT krb5kdc", () => {
   it.live("password: AS with pre-authentication, then TGS for HTTP/host, in 3 KDC round trips", () =>
     Effect.gen(function*() {
-      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: password(alice.password), spn: SPN, kdc: kdc() })
+      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: password(alice.password), spn: SPN, kdc: kdc() })
       assert.strictEqual(ticket.client, `alice@${REALM}`)
       assert.strictEqual(ticket.server, `${SPN}@${REALM}`)
       assert.strictEqual(ticket.kdcRoundTrips, 3)
@@ -44,7 +44,7 @@ describe("Kerberos against MIT krb5kdc", () => {
 
   it.live("RFC 8009: a user with only aes256-cts-hmac-sha384-192 keys gets tickets too", () =>
     Effect.gen(function*() {
-      const ticket = yield* Kerberos.getTicket({ principal: `dave@${REALM}`, credentials: password(dave.password), spn: SPN, kdc: kdc() })
+      const ticket = yield* Kerberos.getTicket({ principal: `dave@${REALM}`, keySource: password(dave.password), spn: SPN, kdc: kdc() })
       assert.strictEqual(ticket.client, `dave@${REALM}`)
       const log = yield* Effect.promise(() => realm.kdcLog())
       assert.match(log, /AS_REQ.*ISSUE.*rep=aes256-cts-hmac-sha384-192\(20\).*dave@/)
@@ -52,13 +52,13 @@ describe("Kerberos against MIT krb5kdc", () => {
 
   it.live("REALM\\user works as well as user@REALM", () =>
     Effect.gen(function*() {
-      const ticket = yield* Kerberos.getTicket({ principal: `${REALM}\\alice`, credentials: password(alice.password), spn: SPN, kdc: kdc() })
+      const ticket = yield* Kerberos.getTicket({ principal: `${REALM}\\alice`, keySource: password(alice.password), spn: SPN, kdc: kdc() })
       assert.strictEqual(ticket.client, `alice@${REALM}`)
     }).pipe(Effect.provide(live)))
 
   it.live("a wrong password is AuthenticationFailed (KDC_ERR_PREAUTH_FAILED), without the password", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: password("wrong-password-1"), spn: SPN, kdc: kdc() }))
+      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: password("wrong-password-1"), spn: SPN, kdc: kdc() }))
       assert.strictEqual(error._tag, "AuthenticationFailed")
       assert.include(error.message, "KDC_ERR_PREAUTH_FAILED")
       noSecret(error, "wrong-password-1")
@@ -66,14 +66,14 @@ describe("Kerberos against MIT krb5kdc", () => {
 
   it.live("an unknown user is AuthenticationFailed (KDC_ERR_C_PRINCIPAL_UNKNOWN)", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `mallory@${REALM}`, credentials: password("x"), spn: SPN, kdc: kdc() }))
+      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `mallory@${REALM}`, keySource: password("x"), spn: SPN, kdc: kdc() }))
       assert.strictEqual(error._tag, "AuthenticationFailed")
       assert.include(error.message, "KDC_ERR_C_PRINCIPAL_UNKNOWN")
     }).pipe(Effect.provide(live)))
 
   it.live("an SPN nobody registered is a KerberosError whose hint says so", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: password(alice.password), spn: "HTTP/nowhere.vedauth.test", kdc: kdc() }))
+      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: password(alice.password), spn: "HTTP/nowhere.vedauth.test", kdc: kdc() }))
       assert.strictEqual(error._tag, "KerberosError")
       if (error._tag !== "KerberosError") return
       assert.strictEqual(error.reason, "KDC_ERR_S_PRINCIPAL_UNKNOWN")
@@ -83,7 +83,7 @@ describe("Kerberos against MIT krb5kdc", () => {
   it.effect("a clock an hour ahead of the KDC's is KRB_AP_ERR_SKEW with the skew in the hint", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.now() + 3600_000)
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: password(alice.password), spn: SPN, kdc: kdc() }))
+      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: password(alice.password), spn: SPN, kdc: kdc() }))
       assert.strictEqual(error._tag, "KerberosError")
       if (error._tag !== "KerberosError") return
       assert.strictEqual(error.reason, "KRB_AP_ERR_SKEW")
@@ -92,7 +92,7 @@ describe("Kerberos against MIT krb5kdc", () => {
 
   it.live("no KDC listening is a TransportError", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: password(alice.password), spn: SPN, kdc: "127.0.0.1:1" }))
+      const error = yield* Effect.flip(Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: password(alice.password), spn: SPN, kdc: "127.0.0.1:1" }))
       assert.strictEqual(error._tag, "TransportError")
       noSecret(error, alice.password)
     }).pipe(Effect.provide(live)))
@@ -102,7 +102,7 @@ describe("Kerberos against MIT krb5kdc", () => {
       const file = yield* Effect.promise(() => realm.keytab(`carol@${REALM}`, "carol.keytab", { keepKeys: true }))
       const keytab = yield* Kerberos.readKeytab(file)
       assert.deepStrictEqual(keytab.principals, [`carol@${REALM}`])
-      const ticket = yield* Kerberos.getTicket({ principal: `carol@${REALM}`, credentials: { _tag: "Keytab", keytab }, spn: SPN, kdc: kdc() })
+      const ticket = yield* Kerberos.getTicket({ principal: `carol@${REALM}`, keySource: { _tag: "Keytab", keytab }, spn: SPN, kdc: kdc() })
       assert.strictEqual(ticket.client, `carol@${REALM}`)
     }).pipe(Effect.provide(live)))
 
@@ -110,7 +110,7 @@ describe("Kerberos against MIT krb5kdc", () => {
     Effect.gen(function*() {
       const file = yield* Effect.promise(() => realm.keytab(SPN, "http.keytab"))
       const acceptor = makeAcceptor({ keytab: yield* Kerberos.readKeytab(file), requireChannelBindings: true })
-      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: password(alice.password), spn: SPN, kdc: kdc() })
+      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: password(alice.password), spn: SPN, kdc: kdc() })
       const bindings = new TextEncoder().encode("tls-server-end-point:0123456789abcdef0123456789abcdef")
       const initiator = yield* Kerberos.initiate(ticket, { channelBindings: bindings })
       const accepted = yield* acceptor.accept(initiator.token, { channelBindings: bindings })

@@ -103,7 +103,7 @@ describe("our KDC used by MIT Kerberos", () => {
 
   it.live("MIT's acceptor, with the keytab we wrote, accepts our token for a ticket from our KDC", () =>
     Effect.gen(function*() {
-      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, credentials: { _tag: "Password", password: Redacted.make(password) }, spn: SPN, kdc: `127.0.0.1:${port}` })
+      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password: Redacted.make(password) }, spn: SPN, kdc: `127.0.0.1:${port}` })
       const initiator = yield* Kerberos.initiate(ticket)
       const answer = yield* Effect.promise(() => mitAccept(initiator.token, env))
       assert.strictEqual(answer.initiator, `alice@${REALM}`)

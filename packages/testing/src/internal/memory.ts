@@ -5,7 +5,7 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import type { NtlmTransport } from "@vedauth/core"
-import { NtlmHandshake, VedAuthError } from "@vedauth/core"
+import { WindowsAuthHandshake, VedAuthError } from "@vedauth/core"
 import { Effect } from "effect"
 import type { ClientCertificateInfo } from "./context.js"
 import type { SimResponse } from "./http.js"
@@ -29,7 +29,7 @@ const lower = (headers: Readonly<Record<string, string>>): Record<string, string
 }
 
 /**
- * Core's `NtlmHandshake` (the one the Node and Deno transports run) over one in-memory connection
+ * Core's `WindowsAuthHandshake` (the one the Node and Deno transports run) over one in-memory connection
  * to the simulator's handler. A connection the server drops is a `TransportError`, as a socket's is.
  *
  * @internal
@@ -43,7 +43,7 @@ export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
       })
       const path = url.pathname + url.search
       const connection = yield* simulator.connect()
-      const send = (step: NtlmHandshake.Step) =>
+      const send = (step: WindowsAuthHandshake.Step) =>
         simulator.handle(connection, {
           method: request.method,
           path,
@@ -68,7 +68,7 @@ export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
               })
           )
         )
-      const { answer } = yield* NtlmHandshake.run(request, {
+      const { answer } = yield* WindowsAuthHandshake.run(request, {
         scheme: "NTLM",
         targetName: `HTTP/${url.hostname}`,
         connection: { peerCertificate: connection.tls?.certificateDer }

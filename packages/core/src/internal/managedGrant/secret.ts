@@ -24,7 +24,7 @@ export interface Secret {
   /** Asks for the password if it is to be asked for (at most once per layer, once it succeeds). */
   readonly obtain: Effect.Effect<void, VedAuthError.AuthenticationFailed>
   /** The Windows credentials of an authorize; the password is resolved (and so asked for) here. */
-  readonly credentials: Effect.Effect<NtlmTransport.Credentials, VedAuthError.AuthenticationFailed>
+  readonly credentials: Effect.Effect<NtlmTransport.WindowsAccount, VedAuthError.AuthenticationFailed>
 }
 
 const noCredentials = new VedAuthError.AuthenticationFailed({
