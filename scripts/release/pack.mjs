@@ -5,7 +5,7 @@ import { join } from "node:path"
 import { run, tail } from "./run.mjs"
 
 /** Publishable packages, in dependency order. */
-export const packageDirs = ["core", "platform-node", "platform-deno", "testing", "store-redis", "client", "cli"]
+export const packageDirs = ["winauth", "core", "platform-node", "platform-deno", "testing", "store-redis", "client", "cli"]
 
 const listTarball = async (file) => {
   const listing = await run("tar", ["-tzvf", file])
