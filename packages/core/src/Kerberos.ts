@@ -279,13 +279,12 @@ export const getTicket: (
   const given = options.kdc === undefined ? undefined : typeof options.kdc === "string" ? [options.kdc] : options.kdc
   // `given` serves the client's realm only; other realms' KDCs come from krb5.conf [realms] or DNS SRV.
   const done = yield* runExchange(exchange, client.realm, given, conf)
-  if (done.obtained.length > 0 && path !== undefined && Option.isSome(fs)) {
+  if (done.tgt !== undefined && done.obtained.length > 0 && path !== undefined && Option.isSome(fs)) {
     const now = yield* Clock.currentTimeMillis
     // Every new ticket (the TGT, cross-realm TGTs, the service ticket) replaces its older copy.
     const replaced = (c: Engine.Credential) => done.obtained.some((o) => Engine.sameServer(c, o))
     const kept = inCache.filter((c) => c.endtime > now && !replaced(c))
-    const owner = Option.match(cached, { onNone: () => ({ principal: done.ticket.client, realm: done.ticket.crealm }), onSome: (c) => ({ principal: c.principal, realm: c.realm }) })
-    yield* writeCache(path, { ...owner, credentials: [...done.obtained, ...kept] }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
+    yield* writeCache(path, { principal: done.tgt.client, realm: done.tgt.crealm, credentials: [...done.obtained, ...kept] }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   }
   return {
     ...credentialText(done.ticket),
