@@ -215,7 +215,15 @@ export const startTrust = async (users: ReadonlyArray<User>): Promise<Trust> => 
     throw e
   })
   const trustPassword = "Trust-" + Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex")
-  for (const realm of [usersRealm, servicesRealm]) await realm.kadmin(`addprinc -pw ${trustPassword} krbtgt/${SERVICES_REALM}@${USERS_REALM}`)
+  const stop = async () => {
+    await Promise.all([usersRealm.stop(), servicesRealm.stop()])
+  }
+  for (const realm of [usersRealm, servicesRealm]) {
+    await realm.kadmin(`addprinc -pw ${trustPassword} krbtgt/${SERVICES_REALM}@${USERS_REALM}`).catch(async (e: unknown) => {
+      await stop()
+      throw e
+    })
+  }
   const confText = (mapped: boolean) =>
     [
       ...libdefaults(USERS_REALM),
@@ -243,8 +251,6 @@ export const startTrust = async (users: ReadonlyArray<User>): Promise<Trust> => 
     services: servicesRealm,
     conf: { mapped, referral },
     env: { mapped: clientEnv(mapped), referral: clientEnv(referral) },
-    stop: async () => {
-      await Promise.all([usersRealm.stop(), servicesRealm.stop()])
-    }
+    stop
   }
 }
