@@ -229,7 +229,11 @@ const splitRealm = (spn: string): [string, string | undefined] => {
 
 /**
  * A service ticket for `spn`: from the credential cache while valid, else with the cached TGT (one
- * KDC round trip), else AS then TGS (two, plus one when the KDC asks for pre-authentication).
+ * KDC round trip), else AS then TGS (two, plus one when the KDC asks for pre-authentication). A
+ * service in another realm (the SPN's `@REALM`, krb5.conf `[domain_realm]`, or the client realm
+ * KDC's referral) costs one more TGS per realm on the way (krb5.conf `[capaths]`), each realm's KDCs
+ * from krb5.conf `[realms]` or DNS SRV (the `kdc` option serves the client's realm only); every new
+ * ticket, cross-realm TGTs included, is written back to the cache.
  * `AuthenticationFailed` when the KDC refuses the credentials, `TransportError` when no KDC answers,
  * `KerberosError` for the rest (unknown SPN, clock skew, ...), with a hint where the user can act.
  *
@@ -244,8 +248,9 @@ const splitRealm = (spn: string): [string, string | undefined] => {
 export const getTicket: (
   options: TicketOptions
 ) => Effect.Effect<ServiceTicket, AuthenticationFailed | KerberosError | TransportError, KdcTransport> = Effect.fn("Kerberos.getTicket")(function*(options: TicketOptions) {
-  // With the realm and the KDC given, krb5.conf has nothing to add (cross-realm is not supported,
-  // so its domain_realm could only turn a ticket request into an error): it is not read at all.
+  // With the realm and the KDC given, krb5.conf is not read at all (a refused one must not stop a
+  // login that names everything): a service in another realm is then found by its SPN's realm
+  // (`HTTP/host@REALM`) or the KDC's referral, that realm's KDCs by DNS SRV.
   const conf = options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 ? emptyKrb5Conf : yield* loadKrb5Conf
   if (conf.truncated !== undefined) yield* Effect.logWarning(`vedauth: krb5.conf is larger than vedauth reads: ${conf.truncated}`)
   const path = options.cache === undefined ? undefined : yield* cachePath(options.cache)
@@ -258,21 +263,28 @@ export const getTicket: (
   const client = yield* parsePrincipal(clientText, options.realm ?? conf.defaultRealm)
   const [spnName, spnRealm] = splitRealm(options.spn)
   const spnHost = spnName.split("/")[1]
-  const serviceRealm = spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)) ?? client.realm
+  // The service's realm: the SPN's, else krb5.conf [domain_realm] for its host, else a guess (the
+  // client's), which the client realm's KDC corrects with a referral.
+  const knownRealm = (spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)))?.toUpperCase()
+  const serviceRealm = knownRealm ?? client.realm
   const inCache = Option.match(cached, { onNone: (): ReadonlyArray<Engine.Credential> => [], onSome: (c) => c.credentials })
   const exchange = Engine.ticketExchange({
     client,
-    service: { name: spnName.split("/"), realm: serviceRealm.toUpperCase() },
+    service: { name: spnName.split("/"), realm: serviceRealm },
     secret: secretOf(options.keySource),
-    cached: inCache
+    cached: inCache,
+    path: Krb5Conf.capath(conf, client.realm, serviceRealm),
+    serviceRealmGuessed: knownRealm === undefined
   })
   const given = options.kdc === undefined ? undefined : typeof options.kdc === "string" ? [options.kdc] : options.kdc
+  // `given` serves the client's realm only; other realms' KDCs come from krb5.conf [realms] or DNS SRV.
   const done = yield* runExchange(exchange, client.realm, given, conf)
-  if (done.tgt !== undefined && path !== undefined && Option.isSome(fs)) {
+  if (done.tgt !== undefined && done.obtained.length > 0 && path !== undefined && Option.isSome(fs)) {
     const now = yield* Clock.currentTimeMillis
-    const replaced = (c: Engine.Credential) => Engine.sameServer(c, done.ticket) || Engine.sameServer(c, done.tgt!)
+    // Every new ticket (the TGT, cross-realm TGTs, the service ticket) replaces its older copy.
+    const replaced = (c: Engine.Credential) => done.obtained.some((o) => Engine.sameServer(c, o))
     const kept = inCache.filter((c) => c.endtime > now && !replaced(c))
-    yield* writeCache(path, { principal: done.tgt.client, realm: done.tgt.crealm, credentials: [done.tgt, done.ticket, ...kept] }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
+    yield* writeCache(path, { principal: done.tgt.client, realm: done.tgt.crealm, credentials: [...done.obtained, ...kept] }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   }
   return {
     ...credentialText(done.ticket),

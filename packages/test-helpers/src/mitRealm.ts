@@ -16,6 +16,8 @@ const run = promisify(execFile)
 export const REALM = "VEDAUTH.TEST"
 export const SERVICE_HOST = "tpp.vedauth.test"
 export const SPN = `HTTP/${SERVICE_HOST}`
+const DEFAULT_REALM = REALM
+const DEFAULT_SPN = SPN
 
 /** A user and password, with pre-authentication required (the default on Active Directory). */
 export interface User {
@@ -66,28 +68,46 @@ const waitForPort = async (port: number, kdc: ChildProcess, log: () => Promise<s
   throw new Error(`krb5kdc did not listen on ${port}: ${await log()}`)
 }
 
+/** krb5.conf's `[libdefaults]` for loopback tests: no DNS, TCP only. */
+const libdefaults = (realm: string) => [
+  "[libdefaults]",
+  `  default_realm = ${realm}`,
+  "  dns_lookup_kdc = false",
+  "  dns_lookup_realm = false",
+  "  rdns = false",
+  "  dns_canonicalize_hostname = false",
+  "  udp_preference_limit = 1"
+]
+
+/** What differs between the realms of a test (all optional: one realm is `REALM` with `SPN`). */
+export interface RealmOptions {
+  readonly realm?: string
+  /** The service principal to create; `null` for none. */
+  readonly spn?: string | null
+  /** The `[domain_realm]` domain of the realm's own krb5.conf (`.vedauth.test`). */
+  readonly domain?: string
+  /** More of the KDC's profile (kdc.conf): a `[domain_realm]` there makes MIT's KDC refer a host elsewhere. */
+  readonly kdcProfile?: string
+}
+
 /** Starts a realm with `users` (pre-authentication required) and the service principal `SPN`. */
-export const startRealm = async (users: ReadonlyArray<User>): Promise<Realm> => {
+export const startRealm = async (users: ReadonlyArray<User>, options: RealmOptions = {}): Promise<Realm> => {
+  const REALM = options.realm ?? DEFAULT_REALM
+  const SPN = options.spn === undefined ? DEFAULT_SPN : options.spn
   const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "vedauth-krb5-"))
   const port = await freePort()
   const enctypes = "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
   await Fs.writeFile(
     Path.join(dir, "krb5.conf"),
     [
-      "[libdefaults]",
-      `  default_realm = ${REALM}`,
-      "  dns_lookup_kdc = false",
-      "  dns_lookup_realm = false",
-      "  rdns = false",
-      "  dns_canonicalize_hostname = false",
-      "  udp_preference_limit = 1",
+      ...libdefaults(REALM),
       `  default_ccache_name = FILE:${dir}/default.ccache`,
       "[realms]",
       `  ${REALM} = {`,
       `    kdc = 127.0.0.1:${port}`,
       "  }",
       "[domain_realm]",
-      `  .vedauth.test = ${REALM}`,
+      `  ${options.domain ?? ".vedauth.test"} = ${REALM}`,
       ""
     ].join("\n")
   )
@@ -106,6 +126,7 @@ export const startRealm = async (users: ReadonlyArray<User>): Promise<Realm> => 
       "  }",
       "[logging]",
       `  kdc = FILE:${dir}/kdc.log`,
+      options.kdcProfile ?? "",
       ""
     ].join("\n")
   )
@@ -118,7 +139,7 @@ export const startRealm = async (users: ReadonlyArray<User>): Promise<Realm> => 
   const kadmin = async (query: string) => (await run("kadmin.local", ["-r", REALM, "-q", query], { env })).stdout
   await run("kdb5_util", ["create", "-s", "-r", REALM, "-P", "vedauth-master-key"], { env })
   for (const user of users) await kadmin(`addprinc +requires_preauth -pw ${user.password} ${user.name}`)
-  await kadmin(`addprinc -randkey ${SPN}`)
+  if (SPN !== null) await kadmin(`addprinc -randkey ${SPN}`)
   const kdc = spawn("krb5kdc", ["-n", "-r", REALM], { env, stdio: "ignore" })
   const log = () => Fs.readFile(Path.join(dir, "kdc.log"), "utf8").catch(() => "")
   await waitForPort(port, kdc, log)
@@ -150,5 +171,86 @@ export const startRealm = async (users: ReadonlyArray<User>): Promise<Realm> => 
       await new Promise((resolve) => (kdc.exitCode !== null ? resolve(undefined) : kdc.once("exit", resolve)))
       await Fs.rm(dir, { recursive: true, force: true })
     }
+  }
+}
+
+export const USERS_REALM = "USERS.TEST"
+export const SERVICES_REALM = "SERVICES.TEST"
+export const TRUST_HOST = "tpp.services.test"
+export const TRUST_SPN = `HTTP/${TRUST_HOST}`
+
+/** Two realms and a one-way trust: users of `USERS.TEST` get tickets for `SERVICES.TEST`'s services. */
+export interface Trust {
+  readonly users: Realm
+  readonly services: Realm
+  /**
+   * A client's krb5.conf listing both realms' KDCs, with (`mapped`) or without (`referral`) a
+   * `[domain_realm]` entry for the service's host: the first knows the service realm up front, the
+   * second has to follow the KDC's referral.
+   */
+  readonly conf: { readonly mapped: string; readonly referral: string }
+  /** Environments for MIT's tools (and vedauth through KRB5_CONFIG) with either krb5.conf. */
+  readonly env: { readonly mapped: NodeJS.ProcessEnv; readonly referral: NodeJS.ProcessEnv }
+  readonly stop: () => Promise<void>
+}
+
+/** Runs an MIT tool; resolves with stdout and stderr whatever its exit status. */
+export const mitTool = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
+  run(command, [...args], { env }).then(
+    ({ stdout, stderr }) => ({ ok: true, stdout, stderr }),
+    (e: { readonly stdout?: string; readonly stderr?: string }) => ({ ok: false, stdout: e.stdout ?? "", stderr: e.stderr ?? "" })
+  )
+
+/**
+ * Starts `USERS.TEST` (with `users`) and `SERVICES.TEST` (with `TRUST_SPN`), each its own KDC, and the
+ * cross-realm principal `krbtgt/SERVICES.TEST@USERS.TEST` in both with the same password (so the same
+ * keys, salted alike). The users' KDC maps `.services.test` to `SERVICES.TEST` in its own profile:
+ * MIT's KDC then answers a canonicalizing request for `HTTP/tpp.services.test` with a referral.
+ */
+export const startTrust = async (users: ReadonlyArray<User>): Promise<Trust> => {
+  const mapping = `  .services.test = ${SERVICES_REALM}`
+  const usersRealm = await startRealm(users, { realm: USERS_REALM, spn: null, domain: ".users.test", kdcProfile: `[domain_realm]\n${mapping}` })
+  const servicesRealm = await startRealm([], { realm: SERVICES_REALM, spn: TRUST_SPN, domain: ".services.test" }).catch(async (e: unknown) => {
+    await usersRealm.stop()
+    throw e
+  })
+  const trustPassword = "Trust-" + Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex")
+  const stop = async () => {
+    await Promise.all([usersRealm.stop(), servicesRealm.stop()])
+  }
+  for (const realm of [usersRealm, servicesRealm]) {
+    await realm.kadmin(`addprinc -pw ${trustPassword} krbtgt/${SERVICES_REALM}@${USERS_REALM}`).catch(async (e: unknown) => {
+      await stop()
+      throw e
+    })
+  }
+  const confText = (mapped: boolean) =>
+    [
+      ...libdefaults(USERS_REALM),
+      "[realms]",
+      ...[usersRealm, servicesRealm].flatMap((r) => [`  ${r.realm} = {`, `    kdc = ${r.kdc.host}:${r.kdc.port}`, "  }"]),
+      "[domain_realm]",
+      `  .users.test = ${USERS_REALM}`,
+      ...(mapped ? [mapping] : []),
+      "[capaths]",
+      `  ${USERS_REALM} = {`,
+      `    ${SERVICES_REALM} = .`,
+      "  }",
+      ""
+    ].join("\n")
+  const mapped = Path.join(usersRealm.dir, "client-mapped.conf")
+  const referral = Path.join(usersRealm.dir, "client-referral.conf")
+  await Fs.writeFile(mapped, confText(true))
+  await Fs.writeFile(referral, confText(false))
+  const clientEnv = (conf: string): NodeJS.ProcessEnv => {
+    const { KRB5_KDC_PROFILE: _profile, ...rest } = usersRealm.env
+    return { ...rest, KRB5_CONFIG: conf }
+  }
+  return {
+    users: usersRealm,
+    services: servicesRealm,
+    conf: { mapped, referral },
+    env: { mapped: clientEnv(mapped), referral: clientEnv(referral) },
+    stop
   }
 }

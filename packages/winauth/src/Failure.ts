@@ -9,7 +9,7 @@
 
 /**
  * A Kerberos or SPNEGO failure: the protocol's error name (`KRB_AP_ERR_SKEW`, `KDC_ERR_PREAUTH_FAILED`)
- * or a local one for what this side found (`MALFORMED`, `CROSS_REALM`), its number when a peer sent
+ * or a local one for what this side found (`MALFORMED`, `KDC_REFERRAL_LOOP`), its number when a peer sent
  * one, what happened, and what the user can change.
  *
  * @since 0.2.0

@@ -12,9 +12,10 @@
  */
 import { KerberosFailure } from "./Failure.js"
 import type { Credential } from "./internal/kerberos/kdcClient.js"
-import { asExchange, type Exchange, type KdcReply, type KdcRequest, type KeySource, tgsExchange } from "./internal/kerberos/kdcClient.js"
+import { asExchange, type Exchange, isKrbtgt, type KdcReply, type KdcRequest, type KeySource, tgsExchange, tgtRealm } from "./internal/kerberos/kdcClient.js"
 import * as initiator from "./internal/kerberos/initiator.js"
 import { type EncryptionKey, NameType, type PrincipalName, principalText } from "./internal/kerberos/types.js"
+import { boundText } from "./PeerText.js"
 import type * as Keytab from "./Keytab.js"
 
 export type {
@@ -144,8 +145,22 @@ export interface TicketRequest {
   /** `HTTP/tpp.example.com@EXAMPLE.COM`. */
   readonly service: Principal
   readonly secret: Secret
-  /** Tickets from a credential cache: a valid service ticket or TGT there saves KDC round trips. */
+  /**
+   * Tickets from a credential cache: a valid service ticket, TGT or cross-realm TGT there saves KDC
+   * round trips.
+   */
   readonly cached?: ReadonlyArray<Credential>
+  /**
+   * The realms between the client's and the service's, in order (krb5.conf `[capaths]`): a
+   * cross-realm TGT is asked for each in turn. None: the service realm's TGT is asked for directly.
+   */
+  readonly path?: ReadonlyArray<string>
+  /**
+   * The service's realm is a guess (the client's own, for want of a `[domain_realm]` entry): the
+   * client realm's KDC is asked and its referral followed, and a cached ticket for the service's
+   * name serves whatever realm it came from.
+   */
+  readonly serviceRealmGuessed?: boolean
   /** The TGT's requested lifetime; the KDC caps it. Default 24 hours. */
   readonly lifetimeMillis?: number
   /** A cached ticket is used only when it is valid this much longer. Default one minute. */
@@ -163,9 +178,17 @@ export type Step =
   | {
     readonly _tag: "Done"
     readonly ticket: Credential
-    /** The TGT used (new or cached); undefined when the service ticket came from the cache. */
+    /** The client realm's TGT used (new or cached); undefined when the service ticket came from the cache. */
     readonly tgt: Credential | undefined
-    /** KDC round trips taken (0 from the cache; AS with pre-authentication then TGS is 3). */
+    /**
+     * Every credential the KDCs issued in this exchange, in order (the TGT when new, cross-realm
+     * TGTs, the service ticket): what a credential cache should keep. Empty from the cache.
+     */
+    readonly obtained: ReadonlyArray<Credential>
+    /**
+     * KDC round trips taken (0 from the cache; AS with pre-authentication then TGS is 3; one more
+     * per cross-realm TGT).
+     */
     readonly roundTrips: number
   }
 
@@ -194,41 +217,123 @@ const sameName = (a: PrincipalName, realmA: string, b: PrincipalName, realmB: st
  */
 export const sameServer = (a: Credential, b: Credential): boolean => sameName(a.server, a.srealm, b.server, b.srealm)
 
-/** The most messages one exchange sends: AS twice (pre-authentication), TGS once. */
-const maxSteps = 3
+/**
+ * The most realms one service ticket passes through, the client's own included: forests and their
+ * trusts are a few realms deep; a longer chain of referrals is a loop or a hostile KDC.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const maxRealms = 8
+
+/** The most messages one exchange sends: AS twice (pre-authentication), then one TGS per realm. */
+const maxSteps = 2 + maxRealms
+
+const krbtgtOf = (realm: string): PrincipalName => ({ nameType: NameType.srvInst, components: ["krbtgt", realm] })
+
+const modified = (detail: string) => new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail })
+
+/**
+ * The realms an exchange has reached, in order: each hop must be to a realm not reached before and
+ * within `maxRealms`, issued by the realm the exchange is in, for the same client.
+ */
+const journey = (first: Credential) => {
+  const visited = [tgtRealm(first).toUpperCase()]
+  const clientText = principalText(first.client, first.crealm)
+  const sameClient = (c: Credential) => {
+    if (!sameName(c.client, c.crealm, first.client, first.crealm)) {
+      throw modified(`a KDC on the way issued a ticket to ${boundText(principalText(c.client, c.crealm))}, not to ${clientText}`)
+    }
+  }
+  return {
+    /** Checks a ticket issued in the current realm for the client (`from` is the TGT that asked). */
+    issued: (from: Credential, c: Credential) => {
+      sameClient(c)
+      const here = tgtRealm(from)
+      if (c.srealm.toUpperCase() !== here.toUpperCase()) throw modified(`${here}'s KDC issued a ticket of realm ${boundText(c.srealm)}`)
+    },
+    /** Records a hop to `realm` (refused when visited before or past the bound). */
+    enter: (realm: string) => {
+      const name = realm.toUpperCase()
+      if (visited.includes(name)) {
+        throw new KerberosFailure({ reason: "KDC_REFERRAL_LOOP", detail: `the KDCs refer back to ${boundText(name)} (path ${visited.join(" → ")})`, hint: "check the realms' trusts and krb5.conf [capaths]" })
+      }
+      if (visited.length >= maxRealms) {
+        throw new KerberosFailure({ reason: "KDC_REFERRAL_TOO_LONG", detail: `more than ${maxRealms} realms on the way to the service (path ${visited.join(" → ")} → ${boundText(name)})` })
+      }
+      visited.push(name)
+    }
+  }
+}
+
+/** The AS exchange for the client realm's TGT, with the request's password or keys. */
+const login = (request: TicketRequest, client: PrincipalName, now: number) => {
+  const secret = request.secret
+  if (secret._tag === "None") {
+    throw new KerberosFailure({ reason: "NO_CREDENTIALS", detail: `no valid ticket-granting ticket for ${formatPrincipal(request.client)} in the credential cache`, hint: "run kinit, or give a password or keytab" })
+  }
+  const keySource: KeySource = secret._tag === "Password"
+    ? secret
+    : { _tag: "Keys", keys: secret.keys.filter((k) => sameName(k.principal, k.realm, client, request.client.realm)).map((k) => k.key) }
+  return asExchange({ client, realm: request.client.realm, keySource, ...(request.lifetimeMillis === undefined ? {} : { lifetimeMillis: request.lifetimeMillis }) }, now)
+}
 
 async function* serviceTicket(request: TicketRequest, now: number): Exchange<Extract<Step, { readonly _tag: "Done" }>> {
   const client = principalName(request.client)
   const service = principalName(request.service)
+  const clientRealm = request.client.realm
   const serviceRealm = request.service.realm.toUpperCase()
-  const krbtgt: PrincipalName = { nameType: NameType.srvInst, components: ["krbtgt", serviceRealm] }
-  if (serviceRealm !== request.client.realm) {
-    throw new KerberosFailure({ reason: "CROSS_REALM", detail: `${formatPrincipal(request.service)} is in another realm than ${formatPrincipal(request.client)}; cross-realm referrals are not supported yet` })
-  }
   const margin = request.marginMillis ?? 60_000
-  const cached = request.cached ?? []
-  const usable = (c: Credential, server: PrincipalName) =>
-    sameName(c.client, c.crealm, client, request.client.realm) && sameName(c.server, c.srealm, server, serviceRealm) && c.endtime > now + margin
-  const hit = cached.find((c) => usable(c, service))
-  if (hit !== undefined) return { _tag: "Done", ticket: hit, tgt: undefined, roundTrips: 0 }
-  let tgt = cached.find((c) => usable(c, krbtgt))
+  const cached = (request.cached ?? []).filter((c) => sameName(c.client, c.crealm, client, clientRealm) && c.endtime > now + margin)
+  const anyRealm = request.serviceRealmGuessed === true
+  const hit = cached.find((c) => sameName(c.server, c.srealm, service, anyRealm ? c.srealm : serviceRealm))
+  if (hit !== undefined) return { _tag: "Done", ticket: hit, tgt: undefined, obtained: [], roundTrips: 0 }
+  const cachedTgt = (issuer: string, target: string) => cached.find((c) => sameName(c.server, c.srealm, krbtgtOf(target), issuer))
+  const obtained: Array<Credential> = []
   let roundTrips = 0
   let at = now
-  if (tgt === undefined) {
-    const secret = request.secret
-    if (secret._tag === "None") {
-      throw new KerberosFailure({ reason: "NO_CREDENTIALS", detail: `no valid ticket-granting ticket for ${formatPrincipal(request.client)} in the credential cache`, hint: "run kinit, or give a password or keytab" })
-    }
-    const keySource: KeySource = secret._tag === "Password"
-      ? secret
-      : { _tag: "Keys", keys: secret.keys.filter((k) => sameName(k.principal, k.realm, client, request.client.realm)).map((k) => k.key) }
-    const as = asExchange({ client, realm: request.client.realm, keySource, ...(request.lifetimeMillis === undefined ? {} : { lifetimeMillis: request.lifetimeMillis }) }, now)
-    const obtained = yield* timed(as, (t) => (at = t))
-    tgt = obtained.credential
-    roundTrips += obtained.roundTrips
+  const clock = (t: number) => (at = t)
+  let tgt: Credential
+  const reused = cachedTgt(clientRealm, clientRealm)
+  if (reused !== undefined) tgt = reused
+  else {
+    const got = yield* timed(login(request, client, now), clock)
+    tgt = got.credential
+    obtained.push(tgt)
+    roundTrips += got.roundTrips
   }
-  const ticket = yield* tgsExchange(tgt, service, at)
-  return { _tag: "Done", ticket, tgt, roundTrips: roundTrips + 1 }
+  const first = tgt
+  const hops = journey(first)
+  // The service realm known: a cross-realm TGT for each realm on the path ([capaths]), cached or asked for.
+  const path = serviceRealm === tgtRealm(first).toUpperCase() ? [] : [...(request.path ?? []), serviceRealm]
+  for (const next of path) {
+    hops.enter(next)
+    const reuse = cachedTgt(tgtRealm(tgt), next)
+    if (reuse !== undefined) {
+      tgt = reuse
+      continue
+    }
+    const cross = yield* timed(tgsExchange(tgt, krbtgtOf(next), at), clock)
+    roundTrips++
+    hops.issued(tgt, cross)
+    obtained.push(cross)
+    tgt = cross
+  }
+  // The service, following the KDCs' referrals (RFC 6806) to the realm that holds it.
+  for (;;) {
+    const got = yield* timed(tgsExchange(tgt, service, at, true), clock)
+    roundTrips++
+    hops.issued(tgt, got)
+    obtained.push(got)
+    if (!isKrbtgt(got.server) || isKrbtgt(service)) {
+      if (!sameName(got.server, got.srealm, service, tgtRealm(tgt))) {
+        throw modified(`asked ${tgtRealm(tgt)} for ${principalText(service, tgtRealm(tgt))}, the KDC issued a ticket for ${boundText(principalText(got.server, got.srealm))}`)
+      }
+      return { _tag: "Done", ticket: got, tgt: first, obtained, roundTrips }
+    }
+    hops.enter(tgtRealm(got))
+    tgt = got
+  }
 }
 
 /** Runs an inner exchange, noting the time of each reply it is resumed with. */
@@ -245,7 +350,11 @@ async function* timed<A>(inner: Exchange<A>, onReply: (now: number) => void): Ex
 /**
  * A service ticket for `request.service`: from the cached tickets while valid, else with a cached
  * TGT (one KDC round trip), else AS then TGS (two, plus one when the KDC asks for
- * pre-authentication). A key is derived from a password at most once per (enctype, salt, iteration
+ * pre-authentication). A service in another realm costs one TGS per realm on the way: a cross-realm
+ * TGT for each realm of `request.path` and the service's (reused from the cache while valid), and
+ * the KDCs' referrals (RFC 6806, `krbtgt/OTHER`) are followed, each hop checked (issued by the realm
+ * the exchange is in, for the same client, to a realm not visited before, at most `maxRealms`
+ * realms), the last ticket for the service's name in the realm the last hop names. A key is derived from a password at most once per (enctype, salt, iteration
  * count), with the counts MIT accepts (no fewer than the enctype's default) up to 262,144.
  *
  * @since 0.2.0

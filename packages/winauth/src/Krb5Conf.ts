@@ -1,6 +1,6 @@
 /**
  * The parts of MIT's profile format (krb5.conf) that locate a realm's KDCs and a host's realm:
- * `[libdefaults] default_realm`, `[realms] REALM = { kdc = ... }` and `[domain_realm]`. Lenient like
+ * `[libdefaults] default_realm`, `[realms] REALM = { kdc = ... }`, `[domain_realm]` and `[capaths]`. Lenient like
  * MIT and bounded (one pass, capped sizes): nothing in the text can make it throw or take long.
  *
  * @since 0.2.0
@@ -38,6 +38,15 @@ export const parse: (text: string) => Krb5Conf = parser.parseKrb5Conf
 export const realmOfHost: (conf: Krb5Conf, host: string) => string | undefined = parser.realmOfHost
 
 /**
+ * The realms between a client's realm and a service's by `[capaths]`, in order, neither end
+ * included: `[]` for a direct trust (`.`) or when the file says nothing about the pair.
+ *
+ * @since 0.2.0
+ * @category getters
+ */
+export const capath: (conf: Krb5Conf, clientRealm: string, serviceRealm: string) => ReadonlyArray<string> = parser.capathOf
+
+/**
  * The limits the parser keeps to.
  *
  * @since 0.2.0
@@ -47,5 +56,6 @@ export const limits = {
   maxChars: parser.maxKrb5ConfChars,
   maxKdcsPerRealm: parser.maxKdcsPerRealm,
   maxRealms: parser.maxRealms,
-  maxDomainRealms: parser.maxDomainRealms
+  maxDomainRealms: parser.maxDomainRealms,
+  maxCapaths: parser.maxCapaths
 } as const

@@ -22,7 +22,7 @@ export const serverRefusedTicket = "SERVER_REFUSED_TICKET"
 export const mayFallBack = (mechanism: Mechanism): boolean => mechanism === "negotiate"
 
 // Failures that mean "Kerberos is not possible here", after which `negotiate` goes on with NTLM.
-const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CROSS_REALM", "CCACHE_TYPE_UNSUPPORTED"])
+const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CCACHE_TYPE_UNSUPPORTED"])
 
 /** Before the handshake: no ticket could be had (no KDC, no principal, ...), and a password is known. @internal */
 export const beforeHandshake = (error: { readonly _tag: string }, hasPassword: boolean): error is KerberosError | TransportError =>

@@ -270,17 +270,32 @@ export const sealAuthenticator = (
   return { ctime, cusec, encrypted: { etype: sessionKey.keytype, kvno: undefined, cipher: enctype.encrypt(sessionKey.keyvalue, usage, encodeAuthenticator({ ...rest, ctime, cusec })) } }
 }
 
-/** TGS exchange: a service ticket for `server` with a TGT, started at `now`. @internal */
-export async function* tgsExchange(tgt: Credential, server: PrincipalName, now: number): Exchange<Credential> {
+/** True for a ticket-granting service's name, `krbtgt/REALM`. @internal */
+export const isKrbtgt = (name: PrincipalName): boolean => name.components.length === 2 && name.components[0]!.toLowerCase() === "krbtgt"
+
+/**
+ * The realm whose KDC can read a TGT (it is sealed with that realm's krbtgt key): REALM of
+ * `krbtgt/REALM@ISSUER`, the issuer's own for a local TGT, the next realm for a cross-realm one.
+ * @internal
+ */
+export const tgtRealm = (tgt: Credential): string => (isKrbtgt(tgt.server) ? tgt.server.components[1]! : tgt.srealm)
+
+/**
+ * TGS exchange: a service ticket for `server` with a TGT, started at `now`, from the KDC of the
+ * TGT's realm (`tgtRealm`). With `referral`, a ticket for `krbtgt/OTHER` is accepted too (RFC 6806:
+ * the KDC refers the client to OTHER's KDC); the caller checks the hop. @internal
+ */
+export async function* tgsExchange(tgt: Credential, server: PrincipalName, now: number, referral = false): Exchange<Credential> {
   const clientText = principalText(tgt.client, tgt.crealm)
-  const serverText = principalText(server, tgt.srealm)
+  const realm = tgtRealm(tgt)
+  const serverText = principalText(server, realm)
   const enctype = enctypeById(tgt.sessionKey.keytype)
   if (enctype === undefined) throw new KerberosFailure({ reason: "KDC_ERR_ETYPE_NOSUPP", detail: `the TGT's session key has enctype ${tgt.sessionKey.keytype}` })
   const sentNonce = nonce()
   const body = kdc.encodeReqBody({
     options: kdc.defaultKdcOptions,
     cname: undefined,
-    realm: tgt.srealm,
+    realm,
     sname: server,
     till: tgt.endtime,
     nonce: sentNonce,
@@ -289,8 +304,7 @@ export async function* tgsExchange(tgt: Credential, server: PrincipalName, now: 
   const cksum = { cksumtype: enctype.checksumType, checksum: enctype.checksum(tgt.sessionKey.keyvalue, KeyUsage.tgsReqAuthChecksum, body) }
   const sealed = sealAuthenticator(tgt.sessionKey, KeyUsage.tgsReqAuthenticator, { crealm: tgt.crealm, cname: tgt.client, cksum, subkey: undefined, seqNumber: undefined, now })!
   const apReq = encodeApReq({ options: 0, ticket: tgt.ticket, authenticator: sealed.encrypted })
-  // The TGT's realm is the KDC that can read it (the ticket is sealed with its krbtgt key).
-  const { reply, now: receivedAt } = yield { _tag: "Send", realm: tgt.srealm, message: kdc.encodeKdcReq(kdc.MsgType.tgsReq, [{ type: PaType.tgsReq, value: apReq }], body) }
+  const { reply, now: receivedAt } = yield { _tag: "Send", realm, message: kdc.encodeKdcReq(kdc.MsgType.tgsReq, [{ type: PaType.tgsReq, value: apReq }], body) }
   if (kdc.messageTag(reply) === kdc.MsgType.error) {
     const error = attempt("KRB-ERROR", () => kdc.decodeKrbError(reply))
     throw fromKrbError(error, { client: clientText, server: serverText, now: receivedAt })
@@ -300,7 +314,7 @@ export async function* tgsExchange(tgt: Credential, server: PrincipalName, now: 
   if (plain === undefined) throw new KerberosFailure({ reason: "KRB_AP_ERR_BAD_INTEGRITY", detail: "the TGS-REP does not decrypt with the TGT session key" })
   const part = attempt("EncTGSRepPart", () => kdc.decodeEncKdcRepPart(plain))
   if (part.nonce !== sentNonce) throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: "the TGS-REP answers another request (nonce mismatch)" })
-  if (!sameComponents(part.sname, server)) {
+  if (!sameComponents(part.sname, server) && !(referral && isKrbtgt(part.sname))) {
     throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${boundText(principalText(part.sname, part.srealm))}` })
   }
   return credentialFrom(rep, part)

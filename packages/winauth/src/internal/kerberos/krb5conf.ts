@@ -1,13 +1,14 @@
 /**
  * The parts of MIT's profile format (krb5.conf) that locate a realm's KDCs: `[libdefaults]
- * default_realm`, `[realms] REALM = { kdc = host[:port] }` and `[domain_realm]`. Lenient like MIT:
+ * default_realm`, `[realms] REALM = { kdc = host[:port] }`, `[domain_realm]` and `[capaths]` (the
+ * realms between a client's realm and a service's, for cross-realm trust). Lenient like MIT:
  * unknown sections, relations, subsections and comments are skipped; nothing in it can make the
  * parser throw.
  *
  * Bounded, as the file may be anyone's (`KRB5_CONFIG`): one pass over each line, no regular
  * expression that backtracks (the former parser took 17 s on one 100 KB line of spaces and 35 s on
  * 60,000 `kdc =` lines), at most `maxKrb5ConfChars` read and at most `maxKdcsPerRealm`,
- * `maxRealms` and `maxDomainRealms` values kept. What lies past a limit is left out, and `truncated`
+ * `maxRealms`, `maxDomainRealms` and `maxCapaths` values kept. What lies past a limit is left out, and `truncated`
  * says which limit was reached.
  */
 
@@ -17,6 +18,11 @@ export interface Krb5Conf {
   readonly kdcs: ReadonlyMap<string, ReadonlyArray<string>>
   /** `.example.com` (a domain) or `host.example.com` (one host) → realm, in file order. */
   readonly domainRealm: ReadonlyArray<readonly [string, string]>
+  /**
+   * `[capaths]`: client realm → service realm → the intermediate realms, in order (`.`, a direct
+   * trust, is an empty list). Absent when the file has no such section.
+   */
+  readonly capaths?: ReadonlyMap<string, ReadonlyMap<string, ReadonlyArray<string>>>
   /** Set when the text went past a limit: what was left out (the rest is as written). */
   readonly truncated?: string
 }
@@ -32,6 +38,9 @@ export const maxRealms = 1024
 
 /** The most `[domain_realm]` entries kept. @internal */
 export const maxDomainRealms = 4096
+
+/** The most `[capaths]` values (intermediate realms, all pairs together) kept. @internal */
+export const maxCapaths = 4096
 
 // What `\s` matches in a regular expression (and `trim` removes).
 const isSpace = (code: number): boolean =>
@@ -72,6 +81,20 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
   let defaultRealm: string | undefined
   const kdcs = new Map<string, Array<string>>()
   const domainRealm: Array<readonly [string, string]> = []
+  const capaths = new Map<string, Map<string, Array<string>>>()
+  let capathValues = 0
+  const addCapath = (client: string, server: string, value: string) => {
+    // Each relation counts, `.` too, so that no text makes the maps grow past the bound.
+    const hops = value.split(" ").filter((v) => v !== "" && v !== ".")
+    if (capathValues + Math.max(1, hops.length) > maxCapaths) return note(`more than ${maxCapaths} [capaths] values are left out`)
+    capathValues += Math.max(1, hops.length)
+    const byServer = capaths.get(client) ?? new Map<string, Array<string>>()
+    capaths.set(client, byServer)
+    // MIT reads one realm per relation (repeated for a longer path); a list on one line is read too.
+    const list = byServer.get(server) ?? []
+    byServer.set(server, list)
+    list.push(...hops)
+  }
   for (const rawLine of text.split("\n")) {
     const line = rawLine.trim()
     if (line === "" || line.startsWith("#") || line.startsWith(";")) continue
@@ -90,7 +113,7 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
     if (relation === undefined) continue
     const [key, value] = relation
     if (value === "{") {
-      if (section === "realms" && depth === 0) realm = key
+      if ((section === "realms" || section === "capaths") && depth === 0) realm = key
       depth++
       continue
     }
@@ -105,9 +128,11 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
     } else if (section === "domain_realm" && depth === 0 && value !== "") {
       if (domainRealm.length >= maxDomainRealms) note(`more than ${maxDomainRealms} [domain_realm] entries are left out`)
       else domainRealm.push([key.toLowerCase(), value])
+    } else if (section === "capaths" && depth === 1 && realm !== undefined && value !== "") {
+      addCapath(realm.toUpperCase(), key.toUpperCase(), value.toUpperCase())
     }
   }
-  return { defaultRealm, kdcs, domainRealm, ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
+  return { defaultRealm, kdcs, domainRealm, ...(capaths.size === 0 ? {} : { capaths }), ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
 }
 
 /** The realm of a host by `[domain_realm]` (exact host first, then the longest domain suffix). @internal */
@@ -122,3 +147,11 @@ export const realmOfHost = (conf: Krb5Conf, host: string): string | undefined =>
   }
   return best?.[1]
 }
+
+/**
+ * The realms between `client` and `service` by `[capaths]` (not counting either end), or `[]` for a
+ * direct trust or no entry (MIT then assumes a hierarchy; vedauth asks for the direct trust and
+ * follows the KDC's referrals). @internal
+ */
+export const capathOf = (conf: Krb5Conf, client: string, service: string): ReadonlyArray<string> =>
+  conf.capaths?.get(client.toUpperCase())?.get(service.toUpperCase()) ?? []
