@@ -22,6 +22,7 @@
 import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Conf } from "@vedauth/winauth"
 import { Clock, Effect, Either, Option, Redacted } from "effect"
 import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
+import { clientName, guessFailed } from "./internal/kerberos/clientRealm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
 import { step } from "./internal/kerberos/failures.js"
 import { emptyKrb5Conf, loadKrb5Conf } from "./internal/kerberos/resolve.js"
@@ -155,7 +156,12 @@ export interface TicketOptions {
   readonly keySource: KeySource
   /** `HTTP/host` or `HTTP/host@REALM` (see `spnForUrl`). */
   readonly spn: string
-  /** The client's realm when the principal names none; else krb5.conf `default_realm`. */
+  /**
+   * The client's realm; it wins over the one a principal names. Else krb5.conf `default_realm`, else
+   * its `[domain_realm]` for the SPN's host, else the KDC's canonical answer to the name (with the
+   * NetBIOS domain of `CORP\alice`, or the server's DNS domain for `alice`, as a last guess, which
+   * an error then names).
+   */
   readonly realm?: string
   /** KDC addresses (`host[:port]`); else krb5.conf `[realms]`, else DNS SRV. */
   readonly kdc?: string | ReadonlyArray<string>
@@ -255,19 +261,28 @@ export const getTicket: (
   const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1 ? options.keySource.keytab.principals[0] : undefined
   const clientText = options.principal ?? Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm))) ?? onlyKeytabPrincipal
   if (clientText === undefined) return yield* new KerberosError({ reason: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
-  const client = yield* parsePrincipal(clientText, options.realm ?? conf.defaultRealm)
   const [spnName, spnRealm] = splitRealm(options.spn)
   const spnHost = spnName.split("/")[1]
+  const resolved = yield* clientName(clientText, { realm: options.realm, conf, serviceHost: spnHost, enterpriseAllowed: options.keySource._tag === "Password" })
+  const client = resolved.principal
   const serviceRealm = spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)) ?? client.realm
   const inCache = Option.match(cached, { onNone: (): ReadonlyArray<Engine.Credential> => [], onSome: (c) => c.credentials })
   const exchange = Engine.ticketExchange({
     client,
     service: { name: spnName.split("/"), realm: serviceRealm.toUpperCase() },
     secret: secretOf(options.keySource),
-    cached: inCache
+    cached: inCache,
+    ...(resolved.enterprise ? { enterprise: true } : {})
   })
   const given = options.kdc === undefined ? undefined : typeof options.kdc === "string" ? [options.kdc] : options.kdc
-  const done = yield* runExchange(exchange, client.realm, given, conf)
+  const guess = resolved.guess
+  const done = yield* runExchange(exchange, client.realm, given, conf).pipe(
+    // A guessed realm that the KDC did not correct (canonicalize) is the likely cause: say so.
+    Effect.catchIf(
+      (error): error is KerberosError | TransportError => guess !== undefined && exchange.clientRealm() === client.realm && (error._tag === "KerberosError" || error._tag === "TransportError"),
+      (error) => Effect.fail(guessFailed(resolved, guess!, error, spnHost))
+    )
+  )
   if (done.tgt !== undefined && path !== undefined && Option.isSome(fs)) {
     const now = yield* Clock.currentTimeMillis
     const replaced = (c: Engine.Credential) => Engine.sameServer(c, done.ticket) || Engine.sameServer(c, done.tgt!)
