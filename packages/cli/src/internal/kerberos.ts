@@ -117,6 +117,7 @@ export const kerberosTarget = (
       return yield* new UsageError({ detail: `${safeText(parsed.left.detail)}${hint} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})` })
     }
     const options = parsed.right
+    if (flags.systemKerberos === true || env["VEDAUTH_SYSTEM_KERBEROS"] === "1") return yield* systemTarget(options, sources)
     const settings = options.kerberos ?? {}
     const keytabPrincipals = settings.keytab === undefined
       ? []
@@ -127,10 +128,7 @@ export const kerberosTarget = (
     const cachePrincipal = Option.getOrUndefined(cacheOwner)
     const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
     const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || isPrincipal(username, cachePrincipal))
-    const saved: Partial<Record<KerberosProfileKey, string>> = {}
-    for (const key of kerberosSelectorKeys) {
-      if (key !== "keytab" && sources[key] !== undefined) saved[key] = sources[key].value
-    }
+    const saved = savedSelectors(sources)
     if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
     // The cache is remembered only when it was named (KRB5CCNAME), never guessed.
     if (settings.cache !== undefined) saved.cache = resolvePath(settings.cache)
@@ -144,6 +142,28 @@ export const kerberosTarget = (
       saved
     }
   }).pipe(Effect.provide(NodeTokenStoreFiles.layer))
+
+// What `login` keeps in the profile of the settings given (the keytab's path is made absolute apart).
+const savedSelectors = (sources: ReturnType<typeof selected>): Partial<Record<KerberosProfileKey, string>> => {
+  const saved: Partial<Record<KerberosProfileKey, string>> = {}
+  for (const key of kerberosSelectorKeys) {
+    if (key !== "keytab" && sources[key] !== undefined) saved[key] = sources[key].value
+  }
+  return saved
+}
+
+/**
+ * `--system-kerberos`: the operating system's tickets through the `kerberos` addon, which reads
+ * every cache type itself; no keytab or cache of ours is read, and no password is asked for.
+ */
+const systemTarget = (options: { readonly mechanism?: VedAuth.Mechanism; readonly kerberos?: VedAuth.KerberosOptions }, sources: ReturnType<typeof selected>) => {
+  if (options.mechanism === "ntlm") {
+    return Effect.fail(new UsageError({ detail: `--system-kerberos is Kerberos, and the mechanism is ntlm (${sources.mechanism?.from ?? "mechanism"}): choose one` }))
+  }
+  const saved = savedSelectors(sources)
+  const kerberos: VedAuth.KerberosOptions = { ...(options.kerberos ?? {}), system: true }
+  return Effect.succeed<KerberosTarget>({ options: { ...options, kerberos }, principal: undefined, passwordFree: true, namedHere: true, saved })
+}
 
 /**
  * Runs a command with `env` as Effect's configuration, so that what core reads through `Config`
