@@ -71,6 +71,18 @@ describe("vedauth with MIT Kerberos credentials", () => {
       assert.deepStrictEqual((yield* served.simulator.stats).rejections, {})
     }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
 
+  it.scopedLive("--username 'OTHER\\alice' with krb5.conf's default_realm: the enterprise name alice@OTHER goes to VEDAUTH.TEST's KDC; MIT's KDC has no such name (it resolves enterprise names only through aliases) and says so", () =>
+    Effect.gen(function*() {
+      const { args, env, served } = yield* simulator
+      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], { env: { ...env, VEDAUTH_PASSWORD: alice.password } })
+      assert.notStrictEqual(login.code, 0)
+      assert.include(login.stderr, "KDC_ERR_C_PRINCIPAL_UNKNOWN")
+      assert.include(login.stderr, "alice@OTHER")
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [])
+      const kdcLog = yield* Effect.promise(() => realm.kdcLog())
+      assert.match(kdcLog, /alice\\@OTHER@VEDAUTH\.TEST/)
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
+
   it.scopedLive("--username 'OTHER\\alice' with an empty krb5.conf and no realm: the error names the guessed realm OTHER and how to set it", () =>
     Effect.gen(function*() {
       const { args, env } = yield* simulator
