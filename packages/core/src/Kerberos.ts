@@ -22,7 +22,7 @@
 import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Conf } from "@vedauth/winauth"
 import { Clock, Effect, Either, Option, Redacted } from "effect"
 import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
-import { clientName, guessFailed } from "./internal/kerberos/clientRealm.js"
+import { clientName, guessFailed, namesPrincipal } from "./internal/kerberos/clientRealm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
 import { step } from "./internal/kerberos/failures.js"
 import { emptyKrb5Conf, loadKrb5Conf } from "./internal/kerberos/resolve.js"
@@ -47,6 +47,16 @@ export type Principal = Engine.Principal
  */
 export const parsePrincipal = (text: string, defaultRealm?: string): Either.Either<Principal, KerberosError> =>
   step(() => Engine.parsePrincipal(text, defaultRealm))
+
+/**
+ * Whether a user name (`CORP\\alice`, `alice@corp.example`, `alice`) means `principal`
+ * (`alice@CORP.EXAMPLE`): the same name, and a domain that is the realm or its first label; case
+ * aside. A credential cache whose owner the user so names is the user's.
+ *
+ * @since 0.2.0
+ * @category predicates
+ */
+export const userNamesPrincipal: (user: string, principal: string) => boolean = namesPrincipal
 
 /**
  * @since 0.2.0
@@ -259,7 +269,11 @@ export const getTicket: (
   const cached = path === undefined || Option.isNone(fs) ? Option.none<CredentialCache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   // Without a principal: the cache's owner, else the keytab's only principal.
   const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1 ? options.keySource.keytab.principals[0] : undefined
-  const clientText = options.principal ?? Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm))) ?? onlyKeytabPrincipal
+  const cacheOwner = Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm)))
+  // `CORP\alice` whose kinit cache is alice@CORP.EXAMPLE's: the cache says the realm.
+  const clientText = options.principal !== undefined && cacheOwner !== undefined && namesPrincipal(options.principal, cacheOwner)
+    ? cacheOwner
+    : options.principal ?? cacheOwner ?? onlyKeytabPrincipal
   if (clientText === undefined) return yield* new KerberosError({ reason: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
   const [spnName, spnRealm] = splitRealm(options.spn)
   const spnHost = spnName.split("/")[1]

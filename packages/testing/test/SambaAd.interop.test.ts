@@ -147,6 +147,18 @@ describe("Kerberos against Samba AD's KDC", () => {
       assert.match(logs, /Kerberos KDC.*alice/)
     }))
 
+  it.live("CORP\\alice with kinit's cache of alice@CORP.TEST and no realm, no password: the cache's principal, one TGS round trip", () =>
+    Effect.gen(function*() {
+      const empty = yield* emptyKrb5Conf
+      const cache = yield* Effect.promise(() => dc.kinit(`${USERS.alice}@${REALM}`, PASSWORD, "corp-alice.ccache"))
+      const ticket = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "CacheOnly" }, spn: SERVICE.spn, kdc: dc.kdcAddress, cache }).pipe(
+        Effect.provide(kdcLayer),
+        withKrb5Conf(empty)
+      )
+      assert.strictEqual(ticket.client, `${USERS.alice}@${REALM}`)
+      assert.strictEqual(ticket.kdcRoundTrips, 1)
+    }))
+
   it.live("CORP\\alice with no realm, no KDC and an empty krb5.conf: REALM_GUESS_FAILED names CORP and how to set the realm; under negotiate a warning says it before NTLM", () =>
     Effect.gen(function*() {
       const empty = yield* emptyKrb5Conf

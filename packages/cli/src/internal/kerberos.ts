@@ -61,22 +61,6 @@ const selected = (flags: Flags, env: Env, profile: { readonly name: string; read
   } satisfies Record<Setting, Selected | undefined>
 }
 
-// `CORP\alice`, `alice@CORP.EXAMPLE` and `alice` are the cache's `alice@CORP.EXAMPLE`, as core's
-// principal mapping reads them (a NetBIOS domain is the realm's first label).
-const isPrincipal = (user: string, principal: string): boolean => {
-  const at = principal.lastIndexOf("@")
-  const [name, realm] = [principal.slice(0, at).toLowerCase(), principal.slice(at + 1).toLowerCase()]
-  const backslash = user.indexOf("\\")
-  const userAt = user.lastIndexOf("@")
-  const [userName, domain] = backslash >= 0
-    ? [user.slice(backslash + 1), user.slice(0, backslash)]
-    : userAt >= 0
-    ? [user.slice(0, userAt), user.slice(userAt + 1)]
-    : [user, ""]
-  const d = domain.toLowerCase()
-  return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
-}
-
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
 // the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
 const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly reason?: string; readonly detail?: string }) =>
@@ -127,7 +111,7 @@ export const kerberosTarget = (
       : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) => unreadable("credential cache", sources.cache!, error))
     const cachePrincipal = Option.getOrUndefined(cacheOwner)
     const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
-    const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || isPrincipal(username, cachePrincipal))
+    const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || Kerberos.userNamesPrincipal(username, cachePrincipal))
     const saved = savedSelectors(sources)
     if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
     // The cache is remembered only when it was named (KRB5CCNAME), never guessed.

@@ -111,3 +111,23 @@ export const guessFailed = (client: ClientName, guess: string, cause: { readonly
       serviceHost === undefined ? "" : ` (or [domain_realm] for ${serviceHost})`
     } in krb5.conf`
   })
+
+/**
+ * Whether a user name means a principal: `CORP\alice`, `alice@corp.example` and `alice` all mean
+ * `alice@CORP.EXAMPLE` (a NetBIOS domain is the realm's first label), case aside: a credential
+ * cache's owner is the user so named.
+ * @internal
+ */
+export const namesPrincipal = (user: string, principal: string): boolean => {
+  const at = principal.lastIndexOf("@")
+  const [name, realm] = [principal.slice(0, at).toLowerCase(), principal.slice(at + 1).toLowerCase()]
+  const backslash = user.indexOf("\\")
+  const userAt = user.lastIndexOf("@")
+  const [userName, domain] = backslash >= 0
+    ? [user.slice(backslash + 1), user.slice(0, backslash)]
+    : userAt >= 0
+    ? [user.slice(0, userAt), user.slice(userAt + 1)]
+    : [user, ""]
+  const d = domain.toLowerCase()
+  return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
+}
