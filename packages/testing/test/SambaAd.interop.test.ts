@@ -140,6 +140,8 @@ describe("Kerberos against Samba AD's KDC", () => {
       const ticket = yield* ticketFor(`${DOMAIN}\\${USERS.alice}`, PASSWORD).pipe(withKrb5Conf(empty))
       const credential = Redacted.value(ticket.credential)
       assert.strictEqual(credential.crealm, REALM)
+      // AD answers the enterprise name with the account's canonical name.
+      assert.strictEqual(ticket.client, `${USERS.alice}@${REALM}`)
       assert.strictEqual(ticket.server, `${SERVICE.spn}@${REALM}`)
       // PREAUTH_REQUIRED and AS to realm CORP (answered as CORP.TEST), TGS to CORP.TEST: the same KDC.
       assert.strictEqual(ticket.kdcRoundTrips, 3)
