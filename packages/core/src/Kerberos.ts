@@ -20,7 +20,7 @@
  * @since 0.2.0
  */
 import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Conf } from "@vedauth/winauth"
-import { Clock, Effect, Either, Option, Redacted } from "effect"
+import { Clock, Config, Effect, Either, Option, Redacted } from "effect"
 import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
 import { clientName, guessFailed, namesPrincipal } from "./internal/kerberos/clientRealm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
@@ -201,6 +201,12 @@ export interface ServiceTicket {
   readonly credential: Redacted.Redacted<Engine.Credential>
 }
 
+// A Windows domain logon sets USERDNSDOMAIN to the user's realm (`CORP.EXAMPLE`); absent elsewhere.
+const windowsLogonRealm = Config.option(Config.string("USERDNSDOMAIN")).pipe(
+  Effect.map((value) => Option.getOrUndefined(Option.filter(value, (realm) => realm.trim() !== ""))),
+  Effect.orElseSucceed(() => undefined)
+)
+
 /** The path of a `FILE:` cache name (or a bare path); other cache types are not files we can read. */
 const cachePath = (name: string): Either.Either<string, KerberosError> => {
   const typed = /^([A-Za-z]+):(.*)$/.exec(name)
@@ -277,7 +283,8 @@ export const getTicket: (
   if (clientText === undefined) return yield* new KerberosError({ reason: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
   const [spnName, spnRealm] = splitRealm(options.spn)
   const spnHost = spnName.split("/")[1]
-  const resolved = yield* clientName(clientText, { realm: options.realm, conf, serviceHost: spnHost, enterpriseAllowed: options.keySource._tag === "Password" })
+  const logonRealm = options.realm === undefined ? yield* windowsLogonRealm : undefined
+  const resolved = yield* clientName(clientText, { realm: options.realm, conf, serviceHost: spnHost, enterpriseAllowed: options.keySource._tag === "Password", logonRealm })
   const client = resolved.principal
   const serviceRealm = spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)) ?? client.realm
   const inCache = Option.match(cached, { onNone: (): ReadonlyArray<Engine.Credential> => [], onSome: (c) => c.credentials })

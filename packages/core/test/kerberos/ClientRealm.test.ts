@@ -62,6 +62,11 @@ describe("the client's realm for each user form", () => {
     assert.deepStrictEqual(resolve("alice", { conf: withDomainRealm }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
   })
 
+  it("on a Windows domain logon with no krb5.conf: USERDNSDOMAIN names the realm, after krb5.conf", () => {
+    assert.deepStrictEqual(resolve("CORP\\alice", { logonRealm: "CORP.EXAMPLE" }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
+    assert.deepStrictEqual(resolve("alice", { logonRealm: "CORP.EXAMPLE", conf: conf("[libdefaults]\n default_realm = OTHER.EXAMPLE\n") }), { name: "alice", realm: "OTHER.EXAMPLE", enterprise: false, guessed: false })
+  })
+
   it("with nothing configured: the NetBIOS domain as an enterprise name in that realm, the server's DNS domain for a bare name; both guesses", () => {
     assert.deepStrictEqual(resolve("CORP\\alice"), { name: "alice@CORP", realm: "CORP", enterprise: true, guessed: true })
     assert.deepStrictEqual(resolve("alice"), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: true })

@@ -36,6 +36,8 @@ export interface ClientContext {
    * keys are stored under the plain name, so that name is asked for (still canonicalized).
    */
   readonly enterpriseAllowed: boolean
+  /** The realm of the Windows logon session (`USERDNSDOMAIN`), when there is one. */
+  readonly logonRealm?: string | undefined
 }
 
 const plain = (user: string, realm: string, guess?: string): Either.Either<ClientName, KerberosError> =>
@@ -46,9 +48,13 @@ const enterpriseName = (context: ClientContext, user: string, suffix: string, re
     ? Either.map(step(() => Engine.parsePrincipal(user, realm)), () => ({ principal: { name: [`${user}@${suffix}`], realm: realm.toUpperCase() }, enterprise: true, guess }))
     : plain(user, realm, guess)
 
-/** The realm the configuration names: `default_realm`, else `[domain_realm]` for the server's host. */
+/**
+ * The realm the platform names: krb5.conf's `default_realm`, else its `[domain_realm]` for the
+ * server's host, else the Windows logon's `USERDNSDOMAIN` (set for every domain logon).
+ */
 const configuredRealm = (context: ClientContext): string | undefined =>
-  context.conf.defaultRealm ?? (context.serviceHost === undefined ? undefined : Krb5Conf.realmOfHost(context.conf, context.serviceHost))
+  context.conf.defaultRealm ?? (context.serviceHost === undefined ? undefined : Krb5Conf.realmOfHost(context.conf, context.serviceHost)) ??
+    context.logonRealm
 
 const isIpAddress = (host: string) => /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(":")
 
