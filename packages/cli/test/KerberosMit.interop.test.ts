@@ -11,6 +11,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Layer } from "effect"
+import { writeFile } from "node:fs/promises"
 import { klist } from "./support/kerberosCli.js"
 import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { runCli, type Run } from "./support/runCli.js"
@@ -56,6 +57,41 @@ describe("vedauth with MIT Kerberos credentials", () => {
       ok(token)
       assert.match(token.stdout, /^\S+\n$/)
       assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1, 1])
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
+
+  it.scopedLive("--username 'VEDAUTH\\alice' (a NetBIOS domain) with a password and only KRB5_CONFIG: the realm is krb5.conf's default_realm, Kerberos authorizes", () =>
+    Effect.gen(function*() {
+      const { args, env, served } = yield* simulator
+      const domain = realm.realm.split(".")[0]!
+      const login = yield* runCli(["login", ...args, "--username", `${domain}\\alice`, "--mechanism", "kerberos", "--json"], { env: { ...env, VEDAUTH_PASSWORD: alice.password } })
+      ok(login)
+      assert.strictEqual(JSON.parse(login.stdout).scope, "certificate:manage")
+      // One HTTP round trip: the AP-REQ of MIT's ticket for alice@VEDAUTH.TEST, no NTLM.
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1])
+      assert.deepStrictEqual((yield* served.simulator.stats).rejections, {})
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
+
+  it.scopedLive("--username 'OTHER\\alice' with krb5.conf's default_realm: the enterprise name alice@OTHER goes to VEDAUTH.TEST's KDC; MIT's KDC has no such name (it resolves enterprise names only through aliases) and says so", () =>
+    Effect.gen(function*() {
+      const { args, env, served } = yield* simulator
+      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], { env: { ...env, VEDAUTH_PASSWORD: alice.password } })
+      assert.notStrictEqual(login.code, 0)
+      assert.include(login.stderr, "KDC_ERR_C_PRINCIPAL_UNKNOWN")
+      assert.include(login.stderr, "alice@OTHER")
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [])
+      const kdcLog = yield* Effect.promise(() => realm.kdcLog())
+      assert.match(kdcLog, /alice\\@OTHER@VEDAUTH\.TEST/)
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
+
+  it.scopedLive("--username 'OTHER\\alice' with an empty krb5.conf and no realm: the error names the guessed realm OTHER and how to set it", () =>
+    Effect.gen(function*() {
+      const { args, env } = yield* simulator
+      const empty = `${env.HOME}/empty-krb5.conf`
+      yield* Effect.promise(() => writeFile(empty, ""))
+      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], { env: { ...env, KRB5_CONFIG: empty, VEDAUTH_PASSWORD: alice.password } })
+      assert.notStrictEqual(login.code, 0)
+      assert.include(login.stderr, "realm OTHER was only a guess")
+      assert.include(login.stderr, "--realm")
     }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
 
   it.scopedLive("a keytab from kadmin ktadd through KRB5_CLIENT_KTNAME: the user is its principal, no password", () =>

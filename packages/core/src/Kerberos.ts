@@ -20,8 +20,9 @@
  * @since 0.2.0
  */
 import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Conf } from "@vedauth/winauth"
-import { Clock, Effect, Either, Option, Redacted } from "effect"
+import { Clock, Config, Effect, Either, Option, Redacted } from "effect"
 import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
+import { clientName, guessFailed, namesPrincipal } from "./internal/kerberos/clientRealm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
 import { step } from "./internal/kerberos/failures.js"
 import { emptyKrb5Conf, loadKrb5Conf } from "./internal/kerberos/resolve.js"
@@ -46,6 +47,16 @@ export type Principal = Engine.Principal
  */
 export const parsePrincipal = (text: string, defaultRealm?: string): Either.Either<Principal, KerberosError> =>
   step(() => Engine.parsePrincipal(text, defaultRealm))
+
+/**
+ * Whether a user name (`CORP\\alice`, `alice@corp.example`, `alice`) means `principal`
+ * (`alice@CORP.EXAMPLE`): the same name, and a domain that is the realm or its first label; case
+ * aside. A credential cache whose owner the user so names is the user's.
+ *
+ * @since 0.2.0
+ * @category predicates
+ */
+export const userNamesPrincipal: (user: string, principal: string) => boolean = namesPrincipal
 
 /**
  * @since 0.2.0
@@ -155,7 +166,12 @@ export interface TicketOptions {
   readonly keySource: KeySource
   /** `HTTP/host` or `HTTP/host@REALM` (see `spnForUrl`). */
   readonly spn: string
-  /** The client's realm when the principal names none; else krb5.conf `default_realm`. */
+  /**
+   * The client's realm; it wins over the one a principal names. Else krb5.conf `default_realm`, else
+   * its `[domain_realm]` for the SPN's host, else the KDC's canonical answer to the name (with the
+   * NetBIOS domain of `CORP\alice`, or the server's DNS domain for `alice`, as a last guess, which
+   * an error then names).
+   */
   readonly realm?: string
   /** KDC addresses (`host[:port]`); else krb5.conf `[realms]`, else DNS SRV. */
   readonly kdc?: string | ReadonlyArray<string>
@@ -184,6 +200,12 @@ export interface ServiceTicket {
   readonly kdcRoundTrips: number
   readonly credential: Redacted.Redacted<Engine.Credential>
 }
+
+// A Windows domain logon sets USERDNSDOMAIN to the user's realm (`CORP.EXAMPLE`); absent elsewhere.
+const windowsLogonRealm = Config.option(Config.string("USERDNSDOMAIN")).pipe(
+  Effect.map((value) => Option.getOrUndefined(Option.filter(value, (realm) => realm.trim() !== ""))),
+  Effect.orElseSucceed(() => undefined)
+)
 
 /** The path of a `FILE:` cache name (or a bare path); other cache types are not files we can read. */
 const cachePath = (name: string): Either.Either<string, KerberosError> => {
@@ -258,11 +280,17 @@ export const getTicket: (
   const cached = path === undefined || Option.isNone(fs) ? Option.none<CredentialCache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   // Without a principal: the cache's owner, else the keytab's only principal.
   const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1 ? options.keySource.keytab.principals[0] : undefined
-  const clientText = options.principal ?? Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm))) ?? onlyKeytabPrincipal
+  const cacheOwner = Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm)))
+  // `CORP\alice` whose kinit cache is alice@CORP.EXAMPLE's: the cache says the realm.
+  const clientText = options.principal !== undefined && cacheOwner !== undefined && namesPrincipal(options.principal, cacheOwner)
+    ? cacheOwner
+    : options.principal ?? cacheOwner ?? onlyKeytabPrincipal
   if (clientText === undefined) return yield* new KerberosError({ reason: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
-  const client = yield* parsePrincipal(clientText, options.realm ?? conf.defaultRealm)
   const [spnName, spnRealm] = splitRealm(options.spn)
   const spnHost = spnName.split("/")[1]
+  const logonRealm = options.realm === undefined ? yield* windowsLogonRealm : undefined
+  const resolved = yield* clientName(clientText, { realm: options.realm, conf, serviceHost: spnHost, enterpriseAllowed: options.keySource._tag === "Password", logonRealm })
+  const client = resolved.principal
   // The service's realm: the SPN's, else krb5.conf [domain_realm] for its host, else a guess (the
   // client's), which the client realm's KDC corrects with a referral.
   const knownRealm = (spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)))?.toUpperCase()
@@ -274,11 +302,19 @@ export const getTicket: (
     secret: secretOf(options.keySource),
     cached: inCache,
     path: Krb5Conf.capath(conf, client.realm, serviceRealm),
-    serviceRealmGuessed: knownRealm === undefined
+    serviceRealmGuessed: knownRealm === undefined,
+    ...(resolved.enterprise ? { enterprise: true } : {})
   })
   const given = options.kdc === undefined ? undefined : typeof options.kdc === "string" ? [options.kdc] : options.kdc
+  const guess = resolved.guess
   // `given` serves the client's realm only; other realms' KDCs come from krb5.conf [realms] or DNS SRV.
-  const done = yield* runExchange(exchange, client.realm, given, conf)
+  const done = yield* runExchange(exchange, client.realm, given, conf).pipe(
+    // A guessed realm that the KDC did not correct (canonicalize) is the likely cause: say so.
+    Effect.catchIf(
+      (error): error is KerberosError | TransportError => guess !== undefined && exchange.clientRealm() === client.realm && (error._tag === "KerberosError" || error._tag === "TransportError"),
+      (error) => Effect.fail(guessFailed(resolved, guess!, error, spnHost))
+    )
+  )
   if (done.tgt !== undefined && done.obtained.length > 0 && path !== undefined && Option.isSome(fs)) {
     const now = yield* Clock.currentTimeMillis
     // Every new ticket (the TGT, cross-realm TGTs, the service ticket) replaces its older copy.

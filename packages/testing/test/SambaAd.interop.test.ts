@@ -12,8 +12,9 @@ import { Kerberos } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
 import * as NodeKdcTransport from "@vedauth/platform-node/NodeKdcTransport"
-import { Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Logger, Redacted } from "effect"
 import { execFile } from "node:child_process"
+import * as Fs from "node:fs/promises"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
 import { ntlmStandIn } from "./ntlmStandIn.js"
@@ -67,6 +68,17 @@ const authorize = (login: Login) =>
     return { grant, stats: yield* served.simulator.stats }
   }).pipe(Effect.provide(files), Effect.scoped)
 
+/** Runs with KRB5_CONFIG set to `path` (the rest of the environment as it is). */
+const withKrb5Conf = (path: string) =>
+  Effect.withConfigProvider(ConfigProvider.orElse(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", path]])), () => ConfigProvider.fromEnv()))
+
+/** An empty krb5.conf (no default_realm, no realms), as on a machine with no Kerberos configuration. */
+const emptyKrb5Conf = Effect.promise(async () => {
+  const path = `${dc.dir}/empty-krb5.conf`
+  await Fs.writeFile(path, "")
+  return path
+})
+
 const ticketFor = (principal: string, password: string, spn: string = SERVICE.spn) =>
   Kerberos.getTicket({ principal, keySource: { _tag: "Password", password: Redacted.make(password) }, spn, kdc: dc.kdcAddress }).pipe(Effect.provide(kdcLayer))
 
@@ -102,6 +114,83 @@ describe("Kerberos against Samba AD's KDC", () => {
       })
       assert.strictEqual(grant.scope, "certificate:manage")
       assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+    }))
+
+  it.live("CORP\\alice with no realm given, krb5.conf naming default_realm = CORP.TEST (no kdc option): alice@CORP.TEST, Kerberos, one HTTP round trip", () =>
+    Effect.gen(function*() {
+      const { grant, stats } = yield* authorize({ username: `${DOMAIN}\\${USERS.alice}`, password: PASSWORD, kerberos: {} }).pipe(withKrb5Conf(dc.env.KRB5_CONFIG!))
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+      assert.deepStrictEqual(stats.rejections, {})
+      const ticket = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "Password", password: Redacted.make(PASSWORD) }, spn: SERVICE.spn }).pipe(
+        Effect.provide(kdcLayer),
+        withKrb5Conf(dc.env.KRB5_CONFIG!)
+      )
+      assert.strictEqual(ticket.client, `${USERS.alice}@${REALM}`)
+      // PREAUTH_REQUIRED, AS, TGS.
+      assert.strictEqual(ticket.kdcRoundTrips, 3)
+    }))
+
+  it.live("CORP\\alice with only the kdc option and an empty krb5.conf: the enterprise name alice@CORP, and the KDC's canonical realm CORP.TEST (RFC 6806) for the TGT and the service ticket", () =>
+    Effect.gen(function*() {
+      const empty = yield* emptyKrb5Conf
+      const { grant, stats } = yield* authorize({ username: `${DOMAIN}\\${USERS.alice}`, password: PASSWORD, kerberos: { kdc: dc.kdcAddress } }).pipe(withKrb5Conf(empty))
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
+      const ticket = yield* ticketFor(`${DOMAIN}\\${USERS.alice}`, PASSWORD).pipe(withKrb5Conf(empty))
+      const credential = Redacted.value(ticket.credential)
+      assert.strictEqual(credential.crealm, REALM)
+      // AD answers the enterprise name with the account's canonical name.
+      assert.strictEqual(ticket.client, `${USERS.alice}@${REALM}`)
+      assert.strictEqual(ticket.server, `${SERVICE.spn}@${REALM}`)
+      // PREAUTH_REQUIRED and AS to realm CORP (answered as CORP.TEST), TGS to CORP.TEST: the same KDC.
+      assert.strictEqual(ticket.kdcRoundTrips, 3)
+      const logs = yield* Effect.promise(() => dc.logs())
+      assert.match(logs, /Kerberos KDC.*alice/)
+    }))
+
+  it.live("CORP\\alice with kinit's cache of alice@CORP.TEST and no realm, no password: the cache's principal, one TGS round trip", () =>
+    Effect.gen(function*() {
+      const empty = yield* emptyKrb5Conf
+      const cache = yield* Effect.promise(() => dc.kinit(`${USERS.alice}@${REALM}`, PASSWORD, "corp-alice.ccache"))
+      const ticket = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "CacheOnly" }, spn: SERVICE.spn, kdc: dc.kdcAddress, cache }).pipe(
+        Effect.provide(kdcLayer),
+        withKrb5Conf(empty)
+      )
+      assert.strictEqual(ticket.client, `${USERS.alice}@${REALM}`)
+      assert.strictEqual(ticket.kdcRoundTrips, 1)
+    }))
+
+  it.live("CORP\\alice with no realm, no KDC and an empty krb5.conf: REALM_GUESS_FAILED names CORP and how to set the realm; under negotiate a warning says it before NTLM", () =>
+    Effect.gen(function*() {
+      const empty = yield* emptyKrb5Conf
+      const error = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "Password", password: Redacted.make(PASSWORD) }, spn: SERVICE.spn }).pipe(
+        Effect.provide(kdcLayer),
+        withKrb5Conf(empty),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "KerberosError")
+      if (error._tag !== "KerberosError") return
+      assert.strictEqual(error.reason, "REALM_GUESS_FAILED")
+      assert.include(error.message, "no KDC is known for realm CORP")
+      assert.include(error.message, "the NetBIOS domain of CORP\\alice")
+      assert.include(error.message, "--realm")
+      assert.include(error.message, "default_realm")
+      const warnings: Array<string> = []
+      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => {
+        if (logLevel._tag === "Warning") warnings.push(String(message))
+      }))
+      const { grant, stats } = yield* authorize({ username: `${DOMAIN}\\${USERS.alice}`, password: PASSWORD, mechanism: "negotiate", kerberos: {} }).pipe(
+        withKrb5Conf(empty),
+        Effect.provide(capture)
+      )
+      assert.strictEqual(grant.scope, "certificate:manage")
+      // NTLM's negotiate and authenticate.
+      assert.deepStrictEqual(stats.roundTripsPerHandshake, [2])
+      assert.strictEqual(warnings.length, 1)
+      assert.include(warnings[0], "REALM_GUESS_FAILED")
+      assert.include(warnings[0], "realm CORP was only a guess")
+      assert.include(warnings[0], "NTLM instead")
     }))
 
   it.live("AES pre-authentication: three KDC round trips (PREAUTH_REQUIRED, AS, TGS), an aes256 ticket and session key for the service", () =>

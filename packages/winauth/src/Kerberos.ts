@@ -165,6 +165,20 @@ export interface TicketRequest {
   readonly lifetimeMillis?: number
   /** A cached ticket is used only when it is valid this much longer. Default one minute. */
   readonly marginMillis?: number
+  /**
+   * Send the client's name as an enterprise name (NT-ENTERPRISE, RFC 6806), as Windows clients do
+   * for a UPN: `client.name` is then one component, `user@suffix` (`alice@corp.example`,
+   * `alice@CORP`), and `client.realm` the realm whose KDC is asked; the KDC answers with the
+   * canonical name and realm.
+   */
+  readonly enterprise?: boolean
+  /**
+   * Ask the KDC to canonicalize the client's name and realm (default true, as Windows and MIT's
+   * `kinit -C`). The AS-REP may then name another realm than asked (Active Directory answers
+   * `alice@CORP` with `alice@CORP.TEST`), accepted only with that realm's own
+   * `krbtgt/REALM@REALM`; the service ticket is then asked of that realm's KDC (`clientRealm`).
+   */
+  readonly canonicalize?: boolean
 }
 
 /**
@@ -203,6 +217,12 @@ export type Step =
 export interface TicketExchange {
   readonly start: (now: number) => Promise<Step>
   readonly receive: (reply: Uint8Array, now: number) => Promise<Step>
+  /**
+   * The client's realm: the one asked for until the KDC answers with its canonical realm, that one
+   * after. The KDC that answered for the asked realm holds the canonical realm's key (it sealed the
+   * TGT with it), so a caller may send that realm's messages to the same KDC.
+   */
+  readonly clientRealm: () => string
 }
 
 const sameName = (a: PrincipalName, realmA: string, b: PrincipalName, realmB: string) =>
@@ -275,11 +295,17 @@ const login = (request: TicketRequest, client: PrincipalName, now: number) => {
   const keySource: KeySource = secret._tag === "Password"
     ? secret
     : { _tag: "Keys", keys: secret.keys.filter((k) => sameName(k.principal, k.realm, client, request.client.realm)).map((k) => k.key) }
-  return asExchange({ client, realm: request.client.realm, keySource, ...(request.lifetimeMillis === undefined ? {} : { lifetimeMillis: request.lifetimeMillis }) }, now)
+  return asExchange({
+    client,
+    realm: request.client.realm,
+    keySource,
+    ...(request.canonicalize === undefined ? {} : { canonicalize: request.canonicalize }),
+    ...(request.lifetimeMillis === undefined ? {} : { lifetimeMillis: request.lifetimeMillis })
+  }, now)
 }
 
-async function* serviceTicket(request: TicketRequest, now: number): Exchange<Extract<Step, { readonly _tag: "Done" }>> {
-  const client = principalName(request.client)
+async function* serviceTicket(request: TicketRequest, now: number, onTgt: (tgt: Credential) => void): Exchange<Extract<Step, { readonly _tag: "Done" }>> {
+  const client: PrincipalName = request.enterprise === true ? { nameType: NameType.enterprise, components: [request.client.name.join("/")] } : principalName(request.client)
   const service = principalName(request.service)
   const clientRealm = request.client.realm
   const serviceRealm = request.service.realm.toUpperCase()
@@ -302,10 +328,13 @@ async function* serviceTicket(request: TicketRequest, now: number): Exchange<Ext
     obtained.push(tgt)
     roundTrips += got.roundTrips
   }
+  // The realm the KDC put the client in: the canonical one when it canonicalized the name.
+  onTgt(tgt)
   const first = tgt
   const hops = journey(first)
-  // The service realm known: a cross-realm TGT for each realm on the path ([capaths]), cached or asked for.
-  const path = serviceRealm === tgtRealm(first).toUpperCase() ? [] : [...(request.path ?? []), serviceRealm]
+  // The service realm known: a cross-realm TGT for each realm on the path ([capaths]), cached or asked
+  // for. A guessed one is left to the KDCs' referrals (it may be the realm the KDC just corrected).
+  const path = anyRealm || serviceRealm === tgtRealm(first).toUpperCase() ? [] : [...(request.path ?? []), serviceRealm]
   for (const next of path) {
     hops.enter(next)
     const reuse = cachedTgt(tgtRealm(tgt), next)
@@ -363,6 +392,7 @@ async function* timed<A>(inner: Exchange<A>, onReply: (now: number) => void): Ex
 export const ticketExchange = (request: TicketRequest): TicketExchange => {
   let running: Exchange<Extract<Step, { readonly _tag: "Done" }>> | undefined
   let steps = 0
+  let clientRealm = request.client.realm
   const advance = async (next: Promise<IteratorResult<KdcRequest, Extract<Step, { readonly _tag: "Done" }>>>): Promise<Step> => {
     const result = await next
     if (result.done === true) return result.value
@@ -372,13 +402,14 @@ export const ticketExchange = (request: TicketRequest): TicketExchange => {
   return {
     start: (now) => {
       if (running !== undefined) return Promise.reject(new KerberosFailure({ reason: "EXCHANGE_STARTED", detail: "the exchange was already started" }))
-      running = serviceTicket(request, now)
+      running = serviceTicket(request, now, (tgt) => (clientRealm = tgt.crealm))
       return advance(running.next())
     },
     receive: (reply, now) => {
       if (running === undefined) return Promise.reject(new KerberosFailure({ reason: "EXCHANGE_NOT_STARTED", detail: "receive before start" }))
       return advance(running.next({ reply, now }))
-    }
+    },
+    clientRealm: () => clientRealm
   }
 }
 

@@ -54,7 +54,10 @@ export const login: Run = (flags, env) =>
     }
     const user = yield* targetUser(selected)
     if (user === undefined) {
-      return yield* new UsageError({ detail: "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)" })
+      return yield* new UsageError({
+        detail: "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)" +
+          (selected.kerberos.options.kerberos?.system === true ? "; with --system-kerberos it names the grant, and the system's ticket says who logs in" : "")
+      })
     }
     const grant = yield* withVedAuth(account(selected, user, flags.passwordStdin === true), VedAuth.login)
     yield* saveProfile(selected, user)

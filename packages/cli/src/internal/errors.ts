@@ -62,13 +62,21 @@ const describe = (error: CliError): { readonly tag: string; readonly text: strin
   return { tag: error._tag, text: withoutTag(error._tag, error.message) }
 }
 
+// The self-contained command is one bundled file: Node resolves the optional addon from a
+// node_modules folder beside or above that file, never from the bundle itself.
+const addonWords: readonly [string, string] = [
+  "npm i kerberos@7; on Debian apt-get install libkrb5-dev g++ make python3 before installing it",
+  "the vedauth command is a single bundled file and cannot carry a native addon: install it where Node finds it from that file (npm i kerberos@7 in the folder vedauth is installed in, or in one above it; on Debian apt-get install libkrb5-dev g++ make python3 first), or leave out --system-kerberos and use a FILE: cache (KRB5CCNAME), a keytab (--keytab) or a password"
+]
+
 // The library's advice names its options (`allowHttp: true`); a command line user needs the flag.
 const cliWords: ReadonlyArray<readonly [string, string]> = [
   ["opt in with allowHttp: true (VEDAUTH_ALLOW_HTTP=1)", "opt in with --allow-http (or VEDAUTH_ALLOW_HTTP=1)"],
   [
     "or unset it to authorize with a keytab or password, or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism",
     "then KRB5CCNAME=FILE:/path/to/ccache; or unset it to authorize with a keytab (--keytab) or a password (--password-stdin); or choose --mechanism negotiate or ntlm"
-  ]
+  ],
+  addonWords
 ]
 
 // Node's codes for a certificate no trusted CA issued: the one thing the user can do is name the CA.

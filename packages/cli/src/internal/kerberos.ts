@@ -61,22 +61,6 @@ const selected = (flags: Flags, env: Env, profile: { readonly name: string; read
   } satisfies Record<Setting, Selected | undefined>
 }
 
-// `CORP\alice`, `alice@CORP.EXAMPLE` and `alice` are the cache's `alice@CORP.EXAMPLE`, as core's
-// principal mapping reads them (a NetBIOS domain is the realm's first label).
-const isPrincipal = (user: string, principal: string): boolean => {
-  const at = principal.lastIndexOf("@")
-  const [name, realm] = [principal.slice(0, at).toLowerCase(), principal.slice(at + 1).toLowerCase()]
-  const backslash = user.indexOf("\\")
-  const userAt = user.lastIndexOf("@")
-  const [userName, domain] = backslash >= 0
-    ? [user.slice(backslash + 1), user.slice(0, backslash)]
-    : userAt >= 0
-    ? [user.slice(0, userAt), user.slice(userAt + 1)]
-    : [user, ""]
-  const d = domain.toLowerCase()
-  return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
-}
-
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
 // the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
 const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly reason?: string; readonly detail?: string }) =>
@@ -117,6 +101,7 @@ export const kerberosTarget = (
       return yield* new UsageError({ detail: `${safeText(parsed.left.detail)}${hint} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})` })
     }
     const options = parsed.right
+    if (flags.systemKerberos === true || env["VEDAUTH_SYSTEM_KERBEROS"] === "1") return yield* systemTarget(options, sources)
     const settings = options.kerberos ?? {}
     const keytabPrincipals = settings.keytab === undefined
       ? []
@@ -126,11 +111,8 @@ export const kerberosTarget = (
       : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) => unreadable("credential cache", sources.cache!, error))
     const cachePrincipal = Option.getOrUndefined(cacheOwner)
     const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
-    const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || isPrincipal(username, cachePrincipal))
-    const saved: Partial<Record<KerberosProfileKey, string>> = {}
-    for (const key of kerberosSelectorKeys) {
-      if (key !== "keytab" && sources[key] !== undefined) saved[key] = sources[key].value
-    }
+    const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || Kerberos.userNamesPrincipal(username, cachePrincipal))
+    const saved = savedSelectors(sources)
     if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
     // The cache is remembered only when it was named (KRB5CCNAME), never guessed.
     if (settings.cache !== undefined) saved.cache = resolvePath(settings.cache)
@@ -144,6 +126,28 @@ export const kerberosTarget = (
       saved
     }
   }).pipe(Effect.provide(NodeTokenStoreFiles.layer))
+
+// What `login` keeps in the profile of the settings given (the keytab's path is made absolute apart).
+const savedSelectors = (sources: ReturnType<typeof selected>): Partial<Record<KerberosProfileKey, string>> => {
+  const saved: Partial<Record<KerberosProfileKey, string>> = {}
+  for (const key of kerberosSelectorKeys) {
+    if (key !== "keytab" && sources[key] !== undefined) saved[key] = sources[key].value
+  }
+  return saved
+}
+
+/**
+ * `--system-kerberos`: the operating system's tickets through the `kerberos` addon, which reads
+ * every cache type itself; no keytab or cache of ours is read, and no password is asked for.
+ */
+const systemTarget = (options: { readonly mechanism?: VedAuth.Mechanism; readonly kerberos?: VedAuth.KerberosOptions }, sources: ReturnType<typeof selected>) => {
+  if (options.mechanism === "ntlm") {
+    return Effect.fail(new UsageError({ detail: `--system-kerberos is Kerberos, and the mechanism is ntlm (${sources.mechanism?.from ?? "mechanism"}): choose one` }))
+  }
+  const saved = savedSelectors(sources)
+  const kerberos: VedAuth.KerberosOptions = { ...(options.kerberos ?? {}), system: true }
+  return Effect.succeed<KerberosTarget>({ options: { ...options, kerberos }, principal: undefined, passwordFree: true, namedHere: true, saved })
+}
 
 /**
  * Runs a command with `env` as Effect's configuration, so that what core reads through `Config`

@@ -45,6 +45,7 @@ export const options = {
   kdc: option({ flag: "kdc", kind: "string", value: "HOST[:PORT]", env: "VEDAUTH_KDC", description: "Kerberos KDCs, comma-separated (else krb5.conf [realms], else DNS SRV)" }),
   spn: option({ flag: "spn", kind: "string", value: "SPN", env: "VEDAUTH_SPN", description: "the server's Kerberos name (default HTTP/<host of the URL>)" }),
   keytab: option({ flag: "keytab", kind: "string", value: "FILE", env: "VEDAUTH_KEYTAB", description: "a keytab with the user's key, no password needed (else KRB5_CLIENT_KTNAME)" }),
+  systemKerberos: option({ flag: "system-kerberos", kind: "boolean", env: "VEDAUTH_SYSTEM_KERBEROS", description: "the operating system's own Kerberos tickets (KCM:, KEYRING:, Windows logon) through the optional kerberos addon installed beside vedauth; set the variable to 1" }),
   kerberos: option({ flag: "kerberos", kind: "boolean", description: "also run a Kerberos realm and its KDC on 127.0.0.1" }),
   keytabOut: option({ flag: "keytab-out", kind: "string", value: "FILE", description: "with --kerberos: write the demo user's keytab here (default: a new temp folder)" }),
   grant: option({ flag: "grant", kind: "string", value: "GRANT", env: "VEDAUTH_GRANT", choices: ["integrated", "password", "certificate", "jwt", "device"], description: "how to authorize: integrated (default), password, certificate, jwt or device" }),
@@ -104,7 +105,7 @@ export interface CommandSpec {
   readonly hidden?: boolean
 }
 
-const server = [...selectorKeys, "allowHttp", "proxy", "noProxy"] as const
+const server = [...selectorKeys, "allowHttp", "proxy", "noProxy", "systemKerberos"] as const
 const needed = ["url", "clientId", "scope"] as const
 
 /** @internal */

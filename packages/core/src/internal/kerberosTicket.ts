@@ -71,7 +71,15 @@ export const make = (
     return Effect.catchIf(
       attempt,
       (error) => NtlmFallback.beforeHandshake(error, hasPassword),
-      (error) => Effect.as(Effect.logDebug(`vedauth: Kerberos not possible (${error.message}); NTLM instead`), undefined)
+      (error) =>
+        Effect.as(
+          // A guessed realm that failed is what an administrator must fix before NTLM is switched
+          // off: said at the default level. Other reasons (no principal, an IP address) stay quiet.
+          error._tag === "KerberosError" && error.reason === NtlmFallback.realmGuessFailed
+            ? Effect.logWarning(`vedauth: Kerberos failed, NTLM instead: ${error.message}`)
+            : Effect.logDebug(`vedauth: Kerberos not possible (${error.message}); NTLM instead`),
+          undefined
+        )
     )
   }
 }
@@ -100,14 +108,6 @@ const systemAttempt = (options: Options, settings: KerberosOptions, system: Opti
     return { system: initiator, spn, channelBindings: system.value.channelBindings, ntlmFallback } satisfies NtlmTransport.SystemAttempt
   })
 
-// `DOMAIN\user` names a NetBIOS domain, which is not a Kerberos realm: with a realm given, that realm.
-const principalOf = (username: string | undefined, realm: string | undefined): string | undefined => {
-  if (username === undefined || username === "") return undefined
-  const backslash = username.indexOf("\\")
-  if (backslash < 0 || realm === undefined || username.slice(0, backslash).includes(".")) return username
-  return `${username.slice(backslash + 1)}@${realm}`
-}
-
 const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.WindowsAccount, fs: Option.Option<TokenStoreFiles["Type"]>) =>
   Effect.gen(function*() {
     const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
@@ -121,7 +121,8 @@ const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTr
       : Redacted.value(credentials.password) !== ""
       ? { _tag: "Password", password: credentials.password }
       : { _tag: "CacheOnly" }
-    const principal = principalOf(options.username, settings.realm)
+    // Every user form (`CORP\alice`, UPN, `alice`) is resolved to a realm by getTicket.
+    const principal = options.username === "" ? undefined : options.username
     return yield* Kerberos.getTicket({
       ...(principal === undefined ? {} : { principal }),
       keySource: key,

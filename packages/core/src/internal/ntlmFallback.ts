@@ -21,8 +21,11 @@ export const serverRefusedTicket = "SERVER_REFUSED_TICKET"
 /** Whether an authorize with this mechanism may fall back to NTLM at all. @internal */
 export const mayFallBack = (mechanism: Mechanism): boolean => mechanism === "negotiate"
 
+/** `KerberosError.reason` when the client's realm was only a guess and the exchange failed. @internal */
+export const realmGuessFailed = "REALM_GUESS_FAILED"
+
 // Failures that mean "Kerberos is not possible here", after which `negotiate` goes on with NTLM.
-const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CCACHE_TYPE_UNSUPPORTED"])
+const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CCACHE_TYPE_UNSUPPORTED", realmGuessFailed])
 
 /** Before the handshake: no ticket could be had (no KDC, no principal, ...), and a password is known. @internal */
 export const beforeHandshake = (error: { readonly _tag: string }, hasPassword: boolean): error is KerberosError | TransportError =>

@@ -18,7 +18,7 @@ const visiting = (realms: ReadonlyArray<string>): Engine.TicketExchange => {
         ? { _tag: "Send", realm: realms[at++]!, message: new Uint8Array([at]) }
         : { _tag: "Done", ticket: {} as Engine.Credential, tgt: undefined, obtained: [], roundTrips: realms.length }
     )
-  return { start: next, receive: next }
+  return { start: next, receive: next, clientRealm: () => "USERS.TEST" }
 }
 
 const conf = Krb5Conf.parse(["[realms]", "  SERVICES.TEST = {", "    kdc = kdc.services.test:8801", "  }", "  USERS.TEST = {", "    kdc = conf.users.test:8800", "  }"].join("\n"))

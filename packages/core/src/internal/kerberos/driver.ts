@@ -7,6 +7,7 @@
 import type { Kerberos, Krb5Conf } from "@vedauth/winauth"
 import { Clock, Effect } from "effect"
 import { type KdcAddress, KdcTransport } from "../../KdcTransport.js"
+import type { KerberosError } from "../../KerberosError.js"
 import { TransportError } from "../../VedAuthError.js"
 import { promised } from "./failures.js"
 import { resolveKdcs } from "./resolve.js"
@@ -32,11 +33,17 @@ export const sendToKdc = (kdcs: ReadonlyArray<KdcAddress>, message: Uint8Array) 
 export const runExchange = (exchange: Kerberos.TicketExchange, clientRealm: string, given: ReadonlyArray<string> | undefined, conf: Krb5Conf.Krb5Conf) =>
   Effect.gen(function*() {
     const known = new Map<string, ReadonlyArray<KdcAddress>>()
-    const kdcsOf = (realm: string) =>
+    const kdcsOf = (realm: string): Effect.Effect<ReadonlyArray<KdcAddress>, KerberosError | TransportError, KdcTransport> =>
       Effect.suspend(() => {
         const found = known.get(realm)
         if (found !== undefined) return Effect.succeed(found)
-        return Effect.tap(resolveKdcs(realm, realm === clientRealm ? given : undefined, conf), (kdcs) => known.set(realm, kdcs))
+        // The client's canonical realm (the KDC answered alice@CORP as alice@CORP.TEST): the KDCs
+        // given for the asked realm, else its own, else the asked realm's KDCs, which sealed its TGT.
+        const canonical = realm !== clientRealm && realm === exchange.clientRealm()
+        const resolved = canonical
+          ? given !== undefined && given.length > 0 ? kdcsOf(clientRealm) : Effect.orElse(resolveKdcs(realm, undefined, conf), () => kdcsOf(clientRealm))
+          : resolveKdcs(realm, realm === clientRealm ? given : undefined, conf)
+        return Effect.tap(resolved, (kdcs) => known.set(realm, kdcs))
       })
     const started = yield* Clock.currentTimeMillis
     let step = yield* promised(() => exchange.start(started))

@@ -60,6 +60,12 @@ export interface AsRequest {
   readonly keySource: KeySource
   /** Requested lifetime; the KDC caps it. */
   readonly lifetimeMillis?: number
+  /**
+   * Ask the KDC to canonicalize (RFC 6806; the default, as Windows clients and MIT's `kinit -C`):
+   * the reply may then name the client's canonical name and realm (Active Directory answers
+   * `alice@CORP` with `alice@CORP.TEST`). Without it, a reply for another name or realm is refused.
+   */
+  readonly canonicalize?: boolean
 }
 
 /** Principal names compare case-insensitively: KDCs canonicalize case (Active Directory does). */
@@ -165,13 +171,15 @@ export async function* asExchange(request: AsRequest, now: number): Exchange<{ r
   const krbtgt: PrincipalName = { nameType: NameType.srvInst, components: ["krbtgt", request.realm] }
   const serverText = principalText(krbtgt, request.realm)
   const etypes = supportedEtypes(request.keySource)
+  // An enterprise name only means something to a KDC that may canonicalize it (RFC 6806 section 5).
+  const canonicalize = request.canonicalize !== false || request.client.nameType === NameType.enterprise
   if (etypes.length === 0) {
     throw new KerberosFailure({ reason: "KDC_ERR_ETYPE_NOSUPP", detail: `no AES key for ${clientText} among the given keys`, hint: "add an aes256-cts-hmac-sha1-96 or aes128 key to the keytab" })
   }
   const ask = async function*(padata: ReadonlyArray<PaData>, at: number): Exchange<KdcReply & { readonly nonce: number; readonly sentAt: number }> {
     const n = nonce()
     const body = kdc.encodeReqBody({
-      options: kdc.defaultKdcOptions,
+      options: canonicalize ? kdc.defaultKdcOptions : kdc.defaultKdcOptions & ~kdc.canonicalizeOption,
       cname: request.client,
       realm: request.realm,
       sname: krbtgt,
@@ -236,10 +244,42 @@ export async function* asExchange(request: AsRequest, now: number): Exchange<{ r
   }
   const part = attempt("EncASRepPart", () => kdc.decodeEncKdcRepPart(plain))
   if (part.nonce !== sentNonce) throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: "the AS-REP answers another request (nonce mismatch)" })
-  if (!sameComponents(part.sname, krbtgt)) {
-    throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${boundText(principalText(part.sname, part.srealm))}` })
-  }
+  checkAsReply(rep, part, { client: request.client, realm: request.realm, krbtgt, canonicalize })
   return { credential: credentialFrom(rep, part), roundTrips }
+}
+
+const sameRealm = (a: string, b: string) => a.toUpperCase() === b.toUpperCase()
+
+/**
+ * Whom the AS-REP names, checked as MIT's `verify_as_reply` does. The ticket must be the one the
+ * encrypted part describes. Without canonicalize, the client and the TGT are exactly those asked
+ * for. With it (RFC 6806), the KDC may answer with the client's canonical name and realm, but only
+ * with a TGT of that realm's own KDC, `krbtgt/REALM@REALM`: a reply sealed with the client's key
+ * (so from a KDC that knows it) that still cannot hand out a ticket for some other service.
+ */
+const checkAsReply = (
+  rep: kdc.KdcRep,
+  part: kdc.EncKdcRepPart,
+  asked: { readonly client: PrincipalName; readonly realm: string; readonly krbtgt: PrincipalName; readonly canonicalize: boolean }
+) => {
+  const issued = boundText(principalText(part.sname, part.srealm))
+  const modified = (detail: string) => new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail })
+  if (!sameComponents(rep.ticket.sname, part.sname) || !sameRealm(rep.ticket.realm, part.srealm)) {
+    throw modified(`the AS-REP's ticket is for ${boundText(principalText(rep.ticket.sname, rep.ticket.realm))}, its encrypted part says ${issued}`)
+  }
+  const askedServer = principalText(asked.krbtgt, asked.realm)
+  if (!asked.canonicalize) {
+    if (!sameComponents(part.sname, asked.krbtgt) || !sameRealm(part.srealm, asked.realm)) throw modified(`asked for ${askedServer}, the KDC issued a ticket for ${issued}`)
+    if (!sameComponents(rep.cname, asked.client) || !sameRealm(rep.crealm, asked.realm)) {
+      throw modified(`asked for a ticket for ${principalText(asked.client, asked.realm)}, the KDC issued one for ${boundText(principalText(rep.cname, rep.crealm))} (canonicalization was not asked for)`)
+    }
+    return
+  }
+  const canonical = rep.crealm
+  const isOwnKrbtgt = part.sname.components.length === 2 && part.sname.components[0] === "krbtgt" && sameRealm(part.sname.components[1]!, canonical) && sameRealm(part.srealm, canonical)
+  if (!isOwnKrbtgt) {
+    throw modified(`asked for ${askedServer}, the KDC issued a ticket for ${issued}, which is not the ticket-granting ticket of the client's realm ${boundText(canonical)}`)
+  }
 }
 
 const credentialFrom = (rep: kdc.KdcRep, part: kdc.EncKdcRepPart): Credential => ({

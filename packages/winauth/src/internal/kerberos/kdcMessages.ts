@@ -23,8 +23,11 @@ import {
 /** Message types (RFC 4120 section 7.5.7). @internal */
 export const MsgType = { asReq: 10, asRep: 11, tgsReq: 12, tgsRep: 13, apReq: 14, apRep: 15, error: 30 } as const
 
-/** KDCOptions: renewable-ok (27) and canonicalize (15); bit 0 is the top bit. @internal */
-export const defaultKdcOptions = (1 << (31 - 27)) | (1 << (31 - 15))
+/** KDCOptions: canonicalize (15, RFC 6806); bit 0 is the top bit. @internal */
+export const canonicalizeOption = 1 << (31 - 15)
+
+/** KDCOptions: renewable-ok (27) and canonicalize (15). @internal */
+export const defaultKdcOptions = (1 << (31 - 27)) | canonicalizeOption
 
 /** @internal */
 export interface KdcReqBody {

@@ -46,7 +46,8 @@ export interface Ticket {
 }
 
 /** @internal */
-export const NameType = { principal: 1, srvInst: 2, srvHst: 3 } as const
+/** NT-ENTERPRISE (10, RFC 6806): one component, `user@suffix` (a UPN or `user@NETBIOS`), resolved by the KDC. */
+export const NameType = { principal: 1, srvInst: 2, srvHst: 3, enterprise: 10 } as const
 
 /** Pre-authentication data types (RFC 4120 section 7.5.2, RFC 6113). @internal */
 export const PaType = { tgsReq: 1, encTimestamp: 2, etypeInfo2: 19, pacRequest: 128 } as const
