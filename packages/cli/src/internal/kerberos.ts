@@ -7,9 +7,11 @@
  */
 import * as Kerberos from "@vedauth/core/Kerberos"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import * as NodeKcmTransport from "@vedauth/platform-node/NodeKcmTransport"
 import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { resolve as resolvePath } from "node:path"
@@ -77,6 +79,19 @@ const isPrincipal = (user: string, principal: string): boolean => {
   return userName.toLowerCase() === name && (d === "" || d === realm || d === realm.split(".")[0])
 }
 
+const defaultCacheSource = "krb5.conf default_ccache_name"
+
+// With no cache named, the one kinit fills by krb5.conf (RHEL's `KCM:`), when its daemon holds a
+// cache there: a daemon that is not running, or an empty cache, is no cache (a password still works).
+const withDefaultCache = <S extends { readonly mechanism: Selected | undefined; readonly cache: Selected | undefined }>(sources: S) =>
+  Effect.gen(function*() {
+    if (sources.cache !== undefined || sources.mechanism?.value.toLowerCase() === "ntlm") return sources
+    const name = yield* Effect.orElseSucceed(Kerberos.defaultCache(), () => Option.none<string>())
+    if (Option.isNone(name)) return sources
+    const owner = yield* Effect.orElseSucceed(Kerberos.cachePrincipal(name.value), () => Option.none<string>())
+    return Option.isNone(owner) ? sources : { ...sources, cache: { value: name.value, from: defaultCacheSource } }
+  })
+
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
 // the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
 const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly reason?: string; readonly detail?: string }) =>
@@ -102,7 +117,7 @@ export const kerberosTarget = (
   username: string | undefined
 ): Effect.Effect<KerberosTarget, UsageError> =>
   Effect.gen(function*() {
-    const sources = selected(flags, env, profile)
+    const sources = yield* withDefaultCache(selected(flags, env, profile))
     const parsed = VedAuth.kerberosFromText({
       mechanism: sources.mechanism?.value,
       realm: sources.realm?.value,
@@ -132,8 +147,10 @@ export const kerberosTarget = (
       if (key !== "keytab" && sources[key] !== undefined) saved[key] = sources[key].value
     }
     if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
-    // The cache is remembered only when it was named (KRB5CCNAME), never guessed.
-    if (settings.cache !== undefined) saved.cache = resolvePath(settings.cache)
+    // The cache is remembered only when it was named (KRB5CCNAME), never guessed; a KCM: one by its name.
+    if (settings.cache !== undefined && sources.cache?.from !== defaultCacheSource) {
+      saved.cache = /^KCM:/i.test(settings.cache) ? settings.cache : resolvePath(settings.cache)
+    }
     const named = (source: Selected | undefined) => source !== undefined && !source.from.startsWith("profile ")
     const kerberosUsed = options.mechanism !== "ntlm"
     return {
@@ -143,7 +160,7 @@ export const kerberosTarget = (
       namedHere: kerberosUsed && ((settings.keytab !== undefined && named(sources.keytab)) || (cacheIsTheUser && named(sources.cache))),
       saved
     }
-  }).pipe(Effect.provide(NodeTokenStoreFiles.layer))
+  }).pipe(Effect.provide(Layer.merge(NodeTokenStoreFiles.layer, NodeKcmTransport.layer())))
 
 /**
  * Runs a command with `env` as Effect's configuration, so that what core reads through `Config`

@@ -17,6 +17,10 @@ export interface Krb5Conf {
   readonly kdcs: ReadonlyMap<string, ReadonlyArray<string>>
   /** `.example.com` (a domain) or `host.example.com` (one host) → realm, in file order. */
   readonly domainRealm: ReadonlyArray<readonly [string, string]>
+  /** `[libdefaults] default_ccache_name` (`KCM:` on RHEL and Fedora), as written. */
+  readonly defaultCcacheName?: string
+  /** `[libdefaults] kcm_socket`: where the KCM daemon listens. */
+  readonly kcmSocket?: string
   /** Set when the text went past a limit: what was left out (the rest is as written). */
   readonly truncated?: string
 }
@@ -70,6 +74,7 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
   let depth = 0
   let realm: string | undefined
   let defaultRealm: string | undefined
+  const libdefaults: { defaultCcacheName?: string; kcmSocket?: string } = {}
   const kdcs = new Map<string, Array<string>>()
   const domainRealm: Array<readonly [string, string]> = []
   for (const rawLine of text.split("\n")) {
@@ -95,6 +100,8 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
       continue
     }
     if (section === "libdefaults" && depth === 0 && key === "default_realm") defaultRealm = value
+    else if (section === "libdefaults" && depth === 0 && key === "default_ccache_name" && value !== "") libdefaults.defaultCcacheName = value
+    else if (section === "libdefaults" && depth === 0 && key === "kcm_socket" && value !== "") libdefaults.kcmSocket = value
     else if (section === "realms" && depth === 1 && realm !== undefined && key === "kdc" && value !== "") {
       const list = kdcs.get(realm)
       if (list === undefined) {
@@ -107,7 +114,7 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
       else domainRealm.push([key.toLowerCase(), value])
     }
   }
-  return { defaultRealm, kdcs, domainRealm, ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
+  return { defaultRealm, kdcs, domainRealm, ...libdefaults, ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
 }
 
 /** The realm of a host by `[domain_realm]` (exact host first, then the longest domain suffix). @internal */

@@ -1,0 +1,98 @@
+/**
+ * `KCM:` credential caches (RHEL's and Fedora's `default_ccache_name = KCM:`, served by sssd-kcm):
+ * read the cache's principal and credentials through the `KcmTransport`, in the engine's `Kcm`
+ * codec, and store new tickets back as MIT's `kvno` does. The daemon's socket is krb5.conf's
+ * `kcm_socket`, else Heimdal's and MIT's default path. The daemon is the cache's guard (it serves
+ * each uid its own caches), so unlike a `FILE:` cache there is no owner to check here.
+ *
+ * Round trips: `KCM:` alone asks for the default cache's name first (1), then the principal (1),
+ * the credential ids (1) and each credential (1 each); each new ticket stored is one more.
+ * @internal
+ */
+import type { CredentialCache, Kerberos as Engine, Krb5Conf } from "@vedauth/winauth"
+import { Kcm } from "@vedauth/winauth"
+import { Effect, Option } from "effect"
+import { KcmTransport } from "../../KcmTransport.js"
+import { KerberosError } from "../../VedAuthError.js"
+import { step } from "./failures.js"
+
+/** A `KCM:` name's residual (`""` for the default cache), or `undefined` for any other name. @internal */
+export const kcmResidual = (name: string | undefined): string | undefined => {
+  const typed = name === undefined ? null : /^KCM:(.*)$/i.exec(name.trim())
+  return typed === null ? undefined : typed[1]!
+}
+
+/** A cache read from KCM: its name in the daemon, where the daemon is, and what it holds. @internal */
+export interface KcmCache {
+  readonly name: string
+  readonly socket: string
+  readonly cache: CredentialCache.CredentialCache
+}
+
+const call = <A>(socket: string, request: () => Uint8Array, decode: (reply: Uint8Array) => A) =>
+  Effect.gen(function*() {
+    const transport = yield* Effect.serviceOption(KcmTransport)
+    if (Option.isNone(transport)) {
+      return yield* new KerberosError({
+        reason: "CCACHE_TYPE_UNSUPPORTED",
+        detail: "a KCM: credential cache is named, but this layer has no KcmTransport to reach its daemon",
+        hint: "provide NodeKcmTransport.layer from @vedauth/platform-node (NodeVedAuth includes it)"
+      })
+    }
+    const reply = yield* transport.value.request(socket, yield* step(request))
+    return yield* step(() => decode(reply))
+  })
+
+// The daemon says "no such cache" (nothing after kdestroy, or before the first kinit): no cache.
+const orNone = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchIf(Effect.map(effect, Option.some), (e) => e instanceof KerberosError && e.reason === "KCM_NO_CACHE", () => Effect.succeedNone)
+
+/**
+ * The cache a `KCM:` name means (`KCM:` alone: the daemon's default cache for this user), `None`
+ * when the daemon has no such cache or the cache has no principal yet.
+ * @internal
+ */
+export const readKcm = (residual: string, conf: Krb5Conf.Krb5Conf) =>
+  Effect.gen(function*() {
+    const socket = conf.kcmSocket ?? Kcm.defaultSocket
+    const name = residual !== "" ? residual : yield* call(socket, Kcm.getDefaultCache, Kcm.decodeName)
+    const owner = yield* orNone(call(socket, () => Kcm.getPrincipal(name), Kcm.decodePrincipal))
+    if (Option.isNone(owner) || owner.value === undefined) return Option.none<KcmCache>()
+    const ids = yield* orNone(call(socket, () => Kcm.getCredUuidList(name), Kcm.decodeUuidList))
+    const credentials: Array<Engine.Credential> = []
+    // At most Kcm.limits.maxCredentials ids (the codec refuses longer lists); one request each.
+    for (const id of Option.getOrElse(ids, (): ReadonlyArray<Uint8Array> => [])) {
+      const credential = yield* orNone(call(socket, () => Kcm.getCredByUuid(name, id), Kcm.decodeCredential))
+      // A credential removed since the list was made is passed over.
+      if (Option.isSome(credential) && credential.value !== undefined) credentials.push(credential.value)
+    }
+    const principal = owner.value
+    return Option.some<KcmCache>({ name, socket, cache: { principal: { nameType: 1, components: principal.name }, realm: principal.realm, credentials } })
+  })
+
+const sameTicket = (a: Engine.Credential, b: Engine.Credential) =>
+  a.ticket.raw.length === b.ticket.raw.length && a.ticket.raw.every((byte, i) => byte === b.ticket.raw[i])
+
+/**
+ * Stores the tickets the exchange got that the cache does not hold yet (the service ticket, and a
+ * new TGT), one `STORE` each, when they are the cache's principal's: a cache of another user is
+ * left alone.
+ * @internal
+ */
+export const storeKcm = (kcm: KcmCache, got: ReadonlyArray<Engine.Credential | undefined>) =>
+  Effect.forEach(
+    got.filter((c): c is Engine.Credential =>
+      c !== undefined && c.crealm === kcm.cache.realm && c.client.components.join("/") === kcm.cache.principal.components.join("/") &&
+      !kcm.cache.credentials.some((held) => sameTicket(held, c))
+    ),
+    (credential) => call(kcm.socket, () => Kcm.store(kcm.name, credential), (reply) => Kcm.decodeEmpty(reply, "STORE")),
+    { discard: true }
+  )
+
+/**
+ * krb5.conf's `default_ccache_name` when it is a `KCM:` cache (RHEL and Fedora): the cache `kinit`
+ * fills when `KRB5CCNAME` is not set.
+ * @internal
+ */
+export const defaultKcmName = (conf: Krb5Conf.Krb5Conf): string | undefined =>
+  kcmResidual(conf.defaultCcacheName) === undefined ? undefined : conf.defaultCcacheName!.trim()
