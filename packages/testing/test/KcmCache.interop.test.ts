@@ -1,7 +1,8 @@
 /**
- * Interop: RHEL's way of keeping `kinit`'s tickets, a KCM cache served by sssd-kcm (sssdKcm.ts, run
- * privately on a socket of its own), filled by MIT's `kinit` from Samba AD's KDC (sambaAd.ts). What
- * the KCM client of issue #23 will have to read: the caches as MIT's tools see them.
+ * Interop: RHEL's way of keeping `kinit`'s tickets, a KCM cache served by sssd-kcm
+ * (@vedauth/test-helpers/sssdKcm, run privately on a socket of its own), filled by MIT's `kinit`
+ * from Samba AD's KDC (sambaAd.ts): the caches as MIT's tools see them, which the library's KCM
+ * client (KcmTicket.interop.test.ts) reads.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -9,8 +10,9 @@ import { execFile } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { promisify } from "node:util"
+import * as Simulator from "../src/Simulator.js"
 import { PASSWORD, REALM, runWithInput, type SambaAd, SERVICE, startSambaAd, USERS } from "./sambaAd.js"
-import { type Kcm, startKcm } from "./sssdKcm.js"
+import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 
 const run = promisify(execFile)
 let dc: SambaAd
@@ -20,7 +22,7 @@ let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   ;[dc, kcm] = await Promise.all([startSambaAd(), startKcm()])
   const conf = Path.join(kcm.dir, "krb5.conf")
-  await Fs.writeFile(conf, kcm.krb5Conf(REALM, dc.kdcAddress))
+  await Fs.writeFile(conf, kcm.withKcm(Simulator.krb5Conf(dc.kdcAddress, { realm: REALM })))
   env = { ...process.env, KRB5_CONFIG: conf, KRB5CCNAME: "KCM:" }
 }, 240_000)
 afterAll(() => Promise.all([dc?.stop(), kcm?.stop()]))

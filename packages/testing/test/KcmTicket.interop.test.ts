@@ -1,9 +1,9 @@
 /**
  * Interop: RHEL's `kinit` then the library, with tickets in KCM. sssd-kcm runs privately
- * (sssdKcm.ts), MIT's `kinit` (KRB5CCNAME=KCM:) fills it from a throwaway MIT realm, and the library
- * reads the default KCM cache's principal and TGT through `NodeKcmTransport`, authorizes at the
- * simulator (whose acceptor has the realm's service key) with no user and no password, and stores
- * the service ticket back: MIT's `klist` shows it, and the next login needs no KDC round trip.
+ * (@vedauth/test-helpers/sssdKcm), MIT's `kinit` (KRB5CCNAME=KCM:) fills it from a throwaway MIT
+ * realm, and the library reads the default KCM cache's principal and TGT through
+ * `NodeKcmTransport`, authorizes at the simulator (whose acceptor has the realm's service key) with
+ * no user and no password, and stores the service ticket back: MIT's `klist` shows it, and the next login needs no KDC round trip.
  */
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
@@ -20,7 +20,7 @@ import * as Path from "node:path"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
 import { runWithInput } from "./sambaAd.js"
-import { type Kcm, startKcm } from "./sssdKcm.js"
+import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const run = promisify(execFile)
@@ -32,7 +32,7 @@ let conf: string
 beforeAll(async () => {
   ;[realm, kcm] = await Promise.all([startRealm([alice]), startKcm()])
   conf = Path.join(kcm.dir, "krb5.conf")
-  await Fs.writeFile(conf, kcm.krb5Conf(REALM, `${realm.kdc.host}:${realm.kdc.port}`))
+  await Fs.writeFile(conf, kcm.withKcm(await Fs.readFile(realm.env["KRB5_CONFIG"]!, "utf8")))
   env = { ...process.env, KRB5_CONFIG: conf, KRB5CCNAME: "KCM:" }
 }, 60_000)
 afterAll(() => Promise.all([realm?.stop(), kcm?.stop()]))

@@ -1,0 +1,83 @@
+/**
+ * Interop: RHEL's way, `kinit` then `vedauth login` with nothing else. krb5.conf says
+ * `default_ccache_name = KCM:` and names a private sssd-kcm's socket (`kcm_socket`); KRB5CCNAME is
+ * not set. MIT's `kinit` puts alice's TGT in KCM; `vedauth login` with no user and no password finds
+ * the cache through krb5.conf, reads it over the KCM protocol, gets the service ticket from the MIT
+ * realm's KDC, authorizes at the simulator, and stores the ticket back in KCM (MIT's `klist` shows
+ * it); `token` after `revoke` needs no KDC at all.
+ */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Kerberos } from "@vedauth/core"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
+import { type Realm, REALM, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
+import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
+import { Simulator } from "@vedauth/testing"
+import { Effect, Layer } from "effect"
+import { execFile, spawn } from "node:child_process"
+import * as Fs from "node:fs/promises"
+import * as Path from "node:path"
+import { promisify } from "node:util"
+import { runCli, type Run } from "./support/runCli.js"
+
+const alice = { name: "alice", password: "Correct-Horse-7" }
+const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
+const run = promisify(execFile)
+let realm: Realm
+let kcm: Kcm
+let conf: string
+
+beforeAll(async () => {
+  ;[realm, kcm] = await Promise.all([startRealm([alice]), startKcm()])
+  conf = Path.join(kcm.dir, "krb5.conf")
+  await Fs.writeFile(conf, kcm.withKcm(await Fs.readFile(realm.env["KRB5_CONFIG"]!, "utf8")))
+}, 60_000)
+afterAll(() => Promise.all([realm?.stop(), kcm?.stop()]))
+
+// MIT's tools with this krb5.conf only: their cache is KCM by default_ccache_name.
+const mitEnv = () => ({ PATH: process.env["PATH"] ?? "", KRB5_CONFIG: conf })
+
+const kinit = Effect.promise(() =>
+  new Promise<void>((resolve, reject) => {
+    const child = spawn("kinit", [`${alice.name}@${REALM}`], { env: mitEnv(), stdio: ["pipe", "ignore", "pipe"] })
+    let stderr = ""
+    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+    child.on("error", reject)
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kinit exited with ${code}: ${stderr}`))))
+    child.stdin.end(`${alice.password}\n`)
+  })
+)
+
+const simulator = Effect.gen(function*() {
+  const serviceKeytab = yield* Kerberos.readKeytab(yield* Effect.promise(() => realm.keytab(SPN, "http.keytab")))
+  const served = yield* Simulator.serve({
+    protocol: "http",
+    users: [{ name: alice.name, domain: REALM.split(".")[0]!, password: Simulator.defaultCredentials.password }],
+    kerberos: { realm: REALM, serviceKeytab }
+  })
+  const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-kcm-" })
+  const args = ["--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--spn", SPN]
+  return { served, args, env: { HOME: dir, KRB5_CONFIG: conf } }
+})
+
+describe("vedauth with a KCM credential cache (sssd-kcm)", () => {
+  it.scopedLive("kinit, then login with no user, no password and no KRB5CCNAME: the cache found by krb5.conf, the service ticket stored back in KCM", () =>
+    Effect.gen(function*() {
+      const { args, env, served } = yield* simulator
+      yield* kinit
+      ok(yield* runCli(["login", ...args], { env }))
+      const status = JSON.parse((yield* runCli(["status", "--json"], { env })).stdout)
+      assert.strictEqual(status.grants[0].user, `${alice.name}@${REALM.toLowerCase()}`)
+      const { stdout } = yield* Effect.promise(() => run("klist", [], { env: mitEnv() }))
+      assert.match(stdout, /^Ticket cache: KCM:/m)
+      assert.include(stdout, `${SPN}@${REALM}`)
+      // The grant revoked, `token` authorizes again from KCM's service ticket alone: the KDC is stopped.
+      ok(yield* runCli(["revoke"], { env }))
+      yield* Effect.promise(() => realm.stop())
+      const token = yield* runCli(["token"], { env })
+      ok(token)
+      assert.match(token.stdout, /^\S+\n$/)
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1, 1])
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
+})
