@@ -22,7 +22,7 @@
 import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Conf } from "@vedauth/winauth"
 import { Clock, Effect, Either, Option, Redacted } from "effect"
 import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
-import { defaultKcmName, kcmResidual, readKcm, storeKcm } from "./internal/kerberos/kcm.js"
+import { defaultKcmName, kcmOwner, kcmResidual, readKcm, storeKcm } from "./internal/kerberos/kcm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
 import { step } from "./internal/kerberos/failures.js"
 import { emptyKrb5Conf, loadKrb5Conf } from "./internal/kerberos/resolve.js"
@@ -216,11 +216,11 @@ const credentialText = (c: Engine.Credential) => ({ client: Engine.principalName
 export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cache: string) {
   const residual = kcmResidual(cache)
   if (residual !== undefined) {
-    const kcm = yield* readKcm(residual, yield* loadKrb5Conf).pipe(
+    const kcm = yield* kcmOwner(residual, yield* loadKrb5Conf).pipe(
       Effect.catchTag("TransportError", (e) =>
         new KerberosError({ reason: "CCACHE_UNREADABLE", detail: `cannot read the credential cache ${cache}: ${e.detail}; is the KCM daemon (sssd-kcm) running, and krb5.conf's kcm_socket its socket?` }))
     )
-    return Option.map(kcm, (c) => Engine.principalNameText(c.cache.principal, c.cache.realm))
+    return Option.map(kcm, (c) => Engine.formatPrincipal(c.owner))
   }
   const path = yield* cachePath(cache)
   const cached = yield* readCache(path)

@@ -31,7 +31,13 @@ export const exchange = (framing: Framing, message: Uint8Array) =>
 
 const unbounded = (framing: Framing, message: Uint8Array) =>
   Effect.async<Uint8Array, TransportError>((resume) => {
-    const socket = framing.connect()
+    // Deno throws here when a permission is missing (`--allow-net`): an error, not a defect.
+    let socket: Net.Socket
+    try {
+      socket = framing.connect()
+    } catch (error) {
+      return resume(Effect.fail(new TransportError({ detail: `${framing.peer}: ${error instanceof Error ? error.message : String(error)}` })))
+    }
     const chunks: Array<Buffer> = []
     let received = 0
     let expected: number | undefined

@@ -48,16 +48,28 @@ const orNone = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.catchIf(Effect.map(effect, Option.some), (e) => e instanceof KerberosError && e.reason === "KCM_NO_CACHE", () => Effect.succeedNone)
 
 /**
+ * The cache a `KCM:` name means and its principal (two requests for `KCM:` alone, else one), `None`
+ * when the daemon has no such cache or the cache has no principal yet.
+ * @internal
+ */
+export const kcmOwner = (residual: string, conf: Krb5Conf.Krb5Conf) =>
+  Effect.gen(function*() {
+    const socket = conf.kcmSocket ?? Kcm.defaultSocket
+    const name = residual !== "" ? residual : yield* call(socket, Kcm.getDefaultCache, Kcm.decodeName)
+    const owner = yield* orNone(call(socket, () => Kcm.getPrincipal(name), Kcm.decodePrincipal))
+    return Option.isNone(owner) || owner.value === undefined ? Option.none() : Option.some({ name, socket, owner: owner.value })
+  })
+
+/**
  * The cache a `KCM:` name means (`KCM:` alone: the daemon's default cache for this user), `None`
  * when the daemon has no such cache or the cache has no principal yet.
  * @internal
  */
 export const readKcm = (residual: string, conf: Krb5Conf.Krb5Conf) =>
   Effect.gen(function*() {
-    const socket = conf.kcmSocket ?? Kcm.defaultSocket
-    const name = residual !== "" ? residual : yield* call(socket, Kcm.getDefaultCache, Kcm.decodeName)
-    const owner = yield* orNone(call(socket, () => Kcm.getPrincipal(name), Kcm.decodePrincipal))
-    if (Option.isNone(owner) || owner.value === undefined) return Option.none<KcmCache>()
+    const found = yield* kcmOwner(residual, conf)
+    if (Option.isNone(found)) return Option.none<KcmCache>()
+    const { name, owner, socket } = found.value
     const ids = yield* orNone(call(socket, () => Kcm.getCredUuidList(name), Kcm.decodeUuidList))
     const credentials: Array<Engine.Credential> = []
     // At most Kcm.limits.maxCredentials ids (the codec refuses longer lists); one request each.
@@ -66,8 +78,7 @@ export const readKcm = (residual: string, conf: Krb5Conf.Krb5Conf) =>
       // A credential removed since the list was made is passed over.
       if (Option.isSome(credential) && credential.value !== undefined) credentials.push(credential.value)
     }
-    const principal = owner.value
-    return Option.some<KcmCache>({ name, socket, cache: { principal: { nameType: 1, components: principal.name }, realm: principal.realm, credentials } })
+    return Option.some<KcmCache>({ name, socket, cache: { principal: { nameType: 1, components: owner.name }, realm: owner.realm, credentials } })
   })
 
 const sameTicket = (a: Engine.Credential, b: Engine.Credential) =>
