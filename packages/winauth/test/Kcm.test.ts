@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { FastCheck } from "effect"
 import { KerberosFailure } from "../src/Failure.js"
 import * as Kcm from "../src/Kcm.js"
+import * as Krb5Conf from "../src/Krb5Conf.js"
 import { concat, fromHex, toHex } from "../src/internal/ntlm/bytes.js"
 import { u32 } from "../src/internal/kerberos/binary.js"
 import { writeCredential, writePrincipal } from "../src/internal/kerberos/ccache.js"
@@ -122,5 +123,14 @@ describe("KCM replies", () => {
       }),
       { numRuns: 500 }
     )
+  })
+})
+
+describe("krb5.conf: where the caches are", () => {
+  it("reads [libdefaults] default_ccache_name and kcm_socket (RHEL's snippet), nothing from other sections", () => {
+    const conf = Krb5Conf.parse("[libdefaults]\n  default_ccache_name = KCM:\n  kcm_socket = /run/.heim_org.h5l.kcm-socket # sssd\n[realms]\n  X = {\n    kcm_socket = /elsewhere\n  }\n")
+    assert.strictEqual(conf.defaultCcacheName, "KCM:")
+    assert.strictEqual(conf.kcmSocket, "/run/.heim_org.h5l.kcm-socket")
+    assert.isUndefined(Krb5Conf.parse("[libdefaults]\n  default_realm = X\n").kcmSocket)
   })
 })
