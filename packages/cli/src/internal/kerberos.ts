@@ -83,13 +83,15 @@ const defaultCacheSource = "krb5.conf default_ccache_name"
 
 // With no cache named, the one kinit fills by krb5.conf (RHEL's `KCM:`), when its daemon holds a
 // cache there: a daemon that is not running, or an empty cache, is no cache (a password still works).
+// Its principal comes along (asked once).
 const withDefaultCache = <S extends { readonly mechanism: Selected | undefined; readonly cache: Selected | undefined }>(sources: S) =>
   Effect.gen(function*() {
-    if (sources.cache !== undefined || sources.mechanism?.value.toLowerCase() === "ntlm") return sources
+    const none = { sources, owner: Option.none<string>() }
+    if (sources.cache !== undefined || sources.mechanism?.value.toLowerCase() === "ntlm") return none
     const name = yield* Effect.orElseSucceed(Kerberos.defaultCache(), () => Option.none<string>())
-    if (Option.isNone(name)) return sources
+    if (Option.isNone(name)) return none
     const owner = yield* Effect.orElseSucceed(Kerberos.cachePrincipal(name.value), () => Option.none<string>())
-    return Option.isNone(owner) ? sources : { ...sources, cache: { value: name.value, from: defaultCacheSource } }
+    return Option.isNone(owner) ? none : { sources: { ...sources, cache: { value: name.value, from: defaultCacheSource } }, owner }
   })
 
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
@@ -117,7 +119,7 @@ export const kerberosTarget = (
   username: string | undefined
 ): Effect.Effect<KerberosTarget, UsageError> =>
   Effect.gen(function*() {
-    const sources = yield* withDefaultCache(selected(flags, env, profile))
+    const { owner: defaultOwner, sources } = yield* withDefaultCache(selected(flags, env, profile))
     const parsed = VedAuth.kerberosFromText({
       mechanism: sources.mechanism?.value,
       realm: sources.realm?.value,
@@ -136,8 +138,8 @@ export const kerberosTarget = (
     const keytabPrincipals = settings.keytab === undefined
       ? []
       : (yield* Effect.mapError(Kerberos.readKeytab(settings.keytab), (error) => unreadable("keytab", sources.keytab!, error))).principals
-    const cacheOwner = settings.cache === undefined
-      ? Option.none<string>()
+    const cacheOwner = settings.cache === undefined || Option.isSome(defaultOwner)
+      ? defaultOwner
       : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) => unreadable("credential cache", sources.cache!, error))
     const cachePrincipal = Option.getOrUndefined(cacheOwner)
     const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
