@@ -17,6 +17,7 @@ import { Simulator } from "@vedauth/testing"
 import { Effect, Layer } from "effect"
 import { execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
+import * as Net from "node:net"
 import * as Path from "node:path"
 import { promisify } from "node:util"
 import { runCli, type Run } from "./support/runCli.js"
@@ -27,13 +28,29 @@ const run = promisify(execFile)
 let realm: Realm
 let kcm: Kcm
 let conf: string
+let proxy: Net.Server
+// Each KCM request is one connection: counted by a proxy in front of sssd-kcm's socket.
+let connections = 0
 
 beforeAll(async () => {
   ;[realm, kcm] = await Promise.all([startRealm([alice]), startKcm()])
+  const proxySocket = Path.join(kcm.dir, "counted.socket")
+  proxy = Net.createServer((client) => {
+    connections++
+    const daemon = Net.connect(kcm.socket)
+    client.pipe(daemon).pipe(client)
+    client.on("error", () => daemon.destroy())
+    daemon.on("error", () => client.destroy())
+  })
+  await new Promise<void>((resolve) => proxy.listen(proxySocket, resolve))
   conf = Path.join(kcm.dir, "krb5.conf")
-  await Fs.writeFile(conf, kcm.withKcm(await Fs.readFile(realm.env["KRB5_CONFIG"]!, "utf8")))
+  const krb5Conf = kcm.withKcm(await Fs.readFile(realm.env["KRB5_CONFIG"]!, "utf8"))
+  await Fs.writeFile(conf, krb5Conf.replace(`kcm_socket = ${kcm.socket}`, `kcm_socket = ${proxySocket}`))
 }, 60_000)
-afterAll(() => Promise.all([realm?.stop(), kcm?.stop()]))
+afterAll(async () => {
+  await new Promise((resolve) => proxy?.close(resolve))
+  await Promise.all([realm?.stop(), kcm?.stop()])
+})
 
 // MIT's tools with this krb5.conf only: their cache is KCM by default_ccache_name.
 const mitEnv = () => ({ PATH: process.env["PATH"] ?? "", KRB5_CONFIG: conf })
@@ -66,7 +83,11 @@ describe("vedauth with a KCM credential cache (sssd-kcm)", () => {
     Effect.gen(function*() {
       const { args, env, served } = yield* simulator
       yield* kinit
+      connections = 0
       ok(yield* runCli(["login", ...args], { env }))
+      // The user's principal (GET_DEFAULT_CACHE, GET_PRINCIPAL), then the cache read (the same two,
+      // the id list, the TGT and kinit's two configuration entries) and the service ticket stored.
+      const loginRequests = connections
       const status = JSON.parse((yield* runCli(["status", "--json"], { env })).stdout)
       assert.strictEqual(status.grants[0].user, `${alice.name}@${REALM.toLowerCase()}`)
       const { stdout } = yield* Effect.promise(() => run("klist", [], { env: mitEnv() }))
@@ -75,8 +96,11 @@ describe("vedauth with a KCM credential cache (sssd-kcm)", () => {
       // The grant revoked, `token` authorizes again from KCM's service ticket alone: the KDC is stopped.
       ok(yield* runCli(["revoke"], { env }))
       yield* Effect.promise(() => realm.stop())
+      connections = 0
       const token = yield* runCli(["token"], { env })
       ok(token)
+      // token: the same reads, the service ticket a 4th credential, nothing stored.
+      assert.deepStrictEqual({ login: loginRequests, token: connections }, { login: 9, token: 9 })
       assert.match(token.stdout, /^\S+\n$/)
       assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1, 1])
     }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
