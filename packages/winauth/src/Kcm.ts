@@ -44,7 +44,9 @@ export const opcodes = {
   GET_PRINCIPAL: 8,
   GET_CRED_UUID_LIST: 9,
   GET_CRED_BY_UUID: 10,
-  GET_DEFAULT_CACHE: 20
+  GET_DEFAULT_CACHE: 20,
+  /** MIT's extension (sssd-kcm 2.5 and later): all of a cache's credentials in one reply. */
+  GET_CRED_LIST: 13001
 } as const
 
 /**
@@ -92,6 +94,15 @@ export const getPrincipal = (name: string): Uint8Array => request(opcodes.GET_PR
  * @category requests
  */
 export const getCredUuidList = (name: string): Uint8Array => request(opcodes.GET_CRED_UUID_LIST, nameBytes(name))
+
+/**
+ * `GET_CRED_LIST`: all of a cache's credentials at once (MIT's extension; a daemon without it
+ * refuses it or closes the connection, and `GET_CRED_UUID_LIST` is the way then).
+ *
+ * @since 0.2.0
+ * @category requests
+ */
+export const getCredList = (name: string): Uint8Array => request(opcodes.GET_CRED_LIST, nameBytes(name))
 
 /**
  * `GET_CRED_BY_UUID`: one credential by its id (16 bytes, from `decodeUuidList`).
@@ -221,4 +232,25 @@ export const decodeCredential = (reply: Uint8Array): Credential | undefined =>
   decoding("GET_CRED_BY_UUID", () => {
     const r = body(reply, "GET_CRED_BY_UUID")
     return done(r, ccache.readCredential(r))
+  })
+
+/**
+ * All of a cache's credentials (`GET_CRED_LIST`: a count, then each credential behind its length),
+ * at most `limits.maxCredentials`; configuration entries and user-to-user tickets are passed over.
+ *
+ * @since 0.2.0
+ * @category decoding
+ */
+export const decodeCredList = (reply: Uint8Array): ReadonlyArray<Credential> =>
+  decoding("GET_CRED_LIST", () => {
+    const r = body(reply, "GET_CRED_LIST")
+    const count = r.u32()
+    if (count > limits.maxCredentials) throw new Malformed(`the cache lists ${count} credentials, over ${limits.maxCredentials}`)
+    const credentials: Array<Credential> = []
+    for (let i = 0; i < count; i++) {
+      const one = new Reader(r.bytesOf(r.u32()), `credential ${i} of the KCM reply to GET_CRED_LIST`)
+      const credential = done(one, ccache.readCredential(one))
+      if (credential !== undefined) credentials.push(credential)
+    }
+    return done(r, credentials)
   })

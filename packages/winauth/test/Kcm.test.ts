@@ -10,7 +10,7 @@ import { KerberosFailure } from "../src/Failure.js"
 import * as Kcm from "../src/Kcm.js"
 import * as Krb5Conf from "../src/Krb5Conf.js"
 import { concat, fromHex, toHex } from "../src/internal/ntlm/bytes.js"
-import { u32 } from "../src/internal/kerberos/binary.js"
+import { counted32, u32 } from "../src/internal/kerberos/binary.js"
 import { writeCredential, writePrincipal } from "../src/internal/kerberos/ccache.js"
 import type { Credential } from "../src/internal/kerberos/kdcClient.js"
 import { decodeTicket, encodeTicket } from "../src/internal/kerberos/types.js"
@@ -54,6 +54,7 @@ describe("KCM requests", () => {
     assert.strictEqual(toHex(Kcm.getCredUuidList("0")), "020000093000")
     const id = new Uint8Array(16).fill(0xab)
     assert.strictEqual(toHex(Kcm.getCredByUuid("0", id)), `0200000a3000${"ab".repeat(16)}`)
+    assert.strictEqual(toHex(Kcm.getCredList("0")), "020032c93000")
   })
 
   it("STORE carries the credential in the ccache version 4 encoding; INITIALIZE the principal", () => {
@@ -78,6 +79,9 @@ describe("KCM replies", () => {
     assert.deepStrictEqual(decoded?.ticket.raw, ticketBytes)
     assert.strictEqual(decoded?.endtime, credential.endtime)
     Kcm.decodeEmpty(reply(0))
+    const config = writeCredential({ ...credential, srealm: "X-CACHECONF:" })
+    const listed = Kcm.decodeCredList(reply(0, u32(2), counted32(config), counted32(writeCredential(credential))))
+    assert.deepStrictEqual(listed.map((c) => c.ticket.raw), [ticketBytes])
   })
 
   it("a configuration entry (X-CACHECONF:) is passed over", () => {
@@ -100,11 +104,15 @@ describe("KCM replies", () => {
     failsWith("MALFORMED", () => Kcm.decodeCredential(reply(0, writeCredential(credential).subarray(0, 60))))
     failsWith("MALFORMED", () => Kcm.decodeEmpty(new Uint8Array(Kcm.limits.maxReplyBytes + 1)))
     failsWith("MALFORMED", () => Kcm.decodeEmpty(Uint8Array.of(0, 0, 0)))
+    failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(Kcm.limits.maxCredentials + 1))))
+    failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(1), u32(1 << 30))))
+    failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(1), counted32(concat(writeCredential(credential), Uint8Array.of(0))))))
+    failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(0), Uint8Array.of(0))))
   })
 
   it("any bytes: each decoder returns or throws KerberosFailure, nothing else", () => {
-    const good = [reply(0, writeCredential(credential)), reply(0, writePrincipal(credential.client, REALM)), reply(0, text("0\u0000")), reply(0, new Uint8Array(32))]
-    const decoders: ReadonlyArray<(bytes: Uint8Array) => unknown> = [Kcm.decodeName, Kcm.decodePrincipal, Kcm.decodeUuidList, Kcm.decodeCredential, Kcm.decodeEmpty]
+    const good = [reply(0, writeCredential(credential)), reply(0, u32(1), counted32(writeCredential(credential))), reply(0, writePrincipal(credential.client, REALM)), reply(0, text("0\u0000")), reply(0, new Uint8Array(32))]
+    const decoders: ReadonlyArray<(bytes: Uint8Array) => unknown> = [Kcm.decodeName, Kcm.decodePrincipal, Kcm.decodeUuidList, Kcm.decodeCredential, Kcm.decodeCredList, Kcm.decodeEmpty]
     const mutated = FastCheck.tuple(FastCheck.constantFrom(...good), FastCheck.nat(), FastCheck.integer({ min: 0, max: 255 }), FastCheck.nat())
       .map(([bytes, at, value, cut]) => {
         const copy = bytes.slice()

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, TestClock } from "effect"
 import { concat } from "../../../winauth/src/internal/ntlm/bytes.js"
-import { u32 } from "../../../winauth/src/internal/kerberos/binary.js"
+import { counted32, u32 } from "../../../winauth/src/internal/kerberos/binary.js"
 import { writeCredential, writePrincipal } from "../../../winauth/src/internal/kerberos/ccache.js"
 import * as KcmTransport from "../../src/KcmTransport.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
@@ -19,12 +19,15 @@ import { mintTicket, REALM, SPN } from "./support.js"
 const start = Date.UTC(2026, 0, 15, 9)
 const ok = (...data: ReadonlyArray<Uint8Array>) => concat(u32(0), u32(0), ...data)
 
-/** A daemon holding one cache, "0", the default, with alice's service ticket; the opcodes it was asked. */
-const daemon = () => {
+/**
+ * A daemon holding one cache, "0", the default, with alice's service ticket; the opcodes it was
+ * asked. Without `credList` it answers GET_CRED_LIST as an old daemon does: an error code.
+ */
+const daemon = (credList = true) => {
   const service = Redacted.value(mintTicket({ now: start, lifetimeMillis: 3600_000 }).credential)
   const asked: Array<number> = []
   const layer = KcmTransport.layerMemory((_, request) => {
-    const opcode = request[3]!
+    const opcode = (request[2]! << 8) | request[3]!
     asked.push(opcode)
     const reply = opcode === 20
       ? ok(new TextEncoder().encode("0\u0000"))
@@ -34,6 +37,8 @@ const daemon = () => {
       ? ok(new Uint8Array(16).fill(1))
       : opcode === 10
       ? ok(writeCredential(service))
+      : opcode === 13001
+      ? credList ? ok(u32(1), counted32(writeCredential(service))) : concat(u32(0), u32(0x96c73a0c))
       : ok()
     return Effect.succeed(reply)
   })
@@ -44,15 +49,19 @@ const ticket = (credentials: Kerberos.Credentials, kcm: Layer.Layer<KcmTransport
   Kerberos.getTicket({ ...(principal === undefined ? {} : { principal }), credentials, spn: SPN, realm: REALM, kdc: "127.0.0.1:1", cache: "KCM:" }).pipe(Effect.provide(Layer.merge(kcm, kdc)))
 
 describe("KCM: credential caches", () => {
-  it.effect("a valid service ticket in the default KCM cache: no KDC round trip, nothing stored; 4 requests", () =>
+  it.effect("a valid service ticket in the default KCM cache: no KDC round trip, nothing stored; 3 requests, 5 with a daemon without GET_CRED_LIST", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(start + 10 * 60_000)
       const { asked, layer } = daemon()
       const got = yield* ticket({ _tag: "CacheOnly" }, layer)
       assert.strictEqual(got.kdcRoundTrips, 0)
       assert.strictEqual(got.client, `alice@${REALM}`)
-      // GET_DEFAULT_CACHE, GET_PRINCIPAL, GET_CRED_UUID_LIST, GET_CRED_BY_UUID.
-      assert.deepStrictEqual(asked, [20, 8, 9, 10])
+      // GET_DEFAULT_CACHE, GET_PRINCIPAL, GET_CRED_LIST.
+      assert.deepStrictEqual(asked, [20, 8, 13001])
+      const old = daemon(false)
+      assert.strictEqual((yield* ticket({ _tag: "CacheOnly" }, old.layer)).kdcRoundTrips, 0)
+      // Then GET_CRED_UUID_LIST and GET_CRED_BY_UUID, as MIT's client falls back.
+      assert.deepStrictEqual(old.asked, [20, 8, 13001, 9, 10])
       const owner = yield* Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(daemon().layer, new MemoryFiles().layer())))
       assert.deepStrictEqual(owner, Option.some(`alice@${REALM}`))
     }))

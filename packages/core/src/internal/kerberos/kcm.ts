@@ -5,15 +5,16 @@
  * `kcm_socket`, else Heimdal's and MIT's default path. The daemon is the cache's guard (it serves
  * each uid its own caches), so unlike a `FILE:` cache there is no owner to check here.
  *
- * Round trips: `KCM:` alone asks for the default cache's name first (1), then the principal (1),
- * the credential ids (1) and each credential (1 each); each new ticket stored is one more.
+ * Round trips: `KCM:` alone asks for the default cache's name first (1), then the principal (1) and
+ * the credentials (1 with `GET_CRED_LIST`; else the ids, 1, and each credential, 1 each); each new
+ * ticket stored is one more.
  * @internal
  */
 import type { CredentialCache, Kerberos as Engine, Krb5Conf } from "@vedauth/winauth"
 import { Kcm } from "@vedauth/winauth"
 import { Effect, Option } from "effect"
 import { KcmTransport } from "../../KcmTransport.js"
-import { KerberosError } from "../../VedAuthError.js"
+import { KerberosError, type TransportError } from "../../VedAuthError.js"
 import { step } from "./failures.js"
 
 /** A `KCM:` name's residual (`""` for the default cache), or `undefined` for any other name. @internal */
@@ -60,6 +61,23 @@ export const kcmOwner = (residual: string, conf: Krb5Conf.Krb5Conf) =>
     return Option.isNone(owner) || owner.value === undefined ? Option.none() : Option.some({ name, socket, owner: owner.value })
   })
 
+// A daemon without GET_CRED_LIST answers an error code (Heimdal) or closes the connection (sssd
+// before 2.5); a malformed reply is not that.
+const unsupported = (error: KerberosError | TransportError) => error._tag === "TransportError" || error.reason === "KCM_ERROR"
+
+const credentialsOneByOne = (socket: string, name: string) =>
+  Effect.gen(function*() {
+    const ids = yield* orNone(call(socket, () => Kcm.getCredUuidList(name), Kcm.decodeUuidList))
+    const credentials: Array<Engine.Credential> = []
+    // At most Kcm.limits.maxCredentials ids (the codec refuses longer lists); one request each.
+    for (const id of Option.getOrElse(ids, (): ReadonlyArray<Uint8Array> => [])) {
+      const credential = yield* orNone(call(socket, () => Kcm.getCredByUuid(name, id), Kcm.decodeCredential))
+      // A credential removed since the list was made is passed over.
+      if (Option.isSome(credential) && credential.value !== undefined) credentials.push(credential.value)
+    }
+    return Option.some<ReadonlyArray<Engine.Credential>>(credentials)
+  })
+
 /**
  * The cache a `KCM:` name means (`KCM:` alone: the daemon's default cache for this user), `None`
  * when the daemon has no such cache or the cache has no principal yet.
@@ -70,14 +88,11 @@ export const readKcm = (residual: string, conf: Krb5Conf.Krb5Conf) =>
     const found = yield* kcmOwner(residual, conf)
     if (Option.isNone(found)) return Option.none<KcmCache>()
     const { name, owner, socket } = found.value
-    const ids = yield* orNone(call(socket, () => Kcm.getCredUuidList(name), Kcm.decodeUuidList))
-    const credentials: Array<Engine.Credential> = []
-    // At most Kcm.limits.maxCredentials ids (the codec refuses longer lists); one request each.
-    for (const id of Option.getOrElse(ids, (): ReadonlyArray<Uint8Array> => [])) {
-      const credential = yield* orNone(call(socket, () => Kcm.getCredByUuid(name, id), Kcm.decodeCredential))
-      // A credential removed since the list was made is passed over.
-      if (Option.isSome(credential) && credential.value !== undefined) credentials.push(credential.value)
-    }
+    // MIT's one-request list where the daemon has it (sssd-kcm 2.5+), else one request per credential.
+    const credentials = yield* orNone(call(socket, () => Kcm.getCredList(name), Kcm.decodeCredList)).pipe(
+      Effect.catchIf(unsupported, () => credentialsOneByOne(socket, name)),
+      Effect.map(Option.getOrElse((): ReadonlyArray<Engine.Credential> => []))
+    )
     return Option.some<KcmCache>({ name, socket, cache: { principal: { nameType: 1, components: owner.name }, realm: owner.realm, credentials } })
   })
 
