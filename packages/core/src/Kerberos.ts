@@ -15,7 +15,8 @@
  *
  * Encryption types: aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96 (RFC 3962),
  * aes256-cts-hmac-sha384-192, aes128-cts-hmac-sha256-128 (RFC 8009). Credentials: a password, an MIT
- * keytab, an MIT `FILE:` credential cache (read and updated).
+ * keytab, an MIT `FILE:` credential cache or a `KCM:` one (sssd-kcm, through a `KcmTransport`),
+ * read and updated.
  *
  * @since 0.2.0
  */
