@@ -13,7 +13,8 @@ import * as KcmTransport from "../../src/KcmTransport.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { TransportError } from "../../src/VedAuthError.js"
-import { MemoryFiles } from "../fixtures/memoryFileSystem.js"
+import { TokenStoreFiles } from "../../src/TokenStoreFiles.js"
+import { MemoryFiles, memoryUid } from "../fixtures/memoryFileSystem.js"
 import { mintTicket, REALM, SPN } from "./support.js"
 
 const start = Date.UTC(2026, 0, 15, 9)
@@ -88,5 +89,23 @@ describe("KCM: credential caches", () => {
       assert.deepStrictEqual(asked, ["127.0.0.1:1"])
       const principal = yield* Effect.flip(Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(KcmTransport.layerUnreachable, new MemoryFiles().layer()))))
       assert.strictEqual(principal.reason, "CCACHE_UNREADABLE")
+    }))
+
+  it.effect("a socket another user owns (squatted), or something that is no socket, is CCACHE_UNTRUSTED before any request; root's or ours is asked", () =>
+    Effect.gen(function*() {
+      const at = (type: "Socket" | "File", uid: number) => {
+        const memory = new MemoryFiles().service()
+        return Layer.succeed(TokenStoreFiles, { ...memory, lstat: () => Effect.succeedSome({ type, mode: 0o777, uid: Option.some(uid), size: 0 }) })
+      }
+      for (const [type, uid] of [["Socket", 1001], ["File", memoryUid]] as const) {
+        const { asked, layer } = daemon()
+        const error = yield* Effect.flip(Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(layer, at(type, uid)))))
+        assert.strictEqual(error.reason, "CCACHE_UNTRUSTED")
+        assert.deepStrictEqual(asked, [])
+      }
+      for (const uid of [0, memoryUid]) {
+        const owner = yield* Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(daemon().layer, at("Socket", uid))))
+        assert.deepStrictEqual(owner, Option.some(`alice@${REALM}`))
+      }
     }))
 })

@@ -3,7 +3,9 @@
  * read the cache's principal and credentials through the `KcmTransport`, in the engine's `Kcm`
  * codec, and store new tickets back as MIT's `kvno` does. The daemon's socket is krb5.conf's
  * `kcm_socket`, else Heimdal's and MIT's default path. The daemon is the cache's guard (it serves
- * each uid its own caches), so unlike a `FILE:` cache there is no owner to check here.
+ * each uid its own caches); what is checked here is the daemon: a socket that another user owns
+ * (squatted in a shared folder) could hand us their tickets and log us in as them, as another
+ * user's `FILE:` cache could, so it must be root's or ours.
  *
  * Round trips: `KCM:` alone asks for the default cache's name first (1), then the principal (1) and
  * the credentials (1 with `GET_CRED_LIST`; else the ids, 1, and each credential, 1 each); each new
@@ -14,6 +16,7 @@ import type { CredentialCache, Kerberos as Engine, Krb5Conf } from "@vedauth/win
 import { Kcm } from "@vedauth/winauth"
 import { Effect, Option } from "effect"
 import { KcmTransport } from "../../KcmTransport.js"
+import { TokenStoreFiles } from "../../TokenStoreFiles.js"
 import { KerberosError, type TransportError } from "../../VedAuthError.js"
 import { step } from "./failures.js"
 
@@ -29,6 +32,29 @@ export interface KcmCache {
   readonly socket: string
   readonly cache: CredentialCache.CredentialCache
 }
+
+// Root's or ours (when a TokenStoreFiles can tell); a missing socket is left to the connection's error.
+const checkSocket = (socket: string) =>
+  Effect.gen(function*() {
+    const files = yield* Effect.serviceOption(TokenStoreFiles)
+    if (Option.isNone(files)) return
+    const info = yield* files.value.lstat(socket).pipe(
+      Effect.mapError((e) => new KerberosError({ reason: "CCACHE_UNREADABLE", detail: `the KCM socket ${socket}: ${e.detail}` }))
+    )
+    if (Option.isNone(info)) return
+    const owner = Option.getOrUndefined(info.value.uid)
+    const ours = Option.getOrUndefined(files.value.uid)
+    if (info.value.type !== "Socket" && info.value.type !== "SymbolicLink") {
+      return yield* new KerberosError({ reason: "CCACHE_UNTRUSTED", detail: `the KCM socket ${socket} is not a socket` })
+    }
+    if (owner !== undefined && ours !== undefined && owner !== 0 && owner !== ours) {
+      return yield* new KerberosError({
+        reason: "CCACHE_UNTRUSTED",
+        detail: `the KCM socket ${socket} is owned by user id ${owner}, neither root nor you`,
+        hint: "point krb5.conf's kcm_socket at the KCM daemon's own socket"
+      })
+    }
+  })
 
 const call = <A>(socket: string, request: () => Uint8Array, decode: (reply: Uint8Array) => A) =>
   Effect.gen(function*() {
@@ -56,6 +82,7 @@ const orNone = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 export const kcmOwner = (residual: string, conf: Krb5Conf.Krb5Conf) =>
   Effect.gen(function*() {
     const socket = conf.kcmSocket ?? Kcm.defaultSocket
+    yield* checkSocket(socket)
     const name = residual !== "" ? residual : yield* call(socket, Kcm.getDefaultCache, Kcm.decodeName)
     const owner = yield* orNone(call(socket, () => Kcm.getPrincipal(name), Kcm.decodePrincipal))
     return Option.isNone(owner) || owner.value === undefined ? Option.none() : Option.some({ name, socket, owner: owner.value })
