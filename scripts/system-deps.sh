@@ -9,7 +9,7 @@
 # fish, which load `vedauth completion`'s scripts in the CLI's tests; and Samba's AD DC (samba, samba-ad-dc,
 # samba-ad-provision, samba-common-bin, winbind, python3-samba; libnss-wrapper for ntlm_auth), which the
 # testing package provisions privately as a real Active Directory on loopback (test/sambaAd.ts), and
-# sssd-kcm, whose sssd_kcm the tests run privately as RHEL's KCM credential cache server (test/sssdKcm.ts).
+# sssd-kcm, whose sssd_kcm the tests run privately as RHEL's KCM credential cache server (@vedauth/test-helpers/sssdKcm).
 # No system service is started: the install runs under a policy-rc.d that refuses every start (Debian's
 # samba scripts would otherwise start smbd, nmbd and samba-ad-dc on every interface, sssd-kcm its socket).
 # Idempotent: does nothing when they are all present.

@@ -118,14 +118,10 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       const { home, realm, server } = yield* setup
       const login = (env: Record<string, string>, extra: ReadonlyArray<string> = []) =>
         runCli(["login", ...server, ...realm, ...extra], { env: { ...home, ...env } })
+      // A KCM: cache is read through its daemon: none listens at this krb5.conf's (default) socket.
       const kcm = yield* login({ KRB5CCNAME: "KCM:" }, ["--mechanism", "kerberos"])
       assert.strictEqual(kcm.code, 1)
-      assert.strictEqual(
-        kcm.stderr,
-        "error: UsageError: 'KCM:' is a KCM: credential cache, and vedauth reads only FILE: credential caches: " +
-          "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), then KRB5CCNAME=FILE:/path/to/ccache; " +
-          "or unset it to authorize with a keytab (--keytab) or a password (--password-stdin); or choose --mechanism negotiate or ntlm (KRB5CCNAME)\n"
-      )
+      assert.match(kcm.stderr, /^error: UsageError: cannot read the credential cache KCM:: KCM daemon at \S+: ENOENT; is the KCM daemon \(sssd-kcm\) running.*\(KRB5CCNAME\)\n$/)
       const keyring = yield* login({ KRB5CCNAME: "KEYRING:persistent:1000" }, ["--username", "alice@CORP.EXAMPLE", "--mechanism", "kerberos"])
       assert.strictEqual(keyring.code, 1)
       assert.match(keyring.stderr, /a KEYRING: credential cache.*\(KRB5CCNAME\)\n$/)

@@ -15,7 +15,8 @@
  *
  * Encryption types: aes256-cts-hmac-sha1-96, aes128-cts-hmac-sha1-96 (RFC 3962),
  * aes256-cts-hmac-sha384-192, aes128-cts-hmac-sha256-128 (RFC 8009). Credentials: a password, an MIT
- * keytab, an MIT `FILE:` credential cache (read and updated).
+ * keytab, an MIT `FILE:` credential cache or a `KCM:` one (sssd-kcm, through a `KcmTransport`),
+ * read and updated.
  *
  * @since 0.2.0
  */
@@ -23,6 +24,7 @@ import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Co
 import { Clock, Config, Effect, Either, Option, Redacted } from "effect"
 import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
 import { clientName, guessFailed, namesPrincipal } from "./internal/kerberos/clientRealm.js"
+import { defaultKcmName, kcmOwner, kcmResidual, readKcm, storeKcm } from "./internal/kerberos/kcm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
 import { step } from "./internal/kerberos/failures.js"
 import { emptyKrb5Conf, loadKrb5Conf } from "./internal/kerberos/resolve.js"
@@ -180,8 +182,10 @@ export interface TicketOptions {
    * are used while valid, and new ones are written back (0600, atomically) so that the next run
    * needs no KDC round trip, when the cache's folder is yours alone (not in the shared `/tmp`). The
    * cache is read through `LocalFiles`: one owned by another user, writable by group or others, or
-   * a link is `CCACHE_UNTRUSTED`/`CCACHE_UNREADABLE`. Other cache types (`KCM:`, `KEYRING:`, `DIR:`,
-   * `MEMORY:`) are a `KerberosError`. Read only when a `TokenStoreFiles` is provided.
+   * a link is `CCACHE_UNTRUSTED`/`CCACHE_UNREADABLE`. A `KCM:` cache (`KCM:` alone: the default one,
+   * as RHEL's `default_ccache_name = KCM:`) is read and updated through the daemon at krb5.conf's
+   * `kcm_socket` (a `KcmTransport`). Other cache types (`KEYRING:`, `DIR:`, `MEMORY:`) are a
+   * `KerberosError`. A `FILE:` cache is read only when a `TokenStoreFiles` is provided.
    */
   readonly cache?: string
 }
@@ -215,8 +219,8 @@ const cachePath = (name: string): Either.Either<string, KerberosError> => {
   return Either.left(
     new KerberosError({
       reason: "CCACHE_TYPE_UNSUPPORTED",
-      detail: `credential cache ${name} is of type ${typed[1]}, and only FILE: caches are read`,
-      hint: "point KRB5CCNAME at a FILE: cache (kinit -c FILE:/path), or give a password or keytab"
+      detail: `credential cache ${name} is of type ${typed[1]}, and only FILE: and KCM: caches are read`,
+      hint: "point KRB5CCNAME at a FILE: or KCM: cache (kinit -c FILE:/path), or give a password or keytab"
     })
   )
 }
@@ -225,16 +229,37 @@ const credentialText = (c: Engine.Credential) => ({ client: Engine.principalName
 
 /**
  * The principal that owns a credential cache (`FILE:/path` or a path, as in `KRB5CCNAME`): whom
- * `getTicket` acts for when no principal is given. `None` when there is no such file; a cache of a
- * type other than `FILE:`, or one that does not decode, is a `KerberosError`.
+ * `getTicket` acts for when no principal is given. `None` when there is no such file (or KCM cache);
+ * a cache of a type other than `FILE:` and `KCM:`, or one that does not decode, is a `KerberosError`.
+ * A `KCM:` cache is asked of its daemon through a `KcmTransport` when one is provided.
  *
  * @since 0.2.0
  * @category operations
  */
 export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cache: string) {
+  const residual = kcmResidual(cache)
+  if (residual !== undefined) {
+    const kcm = yield* kcmOwner(residual, yield* loadKrb5Conf).pipe(
+      Effect.catchTag("TransportError", (e) =>
+        new KerberosError({ reason: "CCACHE_UNREADABLE", detail: `cannot read the credential cache ${cache}: ${e.detail}; is the KCM daemon (sssd-kcm) running, and krb5.conf's kcm_socket its socket?` }))
+    )
+    return Option.map(kcm, (c) => Engine.formatPrincipal(c.owner))
+  }
   const path = yield* cachePath(cache)
   const cached = yield* readCache(path)
   return Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm))
+})
+
+/**
+ * The credential cache `kinit` fills when `KRB5CCNAME` is not set, when vedauth can read it
+ * without a name: krb5.conf's `default_ccache_name` when it is `KCM:` (RHEL, Fedora), else `None`
+ * (MIT's default `FILE:/tmp/krb5cc_<uid>` is not taken unasked: `/tmp` is shared).
+ *
+ * @since 0.2.0
+ * @category operations
+ */
+export const defaultCache = Effect.fn("Kerberos.defaultCache")(function*() {
+  return Option.fromNullable(defaultKcmName(yield* loadKrb5Conf))
 })
 
 const secretOf = (credentials: KeySource): Engine.Secret =>
@@ -272,12 +297,25 @@ export const getTicket: (
 ) => Effect.Effect<ServiceTicket, AuthenticationFailed | KerberosError | TransportError, KdcTransport> = Effect.fn("Kerberos.getTicket")(function*(options: TicketOptions) {
   // With the realm and the KDC given, krb5.conf is not read at all (a refused one must not stop a
   // login that names everything): a service in another realm is then found by its SPN's realm
-  // (`HTTP/host@REALM`) or the KDC's referral, that realm's KDCs by DNS SRV.
-  const conf = options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 ? emptyKrb5Conf : yield* loadKrb5Conf
+  // (`HTTP/host@REALM`) or the KDC's referral, that realm's KDCs by DNS SRV. A KCM: cache needs
+  // krb5.conf's kcm_socket.
+  const residual = kcmResidual(options.cache)
+  const conf = options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 && residual === undefined ? emptyKrb5Conf : yield* loadKrb5Conf
   if (conf.truncated !== undefined) yield* Effect.logWarning(`vedauth: krb5.conf is larger than vedauth reads: ${conf.truncated}`)
-  const path = options.cache === undefined ? undefined : yield* cachePath(options.cache)
+  const path = options.cache === undefined || residual !== undefined ? undefined : yield* cachePath(options.cache)
   const fs = yield* Effect.serviceOption(TokenStoreFiles)
-  const cached = path === undefined || Option.isNone(fs) ? Option.none<CredentialCache.CredentialCache>() : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
+  // With a password or keytab, a KCM daemon that cannot be reached is no cache (said at warning level).
+  const kcm = residual === undefined ? Option.none() : yield* readKcm(residual, conf).pipe(
+    Effect.catchTag("TransportError", (e) =>
+      options.keySource._tag === "CacheOnly"
+        ? Effect.fail(e)
+        : Effect.as(Effect.logWarning(`vedauth: the credential cache ${options.cache} is not read: ${e.detail}`), Option.none()))
+  )
+  const cached = Option.isSome(kcm)
+    ? Option.some(kcm.value.cache)
+    : path === undefined || Option.isNone(fs)
+    ? Option.none<CredentialCache.CredentialCache>()
+    : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   // Without a principal: the cache's owner, else the keytab's only principal.
   const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1 ? options.keySource.keytab.principals[0] : undefined
   const cacheOwner = Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm)))
@@ -315,6 +353,7 @@ export const getTicket: (
       (error) => Effect.fail(guessFailed(resolved, guess!, error, spnHost))
     )
   )
+  if (Option.isSome(kcm) && done.obtained.length > 0) yield* storeKcm(kcm.value, done.obtained)
   if (done.tgt !== undefined && done.obtained.length > 0 && path !== undefined && Option.isSome(fs)) {
     const now = yield* Clock.currentTimeMillis
     // Every new ticket (the TGT, cross-realm TGTs, the service ticket) replaces its older copy.

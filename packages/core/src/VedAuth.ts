@@ -101,7 +101,10 @@ export interface KerberosOptions {
   readonly spn?: string
   /** An MIT keytab file holding the user's keys (MIT's `KRB5_CLIENT_KTNAME`): no password needed. */
   readonly keytab?: string
-  /** An MIT `FILE:` credential cache (`KRB5CCNAME`): its tickets are used while valid, new ones written back. */
+  /**
+   * An MIT `FILE:` credential cache, or a `KCM:` one (`KRB5CCNAME`; `KCM:` alone is the daemon's
+   * default cache): its tickets are used while valid, new ones written back.
+   */
   readonly cache?: string
   /**
    * The operating system's own Kerberos makes the token (`SystemKerberos`, e.g. `NodeSystemKerberos`
@@ -283,12 +286,16 @@ export interface KerberosTextProblem {
   readonly detail: string
 }
 
+const isKcm = (name: string): boolean => /^KCM:/i.test(name)
+
 const mechanisms: ReadonlyArray<Mechanism> = ["negotiate", "kerberos", "ntlm"]
 
 const present = (text: string | undefined): string | undefined => (text === undefined || text.trim() === "" ? undefined : text.trim())
 
-// MIT names a keytab or cache `TYPE:residual`; a name without a type is a file. Only files can be read here.
+// MIT names a keytab or cache `TYPE:residual`; a name without a type is a file. Only files (and a
+// cache in KCM, kept as its name) can be read here.
 const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<string, KerberosTextProblem> => {
+  if (setting === "cache" && isKcm(name)) return Either.right(name)
   const typed = /^([A-Za-z][A-Za-z0-9]*):(.*)$/.exec(name)
   const path = typed === null ? name : typed[1]!.toUpperCase() === "FILE" ? typed[2]! : undefined
   if (path !== undefined && path !== "") return Either.right(path)
@@ -297,13 +304,13 @@ const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<strin
   const fix = setting === "cache"
     ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism"
     : "point it at a keytab file (FILE:/path/to/keytab, e.g. written by ktutil or kadmin ktadd), or unset it"
-  return Either.left({ setting, detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE: ${what}s: ${fix}` })
+  return Either.left({ setting, detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE:${setting === "cache" ? " and KCM:" : ""} ${what}s: ${fix}` })
 }
 
 // A typed MIT name other than FILE: (KCM:, KEYRING:, DIR:, MEMORY:, API:, ...).
 const isOtherCacheType = (name: string): boolean => {
   const typed = /^([A-Za-z][A-Za-z0-9]*):/.exec(name)
-  return typed !== null && typed[1]!.toUpperCase() !== "FILE"
+  return typed !== null && typed[1]!.toUpperCase() !== "FILE" && typed[1]!.toUpperCase() !== "KCM"
 }
 
 /**
@@ -311,8 +318,9 @@ const isOtherCacheType = (name: string): boolean => {
  * `VEDAUTH_REALM`, `VEDAUTH_KDC`, `VEDAUTH_SPN`, `VEDAUTH_KEYTAB` or `KRB5_CLIENT_KTNAME`,
  * `KRB5CCNAME`, or the `vedauth` command's options) into `Options.mechanism` and
  * `Options.kerberos`. Empty text is no setting. `kerberos` is there when any of its settings is;
- * with the `ntlm` mechanism none is read. A credential cache of a type vedauth cannot read (`KCM:`,
- * `KEYRING:`, `MEMORY:`, `DIR:`, ...) is passed over unless the mechanism is `kerberos`, where it is
+ * with the `ntlm` mechanism none is read. A `KCM:` cache is kept as its name (read through a
+ * `KcmTransport`). A credential cache of a type vedauth cannot read (`KEYRING:`, `MEMORY:`, `DIR:`,
+ * ...) is passed over unless the mechanism is `kerberos`, where it is
  * a problem. A mechanism other than the three, a KDC address that does not parse, an empty `FILE:`
  * name, or a keytab that is not a file is a problem, named.
  *
@@ -334,8 +342,8 @@ export const kerberosFromText = (
   if (badKdc !== undefined) return Either.left({ setting: "kdc", detail: `'${badKdc}' is not a KDC address: host, host:port or [ipv6]:port` })
   const keytab = present(text.keytab)
   const named = present(text.cache)
-  // Fedora, RHEL and sssd set KRB5CCNAME to a KEYRING: or KCM: cache for every login: under
-  // negotiate such a cache is passed over (NTLM, a keytab or a password still work), and only an
+  // Fedora, RHEL and sssd set KRB5CCNAME to a KEYRING: cache (KCM: ones are read) for every
+  // login: under negotiate such a cache is passed over (NTLM, a keytab or a password still work), and only an
   // explicit kerberos mechanism makes it a problem.
   const cache = named !== undefined && mechanism !== "kerberos" && isOtherCacheType(named) ? undefined : named
   return Either.gen(function*() {

@@ -3,6 +3,7 @@
  */
 export * as Credentials from "./Credentials.js"
 export * as Grant from "./Grant.js"
+export * as KcmTransport from "./KcmTransport.js"
 export * as KdcTransport from "./KdcTransport.js"
 export * as Kerberos from "./Kerberos.js"
 export * as KerberosError from "./KerberosError.js"

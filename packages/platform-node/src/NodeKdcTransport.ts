@@ -11,6 +11,7 @@ import * as Net from "node:net"
 import { KdcTransport } from "@vedauth/core/KdcTransport"
 import type { KdcAddress } from "@vedauth/core/KdcTransport"
 import { TransportError } from "@vedauth/core/VedAuthError"
+import * as framed from "./internal/lengthFramed.js"
 
 /**
  * @since 0.2.0
@@ -22,45 +23,6 @@ export interface Options {
   /** Replies longer than this are refused (a ticket with a large PAC is a few tens of KiB). Default 1 MiB. */
   readonly maxReplyBytes?: number
 }
-
-const exchange = (kdc: KdcAddress, message: Uint8Array, maxReplyBytes: number) =>
-  Effect.async<Uint8Array, TransportError>((resume) => {
-    const where = `${kdc.host}:${kdc.port}`
-    const socket = Net.connect({ host: kdc.host, port: kdc.port })
-    const chunks: Array<Buffer> = []
-    let received = 0
-    let expected: number | undefined
-    let settled = false
-    // A destroyed socket still emits "close": only the first outcome counts.
-    const settle = (outcome: Effect.Effect<Uint8Array, TransportError>) => {
-      if (settled) return
-      settled = true
-      socket.destroy()
-      resume(outcome)
-    }
-    const fail = (detail: string) => settle(Effect.fail(new TransportError({ detail: `KDC ${where}: ${detail}` })))
-    socket.on("connect", () => {
-      const frame = Buffer.alloc(4 + message.length)
-      frame.writeUInt32BE(message.length, 0)
-      frame.set(message, 4)
-      socket.write(frame)
-    })
-    socket.on("data", (chunk: Buffer) => {
-      chunks.push(chunk)
-      received += chunk.length
-      if (expected === undefined && received >= 4) {
-        const head = Buffer.concat(chunks)
-        expected = head.readUInt32BE(0)
-        if (expected > maxReplyBytes) return fail(`the reply announces ${expected} bytes, over the ${maxReplyBytes}-byte limit`)
-      }
-      if (expected !== undefined && received >= 4 + expected) {
-        settle(Effect.succeed(new Uint8Array(Buffer.concat(chunks).subarray(4, 4 + expected))))
-      }
-    })
-    socket.on("error", (error: NodeJS.ErrnoException) => fail(error.code ?? error.message))
-    socket.on("close", () => fail("the connection closed before a whole reply arrived"))
-    return Effect.sync(() => socket.destroy())
-  })
 
 const lookup = (realm: string) =>
   Effect.tryPromise({
@@ -81,12 +43,7 @@ export const make = (options: Options = {}): KdcTransport["Type"] => {
   const maxReplyBytes = options.maxReplyBytes ?? 1024 * 1024
   return KdcTransport.of({
     send: (kdc, message) =>
-      exchange(kdc, message, maxReplyBytes).pipe(
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new TransportError({ detail: `KDC ${kdc.host}:${kdc.port}: no reply within ${Duration.format(timeout)}` })
-        })
-      ),
+      framed.exchange({ connect: () => Net.connect({ host: kdc.host, port: kdc.port }), peer: `KDC ${kdc.host}:${kdc.port}`, maxReplyBytes, extraReplyBytes: 0, timeout }, message),
     lookup
   })
 }

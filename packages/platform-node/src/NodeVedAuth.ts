@@ -2,7 +2,8 @@
  * Everything a Node program needs for VEDauth in one layer: `VedAuth` over `NodeNtlmTransport`,
  * `NodeHttpClient` (with the same extra CAs and client certificate; also provided, for
  * `VedAuth.httpClient` and the program's own calls), the persistent `TokenStore.Live` on the
- * Node file system (or the store given as `tokenStore`), and for Kerberos `NodeKdcTransport`, the
+ * Node file system (or the store given as `tokenStore`), and for Kerberos `NodeKdcTransport`,
+ * `NodeKcmTransport` (RHEL's `KCM:` caches), the
  * hardened reader of every local file (keytab, credential cache, krb5.conf, JWT file; `LocalFiles`)
  * and `NodeSystemKerberos` (the system's tickets with
  * `kerberos: { system: true }`).
@@ -31,6 +32,7 @@ import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
 import { resolveRoutes } from "./internal/proxy.js"
 import * as proxyNegotiate from "./internal/proxyNegotiate.js"
 import { loadAgentOptions } from "./internal/tls.js"
+import * as NodeKcmTransport from "./NodeKcmTransport.js"
 import * as NodeKdcTransport from "./NodeKdcTransport.js"
 import * as NodeNtlmTransport from "./NodeNtlmTransport.js"
 import * as NodeSystemKerberos from "./NodeSystemKerberos.js"
@@ -124,8 +126,9 @@ export const compose = <E = never, StoreError = never>(
     const httpClient = components.httpClient(transport)
     // The hardened reader (the store's own, LocalFiles) for a keytab, credential cache or krb5.conf
     // (Kerberos) and a JWT read from a file at each authorize (`Credentials.jwtFile`); the KDC over
-    // TCP; the system's Kerberos (its addon loaded only when `kerberos.system` is used).
-    const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), components.files, NodeSystemKerberos.layer)
+    // TCP; a KCM credential cache's daemon over its Unix socket; the system's Kerberos (its addon
+    // loaded only when `kerberos.system` is used).
+    const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeKcmTransport.layer(), components.files, NodeSystemKerberos.layer)
     // A proxy asking for Negotiate gets its ticket through the same KDC transport and file reader.
     return VedAuth.layer(options).pipe(
       Layer.provide(Layer.mergeAll(Layer.provide(components.transport(transport), kerberos), tokenStore, kerberos)),

@@ -1,16 +1,24 @@
 /**
- * Interop: RHEL's way of keeping `kinit`'s tickets, a KCM cache served by sssd-kcm (sssdKcm.ts, run
- * privately on a socket of its own), filled by MIT's `kinit` from Samba AD's KDC (sambaAd.ts). What
- * the KCM client of issue #23 will have to read: the caches as MIT's tools see them.
+ * Interop: RHEL's way of keeping `kinit`'s tickets, a KCM cache served by sssd-kcm
+ * (@vedauth/test-helpers/sssdKcm, run privately on a socket of its own), filled by MIT's `kinit`
+ * from Samba AD's KDC (sambaAd.ts): the caches as MIT's tools see them, and the library reading
+ * one with no user and no password (its service ticket from Samba's KDC stored back in KCM). The
+ * requests per login are counted in KcmTicket.interop.test.ts.
  */
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Kerberos } from "@vedauth/core"
+import * as VedAuth from "@vedauth/core/VedAuth"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
+import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { execFile } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { promisify } from "node:util"
-import { PASSWORD, REALM, runWithInput, type SambaAd, SERVICE, startSambaAd, USERS } from "./sambaAd.js"
-import { type Kcm, startKcm } from "./sssdKcm.js"
+import * as Simulator from "../src/Simulator.js"
+import { DOMAIN, PASSWORD, REALM, runWithInput, type SambaAd, SERVICE, startSambaAd, USERS, vedAuthAt } from "./sambaAd.js"
+import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 
 const run = promisify(execFile)
 let dc: SambaAd
@@ -20,7 +28,7 @@ let env: NodeJS.ProcessEnv
 beforeAll(async () => {
   ;[dc, kcm] = await Promise.all([startSambaAd(), startKcm()])
   const conf = Path.join(kcm.dir, "krb5.conf")
-  await Fs.writeFile(conf, kcm.krb5Conf(REALM, dc.kdcAddress))
+  await Fs.writeFile(conf, kcm.withKcm(Simulator.krb5Conf(dc.kdcAddress, { realm: REALM })))
   env = { ...process.env, KRB5_CONFIG: conf, KRB5CCNAME: "KCM:" }
 }, 240_000)
 afterAll(() => Promise.all([dc?.stop(), kcm?.stop()]))
@@ -43,6 +51,25 @@ describe("kinit into sssd-kcm's KCM cache, tickets from Samba AD", () => {
       const secrets = yield* Effect.promise(() => Fs.stat(Path.join(kcm.dir, "secrets", "secrets.ldb")))
       assert.isAbove(secrets.size, 0)
     }))
+
+  it.scopedLive("then the library with KCM: and no user or password: Samba's service ticket stored back in KCM, the login authorized", () =>
+    Effect.gen(function*() {
+      yield* Effect.promise(() => runWithInput("kinit", [`${USERS.alice}@${REALM}`], `${PASSWORD}\n`, env))
+      const served = yield* Simulator.serve({
+        protocol: "http",
+        users: [{ name: USERS.alice, domain: DOMAIN, password: Redacted.make(PASSWORD) }],
+        kerberos: { realm: REALM, serviceKeytab: yield* Kerberos.readKeytab(dc.serviceKeytab) }
+      })
+      const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
+      const grant = yield* VedAuth.authorize().pipe(
+        Effect.provide(vedAuthAt(served.url, `${dir}/tokens.json`, { kerberos: { cache: "KCM:" } })),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", env["KRB5_CONFIG"]!]])))
+      )
+      assert.strictEqual(grant.scope, "certificate:manage")
+      assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1])
+      const { stdout } = yield* mit("klist", [])
+      assert.include(stdout, `${SERVICE.spn}@${REALM}`)
+    }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
 
   it.live("kdestroy empties it: klist then finds no cache", () =>
     Effect.gen(function*() {

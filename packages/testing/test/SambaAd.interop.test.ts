@@ -18,7 +18,7 @@ import * as Fs from "node:fs/promises"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
 import { ntlmStandIn } from "./ntlmStandIn.js"
-import { DOMAIN, LEGACY_SERVICE, PASSWORD, REALM, type SambaAd, SERVICE, startSambaAd, USERS } from "./sambaAd.js"
+import { DOMAIN, LEGACY_SERVICE, type Login, PASSWORD, REALM, type SambaAd, SERVICE, startSambaAd, USERS, vedAuthAt } from "./sambaAd.js"
 
 let dc: SambaAd
 
@@ -40,31 +40,12 @@ const tpp = Effect.gen(function*() {
   })
 })
 
-interface Login {
-  readonly username?: string
-  readonly password?: string
-  readonly mechanism?: VedAuth.Mechanism
-  readonly kerberos?: VedAuth.KerberosOptions
-}
-
 /** authorize through NodeVedAuth against the simulator, with Samba's KDC; the grant and the simulator's counters. */
-const authorize = (login: Login) =>
+const authorize = (login: Omit<Login, "kerberos"> & { readonly kerberos?: VedAuth.KerberosOptions }) =>
   Effect.gen(function*() {
     const served = yield* tpp
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
-    const grant = yield* VedAuth.authorize().pipe(
-      Effect.provide(NodeVedAuth.layer({
-        // The SPN is HTTP/<host>: localhost, which the service account has.
-        url: served.url.replace("127.0.0.1", "localhost"),
-        clientId: Simulator.defaultClientId,
-        scope: "certificate:manage",
-        mechanism: login.mechanism ?? "kerberos",
-        kerberos: login.kerberos ?? { kdc: dc.kdcAddress },
-        ...(login.username === undefined ? {} : { username: login.username }),
-        ...(login.password === undefined ? {} : { password: Redacted.make(login.password) }),
-        tokenStorePath: `${dir}/tokens.json`
-      }))
-    )
+    const grant = yield* VedAuth.authorize().pipe(Effect.provide(vedAuthAt(served.url, `${dir}/tokens.json`, { ...login, kerberos: login.kerberos ?? { kdc: dc.kdcAddress } })))
     return { grant, stats: yield* served.simulator.stats }
   }).pipe(Effect.provide(files), Effect.scoped)
 

@@ -17,7 +17,9 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { promisify } from "node:util"
 import { inject } from "vitest"
-import { Effect } from "effect"
+import type * as VedAuth from "@vedauth/core/VedAuth"
+import { NodeVedAuth } from "@vedauth/platform-node"
+import { Effect, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
 import { freePort, stopProcess } from "@vedauth/test-helpers/loopback"
 
@@ -251,3 +253,27 @@ export const startSambaAd = async (): Promise<SambaAd> => {
     stop
   }
 }
+
+/** How a test logs in at the simulator as TPP in CORP.TEST. */
+export interface Login {
+  readonly username?: string
+  readonly password?: string
+  readonly mechanism?: VedAuth.Mechanism
+  readonly kerberos: VedAuth.KerberosOptions
+}
+
+/**
+ * `NodeVedAuth` at the simulator served on `url`, through `localhost`: the SPN is then
+ * HTTP/localhost, which the service account has (`SERVICE`).
+ */
+export const vedAuthAt = (url: string, tokenStorePath: string, login: Login) =>
+  NodeVedAuth.layer({
+    url: url.replace("127.0.0.1", "localhost"),
+    clientId: Simulator.defaultClientId,
+    scope: "certificate:manage",
+    mechanism: login.mechanism ?? "kerberos",
+    kerberos: login.kerberos,
+    ...(login.username === undefined ? {} : { username: login.username }),
+    ...(login.password === undefined ? {} : { password: Redacted.make(login.password) }),
+    tokenStorePath
+  })

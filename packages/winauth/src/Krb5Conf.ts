@@ -1,7 +1,7 @@
 /**
  * The parts of MIT's profile format (krb5.conf) that locate a realm's KDCs and a host's realm:
- * `[libdefaults] default_realm`, `[realms] REALM = { kdc = ... }`, `[domain_realm]` and `[capaths]`. Lenient like
- * MIT and bounded (one pass, capped sizes): nothing in the text can make it throw or take long.
+ * `[libdefaults] default_realm`, `[realms] REALM = { kdc = ... }`, `[domain_realm]` and `[capaths]`; and where
+ * the credential caches are (`default_ccache_name`, `kcm_socket`). Lenient like MIT and bounded (one pass, capped sizes): nothing in the text can make it throw or take long.
  *
  * @since 0.2.0
  */

@@ -19,6 +19,9 @@ export * as Failure from "./Failure.js"
 export * as Kerberos from "./Kerberos.js"
 
 /** @since 0.2.0 */
+export * as Kcm from "./Kcm.js"
+
+/** @since 0.2.0 */
 export * as Keytab from "./Keytab.js"
 
 /** @since 0.2.0 */

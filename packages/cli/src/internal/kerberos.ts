@@ -7,9 +7,11 @@
  */
 import * as Kerberos from "@vedauth/core/Kerberos"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import * as NodeKcmTransport from "@vedauth/platform-node/NodeKcmTransport"
 import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { resolve as resolvePath } from "node:path"
@@ -61,6 +63,21 @@ const selected = (flags: Flags, env: Env, profile: { readonly name: string; read
   } satisfies Record<Setting, Selected | undefined>
 }
 
+const defaultCacheSource = "krb5.conf default_ccache_name"
+
+// With no cache named, the one kinit fills by krb5.conf (RHEL's `KCM:`), when its daemon holds a
+// cache there: a daemon that is not running, or an empty cache, is no cache (a password still works).
+// Its principal comes along (asked once).
+const withDefaultCache = <S extends { readonly mechanism: Selected | undefined; readonly cache: Selected | undefined }>(sources: S) =>
+  Effect.gen(function*() {
+    const none = { sources, owner: Option.none<string>() }
+    if (sources.cache !== undefined || sources.mechanism?.value.toLowerCase() === "ntlm") return none
+    const name = yield* Effect.orElseSucceed(Kerberos.defaultCache(), () => Option.none<string>())
+    if (Option.isNone(name)) return none
+    const owner = yield* Effect.orElseSucceed(Kerberos.cachePrincipal(name.value), () => Option.none<string>())
+    return Option.isNone(owner) ? none : { sources: { ...sources, cache: { value: name.value, from: defaultCacheSource } }, owner }
+  })
+
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
 // the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
 const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly reason?: string; readonly detail?: string }) =>
@@ -86,7 +103,7 @@ export const kerberosTarget = (
   username: string | undefined
 ): Effect.Effect<KerberosTarget, UsageError> =>
   Effect.gen(function*() {
-    const sources = selected(flags, env, profile)
+    const { owner: defaultOwner, sources } = yield* withDefaultCache(selected(flags, env, profile))
     const parsed = VedAuth.kerberosFromText({
       mechanism: sources.mechanism?.value,
       realm: sources.realm?.value,
@@ -106,16 +123,18 @@ export const kerberosTarget = (
     const keytabPrincipals = settings.keytab === undefined
       ? []
       : (yield* Effect.mapError(Kerberos.readKeytab(settings.keytab), (error) => unreadable("keytab", sources.keytab!, error))).principals
-    const cacheOwner = settings.cache === undefined
-      ? Option.none<string>()
+    const cacheOwner = settings.cache === undefined || Option.isSome(defaultOwner)
+      ? defaultOwner
       : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) => unreadable("credential cache", sources.cache!, error))
     const cachePrincipal = Option.getOrUndefined(cacheOwner)
     const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
     const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || Kerberos.userNamesPrincipal(username, cachePrincipal))
     const saved = savedSelectors(sources)
     if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
-    // The cache is remembered only when it was named (KRB5CCNAME), never guessed.
-    if (settings.cache !== undefined) saved.cache = resolvePath(settings.cache)
+    // The cache is remembered only when it was named (KRB5CCNAME), never guessed; a KCM: one by its name.
+    if (settings.cache !== undefined && sources.cache?.from !== defaultCacheSource) {
+      saved.cache = /^KCM:/i.test(settings.cache) ? settings.cache : resolvePath(settings.cache)
+    }
     const named = (source: Selected | undefined) => source !== undefined && !source.from.startsWith("profile ")
     const kerberosUsed = options.mechanism !== "ntlm"
     return {
@@ -125,7 +144,7 @@ export const kerberosTarget = (
       namedHere: kerberosUsed && ((settings.keytab !== undefined && named(sources.keytab)) || (cacheIsTheUser && named(sources.cache))),
       saved
     }
-  }).pipe(Effect.provide(NodeTokenStoreFiles.layer))
+  }).pipe(Effect.provide(Layer.merge(NodeTokenStoreFiles.layer, NodeKcmTransport.layer())))
 
 // What `login` keeps in the profile of the settings given (the keytab's path is made absolute apart).
 const savedSelectors = (sources: ReturnType<typeof selected>): Partial<Record<KerberosProfileKey, string>> => {

@@ -119,8 +119,8 @@ export const commands: ReadonlyArray<CommandSpec> = [
       "which becomes current: later commands need no selectors. Never prints a token.\n" +
       "The integrated and password grants need --username; certificate needs --client-cert and --client-key,\n" +
       "jwt needs --jwt-file; device prints a code and a URI on stderr and waits for a person to approve.\n" +
-      "With a keytab (--keytab, KRB5_CLIENT_KTNAME) or a kinit cache (KRB5CCNAME) no password is asked\n" +
-      "for, and --username may be left out: the user is the principal they name.\n" +
+      "With a keytab (--keytab, KRB5_CLIENT_KTNAME) or a kinit cache (KRB5CCNAME, or krb5.conf's KCM:)\n" +
+      "no password is asked for, and --username may be left out: the user is the principal they name.\n" +
       "Without --profile, login takes the server, client, scope, user and CA from the current profile but\n" +
       "never how to prove who you are: a keytab, cache, certificate or JWT file is used only when this\n" +
       "command line or its environment names it (stderr notes one passed over); --profile NAME uses all."

@@ -4,6 +4,7 @@
  */
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Kerberos from "../Kerberos.js"
+import { KcmTransport } from "../KcmTransport.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import type { SystemKerberos } from "../SystemKerberos.js"
@@ -40,14 +41,16 @@ export const make = (
   options: Options,
   kdc: Option.Option<KdcTransport["Type"]>,
   fs: Option.Option<TokenStoreFiles["Type"]>,
-  system: Option.Option<SystemKerberos["Type"]> = Option.none()
+  system: Option.Option<SystemKerberos["Type"]> = Option.none(),
+  kcm: Option.Option<KcmTransport["Type"]> = Option.none()
 ): TicketFor => {
   const mechanism = options.mechanism ?? "negotiate"
   const settings = options.kerberos
   if (mechanism === "ntlm" || (mechanism === "negotiate" && settings === undefined)) return () => Effect.succeed(undefined)
   const services = Layer.mergeAll(
     Option.match(kdc, { onNone: () => noKdcTransport, onSome: (service) => Layer.succeed(KdcTransport, service) }),
-    Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(TokenStoreFiles, service) })
+    Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(TokenStoreFiles, service) }),
+    Option.match(kcm, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(KcmTransport, service) })
   )
   const fallback = NtlmFallback.mayFallBack(mechanism)
   // The KDC round trips and the password's string-to-key (CPU work, off the event loop in WebCrypto)

@@ -6,6 +6,7 @@ import { HttpClient } from "@effect/platform"
 import { Effect, Option, Redacted } from "effect"
 import * as Credentials from "../Credentials.js"
 import type * as Grant from "../Grant.js"
+import { KcmTransport } from "../KcmTransport.js"
 import { KdcTransport } from "../KdcTransport.js"
 import { NtlmTransport } from "../NtlmTransport.js"
 import { SystemKerberos } from "../SystemKerberos.js"
@@ -84,7 +85,8 @@ export const make = (options: Options) =>
       options,
       yield* Effect.serviceOption(KdcTransport),
       yield* Effect.serviceOption(TokenStoreFiles),
-      yield* Effect.serviceOption(SystemKerberos)
+      yield* Effect.serviceOption(SystemKerberos),
+      yield* Effect.serviceOption(KcmTransport)
     )
     const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor, yield* Effect.serviceOption(TokenStoreFiles))
     const store = yield* TokenStore.TokenStore

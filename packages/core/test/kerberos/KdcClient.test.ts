@@ -121,7 +121,7 @@ describe("Kerberos.getTicket without a real KDC", () => {
       assert.deepStrictEqual(asked, ["kdc1.conf.test:8888"])
     }))
 
-  it.effect("a KCM:, KEYRING: or DIR: credential cache is a KerberosError that says to use FILE:", () =>
+  it.effect("a KEYRING: or DIR: credential cache, or a KCM: one with no KcmTransport, is a KerberosError (CCACHE_TYPE_UNSUPPORTED)", () =>
     Effect.gen(function*() {
       for (const cache of ["KCM:", "KEYRING:persistent:1000", "DIR:/run/user/1000/krb5cc"]) {
         const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, cache })).pipe(Effect.provide(KdcTransport.layerUnreachable))

@@ -6,23 +6,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
 import * as Net from "node:net"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
+import { framedPeer } from "./framedPeer.js"
 
 /** A TCP peer on 127.0.0.1 that answers each connection with `behave`, closed with the scope. */
 const peer = (behave: (socket: Net.Socket, request: Buffer) => void) =>
-  Effect.acquireRelease(
-    Effect.async<{ server: Net.Server; port: number }>((resume) => {
-      const server = Net.createServer((socket) => {
-        let received = Buffer.alloc(0)
-        socket.on("data", (chunk) => {
-          received = Buffer.concat([received, chunk])
-          if (received.length >= 4 && received.length >= 4 + received.readUInt32BE(0)) behave(socket, received.subarray(4))
-        })
-        socket.on("error", () => {})
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, port: (server.address() as Net.AddressInfo).port })))
-    }),
-    ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
-  )
+  Effect.map(framedPeer((server, ready) => server.listen(0, "127.0.0.1", ready), behave), (server) => ({ server, port: (server.address() as Net.AddressInfo).port }))
 
 /** RFC 4120 section 7.2.2 framing: a 4-byte big-endian length, then the message. */
 const framed = (body: Buffer) => {

@@ -17,7 +17,8 @@ export interface CredentialCache {
   readonly credentials: ReadonlyArray<Credential>
 }
 
-const readPrincipal = (r: Reader): { readonly principal: PrincipalName; readonly realm: string } => {
+/** A principal in the ccache encoding (name type, count, realm, components). @internal */
+export const readPrincipal = (r: Reader): { readonly principal: PrincipalName; readonly realm: string } => {
   const nameType = r.u32()
   const count = r.u32()
   if (count > 64) throw new Malformed("a principal in the ccache has too many components")
@@ -36,6 +37,43 @@ const skipList = (r: Reader) => {
   }
 }
 
+/**
+ * One credential in the ccache encoding (MIT's version 4, as KCM also carries them); `undefined` for
+ * a configuration entry (`X-CACHECONF:`) or a user-to-user ticket, which are read past.
+ * @internal
+ */
+export const readCredential = (r: Reader): Credential | undefined => {
+  const client = readPrincipal(r)
+  const server = readPrincipal(r)
+  const keytype = r.u16()
+  const keyvalue = r.bytesOf(r.u32())
+  const authtime = r.u32() * 1000
+  const starttime = r.u32() * 1000
+  const endtime = r.u32() * 1000
+  const renewTill = r.u32() * 1000
+  const isSkey = r.u8()
+  const flags = r.u32()
+  skipList(r) // addresses
+  skipList(r) // authorization data
+  const ticketBytes = r.bytesOf(r.u32())
+  r.bytesOf(r.u32()) // second ticket (user-to-user)
+  if (server.realm === "X-CACHECONF:" || isSkey !== 0) return undefined
+  const ticket = decodeTicket(der.readAt(ticketBytes, 0))
+  return {
+    client: client.principal,
+    crealm: client.realm,
+    server: server.principal,
+    srealm: server.realm,
+    ticket,
+    sessionKey: { keytype, keyvalue },
+    flags,
+    authtime,
+    starttime: starttime === 0 ? undefined : starttime,
+    endtime,
+    renewTill: renewTill === 0 ? undefined : renewTill
+  }
+}
+
 /** @internal */
 export const parseCcache = (bytes: Uint8Array): CredentialCache => {
   const r = new Reader(bytes, "the credential cache")
@@ -45,43 +83,36 @@ export const parseCcache = (bytes: Uint8Array): CredentialCache => {
   const owner = readPrincipal(r)
   const credentials: Array<Credential> = []
   while (r.remaining > 0) {
-    const client = readPrincipal(r)
-    const server = readPrincipal(r)
-    const keytype = r.u16()
-    const keyvalue = r.bytesOf(r.u32())
-    const authtime = r.u32() * 1000
-    const starttime = r.u32() * 1000
-    const endtime = r.u32() * 1000
-    const renewTill = r.u32() * 1000
-    const isSkey = r.u8()
-    const flags = r.u32()
-    skipList(r) // addresses
-    skipList(r) // authorization data
-    const ticketBytes = r.bytesOf(r.u32())
-    r.bytesOf(r.u32()) // second ticket (user-to-user)
-    if (server.realm === "X-CACHECONF:" || isSkey !== 0) continue
-    const ticket = decodeTicket(der.readAt(ticketBytes, 0))
-    credentials.push({
-      client: client.principal,
-      crealm: client.realm,
-      server: server.principal,
-      srealm: server.realm,
-      ticket,
-      sessionKey: { keytype, keyvalue },
-      flags,
-      authtime,
-      starttime: starttime === 0 ? undefined : starttime,
-      endtime,
-      renewTill: renewTill === 0 ? undefined : renewTill
-    })
+    const credential = readCredential(r)
+    if (credential !== undefined) credentials.push(credential)
   }
   return { principal: owner.principal, realm: owner.realm, credentials }
 }
 
-const writePrincipal = (p: PrincipalName, realm: string) =>
+/** @internal */
+export const writePrincipal = (p: PrincipalName, realm: string) =>
   concat(u32(p.nameType), u32(p.components.length), counted32(utf8(realm)), ...p.components.map((c) => counted32(utf8(c))))
 
 const seconds = (millis: number | undefined) => u32(millis === undefined ? 0 : Math.floor(millis / 1000))
+
+/** One credential in the ccache encoding (version 4). @internal */
+export const writeCredential = (c: Credential): Uint8Array =>
+  concat(
+    writePrincipal(c.client, c.crealm),
+    writePrincipal(c.server, c.srealm),
+    u16(c.sessionKey.keytype),
+    counted32(c.sessionKey.keyvalue),
+    seconds(c.authtime),
+    seconds(c.starttime),
+    seconds(c.endtime),
+    seconds(c.renewTill),
+    u8(0),
+    u32(c.flags),
+    u32(0),
+    u32(0),
+    counted32(c.ticket.raw),
+    counted32(new Uint8Array(0))
+  )
 
 /** @internal */
 export const writeCcache = (cache: CredentialCache): Uint8Array =>
@@ -93,22 +124,5 @@ export const writeCcache = (cache: CredentialCache): Uint8Array =>
     u32(0),
     u32(0),
     writePrincipal(cache.principal, cache.realm),
-    ...cache.credentials.map((c) =>
-      concat(
-        writePrincipal(c.client, c.crealm),
-        writePrincipal(c.server, c.srealm),
-        u16(c.sessionKey.keytype),
-        counted32(c.sessionKey.keyvalue),
-        seconds(c.authtime),
-        seconds(c.starttime),
-        seconds(c.endtime),
-        seconds(c.renewTill),
-        u8(0),
-        u32(c.flags),
-        u32(0),
-        u32(0),
-        counted32(c.ticket.raw),
-        counted32(new Uint8Array(0))
-      )
-    )
+    ...cache.credentials.map(writeCredential)
   )

@@ -23,6 +23,10 @@ export interface Krb5Conf {
    * trust, is an empty list). Absent when the file has no such section.
    */
   readonly capaths?: ReadonlyMap<string, ReadonlyMap<string, ReadonlyArray<string>>>
+  /** `[libdefaults] default_ccache_name` (`KCM:` on RHEL and Fedora), as written. */
+  readonly defaultCcacheName?: string
+  /** `[libdefaults] kcm_socket`: where the KCM daemon listens. */
+  readonly kcmSocket?: string
   /** Set when the text went past a limit: what was left out (the rest is as written). */
   readonly truncated?: string
 }
@@ -79,6 +83,7 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
   let depth = 0
   let realm: string | undefined
   let defaultRealm: string | undefined
+  const libdefaults: { defaultCcacheName?: string; kcmSocket?: string } = {}
   const kdcs = new Map<string, Array<string>>()
   const domainRealm: Array<readonly [string, string]> = []
   const capaths = new Map<string, Map<string, Array<string>>>()
@@ -118,6 +123,8 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
       continue
     }
     if (section === "libdefaults" && depth === 0 && key === "default_realm") defaultRealm = value
+    else if (section === "libdefaults" && depth === 0 && key === "default_ccache_name" && value !== "") libdefaults.defaultCcacheName = value
+    else if (section === "libdefaults" && depth === 0 && key === "kcm_socket" && value !== "") libdefaults.kcmSocket = value
     else if (section === "realms" && depth === 1 && realm !== undefined && key === "kdc" && value !== "") {
       const list = kdcs.get(realm)
       if (list === undefined) {
@@ -132,7 +139,7 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
       addCapath(realm.toUpperCase(), key.toUpperCase(), value.toUpperCase())
     }
   }
-  return { defaultRealm, kdcs, domainRealm, ...(capaths.size === 0 ? {} : { capaths }), ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
+  return { defaultRealm, kdcs, domainRealm, ...(capaths.size === 0 ? {} : { capaths }), ...libdefaults, ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
 }
 
 /** The realm of a host by `[domain_realm]` (exact host first, then the longest domain suffix). @internal */

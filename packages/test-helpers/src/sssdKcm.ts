@@ -14,8 +14,7 @@ import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import * as Simulator from "../src/Simulator.js"
-import { stopProcess } from "@vedauth/test-helpers/loopback"
+import { stopProcess } from "./loopback.js"
 
 const START_WAIT_MS = 20_000
 
@@ -23,8 +22,8 @@ export interface Kcm {
   readonly dir: string
   /** The Unix socket MIT's `kcm_socket` names. */
   readonly socket: string
-  /** A krb5.conf for `kdc` in `realm` whose caches are this KCM's (`default_ccache_name = KCM:`). */
-  readonly krb5Conf: (realm: string, kdc: string) => string
+  /** `krb5Conf` (a krb5.conf's text) with its caches in this KCM: `kcm_socket` and `default_ccache_name = KCM:`. */
+  readonly withKcm: (krb5Conf: string) => string
   readonly stop: () => Promise<void>
 }
 
@@ -70,8 +69,9 @@ export const startKcm = async (): Promise<Kcm> => {
   return {
     dir,
     socket,
-    krb5Conf: (realm, kdc) =>
-      Simulator.krb5Conf(kdc, { realm }).replace("[libdefaults]\n", `[libdefaults]\n  kcm_socket = ${socket}\n  default_ccache_name = KCM:\n`),
+    withKcm: (krb5Conf) =>
+      krb5Conf.split("\n").filter((line) => !/^\s*(default_ccache_name|kcm_socket)\s*=/.test(line)).join("\n")
+        .replace("[libdefaults]\n", `[libdefaults]\n  kcm_socket = ${socket}\n  default_ccache_name = KCM:\n`),
     stop
   }
 }
