@@ -32,7 +32,10 @@ const program = Effect.gen(function*() {
   Effect.scoped,
   // Refusals are typed: say what the server said, then fail so the exit code says so too.
   Effect.tapErrorTag("InvalidScope", (error) => Console.error(`scope refused: ${error.description ?? error.message}`)),
-  Effect.tapErrorTag("InsufficientScope", (error) => Console.error(`this call needs scope '${error.rejectedScope ?? "?"}'`))
+  Effect.tapErrorTag(
+    "InsufficientScope",
+    (error) => Console.error(`this call needs scope '${error.rejectedScope ?? "?"}'`)
+  )
 )
 
 // One layer: VedAuth with the NTLM transport, an HTTPS client trusting the same extra CAs

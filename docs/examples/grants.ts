@@ -33,7 +33,9 @@ export const jwt = NodeVedAuth.layer({
 /** Device flow: the person approves at the verification URI. */
 export const device = NodeVedAuth.layer({
   ...server,
-  credentials: Credentials.device((prompt) => Console.error(`Visit ${prompt.verificationUri} and enter ${prompt.userCode}`))
+  credentials: Credentials.device((prompt) =>
+    Console.error(`Visit ${prompt.verificationUri} and enter ${prompt.userCode}`)
+  )
 })
 
 /** Any of them: the managed token re-authorizes with the configured grant when the grant ends. */

@@ -35,4 +35,7 @@ const program = Effect.gen(function*() {
   })
 )
 
-program.pipe(Effect.provide(Layer.mergeAll(NodeKdcTransport.layer(), NodeTokenStoreFiles.layer, NodeContext.layer)), NodeRuntime.runMain)
+program.pipe(
+  Effect.provide(Layer.mergeAll(NodeKdcTransport.layer(), NodeTokenStoreFiles.layer, NodeContext.layer)),
+  NodeRuntime.runMain
+)

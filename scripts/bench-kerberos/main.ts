@@ -14,10 +14,10 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { Kerberos } from "@vedauth/core"
-import { Acceptor } from "@vedauth/winauth/server"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeKdcTransport, NodeVedAuth } from "@vedauth/platform-node"
 import * as Simulator from "@vedauth/testing/Simulator"
+import { Acceptor } from "@vedauth/winauth/server"
 import { Clock, Effect, Either, Encoding, Layer, ManagedRuntime, Redacted } from "effect"
 import { execFile, fork, spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
@@ -40,33 +40,37 @@ interface Endpoint {
 type Counts = Record<Protocol, { readonly http: number; readonly kdc: number }>
 
 const startServers = () =>
-  new Promise<{ servers: Record<Protocol, Endpoint>; counts: () => Promise<Counts>; close: () => Promise<void> }>((resolve, reject) => {
-    const child = fork(Path.join(Path.dirname(process.argv[1]!), "server.mjs"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
-    let next = 1
-    const waiting = new Map<number, (counts: Counts) => void>()
-    child.on("message", (message: { id: number; servers?: Record<Protocol, Endpoint>; counts?: Counts }) => {
-      if (message.servers !== undefined) {
-        resolve({
-          servers: message.servers,
-          counts: () =>
-            new Promise((done) => {
-              const id = next++
-              waiting.set(id, done)
-              child.send({ id, op: "counts" })
-            }),
-          close: () =>
-            new Promise((done) => {
-              child.once("exit", () => done())
-              child.send({ id: 0, op: "close" })
-            })
-        })
-      } else if (message.counts !== undefined) {
-        waiting.get(message.id)?.(message.counts)
-        waiting.delete(message.id)
-      }
-    })
-    child.once("error", reject)
-  })
+  new Promise<{ servers: Record<Protocol, Endpoint>; counts: () => Promise<Counts>; close: () => Promise<void> }>(
+    (resolve, reject) => {
+      const child = fork(Path.join(Path.dirname(process.argv[1]!), "server.mjs"), [], {
+        stdio: ["ignore", "inherit", "inherit", "ipc"]
+      })
+      let next = 1
+      const waiting = new Map<number, (counts: Counts) => void>()
+      child.on("message", (message: { id: number; servers?: Record<Protocol, Endpoint>; counts?: Counts }) => {
+        if (message.servers !== undefined) {
+          resolve({
+            servers: message.servers,
+            counts: () =>
+              new Promise((done) => {
+                const id = next++
+                waiting.set(id, done)
+                child.send({ id, op: "counts" })
+              }),
+            close: () =>
+              new Promise((done) => {
+                child.once("exit", () => done())
+                child.send({ id: 0, op: "close" })
+              })
+          })
+        } else if (message.counts !== undefined) {
+          waiting.get(message.id)?.(message.counts)
+          waiting.delete(message.id)
+        }
+      })
+      child.once("error", reject)
+    }
+  )
 
 interface Row {
   readonly protocol: Protocol
@@ -99,7 +103,10 @@ const main = async () => {
       Fs.writeFileSync(at("krb5.conf"), Simulator.krb5Conf(endpoint.kdc))
       const env = { ...process.env, KRB5_CONFIG: at("krb5.conf") }
       // A TGT-only MIT ccache, the starting point of the "cached TGT" rounds of both clients.
-      const kinit = spawnSync("kinit", ["alice@CORP.EXAMPLE"], { env: { ...env, KRB5CCNAME: `FILE:${at("tgt.ccache")}` }, input: `${clearPassword}\n` })
+      const kinit = spawnSync("kinit", ["alice@CORP.EXAMPLE"], {
+        env: { ...env, KRB5CCNAME: `FILE:${at("tgt.ccache")}` },
+        input: `${clearPassword}\n`
+      })
       if (kinit.status !== 0) throw new Error(`kinit failed: ${kinit.stderr}`)
 
       const delta = async (run: () => Promise<void>) => {
@@ -145,16 +152,24 @@ const main = async () => {
       }
       const kdc = { kdc: endpoint.kdc }
       await ours("nothing cached", { kerberos: kdc })
-      await ours("cached TGT", { kerberos: { ...kdc, cache: `FILE:${at("ours-tgt.ccache")}` } }, () => Fs.copyFileSync(at("tgt.ccache"), at("ours-tgt.ccache")))
+      await ours(
+        "cached TGT",
+        { kerberos: { ...kdc, cache: `FILE:${at("ours-tgt.ccache")}` } },
+        () => Fs.copyFileSync(at("tgt.ccache"), at("ours-tgt.ccache"))
+      )
       await ours("cached service ticket", { kerberos: { ...kdc, cache: `FILE:${at("ours-st.ccache")}` } })
       await ours("NTLM (for comparison)", { mechanism: "ntlm", username: "CORP\\alice" })
 
       // --- curl --negotiate: a bash loop, timed by bash ------------------------------------------
       const body = JSON.stringify({ client_id: Simulator.defaultClientId, scope: "certificate:manage" })
-      const curl = `curl -sf --negotiate -u : ${endpoint.caPem === undefined ? "" : `--cacert ${at("ca.pem")}`} -H 'content-type: application/json' --data '${body}' -o /dev/null ${url}/vedauth/authorize/integrated`
+      const curl = `curl -sf --negotiate -u : ${
+        endpoint.caPem === undefined ? "" : `--cacert ${at("ca.pem")}`
+      } -H 'content-type: application/json' --data '${body}' -o /dev/null ${url}/vedauth/authorize/integrated`
       const timed = async (command: string, ccache: string) => {
         const script = `TIMEFORMAT='%3R %3U %3S'; { time (for i in $(seq ${rounds}); do ${command}; done) ; } 2>&1`
-        const { stdout } = await promisify(execFile)("bash", ["-c", script], { env: { ...env, KRB5CCNAME: `FILE:${ccache}` } })
+        const { stdout } = await promisify(execFile)("bash", ["-c", script], {
+          env: { ...env, KRB5CCNAME: `FILE:${ccache}` }
+        })
         const [real, user, system] = stdout.trim().split(/\s+/).slice(-3).map(Number)
         return { wall: (real! * 1000) / rounds, cpu: ((user! + system!) * 1000) / rounds }
       }
@@ -166,10 +181,21 @@ const main = async () => {
         })
         // The loop's own bookkeeping (copying a ccache back), measured alone and taken off.
         const base = overhead === undefined ? { wall: 0, cpu: 0 } : await timed(overhead, ccache)
-        rows.push({ protocol, scenario, client: "curl --negotiate", ...trips, wallMs: figures.wall - base.wall, cpuMs: figures.cpu - base.cpu })
+        rows.push({
+          protocol,
+          scenario,
+          client: "curl --negotiate",
+          ...trips,
+          wallMs: figures.wall - base.wall,
+          cpuMs: figures.cpu - base.cpu
+        })
       }
       const curlCcache = at("curl.ccache")
-      await curlRow("nothing cached", `echo '${clearPassword}' | kinit alice@CORP.EXAMPLE >/dev/null && ${curl}`, curlCcache)
+      await curlRow(
+        "nothing cached",
+        `echo '${clearPassword}' | kinit alice@CORP.EXAMPLE >/dev/null && ${curl}`,
+        curlCcache
+      )
       const reset = `cp ${at("tgt.ccache")} ${curlCcache}`
       await curlRow("cached TGT", `${reset} && ${curl}`, curlCcache, reset)
       await curlRow("cached service ticket", curl, curlCcache)
@@ -193,12 +219,21 @@ interface Step {
  * Where the CPU of one authorize goes: each Kerberos step of ours alone, against the HTTP
  * simulator's KDC over TCP (through the counting relay) and an acceptor holding its service keys.
  */
-const measureSteps = async (endpoint: Endpoint, counts: () => Promise<Counts>, dir: string): Promise<ReadonlyArray<Step>> => {
+const measureSteps = async (
+  endpoint: Endpoint,
+  counts: () => Promise<Counts>,
+  dir: string
+): Promise<ReadonlyArray<Step>> => {
   const runtime = ManagedRuntime.make(Layer.merge(NodeKdcTransport.layer(), NodeFileSystem.layer))
   const keys = Either.getOrThrow(Encoding.decodeBase64(endpoint.serviceKeytab))
   const acceptor = Acceptor.make({ keys: Redacted.value(Either.getOrThrow(Kerberos.keytabFromBytes(keys)).keys) })
   const spn = "HTTP/localhost@CORP.EXAMPLE"
-  const password = { principal: "alice@CORP.EXAMPLE", keySource: { _tag: "Password", password: Simulator.defaultCredentials.password }, spn, kdc: endpoint.kdc } as const
+  const password = {
+    principal: "alice@CORP.EXAMPLE",
+    keySource: { _tag: "Password", password: Simulator.defaultCredentials.password },
+    spn,
+    kdc: endpoint.kdc
+  } as const
   const cache = `FILE:${Path.join(dir, "steps.ccache")}`
   const bindings = new TextEncoder().encode("tls-server-end-point:" + "ab".repeat(32))
   const steps: Array<Step> = []
@@ -220,7 +255,10 @@ const measureSteps = async (endpoint: Endpoint, counts: () => Promise<Counts>, d
   await measure("getTicket, password (AS, AS with preauth, TGS)", Kerberos.getTicket(password))
   await measure("getTicket from a FILE: ccache", Kerberos.getTicket({ ...password, cache }))
   const ticket = await runtime.runPromise(Kerberos.getTicket(password))
-  await measure("initiate: the SPNEGO AP-REQ with channel bindings", Kerberos.initiate(ticket, { channelBindings: bindings }))
+  await measure(
+    "initiate: the SPNEGO AP-REQ with channel bindings",
+    Kerberos.initiate(ticket, { channelBindings: bindings })
+  )
   await measure(
     "initiate + the acceptor's accept + complete (mutual)",
     Effect.gen(function*() {
@@ -238,7 +276,8 @@ const fixed = (n: number, digits = 2) => n.toFixed(digits)
 
 const table = (header: ReadonlyArray<string>, lines: ReadonlyArray<ReadonlyArray<string>>, textColumns: number) => {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
-  const print = (cells: ReadonlyArray<string>) => console.log(cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "))
+  const print = (cells: ReadonlyArray<string>) =>
+    console.log(cells.map((c, i) => (i < textColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  "))
   print(header)
   print(widths.map((w) => "-".repeat(w)))
   lines.forEach(print)
@@ -249,21 +288,46 @@ const report = (rows: ReadonlyArray<Row>, steps: ReadonlyArray<Step>) => {
     console.log(JSON.stringify({ rounds, rows, steps }, null, 2))
     return
   }
-  console.log(`Kerberos authorize, ${rounds} rounds each after ${warmup} warm-up (median per authorize for ours; mean for curl), Node ${process.version}`)
+  console.log(
+    `Kerberos authorize, ${rounds} rounds each after ${warmup} warm-up (median per authorize for ours; mean for curl), Node ${process.version}`
+  )
   const header = ["protocol", "scenario", "client", "KDC trips", "HTTP trips", "wall ms", "CPU ms", "CPU ours/curl"]
   const lines = rows.map((row) => {
     const peer = rows.find((r) => r.protocol === row.protocol && r.scenario === row.scenario && r.client !== row.client)
-    const ratio = row.client === "vedauth" && peer !== undefined && peer.cpuMs > 0 ? `${fixed(row.cpuMs / peer.cpuMs)}x` : ""
-    return [row.protocol, row.scenario, row.client, fixed(row.kdc, 1), fixed(row.http, 1), fixed(row.wallMs), fixed(row.cpuMs), ratio]
+    const ratio = row.client === "vedauth" && peer !== undefined && peer.cpuMs > 0
+      ? `${fixed(row.cpuMs / peer.cpuMs)}x`
+      : ""
+    return [
+      row.protocol,
+      row.scenario,
+      row.client,
+      fixed(row.kdc, 1),
+      fixed(row.http, 1),
+      fixed(row.wallMs),
+      fixed(row.cpuMs),
+      ratio
+    ]
   })
   table(header, lines, 3)
   const ntlm = rows.filter((r) => r.scenario.startsWith("NTLM"))
   for (const row of ntlm) {
-    const st = rows.find((r) => r.protocol === row.protocol && r.client === "vedauth" && r.scenario === "cached service ticket")
-    if (st !== undefined) console.log(`${row.protocol}: ours, Kerberos with a cached service ticket / NTLM: CPU ${fixed(st.cpuMs / row.cpuMs)}x, wall ${fixed(st.wallMs / row.wallMs)}x`)
+    const st = rows.find((r) =>
+      r.protocol === row.protocol && r.client === "vedauth" && r.scenario === "cached service ticket"
+    )
+    if (st !== undefined) {
+      console.log(
+        `${row.protocol}: ours, Kerberos with a cached service ticket / NTLM: CPU ${
+          fixed(st.cpuMs / row.cpuMs)
+        }x, wall ${fixed(st.wallMs / row.wallMs)}x`
+      )
+    }
   }
   console.log("\nOurs, step by step (median; the HTTP simulator's KDC over TCP):")
-  table(["step", "KDC trips", "wall ms", "CPU ms"], steps.map((s) => [s.step, fixed(s.kdc, 1), fixed(s.wallMs), fixed(s.cpuMs)]), 1)
+  table(
+    ["step", "KDC trips", "wall ms", "CPU ms"],
+    steps.map((s) => [s.step, fixed(s.kdc, 1), fixed(s.wallMs), fixed(s.cpuMs)]),
+    1
+  )
 }
 
 main().catch((error) => {

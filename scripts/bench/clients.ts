@@ -20,9 +20,29 @@ export const curlClient = (url: string): Authorize => () =>
   new Promise((resolve, reject) => {
     execFile(
       "curl",
-      ["--ntlm", "-u", `${DOMAIN}\\${USER}:${PASSWORD}`, "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", "-H", "content-type: application/json", "--data", body, `${url}/vedauth/authorize/integrated`],
+      [
+        "--ntlm",
+        "-u",
+        `${DOMAIN}\\${USER}:${PASSWORD}`,
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "POST",
+        "-H",
+        "content-type: application/json",
+        "--data",
+        body,
+        `${url}/vedauth/authorize/integrated`
+      ],
       { timeout: 20_000 },
-      (error, stdout) => (error !== null ? reject(error) : stdout.trim() === "200" ? resolve() : reject(new Error(`HTTP ${stdout.trim()}`)))
+      (error, stdout) => (error !== null
+        ? reject(error)
+        : stdout.trim() === "200"
+        ? resolve()
+        : reject(new Error(`HTTP ${stdout.trim()}`)))
     )
   })
 
@@ -32,7 +52,9 @@ export const axiosNtlmClient = (url: string): Authorize => {
     // A client per call, as vedauth's transport opens a connection per handshake.
     const client = NtlmClient({ username: USER, password: PASSWORD, domain: DOMAIN, workstation: "BENCH" })
     // axios-ntlm does its handshake in an error interceptor: statuses must stay errors for it to run.
-    const response = await client.post(`${url}/vedauth/authorize/integrated`, body, { headers: { "content-type": "application/json" } })
+    const response = await client.post(`${url}/vedauth/authorize/integrated`, body, {
+      headers: { "content-type": "application/json" }
+    })
       .catch((error: { response?: { status: number } }) => {
         throw new Error(error.response === undefined ? String(error) : `HTTP ${error.response.status}`)
       })
@@ -45,9 +67,21 @@ export const httpntlmClient = (url: string): Authorize => {
   return () =>
     new Promise((resolve, reject) => {
       httpntlm.post(
-        { url: `${url}/vedauth/authorize/integrated`, username: USER, password: PASSWORD, domain: DOMAIN, workstation: "BENCH", body, headers: { "content-type": "application/json" } },
+        {
+          url: `${url}/vedauth/authorize/integrated`,
+          username: USER,
+          password: PASSWORD,
+          domain: DOMAIN,
+          workstation: "BENCH",
+          body,
+          headers: { "content-type": "application/json" }
+        },
         (error: unknown, response: { statusCode: number }) =>
-          error ? reject(error) : response.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))
+          error
+            ? reject(error)
+            : response.statusCode === 200
+            ? resolve()
+            : reject(new Error(`HTTP ${response.statusCode}`))
       )
     })
 }

@@ -26,18 +26,37 @@ export const entry = (name: "server" | "worker"): string =>
 
 /** VedAuth on Node's clients, as the bench's user, over the given token store (the store stays in the context). */
 export const vedauthLayer = <E>(url: string, store: Layer.Layer<TokenStore.TokenStore, E>) =>
-  VedAuth.layer({ url, clientId: CLIENT_ID, scope: SCOPE, username: `${DOMAIN}\\${USER}`, password: Redacted.make(PASSWORD) }).pipe(
+  VedAuth.layer({
+    url,
+    clientId: CLIENT_ID,
+    scope: SCOPE,
+    username: `${DOMAIN}\\${USER}`,
+    password: Redacted.make(PASSWORD)
+  }).pipe(
     Layer.provideMerge(Layer.mergeAll(NodeHttpClient.layer, NodeNtlmTransport.layer(), store))
   )
 
 export const fileStoreLayer = (path: string) =>
   TokenStore.layerFileSystem({ path }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
 
-export const storeKey = (url: string): TokenStore.Key => ({ server: url, clientId: CLIENT_ID, scope: SCOPE, user: `${DOMAIN}\\${USER}` })
+export const storeKey = (url: string): TokenStore.Key => ({
+  server: url,
+  clientId: CLIENT_ID,
+  scope: SCOPE,
+  user: `${DOMAIN}\\${USER}`
+})
 
 /** A grant already past its expiry (but refreshable): the next accessToken must refresh it. */
 export const staleCopy = (grant: Grant.Grant) =>
-  Effect.map(DateTime.now, (now) => new Grant.Grant({ ...grant, issuedAt: DateTime.subtract(now, { hours: 2 }), expiresAt: DateTime.subtract(now, { seconds: 1 }) }))
+  Effect.map(
+    DateTime.now,
+    (now) =>
+      new Grant.Grant({
+        ...grant,
+        issuedAt: DateTime.subtract(now, { hours: 2 }),
+        expiresAt: DateTime.subtract(now, { seconds: 1 })
+      })
+  )
 
 export const failureText = (error: unknown): string => {
   const text = error instanceof Error ? error.message : String(error)

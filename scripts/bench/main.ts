@@ -11,7 +11,7 @@
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { axiosNtlmClient, type Authorize, curlClient, httpntlmClient, vedauthClient } from "./clients.js"
+import { type Authorize, axiosNtlmClient, curlClient, httpntlmClient, vedauthClient } from "./clients.js"
 import { root, round } from "./common.js"
 import {
   type ClientFigures,
@@ -40,14 +40,35 @@ const versionOf = (name: string): string => {
   return "unknown"
 }
 
-const curlVersion = () => runCommand("curl", ["--version"], process.env).then((r) => r.stdout.split("\n")[0] ?? "unknown")
+const curlVersion = () =>
+  runCommand("curl", ["--version"], process.env).then((r) => r.stdout.split("\n")[0] ?? "unknown")
 
 const main = async () => {
   const server = await startServer()
   try {
     const sizes = quick
-      ? { rounds: 3, warmup: 3, iterations: 20_000, repeats: 3, callers: 1000, processes: 8, load: 300, loadConnections: 10, cliRuns: 3 }
-      : { rounds: 30, warmup: 50, iterations: 200_000, repeats: 7, callers: 1000, processes: 8, load: 5000, loadConnections: 50, cliRuns: 15 }
+      ? {
+        rounds: 3,
+        warmup: 3,
+        iterations: 20_000,
+        repeats: 3,
+        callers: 1000,
+        processes: 8,
+        load: 300,
+        loadConnections: 10,
+        cliRuns: 3
+      }
+      : {
+        rounds: 30,
+        warmup: 50,
+        iterations: 200_000,
+        repeats: 7,
+        callers: 1000,
+        processes: 8,
+        load: 5000,
+        loadConnections: 50,
+        cliRuns: 15
+      }
     const ved = vedauthClient(server.url)
     const clients: Record<string, Authorize> = {
       vedauth: ved.authorize,
@@ -68,13 +89,28 @@ const main = async () => {
       return mine === undefined || theirs === undefined ? null : round(theirs / mine, 2)
     }
     const result = {
-      machine: { cpus: `${Os.cpus().length} x ${Os.cpus()[0]?.model ?? "?"}`, memoryGiB: round(Os.totalmem() / 2 ** 30, 1), os: `${Os.type()} ${Os.release()}`, node: process.version },
-      versions: { curl: await curlVersion(), "axios-ntlm": versionOf("axios-ntlm"), httpntlm: versionOf("httpntlm"), autocannon: versionOf("autocannon"), effect: versionOf("effect") },
+      machine: {
+        cpus: `${Os.cpus().length} x ${Os.cpus()[0]?.model ?? "?"}`,
+        memoryGiB: round(Os.totalmem() / 2 ** 30, 1),
+        os: `${Os.type()} ${Os.release()}`,
+        node: process.version
+      },
+      versions: {
+        curl: await curlVersion(),
+        "axios-ntlm": versionOf("axios-ntlm"),
+        httpntlm: versionOf("httpntlm"),
+        autocannon: versionOf("autocannon"),
+        effect: versionOf("effect")
+      },
       quick,
       sizes,
       authorize: perClient,
       peerOverVedauth: {
-        wall: { "axios-ntlm": ratio("axios-ntlm", "wallMsMedian"), httpntlm: ratio("httpntlm", "wallMsMedian"), "curl --ntlm": ratio("curl --ntlm", "wallMsMedian") },
+        wall: {
+          "axios-ntlm": ratio("axios-ntlm", "wallMsMedian"),
+          httpntlm: ratio("httpntlm", "wallMsMedian"),
+          "curl --ntlm": ratio("curl --ntlm", "wallMsMedian")
+        },
         cpu: { "axios-ntlm": ratio("axios-ntlm", "cpuMsMedian"), httpntlm: ratio("httpntlm", "cpuMsMedian") }
       },
       accessToken: await measureAccessToken(server.url, sizes.iterations, sizes.repeats),
@@ -99,20 +135,38 @@ const printTable = (result: any) => {
   lines.push("")
   lines.push("client        round trips  sockets  wall ms (median)  cpu ms (median)")
   for (const [name, f] of Object.entries<ClientFigures>(result.authorize)) {
-    lines.push(f.fails !== undefined
-      ? `${name.padEnd(14)}fails: ${f.fails}`
-      : `${name.padEnd(14)}${String(f.authorizeRoundTrips).padEnd(13)}${String(f.authorizeSockets).padEnd(9)}${String(f.wallMsMedian).padEnd(18)}${f.cpuMsMedian ?? "n/a (child process)"}`)
+    lines.push(
+      f.fails !== undefined
+        ? `${name.padEnd(14)}fails: ${f.fails}`
+        : `${name.padEnd(14)}${String(f.authorizeRoundTrips).padEnd(13)}${String(f.authorizeSockets).padEnd(9)}${
+          String(f.wallMsMedian).padEnd(18)
+        }${f.cpuMsMedian ?? "n/a (child process)"}`
+    )
   }
-  lines.push(`peer / vedauth: wall ${JSON.stringify(result.peerOverVedauth.wall)}, cpu ${JSON.stringify(result.peerOverVedauth.cpu)}`)
-  lines.push(`accessToken (fresh, cached): ${result.accessToken.accessTokenNsPerCall} ns/call; Ref.get: ${result.accessToken.refGetNsPerCall} ns/call; ratio ${result.accessToken.accessTokenOverRefGet}`)
-  lines.push(`refreshesUnder1000Callers: ${result.refreshesUnder1000Callers.refreshes} (authorizes ${result.refreshesUnder1000Callers.authorizes}, distinct tokens ${result.refreshesUnder1000Callers.distinctTokens})`)
-  lines.push(`refreshesUnder8Processes: ${result.refreshesUnder8Processes.refreshes} (authorizes ${result.refreshesUnder8Processes.authorizes}, failures ${result.refreshesUnder8Processes.failures.length})`)
+  lines.push(
+    `peer / vedauth: wall ${JSON.stringify(result.peerOverVedauth.wall)}, cpu ${
+      JSON.stringify(result.peerOverVedauth.cpu)
+    }`
+  )
+  lines.push(
+    `accessToken (fresh, cached): ${result.accessToken.accessTokenNsPerCall} ns/call; Ref.get: ${result.accessToken.refGetNsPerCall} ns/call; ratio ${result.accessToken.accessTokenOverRefGet}`
+  )
+  lines.push(
+    `refreshesUnder1000Callers: ${result.refreshesUnder1000Callers.refreshes} (authorizes ${result.refreshesUnder1000Callers.authorizes}, distinct tokens ${result.refreshesUnder1000Callers.distinctTokens})`
+  )
+  lines.push(
+    `refreshesUnder8Processes: ${result.refreshesUnder8Processes.refreshes} (authorizes ${result.refreshesUnder8Processes.authorizes}, failures ${result.refreshesUnder8Processes.failures.length})`
+  )
   const l = result.load
-  lines.push(`load (autocannon, ${l.connections} connections, ${l.requests} password grants): ${l.requestsPerSecond} req/s, p50 ${l.latencyMsP50} ms, p99 ${l.latencyMsP99} ms, 2xx ${l.ok2xx}, non-2xx ${l.non2xx}, 5xx ${l.status5xx}, errors ${l.errors}, lost grants ${l.lostGrants}`)
+  lines.push(
+    `load (autocannon, ${l.connections} connections, ${l.requests} password grants): ${l.requestsPerSecond} req/s, p50 ${l.latencyMsP50} ms, p99 ${l.latencyMsP99} ms, 2xx ${l.ok2xx}, non-2xx ${l.non2xx}, 5xx ${l.status5xx}, errors ${l.errors}, lost grants ${l.lostGrants}`
+  )
   const c = result.cliStartup
-  lines.push(c.ratio !== undefined
-    ? `vedauth token (cached): ${c.vedauthTokenCachedMs} ms; node -e 0: ${c.nodeEmptyMs} ms; ratio ${c.ratio}; server requests while cached ${c.serverRequestsWhileCached}`
-    : `vedauth token start-up: ${c.fails ?? c.skipped}`)
+  lines.push(
+    c.ratio !== undefined
+      ? `vedauth token (cached): ${c.vedauthTokenCachedMs} ms; node -e 0: ${c.nodeEmptyMs} ms; ratio ${c.ratio}; server requests while cached ${c.serverRequestsWhileCached}`
+      : `vedauth token start-up: ${c.fails ?? c.skipped}`
+  )
   process.stdout.write(`${lines.join("\n")}\n`)
 }
 

@@ -3,12 +3,28 @@ import { TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type * as Simulator from "@vedauth/testing/Simulator"
 import { Effect, Option, Redacted, Ref } from "effect"
-import { execFile, fork, type ChildProcess } from "node:child_process"
+import { type ChildProcess, execFile, fork } from "node:child_process"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { type Authorize, vedauthClient } from "./clients.js"
-import { CLIENT_ID, DOMAIN, entry, failureText, fileStoreLayer, hr, median, PASSWORD, root, round, SCOPE, staleCopy, storeKey, USER, vedauthLayer } from "./common.js"
+import {
+  CLIENT_ID,
+  DOMAIN,
+  entry,
+  failureText,
+  fileStoreLayer,
+  hr,
+  median,
+  PASSWORD,
+  root,
+  round,
+  SCOPE,
+  staleCopy,
+  storeKey,
+  USER,
+  vedauthLayer
+} from "./common.js"
 
 declare const require: (name: string) => any
 
@@ -59,7 +75,10 @@ export interface ClientFigures {
 
 export const measureClients = async (server: ServerHandle, clients: Record<string, Authorize>, rounds: number) => {
   const figures: Record<string, ClientFigures> = {}
-  const samples: Record<string, { trips: Array<number>; sockets: Array<number>; wall: Array<number>; cpu: Array<number> }> = {}
+  const samples: Record<
+    string,
+    { trips: Array<number>; sockets: Array<number>; wall: Array<number>; cpu: Array<number> }
+  > = {}
   const names = Object.keys(clients)
   for (const name of names) {
     figures[name] = {}
@@ -127,7 +146,11 @@ export const measureAccessToken = async (url: string, iterations: number, repeat
   await runtime.dispose()
   const accessNs = median(access)
   const refNs = median(bare)
-  return { accessTokenNsPerCall: round(accessNs, 1), refGetNsPerCall: round(refNs, 1), accessTokenOverRefGet: round(accessNs / refNs, 1) }
+  return {
+    accessTokenNsPerCall: round(accessNs, 1),
+    refGetNsPerCall: round(refNs, 1),
+    accessTokenOverRefGet: round(accessNs / refNs, 1)
+  }
 }
 
 export const measureConcurrentCallers = async (server: ServerHandle, callers: number) => {
@@ -136,10 +159,16 @@ export const measureConcurrentCallers = async (server: ServerHandle, callers: nu
     const grant = yield* VedAuth.authorize()
     yield* store.set(storeKey(server.url), yield* staleCopy(grant))
     const before = yield* Effect.promise(() => server.stats())
-    const tokens = yield* Effect.all(Array.from({ length: callers }, () => VedAuth.accessToken), { concurrency: "unbounded" })
+    const tokens = yield* Effect.all(Array.from({ length: callers }, () => VedAuth.accessToken), {
+      concurrency: "unbounded"
+    })
     const after = yield* Effect.promise(() => server.stats())
     const distinct = new Set(tokens.map((token) => Redacted.value(token))).size
-    return { refreshes: after.refresh - before.refresh, authorizes: after.authorizeIntegrated - before.authorizeIntegrated, distinctTokens: distinct }
+    return {
+      refreshes: after.refresh - before.refresh,
+      authorizes: after.authorizeIntegrated - before.authorizeIntegrated,
+      distinctTokens: distinct
+    }
   })
   return Effect.runPromise(program.pipe(Effect.provide(vedauthLayer(server.url, TokenStore.layerMemory))))
 }
@@ -148,20 +177,27 @@ export const measureProcesses = async (server: ServerHandle, processes: number) 
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "vedauth-bench-store-"))
   const path = Path.join(dir, "tokens.json")
   try {
-    await Effect.runPromise(Effect.gen(function*() {
-      const store = yield* TokenStore.TokenStore
-      const grant = yield* VedAuth.authorize()
-      yield* store.set(storeKey(server.url), yield* staleCopy(grant))
-    }).pipe(Effect.provide(vedauthLayer(server.url, fileStoreLayer(path)))))
-    const children = Array.from({ length: processes }, () => fork(entry("worker"), [server.url, path], { stdio: ["ignore", "inherit", "inherit", "ipc"] }))
+    await Effect.runPromise(
+      Effect.gen(function*() {
+        const store = yield* TokenStore.TokenStore
+        const grant = yield* VedAuth.authorize()
+        yield* store.set(storeKey(server.url), yield* staleCopy(grant))
+      }).pipe(Effect.provide(vedauthLayer(server.url, fileStoreLayer(path))))
+    )
+    const children = Array.from(
+      { length: processes },
+      () => fork(entry("worker"), [server.url, path], { stdio: ["ignore", "inherit", "inherit", "ipc"] })
+    )
     await Promise.all(children.map((child) => new Promise((ready) => child.once("message", ready))))
     const before = await server.stats()
-    const results = await Promise.all(children.map((child) =>
-      new Promise<{ ok: boolean; token?: string; error?: string }>((done) => {
-        child.once("message", done)
-        child.send("go")
-      })
-    ))
+    const results = await Promise.all(
+      children.map((child) =>
+        new Promise<{ ok: boolean; token?: string; error?: string }>((done) => {
+          child.once("message", done)
+          child.send("go")
+        })
+      )
+    )
     const after = await server.stats()
     children.forEach((child) => child.kill())
     return {
@@ -209,20 +245,46 @@ export const measureLoad = async (server: ServerHandle, amount: number, connecti
 
 export const runCommand = (command: string, argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(command, [...argv], { env, timeout: 30_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout: String(stdout), stderr: String(stderr) }))
+    execFile(
+      command,
+      [...argv],
+      { env, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : typeof error.code === "number" ? error.code : 1,
+          stdout: String(stdout),
+          stderr: String(stderr)
+        })
+    )
   })
 
 export const measureCliStartup = async (server: ServerHandle, runs: number) => {
   const cli = Path.join(root, "packages/cli/dist/vedauth.mjs")
-  if (!Fs.existsSync(cli)) return { skipped: "packages/cli/dist/vedauth.mjs does not exist (run `node scripts/build-cli.mjs`)" }
+  if (!Fs.existsSync(cli)) {
+    return { skipped: "packages/cli/dist/vedauth.mjs does not exist (run `node scripts/build-cli.mjs`)" }
+  }
   const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "vedauth-bench-cli-"))
   try {
     const store = Path.join(dir, "tokens.json")
     const env = { ...process.env, VEDAUTH_PASSWORD: PASSWORD }
-    const cliArgs = [cli, "token", "--url", server.url, "--client-id", CLIENT_ID, "--scope", SCOPE, "--username", `${DOMAIN}\\${USER}`, "--store", store]
+    const cliArgs = [
+      cli,
+      "token",
+      "--url",
+      server.url,
+      "--client-id",
+      CLIENT_ID,
+      "--scope",
+      SCOPE,
+      "--username",
+      `${DOMAIN}\\${USER}`,
+      "--store",
+      store
+    ]
     const first = await runCommand(process.execPath, cliArgs, env)
-    if (first.code !== 0) return { fails: `vedauth token exited ${first.code}: ${(first.stderr || first.stdout).trim().split("\n")[0]}` }
+    if (first.code !== 0) {
+      return { fails: `vedauth token exited ${first.code}: ${(first.stderr || first.stdout).trim().split("\n")[0]}` }
+    }
     const before = await server.stats()
     const cliMs: Array<number> = []
     const nodeMs: Array<number> = []

@@ -17,5 +17,4 @@ const run = async () => {
   process.send!({ id: 0, url: served.url })
 }
 
-
 void run()

@@ -43,7 +43,11 @@ for (const enctype of enctypes) {
   const atDefault = performance.now() - began
   began = performance.now()
   await derive(enctype.id, maxIterations)
-  console.log(`  ${enctype.name.padEnd(27)} default (${enctype.defaultIterations}): ${ms(atDefault)}, at the cap (${maxIterations}): ${ms(performance.now() - began)}`)
+  console.log(
+    `  ${enctype.name.padEnd(27)} default (${enctype.defaultIterations}): ${
+      ms(atDefault)
+    }, at the cap (${maxIterations}): ${ms(performance.now() - began)}`
+  )
 }
 if (process.argv.includes("--mit")) {
   const began = performance.now()
@@ -66,7 +70,9 @@ if (process.argv.includes("--mit")) {
   const began = performance.now()
   await derive(20, maxIterations)
   running = false
-  console.log(`  event loop during it (${ms(performance.now() - began)}): a 10 ms timer fired at most ${ms(worst)} late`)
+  console.log(
+    `  event loop during it (${ms(performance.now() - began)}): a 10 ms timer fired at most ${ms(worst)} late`
+  )
 }
 
 // A login against a KDC asking for the cap with enctype 20, then sealing its reply with noise under another salt.
@@ -82,22 +88,62 @@ if (process.argv.includes("--mit")) {
       asked++
       if (asked === 1) {
         return kdc.encodeKrbError({
-          errorCode: 25, stime: Date.now(), realm, sname: krbtgt, eText: undefined,
-          eData: der.sequence(der.sequence(der.field(1, der.integer(PaType.etypeInfo2)), der.field(2, der.octetString(offer(`${realm}alice`)))))
+          errorCode: 25,
+          stime: Date.now(),
+          realm,
+          sname: krbtgt,
+          eText: undefined,
+          eData: der.sequence(
+            der.sequence(
+              der.field(1, der.integer(PaType.etypeInfo2)),
+              der.field(2, der.octetString(offer(`${realm}alice`)))
+            )
+          )
         })
       }
       // A syntactically fine AS-REP, naming another salt, sealed with noise.
-      const ticket = der.tlv(der.application(1), der.sequence(der.field(0, der.integer(5)), der.field(1, der.generalString(realm)), der.field(2, der.sequence(der.field(0, der.integer(2)), der.field(1, der.sequence(der.generalString("krbtgt"), der.generalString(realm))))), der.field(3, der.sequence(der.field(0, der.integer(20)), der.field(2, der.octetString(new Uint8Array(64)))))))
+      const ticket = der.tlv(
+        der.application(1),
+        der.sequence(
+          der.field(0, der.integer(5)),
+          der.field(1, der.generalString(realm)),
+          der.field(
+            2,
+            der.sequence(
+              der.field(0, der.integer(2)),
+              der.field(1, der.sequence(der.generalString("krbtgt"), der.generalString(realm)))
+            )
+          ),
+          der.field(3, der.sequence(der.field(0, der.integer(20)), der.field(2, der.octetString(new Uint8Array(64)))))
+        )
+      )
       return kdc.encodeKdcRep({
         msgType: 11,
         padata: [{ type: PaType.etypeInfo2, value: offer("ANOTHER.SALT") }],
         crealm: realm,
         cname: { nameType: 1, components: ["alice"] },
-        ticket: { realm, sname: krbtgt, encPart: { etype: 20, kvno: undefined, cipher: new Uint8Array(64) }, raw: ticket },
+        ticket: {
+          realm,
+          sname: krbtgt,
+          encPart: { etype: 20, kvno: undefined, cipher: new Uint8Array(64) },
+          raw: ticket
+        },
         encPart: { etype: 20, kvno: undefined, cipher: crypto.getRandomValues(new Uint8Array(128)) }
       })
-    }))
+    })
+  )
   const began = performance.now()
-  const outcome = await Effect.runPromise(Kerberos.getTicket({ principal: `alice@${realm}`, keySource: { _tag: "Password", password: Redacted.make("Alice-Password-1") }, spn: "HTTP/tpp.corp.example", kdc: "kdc.invalid" }).pipe(Effect.provide(layer), Effect.either))
-  console.log(`a login against a KDC asking for ${maxIterations} iterations twice, with two salts: ${ms(performance.now() - began)} (${outcome._tag === "Left" ? outcome.left._tag : "a ticket"})`)
+  const outcome = await Effect.runPromise(
+    Kerberos.getTicket({
+      principal: `alice@${realm}`,
+      keySource: { _tag: "Password", password: Redacted.make("Alice-Password-1") },
+      spn: "HTTP/tpp.corp.example",
+      kdc: "kdc.invalid"
+    }).pipe(Effect.provide(layer), Effect.either)
+  )
+  console.log(
+    `a login against a KDC asking for ${maxIterations} iterations twice, with two salts: ${
+      ms(performance.now() - began)
+    } (${outcome._tag === "Left" ? outcome.left._tag : "a ticket"})`
+  )
 }

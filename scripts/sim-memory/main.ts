@@ -8,9 +8,9 @@
  *     opens that many connections to a served simulator (plain HTTP, default timeouts), each
  *     sending half a request line and headers, and reports when the server had closed them all.
  */
+import * as Simulator from "@vedauth/testing/Simulator"
 import { Effect } from "effect"
 import * as Net from "node:net"
-import * as Simulator from "@vedauth/testing/Simulator"
 
 const halfSent = process.argv[2] === "--half-sent"
 const grants = Number(process.argv[2] ?? 200_000)
@@ -25,7 +25,12 @@ const measure = () => {
 }
 
 const body = new TextEncoder().encode(
-  JSON.stringify({ client_id: "vedauth-demo", username: "CORP\\alice", password: "Passw0rd!", scope: "certificate:manage" })
+  JSON.stringify({
+    client_id: "vedauth-demo",
+    username: "CORP\\alice",
+    password: "Passw0rd!",
+    scope: "certificate:manage"
+  })
 )
 
 const program = Effect.gen(function*() {
@@ -43,8 +48,12 @@ const program = Effect.gen(function*() {
   }
   const after = measure()
   const { liveGrants } = yield* simulator.stats
-  console.log(`simulator memory: ${grants} password grants, maxGrants ${maxGrants ?? "default (20000)"}, kept ${liveGrants}`)
-  console.log(`  heap used ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} (+${mib(after.heapUsed - before.heapUsed)})`)
+  console.log(
+    `simulator memory: ${grants} password grants, maxGrants ${maxGrants ?? "default (20000)"}, kept ${liveGrants}`
+  )
+  console.log(
+    `  heap used ${mib(before.heapUsed)} -> ${mib(after.heapUsed)} (+${mib(after.heapUsed - before.heapUsed)})`
+  )
   console.log(`  rss       ${mib(before.rss)} -> ${mib(after.rss)} (+${mib(after.rss - before.rss)})`)
   if (gc === undefined) console.log("  (run under node --expose-gc for figures after a full collection)")
 })
@@ -56,7 +65,11 @@ const halfSentFlood = (count: number) =>
     const closedAt = yield* Effect.promise(() =>
       Promise.all(Array.from({ length: count }, () =>
         new Promise<number>((resolve) => {
-          const socket = Net.connect(served.port, "127.0.0.1", () => socket.write("POST /vedauth/authorize/oauth HTTP/1.1\r\nHost: x\r\nContent-"))
+          const socket = Net.connect(
+            served.port,
+            "127.0.0.1",
+            () => socket.write("POST /vedauth/authorize/oauth HTTP/1.1\r\nHost: x\r\nContent-")
+          )
           socket.on("error", () => undefined)
           // Read (and drop) the server's answer: a paused socket would never see the server close it.
           socket.resume()
@@ -64,7 +77,11 @@ const halfSentFlood = (count: number) =>
         })))
     )
     const seconds = (Math.max(...closedAt) - started) / 1000
-    console.log(`simulator under ${count} half-sent requests (headersTimeout 10 s): all closed by the server after ${seconds.toFixed(1)} s`)
+    console.log(
+      `simulator under ${count} half-sent requests (headersTimeout 10 s): all closed by the server after ${
+        seconds.toFixed(1)
+      } s`
+    )
     console.log(`  rss ${mib(process.memoryUsage().rss)} after they closed`)
   }).pipe(Effect.scoped)
 

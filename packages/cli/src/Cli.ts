@@ -7,12 +7,12 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 // The bundle inlines this, so `vedauth --version` is the version of the package that was installed.
 import packageJson from "../package.json" with { type: "json" }
-import { type Run as CommandRun, login, logout, refresh, revoke, status, token, verify } from "./internal/commands.js"
+import { login, logout, refresh, revoke, type Run as CommandRun, status, token, verify } from "./internal/commands.js"
 import { completion, profileNames } from "./internal/completion.js"
 import { demo } from "./internal/demo.js"
-import { withEnvironment } from "./internal/kerberos.js"
 import { type CliError, UsageError } from "./internal/errors.js"
 import { commandHelp, programHelp } from "./internal/help.js"
+import { withEnvironment } from "./internal/kerberos.js"
 import { parseCommandLine } from "./internal/parseArgs.js"
 import { run as runCommand } from "./internal/runCommand.js"
 import { runMain } from "./internal/runMain.js"
@@ -42,7 +42,10 @@ const commands: Readonly<Record<string, CommandRun>> = {
  * @since 0.1.0
  * @category running
  */
-export const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>>): Effect.Effect<void, CliError> =>
+export const run = (
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<void, CliError> =>
   Effect.suspend(() => {
     const parsed = parseCommandLine(args)
     switch (parsed._tag) {
@@ -54,7 +57,9 @@ export const run = (args: ReadonlyArray<string>, env: Readonly<Record<string, st
         return Effect.fail(new UsageError({ detail: parsed.detail }))
       case "Run": {
         const command = commands[parsed.command.name]
-        return command === undefined ? Effect.fail(new UsageError({ detail: "unknown command (see vedauth help)" })) : command(parsed.flags, env as Env, parsed.operands).pipe(withEnvironment(env))
+        return command === undefined
+          ? Effect.fail(new UsageError({ detail: "unknown command (see vedauth help)" }))
+          : command(parsed.flags, env as Env, parsed.operands).pipe(withEnvironment(env))
       }
     }
   })

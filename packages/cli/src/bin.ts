@@ -7,9 +7,7 @@
  * @since 0.1.0
  */
 import * as Module from "node:module"
-import { cachedTokenOutput } from "./internal/cachedToken.js"
-
-// Node 22.1+ caches compiled code between runs; Node 20 has no such cache.
+import { cachedTokenOutput } from "./internal/cachedToken.js" // Node 22.1+ caches compiled code between runs; Node 20 has no such cache.
 ;(Module as { readonly enableCompileCache?: () => unknown }).enableCompileCache?.()
 
 const args = process.argv.slice(2)

@@ -29,7 +29,10 @@ const withStore = (grants: ReadonlyArray<readonly [TokenStore.Key, Grant.Grant]>
   Effect.gen(function*() {
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-lean-" })
     const path = `${dir}/tokens.json`
-    const store = yield* Effect.provide(TokenStore.TokenStore, TokenStore.layerFileSystem({ path }).pipe(Layer.provide(NodeTokenStoreFiles.layer)))
+    const store = yield* Effect.provide(
+      TokenStore.TokenStore,
+      TokenStore.layerFileSystem({ path }).pipe(Layer.provide(NodeTokenStoreFiles.layer))
+    )
     for (const [key, value] of grants) yield* store.set(key, value)
     return path
   })
@@ -41,7 +44,8 @@ describe("the lean token path", () => {
   it.scoped("answers from core's store file, whatever the user's and server's spelling", () =>
     Effect.gen(function*() {
       const store = yield* withStore([[key, grant(60, "fresh==")]])
-      const lean = (...args: ReadonlyArray<string>) => cachedTokenOutput(["token", ...selectors, "--store", store, ...args], {}, now)
+      const lean = (...args: ReadonlyArray<string>) =>
+        cachedTokenOutput(["token", ...selectors, "--store", store, ...args], {}, now)
       assert.strictEqual(lean("--username", "alice@corp"), "fresh==\n")
       assert.strictEqual(lean("--username", "corp\\ALICE"), "fresh==\n")
       assert.strictEqual(lean(), "fresh==\n", "the one stored grant")
@@ -63,13 +67,16 @@ describe("the lean token path", () => {
       assert.isUndefined(cachedTokenOutput(["token", ...selectors, "--store", two], {}, now))
       const fs = yield* FileSystem.FileSystem
       yield* fs.writeFileString(two, JSON.stringify({ format: "vedauth-token-store", version: 2, grants: {} }))
-      assert.isUndefined(cachedTokenOutput(["token", ...selectors, "--store", two, "--username", "CORP\\alice"], {}, now))
+      assert.isUndefined(
+        cachedTokenOutput(["token", ...selectors, "--store", two, "--username", "CORP\\alice"], {}, now)
+      )
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("reads the store by the store's trust rules: no symlink, no FIFO, no file others could write or read", () =>
     Effect.gen(function*() {
       const store = yield* withStore([[key, grant(60, "fresh==")]])
-      const lean = (path: string) => cachedTokenOutput(["token", ...selectors, "--store", path, "--username", "CORP\\alice"], {}, now)
+      const lean = (path: string) =>
+        cachedTokenOutput(["token", ...selectors, "--store", path, "--username", "CORP\\alice"], {}, now)
       assert.strictEqual(lean(store), "fresh==\n", "the untouched store is served")
       const dir = dirname(store)
       // A symbolic link to a valid store (as another user could plant one) is not followed.

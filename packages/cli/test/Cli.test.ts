@@ -3,9 +3,9 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Deferred, Effect, Exit, Fiber, Redacted } from "effect"
-import { spawn as spawnProcess, type spawn } from "node:child_process"
+import { type spawn, spawn as spawnProcess } from "node:child_process"
 import * as Net from "node:net"
-import { bin, runCli, type Run } from "./support/runCli.js"
+import { bin, type Run, runCli } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 
@@ -45,7 +45,10 @@ describe("vedauth over HTTPS with --ca-file or VEDAUTH_CA_FILE", () => {
       const { dir, env, fs, served } = yield* setup("https")
       // The CA by flag here, by VEDAUTH_CA_FILE in the later calls.
       const { VEDAUTH_CA_FILE: caFile = "", ...withoutCa } = env
-      const login = yield* runCli(["login", "--password-stdin", "--ca-file", caFile], { env: withoutCa, stdin: `${password}\n` })
+      const login = yield* runCli(["login", "--password-stdin", "--ca-file", caFile], {
+        env: withoutCa,
+        stdin: `${password}\n`
+      })
       ok(login)
       assert.include(login.stdout, "identity    AD+corp:")
       assert.include(login.stdout, "scope       certificate:manage")
@@ -96,7 +99,13 @@ describe("vedauth over HTTPS with --ca-file or VEDAUTH_CA_FILE", () => {
       const login = yield* runCli(["login", "--password-stdin", "--json"], { env, stdin: password })
       ok(login)
       const summary = JSON.parse(login.stdout)
-      assert.deepStrictEqual(Object.keys(summary).sort(), ["expiresAt", "identity", "refreshUntil", "scope", "tokenType"])
+      assert.deepStrictEqual(Object.keys(summary).sort(), [
+        "expiresAt",
+        "identity",
+        "refreshUntil",
+        "scope",
+        "tokenType"
+      ])
       assert.strictEqual(summary.tokenType, "Bearer")
       assert.match(summary.expiresAt, /^\d{4}-\d\d-\d\dT/)
       const token = yield* runCli(["token"], { env })
@@ -118,8 +127,16 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
     Effect.gen(function*() {
       const { dir, served } = yield* setup("http")
       const flags = (scope: string) => [
-        "--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", scope,
-        "--username", "CORP\\alice", "--store", `${dir}/tokens.json`
+        "--url",
+        served.url,
+        "--client-id",
+        Simulator.defaultClientId,
+        "--scope",
+        scope,
+        "--username",
+        "CORP\\alice",
+        "--store",
+        `${dir}/tokens.json`
       ]
       ok(yield* runCli(["login", ...flags("certificate:manage"), "--password-stdin"], { stdin: password }))
       ok(yield* runCli(["login", ...flags("configuration:manage"), "--password-stdin"], { stdin: password }))
@@ -146,7 +163,10 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
       // `token` takes a lean path; anything it does not understand goes to the full CLI's usage errors.
       const tokenTypo = yield* runCli(["token", "--sope", "x"], { env })
       assert.strictEqual(tokenTypo.code, 1)
-      assert.strictEqual(tokenTypo.stderr, "error: UsageError: unknown option --sope for vedauth token; did you mean '--scope'? (see vedauth help token)\n")
+      assert.strictEqual(
+        tokenTypo.stderr,
+        "error: UsageError: unknown option --sope for vedauth token; did you mean '--scope'? (see vedauth help token)\n"
+      )
       const tokenNoUrl = yield* runCli(["token"], { env: noUrl })
       assert.strictEqual(tokenNoUrl.code, 1)
 
@@ -166,7 +186,10 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
       assert.match(wrong.stderr, /^error: AuthenticationFailed: .+\n$/)
       assert.notInclude(wrong.stderr, "not-the-password")
 
-      const refused = yield* runCli(["login", "--password-stdin"], { env: { ...env, VEDAUTH_URL: "http://127.0.0.1:9" }, stdin: password })
+      const refused = yield* runCli(["login", "--password-stdin"], {
+        env: { ...env, VEDAUTH_URL: "http://127.0.0.1:9" },
+        stdin: password
+      })
       assert.strictEqual(refused.code, 4)
 
       yield* served.simulator.setFaults({ nonJsonBody: true })
@@ -180,7 +203,11 @@ describe("vedauth over HTTP: flags instead of the environment, and each error cl
       const corrupt = yield* runCli(["login", "--password-stdin"], { env, stdin: password })
       assert.strictEqual(corrupt.code, 6)
       assert.match(corrupt.stderr, /^error: TokenStoreError: .+\n$/)
-      assert.strictEqual(yield* fs.readFileString(`${dir}/store/tokens.json`), "{ not json", "a corrupt store is never overwritten")
+      assert.strictEqual(
+        yield* fs.readFileString(`${dir}/store/tokens.json`),
+        "{ not json",
+        "a corrupt store is never overwritten"
+      )
 
       for (const run of [usage, flag, scope, wrong, refused, unexpected, corrupt]) {
         assert.notInclude(run.stderr, "    at ", "no stack trace")
@@ -256,7 +283,10 @@ describe("vedauth stopped by a signal", () => {
 describe("a reader that goes away", () => {
   it.live("`vedauth demo | head -1`: the demo stops quietly with 141, no stack trace", () =>
     Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
-      const child = spawnProcess(process.execPath, [bin, "demo"], { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env["PATH"] ?? "" } })
+      const child = spawnProcess(process.execPath, [bin, "demo"], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { PATH: process.env["PATH"] ?? "" }
+      })
       let stderr = ""
       child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
       // Like `head -1`: read the first chunk, then close the pipe.
@@ -275,7 +305,15 @@ describe("vedauth demo", () => {
     Effect.gen(function*() {
       const run = yield* runCli(["demo"])
       ok(run)
-      for (const step of ["Authorize with Integrated Windows Authentication", "Refresh", "InsufficientScope", "InvalidGrant", "Revoke"]) {
+      for (
+        const step of [
+          "Authorize with Integrated Windows Authentication",
+          "Refresh",
+          "InsufficientScope",
+          "InvalidGrant",
+          "Revoke"
+        ]
+      ) {
         assert.include(run.stdout, step)
       }
       assert.include(run.stdout, "2 round trips on 1 connection")

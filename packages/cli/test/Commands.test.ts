@@ -4,7 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
 import { readFileSync } from "node:fs"
-import { bin, collect, runCli, type Run } from "./support/runCli.js"
+import { bin, collect, type Run, runCli } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -23,7 +23,12 @@ describe("the current grant and profiles", () => {
   it.scopedLive("after login, every command works with no selectors; the user's other spelling finds the same grant", () =>
     Effect.gen(function*() {
       const { home, server, served } = yield* setup()
-      ok(yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password }))
+      ok(
+        yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], {
+          env: home,
+          stdin: password
+        })
+      )
       const token = yield* runCli(["token"], { env: home })
       ok(token)
       const before = (yield* served.simulator.stats).requests
@@ -39,23 +44,49 @@ describe("the current grant and profiles", () => {
   it.scopedLive("with no user given, the one stored grant is used; two users ask for --username", () =>
     Effect.gen(function*() {
       const bob = { name: "bob", password: Redacted.make("Bob-Passw0rd") }
-      const { dir, fs, home, server } = yield* setup({ users: [{ name: "alice", password: Simulator.defaultCredentials.password }, bob] })
-      ok(yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password }))
+      const { dir, fs, home, server } = yield* setup({
+        users: [{ name: "alice", password: Simulator.defaultCredentials.password }, bob]
+      })
+      ok(
+        yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], {
+          env: home,
+          stdin: password
+        })
+      )
       yield* fs.remove(`${dir}/.local/state/vedauth/profiles.json`)
       ok(yield* runCli(["verify", ...server], { env: home }))
-      ok(yield* runCli(["login", ...server, "--username", "CORP\\bob", "--password-stdin"], { env: home, stdin: "Bob-Passw0rd" }))
+      ok(
+        yield* runCli(["login", ...server, "--username", "CORP\\bob", "--password-stdin"], {
+          env: home,
+          stdin: "Bob-Passw0rd"
+        })
+      )
       // The profile names bob now: without it, neither user is the obvious one.
       yield* fs.remove(`${dir}/.local/state/vedauth/profiles.json`)
       const both = yield* runCli(["token", ...server], { env: home })
       assert.strictEqual(both.code, 1)
-      assert.match(both.stderr, /^error: UsageError: 2 users have grants .*corp\\alice.*corp\\bob.*\(--username or VEDAUTH_USERNAME\)\n$/)
+      assert.match(
+        both.stderr,
+        /^error: UsageError: 2 users have grants .*corp\\alice.*corp\\bob.*\(--username or VEDAUTH_USERNAME\)\n$/
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.scopedLive("named profiles: --profile and VEDAUTH_PROFILE pick one; explicit selectors still win", () =>
     Effect.gen(function*() {
       const { home, server } = yield* setup()
       const login = (profile: string, scope: string) =>
-        runCli(["login", ...server, "--scope", scope, "--username", "CORP\\alice", "--profile", profile, "--password-stdin", "--json"], {
+        runCli([
+          "login",
+          ...server,
+          "--scope",
+          scope,
+          "--username",
+          "CORP\\alice",
+          "--profile",
+          profile,
+          "--password-stdin",
+          "--json"
+        ], {
           env: home,
           stdin: password
         })
@@ -71,7 +102,10 @@ describe("the current grant and profiles", () => {
       assert.strictEqual(yield* verifyScope([], { VEDAUTH_PROFILE: "certs" }), "certificate:manage")
       assert.strictEqual(yield* verifyScope(["--scope", "certificate:manage"]), "certificate:manage")
       const missing = yield* runCli(["token", "--profile", "nope"], { env: home })
-      assert.strictEqual(missing.stderr, "error: UsageError: there is no profile 'nope': log in with it first (--profile)\n")
+      assert.strictEqual(
+        missing.stderr,
+        "error: UsageError: there is no profile 'nope': log in with it first (--profile)\n"
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
@@ -80,7 +114,10 @@ describe("status and logout", () => {
     Effect.gen(function*() {
       const { home, server, served } = yield* setup()
       const login = (scope: string) =>
-        runCli(["login", ...server, "--scope", scope, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password })
+        runCli(["login", ...server, "--scope", scope, "--username", "CORP\\alice", "--password-stdin"], {
+          env: home,
+          stdin: password
+        })
       ok(yield* login("configuration:manage"))
       ok(yield* login("certificate:manage"))
       const token = (yield* runCli(["token"], { env: home })).stdout.trim()
@@ -94,17 +131,29 @@ describe("status and logout", () => {
       assert.notInclude(status.stdout, token)
       const json = yield* runCli(["status", "--json"], { env: home })
       const listed = JSON.parse(json.stdout)
-      assert.deepStrictEqual(listed.grants.map((grant: { scope: string }) => grant.scope).sort(), ["certificate:manage", "configuration:manage"])
+      assert.deepStrictEqual(listed.grants.map((grant: { scope: string }) => grant.scope).sort(), [
+        "certificate:manage",
+        "configuration:manage"
+      ])
       assert.notInclude(json.stdout, token)
 
       const logout = yield* runCli(["logout"], { env: home })
       ok(logout)
       assert.strictEqual(logout.stdout, "")
-      assert.match(logout.stderr, /^logged out corp\\alice at http:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked, removed from the store\n$/)
-      assert.strictEqual((yield* served.simulator.grants).filter((grant) => grant.scope === "certificate:manage").length, 0)
+      assert.match(
+        logout.stderr,
+        /^logged out corp\\alice at http:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked, removed from the store\n$/
+      )
+      assert.strictEqual(
+        (yield* served.simulator.grants).filter((grant) => grant.scope === "certificate:manage").length,
+        0
+      )
       const all = yield* runCli(["logout", "--all", "--json"], { env: home })
       ok(all)
-      assert.deepStrictEqual(JSON.parse(all.stdout).grants.map((grant: { revoked: boolean; scope: string }) => [grant.scope, grant.revoked]), [["configuration:manage", true]])
+      assert.deepStrictEqual(
+        JSON.parse(all.stdout).grants.map((grant: { revoked: boolean; scope: string }) => [grant.scope, grant.revoked]),
+        [["configuration:manage", true]]
+      )
       assert.include((yield* runCli(["status"], { env: home })).stdout, "no grants stored")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
@@ -114,16 +163,35 @@ describe("status and logout", () => {
       // A simulator of its own, closed after the login.
       yield* Effect.scoped(Effect.gen(function*() {
         const gone = yield* Simulator.serve({ protocol: "http" })
-        ok(yield* runCli(["login", "--url", gone.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password }))
+        ok(
+          yield* runCli([
+            "login",
+            "--url",
+            gone.url,
+            "--client-id",
+            Simulator.defaultClientId,
+            "--scope",
+            "certificate:manage",
+            "--username",
+            "CORP\\alice",
+            "--password-stdin"
+          ], { env: home, stdin: password })
+        )
       }))
       const logout = yield* runCli(["logout"], { env: home })
       assert.strictEqual(logout.code, 4)
-      assert.match(logout.stderr, /^kept corp\\alice at .* in the store: NOT revoked at the server: TransportError: .*; run logout again once that is fixed, or add --force to remove it unrevoked\nerror: TransportError: .*\n$/)
+      assert.match(
+        logout.stderr,
+        /^kept corp\\alice at .* in the store: NOT revoked at the server: TransportError: .*; run logout again once that is fixed, or add --force to remove it unrevoked\nerror: TransportError: .*\n$/
+      )
       assert.include((yield* runCli(["status"], { env: home })).stdout, "user        corp\\alice", "kept")
       const forced = yield* runCli(["logout", "--force", "--json"], { env: home })
       assert.strictEqual(forced.code, 4)
       assert.deepInclude(JSON.parse(forced.stdout).grants[0], { revoked: false, revocation: "failed", removed: true })
-      assert.match(forced.stderr, /^removed corp\\alice at .* from the store \(--force\), but NOT revoked at the server: TransportError: /)
+      assert.match(
+        forced.stderr,
+        /^removed corp\\alice at .* from the store \(--force\), but NOT revoked at the server: TransportError: /
+      )
       assert.include((yield* runCli(["status"], { env: home })).stdout, "no grants stored")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
@@ -132,29 +200,54 @@ describe("usage errors and help", () => {
   it.live("each usage error is one line naming the flag or variable, exit 1", () =>
     Effect.gen(function*() {
       const expect = function*(args: ReadonlyArray<string>, line: string) {
-        const run = yield* runCli(args, { env: { VEDAUTH_URL: "http://127.0.0.1:9", VEDAUTH_CLIENT_ID: "c", VEDAUTH_SCOPE: "s" } })
+        const run = yield* runCli(args, {
+          env: { VEDAUTH_URL: "http://127.0.0.1:9", VEDAUTH_CLIENT_ID: "c", VEDAUTH_SCOPE: "s" }
+        })
         assert.strictEqual(run.code, 1, args.join(" "))
         assert.strictEqual(run.stderr, `error: UsageError: ${line}\n`)
         assert.strictEqual(run.stdout, "")
       }
-      yield* expect(["login", "--usernme", "x"], "unknown option --usernme for vedauth login; did you mean '--username'? (see vedauth help login)")
+      yield* expect(
+        ["login", "--usernme", "x"],
+        "unknown option --usernme for vedauth login; did you mean '--username'? (see vedauth help login)"
+      )
       yield* expect(["frobnicate"], "unknown command 'frobnicate' (see vedauth help)")
       // A typo gets the word it is nearest: a command, an option of that command, a grant.
       yield* expect(["lgoin"], "unknown command 'lgoin'; did you mean 'login'? (see vedauth help)")
-      yield* expect(["login", "--clientid", "x"], "unknown option --clientid for vedauth login; did you mean '--client-id'? (see vedauth help login)")
-      yield* expect(["login", "--grant", "pasword"], "'pasword' is not a grant; did you mean 'password'?: use integrated, password, certificate, jwt or device (--grant)")
-      yield* expect(["login", "--mechanism", "kerberso"], "'kerberso' is not a mechanism: negotiate, kerberos or ntlm; did you mean 'kerberos'? (--mechanism)")
+      yield* expect(
+        ["login", "--clientid", "x"],
+        "unknown option --clientid for vedauth login; did you mean '--client-id'? (see vedauth help login)"
+      )
+      yield* expect(
+        ["login", "--grant", "pasword"],
+        "'pasword' is not a grant; did you mean 'password'?: use integrated, password, certificate, jwt or device (--grant)"
+      )
+      yield* expect(
+        ["login", "--mechanism", "kerberso"],
+        "'kerberso' is not a mechanism: negotiate, kerberos or ntlm; did you mean 'kerberos'? (--mechanism)"
+      )
       yield* expect(
         ["login", "--password", "X"],
         "the password is never taken from a flag (it would show in ps and shell history): pipe it to --password-stdin, set VEDAUTH_PASSWORD, or answer the prompt on a terminal (--password)"
       )
       yield* expect(["token", "--url", "tpp.example.com"], "'tpp.example.com' is not an http(s) URL (--url)")
-      yield* expect(["verify", "--ca-file", "/nonexistent/ca.pem"], "cannot read the CA file '/nonexistent/ca.pem' (--ca-file)")
-      yield* expect(["login"], "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)")
+      yield* expect(
+        ["verify", "--ca-file", "/nonexistent/ca.pem"],
+        "cannot read the CA file '/nonexistent/ca.pem' (--ca-file)"
+      )
+      yield* expect(
+        ["login"],
+        "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)"
+      )
       yield* expect(["token", "--url"], "--url needs a value (--url)")
-      yield* expect(["simulate", "--cert-out", "ca.pem"], "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)")
+      yield* expect(
+        ["simulate", "--cert-out", "ca.pem"],
+        "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)"
+      )
       yield* expect(["simulate", "--port", "http"], "'http' is not a port number, 0 to 65535 (--port)")
-      const scopeFromEnv = yield* runCli(["token"], { env: { VEDAUTH_URL: "ftp://x", VEDAUTH_CLIENT_ID: "c", VEDAUTH_SCOPE: "s" } })
+      const scopeFromEnv = yield* runCli(["token"], {
+        env: { VEDAUTH_URL: "ftp://x", VEDAUTH_CLIENT_ID: "c", VEDAUTH_SCOPE: "s" }
+      })
       assert.strictEqual(scopeFromEnv.stderr, "error: UsageError: 'ftp://x' is not an http(s) URL (VEDAUTH_URL)\n")
     }))
 
@@ -176,13 +269,18 @@ describe("usage errors and help", () => {
       assert.strictEqual(runs[0]!.stdout, runs[1]!.stdout)
       assert.include(runs[0]!.stdout, "usage: vedauth <command> [options]")
       assert.strictEqual(runs[3]!.stdout, runs[4]!.stdout)
-      assert.include(runs[3]!.stdout, "usage: vedauth login --url URL --client-id ID --scope SCOPE [--username USER] [--ca-file PEM]")
+      assert.include(
+        runs[3]!.stdout,
+        "usage: vedauth login --url URL --client-id ID --scope SCOPE [--username USER] [--ca-file PEM]"
+      )
       assert.include(runs[5]!.stdout, "usage: vedauth token --url URL --client-id ID --scope SCOPE [--username USER]")
       assert.include(runs[3]!.stdout, "waits for a person to approve.\nWith a keytab")
       // The package ships no docs/ folder: the help points at the guide installed beside the executable.
       const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
       assert.include(manifest.files, "dist/cli.md")
-      for (const run of runs) assert.notMatch(run.stdout, /(^|[\s(])docs\//m, "no path into a folder the package does not ship")
+      for (const run of runs) {
+        assert.notMatch(run.stdout, /(^|[\s(])docs\//m, "no path into a folder the package does not ship")
+      }
       const guide = /More: (\S+cli\.md)\n/.exec(runs[0]!.stdout)?.[1]
       assert.isDefined(guide)
       assert.include(readFileSync(guide!, "utf8"), "# ", "the guide the help names is there")
@@ -194,7 +292,18 @@ describe("plain http and --version", () => {
     Effect.gen(function*() {
       const { home } = yield* setup()
       // Nothing is sent: the layer refuses the URL before it resolves the name (.invalid never resolves).
-      const refused = yield* runCli(["login", "--url", "http://tpp.invalid", "--client-id", "c", "--scope", "s", "--username", "CORP\\alice", "--password-stdin"], {
+      const refused = yield* runCli([
+        "login",
+        "--url",
+        "http://tpp.invalid",
+        "--client-id",
+        "c",
+        "--scope",
+        "s",
+        "--username",
+        "CORP\\alice",
+        "--password-stdin"
+      ], {
         env: home,
         stdin: password
       })
@@ -203,7 +312,9 @@ describe("plain http and --version", () => {
       assert.include(refused.stderr, "VEDAUTH_ALLOW_HTTP=1")
       const version = yield* runCli(["--version"])
       ok(version)
-      const manifest = JSON.parse(yield* (yield* FileSystem.FileSystem).readFileString(new URL("../package.json", import.meta.url).pathname))
+      const manifest = JSON.parse(
+        yield* (yield* FileSystem.FileSystem).readFileString(new URL("../package.json", import.meta.url).pathname)
+      )
       assert.strictEqual(version.stdout, `${manifest.version}\n`)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
@@ -212,14 +323,21 @@ describe("token --json", () => {
   it.scopedLive("prints {access_token, expires}, from the store (lean path) and after a refresh alike", () =>
     Effect.gen(function*() {
       const { home, server } = yield* setup()
-      ok(yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password }))
+      ok(
+        yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], {
+          env: home,
+          stdin: password
+        })
+      )
       const plain = (yield* runCli(["token"], { env: home })).stdout.trim()
       const json = JSON.parse((yield* runCli(["token", "--json"], { env: home })).stdout)
       assert.deepStrictEqual(Object.keys(json), ["access_token", "expires"])
       assert.strictEqual(json.access_token, plain)
       assert.approximately(json.expires, Date.now() / 1000 + 3600, 120)
       // --password-stdin takes the full path: the same answer.
-      const full = JSON.parse((yield* runCli(["token", "--json", "--password-stdin"], { env: home, stdin: password })).stdout)
+      const full = JSON.parse(
+        (yield* runCli(["token", "--json", "--password-stdin"], { env: home, stdin: password })).stdout
+      )
       assert.deepStrictEqual(full, json)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
@@ -248,7 +366,10 @@ describe("simulate", () => {
       yield* fs.symlink(`${dir}/victim`, `${dir}/planted.pem`)
       const refused = yield* runCli(["simulate", "--tls", "--cert-out", `${dir}/planted.pem`])
       assert.strictEqual(refused.code, 1)
-      assert.match(refused.stderr, /^error: UsageError: cannot write the CA certificate: .*planted\.pem is a symbolic link; refusing to write through it \(--cert-out\)\n$/)
+      assert.match(
+        refused.stderr,
+        /^error: UsageError: cannot write the CA certificate: .*planted\.pem is a symbolic link; refusing to write through it \(--cert-out\)\n$/
+      )
       assert.strictEqual(yield* fs.readFileString(`${dir}/victim`), "keep me")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
@@ -263,11 +384,20 @@ describe("what the server says reaches the terminal escaped", () => {
           { name: "mallory", password: Simulator.defaultCredentials.password, grantFailure: "no\u009b31mred\u0085line" }
         ]
       })
-      const login = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password })
-      const json = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin", "--json"], { env: home, stdin: password })
+      const login = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], {
+        env: home,
+        stdin: password
+      })
+      const json = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin", "--json"], {
+        env: home,
+        stdin: password
+      })
       const status = yield* runCli(["status"], { env: home })
       const statusJson = yield* runCli(["status", "--json"], { env: home })
-      const refused = yield* runCli(["login", ...server, "--username", "CORP\\mallory", "--password-stdin"], { env: home, stdin: password })
+      const refused = yield* runCli(["login", ...server, "--username", "CORP\\mallory", "--password-stdin"], {
+        env: home,
+        stdin: password
+      })
       assert.strictEqual(refused.code, 2)
       assert.include(login.stdout, "identity    AD+corp:evil\\x1b]0;pwned\\x07\\x1b[2J\\x0d\\x9b31m\\x85x\n")
       assert.strictEqual(JSON.parse(json.stdout).identity, `AD+corp:${hostile}`, "JSON keeps the value, escaped")
@@ -283,7 +413,9 @@ describe("stdout carries only the result", () => {
   it.scopedLive("log lines (the refresh token was refused; authorizing again) go to stderr, not into $(vedauth token)", () =>
     Effect.gen(function*() {
       // Tokens shorter-lived than the smallest refresh window: every `token` refreshes.
-      const { dir, fs, home, server } = yield* setup({ integrations: [{ clientId: Simulator.defaultClientId, tokenLifetime: "20 seconds" }] })
+      const { dir, fs, home, server } = yield* setup({
+        integrations: [{ clientId: Simulator.defaultClientId, tokenLifetime: "20 seconds" }]
+      })
       const env = { ...home, VEDAUTH_PASSWORD: password }
       ok(yield* runCli(["login", ...server, "--username", "CORP\\alice"], { env }))
       const store = `${dir}/.local/state/vedauth/tokens.json`
@@ -306,7 +438,10 @@ describe("files the CLI writes", () => {
       yield* fs.makeDirectory(`${dir}/.local/state/vedauth`, { recursive: true })
       yield* fs.writeFileString(`${dir}/elsewhere`, "not yours to write")
       yield* fs.symlink(`${dir}/elsewhere`, `${dir}/.local/state/vedauth/profiles.json`)
-      const login = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password })
+      const login = yield* runCli(["login", ...server, "--username", "CORP\\alice", "--password-stdin"], {
+        env: home,
+        stdin: password
+      })
       assert.strictEqual(login.code, 6)
       assert.strictEqual(yield* fs.readFileString(`${dir}/elsewhere`), "not yours to write")
     }).pipe(Effect.provide(NodeFileSystem.layer)))

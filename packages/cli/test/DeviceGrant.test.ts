@@ -7,7 +7,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { alwaysDue, fails, ok, runWatching, setupGrants, spendRefreshToken, userCodeIn } from "./support/grants.js"
-import { runCli, type Run } from "./support/runCli.js"
+import { type Run, runCli } from "./support/runCli.js"
 
 // The device code (and every token) is an opaque base64 string like the access token: nothing of
 // that shape may reach stderr, where the prompt goes.
@@ -28,7 +28,10 @@ describe("vedauth --grant device", () => {
       const login = yield* runCli(["login", ...server(), ...device, "--json"], { env })
       ok(login)
       assert.match(JSON.parse(login.stdout).identity, /^AD\+corp:/, "stdout is the one JSON object")
-      assert.match(login.stderr, /^To authorize, open https:\/\/127\.0\.0\.1:\d+\/vedauth\/device and enter the code [A-Z]{4}-[A-Z]{4}\n/)
+      assert.match(
+        login.stderr,
+        /^To authorize, open https:\/\/127\.0\.0\.1:\d+\/vedauth\/device and enter the code [A-Z]{4}-[A-Z]{4}\n/
+      )
       assert.include(login.stderr, "Waiting for approval (Ctrl-C to stop)")
       assert.strictEqual((yield* served.simulator.stats).devicePoll, 3, "two pending answers, then the grant")
 
@@ -37,7 +40,11 @@ describe("vedauth --grant device", () => {
       assert.match(first.stdout, opaque, "the pattern catches a secret of that shape")
       const requests = (yield* served.simulator.stats).requests
       assert.strictEqual((yield* runCli(["token"], { env })).stdout, first.stdout)
-      assert.strictEqual((yield* served.simulator.stats).requests, requests, "the lean path found the device grant's key")
+      assert.strictEqual(
+        (yield* served.simulator.stats).requests,
+        requests,
+        "the lean path found the device grant's key"
+      )
 
       ok(yield* runCli(["login", ...server("short"), ...device, "--profile", "short"], { env }))
       const refreshed = yield* runCli(["token"], { env })
@@ -74,7 +81,9 @@ describe("vedauth --grant device", () => {
 
   it.scopedLive("slow_down: the client waits 5 seconds more and goes on to the grant", () =>
     Effect.gen(function*() {
-      const { env, served, server } = yield* setupGrants({ device: { interval: 1, slowDownPolls: 1, autoApproveAfterPolls: 1 } })
+      const { env, served, server } = yield* setupGrants({
+        device: { interval: 1, slowDownPolls: 1, autoApproveAfterPolls: 1 }
+      })
       ok(yield* runCli(["login", ...server(), ...device], { env }))
       const stats = yield* served.simulator.stats
       assert.strictEqual(stats.devicePoll, 2, "slow_down, then the grant: no poll in between")
@@ -84,15 +93,28 @@ describe("vedauth --grant device", () => {
     Effect.gen(function*() {
       // Looks like the server's host at a glance, and carries an OSC 8 escape that would retarget a terminal's link.
       const link = "https://127.0.0.1.login-venafi.evil/vedauth/device\u001b]8;;https://evil.example\u0007"
-      const { env, server } = yield* setupGrants({ device: { interval: 1, autoApproveAfterPolls: 0, verificationUri: link } })
+      const { env, server } = yield* setupGrants({
+        device: { interval: 1, autoApproveAfterPolls: 0, verificationUri: link }
+      })
       const login = yield* runCli(["login", ...server(), ...device], { env })
       ok(login)
       const warning = login.stderr.indexOf("verification link https://127.0.0.1.login-venafi.evil/vedauth/device")
       assert.isAtLeast(warning, 0, login.stderr)
-      assert.match(login.stderr, /level=WARN .*its host 127\.0\.0\.1\.login-venafi\.evil is not the server's \(127\.0\.0\.1\)/)
+      assert.match(
+        login.stderr,
+        /level=WARN .*its host 127\.0\.0\.1\.login-venafi\.evil is not the server's \(127\.0\.0\.1\)/
+      )
       assert.isBelow(warning, login.stderr.indexOf("To authorize, open"), "the warning comes before the prompt")
-      assert.strictEqual(login.stderr.split("level=WARN").length, 2, "one warning for the link and the complete link on the same host")
-      assert.notMatch(login.stderr, /[\u0000-\u0009\u000b-\u001f\u007f]/, "no raw control character reaches the terminal")
+      assert.strictEqual(
+        login.stderr.split("level=WARN").length,
+        2,
+        "one warning for the link and the complete link on the same host"
+      )
+      assert.notMatch(
+        login.stderr,
+        /[\u0000-\u0009\u000b-\u001f\u007f]/,
+        "no raw control character reaches the terminal"
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.scopedLive("a code nobody approves expires: exit 2 with the reason, nothing stored", () =>
@@ -121,8 +143,14 @@ describe("vedauth --grant device", () => {
 
   it.scopedLive("disabled for the integration (InvalidClient) or a scope beyond it (InvalidScope): exit 2", () =>
     Effect.gen(function*() {
-      const { env, server } = yield* setupGrants({ integrations: [{ clientId: "vedauth-demo" }, { clientId: "no-device", grantTypes: ["integrated"] }] })
+      const { env, server } = yield* setupGrants({
+        integrations: [{ clientId: "vedauth-demo" }, { clientId: "no-device", grantTypes: ["integrated"] }]
+      })
       fails(yield* runCli(["login", ...server("no-device"), ...device], { env }), 2, /^error: InvalidClient: /)
-      fails(yield* runCli(["login", ...server(), ...device, "--scope", "admin:delete"], { env }), 2, /^error: InvalidScope: /)
+      fails(
+        yield* runCli(["login", ...server(), ...device, "--scope", "admin:delete"], { env }),
+        2,
+        /^error: InvalidScope: /
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

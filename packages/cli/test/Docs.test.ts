@@ -17,14 +17,27 @@ const snippets = (document: string): ReadonlyArray<string> =>
 // Runs the blocks as one bash script from `cwd` (an empty folder), with HOME there and `vedauth` on
 // PATH as npm installs it: a symbolic link to the executable bundle, in a folder of its own outside
 // `cwd` (so `$!` of `vedauth ... &` is the command's own process). `after` runs once they are done.
-const runScript = (blocks: ReadonlyArray<string>, cwd: string, env: Record<string, string>, after: ReadonlyArray<string> = []) =>
+const runScript = (
+  blocks: ReadonlyArray<string>,
+  cwd: string,
+  env: Record<string, string>,
+  after: ReadonlyArray<string> = []
+) =>
   Effect.suspend(() => {
     const binDir = `${cwd}.bin`
     mkdirSync(binDir)
     symlinkSync(bin, `${binDir}/vedauth`)
     // Whatever the blocks started in the background ends with them, even when one fails.
-    const script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf \"$0\"' EXIT", ...blocks, ...after].join("\n")
-    return collect("bash", ["-c", script, binDir], { cwd, env: { PATH: `${binDir}:${process.env["PATH"] ?? ""}`, HOME: cwd, ...env } })
+    const script = [
+      "set -euo pipefail",
+      "trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf \"$0\"' EXIT",
+      ...blocks,
+      ...after
+    ].join("\n")
+    return collect("bash", ["-c", script, binDir], {
+      cwd,
+      env: { PATH: `${binDir}:${process.env["PATH"] ?? ""}`, HOME: cwd, ...env }
+    })
   })
 
 describe("the documented snippets run as written", () => {
@@ -32,15 +45,23 @@ describe("the documented snippets run as written", () => {
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-cli-readme-" })
-      const served = yield* Simulator.serve({ protocol: "https", caPemPath: `${dir}/ca.pem`, integrations: [{ clientId: "my-app" }] })
+      const served = yield* Simulator.serve({
+        protocol: "https",
+        caPemPath: `${dir}/ca.pem`,
+        integrations: [{ clientId: "my-app" }]
+      })
       yield* fs.writeFileString(`${dir}/password.txt`, `${Redacted.value(Simulator.defaultCredentials.password)}\n`)
       const blocks = snippets("README.md")
       assert.strictEqual(blocks.length, 1)
       // The one change: the simulator stands in for tpp.example.com, its CA trusted as a user's CA would be.
-      const run = yield* runScript(blocks.map((block) => block.replaceAll("https://tpp.example.com", served.url)), dir, {
-        VEDAUTH_CA_FILE: `${dir}/ca.pem`,
-        CURL_CA_BUNDLE: `${dir}/ca.pem`
-      })
+      const run = yield* runScript(
+        blocks.map((block) => block.replaceAll("https://tpp.example.com", served.url)),
+        dir,
+        {
+          VEDAUTH_CA_FILE: `${dir}/ca.pem`,
+          CURL_CA_BUNDLE: `${dir}/ca.pem`
+        }
+      )
       assert.strictEqual(run.code, 0, run.stderr)
       assert.include(run.stdout, "identity    AD+corp:")
       assert.include(run.stdout, "\"Certificates\"")
@@ -55,12 +76,18 @@ describe("the documented snippets run as written", () => {
       assert.notInclude(blocks.join("\n"), "pnpm", "the installed command, as a user outside the repository has it")
       assert.deepStrictEqual(readdirSync(dir), [], "an empty folder")
       // `kill "$simulator"` stopped the simulator itself: it exits, and its port answers no more.
-      const run = yield* runScript(blocks, dir, {}, ["wait \"$simulator\" || true", "! curl -s -o /dev/null --cacert tpp.pem \"$(cat simulator.url)\""])
+      const run = yield* runScript(blocks, dir, {}, [
+        "wait \"$simulator\" || true",
+        "! curl -s -o /dev/null --cacert tpp.pem \"$(cat simulator.url)\""
+      ])
       assert.strictEqual(run.code, 0, run.stderr)
       assert.include(run.stdout, "\"Certificates\"")
       assert.match(run.stdout, /valid {7}yes, for /)
       assert.match(run.stdout, /token store .*; current profile: default\n\n\* server {6}https:\/\/127\.0\.0\.1:/)
-      assert.match(run.stderr, /logged out corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked/)
+      assert.match(
+        run.stderr,
+        /logged out corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, certificate:manage\): revoked/
+      )
       assert.include(run.stdout, "\"grants\":[]")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

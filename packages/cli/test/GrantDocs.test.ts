@@ -22,11 +22,16 @@ const runPage = (page: string) =>
     const fs = yield* FileSystem.FileSystem
     const dir = yield* fs.makeTempDirectoryScoped({ prefix: "vedauth-cli-grant-docs-" })
     yield* fs.makeDirectory(`${dir}/.bin`)
-    yield* fs.writeFileString(`${dir}/.bin/vedauth`, `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, { mode: 0o755 })
+    yield* fs.writeFileString(`${dir}/.bin/vedauth`, `#!/bin/sh\nexec "${process.execPath}" "${bin}" "$@"\n`, {
+      mode: 0o755
+    })
     const blocks = shBlocks(page)
     assert.strictEqual(blocks.length, 1, `${page} has one runnable block`)
     const script = ["set -euo pipefail", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT", ...blocks].join("\n")
-    return yield* collect("bash", ["-c", script], { cwd: dir, env: { PATH: `${dir}/.bin:${process.env["PATH"] ?? ""}`, HOME: dir } })
+    return yield* collect("bash", ["-c", script], {
+      cwd: dir,
+      env: { PATH: `${dir}/.bin:${process.env["PATH"] ?? ""}`, HOME: dir }
+    })
   })
 
 describe("docs/grants: the CLI against `vedauth simulate --tls`, as written", () => {

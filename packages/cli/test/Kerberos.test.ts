@@ -12,7 +12,7 @@ import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import { assertNoSecret, klist } from "./support/kerberosCli.js"
-import { runCli, type Run } from "./support/runCli.js"
+import { type Run, runCli } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -40,7 +40,14 @@ describe("vedauth login with Kerberos against the simulator's KDC", () => {
   it.scopedLive("a password: tickets from the KDC, one Negotiate request (no NTLM); later commands re-authorize from the profile", () =>
     Effect.gen(function*() {
       const { fs, handshakes, home, realm, server, dir } = yield* setup
-      const login = yield* runCli(["login", ...server, ...realm, "--username", "alice@CORP.EXAMPLE", "--password-stdin"], { env: home, stdin: password })
+      const login = yield* runCli([
+        "login",
+        ...server,
+        ...realm,
+        "--username",
+        "alice@CORP.EXAMPLE",
+        "--password-stdin"
+      ], { env: home, stdin: password })
       ok(login)
       assert.deepStrictEqual(yield* handshakes, [1], "one request carried the AP-REQ and was authorized")
       const profile = JSON.parse(yield* fs.readFileString(`${dir}/.local/state/vedauth/profiles.json`)).profiles.default
@@ -57,9 +64,25 @@ describe("vedauth login with Kerberos against the simulator's KDC", () => {
   it.scopedLive("--mechanism ntlm forces NTLM (two requests) though Kerberos is set up; negotiate, the default, uses Kerberos", () =>
     Effect.gen(function*() {
       const { handshakes, home, realm, server } = yield* setup
-      ok(yield* runCli(["login", ...server, ...realm, "--mechanism", "ntlm", "--username", "CORP\\alice", "--password-stdin"], { env: home, stdin: password }))
+      ok(
+        yield* runCli([
+          "login",
+          ...server,
+          ...realm,
+          "--mechanism",
+          "ntlm",
+          "--username",
+          "CORP\\alice",
+          "--password-stdin"
+        ], { env: home, stdin: password })
+      )
       assert.deepStrictEqual(yield* handshakes, [2])
-      ok(yield* runCli(["login", ...server, ...realm, "--username", "CORP\\alice", "--password-stdin"], { env: { ...home, VEDAUTH_MECHANISM: "negotiate" }, stdin: password }))
+      ok(
+        yield* runCli(["login", ...server, ...realm, "--username", "CORP\\alice", "--password-stdin"], {
+          env: { ...home, VEDAUTH_MECHANISM: "negotiate" },
+          stdin: password
+        })
+      )
       assert.deepStrictEqual(yield* handshakes, [2, 1], "CORP\\alice with --realm is alice@CORP.EXAMPLE")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
@@ -68,16 +91,29 @@ describe("vedauth login with Kerberos against the simulator's KDC", () => {
       const { dir, handshakes, realm, server } = yield* setup
       const cache = `${dir}/alice.ccache`
       // A login with a password fills the cache (as kinit would); MIT's klist reads what we wrote.
-      ok(yield* runCli(["login", ...server, ...realm, "--username", "alice@CORP.EXAMPLE", "--password-stdin", "--store", `${dir}/first.json`], {
-        env: { HOME: dir, KRB5CCNAME: `FILE:${cache}` },
-        stdin: password
-      }))
+      ok(
+        yield* runCli([
+          "login",
+          ...server,
+          ...realm,
+          "--username",
+          "alice@CORP.EXAMPLE",
+          "--password-stdin",
+          "--store",
+          `${dir}/first.json`
+        ], {
+          env: { HOME: dir, KRB5CCNAME: `FILE:${cache}` },
+          stdin: password
+        })
+      )
       const listed = yield* klist(cache, {})
       assert.include(listed, "Default principal: alice@CORP.EXAMPLE")
       assert.include(listed, "HTTP/localhost@CORP.EXAMPLE")
       // A fresh store, no user, no password and no terminal: the cache alone.
       const store = `${dir}/second.json`
-      const login = yield* runCli(["login", ...server, ...realm, "--store", store, "--json"], { env: { HOME: dir, KRB5CCNAME: cache } })
+      const login = yield* runCli(["login", ...server, ...realm, "--store", store, "--json"], {
+        env: { HOME: dir, KRB5CCNAME: cache }
+      })
       ok(login)
       assert.deepStrictEqual(yield* handshakes, [1, 1])
       const status = JSON.parse((yield* runCli(["status", "--store", store, "--json"], { env: { HOME: dir } })).stdout)
@@ -91,7 +127,17 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
     Effect.gen(function*() {
       const { home, realm, served, server } = yield* setup
       const login = (user: string, secret: string, extra: ReadonlyArray<string> = []) =>
-        runCli(["login", ...server, ...realm, "--mechanism", "kerberos", "--username", user, "--password-stdin", ...extra], { env: home, stdin: secret })
+        runCli([
+          "login",
+          ...server,
+          ...realm,
+          "--mechanism",
+          "kerberos",
+          "--username",
+          user,
+          "--password-stdin",
+          ...extra
+        ], { env: home, stdin: secret })
       const wrong = yield* login("alice@CORP.EXAMPLE", "not-the-password")
       assert.strictEqual(wrong.code, 3, wrong.stderr)
       assert.match(wrong.stderr, /^error: AuthenticationFailed: /)
@@ -121,8 +167,16 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       // A KCM: cache is read through its daemon: none listens at this krb5.conf's (default) socket.
       const kcm = yield* login({ KRB5CCNAME: "KCM:" }, ["--mechanism", "kerberos"])
       assert.strictEqual(kcm.code, 1)
-      assert.match(kcm.stderr, /^error: UsageError: cannot read the credential cache KCM:: KCM daemon at \S+: ENOENT; is the KCM daemon \(sssd-kcm\) running.*\(KRB5CCNAME\)\n$/)
-      const keyring = yield* login({ KRB5CCNAME: "KEYRING:persistent:1000" }, ["--username", "alice@CORP.EXAMPLE", "--mechanism", "kerberos"])
+      assert.match(
+        kcm.stderr,
+        /^error: UsageError: cannot read the credential cache KCM:: KCM daemon at \S+: ENOENT; is the KCM daemon \(sssd-kcm\) running.*\(KRB5CCNAME\)\n$/
+      )
+      const keyring = yield* login({ KRB5CCNAME: "KEYRING:persistent:1000" }, [
+        "--username",
+        "alice@CORP.EXAMPLE",
+        "--mechanism",
+        "kerberos"
+      ])
       assert.strictEqual(keyring.code, 1)
       assert.match(keyring.stderr, /a KEYRING: credential cache.*\(KRB5CCNAME\)\n$/)
       const memoryKeytab = yield* login({ KRB5_CLIENT_KTNAME: "MEMORY:alice" })
@@ -130,23 +184,38 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       assert.match(memoryKeytab.stderr, /'MEMORY:alice' is a MEMORY: keytab, .*\(KRB5_CLIENT_KTNAME\)\n$/)
       const missingKeytab = yield* login({}, ["--keytab", "/nonexistent/alice.keytab"])
       assert.strictEqual(missingKeytab.code, 1)
-      assert.match(missingKeytab.stderr, /^error: UsageError: cannot use the keytab '\/nonexistent\/alice\.keytab': .*\(--keytab\)\n$/)
+      assert.match(
+        missingKeytab.stderr,
+        /^error: UsageError: cannot use the keytab '\/nonexistent\/alice\.keytab': .*\(--keytab\)\n$/
+      )
       const mechanism = yield* login({}, ["--mechanism", "digest"])
       assert.strictEqual(mechanism.code, 1)
-      assert.strictEqual(mechanism.stderr, "error: UsageError: 'digest' is not a mechanism: negotiate, kerberos or ntlm (--mechanism)\n")
-      const kdc = yield* runCli(["login", ...server], { env: { ...home, VEDAUTH_KDC: "kdc1.corp.example,kdc2.corp.example:0" } })
-      assert.strictEqual(kdc.stderr, "error: UsageError: 'kdc2.corp.example:0' is not a KDC address: host, host:port or [ipv6]:port (VEDAUTH_KDC)\n")
+      assert.strictEqual(
+        mechanism.stderr,
+        "error: UsageError: 'digest' is not a mechanism: negotiate, kerberos or ntlm (--mechanism)\n"
+      )
+      const kdc = yield* runCli(["login", ...server], {
+        env: { ...home, VEDAUTH_KDC: "kdc1.corp.example,kdc2.corp.example:0" }
+      })
+      assert.strictEqual(
+        kdc.stderr,
+        "error: UsageError: 'kdc2.corp.example:0' is not a KDC address: host, host:port or [ipv6]:port (VEDAUTH_KDC)\n"
+      )
       assert.strictEqual(kdc.code, 1)
       // Under negotiate (the default) sssd's KEYRING: cache is passed over: the password serves.
-      ok(yield* runCli(["login", ...server, ...realm, "--username", "alice@CORP.EXAMPLE", "--password-stdin"], {
-        env: { ...home, KRB5CCNAME: "KEYRING:persistent:1000" },
-        stdin: password
-      }))
+      ok(
+        yield* runCli(["login", ...server, ...realm, "--username", "alice@CORP.EXAMPLE", "--password-stdin"], {
+          env: { ...home, KRB5CCNAME: "KEYRING:persistent:1000" },
+          stdin: password
+        })
+      )
       // --mechanism ntlm reads no Kerberos setting: a KCM: cache is then no obstacle.
-      ok(yield* runCli(["login", ...server, "--mechanism", "ntlm", "--username", "CORP\\alice", "--password-stdin"], {
-        env: { ...home, KRB5CCNAME: "KCM:" },
-        stdin: password
-      }))
+      ok(
+        yield* runCli(["login", ...server, "--mechanism", "ntlm", "--username", "CORP\\alice", "--password-stdin"], {
+          env: { ...home, KRB5CCNAME: "KCM:" },
+          stdin: password
+        })
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.scopedLive("issue #21 R2: a FIFO or a link to /dev/zero as the keytab, KRB5CCNAME or KRB5_CONFIG ends at once with a typed error, never a hang; with --realm and --kdc krb5.conf is not read", () =>
@@ -160,16 +229,35 @@ describe("Kerberos failures: exit codes, the protocol's name and hint, no secret
       for (const bad of [fifo, zero]) {
         const keytab = yield* runCli(["login", ...server, ...realm, "--keytab", bad], { env: home })
         assert.strictEqual(keytab.code, 1, keytab.stderr)
-        assert.match(keytab.stderr, /^error: UsageError: cannot use the keytab '.*': .*(FIFO|CharacterDevice), not a regular file.*\(--keytab\)\n$/)
-        const cache = yield* runCli(["login", ...server, ...realm, "--mechanism", "kerberos"], { env: { ...home, KRB5CCNAME: `FILE:${bad}` } })
+        assert.match(
+          keytab.stderr,
+          /^error: UsageError: cannot use the keytab '.*': .*(FIFO|CharacterDevice), not a regular file.*\(--keytab\)\n$/
+        )
+        const cache = yield* runCli(["login", ...server, ...realm, "--mechanism", "kerberos"], {
+          env: { ...home, KRB5CCNAME: `FILE:${bad}` }
+        })
         assert.strictEqual(cache.code, 1, cache.stderr)
-        assert.match(cache.stderr, /^error: UsageError: cannot use the credential cache '.*': .*(FIFO|symbolic link).*\(KRB5CCNAME\)\n$/)
+        assert.match(
+          cache.stderr,
+          /^error: UsageError: cannot use the credential cache '.*': .*(FIFO|symbolic link).*\(KRB5CCNAME\)\n$/
+        )
         // No --kdc or --realm: krb5.conf is needed, and refused.
-        const conf = yield* runCli(["login", ...server, "--spn", "HTTP/localhost", "--mechanism", "kerberos", ...user], { env: { ...home, KRB5_CONFIG: bad }, stdin: password })
+        const conf = yield* runCli(
+          ["login", ...server, "--spn", "HTTP/localhost", "--mechanism", "kerberos", ...user],
+          { env: { ...home, KRB5_CONFIG: bad }, stdin: password }
+        )
         assert.strictEqual(conf.code, 5, conf.stderr)
-        assert.match(conf.stderr, /^error: KerberosError: KRB5_CONF_UNREADABLE: cannot use the krb5\.conf .*(FIFO|CharacterDevice), not a regular file/)
+        assert.match(
+          conf.stderr,
+          /^error: KerberosError: KRB5_CONF_UNREADABLE: cannot use the krb5\.conf .*(FIFO|CharacterDevice), not a regular file/
+        )
       }
       // With the realm and the KDC given it has nothing to add, and is not opened: the login works.
-      ok(yield* runCli(["login", ...server, ...realm, "--mechanism", "kerberos", ...user], { env: { ...home, KRB5_CONFIG: fifo }, stdin: password }))
+      ok(
+        yield* runCli(["login", ...server, ...realm, "--mechanism", "kerberos", ...user], {
+          env: { ...home, KRB5_CONFIG: fifo },
+          stdin: password
+        })
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

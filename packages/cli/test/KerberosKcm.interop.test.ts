@@ -11,7 +11,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
 import { NodeTokenStoreFiles } from "@vedauth/platform-node"
-import { type Realm, REALM, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Layer } from "effect"
@@ -20,7 +20,7 @@ import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Path from "node:path"
 import { promisify } from "node:util"
-import { runCli, type Run } from "./support/runCli.js"
+import { type Run, runCli } from "./support/runCli.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -74,7 +74,16 @@ const simulator = Effect.gen(function*() {
     kerberos: { realm: REALM, serviceKeytab }
   })
   const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-kcm-" })
-  const args = ["--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--spn", SPN]
+  const args = [
+    "--url",
+    served.url,
+    "--client-id",
+    Simulator.defaultClientId,
+    "--scope",
+    "certificate:manage",
+    "--spn",
+    SPN
+  ]
   return { served, args, env: { HOME: dir, KRB5_CONFIG: conf } }
 })
 

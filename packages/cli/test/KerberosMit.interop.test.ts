@@ -9,13 +9,13 @@ import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
+import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Layer } from "effect"
 import { writeFile } from "node:fs/promises"
 import { klist } from "./support/kerberosCli.js"
-import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
-import { runCli, type Run } from "./support/runCli.js"
-import { NodeTokenStoreFiles } from "@vedauth/platform-node"
+import { type Run, runCli } from "./support/runCli.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -37,7 +37,16 @@ const simulator = Effect.gen(function*() {
     kerberos: { realm: realm.realm, serviceKeytab }
   })
   const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-mit-" })
-  const args = ["--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--spn", spn]
+  const args = [
+    "--url",
+    served.url,
+    "--client-id",
+    Simulator.defaultClientId,
+    "--scope",
+    "certificate:manage",
+    "--spn",
+    spn
+  ]
   return { served, args, env: { HOME: dir, KRB5_CONFIG: realm.env["KRB5_CONFIG"]! } }
 })
 
@@ -63,7 +72,15 @@ describe("vedauth with MIT Kerberos credentials", () => {
     Effect.gen(function*() {
       const { args, env, served } = yield* simulator
       const domain = realm.realm.split(".")[0]!
-      const login = yield* runCli(["login", ...args, "--username", `${domain}\\alice`, "--mechanism", "kerberos", "--json"], { env: { ...env, VEDAUTH_PASSWORD: alice.password } })
+      const login = yield* runCli([
+        "login",
+        ...args,
+        "--username",
+        `${domain}\\alice`,
+        "--mechanism",
+        "kerberos",
+        "--json"
+      ], { env: { ...env, VEDAUTH_PASSWORD: alice.password } })
       ok(login)
       assert.strictEqual(JSON.parse(login.stdout).scope, "certificate:manage")
       // One HTTP round trip: the AP-REQ of MIT's ticket for alice@VEDAUTH.TEST, no NTLM.
@@ -74,7 +91,9 @@ describe("vedauth with MIT Kerberos credentials", () => {
   it.scopedLive("--username 'OTHER\\alice' with krb5.conf's default_realm: the enterprise name alice@OTHER goes to VEDAUTH.TEST's KDC; MIT's KDC has no such name (it resolves enterprise names only through aliases) and says so", () =>
     Effect.gen(function*() {
       const { args, env, served } = yield* simulator
-      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], { env: { ...env, VEDAUTH_PASSWORD: alice.password } })
+      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], {
+        env: { ...env, VEDAUTH_PASSWORD: alice.password }
+      })
       assert.notStrictEqual(login.code, 0)
       assert.include(login.stderr, "KDC_ERR_C_PRINCIPAL_UNKNOWN")
       assert.include(login.stderr, "alice@OTHER")
@@ -88,7 +107,9 @@ describe("vedauth with MIT Kerberos credentials", () => {
       const { args, env } = yield* simulator
       const empty = `${env.HOME}/empty-krb5.conf`
       yield* Effect.promise(() => writeFile(empty, ""))
-      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], { env: { ...env, KRB5_CONFIG: empty, VEDAUTH_PASSWORD: alice.password } })
+      const login = yield* runCli(["login", ...args, "--username", "OTHER\\alice", "--mechanism", "kerberos"], {
+        env: { ...env, KRB5_CONFIG: empty, VEDAUTH_PASSWORD: alice.password }
+      })
       assert.notStrictEqual(login.code, 0)
       assert.include(login.stderr, "realm OTHER was only a guess")
       assert.include(login.stderr, "--realm")
@@ -97,8 +118,12 @@ describe("vedauth with MIT Kerberos credentials", () => {
   it.scopedLive("a keytab from kadmin ktadd through KRB5_CLIENT_KTNAME: the user is its principal, no password", () =>
     Effect.gen(function*() {
       const { args, env, served } = yield* simulator
-      const keytab = yield* Effect.promise(() => realm.keytab(`alice@${realm.realm}`, "alice.keytab", { keepKeys: true }))
-      const login = yield* runCli(["login", ...args, "--json"], { env: { ...env, KRB5_CLIENT_KTNAME: `FILE:${keytab}` } })
+      const keytab = yield* Effect.promise(() =>
+        realm.keytab(`alice@${realm.realm}`, "alice.keytab", { keepKeys: true })
+      )
+      const login = yield* runCli(["login", ...args, "--json"], {
+        env: { ...env, KRB5_CLIENT_KTNAME: `FILE:${keytab}` }
+      })
       ok(login)
       assert.strictEqual(JSON.parse(login.stdout).scope, "certificate:manage")
       const status = JSON.parse((yield* runCli(["status", "--json"], { env })).stdout)

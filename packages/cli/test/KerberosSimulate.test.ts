@@ -11,7 +11,7 @@ import { Effect } from "effect"
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { kinitKeytab, simulateKerberos } from "./support/kerberosCli.js"
-import { runCli, type Run } from "./support/runCli.js"
+import { type Run, runCli } from "./support/runCli.js"
 
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
 
@@ -40,7 +40,20 @@ describe("vedauth simulate --kerberos", () => {
         const { stdout } = yield* Effect.promise(() =>
           promisify(execFile)(
             "curl",
-            ["--silent", "--show-error", "--negotiate", "-u", ":", "-H", "content-type: application/json", "--data", body, "--write-out", "\n%{http_code}", `${byName}/vedauth/authorize/integrated`],
+            [
+              "--silent",
+              "--show-error",
+              "--negotiate",
+              "-u",
+              ":",
+              "-H",
+              "content-type: application/json",
+              "--data",
+              body,
+              "--write-out",
+              "\n%{http_code}",
+              `${byName}/vedauth/authorize/integrated`
+            ],
             { env: { PATH: process.env["PATH"] ?? "", ...env, KRB5CCNAME: `FILE:${cache}` } }
           )
         )
@@ -49,10 +62,24 @@ describe("vedauth simulate --kerberos", () => {
         assert.match((JSON.parse(json!) as { access_token: string }).access_token, /^\S+$/)
 
         // vedauth with the keytab (no user, no password; the KDC from KRB5_CONFIG), and with kinit's cache.
-        const withKeytab = yield* runCli(["login", "--url", byName, ...integration, "--keytab", sim.keytab, "--store", `${dir}/keytab.json`, "--json"], { env })
+        const withKeytab = yield* runCli([
+          "login",
+          "--url",
+          byName,
+          ...integration,
+          "--keytab",
+          sim.keytab,
+          "--store",
+          `${dir}/keytab.json`,
+          "--json"
+        ], { env })
         ok(withKeytab)
         assert.strictEqual(JSON.parse(withKeytab.stdout).scope, "certificate:manage")
-        ok(yield* runCli(["login", "--url", byName, ...integration, "--store", `${dir}/cache.json`], { env: { ...env, KRB5CCNAME: cache } }))
+        ok(
+          yield* runCli(["login", "--url", byName, ...integration, "--store", `${dir}/cache.json`], {
+            env: { ...env, KRB5CCNAME: cache }
+          })
+        )
         for (const store of ["keytab.json", "cache.json"]) {
           const status = JSON.parse((yield* runCli(["status", "--store", `${dir}/${store}`, "--json"])).stdout)
           assert.strictEqual(status.grants[0].user, "alice@corp.example", store)
@@ -73,15 +100,37 @@ describe("vedauth simulate --kerberos", () => {
       assert.match(sim.keytab, /vedauth-simulate-[^/]+\/alice\.keytab$/, "by default in a fresh temp folder")
       // curl sends no channel bindings, which the simulator requires over TLS: it is not suggested there.
       assert.notInclude(sim.stderr, "curl --negotiate -u :")
-      assert.include(sim.stderr, `vedauth login --url ${sim.url.replace("127.0.0.1", "localhost")} --client-id vedauth-demo --scope certificate:manage --keytab ${sim.keytab} --ca-file ca.pem`)
-      assert.include(sim.stderr, "(not curl --negotiate: over TLS this simulator requires channel bindings, which curl does not send)")
+      assert.include(
+        sim.stderr,
+        `vedauth login --url ${
+          sim.url.replace("127.0.0.1", "localhost")
+        } --client-id vedauth-demo --scope certificate:manage --keytab ${sim.keytab} --ca-file ca.pem`
+      )
+      assert.include(
+        sim.stderr,
+        "(not curl --negotiate: over TLS this simulator requires channel bindings, which curl does not send)"
+      )
       const login = yield* runCli(
-        ["login", "--url", sim.url.replace("127.0.0.1", "localhost"), ...integration, "--keytab", sim.keytab, "--ca-file", `${dir}/ca.pem`, "--mechanism", "kerberos"],
+        [
+          "login",
+          "--url",
+          sim.url.replace("127.0.0.1", "localhost"),
+          ...integration,
+          "--keytab",
+          sim.keytab,
+          "--ca-file",
+          `${dir}/ca.pem`,
+          "--mechanism",
+          "kerberos"
+        ],
         { env: { KRB5_CONFIG: sim.krb5Conf } }
       )
       ok(login)
       const misuse = yield* runCli(["simulate", "--keytab-out", `${dir}/x.keytab`])
       assert.strictEqual(misuse.code, 1)
-      assert.strictEqual(misuse.stderr, "error: UsageError: --keytab-out writes the keytab of the simulator's realm: add --kerberos (--keytab-out)\n")
+      assert.strictEqual(
+        misuse.stderr,
+        "error: UsageError: --keytab-out writes the keytab of the simulator's realm: add --kerberos (--keytab-out)\n"
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

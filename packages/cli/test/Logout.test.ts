@@ -7,7 +7,7 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
-import { collect, runCli, type Run } from "./support/runCli.js"
+import { collect, type Run, runCli } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -21,7 +21,10 @@ const setup = Effect.gen(function*() {
   const home = { HOME: `${dir}/home` }
   const server = (scope: string) => ["--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", scope]
   const login = (scope: string) =>
-    runCli(["login", ...server(scope), "--username", "CORP\\alice", "--password-stdin", "--ca-file", `${dir}/ca.pem`], { env: home, stdin: password })
+    runCli(["login", ...server(scope), "--username", "CORP\\alice", "--password-stdin", "--ca-file", `${dir}/ca.pem`], {
+      env: home,
+      stdin: password
+    })
   const store = `${dir}/home/.local/state/vedauth/tokens.json`
   return { dir, fs, served, home, server, login, store, caFile: `${dir}/ca.pem` }
 })
@@ -30,12 +33,25 @@ const setup = Effect.gen(function*() {
 // run without blocking, as the simulator answers from this process).
 const statusWith = (url: string, caFile: string, token: string) =>
   Effect.map(
-    collect("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", caFile, "-H", `Authorization: Bearer ${token}`, `${url}/vedsdk/certificates`], {}),
+    collect("curl", [
+      "-sS",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--cacert",
+      caFile,
+      "-H",
+      `Authorization: Bearer ${token}`,
+      `${url}/vedsdk/certificates`
+    ], {}),
     (output) => output.stdout
   )
 
 const storedTokens = (text: string): ReadonlyArray<string> =>
-  Object.values(JSON.parse(text).grants as Record<string, { grant: { accessToken: string } }>).map((record) => record.grant.accessToken)
+  Object.values(JSON.parse(text).grants as Record<string, { grant: { accessToken: string } }>).map((record) =>
+    record.grant.accessToken
+  )
 
 describe("logout --all trusts the CA a user gives", () => {
   it.scopedLive("without it nothing is removed (exit 4); with --ca-file, then VEDAUTH_CA_FILE, every grant is revoked and dead", () =>
@@ -55,7 +71,10 @@ describe("logout --all trusts the CA a user gives", () => {
       const lines = untrusted.stderr.trimEnd().split("\n")
       assert.strictEqual(lines.length, 3, untrusted.stderr)
       for (const line of lines.slice(0, 2)) {
-        assert.match(line, /^kept corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, \w+:manage\) in the store: NOT revoked at the server: TransportError: .*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*--ca-file PEM.*; run logout again once that is fixed, or add --force to remove it unrevoked$/)
+        assert.match(
+          line,
+          /^kept corp\\alice at https:\/\/127\.0\.0\.1:\d+ \(vedauth-demo, \w+:manage\) in the store: NOT revoked at the server: TransportError: .*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*--ca-file PEM.*; run logout again once that is fixed, or add --force to remove it unrevoked$/
+        )
       }
       assert.match(lines[2]!, /^error: TransportError: .*trust that CA with --ca-file PEM \(or VEDAUTH_CA_FILE\)$/)
       const json = yield* runCli(["logout", "--all", "--json"], { env: home })
@@ -64,17 +83,28 @@ describe("logout --all trusts the CA a user gives", () => {
         assert.deepInclude(grant, { revoked: false, revocation: "failed", removed: false })
         assert.match(grant.error, /^TransportError: /)
       }
-      assert.strictEqual(JSON.parse((yield* runCli(["status", "--json"], { env: home })).stdout).grants.length, 2, "nothing removed")
+      assert.strictEqual(
+        JSON.parse((yield* runCli(["status", "--json"], { env: home })).stdout).grants.length,
+        2,
+        "nothing removed"
+      )
       for (const token of tokens) assert.strictEqual(yield* statusWith(served.url, caFile, token), "200")
 
       const trusted = yield* runCli(["logout", "--all", "--ca-file", caFile, "--json"], { env: home })
       ok(trusted)
       assert.deepStrictEqual(
-        JSON.parse(trusted.stdout).grants.map((grant: { scope: string; revocation: string; removed: boolean }) => [grant.scope, grant.revocation, grant.removed]).sort(),
+        JSON.parse(trusted.stdout).grants.map((
+          grant: { scope: string; revocation: string; removed: boolean }
+        ) => [grant.scope, grant.revocation, grant.removed]).sort(),
         [["certificate:manage", "revoked", true], ["configuration:manage", "revoked", true]]
       )
-      assert.match(trusted.stderr, /^logged out corp\\alice at .*: revoked, removed from the store\nlogged out .*: revoked, removed from the store\n$/)
-      for (const token of tokens) assert.strictEqual(yield* statusWith(served.url, caFile, token), "401", "the token is dead")
+      assert.match(
+        trusted.stderr,
+        /^logged out corp\\alice at .*: revoked, removed from the store\nlogged out .*: revoked, removed from the store\n$/
+      )
+      for (const token of tokens) {
+        assert.strictEqual(yield* statusWith(served.url, caFile, token), "401", "the token is dead")
+      }
       assert.deepStrictEqual(yield* served.simulator.grants, [])
 
       // The variable does as the flag.

@@ -3,11 +3,11 @@
  * `--proxy`, `HTTPS_PROXY` with Basic credentials, `--no-proxy`, a wrong proxy password (exit 4), and
  * a password on the command line refused before anything is sent.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
-import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 import { fails, ok, runIn, setupGrants } from "./support/grants.js"
 import { runCli } from "./support/runCli.js"
 
@@ -18,7 +18,8 @@ const setup = Effect.gen(function*() {
   const grants = yield* setupGrants()
   const env = { ...grants.env, VEDAUTH_PASSWORD: Redacted.value(Simulator.defaultCredentials.password) }
   const login = [...grants.server(), "--username", "CORP\\alice"]
-  const run = (args: ReadonlyArray<string>, more: Record<string, string> = {}) => runIn(grants.dir, args, { ...env, ...more })
+  const run = (args: ReadonlyArray<string>, more: Record<string, string> = {}) =>
+    runIn(grants.dir, args, { ...env, ...more })
   return { ...grants, login, run }
 })
 
@@ -43,11 +44,16 @@ describe("vedauth through a proxy", () => {
       const { login, run } = yield* setup
       const proxy = yield* squid({ basic: proxyUser })
       ok(yield* run(["login", ...login], { HTTPS_PROXY: proxy.url(proxyUser) }))
-      const wrong = yield* run(["login", ...login], { HTTPS_PROXY: proxy.url({ user: proxyUser.user, password: "n0t-the-one" }) })
+      const wrong = yield* run(["login", ...login], {
+        HTTPS_PROXY: proxy.url({ user: proxyUser.user, password: "n0t-the-one" })
+      })
       fails(wrong, 4, new RegExp(`proxy authentication required by the proxy 127\\.0\\.0\\.1:${proxy.port}`))
       assert.notInclude(wrong.stderr + wrong.stdout, "n0t-the-one")
       const log = connects(yield* proxy.stop)
-      assert.deepStrictEqual(log.map((line) => `${line.result} ${line.user}`), [`TCP_TUNNEL/200 ${proxyUser.user}`, `TCP_DENIED/407 ${proxyUser.user}`])
+      assert.deepStrictEqual(log.map((line) => `${line.result} ${line.user}`), [
+        `TCP_TUNNEL/200 ${proxyUser.user}`,
+        `TCP_DENIED/407 ${proxyUser.user}`
+      ])
     }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))
 
   it.live("the certificate grant through the tunnel: the client certificate is presented to TPP inside it", () =>
@@ -55,7 +61,20 @@ describe("vedauth through a proxy", () => {
       const { kit, run, server, served } = yield* setup
       const proxy = yield* squid()
       const alice = kit.certificate("alice")
-      ok(yield* run(["login", ...server(), "--grant", "certificate", "--client-cert", alice.cert, "--client-key", alice.key, "--proxy", proxy.url()]))
+      ok(
+        yield* run([
+          "login",
+          ...server(),
+          "--grant",
+          "certificate",
+          "--client-cert",
+          alice.cert,
+          "--client-key",
+          alice.key,
+          "--proxy",
+          proxy.url()
+        ])
+      )
       assert.strictEqual((yield* served.simulator.stats).authorizeCertificate, 1)
       assert.strictEqual(connects(yield* proxy.stop).length, 1)
     }).pipe(Effect.provide(NodeFileSystem.layer), Effect.scoped))

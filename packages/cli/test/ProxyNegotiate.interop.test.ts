@@ -9,11 +9,11 @@ import { NodeFileSystem } from "@effect/platform-node"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
 import { NodeTokenStoreFiles } from "@vedauth/platform-node"
+import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
+import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Layer, Redacted } from "effect"
 import { join } from "node:path"
-import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
-import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 import { fails, ok } from "./support/grants.js"
 import { klist } from "./support/kerberosCli.js"
 import { runCli } from "./support/runCli.js"
@@ -40,10 +40,22 @@ const setup = Effect.gen(function*() {
   const served = yield* Simulator.serve({
     caPemPath: join(dir, "tpp.pem"),
     users: [{ name: "alice", domain: realm.realm.split(".")[0]!, password: Simulator.defaultCredentials.password }],
-    kerberos: { realm: realm.realm, serviceKeytab: yield* Kerberos.readKeytab(yield* Effect.promise(() => realm.keytab(spn, "tpp.keytab"))) }
+    kerberos: {
+      realm: realm.realm,
+      serviceKeytab: yield* Kerberos.readKeytab(yield* Effect.promise(() => realm.keytab(spn, "tpp.keytab")))
+    }
   })
   const proxy = yield* squid({ negotiate: { keytab: proxyKeytab, krb5Conf: realm.env["KRB5_CONFIG"]! } })
-  const server = ["--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--proxy", proxy.url(undefined, "localhost")]
+  const server = [
+    "--url",
+    served.url,
+    "--client-id",
+    Simulator.defaultClientId,
+    "--scope",
+    "certificate:manage",
+    "--proxy",
+    proxy.url(undefined, "localhost")
+  ]
   const env = { HOME: dir, VEDAUTH_CA_FILE: join(dir, "tpp.pem"), KRB5_CONFIG: realm.env["KRB5_CONFIG"]! }
   return { served, proxy, server, env }
 })
@@ -69,10 +81,21 @@ describe("vedauth through a proxy that requires Negotiate", () => {
   it.scopedLive("an NTLM login with no Kerberos for the proxy exits 4, proxy authentication required; TPP sees nothing", () =>
     Effect.gen(function*() {
       const { env, proxy, served, server } = yield* setup
-      const run = yield* runCli(["login", ...server, "--mechanism", "ntlm", "--username", `${realm.realm.split(".")[0]}\\alice`], {
+      const run = yield* runCli([
+        "login",
+        ...server,
+        "--mechanism",
+        "ntlm",
+        "--username",
+        `${realm.realm.split(".")[0]}\\alice`
+      ], {
         env: { ...env, VEDAUTH_PASSWORD: password }
       })
-      fails(run, 4, new RegExp(`proxy authentication required by the proxy localhost:${proxy.port} \\(it offers Negotiate\\)`))
+      fails(
+        run,
+        4,
+        new RegExp(`proxy authentication required by the proxy localhost:${proxy.port} \\(it offers Negotiate\\)`)
+      )
       assert.strictEqual((yield* served.simulator.stats).requests, 0)
       assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), ["TCP_DENIED/407"])
     }).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))

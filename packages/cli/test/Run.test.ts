@@ -9,13 +9,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
 import { childEnvironment } from "../src/internal/runCommand.js"
-import { bin, collect, runCli, type Run } from "./support/runCli.js"
+import { bin, collect, type Run, runCli } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
 
 // A child that prints what it was given: its environment, its arguments and its standard input.
-const printEnvironment = "process.stdout.write(JSON.stringify({ env: process.env, argv: process.argv, input: require('fs').readFileSync(0, 'utf8') }))"
+const printEnvironment =
+  "process.stdout.write(JSON.stringify({ env: process.env, argv: process.argv, input: require('fs').readFileSync(0, 'utf8') }))"
 
 // A simulator over HTTPS, its CA in ca.pem, a HOME of the test's own, and alice logged in.
 const loggedIn = Effect.gen(function*() {
@@ -26,7 +27,20 @@ const loggedIn = Effect.gen(function*() {
   yield* fs.makeDirectory(`${dir}/home`)
   const home = { HOME: `${dir}/home` }
   const login = yield* runCli(
-    ["login", "--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--username", "CORP\\alice", "--password-stdin", "--ca-file", caFile],
+    [
+      "login",
+      "--url",
+      served.url,
+      "--client-id",
+      Simulator.defaultClientId,
+      "--scope",
+      "certificate:manage",
+      "--username",
+      "CORP\\alice",
+      "--password-stdin",
+      "--ca-file",
+      caFile
+    ],
     { env: home, stdin: password }
   )
   ok(login)
@@ -52,8 +66,15 @@ describe("the command's environment", () => {
       VCERT_URL: "https://tpp.example.com",
       VDC_SERVER: "https://tpp.example.com"
     })
-    const plain = childEnvironment({ VEDAUTH_TOKEN_STORE: "/srv/tokens.json", VEDAUTH_PROXY: "http://127.0.0.1:3128" }, { ...handed, caFile: "ca.pem" })
-    assert.deepInclude(plain, { VEDAUTH_TOKEN_STORE: "/srv/tokens.json", VEDAUTH_PROXY: "http://127.0.0.1:3128", VCERT_TRUST_BUNDLE: "ca.pem" })
+    const plain = childEnvironment(
+      { VEDAUTH_TOKEN_STORE: "/srv/tokens.json", VEDAUTH_PROXY: "http://127.0.0.1:3128" },
+      { ...handed, caFile: "ca.pem" }
+    )
+    assert.deepInclude(plain, {
+      VEDAUTH_TOKEN_STORE: "/srv/tokens.json",
+      VEDAUTH_PROXY: "http://127.0.0.1:3128",
+      VCERT_TRUST_BUNDLE: "ca.pem"
+    })
   })
 })
 
@@ -76,7 +97,9 @@ describe("vedauth run", () => {
       const child = JSON.parse(run.stdout) as { env: Record<string, string>; argv: Array<string>; input: string }
       const token = (yield* runCli(["token"], { env: home })).stdout.trim()
       assert.isAbove(token.length, 10)
-      for (const name of ["VEDAUTH_ACCESS_TOKEN", "VCERT_TOKEN", "VDC_TOKEN"]) assert.strictEqual(child.env[name], token, name)
+      for (const name of ["VEDAUTH_ACCESS_TOKEN", "VCERT_TOKEN", "VDC_TOKEN"]) {
+        assert.strictEqual(child.env[name], token, name)
+      }
       assert.strictEqual(child.env["VCERT_URL"], served.url)
       assert.strictEqual(child.env["VDC_SERVER"], served.url)
       assert.strictEqual(child.env["VCERT_TRUST_BUNDLE"], caFile)
@@ -95,10 +118,18 @@ describe("vedauth run", () => {
   it.scopedLive("exits with the command's code, 128 + N when signal N ended it, and says nothing of its own", () =>
     Effect.gen(function*() {
       const { home } = yield* loggedIn
-      const seven = yield* runCli(["run", "--", process.execPath, "-e", "process.stderr.write('own words\\n'); process.exit(7)"], { env: home })
+      const seven = yield* runCli([
+        "run",
+        "--",
+        process.execPath,
+        "-e",
+        "process.stderr.write('own words\\n'); process.exit(7)"
+      ], { env: home })
       assert.strictEqual(seven.code, 7)
       assert.strictEqual(seven.stderr, "own words\n")
-      const killed = yield* runCli(["run", "--", process.execPath, "-e", "process.kill(process.pid, 'SIGTERM')"], { env: home })
+      const killed = yield* runCli(["run", "--", process.execPath, "-e", "process.kill(process.pid, 'SIGTERM')"], {
+        env: home
+      })
       assert.strictEqual(killed.code, 143, killed.stderr)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
@@ -106,7 +137,8 @@ describe("vedauth run", () => {
     Effect.gen(function*() {
       const { home } = yield* loggedIn
       for (const [signal, code] of [["SIGINT", 41], ["SIGTERM", 42], ["SIGHUP", 43]] as const) {
-        const script = `process.on('${signal}', () => process.exit(${code})); process.stdout.write('ready'); setInterval(() => {}, 1000)`
+        const script =
+          `process.on('${signal}', () => process.exit(${code})); process.stdout.write('ready'); setInterval(() => {}, 1000)`
         let sent = false
         const run = yield* collect(process.execPath, [bin, "run", "--", process.execPath, "-e", script], {
           env: { PATH: process.env["PATH"] ?? "", ...home },
@@ -123,7 +155,13 @@ describe("vedauth run", () => {
 
   it.scopedLive("a missing command is a usage error (exit 1), one that cannot start exits 127", () =>
     Effect.gen(function*() {
-      for (const args of [["run"], ["run", "--"], ["run", "--url", "https://127.0.0.1:1", "--"], ["run", "vcert", "getcred"]]) {
+      for (
+        const args of [["run"], ["run", "--"], ["run", "--url", "https://127.0.0.1:1", "--"], [
+          "run",
+          "vcert",
+          "getcred"
+        ]]
+      ) {
         const run = yield* runCli(args)
         assert.strictEqual(run.code, 1, args.join(" "))
         assert.match(run.stderr, /^error: UsageError: vedauth run needs the command after --: .*\n$/)
@@ -131,13 +169,26 @@ describe("vedauth run", () => {
       const { home } = yield* loggedIn
       const missing = yield* runCli(["run", "--", "vcert-not-installed-here", "getcred"], { env: home })
       assert.strictEqual(missing.code, 127)
-      assert.strictEqual(missing.stderr, "error: CommandNotStarted: cannot run 'vcert-not-installed-here': command not found (ENOENT)\n")
+      assert.strictEqual(
+        missing.stderr,
+        "error: CommandNotStarted: cannot run 'vcert-not-installed-here': command not found (ENOENT)\n"
+      )
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.scopedLive("options end at --: the command's own flags are never read as vedauth's", () =>
     Effect.gen(function*() {
       const { home } = yield* loggedIn
-      const run = yield* runCli(["run", "--", process.execPath, "-e", printEnvironment, "--", "--help", "--password", "x"], { env: home })
+      const run = yield* runCli([
+        "run",
+        "--",
+        process.execPath,
+        "-e",
+        printEnvironment,
+        "--",
+        "--help",
+        "--password",
+        "x"
+      ], { env: home })
       ok(run)
       // (node takes the second `--` as the end of its own options.)
       assert.deepStrictEqual(JSON.parse(run.stdout).argv.slice(1), ["--help", "--password", "x"])

@@ -9,7 +9,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
 import { simulateKerberos } from "./support/kerberosCli.js"
-import { runCli, type Run } from "./support/runCli.js"
+import { type Run, runCli } from "./support/runCli.js"
 
 const password = Redacted.value(Simulator.defaultCredentials.password)
 const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
@@ -28,17 +28,28 @@ describe("login without --profile uses only the secret sources its call names", 
       const sim = yield* simulateKerberos(["--keytab-out", "alice.keytab"], dir)
       const env = { HOME: dir, KRB5_CONFIG: sim.krb5Conf }
       const url = ["--url", sim.url.replace("127.0.0.1", "localhost"), ...integration]
-      const profiles = () => Effect.map(fs.readFileString(`${dir}/.local/state/vedauth/profiles.json`), (text) => JSON.parse(text))
+      const profiles = () =>
+        Effect.map(fs.readFileString(`${dir}/.local/state/vedauth/profiles.json`), (text) => JSON.parse(text))
       ok(yield* runCli(["login", "--profile", "ip", ...url, "--keytab", sim.keytab], { env }))
       assert.strictEqual((yield* profiles()).profiles.ip.keytab, sim.keytab)
 
-      const wrong = yield* runCli(["login", "--username", "alice@CORP.EXAMPLE", "--password-stdin"], { env, stdin: "not-the-password" })
-      fails(wrong, 3, /^note: not using the keytab saved in profile 'ip': a login without --profile uses only what its command line and environment name \(name it again, or add --profile ip to log in as saved\)\nerror: AuthenticationFailed: /)
+      const wrong = yield* runCli(["login", "--username", "alice@CORP.EXAMPLE", "--password-stdin"], {
+        env,
+        stdin: "not-the-password"
+      })
+      fails(
+        wrong,
+        3,
+        /^note: not using the keytab saved in profile 'ip': a login without --profile uses only what its command line and environment name \(name it again, or add --profile ip to log in as saved\)\nerror: AuthenticationFailed: /
+      )
       assert.strictEqual((yield* profiles()).profiles.ip.keytab, sim.keytab, "a failed login saves nothing")
 
       // Named, the profile is used as saved, keytab and all: no password, no terminal.
       ok(yield* runCli(["login", "--profile", "ip"], { env }))
-      const right = yield* runCli(["login", "--username", "alice@CORP.EXAMPLE", "--password-stdin"], { env, stdin: password })
+      const right = yield* runCli(["login", "--username", "alice@CORP.EXAMPLE", "--password-stdin"], {
+        env,
+        stdin: password
+      })
       ok(right)
       const saved = (yield* profiles()).profiles.ip
       assert.strictEqual(saved.keytab, undefined, "the profile now says how this login was made")
@@ -53,7 +64,18 @@ const setup = Effect.gen(function*() {
   const served = yield* Simulator.serve({ protocol: "http" })
   const env = { HOME: dir }
   const login = (scope = "certificate:manage") =>
-    runCli(["login", "--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", scope, "--username", "CORP\\alice", "--password-stdin"], {
+    runCli([
+      "login",
+      "--url",
+      served.url,
+      "--client-id",
+      Simulator.defaultClientId,
+      "--scope",
+      scope,
+      "--username",
+      "CORP\\alice",
+      "--password-stdin"
+    ], {
       env,
       stdin: password
     })
@@ -65,12 +87,20 @@ describe("token with nothing stored", () => {
     Effect.gen(function*() {
       const { env, login, served } = yield* setup
       for (const command of ["token", "verify", "refresh", "revoke", "logout"]) {
-        fails(yield* runCli([command], { env }), 2, /^error: NotLoggedIn: no grant is stored: run `vedauth login` first\n$/)
+        fails(
+          yield* runCli([command], { env }),
+          2,
+          /^error: NotLoggedIn: no grant is stored: run `vedauth login` first\n$/
+        )
       }
       ok(yield* login())
       ok(yield* runCli(["logout"], { env }))
       const after = yield* runCli(["token"], { env })
-      fails(after, 2, /^error: NotLoggedIn: no grant stored for this server, client, scope and user: run `vedauth login` first \(or give the password to this call: --password-stdin or VEDAUTH_PASSWORD\)\n$/)
+      fails(
+        after,
+        2,
+        /^error: NotLoggedIn: no grant stored for this server, client, scope and user: run `vedauth login` first \(or give the password to this call: --password-stdin or VEDAUTH_PASSWORD\)\n$/
+      )
       assert.strictEqual(after.stdout, "")
       assert.deepStrictEqual(yield* served.simulator.grants, [], "nothing was authorized")
       const given = yield* runCli(["token"], { env: { ...env, VEDAUTH_PASSWORD: password } })
@@ -104,7 +134,10 @@ describe("one stored grant needs no selectors", () => {
       ok(yield* runCli(["logout", "--scope", "configuration:manage"], { env }))
       const logout = yield* runCli(["logout"], { env })
       ok(logout)
-      assert.match(logout.stderr, /^logged out corp\\alice at .*\(vedauth-demo, certificate:manage\): revoked, removed from the store\n$/)
+      assert.match(
+        logout.stderr,
+        /^logged out corp\\alice at .*\(vedauth-demo, certificate:manage\): revoked, removed from the store\n$/
+      )
       assert.deepStrictEqual(yield* served.simulator.grants, [])
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })

@@ -24,17 +24,32 @@ const noSecret = (run: Run, ...secrets: ReadonlyArray<string>) => {
 
 // What the store holds in Redis, read with redis-cli as the admin.
 const records = (cli: (...args: Array<string>) => string) =>
-  cli("--scan", "--pattern", "vedauth:grant:*").split("\n").filter((line) => line !== "").map((key) => cli("HGET", key, "g"))
+  cli("--scan", "--pattern", "vedauth:grant:*").split("\n").filter((line) => line !== "").map((key) =>
+    cli("HGET", key, "g")
+  )
 
 describe("issue #21 R4: a Redis password on the command line", () => {
   it.live("--store redis://user:PASSWORD@host is refused before any connection (exit 1), pointing at VEDAUTH_TOKEN_STORE; the variable keeps working", () =>
     Effect.gen(function*() {
       const secret = `Pw-${randomBytes(6).toString("hex")}`
       const url = `redis://vedauth:${secret}@127.0.0.1:1/0`
-      for (const command of [["status"], ["token"], ["login", "--url", "https://tpp.example.com", "--client-id", "x", "--scope", "s"]]) {
+      for (
+        const command of [["status"], ["token"], [
+          "login",
+          "--url",
+          "https://tpp.example.com",
+          "--client-id",
+          "x",
+          "--scope",
+          "s"
+        ]]
+      ) {
         const refused = yield* runCli([...command, "--store", url])
         assert.strictEqual(refused.code, 1, `${command[0]}: ${refused.stderr}`)
-        assert.match(refused.stderr, /^error: UsageError: --store redis:\/\/vedauth:\*\*\*@127\.0\.0\.1:1\/0 carries a password, which every local user can read in ps and \/proc\/PID\/cmdline: give the URL in the environment variable VEDAUTH_TOKEN_STORE instead, which may carry it\n$/)
+        assert.match(
+          refused.stderr,
+          /^error: UsageError: --store redis:\/\/vedauth:\*\*\*@127\.0\.0\.1:1\/0 carries a password, which every local user can read in ps and \/proc\/PID\/cmdline: give the URL in the environment variable VEDAUTH_TOKEN_STORE instead, which may carry it\n$/
+        )
         assert.notInclude(refused.stdout + refused.stderr, secret)
       }
       // The same URL in the variable is taken: it goes on to connect (port 1: nothing listens, exit 6).
@@ -48,7 +63,11 @@ describe("two machines, one grant through Redis", () => {
   it.scopedLive("login on one, token on the other: the same token, no second authorize, no password needed there, no selectors for one grant", () =>
     Effect.gen(function*() {
       const { fs, home, login, on, served, server, storeUrl } = yield* sharedSetup()
-      assert.include(storeUrl, `:${redisUser.password}@`, "the URL every run gets carries the password the outputs are searched for")
+      assert.include(
+        storeUrl,
+        `:${redisUser.password}@`,
+        "the URL every run gets carries the password the outputs are searched for"
+      )
       const loggedIn = yield* login("a")
       ok(loggedIn)
       noSecret(loggedIn)
@@ -127,14 +146,22 @@ describe("status and logout over Redis", () => {
       const status = yield* on("b", ["status"])
       ok(status)
       noSecret(status, token)
-      assert.match(status.stdout, new RegExp(`^token store redis://${redisUser.name}:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0; current profile: none\n`))
+      assert.match(
+        status.stdout,
+        new RegExp(
+          `^token store redis://${redisUser.name}:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}/0; current profile: none\n`
+        )
+      )
       assert.strictEqual(status.stdout.match(/ server {6}/g)?.length, 2)
       const json = yield* on("b", ["status", "--json"])
       ok(json)
       noSecret(json, token)
       const listed = JSON.parse(json.stdout)
       assert.strictEqual(listed.store, `redis://${redisUser.name}:***@127.0.0.1:${server.port}/0`)
-      assert.deepStrictEqual(listed.grants.map((grant: { scope: string }) => grant.scope).sort(), ["certificate:manage", "configuration:manage"])
+      assert.deepStrictEqual(listed.grants.map((grant: { scope: string }) => grant.scope).sort(), [
+        "certificate:manage",
+        "configuration:manage"
+      ])
 
       // Two grants: a bare logout on b asks which; the scope alone picks one, then one is left.
       const which = yield* on("b", ["logout"])
@@ -146,7 +173,9 @@ describe("status and logout over Redis", () => {
       ok(logout)
       noSecret(logout, token)
       assert.deepStrictEqual(
-        [...JSON.parse(one.stdout).grants, ...JSON.parse(logout.stdout).grants].map((grant: { revoked: boolean; scope: string }) => [grant.scope, grant.revoked]).sort(),
+        [...JSON.parse(one.stdout).grants, ...JSON.parse(logout.stdout).grants].map((
+          grant: { revoked: boolean; scope: string }
+        ) => [grant.scope, grant.revoked]).sort(),
         [["certificate:manage", true], ["configuration:manage", true]]
       )
       assert.strictEqual((yield* served.simulator.grants).length, 0, "revoked at the server")
@@ -174,7 +203,9 @@ describe("an encrypted store (VEDAUTH_STORE_KEY)", () => {
       assert.strictEqual(other.stdout.trim(), token)
 
       const wrongKey = randomBytes(32).toString("base64")
-      const wrong = yield* on("b", ["token", ...selectors(served.url)], { env: { VEDAUTH_STORE_KEY: wrongKey, VEDAUTH_PASSWORD: password } })
+      const wrong = yield* on("b", ["token", ...selectors(served.url)], {
+        env: { VEDAUTH_STORE_KEY: wrongKey, VEDAUTH_PASSWORD: password }
+      })
       assert.strictEqual(wrong.code, 6)
       assert.strictEqual(wrong.stdout, "", "no garbage, no token")
       assert.match(wrong.stderr, /^error: TokenStoreError: .*does not open with the configured key.*\n$/)
@@ -207,17 +238,26 @@ describe("rediss:// with an ACL user", () => {
 
       const untrusted = yield* on("b", ["token", ...selectors(served.url)], { env: { VEDAUTH_PASSWORD: password } })
       assert.strictEqual(untrusted.code, 6)
-      assert.match(untrusted.stderr, /^error: TokenStoreError: Redis connect at rediss:\/\/127\.0\.0\.1:\d+\/0 failed: .*certificate.*\n$/)
+      assert.match(
+        untrusted.stderr,
+        /^error: TokenStoreError: Redis connect at rediss:\/\/127\.0\.0\.1:\d+\/0 failed: .*certificate.*\n$/
+      )
       noSecret(untrusted, token.stdout.trim())
       const badPassword = yield* on("b", ["status"], {
-        env: { ...trusted, VEDAUTH_TOKEN_STORE: storeUrl.replace(encodeURIComponent(redisUser.password), "Not-The-Pw-42") }
+        env: {
+          ...trusted,
+          VEDAUTH_TOKEN_STORE: storeUrl.replace(encodeURIComponent(redisUser.password), "Not-The-Pw-42")
+        }
       })
       assert.strictEqual(badPassword.code, 6)
       assert.match(badPassword.stderr, /^error: TokenStoreError: Redis connect at .* failed: WRONGPASS/)
       noSecret(badPassword, "Not-The-Pw-42")
       const noCa = yield* on("b", ["status"], { env: { VEDAUTH_STORE_CA: `${yield* home("b")}/missing.pem` } })
       assert.strictEqual(noCa.code, 1)
-      assert.match(noCa.stderr, /^error: UsageError: cannot read the store's CA file '.*missing\.pem': it does not exist \(VEDAUTH_STORE_CA\)\n$/)
+      assert.match(
+        noCa.stderr,
+        /^error: UsageError: cannot read the store's CA file '.*missing\.pem': it does not exist \(VEDAUTH_STORE_CA\)\n$/
+      )
       assert.strictEqual((yield* served.simulator.stats).authorizeIntegrated, 1)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
@@ -232,7 +272,12 @@ describe("Redis down, or not a store URL", () => {
         const run = yield* on("a", args, { stdin: password, env: { VEDAUTH_PASSWORD: password } })
         assert.strictEqual(run.code, 6, `${args.join(" ")}: ${run.stderr}`)
         assert.strictEqual(run.stdout, "")
-        assert.match(run.stderr, new RegExp(`^error: TokenStoreError: Redis connect at redis://127\\.0\\.0\\.1:${server.port}/0 failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${server.port}\n$`))
+        assert.match(
+          run.stderr,
+          new RegExp(
+            `^error: TokenStoreError: Redis connect at redis://127\\.0\\.0\\.1:${server.port}/0 failed: connect ECONNREFUSED 127\\.0\\.0\\.1:${server.port}\n$`
+          )
+        )
         noSecret(run)
       }
       assert.strictEqual((yield* served.simulator.stats).authorizeIntegrated, 1)
@@ -241,9 +286,14 @@ describe("Redis down, or not a store URL", () => {
   it.scopedLive("another URL scheme is a usage error that does not quote the URL", () =>
     Effect.gen(function*() {
       const { on } = yield* sharedSetup()
-      const run = yield* on("a", ["status"], { env: { VEDAUTH_TOKEN_STORE: `postgres://app:${redisUser.password}@127.0.0.1:1/db` } })
+      const run = yield* on("a", ["status"], {
+        env: { VEDAUTH_TOKEN_STORE: `postgres://app:${redisUser.password}@127.0.0.1:1/db` }
+      })
       assert.strictEqual(run.code, 1)
-      assert.strictEqual(run.stderr, "error: UsageError: the token store is a postgres:// URL: a store URL is redis:// or rediss://, else give a file (VEDAUTH_TOKEN_STORE)\n")
+      assert.strictEqual(
+        run.stderr,
+        "error: UsageError: the token store is a postgres:// URL: a store URL is redis:// or rediss://, else give a file (VEDAUTH_TOKEN_STORE)\n"
+      )
       noSecret(run)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
@@ -252,25 +302,41 @@ describe("the lean token path and a store URL", () => {
   it.scoped("hands a redis:// store to the full command line, even with a fresh token in the default store file", () =>
     Effect.gen(function*() {
       const home = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-lean-url-" })
-      const key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
+      const key = {
+        server: "https://tpp.example.test",
+        clientId: "app",
+        scope: "certificate:manage",
+        user: "CORP\\alice"
+      }
       const store = yield* Effect.provide(
         TokenStore.TokenStore,
-        TokenStore.layerFileSystem({ path: `${home}/.local/state/vedauth/tokens.json` }).pipe(Layer.provide(NodeTokenStoreFiles.layer))
+        TokenStore.layerFileSystem({ path: `${home}/.local/state/vedauth/tokens.json` }).pipe(
+          Layer.provide(NodeTokenStoreFiles.layer)
+        )
       )
       const now = Date.now()
-      yield* store.set(key, new Grant.Grant({
-        accessToken: Redacted.make("file-token=="),
-        refreshToken: Option.none(),
-        tokenType: "Bearer",
-        scope: key.scope,
-        identity: "AD+corp:{x}",
-        issuedAt: DateTime.unsafeMake(now),
-        expiresAt: DateTime.unsafeMake(now + 3_600_000),
-        refreshUntil: Option.none()
-      }))
+      yield* store.set(
+        key,
+        new Grant.Grant({
+          accessToken: Redacted.make("file-token=="),
+          refreshToken: Option.none(),
+          tokenType: "Bearer",
+          scope: key.scope,
+          identity: "AD+corp:{x}",
+          issuedAt: DateTime.unsafeMake(now),
+          expiresAt: DateTime.unsafeMake(now + 3_600_000),
+          refreshUntil: Option.none()
+        })
+      )
       const args = ["token", "--url", key.server, "--client-id", key.clientId, "--scope", key.scope]
       assert.strictEqual(cachedTokenOutput(args, { HOME: home }, now), "file-token==\n", "the file is answered from")
-      assert.isUndefined(cachedTokenOutput(args, { HOME: home, VEDAUTH_TOKEN_STORE: `redis://u:${redisUser.password}@127.0.0.1:1/0` }, now))
+      assert.isUndefined(
+        cachedTokenOutput(
+          args,
+          { HOME: home, VEDAUTH_TOKEN_STORE: `redis://u:${redisUser.password}@127.0.0.1:1/0` },
+          now
+        )
+      )
       assert.isUndefined(cachedTokenOutput([...args, "--store", "rediss://127.0.0.1:1"], { HOME: home }, now))
     }).pipe(Effect.provide(NodeContext.layer)))
 

@@ -37,7 +37,21 @@ const simulator = Effect.gen(function*() {
     kerberos: { realm: realm.realm, serviceKeytab }
   })
   const home = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped({ prefix: "vedauth-cli-system-" })
-  const args = ["login", "--url", served.url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage", "--spn", SPN, "--username", `alice@${realm.realm}`, "--system-kerberos", "--json"]
+  const args = [
+    "login",
+    "--url",
+    served.url,
+    "--client-id",
+    Simulator.defaultClientId,
+    "--scope",
+    "certificate:manage",
+    "--spn",
+    SPN,
+    "--username",
+    `alice@${realm.realm}`,
+    "--system-kerberos",
+    "--json"
+  ]
   const cache = yield* Effect.promise(() => realm.kinit(alice, "alice.ccache"))
   // KRB5CCNAME reaches MIT's library in the command's process, not our reader.
   const env = { HOME: home, KRB5_CONFIG: realm.env["KRB5_CONFIG"]!, KRB5CCNAME: `FILE:${cache}` }
@@ -59,7 +73,10 @@ describe("vedauth --system-kerberos", () => {
       const { args, env, home, served } = yield* simulator
       const alone = join(home, "vedauth-alone")
       cpSync(dirname(bin), alone, { recursive: true })
-      const run = yield* collect(process.execPath, [join(alone, "vedauth.mjs"), ...args], { cwd: home, env: { PATH: process.env["PATH"] ?? "", ...env } })
+      const run = yield* collect(process.execPath, [join(alone, "vedauth.mjs"), ...args], {
+        cwd: home,
+        env: { PATH: process.env["PATH"] ?? "", ...env }
+      })
       assert.strictEqual(run.code !== 0, true, run.stdout)
       assert.include(run.stderr, "SYSTEM_KERBEROS_UNAVAILABLE")
       assert.include(run.stderr, "single bundled file")

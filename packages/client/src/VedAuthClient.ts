@@ -10,11 +10,11 @@
  *
  * @since 0.1.0
  */
-import type { Effect } from "effect"
-import { Effect as E, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
 import type { HttpClient } from "@effect/platform"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
+import type { Effect } from "effect"
+import { Effect as E, Exit, Layer, Logger, LogLevel, ManagedRuntime, Option, Redacted } from "effect"
 import { fromCause } from "./internal/errors.js"
 import { bearerFetch } from "./internal/fetch.js"
 import type { Fetch, VedAuthClientOptions } from "./internal/options.js"
@@ -52,7 +52,8 @@ export class VedAuthClient {
     const layer: Layer.Layer<VedAuth.VedAuth | HttpClient.HttpClient, unknown> = options === fromEnvironment
       ? NodeVedAuth.layerConfig()
       : NodeVedAuth.layer(toNodeOptions(options))
-    this.#fetch = (options === fromEnvironment ? fetch : options.fetch) ?? ((input, init) => globalThis.fetch(input, init))
+    this.#fetch = (options === fromEnvironment ? fetch : options.fetch) ??
+      ((input, init) => globalThis.fetch(input, init))
     this.#runtime = ManagedRuntime.make(Layer.merge(layer, quietLogs))
   }
 
@@ -80,10 +81,14 @@ export class VedAuthClient {
   /** Revokes the stored grant (its access and refresh token) and removes it from the store. */
   revoke(options?: CallOptions): Promise<RevokeResult> {
     return this.#run(
-      E.flatMap(VedAuth.stored, Option.match({
-        onNone: () => E.succeed<RevokeResult>({ outcome: "NothingStored", reason: "no grant stored" }),
-        onSome: (grant) => E.map(VedAuth.revoke(grant), (result): RevokeResult => ({ outcome: result._tag, reason: result.reason }))
-      })),
+      E.flatMap(
+        VedAuth.stored,
+        Option.match({
+          onNone: () => E.succeed<RevokeResult>({ outcome: "NothingStored", reason: "no grant stored" }),
+          onSome: (grant) =>
+            E.map(VedAuth.revoke(grant), (result): RevokeResult => ({ outcome: result._tag, reason: result.reason }))
+        })
+      ),
       options
     )
   }
@@ -100,7 +105,10 @@ export class VedAuthClient {
     await this.close()
   }
 
-  async #run<A>(effect: Effect.Effect<A, unknown, VedAuth.VedAuth | HttpClient.HttpClient>, options: CallOptions | undefined): Promise<A> {
+  async #run<A>(
+    effect: Effect.Effect<A, unknown, VedAuth.VedAuth | HttpClient.HttpClient>,
+    options: CallOptions | undefined
+  ): Promise<A> {
     if (this.#closed) throw new VedAuthClientError("Closed", "Closed: the client is closed")
     const controller = new AbortController()
     const abort = () => controller.abort()

@@ -3,8 +3,8 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Option } from "effect"
 import type { Grant } from "@vedauth/core/Grant"
+import { DateTime, Option } from "effect"
 
 /**
  * The scope, identity and expiries of a grant. It holds no token, so neither its JSON nor its

@@ -33,7 +33,11 @@ describe("the built client under other runtimes", () => {
         writeFileSync(join(dir, "program.mjs"), program)
         const output = yield* run(bin(runtime), [...args, join(dir, "program.mjs")], {
           cwd: dir,
-          env: { PATH: process.env["PATH"] ?? "", HOME: dir, CLIENT_OPTIONS: JSON.stringify(clientOptions(served.url, dir)) },
+          env: {
+            PATH: process.env["PATH"] ?? "",
+            HOME: dir,
+            CLIENT_OPTIONS: JSON.stringify(clientOptions(served.url, dir))
+          },
           timeout: 60_000
         })
         assert.strictEqual(output.code, 0, output.stderr)

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { it as plain } from "vitest"
-import { Effect, Redacted } from "effect"
 import { Simulator } from "@vedauth/testing"
+import { Effect, Redacted } from "effect"
+import { it as plain } from "vitest"
 import { VedAuthClient, VedAuthClientError } from "../src/index.js"
 import { clientOptions, serve, tempDir } from "./support.js"
 
@@ -69,10 +69,14 @@ describe("VedAuthClient", () => {
       assert.deepStrictEqual(yield* Effect.promise(() => first.json()), { Certificates: [], TotalCount: 0 })
       // The token dies behind the client's back (revoked by someone else).
       const token = yield* Effect.promise(() => client.accessToken())
-      const revoked = yield* Effect.promise(() => fetch(`${served.url}/vedauth/revoke/token`, { headers: { authorization: `Bearer ${token}` } }))
+      const revoked = yield* Effect.promise(() =>
+        fetch(`${served.url}/vedauth/revoke/token`, { headers: { authorization: `Bearer ${token}` } })
+      )
       assert.strictEqual(revoked.status, 200)
       const before = yield* served.simulator.stats
-      const second = yield* Effect.promise(() => client.fetch(new URL("/vedsdk/certificates/", served.url), { headers: { accept: "application/json" } }))
+      const second = yield* Effect.promise(() =>
+        client.fetch(new URL("/vedsdk/certificates/", served.url), { headers: { accept: "application/json" } })
+      )
       assert.strictEqual(second.status, 200)
       const after = yield* served.simulator.stats
       // One refused call, one renewal (the refresh token died with the grant: authorized again), one retry.
@@ -90,7 +94,10 @@ describe("VedAuthClient", () => {
       const dir = yield* tempDir("vedauth-client-origin-")
       const served = yield* serve(dir, "http")
       let called = 0
-      const client = yield* acquire({ ...clientOptions(served.url, dir), fetch: () => (called++, Promise.resolve(new Response("no"))) })
+      const client = yield* acquire({
+        ...clientOptions(served.url, dir),
+        fetch: () => (called++, Promise.resolve(new Response("no")))
+      })
       const error = yield* rejection(() => client.fetch("https://elsewhere.example/steal"))
       assert.strictEqual(error._tag, "InvalidArgument")
       assert.strictEqual(called, 0)
@@ -131,7 +138,10 @@ describe("VedAuthClient", () => {
       const pending = client.grant({ signal: controller.signal })
       controller.abort()
       assert.strictEqual((yield* rejection(() => pending))._tag, "Aborted")
-      assert.strictEqual((yield* rejection(() => client.fetch("vedsdk/certificates/", { signal: AbortSignal.abort() })))._tag, "Aborted")
+      assert.strictEqual(
+        (yield* rejection(() => client.fetch("vedsdk/certificates/", { signal: AbortSignal.abort() })))._tag,
+        "Aborted"
+      )
     }))
 
   it.scopedLive("close and Symbol.asyncDispose: later calls reject with Closed", () =>
@@ -162,17 +172,30 @@ describe("VedAuthClient", () => {
         VEDAUTH_CA_FILE: `${dir}/ca.pem`,
         VEDAUTH_TOKEN_STORE: `${dir}/tokens.json`
       })
-      const client = yield* Effect.acquireRelease(Effect.sync(() => VedAuthClient.fromEnv()), (client) => Effect.promise(() => client.close()))
+      const client = yield* Effect.acquireRelease(
+        Effect.sync(() => VedAuthClient.fromEnv()),
+        (client) => Effect.promise(() => client.close())
+      )
       assert.strictEqual((yield* Effect.promise(() => client.grant())).scope, "certificate:manage")
       yield* withEnv({ VEDAUTH_URL: undefined, VEDAUTH_TOKEN_STORE: `${dir}/other.json` })
-      const unset = yield* Effect.acquireRelease(Effect.sync(() => VedAuthClient.fromEnv()), (client) => Effect.promise(() => client.close()))
+      const unset = yield* Effect.acquireRelease(
+        Effect.sync(() => VedAuthClient.fromEnv()),
+        (client) => Effect.promise(() => client.close())
+      )
       const error = yield* rejection(() => unset.accessToken())
       assert.strictEqual(error._tag, "ConfigError")
       assert.include(error.message, "VEDAUTH_URL")
     }))
 
   plain("options that cannot be used throw InvalidArgument at once", () => {
-    for (const options of [{}, { url: "https://tpp.example", clientId: "app", scope: "" }, { url: "https://tpp.example", clientId: "app", scope: "s", grant: "jwt" }]) {
+    for (
+      const options of [{}, { url: "https://tpp.example", clientId: "app", scope: "" }, {
+        url: "https://tpp.example",
+        clientId: "app",
+        scope: "s",
+        grant: "jwt"
+      }]
+    ) {
       assert.throws(() => new VedAuthClient(options as never), VedAuthClientError, /InvalidArgument/)
     }
   })

@@ -6,7 +6,11 @@ const module: {
   readonly VedAuthClient: typeof Declared.VedAuthClient
   readonly VedAuthClientError: typeof Declared.VedAuthClientError
 } = Implementation
-const options: Declared.VedAuthClientOptions = { url: "https://tpp.example", clientId: "app", scope: "certificate:manage" }
+const options: Declared.VedAuthClientOptions = {
+  url: "https://tpp.example",
+  clientId: "app",
+  scope: "certificate:manage"
+}
 const implementationOptions: Implementation.VedAuthClientOptions = options
 const grant = (client: Implementation.VedAuthClient): Promise<Declared.VedAuthGrant> => client.grant()
 const revoke = (client: Implementation.VedAuthClient): Promise<Declared.RevokeResult> => client.revoke()

@@ -7,7 +7,9 @@ import type { VedAuthClientOptions } from "../src/index.js"
 
 /** A scoped temporary folder (removed when the scope closes). */
 export const tempDir = (prefix: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix })).pipe(Effect.provide(NodeFileSystem.layer))
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix })).pipe(
+    Effect.provide(NodeFileSystem.layer)
+  )
 
 /** The simulator served on loopback (HTTPS by default), its CA in `dir/ca.pem`. */
 export const serve = (dir: string, protocol: "http" | "https" = "https") =>
@@ -31,7 +33,11 @@ export interface Output {
 }
 
 /** Runs a command to its end (bounded by `timeout`), its output collected. */
-export const run = (command: string, args: ReadonlyArray<string>, options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly timeout: number }) =>
+export const run = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env?: NodeJS.ProcessEnv; readonly timeout: number }
+) =>
   Effect.async<Output>((resume) => {
     const child = execFile(command, [...args], { ...options, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1

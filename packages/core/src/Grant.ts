@@ -44,7 +44,9 @@ export class GrantResponse extends Schema.Class<GrantResponse>("@vedauth/core/Gr
   access_token: Schema.Redacted(TokenText),
   // An empty refresh token is no refresh token.
   refresh_token: Schema.optional(Schema.NullOr(Schema.Redacted(Schema.Union(Schema.Literal(""), TokenText)))),
-  expires_in: Schema.optional(Schema.NullOr(WireNumber.pipe(Schema.positive(), Schema.lessThanOrEqualTo(maxLifetimeSeconds)))),
+  expires_in: Schema.optional(
+    Schema.NullOr(WireNumber.pipe(Schema.positive(), Schema.lessThanOrEqualTo(maxLifetimeSeconds)))
+  ),
   expires: Schema.optional(Schema.NullOr(WireNumber)),
   token_type: Schema.optional(Schema.NullOr(Schema.String)),
   scope: Schema.optional(Schema.NullOr(Schema.String)),
@@ -122,10 +124,16 @@ export const fromResponse = (response: GrantResponse, now: DateTime.Utc): Grant 
 export const refusal = (self: Grant): string | undefined => {
   const limit = DateTime.addDuration(self.issuedAt, maxLifetime)
   if (!DateTime.greaterThan(self.expiresAt, self.issuedAt)) return "an access token that has already expired"
-  if (DateTime.greaterThan(self.expiresAt, limit)) return `an access token said to last longer than ${Duration.format(maxLifetime)}`
+  if (DateTime.greaterThan(self.expiresAt, limit)) {
+    return `an access token said to last longer than ${Duration.format(maxLifetime)}`
+  }
   if (Option.isNone(self.refreshUntil)) return undefined
-  if (!DateTime.greaterThan(self.refreshUntil.value, self.issuedAt)) return "a grant that has already ended (refresh_until)"
-  if (DateTime.greaterThan(self.refreshUntil.value, limit)) return `a grant said to last longer than ${Duration.format(maxLifetime)}`
+  if (!DateTime.greaterThan(self.refreshUntil.value, self.issuedAt)) {
+    return "a grant that has already ended (refresh_until)"
+  }
+  if (DateTime.greaterThan(self.refreshUntil.value, limit)) {
+    return `a grant said to last longer than ${Duration.format(maxLifetime)}`
+  }
   return undefined
 }
 
@@ -154,7 +162,9 @@ export const decodeResponse = (body: unknown): Effect.Effect<Grant, ParseResult.
       const refused = refusal(grant)
       return refused === undefined
         ? Effect.succeed(grant)
-        : Effect.fail(new ParseResult.ParseError({ issue: new ParseResult.Type(GrantResponse.ast, body, `refused: ${refused}`) }))
+        : Effect.fail(
+          new ParseResult.ParseError({ issue: new ParseResult.Type(GrantResponse.ast, body, `refused: ${refused}`) })
+        )
     }))
 
 /**

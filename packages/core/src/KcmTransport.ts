@@ -36,8 +36,9 @@ export class KcmTransport extends Context.Tag("@vedauth/core/KcmTransport")<KcmT
  * @since 0.2.0
  * @category layers
  */
-export const layerMemory = (answer: (socketPath: string, request: Uint8Array) => Effect.Effect<Uint8Array, TransportError>): Layer.Layer<KcmTransport> =>
-  Layer.succeed(KcmTransport, KcmTransport.of({ request: answer }))
+export const layerMemory = (
+  answer: (socketPath: string, request: Uint8Array) => Effect.Effect<Uint8Array, TransportError>
+): Layer.Layer<KcmTransport> => Layer.succeed(KcmTransport, KcmTransport.of({ request: answer }))
 
 /**
  * A transport where no daemon answers: every request fails with `TransportError`.

@@ -70,8 +70,9 @@ const withPort = (host: string, port: string | undefined): KdcAddress | undefine
  * @since 0.2.0
  * @category layers
  */
-export const layerMemory = (answer: (kdc: KdcAddress, message: Uint8Array) => Effect.Effect<Uint8Array, TransportError>): Layer.Layer<KdcTransport> =>
-  Layer.succeed(KdcTransport, KdcTransport.of({ send: answer }))
+export const layerMemory = (
+  answer: (kdc: KdcAddress, message: Uint8Array) => Effect.Effect<Uint8Array, TransportError>
+): Layer.Layer<KdcTransport> => Layer.succeed(KdcTransport, KdcTransport.of({ send: answer }))
 
 /**
  * A transport that hands each message to a KDC in this process (any address), at the Clock's time:
@@ -80,7 +81,9 @@ export const layerMemory = (answer: (kdc: KdcAddress, message: Uint8Array) => Ef
  * @since 0.2.0
  * @category layers
  */
-export const layerKdc = (kdc: { readonly handle: (request: Uint8Array, now: number) => Uint8Array }): Layer.Layer<KdcTransport> =>
+export const layerKdc = (
+  kdc: { readonly handle: (request: Uint8Array, now: number) => Uint8Array }
+): Layer.Layer<KdcTransport> =>
   layerMemory((_, message) => Effect.map(Clock.currentTimeMillis, (now) => kdc.handle(message, now)))
 
 /**

@@ -22,11 +22,11 @@
  */
 import { type CredentialCache, Kerberos as Engine, Keytab as KeytabCodec, Krb5Conf } from "@vedauth/winauth"
 import { Clock, Config, Effect, Either, Option, Redacted } from "effect"
-import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
 import { clientName, guessFailed, namesPrincipal } from "./internal/kerberos/clientRealm.js"
-import { defaultKcmName, kcmOwner, kcmResidual, readKcm, storeKcm } from "./internal/kerberos/kcm.js"
 import { runExchange } from "./internal/kerberos/driver.js"
 import { step } from "./internal/kerberos/failures.js"
+import { readCache, readKeytabBytes, writeCache } from "./internal/kerberos/files.js"
+import { defaultKcmName, kcmOwner, kcmResidual, readKcm, storeKcm } from "./internal/kerberos/kcm.js"
 import { emptyKrb5Conf, loadKrb5Conf } from "./internal/kerberos/resolve.js"
 import type { KdcTransport } from "./KdcTransport.js"
 import { KerberosError } from "./KerberosError.js"
@@ -101,7 +101,10 @@ export interface Keytab {
  * @since 0.2.0
  * @category constructors
  */
-export const keytabOf = (keys: ReadonlyArray<ServiceKey>): Keytab => ({ principals: KeytabCodec.principals(keys), keys: Redacted.make(keys) })
+export const keytabOf = (keys: ReadonlyArray<ServiceKey>): Keytab => ({
+  principals: KeytabCodec.principals(keys),
+  keys: Redacted.make(keys)
+})
 
 /**
  * Decodes a keytab file's bytes (format 0x0502; entries of other enctypes than AES are left out).
@@ -109,7 +112,8 @@ export const keytabOf = (keys: ReadonlyArray<ServiceKey>): Keytab => ({ principa
  * @since 0.2.0
  * @category constructors
  */
-export const keytabFromBytes = (bytes: Uint8Array): Either.Either<Keytab, KerberosError> => Either.map(step(() => KeytabCodec.decode(bytes)), keytabOf)
+export const keytabFromBytes = (bytes: Uint8Array): Either.Either<Keytab, KerberosError> =>
+  Either.map(step(() => KeytabCodec.decode(bytes)), keytabOf)
 
 /**
  * Reads a keytab file through the hardened reader (`LocalFiles`): a regular file of at most 1 MiB,
@@ -144,7 +148,8 @@ export const keytabFromPassword = (
   principal: Principal,
   password: Redacted.Redacted<string>,
   options: { readonly kvno?: number; readonly salt?: string } = {}
-): Effect.Effect<Keytab> => Effect.map(Effect.promise(() => KeytabCodec.fromPassword(principal, Redacted.value(password), options)), keytabOf)
+): Effect.Effect<Keytab> =>
+  Effect.map(Effect.promise(() => KeytabCodec.fromPassword(principal, Redacted.value(password), options)), keytabOf)
 
 /**
  * Where the client's key comes from: a password, a keytab, or nothing (a credential cache's
@@ -225,7 +230,10 @@ const cachePath = (name: string): Either.Either<string, KerberosError> => {
   )
 }
 
-const credentialText = (c: Engine.Credential) => ({ client: Engine.principalNameText(c.client, c.crealm), server: Engine.principalNameText(c.server, c.srealm) })
+const credentialText = (c: Engine.Credential) => ({
+  client: Engine.principalNameText(c.client, c.crealm),
+  server: Engine.principalNameText(c.server, c.srealm)
+})
 
 /**
  * The principal that owns a credential cache (`FILE:/path` or a path, as in `KRB5CCNAME`): whom
@@ -240,8 +248,15 @@ export const cachePrincipal = Effect.fn("Kerberos.cachePrincipal")(function*(cac
   const residual = kcmResidual(cache)
   if (residual !== undefined) {
     const kcm = yield* kcmOwner(residual, yield* loadKrb5Conf).pipe(
-      Effect.catchTag("TransportError", (e) =>
-        new KerberosError({ reason: "CCACHE_UNREADABLE", detail: `cannot read the credential cache ${cache}: ${e.detail}; is the KCM daemon (sssd-kcm) running, and krb5.conf's kcm_socket its socket?` }))
+      Effect.catchTag(
+        "TransportError",
+        (e) =>
+          new KerberosError({
+            reason: "CCACHE_UNREADABLE",
+            detail:
+              `cannot read the credential cache ${cache}: ${e.detail}; is the KCM daemon (sssd-kcm) running, and krb5.conf's kcm_socket its socket?`
+          })
+      )
     )
     return Option.map(kcm, (c) => Engine.formatPrincipal(c.owner))
   }
@@ -294,14 +309,21 @@ const splitRealm = (spn: string): [string, string | undefined] => {
  */
 export const getTicket: (
   options: TicketOptions
-) => Effect.Effect<ServiceTicket, AuthenticationFailed | KerberosError | TransportError, KdcTransport> = Effect.fn("Kerberos.getTicket")(function*(options: TicketOptions) {
+) => Effect.Effect<ServiceTicket, AuthenticationFailed | KerberosError | TransportError, KdcTransport> = Effect.fn(
+  "Kerberos.getTicket"
+)(function*(options: TicketOptions) {
   // With the realm and the KDC given, krb5.conf is not read at all (a refused one must not stop a
   // login that names everything): a service in another realm is then found by its SPN's realm
   // (`HTTP/host@REALM`) or the KDC's referral, that realm's KDCs by DNS SRV. A KCM: cache needs
   // krb5.conf's kcm_socket.
   const residual = kcmResidual(options.cache)
-  const conf = options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 && residual === undefined ? emptyKrb5Conf : yield* loadKrb5Conf
-  if (conf.truncated !== undefined) yield* Effect.logWarning(`vedauth: krb5.conf is larger than vedauth reads: ${conf.truncated}`)
+  const conf =
+    options.realm !== undefined && options.kdc !== undefined && options.kdc.length > 0 && residual === undefined
+      ? emptyKrb5Conf
+      : yield* loadKrb5Conf
+  if (conf.truncated !== undefined) {
+    yield* Effect.logWarning(`vedauth: krb5.conf is larger than vedauth reads: ${conf.truncated}`)
+  }
   const path = options.cache === undefined || residual !== undefined ? undefined : yield* cachePath(options.cache)
   const fs = yield* Effect.serviceOption(TokenStoreFiles)
   // With a password or keytab, a KCM daemon that cannot be reached is no cache (said at warning level).
@@ -309,7 +331,10 @@ export const getTicket: (
     Effect.catchTag("TransportError", (e) =>
       options.keySource._tag === "CacheOnly"
         ? Effect.fail(e)
-        : Effect.as(Effect.logWarning(`vedauth: the credential cache ${options.cache} is not read: ${e.detail}`), Option.none()))
+        : Effect.as(
+          Effect.logWarning(`vedauth: the credential cache ${options.cache} is not read: ${e.detail}`),
+          Option.none()
+        ))
   )
   const cached = Option.isSome(kcm)
     ? Option.some(kcm.value.cache)
@@ -317,23 +342,41 @@ export const getTicket: (
     ? Option.none<CredentialCache.CredentialCache>()
     : yield* readCache(path).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   // Without a principal: the cache's owner, else the keytab's only principal.
-  const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1 ? options.keySource.keytab.principals[0] : undefined
+  const onlyKeytabPrincipal = options.keySource._tag === "Keytab" && options.keySource.keytab.principals.length === 1
+    ? options.keySource.keytab.principals[0]
+    : undefined
   const cacheOwner = Option.getOrUndefined(Option.map(cached, (c) => Engine.principalNameText(c.principal, c.realm)))
   // `CORP\alice` whose kinit cache is alice@CORP.EXAMPLE's: the cache says the realm.
-  const clientText = options.principal !== undefined && cacheOwner !== undefined && namesPrincipal(options.principal, cacheOwner)
-    ? cacheOwner
-    : options.principal ?? cacheOwner ?? onlyKeytabPrincipal
-  if (clientText === undefined) return yield* new KerberosError({ reason: "NO_PRINCIPAL", detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one" })
+  const clientText =
+    options.principal !== undefined && cacheOwner !== undefined && namesPrincipal(options.principal, cacheOwner)
+      ? cacheOwner
+      : options.principal ?? cacheOwner ?? onlyKeytabPrincipal
+  if (clientText === undefined) {
+    return yield* new KerberosError({
+      reason: "NO_PRINCIPAL",
+      detail: "no user principal given, and neither a credential cache nor a one-principal keytab names one"
+    })
+  }
   const [spnName, spnRealm] = splitRealm(options.spn)
   const spnHost = spnName.split("/")[1]
   const logonRealm = options.realm === undefined ? yield* windowsLogonRealm : undefined
-  const resolved = yield* clientName(clientText, { realm: options.realm, conf, serviceHost: spnHost, enterpriseAllowed: options.keySource._tag === "Password", logonRealm })
+  const resolved = yield* clientName(clientText, {
+    realm: options.realm,
+    conf,
+    serviceHost: spnHost,
+    enterpriseAllowed: options.keySource._tag === "Password",
+    logonRealm
+  })
   const client = resolved.principal
   // The service's realm: the SPN's, else krb5.conf [domain_realm] for its host, else a guess (the
   // client's), which the client realm's KDC corrects with a referral.
-  const knownRealm = (spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)))?.toUpperCase()
+  const knownRealm = (spnRealm ?? (spnHost === undefined ? undefined : Krb5Conf.realmOfHost(conf, spnHost)))
+    ?.toUpperCase()
   const serviceRealm = knownRealm ?? client.realm
-  const inCache = Option.match(cached, { onNone: (): ReadonlyArray<Engine.Credential> => [], onSome: (c) => c.credentials })
+  const inCache = Option.match(cached, {
+    onNone: (): ReadonlyArray<Engine.Credential> => [],
+    onSome: (c) => c.credentials
+  })
   const exchange = Engine.ticketExchange({
     client,
     service: { name: spnName.split("/"), realm: serviceRealm },
@@ -349,7 +392,9 @@ export const getTicket: (
   const done = yield* runExchange(exchange, client.realm, given, conf).pipe(
     // A guessed realm that the KDC did not correct (canonicalize) is the likely cause: say so.
     Effect.catchIf(
-      (error): error is KerberosError | TransportError => guess !== undefined && exchange.clientRealm() === client.realm && (error._tag === "KerberosError" || error._tag === "TransportError"),
+      (error): error is KerberosError | TransportError =>
+        guess !== undefined && exchange.clientRealm() === client.realm &&
+        (error._tag === "KerberosError" || error._tag === "TransportError"),
       (error) => Effect.fail(guessFailed(resolved, guess!, error, spnHost))
     )
   )
@@ -359,7 +404,11 @@ export const getTicket: (
     // Every new ticket (the TGT, cross-realm TGTs, the service ticket) replaces its older copy.
     const replaced = (c: Engine.Credential) => done.obtained.some((o) => Engine.sameServer(c, o))
     const kept = inCache.filter((c) => c.endtime > now && !replaced(c))
-    yield* writeCache(path, { principal: done.tgt.client, realm: done.tgt.crealm, credentials: [...done.obtained, ...kept] }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
+    yield* writeCache(path, {
+      principal: done.tgt.client,
+      realm: done.tgt.crealm,
+      credentials: [...done.obtained, ...kept]
+    }).pipe(Effect.provideService(TokenStoreFiles, fs.value))
   }
   return {
     ...credentialText(done.ticket),
@@ -403,13 +452,20 @@ export interface Initiator {
  * @since 0.2.0
  * @category operations
  */
-export const initiate: (ticket: ServiceTicket, options?: InitiateOptions) => Effect.Effect<Initiator, KerberosError> = Effect.fn("Kerberos.initiate")(
-  function*(ticket: ServiceTicket, options: InitiateOptions = {}) {
-    const now = yield* Clock.currentTimeMillis
-    const started = yield* step(() => Engine.initiate(Redacted.value(ticket.credential), { channelBindings: options.channelBindings, spnego: options.spnego ?? true, now }))
-    return {
-      token: started.token,
-      complete: (serverToken: Uint8Array | undefined) => step(() => started.complete(serverToken))
+export const initiate: (ticket: ServiceTicket, options?: InitiateOptions) => Effect.Effect<Initiator, KerberosError> =
+  Effect.fn("Kerberos.initiate")(
+    function*(ticket: ServiceTicket, options: InitiateOptions = {}) {
+      const now = yield* Clock.currentTimeMillis
+      const started = yield* step(() =>
+        Engine.initiate(Redacted.value(ticket.credential), {
+          channelBindings: options.channelBindings,
+          spnego: options.spnego ?? true,
+          now
+        })
+      )
+      return {
+        token: started.token,
+        complete: (serverToken: Uint8Array | undefined) => step(() => started.complete(serverToken))
+      }
     }
-  }
-)
+  )

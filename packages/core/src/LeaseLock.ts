@@ -59,7 +59,10 @@ export interface Backend<Handle> {
    * Takes the lock for `owner` if nobody holds it: `Right` with a handle (kept until release), else
    * `Left` with the holder found (`None`: released meanwhile, try again at once).
    */
-  readonly tryTake: (owner: string, now: number) => Effect.Effect<Either.Either<Handle, Option.Option<Holder>>, TokenStoreError, Scope.Scope>
+  readonly tryTake: (
+    owner: string,
+    now: number
+  ) => Effect.Effect<Either.Either<Handle, Option.Option<Holder>>, TokenStoreError, Scope.Scope>
   /** Renews the lease with a new text for `now`; `false` once the lock is no longer `owner`'s. */
   readonly renew: (owner: string, handle: Handle, now: number) => Effect.Effect<boolean, TokenStoreError>
   /** Whether `owner` holds the lock now. */
@@ -104,7 +107,9 @@ class Busy extends Data.TaggedError("Busy")<{ readonly holder: string }> {}
 // Locks this fiber holds (lock instance -> owner), for re-entrance and `verifyHeld`.
 const held = FiberRef.unsafeMake<ReadonlyMap<string, string>>(new Map())
 
-const newOwner = Effect.sync(() => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""))
+const newOwner = Effect.sync(() =>
+  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("")
+)
 
 /**
  * Why a lock found is stale, or `undefined` while it is live. `watched` is how long this waiter has
@@ -117,15 +122,21 @@ export const staleness = <H>(backend: Backend<H>, holder: Holder, now: number, w
   Effect.gen(function*() {
     if (watched >= staleAfter) return `unchanged for ${Duration.format(Duration.millis(watched))}`
     if (holder.at === undefined) return undefined
-    if (now - holder.at >= staleAfter) return `its heartbeat stopped ${Duration.format(Duration.millis(now - holder.at))} ago`
+    if (now - holder.at >= staleAfter) {
+      return `its heartbeat stopped ${Duration.format(Duration.millis(now - holder.at))} ago`
+    }
     if (holder.at - now > staleAfter / 3) return "its timestamp is in the future (clock skew)"
-    if (holder.pid !== undefined && holder.host === backend.host && backend.isRunning !== undefined && !(yield* backend.isRunning(holder.pid))) {
+    if (
+      holder.pid !== undefined && holder.host === backend.host && backend.isRunning !== undefined &&
+      !(yield* backend.isRunning(holder.pid))
+    ) {
       return `its process (pid ${holder.pid}) is no longer running`
     }
     return undefined
   })
 
-const describeHolder = (holder: Holder) => holder.pid !== undefined ? `pid ${holder.pid}` : `owner ${holder.text.slice(0, 8)}`
+const describeHolder = (holder: Holder) =>
+  holder.pid !== undefined ? `pid ${holder.pid}` : `owner ${holder.text.slice(0, 8)}`
 
 /**
  * @since 0.3.0
@@ -136,14 +147,16 @@ export const make = <H>(backend: Backend<H>, options: Options): LeaseLock => {
   // Re-entrance is per lock made here: another store's lock on the same medium is another lock.
   const name = `${backend.describe}#${crypto.getRandomValues(new Uint32Array(2)).join("")}`
   const staleMillis = Duration.toMillis(options.staleAfter)
-  const storeError = (detail: string) => new TokenStoreError({ detail, ...(backend.path === undefined ? {} : { path: backend.path }) })
+  const storeError = (detail: string) =>
+    new TokenStoreError({ detail, ...(backend.path === undefined ? {} : { path: backend.path }) })
   const hung = backend.hungHint === undefined ? "" : `; ${backend.hungHint}`
 
   // Interruptible even inside a finalizer (release runs in one), or the timeout could not cut it short.
   const bounded = <A, E, R>(effect: Effect.Effect<A, E | TokenStoreError, R>) =>
     Effect.timeoutFail(Effect.interruptible(effect), {
       duration: options.ioTimeout,
-      onTimeout: () => storeError(`the token store lock did not answer within ${Duration.format(options.ioTimeout)}${hung}`)
+      onTimeout: () =>
+        storeError(`the token store lock did not answer within ${Duration.format(options.ioTimeout)}${hung}`)
     })
 
   // One attempt: take the lock, or look at the holder and break its lock if stale.
@@ -160,7 +173,9 @@ export const make = <H>(backend: Backend<H>, options: Options): LeaseLock => {
       }
       const stale = yield* staleness(backend, holder, now, now - seen.since, staleMillis)
       if (stale !== undefined) {
-        yield* Effect.logWarning(`vedauth: taking over the token store lock held by ${describeHolder(holder)}: ${stale}`)
+        yield* Effect.logWarning(
+          `vedauth: taking over the token store lock held by ${describeHolder(holder)}: ${stale}`
+        )
         yield* backend.breakStale(holder)
       }
       return yield* new Busy({ holder: describeHolder(holder) })
@@ -186,7 +201,12 @@ export const make = <H>(backend: Backend<H>, options: Options): LeaseLock => {
         )
       ),
       Effect.catchTags({
-        Busy: (busy) => storeError(`timed out after ${Duration.format(options.timeout)} waiting for the token store lock held by ${busy.holder}`)
+        Busy: (busy) =>
+          storeError(
+            `timed out after ${
+              Duration.format(options.timeout)
+            } waiting for the token store lock held by ${busy.holder}`
+          )
       })
     )
   }
@@ -196,11 +216,17 @@ export const make = <H>(backend: Backend<H>, options: Options): LeaseLock => {
     const every = options.renewEvery ?? Duration.unsafeDivide(options.staleAfter, 3)
     const beat = Effect.flatMap(Clock.currentTimeMillis, (now) => backend.renew(owner, handle, now)).pipe(
       bounded,
-      Effect.catchAll((error) => Effect.as(Effect.logDebug("vedauth: could not refresh the token store lock", error.detail), true))
+      Effect.catchAll((error) =>
+        Effect.as(Effect.logDebug("vedauth: could not refresh the token store lock", error.detail), true)
+      )
     )
     return Effect.zipRight(Effect.sleep(every), beat).pipe(
       Effect.repeat({ while: (stillOurs) => stillOurs }),
-      Effect.zipRight(Effect.logWarning("vedauth: the token store lock was taken over while this process held it; writes stay safe by compare-and-set"))
+      Effect.zipRight(
+        Effect.logWarning(
+          "vedauth: the token store lock was taken over while this process held it; writes stay safe by compare-and-set"
+        )
+      )
     )
   }
 
@@ -212,7 +238,10 @@ export const make = <H>(backend: Backend<H>, options: Options): LeaseLock => {
   const verifyHeld: Effect.Effect<void, TokenStoreError> = Effect.flatMap(FiberRef.get(held), (locks) => {
     const owner = locks.get(name)
     if (owner === undefined) return Effect.void
-    return Effect.flatMap(bounded(backend.holds(owner)).pipe(Effect.orElseSucceed(() => false)), (ours) => (ours ? Effect.void : Effect.fail(notOurs)))
+    return Effect.flatMap(
+      bounded(backend.holds(owner)).pipe(Effect.orElseSucceed(() => false)),
+      (ours) => (ours ? Effect.void : Effect.fail(notOurs))
+    )
   })
 
   const withLock = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | TokenStoreError, R> =>

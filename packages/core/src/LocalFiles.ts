@@ -92,14 +92,16 @@ export const rules: { readonly [K in Kind]: Rule } = {
  * @since 0.2.0
  * @category errors
  */
-export class LocalFileError extends Schema.TaggedError<LocalFileError>("@vedauth/core/LocalFileError")("LocalFileError", {
-  reason: Schema.Literal("Untrusted", "Unreadable"),
-  /** The kind of file, as messages name it ("keytab"). */
-  what: Schema.String,
-  path: Schema.String,
-  /** Why, and what to do: "it is a FIFO, not a regular file; remove it". */
-  detail: Schema.String
-}) {
+export class LocalFileError
+  extends Schema.TaggedError<LocalFileError>("@vedauth/core/LocalFileError")("LocalFileError", {
+    reason: Schema.Literal("Untrusted", "Unreadable"),
+    /** The kind of file, as messages name it ("keytab"). */
+    what: Schema.String,
+    path: Schema.String,
+    /** Why, and what to do: "it is a FIFO, not a regular file; remove it". */
+    detail: Schema.String
+  })
+{
   override get message(): string {
     return `cannot use the ${this.what} '${this.path}': ${this.detail}`
   }
@@ -122,12 +124,16 @@ export const problem = (rule: Rule, uid: Option.Option<number>, info: Files.Info
     return `it is owned by user id ${owner}, not ${allowed} (user id ${you}), so another user could have planted it; use one of your own`
   }
   if ((info.mode & 0o022) !== 0) {
-    return `it is writable by group or others (mode ${octal(info.mode)}), so another user could have changed it; run chmod go-w on it`
+    return `it is writable by group or others (mode ${
+      octal(info.mode)
+    }), so another user could have changed it; run chmod go-w on it`
   }
   // As OpenSSH: a key of your own readable by anyone else is refused; a key root provisioned may be
   // readable by a group (Debian's ssl-cert, Kubernetes' fsGroup), never by others.
   if (rule.secret && (info.mode & (owner === you ? 0o077 : 0o007)) !== 0) {
-    return `it is readable by ${owner === you ? "group or others" : "others"} (mode ${octal(info.mode)}); a private key must be readable only by you: run chmod 600 on it`
+    return `it is readable by ${owner === you ? "group or others" : "others"} (mode ${
+      octal(info.mode)
+    }); a private key must be readable only by you: run chmod 600 on it`
   }
   return undefined
 }
@@ -139,17 +145,24 @@ export const problem = (rule: Rule, uid: Option.Option<number>, info: Files.Info
  * @since 0.2.0
  * @category operations
  */
-export const read: (path: string, kind: Kind) => Effect.Effect<Option.Option<Uint8Array>, LocalFileError, TokenStoreFiles> = Effect.fn(
+export const read: (
+  path: string,
+  kind: Kind
+) => Effect.Effect<Option.Option<Uint8Array>, LocalFileError, TokenStoreFiles> = Effect.fn(
   "LocalFiles.read"
 )(function*(path: string, kind: Kind) {
   const rule = rules[kind]
   const files = yield* TokenStoreFiles
   const read = yield* files.readBytes(path, rule).pipe(
-    Effect.mapError((error) => new LocalFileError({ reason: "Unreadable", what: rule.what, path, detail: error.detail }))
+    Effect.mapError((error) =>
+      new LocalFileError({ reason: "Unreadable", what: rule.what, path, detail: error.detail })
+    )
   )
   if (Option.isNone(read)) return Option.none()
   const refused = problem(rule, files.uid, read.value.info)
-  if (refused !== undefined) return yield* new LocalFileError({ reason: "Untrusted", what: rule.what, path, detail: refused })
+  if (refused !== undefined) {
+    return yield* new LocalFileError({ reason: "Untrusted", what: rule.what, path, detail: refused })
+  }
   return Option.some(read.value.bytes)
 })
 
@@ -162,7 +175,10 @@ const unreadable = (path: string, kind: Kind, why: string) =>
  * @since 0.2.0
  * @category operations
  */
-export const readText = (path: string, kind: Kind): Effect.Effect<Option.Option<string>, LocalFileError, TokenStoreFiles> =>
+export const readText = (
+  path: string,
+  kind: Kind
+): Effect.Effect<Option.Option<string>, LocalFileError, TokenStoreFiles> =>
   Effect.flatMap(read(path, kind), (bytes) =>
     Option.isNone(bytes) ? Effect.succeedNone : Effect.try({
       try: () => Option.some(new TextDecoder("utf-8", { fatal: true }).decode(bytes.value)),
@@ -176,7 +192,10 @@ export const readText = (path: string, kind: Kind): Effect.Effect<Option.Option<
  * @category operations
  */
 export const readExistingText = (path: string, kind: Kind): Effect.Effect<string, LocalFileError, TokenStoreFiles> =>
-  Effect.flatMap(readText(path, kind), Option.match({ onNone: () => Effect.fail(unreadable(path, kind, "it does not exist")), onSome: Effect.succeed }))
+  Effect.flatMap(
+    readText(path, kind),
+    Option.match({ onNone: () => Effect.fail(unreadable(path, kind, "it does not exist")), onSome: Effect.succeed })
+  )
 
 /**
  * Replaces `file` with `content` atomically: a new file created exclusively beside it (mode 0600,
@@ -194,6 +213,8 @@ export const replace = <E>(
 ): Effect.Effect<void, E | TokenStoreError, TokenStoreFiles> =>
   Effect.flatMap(TokenStoreFiles, (files) =>
     Effect.scoped(files.createExclusive(temp, content)).pipe(
-      Effect.flatMap((created): Effect.Effect<void, E | TokenStoreError> => Option.isNone(created) ? Effect.fail(onTempExists()) : files.rename(temp, file)),
+      Effect.flatMap((created): Effect.Effect<void, E | TokenStoreError> =>
+        Option.isNone(created) ? Effect.fail(onTempExists()) : files.rename(temp, file)
+      ),
       Effect.onError(() => Effect.ignore(files.remove(temp)))
     ))

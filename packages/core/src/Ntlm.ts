@@ -40,7 +40,8 @@ const fromFailure = (error: unknown): NtlmProtocolError => {
  * @since 0.1.0
  * @category client
  */
-export const negotiate: (options?: { readonly domain?: string; readonly workstation?: string }) => Uint8Array = Ntlm.negotiate
+export const negotiate: (options?: { readonly domain?: string; readonly workstation?: string }) => Uint8Array =
+  Ntlm.negotiate
 
 /**
  * Reads a CHALLENGE (type 2).
@@ -57,10 +58,15 @@ export const parseChallenge = (message: Uint8Array): Either.Either<Challenge, Nt
  * @since 0.1.0
  * @category client
  */
-export const authenticate: (options: AuthenticateOptions) => Effect.Effect<Uint8Array, NtlmProtocolError> = Effect.fn("Ntlm.authenticate")(
+export const authenticate: (options: AuthenticateOptions) => Effect.Effect<Uint8Array, NtlmProtocolError> = Effect.fn(
+  "Ntlm.authenticate"
+)(
   function*(options: AuthenticateOptions) {
     const now = yield* Clock.currentTimeMillis
-    return yield* Either.try({ try: () => Ntlm.authenticate({ ...options, password: Redacted.value(options.password), now }), catch: fromFailure })
+    return yield* Either.try({
+      try: () => Ntlm.authenticate({ ...options, password: Redacted.value(options.password), now }),
+      catch: fromFailure
+    })
   }
 )
 

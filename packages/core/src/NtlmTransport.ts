@@ -118,7 +118,9 @@ export interface Service {
    * network, TLS and timeouts, `KerberosError` when the server's Kerberos answer (AP-REP) is
    * missing or wrong.
    */
-  readonly request: (request: Request) => Effect.Effect<Response, AuthenticationFailed | NtlmProtocolError | KerberosError | TransportError>
+  readonly request: (
+    request: Request
+  ) => Effect.Effect<Response, AuthenticationFailed | NtlmProtocolError | KerberosError | TransportError>
   /**
    * True when `request` enforces `Request.timeout` itself (on Effect's Clock). `VedAuth` otherwise
    * bounds the call with a timeout of its own, which costs a second fiber per authorize.

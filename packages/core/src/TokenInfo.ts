@@ -10,7 +10,11 @@ import { clampedInstant } from "./internal/instant.js"
 // "/Date(1590000000000)/" as .NET's JSON serializer writes instants.
 const dotNetDate = /^\/Date\((-?\d+)(?:[+-]\d{4})?\)\/$/
 
-const instant = (unix: number | null | undefined, dotNet: string | null | undefined, iso: string | null | undefined): Option.Option<DateTime.Utc> => {
+const instant = (
+  unix: number | null | undefined,
+  dotNet: string | null | undefined,
+  iso: string | null | undefined
+): Option.Option<DateTime.Utc> => {
   if (unix != null && unix > 0) return Option.some(clampedInstant(unix * 1000))
   const match = dotNet == null ? null : dotNetDate.exec(dotNet)
   if (match?.[1] !== undefined && Number(match[1]) > 0) return Option.some(clampedInstant(Number(match[1])))
@@ -28,7 +32,9 @@ export class VerifyResponse extends Schema.Class<VerifyResponse>("@vedauth/core/
   identity: Schema.optional(Schema.NullOr(Schema.String)),
   scope: Schema.optional(Schema.NullOr(Schema.String)),
   // Bounded: a `valid_for` of 1e300 seconds is no answer, and would overflow every date computed from it.
-  valid_for: Schema.optional(Schema.NullOr(Schema.Number.pipe(Schema.finite(), Schema.lessThanOrEqualTo(Duration.toSeconds(Grant.maxLifetime))))),
+  valid_for: Schema.optional(
+    Schema.NullOr(Schema.Number.pipe(Schema.finite(), Schema.lessThanOrEqualTo(Duration.toSeconds(Grant.maxLifetime))))
+  ),
   access_issued_on: Schema.optional(Schema.NullOr(Schema.String)),
   access_issued_on_ISO8601: Schema.optional(Schema.NullOr(Schema.String)),
   access_issued_on_unix_time: Schema.optional(Schema.NullOr(Schema.Number)),
@@ -72,8 +78,16 @@ export const fromResponse = (response: VerifyResponse, now: DateTime.Utc): Token
     scope: response.scope ?? "",
     validFor,
     expiresAt: clampedInstant(DateTime.toEpochMillis(now) + Duration.toMillis(validFor)),
-    accessIssuedOn: instant(response.access_issued_on_unix_time, response.access_issued_on, response.access_issued_on_ISO8601),
-    grantIssuedOn: instant(response.grant_issued_on_unix_time, response.grant_issued_on, response.grant_issued_on_ISO8601),
+    accessIssuedOn: instant(
+      response.access_issued_on_unix_time,
+      response.access_issued_on,
+      response.access_issued_on_ISO8601
+    ),
+    grantIssuedOn: instant(
+      response.grant_issued_on_unix_time,
+      response.grant_issued_on,
+      response.grant_issued_on_ISO8601
+    ),
     grantExpires: instant(response.expires_unix_time, response.expires, response.expires_ISO8601)
   })
 }

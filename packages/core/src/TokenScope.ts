@@ -74,7 +74,9 @@ export const decode = (input: string): Effect.Effect<TokenScope, ScopeParseError
  * @category constructors
  */
 export const make = (entries: Readonly<Record<string, ReadonlyArray<string>>>): TokenScope =>
-  new TokenScope({ entries: internal.normalize(Object.entries(entries).map(([name, privileges]) => ({ name, privileges }))) })
+  new TokenScope({
+    entries: internal.normalize(Object.entries(entries).map(([name, privileges]) => ({ name, privileges })))
+  })
 
 /**
  * Prints a scope in canonical form.
@@ -107,8 +109,7 @@ export const FromString: Schema.Schema<TokenScope, string> = Schema.transformOrF
   Schema.declare((u): u is TokenScope => u instanceof TokenScope),
   {
     strict: true,
-    decode: (s, _, ast) =>
-      Either.mapLeft(parse(s), (e) => new ParseResult.Type(ast, s, e.detail)),
+    decode: (s, _, ast) => Either.mapLeft(parse(s), (e) => new ParseResult.Type(ast, s, e.detail)),
     encode: (scope) => Either.right(internal.print(scope.entries))
   }
 )

@@ -132,13 +132,21 @@ const overwriteRounds = 16
  */
 export const make = (backend: Backend): Service => {
   const overwrite = (key: Key, next: Option.Option<Grant>, left: number): Effect.Effect<void, TokenStoreError> =>
-    Effect.flatMap(backend.read(key), (current) =>
-      Effect.flatMap(backend.compareAndSet(key, Option.map(current, (record) => record.version), next), (result) =>
-        result._tag === "Written"
-          ? Effect.void
-          : left > 0
-          ? overwrite(key, next, left - 1)
-          : Effect.fail(new TokenStoreError({ detail: "the record kept changing under other writers; not written" }))))
+    Effect.flatMap(
+      backend.read(key),
+      (current) =>
+        Effect.flatMap(
+          backend.compareAndSet(key, Option.map(current, (record) => record.version), next),
+          (result) =>
+            result._tag === "Written"
+              ? Effect.void
+              : left > 0
+              ? overwrite(key, next, left - 1)
+              : Effect.fail(
+                new TokenStoreError({ detail: "the record kept changing under other writers; not written" })
+              )
+        )
+    )
   return {
     ...backend,
     get: (key) => Effect.map(backend.read(key), Option.map((record) => record.grant)),
@@ -216,7 +224,9 @@ export interface FileSystemOptions {
  * @since 0.1.0
  * @category layers
  */
-export const layerFileSystem = (options: FileSystemOptions): Layer.Layer<TokenStore, never, TokenStoreFiles | Path.Path> =>
+export const layerFileSystem = (
+  options: FileSystemOptions
+): Layer.Layer<TokenStore, never, TokenStoreFiles | Path.Path> =>
   Layer.effect(TokenStore, internalFile.makeFile(options))
 
 /**
@@ -259,7 +269,9 @@ export const defaultPath: Effect.Effect<string, ConfigError.ConfigError, Path.Pa
   const location = Format.defaultLocation((name) => values.get(name))
   if (location === undefined) {
     const names = ["VEDAUTH_TOKEN_STORE", ...Format.locationVariables].join(", ")
-    return yield* Effect.fail(ConfigError.MissingData(["LOCALAPPDATA"], `none of ${names} is set to place the token store in`))
+    return yield* Effect.fail(
+      ConfigError.MissingData(["LOCALAPPDATA"], `none of ${names} is set to place the token store in`)
+    )
   }
   return path.join(...location.segments)
 })
@@ -275,7 +287,8 @@ export const layerConfig = (
   path?: Config.Config<string>
 ): Layer.Layer<TokenStore, ConfigError.ConfigError, TokenStoreFiles | Path.Path> =>
   Layer.unwrapEffect(
-    Effect.map(path === undefined ? defaultPath : Effect.flatMap(path, (path) => filePath(path, [])), (path) => layerFileSystem({ path }))
+    Effect.map(path === undefined ? defaultPath : Effect.flatMap(path, (path) => filePath(path, [])), (path) =>
+      layerFileSystem({ path }))
   )
 
 /**

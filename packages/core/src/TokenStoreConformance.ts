@@ -73,7 +73,8 @@ export const sampleGrant = (n: number): Grant =>
 
 const check = (ok: boolean, message: string) => (ok ? Effect.void : Effect.fail(new ConformanceFailure({ message })))
 const tokenOf = (grant: Grant) => Redacted.value(grant.accessToken)
-const accessOf = (record: Option.Option<TokenStore.Versioned>) => Option.map(record, (r) => tokenOf(r.grant)).pipe(Option.getOrUndefined)
+const accessOf = (record: Option.Option<TokenStore.Versioned>) =>
+  Option.map(record, (r) => tokenOf(r.grant)).pipe(Option.getOrUndefined)
 const store = TokenStore.TokenStore
 const key = sampleKey
 
@@ -114,10 +115,16 @@ export const cases: ReadonlyArray<Case> = [
         Option.map(record.grant.refreshToken, Redacted.value).pipe(Option.getOrUndefined) === "refresh-1==",
         "the refresh token did not round-trip"
       )
-      yield* check(DateTime.Equivalence(record.grant.expiresAt, sampleGrant(1).expiresAt), "expiresAt did not round-trip")
+      yield* check(
+        DateTime.Equivalence(record.grant.expiresAt, sampleGrant(1).expiresAt),
+        "expiresAt did not round-trip"
+      )
       yield* check(Option.isSome(record.grant.refreshUntil), "refreshUntil was lost")
       yield* check(typeof record.version === "string" && record.version.length > 0, "no version")
-      yield* check(accessOf(Option.map(yield* s.get(key), (grant) => ({ grant, version: "" }))) === "access-1==", "get disagrees with read")
+      yield* check(
+        accessOf(Option.map(yield* s.get(key), (grant) => ({ grant, version: "" }))) === "access-1==",
+        "get disagrees with read"
+      )
     })
   },
   {
@@ -143,7 +150,10 @@ export const cases: ReadonlyArray<Case> = [
       yield* expectTag(written, "Written", "write over the version read")
       const now = yield* readVersion(s, key)
       yield* check(now.version !== read.version, "a write did not change the version")
-      yield* check(Option.getOrUndefined(Option.map(written.current, (r) => r.version)) === now.version, "Written carries another version than read gives")
+      yield* check(
+        Option.getOrUndefined(Option.map(written.current, (r) => r.version)) === now.version,
+        "Written carries another version than read gives"
+      )
       const stale = yield* s.compareAndSet(key, Option.some(read.version), Option.some(sampleGrant(3)))
       yield* expectTag(stale, "Conflict", "write over a stale version")
       yield* check(accessOf(stale.current) === "access-2==", "Conflict does not carry the newer record")
@@ -162,7 +172,10 @@ export const cases: ReadonlyArray<Case> = [
       )
       const winners = results.filter((r) => r._tag === "Written")
       yield* check(winners.length === 1, `${winners.length} writers won a race from one version`)
-      yield* check(accessOf(yield* s.read(key)) === accessOf(winners[0]!.current), "the stored record is not the winner's")
+      yield* check(
+        accessOf(yield* s.read(key)) === accessOf(winners[0]!.current),
+        "the stored record is not the winner's"
+      )
     })
   },
   {
@@ -179,7 +192,10 @@ export const cases: ReadonlyArray<Case> = [
         }
       })
       yield* Effect.all(Array.from({ length: 8 }, () => increment), { concurrency: "unbounded" })
-      yield* check(accessOf(yield* s.read(key)) === "access-8==", `8 increments ended at ${accessOf(yield* s.read(key))}`)
+      yield* check(
+        accessOf(yield* s.read(key)) === "access-8==",
+        `8 increments ended at ${accessOf(yield* s.read(key))}`
+      )
     })
   },
   {
@@ -206,8 +222,15 @@ export const cases: ReadonlyArray<Case> = [
       yield* s.remove(key)
       yield* s.set(key, sampleGrant(2))
       const second = yield* readVersion(s, key)
-      yield* check(second.version !== first.version, "a record written after a removal got the removed record's version")
-      yield* expectTag(yield* s.compareAndSet(key, Option.some(first.version), Option.some(sampleGrant(3))), "Conflict", "write over a reused version")
+      yield* check(
+        second.version !== first.version,
+        "a record written after a removal got the removed record's version"
+      )
+      yield* expectTag(
+        yield* s.compareAndSet(key, Option.some(first.version), Option.some(sampleGrant(3))),
+        "Conflict",
+        "write over a reused version"
+      )
     })
   },
   {
@@ -236,7 +259,9 @@ export const cases: ReadonlyArray<Case> = [
       yield* check(listed.length === 2, `listed ${listed.length} entries, not 2`)
       for (const [i, k] of keys.slice(0, 2).entries()) {
         const entry = listed.find((e) => TokenStore.keyString(e.key) === TokenStore.keyString(k))
-        if (entry === undefined) return yield* new ConformanceFailure({ message: `key ${TokenStore.keyString(k)} not listed` })
+        if (entry === undefined) {
+          return yield* new ConformanceFailure({ message: `key ${TokenStore.keyString(k)} not listed` })
+        }
         yield* check(tokenOf(entry.grant) === `access-${i}==`, "a listed grant is not the stored one")
         yield* check(entry.version === (yield* readVersion(s, k)).version, "a listed version is not the one read gives")
       }
@@ -309,16 +334,22 @@ export const lockCases: ReadonlyArray<LockCase> = [
       const inside = yield* Ref.make(0)
       const most = yield* Ref.make(0)
       const hold = (s: TokenStore.Service, n: number) =>
-        s.withLock(key, Effect.gen(function*() {
-          const count = yield* Ref.updateAndGet(inside, (c) => c + 1)
-          yield* Ref.update(most, (m) => Math.max(m, count))
-          yield* Effect.sleep("20 millis")
-          const before = yield* s.read(key)
-          yield* s.compareAndSet(key, Option.map(before, (r) => r.version), Option.some(sampleGrant(n)))
-          yield* Ref.update(inside, (c) => c - 1)
-        }))
+        s.withLock(
+          key,
+          Effect.gen(function*() {
+            const count = yield* Ref.updateAndGet(inside, (c) => c + 1)
+            yield* Ref.update(most, (m) => Math.max(m, count))
+            yield* Effect.sleep("20 millis")
+            const before = yield* s.read(key)
+            yield* s.compareAndSet(key, Option.map(before, (r) => r.version), Option.some(sampleGrant(n)))
+            yield* Ref.update(inside, (c) => c - 1)
+          })
+        )
       yield* Effect.all([hold(one, 1), hold(two, 2), hold(one, 3), hold(two, 4)], { concurrency: "unbounded" })
-      yield* check((yield* Ref.get(most)) === 1, `${yield* Ref.get(most)} holders from two instances were inside the lock at once`)
+      yield* check(
+        (yield* Ref.get(most)) === 1,
+        `${yield* Ref.get(most)} holders from two instances were inside the lock at once`
+      )
     })
   },
   {
@@ -328,7 +359,9 @@ export const lockCases: ReadonlyArray<LockCase> = [
       const two = yield* (yield* Peers).open
       const entered = yield* Deferred.make<void>()
       const leave = yield* Deferred.make<void>()
-      const holder = yield* Effect.fork(one.withLock(key, Effect.zipRight(Deferred.succeed(entered, undefined), Deferred.await(leave))))
+      const holder = yield* Effect.fork(
+        one.withLock(key, Effect.zipRight(Deferred.succeed(entered, undefined), Deferred.await(leave)))
+      )
       yield* Deferred.await(entered)
       const waiter = yield* Effect.fork(two.withLock(key, Effect.void))
       yield* Effect.sleep("50 millis")
@@ -336,7 +369,10 @@ export const lockCases: ReadonlyArray<LockCase> = [
       yield* Deferred.succeed(leave, undefined)
       yield* Fiber.join(holder)
       const next = yield* two.withLock(key, Effect.succeed("taken")).pipe(Effect.timeout("10 seconds"), Effect.option)
-      yield* check(Option.isSome(next), "the lock was not free after its holder released it and a waiter was interrupted")
+      yield* check(
+        Option.isSome(next),
+        "the lock was not free after its holder released it and a waiter was interrupted"
+      )
     })
   },
   {
@@ -345,7 +381,10 @@ export const lockCases: ReadonlyArray<LockCase> = [
       const peers = yield* Peers
       if (peers.abandon === undefined) return
       yield* peers.abandon(key)
-      const taken = yield* (yield* store).withLock(key, Effect.succeed("taken")).pipe(Effect.timeout("20 seconds"), Effect.option)
+      const taken = yield* (yield* store).withLock(key, Effect.succeed("taken")).pipe(
+        Effect.timeout("20 seconds"),
+        Effect.option
+      )
       yield* check(Option.isSome(taken), "a crashed holder's lock was never taken over")
     })
   }

@@ -26,7 +26,15 @@ import type { TokenStoreError } from "./VedAuthError.js"
  * @category models
  */
 export interface Info {
-  readonly type: "File" | "Directory" | "SymbolicLink" | "FIFO" | "Socket" | "CharacterDevice" | "BlockDevice" | "Unknown"
+  readonly type:
+    | "File"
+    | "Directory"
+    | "SymbolicLink"
+    | "FIFO"
+    | "Socket"
+    | "CharacterDevice"
+    | "BlockDevice"
+    | "Unknown"
   /** Permission bits (`mode & 0o7777`). */
   readonly mode: number
   /** The owner's user id; `None` where the platform has no owners (Windows). */

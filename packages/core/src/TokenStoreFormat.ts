@@ -61,7 +61,8 @@ export type Parsed<A> = { readonly ok: true; readonly value: A } | { readonly ok
 const refuse = (error: string): Parsed<never> => ({ ok: false, error })
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
-const isCount = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0
+const isCount = (value: unknown): value is number =>
+  typeof value === "number" && Number.isSafeInteger(value) && value >= 0
 
 const parseRecords = (grants: Record<string, unknown>, revision: number, versioned: boolean): Parsed<StoreData> => {
   const records: Record<string, { version: number; grant: unknown }> = {}
@@ -98,7 +99,9 @@ export const parseStore = (text: string): Parsed<StoreData> => {
   }
   if (json.version !== 1 && json.version !== fileVersion) {
     return refuse(
-      `the token store has format version ${String(json.version)}, this vedauth reads versions 1 and ${fileVersion}; refusing to overwrite it`
+      `the token store has format version ${
+        String(json.version)
+      }, this vedauth reads versions 1 and ${fileVersion}; refusing to overwrite it`
     )
   }
   if (!isObject(json.grants)) return refuse("the token store has no \"grants\" object; move it aside to start afresh")
@@ -114,7 +117,8 @@ export const parseStore = (text: string): Parsed<StoreData> => {
  * @category format
  */
 export const printStore = (data: StoreData): string =>
-  JSON.stringify({ format: fileFormat, version: fileVersion, revision: data.revision, grants: data.records }, null, 2) + "\n"
+  JSON.stringify({ format: fileFormat, version: fileVersion, revision: data.revision, grants: data.records }, null, 2) +
+  "\n"
 
 /**
  * The server as keys hold it: lower case, no trailing slash.
@@ -131,7 +135,8 @@ export const serverKey = (url: string): string => url.toLowerCase().replace(/\/+
  * @since 0.4.0
  * @category keys
  */
-export const keyString = (key: Key): string => JSON.stringify([serverKey(key.server), key.clientId, key.scope, key.user.toLowerCase()])
+export const keyString = (key: Key): string =>
+  JSON.stringify([serverKey(key.server), key.clientId, key.scope, key.user.toLowerCase()])
 
 /**
  * The key a stored text stands for (see `keyString`), or undefined for one we did not write.
@@ -142,7 +147,9 @@ export const keyString = (key: Key): string => JSON.stringify([serverKey(key.ser
 export const parseKey = (text: string): Key | undefined => {
   try {
     const parts: unknown = JSON.parse(text)
-    if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((part) => typeof part === "string")) return undefined
+    if (!Array.isArray(parts) || parts.length !== 4 || !parts.every((part) => typeof part === "string")) {
+      return undefined
+    }
     const [server, clientId, scope, user] = parts as [string, string, string, string]
     return { server, clientId, scope, user }
   } catch {
@@ -157,7 +164,8 @@ export const parseKey = (text: string): Key | undefined => {
  * @since 0.4.0
  * @category location
  */
-export const storeUrlScheme = (value: string): string | undefined => /^([a-z][a-z0-9+.-]+):\/\//i.exec(value)?.[1]?.toLowerCase()
+export const storeUrlScheme = (value: string): string | undefined =>
+  /^([a-z][a-z0-9+.-]+):\/\//i.exec(value)?.[1]?.toLowerCase()
 
 /**
  * True when a store setting is a URL rather than a file path (see `storeUrlScheme`).
@@ -220,7 +228,10 @@ export const refreshWindowBounds = { minimumMillis: 30_000, maximumMillis: 5 * 6
  */
 export const refreshWindowMillis = (lifetimeMillis: number, configuredMillis?: number): number =>
   configuredMillis ??
-    Math.min(Math.max(Math.abs(lifetimeMillis) / 10, refreshWindowBounds.minimumMillis), refreshWindowBounds.maximumMillis)
+    Math.min(
+      Math.max(Math.abs(lifetimeMillis) / 10, refreshWindowBounds.minimumMillis),
+      refreshWindowBounds.maximumMillis
+    )
 
 /**
  * A grant's instants, in epoch milliseconds, and whether it can be refreshed.

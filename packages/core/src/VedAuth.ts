@@ -13,11 +13,11 @@ import type { Duration, Scope } from "effect"
 import { Config, ConfigError, Context, Data, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Credentials from "./Credentials.js"
 import type { Grant } from "./Grant.js"
-import { parseAddress } from "./KdcTransport.js"
 import * as internal from "./internal/vedAuth.js"
+import { parseAddress } from "./KdcTransport.js"
 import type { NtlmTransport } from "./NtlmTransport.js"
-import type { TokenStore } from "./TokenStore.js"
 import type { TokenInfo } from "./TokenInfo.js"
+import type { TokenStore } from "./TokenStore.js"
 import type * as VedAuthError from "./VedAuthError.js"
 
 /**
@@ -46,7 +46,9 @@ export interface Options {
    * (e.g. a prompt, or a vault look-up), never while a stored grant is still good, at most once
    * per layer once it succeeds, and never while holding the token store's lock.
    */
-  readonly password?: Redacted.Redacted<string> | Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed>
+  readonly password?:
+    | Redacted.Redacted<string>
+    | Effect.Effect<Redacted.Redacted<string>, VedAuthError.AuthenticationFailed>
   /**
    * Refresh when less than this is left of the access token (default: 10% of its lifetime, at
    * most 5 minutes and at least 30 seconds), so callers never hold a token about to expire.
@@ -198,7 +200,9 @@ export interface Service {
    * Wraps a client: adds the bearer token, refreshes once and retries once on a 401, turns a 403
    * into `InsufficientScope` with the rejected scope parsed.
    */
-  readonly httpClient: <E, R>(client: HttpClient.HttpClient.With<E, R>) => HttpClient.HttpClient.With<E | VedAuthError.VedAuthError, R>
+  readonly httpClient: <E, R>(
+    client: HttpClient.HttpClient.With<E, R>
+  ) => HttpClient.HttpClient.With<E | VedAuthError.VedAuthError, R>
 }
 
 /**
@@ -249,7 +253,13 @@ export const credentialsConfig: Config.Config<Credentials.Credentials> = Config.
         return Either.right(Credentials.certificate)
       case "jwt":
         return Option.match(jwtFile, {
-          onNone: () => Either.left(ConfigError.MissingData(["VEDAUTH_JWT_FILE"], "VEDAUTH_GRANT=jwt needs the JWT's file in VEDAUTH_JWT_FILE")),
+          onNone: () =>
+            Either.left(
+              ConfigError.MissingData(
+                ["VEDAUTH_JWT_FILE"],
+                "VEDAUTH_GRANT=jwt needs the JWT's file in VEDAUTH_JWT_FILE"
+              )
+            ),
           onSome: (file) => Either.right(Credentials.jwtFile(file))
         })
       case "device":
@@ -290,7 +300,9 @@ const isKcm = (name: string): boolean => /^KCM:/i.test(name)
 
 const mechanisms: ReadonlyArray<Mechanism> = ["negotiate", "kerberos", "ntlm"]
 
-const present = (text: string | undefined): string | undefined => (text === undefined || text.trim() === "" ? undefined : text.trim())
+const present = (
+  text: string | undefined
+): string | undefined => (text === undefined || text.trim() === "" ? undefined : text.trim())
 
 // MIT names a keytab or cache `TYPE:residual`; a name without a type is a file. Only files (and a
 // cache in KCM, kept as its name) can be read here.
@@ -304,7 +316,12 @@ const mitFile = (setting: "keytab" | "cache", name: string): Either.Either<strin
   const fix = setting === "cache"
     ? "point it at a FILE: cache (kinit -c FILE:/path/to/ccache), or unset it to authorize with a keytab or password, or use the system's Kerberos (kerberos: { system: true }, NodeSystemKerberos), or choose the negotiate or ntlm mechanism"
     : "point it at a keytab file (FILE:/path/to/keytab, e.g. written by ktutil or kadmin ktadd), or unset it"
-  return Either.left({ setting, detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE:${setting === "cache" ? " and KCM:" : ""} ${what}s: ${fix}` })
+  return Either.left({
+    setting,
+    detail: `'${name}' is ${kind} ${what}, and vedauth reads only FILE:${
+      setting === "cache" ? " and KCM:" : ""
+    } ${what}s: ${fix}`
+  })
 }
 
 // A typed MIT name other than FILE: (KCM:, KEYRING:, DIR:, MEMORY:, API:, ...).
@@ -333,13 +350,18 @@ export const kerberosFromText = (
   const mechanismText = present(text.mechanism)?.toLowerCase()
   const mechanism = mechanisms.find((m) => m === mechanismText)
   if (mechanismText !== undefined && mechanism === undefined) {
-    return Either.left({ setting: "mechanism", detail: `'${text.mechanism}' is not a mechanism: negotiate, kerberos or ntlm` })
+    return Either.left({
+      setting: "mechanism",
+      detail: `'${text.mechanism}' is not a mechanism: negotiate, kerberos or ntlm`
+    })
   }
   const chosen = mechanism === undefined ? {} : { mechanism }
   if (mechanism === "ntlm") return Either.right(chosen)
   const kdcs = (present(text.kdc) ?? "").split(",").map((k) => k.trim()).filter((k) => k !== "")
   const badKdc = kdcs.find((k) => parseAddress(k) === undefined)
-  if (badKdc !== undefined) return Either.left({ setting: "kdc", detail: `'${badKdc}' is not a KDC address: host, host:port or [ipv6]:port` })
+  if (badKdc !== undefined) {
+    return Either.left({ setting: "kdc", detail: `'${badKdc}' is not a KDC address: host, host:port or [ipv6]:port` })
+  }
   const keytab = present(text.keytab)
   const named = present(text.cache)
   // Fedora, RHEL and sssd set KRB5CCNAME to a KEYRING: cache (KCM: ones are read) for every
@@ -378,22 +400,27 @@ const optionalText = (name: string) => Config.option(Config.string(name)).pipe(C
  * @since 0.2.0
  * @category config
  */
-export const kerberosConfig: Config.Config<{ readonly mechanism?: Mechanism; readonly kerberos?: KerberosOptions }> = Config.mapOrFail(
-  Config.all({
-    mechanism: optionalText("VEDAUTH_MECHANISM"),
-    realm: optionalText("VEDAUTH_REALM"),
-    kdc: optionalText("VEDAUTH_KDC"),
-    spn: optionalText("VEDAUTH_SPN"),
-    ownKeytab: optionalText("VEDAUTH_KEYTAB"),
-    mitKeytab: optionalText("KRB5_CLIENT_KTNAME"),
-    cache: optionalText("KRB5CCNAME")
-  }),
-  ({ mitKeytab, ownKeytab, ...text }) => {
-    const keytab = present(ownKeytab) ?? mitKeytab
-    const variable = (setting: keyof KerberosText) => setting === "keytab" && present(ownKeytab) === undefined ? "KRB5_CLIENT_KTNAME" : kerberosVariables[setting]
-    return Either.mapLeft(kerberosFromText({ ...text, keytab }), (problem) => ConfigError.InvalidData([variable(problem.setting)], problem.detail))
-  }
-)
+export const kerberosConfig: Config.Config<{ readonly mechanism?: Mechanism; readonly kerberos?: KerberosOptions }> =
+  Config.mapOrFail(
+    Config.all({
+      mechanism: optionalText("VEDAUTH_MECHANISM"),
+      realm: optionalText("VEDAUTH_REALM"),
+      kdc: optionalText("VEDAUTH_KDC"),
+      spn: optionalText("VEDAUTH_SPN"),
+      ownKeytab: optionalText("VEDAUTH_KEYTAB"),
+      mitKeytab: optionalText("KRB5_CLIENT_KTNAME"),
+      cache: optionalText("KRB5CCNAME")
+    }),
+    ({ mitKeytab, ownKeytab, ...text }) => {
+      const keytab = present(ownKeytab) ?? mitKeytab
+      const variable = (setting: keyof KerberosText) =>
+        setting === "keytab" && present(ownKeytab) === undefined ? "KRB5_CLIENT_KTNAME" : kerberosVariables[setting]
+      return Either.mapLeft(
+        kerberosFromText({ ...text, keytab }),
+        (problem) => ConfigError.InvalidData([variable(problem.setting)], problem.detail)
+      )
+    }
+  )
 
 /**
  * Options from the environment: `VEDAUTH_GRANT` and `VEDAUTH_JWT_FILE` (see `credentialsConfig`),
@@ -425,7 +452,10 @@ export const config: Config.Config<Options> = Config.map(
     ...(credentials._tag === "Integrated" ? {} : { credentials }),
     ...Option.match(username, { onNone: () => ({}), onSome: (username) => ({ username }) }),
     // An empty VEDAUTH_PASSWORD is no password.
-    ...Option.match(Option.filter(password, (p) => Redacted.value(p) !== ""), { onNone: () => ({}), onSome: (password) => ({ password }) }),
+    ...Option.match(Option.filter(password, (p) => Redacted.value(p) !== ""), {
+      onNone: () => ({}),
+      onSome: (password) => ({ password })
+    }),
     ...Option.match(requestTimeout, { onNone: () => ({}), onSome: (requestTimeout) => ({ requestTimeout }) }),
     ...(allowHttp ? { allowHttp } : {}),
     ...kerberos
@@ -440,8 +470,11 @@ export const config: Config.Config<Options> = Config.map(
  */
 export const layerConfig = (
   options: Config.Config<Options> = config
-): Layer.Layer<VedAuth, ConfigError.ConfigError | VedAuthError.TransportError, HttpClient.HttpClient | NtlmTransport | TokenStore> =>
-  Layer.unwrapEffect(Effect.map(options, layer))
+): Layer.Layer<
+  VedAuth,
+  ConfigError.ConfigError | VedAuthError.TransportError,
+  HttpClient.HttpClient | NtlmTransport | TokenStore
+> => Layer.unwrapEffect(Effect.map(options, layer))
 
 /**
  * Authorizes with the layer's grant (`Options.credentials`: Integrated Windows Authentication by
@@ -469,7 +502,9 @@ export const refresh = (grant: Grant): Effect.Effect<Grant, VedAuthError.VedAuth
  * @since 0.1.0
  * @category flows
  */
-export const verify = (token: Redacted.Redacted<string>): Effect.Effect<TokenInfo, VedAuthError.VedAuthError, VedAuth> =>
+export const verify = (
+  token: Redacted.Redacted<string>
+): Effect.Effect<TokenInfo, VedAuthError.VedAuthError, VedAuth> =>
   Effect.flatMap(VedAuth, (service) => service.verify(token))
 
 /**
@@ -478,7 +513,9 @@ export const verify = (token: Redacted.Redacted<string>): Effect.Effect<TokenInf
  * @since 0.1.0
  * @category flows
  */
-export const revoke = (grant: Grant | Redacted.Redacted<string>): Effect.Effect<RevokeResult, VedAuthError.VedAuthError, VedAuth> =>
+export const revoke = (
+  grant: Grant | Redacted.Redacted<string>
+): Effect.Effect<RevokeResult, VedAuthError.VedAuthError, VedAuth> =>
   Effect.flatMap(VedAuth, (service) => service.revoke(grant))
 
 /**
@@ -487,8 +524,11 @@ export const revoke = (grant: Grant | Redacted.Redacted<string>): Effect.Effect<
  * @since 0.1.0
  * @category flows
  */
-export const isAuthServer: Effect.Effect<boolean, VedAuthError.TransportError | VedAuthError.UnexpectedResponse, VedAuth> =
-  Effect.flatMap(VedAuth, (service) => service.isAuthServer)
+export const isAuthServer: Effect.Effect<
+  boolean,
+  VedAuthError.TransportError | VedAuthError.UnexpectedResponse,
+  VedAuth
+> = Effect.flatMap(VedAuth, (service) => service.isAuthServer)
 
 /**
  * The grant in the store for the layer's options, untouched (no refresh, no request).
@@ -507,7 +547,10 @@ export const stored: Effect.Effect<Option.Option<Grant>, VedAuthError.TokenStore
  * @since 0.1.0
  * @category managed
  */
-export const login: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(VedAuth, (service) => service.login)
+export const login: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(
+  VedAuth,
+  (service) => service.login
+)
 
 /**
  * The managed grant: from the store while fresh, refreshed once however many fibers ask, authorized
@@ -516,7 +559,10 @@ export const login: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = E
  * @since 0.1.0
  * @category managed
  */
-export const grant: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(VedAuth, (service) => service.grant)
+export const grant: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(
+  VedAuth,
+  (service) => service.grant
+)
 
 /**
  * The managed grant's access token.
@@ -524,8 +570,10 @@ export const grant: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth> = E
  * @since 0.1.0
  * @category managed
  */
-export const accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.VedAuthError, VedAuth> =
-  Effect.flatMap(VedAuth, (service) => service.accessToken)
+export const accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.VedAuthError, VedAuth> = Effect.flatMap(
+  VedAuth,
+  (service) => service.accessToken
+)
 
 /**
  * A grant of its own for the life of the scope, revoked when the scope closes.
@@ -533,8 +581,10 @@ export const accessToken: Effect.Effect<Redacted.Redacted<string>, VedAuthError.
  * @since 0.1.0
  * @category managed
  */
-export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | Scope.Scope> =
-  Effect.flatMap(VedAuth, (service) => service.session)
+export const session: Effect.Effect<Grant, VedAuthError.VedAuthError, VedAuth | Scope.Scope> = Effect.flatMap(
+  VedAuth,
+  (service) => service.session
+)
 
 /**
  * The `HttpClient` in context, wrapped so that every request carries the managed bearer token.

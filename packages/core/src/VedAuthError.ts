@@ -40,7 +40,14 @@ export const ServerDetails = {
 
 // The message says what happened, without the tag: `String(error)` and Effect's failure report print
 // `<name>: <message>`, and the name is the tag, so a tag in the message too would show it twice.
-const describe = (self: { readonly description?: string | undefined; readonly reason?: string | undefined; readonly status?: number | undefined }, fallback: string): string => {
+const describe = (
+  self: {
+    readonly description?: string | undefined
+    readonly reason?: string | undefined
+    readonly status?: number | undefined
+  },
+  fallback: string
+): string => {
   const text = self.description ?? self.reason ?? fallback
   return self.status === undefined ? text : `${text} (HTTP ${self.status})`
 }

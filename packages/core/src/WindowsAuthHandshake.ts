@@ -10,13 +10,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Encoding, Redacted } from "effect"
 import { boundText } from "@vedauth/winauth/PeerText"
+import { Effect, Either, Encoding, Redacted } from "effect"
+import * as NtlmFallback from "./internal/ntlmFallback.js"
 import * as Kerberos from "./Kerberos.js"
 import * as Ntlm from "./Ntlm.js"
 import type * as NtlmTransport from "./NtlmTransport.js"
 import { AuthenticationFailed, KerberosError, NtlmProtocolError } from "./VedAuthError.js"
-import * as NtlmFallback from "./internal/ntlmFallback.js"
 
 /**
  * The HTTP authentication scheme the NTLM messages travel under (IIS with Negotiate alone accepts
@@ -115,7 +115,8 @@ const tokenFor = (answer: Answer, scheme: Scheme): Uint8Array | undefined => {
   return Either.isRight(decoded) ? decoded.right : new Uint8Array(0)
 }
 
-const offered = (answer: Answer, scheme: Scheme): boolean => offers(answer).some((o) => o.scheme === scheme.toLowerCase())
+const offered = (answer: Answer, scheme: Scheme): boolean =>
+  offers(answer).some((o) => o.scheme === scheme.toLowerCase())
 
 // The VEDauth application's own 401 texts; IIS may add its challenge headers to them, but they are
 // answers of an authenticated request, not a refusal of the Windows credentials.
@@ -123,7 +124,10 @@ const application401 = /Failed to issue grant|Unhandled identity claim/i
 
 // The server's words (reason phrase, scheme names) are cut to a bounded length wherever they go.
 const protocolError = (detail: string, answer?: Answer) =>
-  new NtlmProtocolError({ detail, ...(answer === undefined ? {} : { status: answer.status, reason: boundText(answer.reason) }) })
+  new NtlmProtocolError({
+    detail,
+    ...(answer === undefined ? {} : { status: answer.status, reason: boundText(answer.reason) })
+  })
 
 const schemesOf = (answer: Answer) => boundText(offers(answer).map((o) => o.scheme).join(", ")) || "none"
 
@@ -155,7 +159,8 @@ export const run = <A extends Answer, E>(
       if (outcome !== undefined) return { ...outcome, roundTrips }
       if (Redacted.value(request.credentials.password) === "") {
         return yield* new AuthenticationFailed({
-          description: "the server offers NTLM only, and NTLM needs a password (a keytab or credential cache serves Kerberos alone)"
+          description:
+            "the server offers NTLM only, and NTLM needs a password (a keytab or credential cache serves Kerberos alone)"
         })
       }
     }
@@ -176,7 +181,10 @@ export const serverRefusedTicket: string = NtlmFallback.serverRefusedTicket
 const decoder = new TextDecoder()
 
 const noNegotiate = (answer: Answer) =>
-  protocolError(`the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${schemesOf(answer)})`, answer)
+  protocolError(
+    `the server does not offer Negotiate, which Kerberos needs (WWW-Authenticate: ${schemesOf(answer)})`,
+    answer
+  )
 
 const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: string, tls: boolean) => {
   const status = `${boundText(why)}; HTTP ${answer.status} ${boundText(answer.reason)}`
@@ -187,7 +195,8 @@ const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: 
     return new KerberosError({
       reason: serverRefusedTicket,
       detail: `the server refused the Kerberos ticket of ${client} for ${server} (${status})`,
-      hint: `the credentials are fine, the server could not use a ticket for ${server}: check that this SPN (kerberos.spn) is the one the server's account has, that its keytab is current, and that no TLS proxy sits in between (channel bindings); or use mechanism "negotiate" to fall back to NTLM`
+      hint:
+        `the credentials are fine, the server could not use a ticket for ${server}: check that this SPN (kerberos.spn) is the one the server's account has, that its keytab is current, and that no TLS proxy sits in between (channel bindings); or use mechanism "negotiate" to fall back to NTLM`
     })
   }
   // Without bindings over TLS, Extended Protection "Require" is the likely reason, and nothing the
@@ -196,7 +205,9 @@ const rejected = (kerberos: NtlmTransport.KerberosAttempt, answer: Answer, why: 
   return new KerberosError({
     reason: serverRefusedTicket,
     detail: `the server refused the system's Kerberos ticket for ${kerberos.spn} (${status})` +
-      (unbound ? ": the system's Kerberos sent no TLS channel bindings, which a server with Extended Protection set to Require refuses" : ""),
+      (unbound
+        ? ": the system's Kerberos sent no TLS channel bindings, which a server with Extended Protection set to Require refuses"
+        : ""),
     hint: unbound
       ? "use vedauth's own Kerberos there (kerberos.cache or kerberos.keytab instead of kerberos.system), which binds its tokens to the TLS connection"
       : `check that the SPN ${kerberos.spn} is the one the server's account has and that its keytab is current; or use mechanism "negotiate" with a password to fall back to NTLM`
@@ -208,7 +219,10 @@ const runKerberos = <A extends Answer, E>(
   kerberos: NtlmTransport.KerberosAttempt,
   options: Options,
   step: (phase: Step["phase"], authorization: string | undefined, body: Uint8Array | undefined) => Effect.Effect<A, E>
-): Effect.Effect<Omit<Outcome<A>, "roundTrips"> | undefined, E | NtlmProtocolError | KerberosError | AuthenticationFailed> =>
+): Effect.Effect<
+  Omit<Outcome<A>, "roundTrips"> | undefined,
+  E | NtlmProtocolError | KerberosError | AuthenticationFailed
+> =>
   Effect.gen(function*() {
     const body = request.body ?? (request.method === "POST" ? new Uint8Array(0) : undefined)
     let certificate = options.connection?.peerCertificate
@@ -217,11 +231,18 @@ const runKerberos = <A extends Answer, E>(
       // answer: one anonymous request first, then the AP-REQ on the same connection.
       const probe = yield* step("negotiate", undefined, undefined)
       if (probe.status !== 401) {
-        if (request.body === undefined || request.body.length === 0) return { answer: probe, scheme: "Negotiate", mechanism: "kerberos" } as const
-        return yield* protocolError(`the server answered an anonymous request with HTTP ${probe.status} instead of asking for authentication`, probe)
+        if (request.body === undefined || request.body.length === 0) {
+          return { answer: probe, scheme: "Negotiate", mechanism: "kerberos" } as const
+        }
+        return yield* protocolError(
+          `the server answered an anonymous request with HTTP ${probe.status} instead of asking for authentication`,
+          probe
+        )
       }
       if (!offered(probe, "Negotiate")) {
-        if (NtlmFallback.duringHandshake(kerberos, offered(probe, "NTLM"))) return undefined
+        if (NtlmFallback.duringHandshake(kerberos, offered(probe, "NTLM"))) {
+          return undefined
+        }
         return yield* noNegotiate(probe)
       }
       certificate = probe.peerCertificate
@@ -242,7 +263,10 @@ const runKerberos = <A extends Answer, E>(
       const why = serverToken === undefined
         ? "a bare Negotiate challenge"
         : "ticket" in kerberos
-        ? Either.match(yield* Effect.either(initiator.complete(serverToken)), { onLeft: (error) => error.reason, onRight: () => "an AP-REP with a 401" })
+        ? Either.match(yield* Effect.either(initiator.complete(serverToken)), {
+          onLeft: (error) => error.reason,
+          onRight: () => "an AP-REP with a 401"
+        })
         : "a Negotiate answer with a 401"
       return yield* rejected(kerberos, answer, why, certificate !== undefined)
     }
@@ -273,7 +297,10 @@ const runNtlm = <A extends Answer, E>(
       // under that name: one more round trip.
       const other: Scheme = scheme === "NTLM" ? "Negotiate" : "NTLM"
       if (!offered(first, other)) {
-        return yield* protocolError(`the server offers no NTLM authentication (WWW-Authenticate: ${schemesOf(first)})`, first)
+        return yield* protocolError(
+          `the server offers no NTLM authentication (WWW-Authenticate: ${schemesOf(first)})`,
+          first
+        )
       }
       scheme = other
       first = yield* step("negotiate", negotiateHeader(scheme), undefined)
@@ -281,8 +308,13 @@ const runNtlm = <A extends Answer, E>(
     }
     if (first.status !== 401) {
       // No authentication asked for. Without a body the answer stands; with one, the request was not sent whole.
-      if (request.body === undefined || request.body.length === 0) return { answer: first, scheme, mechanism: "ntlm" } as const
-      return yield* protocolError(`the server answered the NTLM NEGOTIATE with HTTP ${first.status} instead of a challenge`, first)
+      if (request.body === undefined || request.body.length === 0) {
+        return { answer: first, scheme, mechanism: "ntlm" } as const
+      }
+      return yield* protocolError(
+        `the server answered the NTLM NEGOTIATE with HTTP ${first.status} instead of a challenge`,
+        first
+      )
     }
     if (token === undefined) return yield* protocolError(`the server sent no ${scheme} challenge`, first)
     options.onScheme?.(scheme)
@@ -292,9 +324,14 @@ const runNtlm = <A extends Answer, E>(
       onRight: Effect.succeed
     })
     if (first.closed) {
-      return yield* protocolError("the server closed the connection after its CHALLENGE; NTLM needs one kept-alive connection", first)
+      return yield* protocolError(
+        "the server closed the connection after its CHALLENGE; NTLM needs one kept-alive connection",
+        first
+      )
     }
-    const channelBindings = first.peerCertificate === undefined ? undefined : yield* Ntlm.tlsServerEndPoint(first.peerCertificate)
+    const channelBindings = first.peerCertificate === undefined
+      ? undefined
+      : yield* Ntlm.tlsServerEndPoint(first.peerCertificate)
     const authenticate = yield* Ntlm.authenticate({
       negotiate,
       challenge,

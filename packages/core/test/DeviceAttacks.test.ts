@@ -15,7 +15,13 @@ import { FakeServer, ntlmTransportLayer, ok, toResponse, url } from "./fixtures/
 import { options } from "./fixtures/setup.js"
 
 const answer = (body: Record<string, unknown>) => ({ status: 200, reason: "OK", body: JSON.stringify(body) })
-const device = (extra: Record<string, unknown>) => ({ device_code: "device-code-c2VjcmV0==", user_code: "WDJB-MJHT", verification_uri: `${url}/vedauth/device`, expires_in: 600, ...extra })
+const device = (extra: Record<string, unknown>) => ({
+  device_code: "device-code-c2VjcmV0==",
+  user_code: "WDJB-MJHT",
+  verification_uri: `${url}/vedauth/device`,
+  expires_in: 600,
+  ...extra
+})
 
 /** A server whose authorize/device answers `started`, and whose every poll is `authorization_pending`. */
 const deviceServer = (started: Record<string, unknown>, polls: { count: number }) =>
@@ -42,10 +48,20 @@ const deviceLogin = (started: Record<string, unknown>) =>
     const polls = { count: 0 }
     const warnings: Array<string> = []
     const prompted = yield* Deferred.make<Credentials.DevicePrompt>()
-    const layer = VedAuth.layer({ url, clientId: options.clientId, scope: options.scope, credentials: Credentials.device((prompt) => Deferred.succeed(prompted, prompt)) }).pipe(
-      Layer.provide(Layer.mergeAll(deviceServer(started, polls), ntlmTransportLayer(new FakeServer()), TokenStore.layerMemory))
+    const layer = VedAuth.layer({
+      url,
+      clientId: options.clientId,
+      scope: options.scope,
+      credentials: Credentials.device((prompt) => Deferred.succeed(prompted, prompt))
+    }).pipe(
+      Layer.provide(
+        Layer.mergeAll(deviceServer(started, polls), ntlmTransportLayer(new FakeServer()), TokenStore.layerMemory)
+      )
     )
-    const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void (logLevel === LogLevel.Warning && warnings.push(String(message)))))
+    const capture = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ logLevel, message }) => void (logLevel === LogLevel.Warning && warnings.push(String(message))))
+    )
     const fiber = yield* Effect.fork(VedAuth.authorize().pipe(Effect.provide(Layer.merge(layer, capture))))
     yield* Deferred.await(prompted)
     return { polls, warnings, fiber }
@@ -66,7 +82,20 @@ describe("R7: the device flow's interval", () => {
 
   it.effect("0, a negative number, a fraction of a second, null or none: 5 seconds; 1 second and more as the server says; past an hour refused", () =>
     Effect.gen(function*() {
-      for (const [interval, expected] of [[0, 5], [-3, 5], [0.5, 5], [0.999, 5], [null, 5], [undefined, 5], [1, 1], [1.5, 1.5], [30, 30], [3600, 3600]] as const) {
+      for (
+        const [interval, expected] of [
+          [0, 5],
+          [-3, 5],
+          [0.5, 5],
+          [0.999, 5],
+          [null, 5],
+          [undefined, 5],
+          [1, 1],
+          [1.5, 1.5],
+          [30, 30],
+          [3600, 3600]
+        ] as const
+      ) {
         const started = yield* grants.processDevice(answer(device(interval === undefined ? {} : { interval })))
         assert.strictEqual(started.intervalSeconds, expected, String(interval))
       }
@@ -80,8 +109,14 @@ describe("R7: a verification link that leads elsewhere than the server", () => {
 
   it("another host, however it is dressed up, or plain http under an https server: a warning naming the link and why", () => {
     const cases: ReadonlyArray<readonly [string, RegExp]> = [
-      ["https://tpp.example.com.login-venafi.evil/vedauth/device", /host tpp\.example\.com\.login-venafi\.evil is not the server's \(tpp\.example\.com\)/],
-      ["http://tpp.example.com@evil.example/vedauth/device", /host evil\.example is not the server's.*before its @ is a user name.*it is http, not https/],
+      [
+        "https://tpp.example.com.login-venafi.evil/vedauth/device",
+        /host tpp\.example\.com\.login-venafi\.evil is not the server's \(tpp\.example\.com\)/
+      ],
+      [
+        "http://tpp.example.com@evil.example/vedauth/device",
+        /host evil\.example is not the server's.*before its @ is a user name.*it is http, not https/
+      ],
       ["https://evil.example/?u=https://tpp.example.com/", /host evil\.example is not the server's/],
       ["https://tpp.example.com.:443@evil.example/", /host evil\.example/],
       ["https://tрp.example.com/vedauth/device", /host xn--/], // a Cyrillic "р": another host to URL
@@ -98,7 +133,12 @@ describe("R7: a verification link that leads elsewhere than the server", () => {
   })
 
   it("the server's own host (any path, port or case) is fine; under an http server an https link is too", () => {
-    for (const link of ["https://tpp.example.com/vedauth/device", "https://TPP.Example.com:8443/vedauth/device?user_code=WDJB-MJHT"]) {
+    for (
+      const link of [
+        "https://tpp.example.com/vedauth/device",
+        "https://TPP.Example.com:8443/vedauth/device?user_code=WDJB-MJHT"
+      ]
+    ) {
       assert.isUndefined(grants.verificationLinkWarning(server, link), link)
     }
     assert.isUndefined(grants.verificationLinkWarning("http://127.0.0.1:8080", "https://127.0.0.1:8080/vedauth/device"))
@@ -122,7 +162,9 @@ describe("R7: a verification link that leads elsewhere than the server", () => {
       assert.include(hostile.warnings[0], "https://tpp.example.test.login-venafi.evil/vedauth/device")
       assert.include(hostile.warnings[1], "host evil.example is not the server's (tpp.example.test)")
       yield* Fiber.interrupt(hostile.fiber)
-      const own = yield* deviceLogin(device({ interval: 5, verification_uri_complete: `${url}/vedauth/device?user_code=WDJB-MJHT` }))
+      const own = yield* deviceLogin(
+        device({ interval: 5, verification_uri_complete: `${url}/vedauth/device?user_code=WDJB-MJHT` })
+      )
       assert.deepStrictEqual(own.warnings, [])
       yield* Fiber.interrupt(own.fiber)
       const samePlace = yield* deviceLogin(device({

@@ -33,11 +33,19 @@ describe("Grant wire decoding", () => {
       assert.isTrue(Option.isNone(grant.refreshUntil))
       assert.strictEqual(grant.tokenType, "Bearer")
       const bare = yield* Grant.decodeResponse({ access_token: "a==" })
-      assert.isTrue(DateTime.Equivalence(bare.expiresAt, DateTime.unsafeMake(1_690_000_000_000 + Duration.toMillis(Grant.assumedLifetime))))
+      assert.isTrue(
+        DateTime.Equivalence(
+          bare.expiresAt,
+          DateTime.unsafeMake(1_690_000_000_000 + Duration.toMillis(Grant.assumedLifetime))
+        )
+      )
     }))
 
   it.effect("no access_token is a decode failure", () =>
-    Effect.map(Effect.flip(Grant.decodeResponse({ refresh_token: "r==" })), (error) => assert.strictEqual(error._tag, "ParseError")))
+    Effect.map(
+      Effect.flip(Grant.decodeResponse({ refresh_token: "r==" })),
+      (error) => assert.strictEqual(error._tag, "ParseError")
+    ))
 })
 
 describe("TokenInfo wire decoding", () => {
@@ -75,12 +83,16 @@ describe("a grant the client must not use is refused, never a defect", () => {
       yield* TestClock.setTime(1_800_000_000_000)
       const exit = yield* Effect.exit(Grant.decodeResponse(body))
       assert.isTrue(Exit.isFailure(exit), JSON.stringify(body))
-      assert.isTrue(Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "ParseError"))
+      assert.isTrue(
+        Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "ParseError")
+      )
     })
 
   it.effect("lifetimes: expires_in <= 0 or past ten years, an expiry or grant end already passed or absurdly far", () =>
     Effect.gen(function*() {
-      for (const expiresIn of [0, -1, 3650 * 86_400 + 1, 1e300]) yield* refused({ access_token: "a==", expires_in: expiresIn })
+      for (const expiresIn of [0, -1, 3650 * 86_400 + 1, 1e300]) {
+        yield* refused({ access_token: "a==", expires_in: expiresIn })
+      }
       yield* refused({ access_token: "a==", expires: 1_700_000_000 }) // in the past
       yield* refused({ access_token: "a==", expires: 1e300 })
       yield* refused({ access_token: "a==", expires_in: 60, refresh_until: 1_700_000_000 }) // grant over
@@ -98,12 +110,18 @@ describe("a grant the client must not use is refused, never a defect", () => {
   it.effect("still taken: base64, base64url and JWT-like tokens, an empty refresh token as none", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(1_800_000_000_000)
-      const grant = yield* Grant.decodeResponse({ access_token: "eyJ0.eyJz_-.c2ln", refresh_token: "", expires_in: 7_775_999 })
+      const grant = yield* Grant.decodeResponse({
+        access_token: "eyJ0.eyJz_-.c2ln",
+        refresh_token: "",
+        expires_in: 7_775_999
+      })
       assert.isTrue(Option.isNone(grant.refreshToken))
     }))
 
   it.effect("verify: a valid_for of 1e300 is a ParseError, not a defect", () =>
     Effect.map(Effect.exit(TokenInfo.decodeResponse({ valid_for: 1e300 })), (exit) => {
-      assert.isTrue(Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "ParseError"))
+      assert.isTrue(
+        Exit.isFailure(exit) && Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "ParseError")
+      )
     }))
 })

@@ -13,22 +13,51 @@ describe("Ntlm (core): the engine as Effect values", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.UTC(2026, 5, 1))
       const negotiate = Ntlm.negotiate({ domain: "CORP" })
-      const raw = NtlmServer.challenge({ serverChallenge, targetName: "CORP", timestamp: NtlmServer.fileTimeFromMillis(Date.UTC(2026, 5, 1)) })
+      const raw = NtlmServer.challenge({
+        serverChallenge,
+        targetName: "CORP",
+        timestamp: NtlmServer.fileTimeFromMillis(Date.UTC(2026, 5, 1))
+      })
       const challenge = Either.getOrThrow(Ntlm.parseChallenge(raw))
       const message = yield* Ntlm.authenticate({ negotiate, challenge, domain: "CORP", username: "alice", password })
       const authenticate = NtlmServer.parseAuthenticate(message)
       assert.strictEqual(authenticate.username, "alice")
-      assert.isUndefined(NtlmServer.verify({ negotiate, challenge: raw, serverChallenge, authenticate, password: Redacted.value(password) }))
-      assert.strictEqual(NtlmServer.verify({ negotiate, challenge: raw, serverChallenge, authenticate, password: "other" }), "bad-proof")
+      assert.isUndefined(
+        NtlmServer.verify({
+          negotiate,
+          challenge: raw,
+          serverChallenge,
+          authenticate,
+          password: Redacted.value(password)
+        })
+      )
+      assert.strictEqual(
+        NtlmServer.verify({ negotiate, challenge: raw, serverChallenge, authenticate, password: "other" }),
+        "bad-proof"
+      )
     }))
 
   it.effect("a CHALLENGE that cannot be answered is an NtlmProtocolError without the password", () =>
     Effect.gen(function*() {
-      const raw = NtlmServer.challenge({ serverChallenge, targetName: "CORP", timestamp: NtlmServer.fileTimeFromMillis(0) })
+      const raw = NtlmServer.challenge({
+        serverChallenge,
+        targetName: "CORP",
+        timestamp: NtlmServer.fileTimeFromMillis(0)
+      })
       const challenge = Either.getOrThrow(Ntlm.parseChallenge(raw))
-      const error = yield* Effect.flip(Ntlm.authenticate({ negotiate: Ntlm.negotiate(), challenge: { ...challenge, targetInfo: Uint8Array.of(1, 0, 9) }, domain: "D", username: "u", password }))
+      const error = yield* Effect.flip(
+        Ntlm.authenticate({
+          negotiate: Ntlm.negotiate(),
+          challenge: { ...challenge, targetInfo: Uint8Array.of(1, 0, 9) },
+          domain: "D",
+          username: "u",
+          password
+        })
+      )
       assert.strictEqual(error._tag, "NtlmProtocolError")
-      for (const text of [error.message, String(error), JSON.stringify(error)]) assert.notInclude(text, Redacted.value(password))
+      for (const text of [error.message, String(error), JSON.stringify(error)]) {
+        assert.notInclude(text, Redacted.value(password))
+      }
       assert.strictEqual(Either.getLeft(Ntlm.parseChallenge(Uint8Array.of(1, 2, 3))).pipe((e) => e._tag), "Some")
     }))
 })

@@ -8,7 +8,9 @@ const entries = fc.uniqueArray(fc.record({ name: word, privileges: fc.uniqueArra
   maxLength: 5,
   selector: (e) => e.name
 })
-const text = entries.map((es) => es.map((e) => (e.privileges.length === 0 ? e.name : `${e.name}:${e.privileges.join(",")}`)).join(";"))
+const text = entries.map((es) =>
+  es.map((e) => (e.privileges.length === 0 ? e.name : `${e.name}:${e.privileges.join(",")}`)).join(";")
+)
 
 describe("Scope", () => {
   it("print(parse(x)) round trips for canonical text", () => {
@@ -32,14 +34,19 @@ describe("Scope", () => {
     fc.assert(fc.property(text, (t) => {
       const full = Either.getOrThrow(TokenScope.parse(t))
       const first = full.entries[0]!
-      const smaller = new TokenScope.TokenScope({ entries: [{ name: first.name, privileges: first.privileges.slice(1) }] })
+      const smaller = new TokenScope.TokenScope({
+        entries: [{ name: first.name, privileges: first.privileges.slice(1) }]
+      })
       assert.isTrue(TokenScope.isSubset(smaller, full))
       if (first.privileges.length > 0) assert.isFalse(TokenScope.isSubset(full, smaller))
     }))
   })
 
   it("case, spaces and a trailing ';' are normalised", () => {
-    assert.strictEqual(TokenScope.print(Either.getOrThrow(TokenScope.parse(" Certificate:Manage, revoke ; configuration;"))), "certificate:manage,revoke;configuration")
+    assert.strictEqual(
+      TokenScope.print(Either.getOrThrow(TokenScope.parse(" Certificate:Manage, revoke ; configuration;"))),
+      "certificate:manage,revoke;configuration"
+    )
   })
 
   it("malformed text is a typed ScopeParseError, never an exception", () => {

@@ -5,7 +5,12 @@ import * as TokenStore from "../src/TokenStore.js"
 import { cases, lockCases, Peers, sampleGrant } from "../src/TokenStoreConformance.js"
 import { MemoryFiles, memoryHost } from "./fixtures/memoryFileSystem.js"
 
-const key: TokenStore.Key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
+const key: TokenStore.Key = {
+  server: "https://tpp.example.test",
+  clientId: "app",
+  scope: "certificate:manage",
+  user: "CORP\\alice"
+}
 const otherKey: TokenStore.Key = { ...key, scope: "ssh" }
 
 const grant = sampleGrant
@@ -26,8 +31,16 @@ describe("conformance: TokenStore.layerMemory", () => {
 
 describe("conformance: the file store on TokenStoreFiles in memory", () => {
   for (const test of cases) {
-    it.effect(test.name, () =>
-      Effect.provide(test.run, TokenStore.layerFileSystem({ path: "/state/tokens.json" }).pipe(Layer.provide(Layer.merge(new MemoryFiles().layer(), NodePath.layer)))))
+    it.effect(
+      test.name,
+      () =>
+        Effect.provide(
+          test.run,
+          TokenStore.layerFileSystem({ path: "/state/tokens.json" }).pipe(
+            Layer.provide(Layer.merge(new MemoryFiles().layer(), NodePath.layer))
+          )
+        )
+    )
   }
 })
 
@@ -61,7 +74,10 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.deepStrictEqual([...files.files.keys()].filter((p) => p.endsWith(".tmp")), [])
       files.failRename = false
       assert.strictEqual(Redacted.value(Option.getOrThrow(yield* s.get(key)).accessToken), "access-1==")
-    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+    }).pipe(
+      Effect.provide(TokenStore.layerFileSystem({ path: file })),
+      Effect.provide(Layer.merge(files.layer(), NodePath.layer))
+    )
   })
 
   it.effect("a lock held by someone else is waited for, and the wait is bounded", () => {
@@ -76,7 +92,14 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.include(String(exit), "timed out")
       assert.include(String(exit), "pid 4242")
     }).pipe(
-      Effect.provide(TokenStore.layerFileSystem({ path: file, timeout: Duration.seconds(5), staleAfter: Duration.minutes(10), pollInterval: Duration.millis(500) })),
+      Effect.provide(
+        TokenStore.layerFileSystem({
+          path: file,
+          timeout: Duration.seconds(5),
+          staleAfter: Duration.minutes(10),
+          pollInterval: Duration.millis(500)
+        })
+      ),
       Effect.provide(Layer.merge(files.layer(), NodePath.layer))
     )
   })
@@ -90,7 +113,10 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       yield* TestClock.adjust(Duration.seconds(31))
       assert.strictEqual(yield* Fiber.join(fiber), "ran")
       assert.isFalse(files.files.has(`${file}.lock`))
-    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1) })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+    }).pipe(
+      Effect.provide(TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1) })),
+      Effect.provide(Layer.merge(files.layer(), NodePath.layer))
+    )
   })
 
   it.effect("a waiter for the lock can be interrupted at once, and leaves the holder's lock alone", () => {
@@ -107,14 +133,27 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.isTrue(Option.isSome(yield* Fiber.poll(interrupter)))
       assert.strictEqual(files.files.get(`${file}.lock`)?.text, theirs)
     }).pipe(
-      Effect.provide(TokenStore.layerFileSystem({ path: file, timeout: Duration.minutes(10), staleAfter: Duration.minutes(10), pollInterval: Duration.seconds(1) })),
+      Effect.provide(
+        TokenStore.layerFileSystem({
+          path: file,
+          timeout: Duration.minutes(10),
+          staleAfter: Duration.minutes(10),
+          pollInterval: Duration.seconds(1)
+        })
+      ),
       Effect.provide(Layer.merge(files.layer(), NodePath.layer))
     )
   })
 
   // Two stores on one file: two processes, each with its own in-process semaphore.
-  const twoProcesses = (files: MemoryFiles, options: Partial<TokenStore.FileSystemOptions> = { timeout: Duration.minutes(5) }) => {
-    const one = Effect.provide(store, TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1), ...options }))
+  const twoProcesses = (
+    files: MemoryFiles,
+    options: Partial<TokenStore.FileSystemOptions> = { timeout: Duration.minutes(5) }
+  ) => {
+    const one = Effect.provide(
+      store,
+      TokenStore.layerFileSystem({ path: file, pollInterval: Duration.seconds(1), ...options })
+    )
     return Effect.all([one, one]).pipe(Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
   }
 
@@ -122,11 +161,16 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
     const files = new MemoryFiles()
     return Effect.gen(function*() {
       const [a, b] = yield* twoProcesses(files)
-      const holder = yield* Effect.fork(a.withLock(key, Effect.zipRight(Effect.sleep(Duration.minutes(1)), a.set(key, grant(1)))))
+      const holder = yield* Effect.fork(
+        a.withLock(key, Effect.zipRight(Effect.sleep(Duration.minutes(1)), a.set(key, grant(1))))
+      )
       yield* TestClock.adjust(Duration.seconds(1))
       const waiter = yield* Effect.fork(b.withLock(key, b.get(key)))
       yield* TestClock.adjust(Duration.seconds(45))
-      assert.isTrue(Option.isNone(yield* Fiber.poll(waiter)), "the waiter took over a lock whose holder was still working")
+      assert.isTrue(
+        Option.isNone(yield* Fiber.poll(waiter)),
+        "the waiter took over a lock whose holder was still working"
+      )
       const beat = JSON.parse(files.files.get(`${file}.lock`)!.text) as { at: number }
       assert.isAtLeast(beat.at, 30_000)
       yield* TestClock.adjust(Duration.seconds(15))
@@ -144,7 +188,9 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       const [a] = yield* twoProcesses(files)
       yield* a.set(key, grant(1))
       const before = files.files.get(file)?.text
-      const holder = yield* Effect.fork(a.withLock(key, Effect.zipRight(Effect.sleep(Duration.minutes(1)), a.set(key, grant(2)))))
+      const holder = yield* Effect.fork(
+        a.withLock(key, Effect.zipRight(Effect.sleep(Duration.minutes(1)), a.set(key, grant(2))))
+      )
       yield* TestClock.adjust(Duration.seconds(1))
       // Another process judged the lock abandoned and took it over.
       files.files.set(`${file}.lock`, { text: intruder, mode: 0o600 })
@@ -157,10 +203,19 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
     })
   })
 
-  const lockAt = (files: MemoryFiles, lock: object) => files.files.set(`${file}.lock`, { text: JSON.stringify({ owner: "other", ...lock }), mode: 0o600 })
-  const patient = { path: file, staleAfter: Duration.minutes(10), timeout: Duration.minutes(30), pollInterval: Duration.seconds(1) }
+  const lockAt = (files: MemoryFiles, lock: object) =>
+    files.files.set(`${file}.lock`, { text: JSON.stringify({ owner: "other", ...lock }), mode: 0o600 })
+  const patient = {
+    path: file,
+    staleAfter: Duration.minutes(10),
+    timeout: Duration.minutes(30),
+    pollInterval: Duration.seconds(1)
+  }
   const withFiles = (files: MemoryFiles, options: TokenStore.FileSystemOptions = patient) =>
-    Effect.provide(Effect.provide(store, TokenStore.layerFileSystem(options)), Layer.merge(files.layer(), NodePath.layer))
+    Effect.provide(
+      Effect.provide(store, TokenStore.layerFileSystem(options)),
+      Layer.merge(files.layer(), NodePath.layer)
+    )
 
   it.effect("a lock whose timestamp is in the future (clock skew) is taken over at once, not when the clock passes it", () => {
     const files = new MemoryFiles()
@@ -218,7 +273,10 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       const s = yield* withFiles(files, { path: file, ioTimeout: Duration.seconds(5) })
       yield* s.set(key, grant(1))
       files.hang = true
-      const fibers = yield* Effect.forEach([s.get(key), s.set(key, grant(2)), s.list], (op) => Effect.fork(Effect.flip(op)))
+      const fibers = yield* Effect.forEach(
+        [s.get(key), s.set(key, grant(2)), s.list],
+        (op) => Effect.fork(Effect.flip(op))
+      )
       // The write times out, then so does the release of its lock: two bounds, never a hang.
       yield* TestClock.adjust(Duration.seconds(6))
       yield* TestClock.adjust(Duration.seconds(6))
@@ -232,7 +290,10 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       const s = yield* store
       yield* s.withLock(key, s.set(key, grant(1)))
       assert.isTrue(Option.isSome(yield* s.get(key)))
-    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+    }).pipe(
+      Effect.provide(TokenStore.layerFileSystem({ path: file })),
+      Effect.provide(Layer.merge(files.layer(), NodePath.layer))
+    )
   })
 
   it.effect("a write from a finalizer (uninterruptible) ends and releases the lock: its heartbeat stays interruptible", () => {
@@ -245,7 +306,10 @@ describe("TokenStore file store on an in-memory file system (TestClock)", () => 
       assert.isTrue(Option.exists(yield* Fiber.poll(cleanup), Exit.isSuccess), "the write under the lock ended")
       assert.isFalse(files.files.has(`${file}.lock`))
       assert.isTrue(Option.isSome(yield* s.get(key)))
-    }).pipe(Effect.provide(TokenStore.layerFileSystem({ path: file })), Effect.provide(Layer.merge(files.layer(), NodePath.layer)))
+    }).pipe(
+      Effect.provide(TokenStore.layerFileSystem({ path: file })),
+      Effect.provide(Layer.merge(files.layer(), NodePath.layer))
+    )
   })
 })
 

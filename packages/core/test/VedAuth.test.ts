@@ -27,7 +27,9 @@ describe("VedAuth.accessToken (the managed token)", () => {
     return Effect.gen(function*() {
       const before = yield* VedAuth.accessToken
       yield* intoRefreshWindow
-      const tokens = yield* Effect.all(Array.from({ length: 1000 }, () => VedAuth.accessToken), { concurrency: "unbounded" })
+      const tokens = yield* Effect.all(Array.from({ length: 1000 }, () => VedAuth.accessToken), {
+        concurrency: "unbounded"
+      })
       assert.strictEqual(server.counts.refresh, 1)
       assert.strictEqual(server.counts.authorize, 1)
       const distinct = new Set(tokens.map(Redacted.value))
@@ -90,7 +92,10 @@ describe("VedAuth.accessToken (the managed token)", () => {
       server.scripted.refresh.push({ status: 502, reason: "Bad Gateway", body: "" })
       assert.strictEqual((yield* Effect.flip(VedAuth.accessToken))._tag, "UnexpectedResponse")
       assert.strictEqual(storedWhenSent.length, 1)
-      assert.isTrue(Option.exists(storedWhenSent[0]!, (grant) => Option.isNone(grant.refreshToken)), "marked before sending")
+      assert.isTrue(
+        Option.exists(storedWhenSent[0]!, (grant) => Option.isNone(grant.refreshToken)),
+        "marked before sending"
+      )
       // The next call (this process or another) finds the mark and authorizes at once.
       yield* VedAuth.accessToken
       assert.strictEqual(server.counts.refresh, 1)
@@ -187,7 +192,11 @@ describe("VedAuth.authorize", () => {
     return Effect.gen(function*() {
       yield* TestClock.setTime(1_700_000_000_000)
       const grant = yield* VedAuth.authorize({ state: "s-1" })
-      assert.deepStrictEqual(server.authorizeBodies, [{ client_id: "vedauth-test", scope: "certificate:manage", state: "s-1" }])
+      assert.deepStrictEqual(server.authorizeBodies, [{
+        client_id: "vedauth-test",
+        scope: "certificate:manage",
+        state: "s-1"
+      }])
       assert.strictEqual(grant.expiresAt.epochMillis, 1_700_000_000_000 + 3_600_000)
       assert.strictEqual(grant.scope, "certificate:manage")
     }).pipe(Effect.provide(layer))
@@ -311,7 +320,11 @@ describe("VedAuth.httpClient", () => {
 
   it.effect("a second 401 is InvalidToken, not a loop", () => {
     const { layer, server } = setup((s) => {
-      s.scripted.resource.push({ status: 401, reason: "Unauthorized", body: "" }, { status: 401, reason: "Unauthorized", body: "" })
+      s.scripted.resource.push({ status: 401, reason: "Unauthorized", body: "" }, {
+        status: 401,
+        reason: "Unauthorized",
+        body: ""
+      })
     })
     return Effect.gen(function*() {
       const error = yield* Effect.flip(resource)
@@ -326,7 +339,11 @@ describe("VedAuth.httpClient", () => {
     const { layer, server } = setup((s) => {
       s.scripted.resource.push(
         { status: 401, reason: "Unauthorized", body: "" },
-        { status: 403, reason: `Forbidden ${echo}`, body: JSON.stringify({ error: `Grant rejected scope 'ssh:manage' ${echo}` }) }
+        {
+          status: 403,
+          reason: `Forbidden ${echo}`,
+          body: JSON.stringify({ error: `Grant rejected scope 'ssh:manage' ${echo}` })
+        }
       )
     })
     return Effect.gen(function*() {
@@ -371,7 +388,11 @@ describe("VedAuth layers and transport", () => {
     const server = new FakeServer()
     const broken = Layer.succeed(
       HttpClient.HttpClient,
-      HttpClient.make((request) => Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "connection refused" })))
+      HttpClient.make((request) =>
+        Effect.fail(
+          new HttpClientError.RequestError({ request, reason: "Transport", description: "connection refused" })
+        )
+      )
     )
     const layer = VedAuth.layer(options).pipe(
       Layer.provide(Layer.mergeAll(broken, ntlmTransportLayer(server), TokenStore.layerMemory))

@@ -14,7 +14,11 @@ const lockless = (store: TokenStore.Service): TokenStore.Service => ({ ...store,
 /** Two replicas: two VedAuth layers (each with its own memory cache) on one server and one store. */
 const replicas = (server: FakeServer, store: TokenStore.Service) =>
   Effect.gen(function*() {
-    const shared = Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), Layer.succeed(TokenStore.TokenStore, store))
+    const shared = Layer.mergeAll(
+      httpClientLayer(server),
+      ntlmTransportLayer(server),
+      Layer.succeed(TokenStore.TokenStore, store)
+    )
     const one = yield* Layer.build(Layer.provide(VedAuth.layer(options), shared))
     const two = yield* Layer.build(Layer.provide(VedAuth.layer(options), shared))
     return [Context.get(one, VedAuth.VedAuth), Context.get(two, VedAuth.VedAuth)] as const
@@ -36,7 +40,9 @@ describe("the managed grant on compare-and-set", () => {
       const token = yield* VedAuth.accessToken
       assert.strictEqual(Redacted.value(token), Redacted.value(newer.accessToken))
       const stored = yield* store.get(key)
-      assert.isTrue(Option.exists(stored, (grant) => Redacted.value(grant.accessToken) === Redacted.value(newer.accessToken)))
+      assert.isTrue(
+        Option.exists(stored, (grant) => Redacted.value(grant.accessToken) === Redacted.value(newer.accessToken))
+      )
       assert.strictEqual(server.counts.refresh, 1)
     }).pipe(Effect.provide(layer))
   })
@@ -52,7 +58,10 @@ describe("the managed grant on compare-and-set", () => {
       yield* intoRefreshWindow
       const tokens = yield* Effect.all([one.accessToken, two.accessToken], { concurrency: "unbounded" })
       assert.strictEqual(server.counts.refresh, 1)
-      assert.strictEqual(new Set(server.refreshBodies.map((body) => JSON.stringify(body))).size, server.refreshBodies.length)
+      assert.strictEqual(
+        new Set(server.refreshBodies.map((body) => JSON.stringify(body))).size,
+        server.refreshBodies.length
+      )
       // Both replicas end on a grant the store holds (the winner's, or the loser's authorize).
       const stored = yield* store.get(key)
       assert.isTrue(Option.isSome(stored))

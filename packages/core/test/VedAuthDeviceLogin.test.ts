@@ -29,13 +29,16 @@ const deviceServer = (poll: PollAnswer) =>
       Effect.sync(() => {
         const path = requestUrl.pathname.toLowerCase()
         if (path === "/vedauth/authorize/device") {
-          return toResponse(request, ok({
-            device_code: "device-code-c2VjcmV0==",
-            user_code: "WDJB-MJHT",
-            verification_uri: `${url}/vedauth/device`,
-            interval: 1,
-            expires_in: 60
-          }))
+          return toResponse(
+            request,
+            ok({
+              device_code: "device-code-c2VjcmV0==",
+              user_code: "WDJB-MJHT",
+              verification_uri: `${url}/vedauth/device`,
+              interval: 1,
+              expires_in: 60
+            })
+          )
         }
         if (path === "/vedauth/authorize/token") {
           return toResponse(request, { status: 400, reason: "Bad Request", body: JSON.stringify({ error: poll }) })
@@ -53,7 +56,13 @@ const loginShown = (poll: PollAnswer) =>
     const prompts = yield* Deferred.make<Credentials.DevicePrompt>()
     const device = Credentials.device((prompt) => Deferred.succeed(prompts, prompt))
     const layer = VedAuth.layer({ url, clientId: options.clientId, scope: options.scope, credentials: device }).pipe(
-      Layer.provide(Layer.mergeAll(deviceServer(poll), ntlmTransportLayer(new FakeServer()), TokenStore.layerFileSystem({ path: file }))),
+      Layer.provide(
+        Layer.mergeAll(
+          deviceServer(poll),
+          ntlmTransportLayer(new FakeServer()),
+          TokenStore.layerFileSystem({ path: file })
+        )
+      ),
       Layer.provide(Layer.merge(files.layer(), NodePath.layer))
     )
     const scope = yield* Scope.make()

@@ -12,10 +12,12 @@ import { environment, setup } from "./fixtures/setup.js"
 const layerFails = <A, E>(layer: Layer.Layer<A, E>) => Effect.flip(Effect.scoped(Layer.build(layer)))
 
 describe("an empty password is a missing one, never sent", () => {
-  for (const [name, password] of [
-    ["an empty Redacted", Redacted.make("")],
-    ["an effect that yields an empty Redacted", Effect.succeed(Redacted.make(""))]
-  ] as const) {
+  for (
+    const [name, password] of [
+      ["an empty Redacted", Redacted.make("")],
+      ["an effect that yields an empty Redacted", Effect.succeed(Redacted.make(""))]
+    ] as const
+  ) {
     it.effect(name, () => {
       const { layer, server } = setup(undefined, { password })
       return Effect.gen(function*() {
@@ -51,8 +53,12 @@ describe("the server URL", () => {
         yield* Effect.scoped(Layer.build(setup(undefined, { url }).layer))
       }
       const warnings: Array<string> = []
-      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void warnings.push(String(message))))
-      yield* Effect.scoped(Layer.build(setup(undefined, { url: "http://tpp.example.test", allowHttp: true }).layer)).pipe(Effect.provide(capture))
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ message }) => void warnings.push(String(message)))
+      )
+      yield* Effect.scoped(Layer.build(setup(undefined, { url: "http://tpp.example.test", allowHttp: true }).layer))
+        .pipe(Effect.provide(capture))
       assert.isTrue(warnings.some((line) => line.includes("unencrypted")), warnings.join("\n"))
     }))
 
@@ -62,7 +68,9 @@ describe("the server URL", () => {
       Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory)),
       Layer.provide(environment({ VEDAUTH_URL: "http://tpp.example.test", VEDAUTH_ALLOW_HTTP: "1" }))
     )
-    return Effect.map(VedAuth.VedAuth, (service) => assert.isTrue(service.options.allowHttp)).pipe(Effect.provide(layer))
+    return Effect.map(VedAuth.VedAuth, (service) => assert.isTrue(service.options.allowHttp)).pipe(
+      Effect.provide(layer)
+    )
   })
 
   it.effect("not a URL, or not http(s): a TransportError from the layer", () =>

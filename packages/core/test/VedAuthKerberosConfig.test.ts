@@ -3,7 +3,18 @@ import { ConfigProvider, Effect, Either } from "effect"
 import * as VedAuth from "../src/VedAuth.js"
 
 const fromEnv = (env: Record<string, string>) =>
-  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ VEDAUTH_URL: "https://tpp.example", VEDAUTH_CLIENT_ID: "app", VEDAUTH_SCOPE: "certificate", ...env }))))
+  Effect.withConfigProvider(
+    ConfigProvider.fromMap(
+      new Map(
+        Object.entries({
+          VEDAUTH_URL: "https://tpp.example",
+          VEDAUTH_CLIENT_ID: "app",
+          VEDAUTH_SCOPE: "certificate",
+          ...env
+        })
+      )
+    )
+  )
 
 describe("VedAuth.config: the Kerberos variables", () => {
   it.effect("none set: no mechanism and no kerberos options (NTLM as before)", () =>
@@ -35,7 +46,9 @@ describe("VedAuth.config: the Kerberos variables", () => {
 
   it.effect("VEDAUTH_KEYTAB wins over MIT's KRB5_CLIENT_KTNAME, which is used alone", () =>
     Effect.gen(function*() {
-      const both = yield* VedAuth.config.pipe(fromEnv({ VEDAUTH_KEYTAB: "/a.keytab", KRB5_CLIENT_KTNAME: "FILE:/b.keytab" }))
+      const both = yield* VedAuth.config.pipe(
+        fromEnv({ VEDAUTH_KEYTAB: "/a.keytab", KRB5_CLIENT_KTNAME: "FILE:/b.keytab" })
+      )
       assert.strictEqual(both.kerberos?.keytab, "/a.keytab")
       const mit = yield* VedAuth.config.pipe(fromEnv({ KRB5_CLIENT_KTNAME: "FILE:/b.keytab" }))
       assert.deepStrictEqual(mit.kerberos, { keytab: "/b.keytab" })
@@ -47,7 +60,11 @@ describe("VedAuth.config: the Kerberos variables", () => {
       const cases: ReadonlyArray<readonly [Record<string, string>, string, RegExp]> = [
         [{ VEDAUTH_MECHANISM: "digest" }, "VEDAUTH_MECHANISM", /negotiate, kerberos or ntlm/],
         [{ VEDAUTH_KDC: "kdc.example:99999" }, "VEDAUTH_KDC", /not a KDC address/],
-        [{ VEDAUTH_MECHANISM: "kerberos", KRB5CCNAME: "KEYRING:persistent:1000" }, "KRB5CCNAME", /a KEYRING: credential cache/],
+        [
+          { VEDAUTH_MECHANISM: "kerberos", KRB5CCNAME: "KEYRING:persistent:1000" },
+          "KRB5CCNAME",
+          /a KEYRING: credential cache/
+        ],
         [{ KRB5CCNAME: "FILE:" }, "KRB5CCNAME", /an empty FILE: credential cache/],
         [{ KRB5_CLIENT_KTNAME: "MEMORY:client" }, "KRB5_CLIENT_KTNAME", /a MEMORY: keytab/],
         [{ VEDAUTH_KEYTAB: "MEMORY:client", KRB5_CLIENT_KTNAME: "/ok.keytab" }, "VEDAUTH_KEYTAB", /a MEMORY: keytab/]
@@ -63,7 +80,9 @@ describe("VedAuth.config: the Kerberos variables", () => {
     Effect.gen(function*() {
       const keyring = yield* VedAuth.config.pipe(fromEnv({ KRB5CCNAME: "KEYRING:persistent:1000" }))
       assert.isUndefined(keyring.kerberos)
-      const kcm = yield* VedAuth.config.pipe(fromEnv({ VEDAUTH_MECHANISM: "negotiate", KRB5CCNAME: "KCM:", VEDAUTH_REALM: "CORP.EXAMPLE" }))
+      const kcm = yield* VedAuth.config.pipe(
+        fromEnv({ VEDAUTH_MECHANISM: "negotiate", KRB5CCNAME: "KCM:", VEDAUTH_REALM: "CORP.EXAMPLE" })
+      )
       assert.deepStrictEqual(kcm.kerberos, { realm: "CORP.EXAMPLE", cache: "KCM:" })
       const named = yield* VedAuth.config.pipe(fromEnv({ VEDAUTH_MECHANISM: "kerberos", KRB5CCNAME: "KCM:1000" }))
       assert.deepStrictEqual(named.kerberos, { cache: "KCM:1000" })
@@ -71,7 +90,9 @@ describe("VedAuth.config: the Kerberos variables", () => {
 
   it.effect("VEDAUTH_MECHANISM=ntlm reads no Kerberos setting: an unreadable cache type is then no error", () =>
     Effect.gen(function*() {
-      const options = yield* VedAuth.config.pipe(fromEnv({ VEDAUTH_MECHANISM: "ntlm", KRB5CCNAME: "KCM:", VEDAUTH_REALM: "CORP.EXAMPLE" }))
+      const options = yield* VedAuth.config.pipe(
+        fromEnv({ VEDAUTH_MECHANISM: "ntlm", KRB5CCNAME: "KCM:", VEDAUTH_REALM: "CORP.EXAMPLE" })
+      )
       assert.strictEqual(options.mechanism, "ntlm")
       assert.isUndefined(options.kerberos)
     }))
@@ -79,7 +100,10 @@ describe("VedAuth.config: the Kerberos variables", () => {
 
 describe("VedAuth.kerberosFromText", () => {
   it("empty text is no setting; the problem names the setting at fault", () => {
-    assert.deepStrictEqual(VedAuth.kerberosFromText({ mechanism: "", realm: " ", kdc: ",", cache: "" }), Either.right({}))
+    assert.deepStrictEqual(
+      VedAuth.kerberosFromText({ mechanism: "", realm: " ", kdc: ",", cache: "" }),
+      Either.right({})
+    )
     const problem = VedAuth.kerberosFromText({ keytab: "DIR:/var/keytabs" })
     assert.isTrue(Either.isLeft(problem))
     if (Either.isLeft(problem)) assert.strictEqual(problem.left.setting, "keytab")

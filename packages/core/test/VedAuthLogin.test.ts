@@ -60,7 +60,10 @@ describe("a password given as an effect", () => {
       Effect.map(Effect.provide(TokenStore.TokenStore, TokenStore.layerMemory), (memory) => ({
         ...memory,
         withLock: <A, E, R>(k: TokenStore.Key, effect: Effect.Effect<A, E, R>) =>
-          memory.withLock(k, Effect.acquireUseRelease(Effect.sync(() => held++), () => effect, () => Effect.sync(() => held--)))
+          memory.withLock(
+            k,
+            Effect.acquireUseRelease(Effect.sync(() => held++), () => effect, () => Effect.sync(() => held--))
+          )
       }))
     )
     const prompt = Effect.sync(() => {
@@ -100,22 +103,29 @@ describe("a password given as an effect", () => {
     const underLock: Array<boolean> = []
     const asked = { count: 0 }
     const { prompt, store } = lockWatching(underLock, asked)
-    const { layer, server } = setup((s) => {
-      s.scripted.refresh.push(spentRefresh)
-    }, { password: prompt }, store)
+    const { layer, server } = setup(
+      (s) => {
+        s.scripted.refresh.push(spentRefresh)
+      },
+      { password: prompt },
+      store
+    )
     return Effect.gen(function*() {
       // A grant another run left, in its refresh window: no authorize expected, so no password asked up front.
       yield* Effect.flatMap(TokenStore.TokenStore, (s) =>
-        s.set(key, new Grant.Grant({
-          accessToken: Redacted.make("left-access=="),
-          refreshToken: Option.some(Redacted.make("left-refresh==")),
-          tokenType: "Bearer",
-          scope: "certificate:manage",
-          identity: "local:{x}",
-          issuedAt: DateTime.unsafeMake(0),
-          expiresAt: DateTime.unsafeMake(10_000),
-          refreshUntil: Option.none()
-        })))
+        s.set(
+          key,
+          new Grant.Grant({
+            accessToken: Redacted.make("left-access=="),
+            refreshToken: Option.some(Redacted.make("left-refresh==")),
+            tokenType: "Bearer",
+            scope: "certificate:manage",
+            identity: "local:{x}",
+            issuedAt: DateTime.unsafeMake(0),
+            expiresAt: DateTime.unsafeMake(10_000),
+            refreshUntil: Option.none()
+          })
+        ))
       const token = yield* VedAuth.accessToken
       assert.notStrictEqual(Redacted.value(token), "left-access==")
       assert.strictEqual(server.counts.refresh, 1)

@@ -9,8 +9,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { DateTime, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import * as Grant from "../src/Grant.js"
 import * as TokenStore from "../src/TokenStore.js"
-import { AuthenticationFailed } from "../src/VedAuthError.js"
 import * as VedAuth from "../src/VedAuth.js"
+import { AuthenticationFailed } from "../src/VedAuthError.js"
 import { FakeServer, httpClientLayer, ntlmTransportLayer } from "./fixtures/fakeVedAuth.js"
 import { key, options } from "./fixtures/setup.js"
 
@@ -18,13 +18,17 @@ const { password: _password, ...withoutPassword } = options
 
 /** A replica: no password at all, or (as the CLI has it) a password source that finds none. */
 const replica = (server: FakeServer, password: "none" | "source finds none", asked = { count: 0 }) =>
-  VedAuth.layer(password === "none" ? withoutPassword : {
-    ...withoutPassword,
-    password: Effect.suspend(() => {
-      asked.count++
-      return Effect.fail(new AuthenticationFailed({ description: "no password: pass --password-stdin" }))
-    })
-  }).pipe(Layer.provideMerge(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory)))
+  VedAuth.layer(
+    password === "none" ? withoutPassword : {
+      ...withoutPassword,
+      password: Effect.suspend(() => {
+        asked.count++
+        return Effect.fail(new AuthenticationFailed({ description: "no password: pass --password-stdin" }))
+      })
+    }
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory))
+  )
 
 const grant = (name: string, now: DateTime.Utc, overrides: Partial<Grant.Grant> = {}) =>
   new Grant.Grant({
@@ -46,7 +50,8 @@ const spentMark = (now: DateTime.Utc, expiredAgo: Duration.DurationInput = 0) =>
     expiresAt: DateTime.subtractDuration(now, Duration.decode(expiredAgo))
   })
 
-const nothingSent = (server: FakeServer) => assert.deepStrictEqual(server.counts, { authorize: 0, refresh: 0, verify: 0, revoke: 0, resource: 0 })
+const nothingSent = (server: FakeServer) =>
+  assert.deepStrictEqual(server.counts, { authorize: 0, refresh: 0, verify: 0, revoke: 0, resource: 0 })
 
 describe("a replica without a secret while a peer refreshes", () => {
   for (const password of ["none", "source finds none"] as const) {
@@ -127,9 +132,12 @@ describe("a replica without a secret while a peer refreshes", () => {
       const vedAuth = yield* VedAuth.VedAuth
       const store = yield* TokenStore.TokenStore
       // Authorize once as the process with the password would (the fake server knows it).
-      const first = yield* Effect.provide(VedAuth.authorize(), VedAuth.layer(options).pipe(
-        Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory))
-      ))
+      const first = yield* Effect.provide(
+        VedAuth.authorize(),
+        VedAuth.layer(options).pipe(
+          Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory))
+        )
+      )
       yield* store.set(key, new Grant.Grant({ ...first, expiresAt: yield* DateTime.now }))
       const token = yield* vedAuth.accessToken
       assert.notStrictEqual(Redacted.value(token), Redacted.value(first.accessToken))
@@ -146,7 +154,13 @@ const downable = (server: FakeServer, down: { now: boolean }) =>
     Effect.map(Effect.provide(HttpClient.HttpClient, httpClientLayer(server)), (client) =>
       HttpClient.make((request) =>
         down.now
-          ? Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }) }))
+          ? Effect.fail(
+            new HttpClientError.RequestError({
+              request,
+              reason: "Transport",
+              cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" })
+            })
+          )
           : client.execute(request)
       ))
   )
@@ -160,9 +174,12 @@ describe("a refresh whose request never left", () => {
     )
     return Effect.gen(function*() {
       const store = yield* TokenStore.TokenStore
-      const first = yield* Effect.provide(VedAuth.authorize(), VedAuth.layer(options).pipe(
-        Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory))
-      ))
+      const first = yield* Effect.provide(
+        VedAuth.authorize(),
+        VedAuth.layer(options).pipe(
+          Layer.provide(Layer.mergeAll(httpClientLayer(server), ntlmTransportLayer(server), TokenStore.layerMemory))
+        )
+      )
       yield* store.set(key, first)
       down.now = true
       const error = yield* Effect.flip(VedAuth.refresh(first))

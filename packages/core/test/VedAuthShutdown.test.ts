@@ -21,7 +21,9 @@ describe("closing the VedAuth layer", () => {
         HttpClient.make(() => Effect.zipRight(Deferred.succeed(refreshStarted, undefined), Effect.never))
       )
       const layer = VedAuth.layer(options).pipe(
-        Layer.provide(Layer.mergeAll(stalled, ntlmTransportLayer(new FakeServer()), TokenStore.layerFileSystem({ path: file }))),
+        Layer.provide(
+          Layer.mergeAll(stalled, ntlmTransportLayer(new FakeServer()), TokenStore.layerFileSystem({ path: file }))
+        ),
         Layer.provide(Layer.merge(files.layer(), NodePath.layer))
       )
       const scope = yield* Scope.make()

@@ -1,5 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Duration, Effect, FastCheck, Inspectable, Logger, LogLevel, Option, Redacted, Schema, TestClock } from "effect"
+import {
+  Cause,
+  Duration,
+  Effect,
+  FastCheck,
+  Inspectable,
+  Logger,
+  LogLevel,
+  Option,
+  Redacted,
+  Schema,
+  TestClock
+} from "effect"
 import * as errors from "../src/internal/errors.js"
 import * as VedAuth from "../src/VedAuth.js"
 import * as VedAuthError from "../src/VedAuthError.js"
@@ -41,7 +53,11 @@ describe("error mapping (authorize through the scripted server)", () => {
 
   it.effect("401 'Failed to issue grant: ...' -> GrantIssueFailed with the text", () => {
     const { layer } = setup((s) => {
-      s.scripted.authorize.push({ status: 401, reason: "Unauthorized", body: "Failed to issue grant: User is disabled" })
+      s.scripted.authorize.push({
+        status: 401,
+        reason: "Unauthorized",
+        body: "Failed to issue grant: User is disabled"
+      })
     })
     return Effect.gen(function*() {
       const error = yield* Effect.flip(VedAuth.authorize())
@@ -65,7 +81,11 @@ describe("error mapping (authorize through the scripted server)", () => {
 
   it.effect("an undocumented status -> UnexpectedResponse without the body", () => {
     const { layer } = setup((s) => {
-      s.scripted.authorize.push({ status: 500, reason: "Internal Server Error", body: "stack trace with secret-ish stuff" })
+      s.scripted.authorize.push({
+        status: 500,
+        reason: "Internal Server Error",
+        body: "stack trace with secret-ish stuff"
+      })
     })
     return Effect.gen(function*() {
       const error = yield* Effect.flip(VedAuth.authorize())
@@ -77,8 +97,13 @@ describe("error mapping (authorize through the scripted server)", () => {
 })
 
 describe("error mapping (unit)", () => {
-  const failure = (endpoint: errors.Endpoint, status: number, reason: string, body: string, secrets: Array<string> = []) =>
-    errors.fromFailure({ endpoint, status, reason, body, secrets: secrets.map((s) => Redacted.make(s)) })
+  const failure = (
+    endpoint: errors.Endpoint,
+    status: number,
+    reason: string,
+    body: string,
+    secrets: Array<string> = []
+  ) => errors.fromFailure({ endpoint, status, reason, body, secrets: secrets.map((s) => Redacted.make(s)) })
 
   it("401 on verify, revoke and resources -> InvalidToken; on authorize it is not", () => {
     for (const endpoint of ["verify", "revoke", "resource"] as const) {
@@ -106,7 +131,9 @@ describe("error mapping (unit)", () => {
   })
 
   it("secrets echoed by the server are scrubbed from reason and description", () => {
-    const error = failure("verify", 401, "tok-123== not found", "{\"error_description\":\"bad tok-123==\"}", ["tok-123=="])
+    const error = failure("verify", 401, "tok-123== not found", "{\"error_description\":\"bad tok-123==\"}", [
+      "tok-123=="
+    ])
     assert.notInclude(JSON.stringify(error), "tok-123==")
     assert.notInclude(error.message, "tok-123==")
   })
@@ -131,7 +158,11 @@ describe("secrets never appear in errors or logs", () => {
     const { layer, server } = setup()
     return Effect.gen(function*() {
       const grant = yield* VedAuth.grant
-      const secrets = [password, Redacted.value(grant.accessToken), Redacted.value(Option.getOrThrow(grant.refreshToken))]
+      const secrets = [
+        password,
+        Redacted.value(grant.accessToken),
+        Redacted.value(Option.getOrThrow(grant.refreshToken))
+      ]
       const collected: Array<VedAuthError.VedAuthError> = []
       // A spent refresh token (logged, then re-authorized).
       yield* TestClock.adjust(Duration.minutes(56))
@@ -145,7 +176,11 @@ describe("secrets never appear in errors or logs", () => {
         collected.push(yield* Effect.flip(VedAuth.authorize()))
       }
       // A 200 grant that does not decode.
-      server.scripted.authorize.push({ status: 200, reason: "OK", body: `{"access_token": 5, "refresh_token": "${secrets[2]}"}` })
+      server.scripted.authorize.push({
+        status: 200,
+        reason: "OK",
+        body: `{"access_token": 5, "refresh_token": "${secrets[2]}"}`
+      })
       collected.push(yield* Effect.flip(VedAuth.authorize()))
       // verify and revoke of tokens the server echoes back.
       const revoked = yield* VedAuth.revoke(grant)
@@ -176,7 +211,11 @@ describe("secrets never appear in errors or logs", () => {
 describe("isVedAuthError", () => {
   it("is true for every error of the union and for nothing else with a _tag", () => {
     for (const member of VedAuthError.VedAuthError.members) {
-      const error = Schema.decodeUnknownSync(VedAuthError.VedAuthError)({ _tag: member._tag, detail: "x", reason: "KDC_ERR_PREAUTH_FAILED" })
+      const error = Schema.decodeUnknownSync(VedAuthError.VedAuthError)({
+        _tag: member._tag,
+        detail: "x",
+        reason: "KDC_ERR_PREAUTH_FAILED"
+      })
       assert.isTrue(VedAuthError.isVedAuthError(error), member._tag)
     }
     assert.strictEqual(VedAuthError.VedAuthError.members.length, 15)
@@ -198,11 +237,18 @@ describe("the error mapping over arbitrary answers (fast-check; `pnpm fuzz` rais
   const token = FastCheck.stringMatching(/^[A-Za-z0-9+/]{12,24}==$/)
   // Some text, with the token somewhere in it half of the time, as an echoing server would send.
   const echoing = (secret: string) =>
-    FastCheck.record({ before: FastCheck.string({ maxLength: 40 }), echo: FastCheck.boolean(), after: FastCheck.string({ maxLength: 40 }) })
+    FastCheck.record({
+      before: FastCheck.string({ maxLength: 40 }),
+      echo: FastCheck.boolean(),
+      after: FastCheck.string({ maxLength: 40 })
+    })
       .map(({ after, before, echo }) => echo ? before + secret + after : before + after)
   const oauthBody = (secret: string) =>
     FastCheck.record({
-      error: FastCheck.oneof(FastCheck.constantFrom("invalid_client", "invalid_scope", "invalid_grant", "unauthorized_client"), echoing(secret)),
+      error: FastCheck.oneof(
+        FastCheck.constantFrom("invalid_client", "invalid_scope", "invalid_grant", "unauthorized_client"),
+        echoing(secret)
+      ),
       error_description: echoing(secret)
     }, { requiredKeys: [] }).map((body) => JSON.stringify(body))
 
@@ -212,10 +258,21 @@ describe("the error mapping over arbitrary answers (fast-check; `pnpm fuzz` rais
         token.chain((secret) =>
           FastCheck.record({
             secret: FastCheck.constant(secret),
-            endpoint: FastCheck.constantFrom<errors.Endpoint>("authorize", "refresh", "verify", "revoke", "isAuthServer", "resource"),
+            endpoint: FastCheck.constantFrom<errors.Endpoint>(
+              "authorize",
+              "refresh",
+              "verify",
+              "revoke",
+              "isAuthServer",
+              "resource"
+            ),
             status: FastCheck.integer({ min: 100, max: 599 }),
             reason: echoing(secret),
-            body: FastCheck.oneof(echoing(secret), oauthBody(secret), FastCheck.constantFrom("Failed to issue grant: locked", "Grant rejected scope 'a:b'"))
+            body: FastCheck.oneof(
+              echoing(secret),
+              oauthBody(secret),
+              FastCheck.constantFrom("Failed to issue grant: locked", "Grant rejected scope 'a:b'")
+            )
           })
         ),
         ({ body, endpoint, reason, secret, status }) => {
@@ -233,8 +290,14 @@ describe("the error mapping over arbitrary answers (fast-check; `pnpm fuzz` rais
 describe("how a failure reads where programs print it", () => {
   it("the tag once: String(error) and Effect's failure report start `<Tag>: <what happened>`", () => {
     const failures = [
-      new VedAuthError.AuthenticationFailed({ description: "the server rejected the Windows credentials of CORP\\alice", status: 401 }),
-      new VedAuthError.TransportError({ detail: "connect ECONNREFUSED 127.0.0.1:9", url: "http://127.0.0.1:9/vedauth/authorize/integrated" }),
+      new VedAuthError.AuthenticationFailed({
+        description: "the server rejected the Windows credentials of CORP\\alice",
+        status: 401
+      }),
+      new VedAuthError.TransportError({
+        detail: "connect ECONNREFUSED 127.0.0.1:9",
+        url: "http://127.0.0.1:9/vedauth/authorize/integrated"
+      }),
       new VedAuthError.TokenStoreError({ detail: "not a vedauth token store" }),
       new VedAuthError.NtlmProtocolError({ detail: "no NTLM offered" }),
       new VedAuthError.KerberosError({ reason: "KRB_AP_ERR_MUT_FAIL", detail: "no AP-REP", hint: "check the SPN" })

@@ -24,7 +24,11 @@ const grantArbitrary = fc.record({
 describe("freshUntilMillis (the managed token's hot path)", () => {
   it.prop(
     "a grant is fresh exactly before freshUntilMillis, as freshness classifies it",
-    [grantArbitrary, fc.integer({ min: -1000, max: 300 * 86_400_000 }), fc.option(fc.integer({ min: 0, max: 86_400_000 }))],
+    [
+      grantArbitrary,
+      fc.integer({ min: -1000, max: 300 * 86_400_000 }),
+      fc.option(fc.integer({ min: 0, max: 86_400_000 }))
+    ],
     ([grant, offset, window]) => {
       const configured = window === null ? undefined : Duration.millis(window)
       const now = DateTime.toEpochMillis(grant.issuedAt) + offset

@@ -9,12 +9,21 @@ const occurrences = (text: string, part: string) => text.split(part).length - 1
 
 const failedWith = (cause: unknown, description?: string) =>
   http.transportError(request.url)(
-    new HttpClientError.RequestError({ request, reason: "Transport", cause, ...(description === undefined ? {} : { description }) })
+    new HttpClientError.RequestError({
+      request,
+      reason: "Transport",
+      cause,
+      ...(description === undefined ? {} : { description })
+    })
   )
 
 describe("internal/http transportError", () => {
   it("names the underlying code and message once, and the URL once", () => {
-    const error = failedWith(new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" }) }))
+    const error = failedWith(
+      new TypeError("fetch failed", {
+        cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:443"), { code: "ECONNREFUSED" })
+      })
+    )
     assert.include(error.message, "connect ECONNREFUSED 127.0.0.1:443")
     assert.strictEqual(occurrences(error.message, "ECONNREFUSED"), 1)
     assert.strictEqual(occurrences(error.message, "https://tpp.example.test/vedauth/authorize/token"), 1)
@@ -29,7 +38,11 @@ describe("internal/http transportError", () => {
   it("user name and password never reach the error, from the URL or from the cause", () => {
     const secretRequest = HttpClientRequest.get("https://alice:hunter2@tpp.example.test/vedauth/authorize/verify")
     const error = http.transportError(secretRequest.url)(
-      new HttpClientError.RequestError({ request: secretRequest, reason: "Transport", cause: new Error("bad https://alice:hunter2@tpp.example.test/x") })
+      new HttpClientError.RequestError({
+        request: secretRequest,
+        reason: "Transport",
+        cause: new Error("bad https://alice:hunter2@tpp.example.test/x")
+      })
     )
     assert.notInclude(error.message, "hunter2")
     assert.notInclude(JSON.stringify(error), "hunter2")
@@ -70,8 +83,15 @@ describe("internal/http readAnswer", () => {
 
   it.effect("reads a small body, and no body as empty", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(yield* http.readAnswer(respond("{\"a\":1}"), request.url), { status: 200, reason: "OK", body: "{\"a\":1}" })
-      assert.strictEqual((yield* http.readAnswer(respond(null, { status: 204, statusText: "No Content" }), request.url)).body, "")
+      assert.deepStrictEqual(yield* http.readAnswer(respond("{\"a\":1}"), request.url), {
+        status: 200,
+        reason: "OK",
+        body: "{\"a\":1}"
+      })
+      assert.strictEqual(
+        (yield* http.readAnswer(respond(null, { status: 204, statusText: "No Content" }), request.url)).body,
+        ""
+      )
     }))
 
   it.effect("a body over 1 MiB is UnexpectedResponse, streamed or declared", () =>
@@ -88,7 +108,9 @@ describe("internal/http readAnswer", () => {
       assert.strictEqual(streamed._tag, "UnexpectedResponse")
       assert.include(streamed.message, "larger than")
       assert.isBelow(pulled, 40)
-      const declared = yield* Effect.flip(http.readAnswer(respond("x", { headers: { "content-length": String(2 * 1024 * 1024) } }), request.url))
+      const declared = yield* Effect.flip(
+        http.readAnswer(respond("x", { headers: { "content-length": String(2 * 1024 * 1024) } }), request.url)
+      )
       assert.strictEqual(declared._tag, "UnexpectedResponse")
     }))
 })

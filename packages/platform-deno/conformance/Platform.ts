@@ -2,8 +2,8 @@
  * What a runtime brings to the conformance suite: its one-layer wiring of VEDauth (transport, HTTP
  * client, file system). Each runner (deno test, Bun, vitest on Node) names its runtime and layer.
  */
-import type { NodeNtlmTransport } from "@vedauth/platform-node"
 import type * as VedAuth from "@vedauth/core/VedAuth"
+import type { NodeNtlmTransport } from "@vedauth/platform-node"
 import type { Layer } from "effect"
 
 export interface PlatformOptions extends VedAuth.Options {

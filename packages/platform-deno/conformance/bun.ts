@@ -13,7 +13,11 @@ const bunVersion = (globalThis as { readonly Bun?: { readonly version: string } 
 const platform: Platform = {
   runtime: bunVersion === undefined ? "not bun" : `bun ${bunVersion}`,
   layer: ({ ca, onHandshake, proxy, tokenStorePath, ...options }) =>
-    NodeVedAuth.layer({ ...options, tokenStorePath, transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) } })
+    NodeVedAuth.layer({
+      ...options,
+      tokenStorePath,
+      transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) }
+    })
 }
 
 if (bunVersion === undefined) {

@@ -5,8 +5,8 @@
  * the wall clock at the start (the simulator's certificate must be valid for real TLS checks) and
  * moved by the case; the simulator, served from the same runtime, reads the same clock.
  */
-import type { NodeNtlmTransport } from "@vedauth/platform-node"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import type { NodeNtlmTransport } from "@vedauth/platform-node"
 import * as Simulator from "@vedauth/testing/Simulator"
 import { Clock, Effect, Either, Layer, Redacted, TestClock, TestContext } from "effect"
 import type { Scope } from "effect"
@@ -29,7 +29,9 @@ interface Setup {
   readonly handshakes: Array<NodeNtlmTransport.Stats>
   readonly storePath: string
   /** The runtime's VedAuth layer against this simulator; built anew for each call (a new "process"). */
-  readonly layer: (overrides?: Partial<VedAuth.Options> & { readonly proxy?: string }) => Layer.Layer<VedAuth.VedAuth, unknown>
+  readonly layer: (
+    overrides?: Partial<VedAuth.Options> & { readonly proxy?: string }
+  ) => Layer.Layer<VedAuth.VedAuth, unknown>
 }
 
 const tempDirectory = Effect.acquireRelease(
@@ -112,7 +114,8 @@ const refreshAndRevokeOverHttp: Case = {
 
 /** Through a CONNECT proxy: TLS to TPP inside the tunnel, the NTLM handshake on one tunnel, every call proxied. */
 const throughProxy: Case = {
-  name: "through a CONNECT proxy: NTLM authorize over HTTPS (channel bindings required) on one tunnel, verify through another",
+  name:
+    "through a CONNECT proxy: NTLM authorize over HTTPS (channel bindings required) on one tunnel, verify through another",
   run: (platform) =>
     Effect.gen(function*() {
       const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", channelBindings: "required" })
@@ -124,12 +127,16 @@ const throughProxy: Case = {
       assertOneConnectionPerHandshake(handshakes, 1)
       const stats = yield* served.simulator.stats
       assert.equal(stats.verify, 1)
-      assert.deepEqual(proxy.connects.map((c) => `${c.status} ${c.target}`), Array(stats.connections).fill(`200 127.0.0.1:${served.port}`))
+      assert.deepEqual(
+        proxy.connects.map((c) => `${c.status} ${c.target}`),
+        Array(stats.connections).fill(`200 127.0.0.1:${served.port}`)
+      )
     })
 }
 
 const throughNegotiateProxy: Case = {
-  name: "through a proxy that requires Negotiate: a ticket for HTTP/localhost from the KDC, one 407, then every CONNECT as alice",
+  name:
+    "through a proxy that requires Negotiate: a ticket for HTTP/localhost from the KDC, one 407, then every CONNECT as alice",
   run: (platform) =>
     Effect.gen(function*() {
       const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", kerberos: {} })
@@ -138,10 +145,17 @@ const throughNegotiateProxy: Case = {
       yield* Effect.gen(function*() {
         const grant = yield* VedAuth.authorize()
         yield* VedAuth.verify(grant.accessToken)
-      }).pipe(Effect.provide(layer({ proxy: proxy.url, mechanism: "ntlm", kerberos: { kdc: served.kdc!, realm: "CORP.EXAMPLE" } })))
+      }).pipe(
+        Effect.provide(
+          layer({ proxy: proxy.url, mechanism: "ntlm", kerberos: { kdc: served.kdc!, realm: "CORP.EXAMPLE" } })
+        )
+      )
       assertOneConnectionPerHandshake(handshakes, 1)
       const stats = yield* served.simulator.stats
-      assert.deepEqual(proxy.connects.map((c) => `${c.status} ${c.user}`), ["407 -", ...Array(stats.connections).fill("200 alice@CORP.EXAMPLE")])
+      assert.deepEqual(proxy.connects.map((c) => `${c.status} ${c.user}`), [
+        "407 -",
+        ...Array(stats.connections).fill("200 alice@CORP.EXAMPLE")
+      ])
     })
 }
 
@@ -250,7 +264,9 @@ export const cases: ReadonlyArray<Case> = [
       Effect.gen(function*() {
         const { layer, served } = yield* setup(platform, { protocol: "https" })
         const wrong = "Wr0ng-Passw0rd!"
-        const result = yield* Effect.either(VedAuth.authorize().pipe(Effect.provide(layer({ password: Redacted.make(wrong) }))))
+        const result = yield* Effect.either(
+          VedAuth.authorize().pipe(Effect.provide(layer({ password: Redacted.make(wrong) })))
+        )
         assert.ok(Either.isLeft(result))
         const error = result.left
         assert.equal((error as { _tag?: unknown })._tag, "AuthenticationFailed")
@@ -262,14 +278,17 @@ export const cases: ReadonlyArray<Case> = [
       })
   },
   {
-    name: "Kerberos over HTTPS with channel bindings required: tickets from the simulator's KDC over TCP, one round trip on one socket",
+    name:
+      "Kerberos over HTTPS with channel bindings required: tickets from the simulator's KDC over TCP, one round trip on one socket",
     run: (platform) =>
       Effect.gen(function*() {
         const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", kerberos: {} })
         // The SPN is HTTP/<host of the URL>: a name, not the address the simulator listens on.
         const url = served.url.replace("127.0.0.1", "localhost")
         const grant = yield* VedAuth.authorize().pipe(
-          Effect.provide(layer({ url, username: "alice@CORP.EXAMPLE", mechanism: "kerberos", kerberos: { kdc: served.kdc! } }))
+          Effect.provide(
+            layer({ url, username: "alice@CORP.EXAMPLE", mechanism: "kerberos", kerberos: { kdc: served.kdc! } })
+          )
         )
         assert.equal(grant.scope, "certificate:manage,revoke")
         assert.deepEqual(handshakes.map((h) => [h.roundTrips, h.sockets]), [[1, 1]])
@@ -282,7 +301,11 @@ export const cases: ReadonlyArray<Case> = [
     name: "Kerberos refused by the server under negotiate: NTLM once on a fresh connection (1 + 2 round trips)",
     run: (platform) =>
       Effect.gen(function*() {
-        const { handshakes, layer, served } = yield* setup(platform, { protocol: "https", kerberos: {}, faults: { kerberosAcceptor: "wrong-key" } })
+        const { handshakes, layer, served } = yield* setup(platform, {
+          protocol: "https",
+          kerberos: {},
+          faults: { kerberosAcceptor: "wrong-key" }
+        })
         const url = served.url.replace("127.0.0.1", "localhost")
         const grant = yield* VedAuth.authorize().pipe(
           Effect.provide(layer({ url, mechanism: "negotiate", kerberos: { kdc: served.kdc!, realm: "CORP.EXAMPLE" } }))
@@ -292,7 +315,10 @@ export const cases: ReadonlyArray<Case> = [
         assert.equal(stats.requests, 3)
         assert.deepEqual(stats.rejections, { KRB_AP_ERR_MODIFIED: 1 })
         assert.deepEqual(stats.roundTripsPerHandshake, [2])
-        assert.deepEqual(handshakes.at(-1) === undefined ? undefined : [handshakes.at(-1)!.roundTrips, handshakes.at(-1)!.sockets], [2, 1])
+        assert.deepEqual(
+          handshakes.at(-1) === undefined ? undefined : [handshakes.at(-1)!.roundTrips, handshakes.at(-1)!.sockets],
+          [2, 1]
+        )
       })
   },
   {
@@ -324,4 +350,5 @@ export const caseEffect = (platform: Platform, testCase: Case): Effect.Effect<vo
   })
 
 /** One case as a Promise, for runners that take async functions. */
-export const runCase = (platform: Platform, testCase: Case): Promise<void> => Effect.runPromise(caseEffect(platform, testCase))
+export const runCase = (platform: Platform, testCase: Case): Promise<void> =>
+  Effect.runPromise(caseEffect(platform, testCase))

@@ -23,7 +23,12 @@ const deno = (globalThis as unknown as { readonly Deno: DenoTest }).Deno
 const platform = (httpClient: "node" | "fetch"): Platform => ({
   runtime: `deno (${httpClient} HTTP client)`,
   layer: ({ ca, onHandshake, proxy, tokenStorePath, ...options }) =>
-    DenoVedAuth.layer({ ...options, httpClient, tokenStorePath, transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) } })
+    DenoVedAuth.layer({
+      ...options,
+      httpClient,
+      tokenStorePath,
+      transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) }
+    })
 })
 
 for (const testCase of cases) {

@@ -23,7 +23,8 @@ export interface TestProxy {
 }
 
 const MAX_HEAD = 16 * 1024
-const denied = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 6\r\n\r\ndenied"
+const denied =
+  "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nContent-Length: 6\r\n\r\ndenied"
 
 /** Who the CONNECT's `Proxy-Authorization: Negotiate` token proves, or undefined. */
 const userOf = (acceptor: Acceptor.Acceptor, head: string): Promise<string | undefined> => {
@@ -75,21 +76,27 @@ const serve = (socket: Net.Socket, connects: Array<Connect>, acceptor: Acceptor.
 }
 
 /** Starts the proxy for the scope; with `negotiate`, CONNECTs need a Kerberos token for a key of that keytab. */
-export const testProxy = (options: { readonly negotiate?: Kerberos.Keytab } = {}): Effect.Effect<TestProxy, never, Scope.Scope> =>
+export const testProxy = (
+  options: { readonly negotiate?: Kerberos.Keytab } = {}
+): Effect.Effect<TestProxy, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<{ readonly proxy: TestProxy; readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>((resume) => {
-      const connects: Array<Connect> = []
-      const sockets = new Set<Net.Socket>()
-      const acceptor = options.negotiate === undefined ? undefined : Acceptor.make({ keys: Redacted.value(options.negotiate.keys) })
-      const server = Net.createServer((socket) => {
-        sockets.add(socket)
-        serve(socket, connects, acceptor)
-      })
-      server.listen(0, "127.0.0.1", () => {
-        const port = (server.address() as Net.AddressInfo).port
-        resume(Effect.succeed({ proxy: { url: `http://localhost:${port}`, connects }, server, sockets }))
-      })
-    }),
+    Effect.async<{ readonly proxy: TestProxy; readonly server: Net.Server; readonly sockets: Set<Net.Socket> }>(
+      (resume) => {
+        const connects: Array<Connect> = []
+        const sockets = new Set<Net.Socket>()
+        const acceptor = options.negotiate === undefined
+          ? undefined
+          : Acceptor.make({ keys: Redacted.value(options.negotiate.keys) })
+        const server = Net.createServer((socket) => {
+          sockets.add(socket)
+          serve(socket, connects, acceptor)
+        })
+        server.listen(0, "127.0.0.1", () => {
+          const port = (server.address() as Net.AddressInfo).port
+          resume(Effect.succeed({ proxy: { url: `http://localhost:${port}`, connects }, server, sockets }))
+        })
+      }
+    ),
     ({ server, sockets }) =>
       Effect.async<void>((resume) => {
         server.close(() => resume(Effect.void))

@@ -3,7 +3,7 @@
  * ends with the line `N passed, N failed`.
  */
 import { Cause, Effect, Exit } from "effect"
-import { caseEffect, type Case } from "./cases.js"
+import { type Case, caseEffect } from "./cases.js"
 import type { Platform } from "./Platform.js"
 
 export interface Summary {
@@ -27,7 +27,9 @@ export const runAll = async (platform: Platform, cases: ReadonlyArray<Case>): Pr
       console.log(`FAIL ${testCase.name} [${platform.runtime}] (${took})\n${Cause.pretty(exit.cause)}`)
     }
   }
-  console.log(`\n${cases.length} conformance cases on ${platform.runtime} in ${Math.round(performance.now() - started)} ms`)
+  console.log(
+    `\n${cases.length} conformance cases on ${platform.runtime} in ${Math.round(performance.now() - started)} ms`
+  )
   console.log(`${passed} passed, ${failed} failed`)
   return { passed, failed }
 }

@@ -8,9 +8,9 @@
  */
 import { FetchHttpClient } from "@effect/platform"
 import type { HttpClient } from "@effect/platform"
+import { TransportError } from "@vedauth/core/VedAuthError"
 import { NodeNtlmTransport } from "@vedauth/platform-node"
 import { Effect, Layer, Redacted } from "effect"
-import { TransportError } from "@vedauth/core/VedAuthError"
 import type { CreateHttpClientOptions } from "./internal/denoHttpClient.js"
 import { createHttpClient } from "./internal/denoHttpClient.js"
 
@@ -27,7 +27,8 @@ import { createHttpClient } from "./internal/denoHttpClient.js"
  */
 export type Options = NodeNtlmTransport.TlsOptions & Pick<NodeNtlmTransport.ProxyOptions, "proxy">
 
-const proxyError = (why: string) => new TransportError({ detail: `the proxy option ${why} (expected http://[user:password@]host[:port])` })
+const proxyError = (why: string) =>
+  new TransportError({ detail: `the proxy option ${why} (expected http://[user:password@]host[:port])` })
 
 // The proxy as Deno's client takes it: the URL without its user and password, which go as basicAuth.
 const denoProxy = (proxy: Options["proxy"]): Effect.Effect<CreateHttpClientOptions["proxy"], TransportError> =>
@@ -43,7 +44,10 @@ const denoProxy = (proxy: Options["proxy"]): Effect.Effect<CreateHttpClientOptio
         const basicAuth = url.username === "" && url.password === ""
           ? undefined
           : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-        return { url: `http://${url.host}${url.port === "" ? ":1080" : ""}`, ...(basicAuth === undefined ? {} : { basicAuth }) }
+        return {
+          url: `http://${url.host}${url.port === "" ? ":1080" : ""}`,
+          ...(basicAuth === undefined ? {} : { basicAuth })
+        }
       },
       catch: () => proxyError("has a user or password that is not valid percent-encoding")
     })
@@ -54,7 +58,9 @@ const clientOptions = (options: Options): Effect.Effect<CreateHttpClientOptions,
   Effect.gen(function*() {
     const { ca, clientCertificate: client } = yield* NodeNtlmTransport.tlsOptions(options)
     if (client?.passphrase !== undefined) {
-      return yield* new TransportError({ detail: "Deno.createHttpClient takes no key passphrase: give the client key unencrypted" })
+      return yield* new TransportError({
+        detail: "Deno.createHttpClient takes no key passphrase: give the client key unencrypted"
+      })
     }
     const proxy = yield* denoProxy(options.proxy)
     return {
@@ -77,7 +83,9 @@ export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient,
     if (Object.keys(settings).length === 0) return FetchHttpClient.layer
     const create = createHttpClient()
     if (create === undefined) {
-      return yield* new TransportError({ detail: "extra CAs, a client certificate or a proxy need Deno.createHttpClient: not running on Deno" })
+      return yield* new TransportError({
+        detail: "extra CAs, a client certificate or a proxy need Deno.createHttpClient: not running on Deno"
+      })
     }
     const client = yield* Effect.acquireRelease(
       Effect.try({

@@ -7,8 +7,8 @@
  *
  * @since 0.2.0
  */
-import { NodeKcmTransport } from "@vedauth/platform-node"
 import type { KcmTransport } from "@vedauth/core/KcmTransport"
+import { NodeKcmTransport } from "@vedauth/platform-node"
 import type { Layer } from "effect"
 
 /**

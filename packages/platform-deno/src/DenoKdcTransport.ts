@@ -7,8 +7,8 @@
  *
  * @since 0.2.0
  */
-import { NodeKdcTransport } from "@vedauth/platform-node"
 import type { KdcTransport } from "@vedauth/core/KdcTransport"
+import { NodeKdcTransport } from "@vedauth/platform-node"
 import type { Layer } from "effect"
 
 /**

@@ -12,12 +12,12 @@
  *
  * @since 0.1.0
  */
-import { NodeNtlmTransport } from "@vedauth/platform-node"
-import type { ConfigError } from "effect"
-import { Config, Effect, Layer } from "effect"
 import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
 import type { TransportError } from "@vedauth/core/VedAuthError"
+import { NodeNtlmTransport } from "@vedauth/platform-node"
+import type { ConfigError } from "effect"
+import { Config, Effect, Layer } from "effect"
 
 /**
  * Extra CAs (`ca`, `caFile`), client certificate, timeouts, scheme, the `onHandshake` hook and the
@@ -57,7 +57,8 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<NtlmTransport, TransportError> => Layer.effect(NtlmTransport, make(options))
+export const layer = (options: Options = {}): Layer.Layer<NtlmTransport, TransportError> =>
+  Layer.effect(NtlmTransport, make(options))
 
 /**
  * The options that can come from configuration: `VEDAUTH_CA_FILE`, `VEDAUTH_CONNECT_TIMEOUT`,

@@ -23,11 +23,11 @@
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
 import * as NodePath from "@effect/platform-node/NodePath"
+import type * as VedAuth from "@vedauth/core/VedAuth"
+import type { TransportError } from "@vedauth/core/VedAuthError"
 import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
 import type { Config, ConfigError } from "effect"
 import { Effect, Layer } from "effect"
-import type * as VedAuth from "@vedauth/core/VedAuth"
-import type { TransportError } from "@vedauth/core/VedAuthError"
 import * as DenoHttpClient from "./DenoHttpClient.js"
 import * as DenoNtlmTransport from "./DenoNtlmTransport.js"
 
@@ -68,4 +68,5 @@ export const layer = (options: Options): Layer.Layer<VedAuth.VedAuth, TransportE
  */
 export const layerConfig = (
   options: Config.Config<Options> = NodeVedAuth.config
-): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> => Layer.unwrapEffect(Effect.map(options, layer))
+): Layer.Layer<VedAuth.VedAuth, TransportError | ConfigError.ConfigError> =>
+  Layer.unwrapEffect(Effect.map(options, layer))

@@ -10,7 +10,11 @@ import type { Platform } from "../conformance/Platform.js"
 const platform: Platform = {
   runtime: "node",
   layer: ({ ca, onHandshake, proxy, tokenStorePath, ...options }) =>
-    NodeVedAuth.layer({ ...options, tokenStorePath, transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) } })
+    NodeVedAuth.layer({
+      ...options,
+      tokenStorePath,
+      transport: { onHandshake, ...(ca === undefined ? {} : { ca }), ...(proxy === undefined ? {} : { proxy }) }
+    })
 }
 
 for (const testCase of cases) {

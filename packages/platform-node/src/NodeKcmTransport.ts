@@ -5,9 +5,9 @@
  *
  * @since 0.2.0
  */
+import { KcmTransport } from "@vedauth/core/KcmTransport"
 import { Duration, Layer } from "effect"
 import * as Net from "node:net"
-import { KcmTransport } from "@vedauth/core/KcmTransport"
 import * as framed from "./internal/lengthFramed.js"
 
 /**
@@ -31,7 +31,13 @@ export const make = (options: Options = {}): KcmTransport["Type"] => {
   return KcmTransport.of({
     // The reply's length counts the operation's status and data; the transport's status comes first.
     request: (socketPath, request) =>
-      framed.exchange({ connect: () => Net.connect(socketPath), peer: `KCM daemon at ${socketPath}`, maxReplyBytes, extraReplyBytes: 4, timeout }, request)
+      framed.exchange({
+        connect: () => Net.connect(socketPath),
+        peer: `KCM daemon at ${socketPath}`,
+        maxReplyBytes,
+        extraReplyBytes: 4,
+        timeout
+      }, request)
   })
 }
 

@@ -5,12 +5,12 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, Layer } from "effect"
-import * as Dns from "node:dns/promises"
-import * as Net from "node:net"
 import { KdcTransport } from "@vedauth/core/KdcTransport"
 import type { KdcAddress } from "@vedauth/core/KdcTransport"
 import { TransportError } from "@vedauth/core/VedAuthError"
+import { Duration, Effect, Layer } from "effect"
+import * as Dns from "node:dns/promises"
+import * as Net from "node:net"
 import * as framed from "./internal/lengthFramed.js"
 
 /**
@@ -27,10 +27,16 @@ export interface Options {
 const lookup = (realm: string) =>
   Effect.tryPromise({
     try: () => Dns.resolveSrv(`_kerberos._tcp.${realm}`),
-    catch: (error) => new TransportError({ detail: `no SRV records for _kerberos._tcp.${realm}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` })
+    catch: (error) =>
+      new TransportError({
+        detail: `no SRV records for _kerberos._tcp.${realm}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
+      })
   }).pipe(
     Effect.map((records) =>
-      [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight).map((r): KdcAddress => ({ host: r.name, port: r.port }))
+      [...records].sort((a, b) => a.priority - b.priority || b.weight - a.weight).map((r): KdcAddress => ({
+        host: r.name,
+        port: r.port
+      }))
     )
   )
 
@@ -43,7 +49,13 @@ export const make = (options: Options = {}): KdcTransport["Type"] => {
   const maxReplyBytes = options.maxReplyBytes ?? 1024 * 1024
   return KdcTransport.of({
     send: (kdc, message) =>
-      framed.exchange({ connect: () => Net.connect({ host: kdc.host, port: kdc.port }), peer: `KDC ${kdc.host}:${kdc.port}`, maxReplyBytes, extraReplyBytes: 0, timeout }, message),
+      framed.exchange({
+        connect: () => Net.connect({ host: kdc.host, port: kdc.port }),
+        peer: `KDC ${kdc.host}:${kdc.port}`,
+        maxReplyBytes,
+        extraReplyBytes: 0,
+        timeout
+      }, message),
     lookup
   })
 }

@@ -19,19 +19,19 @@
  *
  * @since 0.1.0
  */
+import { NtlmTransport } from "@vedauth/core/NtlmTransport"
+import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
+import type { TransportError } from "@vedauth/core/VedAuthError"
 import type { ConfigError } from "effect"
 import type { Redacted } from "effect"
 import { Config, Duration, Effect, Layer, Option } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
-import { NtlmTransport } from "@vedauth/core/NtlmTransport"
-import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
-import type { TransportError } from "@vedauth/core/VedAuthError"
 import { handshake, type HandshakeStats, type Scheme } from "./internal/handshake.js"
 import { isDirect, resolveRoutes } from "./internal/proxy.js"
 import * as proxyNegotiate from "./internal/proxyNegotiate.js"
-import { routeAgent } from "./internal/tunnel.js"
 import * as tls from "./internal/tls.js"
+import { routeAgent } from "./internal/tunnel.js"
 
 /**
  * A client certificate for TLS client authentication (PEM).
@@ -194,8 +194,11 @@ export const make: (options?: Options) => Effect.Effect<NtlmTransportModule.Serv
     // A new agent per handshake (NTLM authenticates a connection), on the layer's one secure context.
     makeAgent: (url: URL): Effect.Effect<Http.Agent, TransportError> =>
       url.protocol === "https:"
-        ? Effect.map(tls.loadAgentOptions(resolved), (agent) => routed(new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 }), true))
-        : Effect.sync(() => routed(new Http.Agent({ keepAlive: true, maxSockets: 1 }), false)),
+        ? Effect.map(tls.loadAgentOptions(resolved), (agent) =>
+          routed(new Https.Agent({ ...agent, keepAlive: true, maxSockets: 1 }), true))
+        : Effect.sync(() =>
+          routed(new Http.Agent({ keepAlive: true, maxSockets: 1 }), false)
+        ),
     connectTimeout,
     responseTimeout: Duration.decode(options.responseTimeout ?? Duration.seconds(60)),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,

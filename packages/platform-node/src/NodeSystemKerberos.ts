@@ -13,8 +13,8 @@
  *
  * @since 0.2.0
  */
-import { Layer } from "effect"
 import { SystemKerberos } from "@vedauth/core/SystemKerberos"
+import { Layer } from "effect"
 import * as internal from "./internal/systemKerberos.js"
 
 // A variable, not a literal: bundlers and type checkers leave the optional peer alone.

@@ -10,8 +10,8 @@
  *
  * @since 0.2.0
  */
-import { Layer } from "effect"
 import { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
+import { Layer } from "effect"
 import { make } from "./internal/tokenStoreFiles.js"
 
 /**

@@ -19,15 +19,15 @@
  * @since 0.1.0
  */
 // Deep imports: the package index would load every Node module (cluster, workers, undici) at start-up.
-import * as NodePath from "@effect/platform-node/NodePath"
 import type { HttpClient, Path } from "@effect/platform"
-import type { ConfigError } from "effect"
-import { Config, Duration, Effect, Layer } from "effect"
+import * as NodePath from "@effect/platform-node/NodePath"
 import type { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import type { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
+import type { ConfigError } from "effect"
+import { Config, Duration, Effect, Layer } from "effect"
 import { layerLazyNodeHttpClient } from "./internal/lazyHttpClient.js"
 import { resolveRoutes } from "./internal/proxy.js"
 import * as proxyNegotiate from "./internal/proxyNegotiate.js"
@@ -70,9 +70,13 @@ const nodeFiles = Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)
  */
 export interface Components<E> {
   /** The client of the plain calls (refresh, verify, revoke). */
-  readonly httpClient: (transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>) => Layer.Layer<HttpClient.HttpClient, E>
+  readonly httpClient: (
+    transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>
+  ) => Layer.Layer<HttpClient.HttpClient, E>
   /** The Windows-authenticated call. */
-  readonly transport: (transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>) => Layer.Layer<NtlmTransport, E>
+  readonly transport: (
+    transport: NodeNtlmTransport.ResolvedTls<NodeNtlmTransport.Options>
+  ) => Layer.Layer<NtlmTransport, E>
   /** The hardened file operations of the token store (`NodeTokenStoreFiles.layer`) and paths. */
   readonly files: Layer.Layer<TokenStoreFiles | Path.Path>
 }
@@ -89,9 +93,13 @@ const principalOf = (username: string | undefined, realm: string | undefined): s
  * The transport's options with the proxy's Kerberos taken from the login's (`username`, `password`,
  * `kerberos`), unless given there or the system's Kerberos is used (its tickets are not ours to read).
  */
-const transportOptions = (options: VedAuth.Options & { readonly transport?: NodeNtlmTransport.Options }): NodeNtlmTransport.Options => {
+const transportOptions = (
+  options: VedAuth.Options & { readonly transport?: NodeNtlmTransport.Options }
+): NodeNtlmTransport.Options => {
   const kerberos = options.kerberos
-  if (options.transport?.proxyKerberos !== undefined || kerberos === undefined || kerberos.system === true) return options.transport ?? {}
+  if (options.transport?.proxyKerberos !== undefined || kerberos === undefined || kerberos.system === true) {
+    return options.transport ?? {}
+  }
   const principal = principalOf(options.username, kerberos.realm)
   const proxyKerberos: NodeNtlmTransport.ProxyKerberos = {
     ...(principal === undefined ? {} : { principal }),
@@ -128,7 +136,12 @@ export const compose = <E = never, StoreError = never>(
     // (Kerberos) and a JWT read from a file at each authorize (`Credentials.jwtFile`); the KDC over
     // TCP; a KCM credential cache's daemon over its Unix socket; the system's Kerberos (its addon
     // loaded only when `kerberos.system` is used).
-    const kerberos = Layer.mergeAll(NodeKdcTransport.layer(options.kdcTransport ?? {}), NodeKcmTransport.layer(), components.files, NodeSystemKerberos.layer)
+    const kerberos = Layer.mergeAll(
+      NodeKdcTransport.layer(options.kdcTransport ?? {}),
+      NodeKcmTransport.layer(),
+      components.files,
+      NodeSystemKerberos.layer
+    )
     // A proxy asking for Negotiate gets its ticket through the same KDC transport and file reader.
     return VedAuth.layer(options).pipe(
       Layer.provide(Layer.mergeAll(Layer.provide(components.transport(transport), kerberos), tokenStore, kerberos)),

@@ -11,6 +11,7 @@ import * as Credentials from "@vedauth/core/Credentials"
 import * as KdcTransport from "@vedauth/core/KdcTransport"
 import * as Kerberos from "@vedauth/core/Kerberos"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs/promises"
@@ -20,7 +21,6 @@ import * as NodeTokenStoreFiles from "../src/NodeTokenStoreFiles.js"
 import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { localUser } from "./support/localUser.js"
 import { tempFolder } from "./support/store.js"
-import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 
 const io = <A>(f: () => Promise<A>) => Effect.promise(f)
 const REALM = "FILES.TEST"
@@ -30,21 +30,34 @@ const password = Redacted.make("Mallory-Password-1")
 // A realm in memory: mallory's and the service's keys, and our KDC for them.
 const realm = Effect.gen(function*() {
   const mallory = yield* Kerberos.keytabFromPassword({ name: ["mallory"], realm: REALM }, password)
-  const service = yield* Kerberos.keytabFromPassword({ name: ["HTTP", "tpp.files.test"], realm: REALM }, Redacted.make("service-secret"))
+  const service = yield* Kerberos.keytabFromPassword(
+    { name: ["HTTP", "tpp.files.test"], realm: REALM },
+    Redacted.make("service-secret")
+  )
   return makeKdc({ realm: REALM, keytabs: [mallory, service] })
 })
 
 /** A real credential cache holding mallory's TGT and an HTTP/ ticket, at `file` (in a folder of ours). */
 const malloryCache = (file: string) =>
-  Effect.flatMap(realm, (kdc) =>
-    Kerberos.getTicket({ principal: `mallory@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid", cache: `FILE:${file}` }).pipe(
-      Effect.provide(Layer.merge(kdc.layer, NodeTokenStoreFiles.layer))
-    ))
+  Effect.flatMap(
+    realm,
+    (kdc) =>
+      Kerberos.getTicket({
+        principal: `mallory@${REALM}`,
+        keySource: { _tag: "Password", password },
+        spn: SPN,
+        kdc: "kdc.invalid",
+        cache: `FILE:${file}`
+      }).pipe(
+        Effect.provide(Layer.merge(kdc.layer, NodeTokenStoreFiles.layer))
+      )
+  )
 
 const files = NodeTokenStoreFiles.layer
 // A readable regular file to stand for the client certificate (only read as text before TLS): this one.
 const someCert = new URL(import.meta.url).pathname
-const withKrb5Config = (path: string) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", path]])))
+const withKrb5Config = (path: string) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", path]])))
 
 const kerberosError = (error: { readonly _tag: string }, reason: string, ...words: ReadonlyArray<string>) => {
   assert.strictEqual(error._tag, "KerberosError")
@@ -60,7 +73,8 @@ const ownFolder = Effect.gen(function*() {
   return folder
 })
 
-const strays = (folder: string) => io(async () => (await Fs.readdir(folder)).filter((name) => name.includes(".vedauth-")))
+const strays = (folder: string) =>
+  io(async () => (await Fs.readdir(folder)).filter((name) => name.includes(".vedauth-")))
 
 describe("R5: a credential cache planted by another local user", () => {
   it.scopedLive("mallory's cache (theirs, 0644, with their TGT and an HTTP/ ticket) is refused: CCACHE_UNTRUSTED, never a login as mallory", () =>
@@ -101,7 +115,9 @@ describe("R5: a credential cache planted by another local user", () => {
       const cache = Path.join(shared, "krb5cc_ours")
       const ticket = yield* malloryCache(cache)
       assert.strictEqual(ticket.kdcRoundTrips, 3)
-      yield* io(() => Fs.access(cache).then(() => assert.fail("a cache was written into a folder others can write"), () => undefined))
+      yield* io(() =>
+        Fs.access(cache).then(() => assert.fail("a cache was written into a folder others can write"), () => undefined)
+      )
       assert.deepStrictEqual(yield* strays(shared), [])
     }))
 
@@ -113,7 +129,13 @@ describe("R5: a credential cache planted by another local user", () => {
       assert.strictEqual((yield* io(() => Fs.stat(cache))).mode & 0o777, 0o600)
       assert.deepStrictEqual(yield* strays(folder), [])
       // Read back: the service ticket is there, no KDC needed.
-      const again = yield* Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, kdc: "127.0.0.1:1", realm: REALM, cache: `FILE:${cache}` }).pipe(
+      const again = yield* Kerberos.getTicket({
+        keySource: { _tag: "CacheOnly" },
+        spn: SPN,
+        kdc: "127.0.0.1:1",
+        realm: REALM,
+        cache: `FILE:${cache}`
+      }).pipe(
         Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files))
       )
       assert.strictEqual(again.kdcRoundTrips, 0)
@@ -125,7 +147,11 @@ describe("R5: a credential cache planted by another local user", () => {
       const cache = Path.join(folder, "krb5cc")
       yield* malloryCache(cache)
       yield* io(() => Fs.chmod(cache, 0o666))
-      kerberosError(yield* Effect.flip(Kerberos.cachePrincipal(cache).pipe(Effect.provide(files))), "CCACHE_UNTRUSTED", "writable by group or others (mode 0666)")
+      kerberosError(
+        yield* Effect.flip(Kerberos.cachePrincipal(cache).pipe(Effect.provide(files))),
+        "CCACHE_UNTRUSTED",
+        "writable by group or others (mode 0666)"
+      )
     }))
 })
 
@@ -134,7 +160,11 @@ describe("R2: FIFOs, /dev/zero and huge files where a keytab, cache, krb5.conf, 
   type Read = (path: string) => Effect.Effect<unknown, { readonly _tag: string; readonly message: string }>
   const readers: ReadonlyArray<readonly [string, Read, string]> = [
     ["keytab", (path) => Kerberos.readKeytab(path).pipe(Effect.provide(files)), "KerberosError"],
-    ["credential cache", (path) => Kerberos.cachePrincipal(`FILE:${path}`).pipe(Effect.provide(files)), "KerberosError"],
+    [
+      "credential cache",
+      (path) => Kerberos.cachePrincipal(`FILE:${path}`).pipe(Effect.provide(files)),
+      "KerberosError"
+    ],
     [
       "krb5.conf",
       (path) =>
@@ -148,12 +178,24 @@ describe("R2: FIFOs, /dev/zero and huge files where a keytab, cache, krb5.conf, 
       "JWT file",
       (path) =>
         VedAuth.authorize().pipe(
-          Effect.provide(NodeVedAuth.layer({ url: "https://127.0.0.1:1", clientId: "vedauth-demo", scope: "s", credentials: Credentials.jwtFile(path), tokenStorePath: path + ".store/tokens.json" }))
+          Effect.provide(
+            NodeVedAuth.layer({
+              url: "https://127.0.0.1:1",
+              clientId: "vedauth-demo",
+              scope: "s",
+              credentials: Credentials.jwtFile(path),
+              tokenStorePath: path + ".store/tokens.json"
+            })
+          )
         ),
       "AuthenticationFailed"
     ],
     ["CA file", (path) => NodeNtlmTransport.tlsOptions({ caFile: path }), "TransportError"],
-    ["client key", (path) => NodeNtlmTransport.tlsOptions({ clientCertificateFiles: { cert: someCert, key: path } }), "TransportError"]
+    [
+      "client key",
+      (path) => NodeNtlmTransport.tlsOptions({ clientCertificateFiles: { cert: someCert, key: path } }),
+      "TransportError"
+    ]
   ]
 
   const refusedEach = (path: string, ...words: ReadonlyArray<string>) =>
@@ -201,13 +243,30 @@ describe("R11 and R2: owners and modes of the other files", () => {
       yield* io(() => Fs.writeFile(theirs, "[libdefaults]\n default_realm = EVIL.TEST\n", { mode: 0o644 }))
       yield* io(() => Fs.chown(theirs, mallory.uid, mallory.gid))
       const krb5 = yield* Effect.flip(
-        Kerberos.getTicket({ principal: "alice", keySource: { _tag: "CacheOnly" }, spn: SPN }).pipe(withKrb5Config(theirs), Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files)))
+        Kerberos.getTicket({ principal: "alice", keySource: { _tag: "CacheOnly" }, spn: SPN }).pipe(
+          withKrb5Config(theirs),
+          Effect.provide(Layer.merge(KdcTransport.layerUnreachable, files))
+        )
       )
       kerberosError(krb5, "KRB5_CONF_UNREADABLE", `owned by user id ${mallory.uid}`)
-      kerberosError(yield* Effect.flip(Kerberos.readKeytab(theirs).pipe(Effect.provide(files))), "KEYTAB_UNTRUSTED", `owned by user id ${mallory.uid}`)
-      const jwt = yield* Effect.flip(VedAuth.authorize().pipe(
-        Effect.provide(NodeVedAuth.layer({ url: "https://127.0.0.1:1", clientId: "vedauth-demo", scope: "s", credentials: Credentials.jwtFile(theirs), tokenStorePath: Path.join(folder, "tokens.json") }))
-      ))
+      kerberosError(
+        yield* Effect.flip(Kerberos.readKeytab(theirs).pipe(Effect.provide(files))),
+        "KEYTAB_UNTRUSTED",
+        `owned by user id ${mallory.uid}`
+      )
+      const jwt = yield* Effect.flip(
+        VedAuth.authorize().pipe(
+          Effect.provide(
+            NodeVedAuth.layer({
+              url: "https://127.0.0.1:1",
+              clientId: "vedauth-demo",
+              scope: "s",
+              credentials: Credentials.jwtFile(theirs),
+              tokenStorePath: Path.join(folder, "tokens.json")
+            })
+          )
+        )
+      )
       assert.strictEqual(jwt._tag, "AuthenticationFailed")
       assert.include(jwt.message, `owned by user id ${mallory.uid}`)
       const ca = yield* Effect.flip(NodeNtlmTransport.tlsOptions({ caFile: theirs }))
@@ -215,7 +274,11 @@ describe("R11 and R2: owners and modes of the other files", () => {
       // A link of ours to their file is judged by the target: refused the same.
       const link = Path.join(folder, "link")
       yield* io(() => Fs.symlink(theirs, link))
-      kerberosError(yield* Effect.flip(Kerberos.readKeytab(link).pipe(Effect.provide(files))), "KEYTAB_UNTRUSTED", `owned by user id ${mallory.uid}`)
+      kerberosError(
+        yield* Effect.flip(Kerberos.readKeytab(link).pipe(Effect.provide(files))),
+        "KEYTAB_UNTRUSTED",
+        `owned by user id ${mallory.uid}`
+      )
     }))
 
   it.scopedLive("a client key readable by group or others (0644, 0666) or given as a symlink is a TransportError that says chmod 600", () =>
@@ -223,7 +286,8 @@ describe("R11 and R2: owners and modes of the other files", () => {
       const folder = yield* ownFolder
       const key = Path.join(folder, "client.key")
       execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
-      const resolveKey = (path: string) => Effect.flip(NodeNtlmTransport.tlsOptions({ clientCertificateFiles: { cert: someCert, key: path } }))
+      const resolveKey = (path: string) =>
+        Effect.flip(NodeNtlmTransport.tlsOptions({ clientCertificateFiles: { cert: someCert, key: path } }))
       for (const mode of [0o644, 0o666, 0o640]) {
         yield* io(() => Fs.chmod(key, mode))
         const error = yield* resolveKey(key)

@@ -3,11 +3,11 @@
  * (test/interop/ntlm_server.py), started on 127.0.0.1 for each case.
  */
 import { assert, describe, it, vi } from "@effect/vitest"
-import * as Https from "node:https"
-import type * as Tls from "node:tls"
-import { Effect, Redacted } from "effect"
 import { NtlmTransport } from "@vedauth/core/NtlmTransport"
 import type * as NtlmTransportModule from "@vedauth/core/NtlmTransport"
+import { Effect, Redacted } from "effect"
+import * as Https from "node:https"
+import type * as Tls from "node:tls"
 import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
 import { makeCertificate, startServer } from "./interop/server.js"
 
@@ -71,7 +71,15 @@ describe("NodeNtlmTransport against impacket", () => {
   it.live("HTTPS with channel bindings and MIC required, trusting the server's CA", () =>
     Effect.gen(function*() {
       const cert = yield* makeCertificate
-      const server = yield* startServer([...USERS, "--cert", cert.cert, "--key", cert.key, "--require-cb", "--require-mic"])
+      const server = yield* startServer([
+        ...USERS,
+        "--cert",
+        cert.cert,
+        "--key",
+        cert.key,
+        "--require-cb",
+        "--require-mic"
+      ])
       const { json, stats } = yield* authorize(server.url, "alice", PASSWORD, { ca: cert.pem })
       assert.strictEqual(json.identity, "CORP\\alice")
       assert.deepStrictEqual(stats.map((s) => [s.roundTrips, s.sockets]), [[2, 1]])
@@ -91,7 +99,15 @@ describe("NodeNtlmTransport against impacket", () => {
     Effect.gen(function*() {
       const cert = yield* makeCertificate
       const stranger = yield* makeCertificate
-      const server = yield* startServer([...USERS, "--cert", cert.cert, "--key", cert.key, "--require-cb", "--require-mic"])
+      const server = yield* startServer([
+        ...USERS,
+        "--cert",
+        cert.cert,
+        "--key",
+        cert.key,
+        "--require-cb",
+        "--require-mic"
+      ])
       const contexts = yield* connectionContexts
       const transport = yield* NodeNtlmTransport.make({ ca: cert.pem })
       for (let i = 0; i < 3; i++) {
@@ -124,7 +140,11 @@ describe("NodeNtlmTransport against impacket", () => {
       const first = yield* transport.request(request)
       const second = yield* transport.request(request)
       assert.deepStrictEqual([first.status, second.status], [200, 200])
-      assert.deepStrictEqual(stats.map((s) => [s.roundTrips, s.sockets, s.scheme]), [[3, 1, "Negotiate"], [2, 1, "Negotiate"]])
+      assert.deepStrictEqual(stats.map((s) => [s.roundTrips, s.sockets, s.scheme]), [[3, 1, "Negotiate"], [
+        2,
+        1,
+        "Negotiate"
+      ]])
     }).pipe(Effect.scoped))
 
   it.live("a wrong password is AuthenticationFailed with the user and without the password", () =>
@@ -169,7 +189,9 @@ describe("NodeNtlmTransport against impacket", () => {
   it.live("concurrent authorizations each run on their own connection", () =>
     Effect.gen(function*() {
       const server = yield* startServer([...USERS, "--require-mic"])
-      const results = yield* Effect.all(Array.from({ length: 6 }, () => authorize(server.url, "alice")), { concurrency: "unbounded" })
+      const results = yield* Effect.all(Array.from({ length: 6 }, () => authorize(server.url, "alice")), {
+        concurrency: "unbounded"
+      })
       assert.isTrue(results.every((r) => r.response.status === 200))
       const handshakes = yield* server.eventsNamed("handshake", 6)
       assert.strictEqual(handshakes.length, 6)

@@ -15,10 +15,11 @@ const silentServer = (onConnection: () => void) =>
       server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
       server.on("close", () => sockets.forEach((s) => s.destroy()))
     }),
-    (server) => Effect.async<void>((resume) => {
-      server.close(() => resume(Effect.void))
-      server.emit("close")
-    })
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        server.emit("close")
+      })
   )
 
 /** A POST to a silent server, with the transport's 30-second response timeout; returns its fiber once connected. */

@@ -60,7 +60,9 @@ describe("NodeNtlmTransport TLS settings", () => {
       assert.strictEqual(error._tag, "RequestError")
       assert.include(error.message, "cannot use the TLS client certificate")
       assert.notInclude(JSON.stringify(error) + error.message, "secret-key")
-    }).pipe(Effect.provide(NodeVedAuth.layerHttpClient({ ca: [], clientCertificate: { cert: "CERT", key: clientKey } }))))
+    }).pipe(
+      Effect.provide(NodeVedAuth.layerHttpClient({ ca: [], clientCertificate: { cert: "CERT", key: clientKey } }))
+    ))
 
   it("fromConfig leaves out what is not configured, so the defaults apply", () => {
     assert.deepStrictEqual(
@@ -101,7 +103,9 @@ describe("NodeNtlmTransport TLS settings", () => {
           assert.include(refused.message, "NODE_TLS_REJECT_UNAUTHORIZED=0")
           const warnings: Array<string> = []
           yield* NodeNtlmTransport.make({ allowUnverifiedTls: true }).pipe(
-            Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void warnings.push(String(message)))))
+            Effect.provide(
+              Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void warnings.push(String(message))))
+            )
           )
           assert.isTrue(warnings.some((line) => line.includes("not verified")))
         }),

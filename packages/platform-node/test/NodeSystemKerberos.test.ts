@@ -4,8 +4,8 @@
  * are given. The addon itself, against the simulator: packages/testing/test/SystemKerberos.interop.test.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
 import type { KerberosError } from "@vedauth/core/VedAuthError"
+import { Effect } from "effect"
 import * as internal from "../src/internal/systemKerberos.js"
 
 const target = { spn: "HTTP/tpp.corp.example", url: "https://tpp.corp.example" }
@@ -31,14 +31,21 @@ describe("NodeSystemKerberos when the addon cannot be used", () => {
 
   it.effect("installed but not built (the addon's own require of build/*/kerberos.node fails)", () =>
     Effect.gen(function*() {
-      const error = yield* unavailable(() => Promise.reject(new Error("Cannot find module '../build/Debug/kerberos.node'\nRequire stack:\n- /x/lib/util.js")))
+      const error = yield* unavailable(() =>
+        Promise.reject(new Error("Cannot find module '../build/Debug/kerberos.node'\nRequire stack:\n- /x/lib/util.js"))
+      )
       // The first line only: no require stack in the error.
-      assert.strictEqual(error.detail, "the kerberos addon could not be loaded: Cannot find module '../build/Debug/kerberos.node'")
+      assert.strictEqual(
+        error.detail,
+        "the kerberos addon could not be loaded: Cannot find module '../build/Debug/kerberos.node'"
+      )
     }))
 
   it.effect("no libgssapi_krb5.so.2 on the system", () =>
     Effect.gen(function*() {
-      const error = yield* unavailable(() => Promise.reject(new Error("libgssapi_krb5.so.2: cannot open shared object file: No such file or directory")))
+      const error = yield* unavailable(() =>
+        Promise.reject(new Error("libgssapi_krb5.so.2: cannot open shared object file: No such file or directory"))
+      )
       assert.include(error.detail, "libgssapi_krb5.so.2")
     }))
 

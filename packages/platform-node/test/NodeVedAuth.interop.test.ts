@@ -1,10 +1,10 @@
 /** One `Effect.provide(NodeVedAuth.layer(...))` and VEDauth authorizes against the impacket NTLM server. */
 import { assert, describe, it } from "@effect/vitest"
+import * as VedAuth from "@vedauth/core/VedAuth"
 import { Effect, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import * as VedAuth from "@vedauth/core/VedAuth"
 import * as NodeVedAuth from "../src/NodeVedAuth.js"
 import { startServer } from "./interop/server.js"
 

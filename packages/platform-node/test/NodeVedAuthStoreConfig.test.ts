@@ -1,9 +1,9 @@
 /** NodeVedAuth and a store that is not a file: the `tokenStore` option, and a URL where a path was expected. */
 import { assert, describe, it } from "@effect/vitest"
 import * as TokenStore from "@vedauth/core/TokenStore"
+import { sampleGrant } from "@vedauth/core/TokenStoreConformance"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { TokenStoreError } from "@vedauth/core/VedAuthError"
-import { sampleGrant } from "@vedauth/core/TokenStoreConformance"
 import { Config, ConfigError, ConfigProvider, Effect, Layer, Redacted } from "effect"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
@@ -30,13 +30,16 @@ const envOf = (dir: string): Record<string, string> => ({
   HOME: dir,
   XDG_STATE_HOME: dir
 })
-const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+const withEnv = (env: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
 
 describe("NodeVedAuth with VEDAUTH_TOKEN_STORE=redis://...", () => {
   it.scoped("layerConfig fails with a ConfigError naming the Redis store; no file named after the URL is created", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir
-      const failure = yield* Effect.flip(VedAuth.accessToken.pipe(Effect.provide(NodeVedAuth.layerConfig()), withEnv(envOf(dir))))
+      const failure = yield* Effect.flip(
+        VedAuth.accessToken.pipe(Effect.provide(NodeVedAuth.layerConfig()), withEnv(envOf(dir)))
+      )
       assert.isTrue(ConfigError.isConfigError(failure) && ConfigError.isInvalidData(failure), String(failure))
       assert.include(String(failure), "RedisTokenStore.layerConfig()")
       assert.include(String(failure), "`tokenStore` option")
@@ -64,12 +67,17 @@ describe("NodeVedAuth with VEDAUTH_TOKEN_STORE=redis://...", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       const store = yield* Layer.build(TokenStore.layerMemory)
-      yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.set(key, sampleGrant(7))).pipe(Effect.provide(store))
+      yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.set(key, sampleGrant(7))).pipe(
+        Effect.provide(store)
+      )
       const layer = NodeVedAuth.layerConfig(
         Config.map(NodeVedAuth.config, (options) => ({ ...options, tokenStore: Layer.succeedContext(store) }))
       )
       const stored = yield* VedAuth.stored.pipe(Effect.provide(layer), withEnv(envOf(dir)))
-      assert.strictEqual(stored._tag === "Some" ? Redacted.value(stored.value.accessToken) : undefined, Redacted.value(sampleGrant(7).accessToken))
+      assert.strictEqual(
+        stored._tag === "Some" ? Redacted.value(stored.value.accessToken) : undefined,
+        Redacted.value(sampleGrant(7).accessToken)
+      )
       assert.deepStrictEqual(Fs.readdirSync(dir), [])
     }))
 

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { TransportError } from "@vedauth/core/VedAuthError"
 import { ConfigProvider, Effect, FastCheck, Redacted } from "effect"
+import { bypasses, parseNoProxy, parseProxy, proxyFor, type Routes, routes } from "../src/internal/proxy.js"
 import * as NodeNtlmTransport from "../src/NodeNtlmTransport.js"
 import * as NodeVedAuth from "../src/NodeVedAuth.js"
-import { TransportError } from "@vedauth/core/VedAuthError"
-import { bypasses, parseNoProxy, parseProxy, proxyFor, type Routes, routes } from "../src/internal/proxy.js"
 
 const mustRoute = (settings: Parameters<typeof routes>[0], env: Record<string, string>): Routes => {
   const result = routes(settings, env)
@@ -33,7 +33,9 @@ describe("proxy selection (as curl)", () => {
       [{ HTTPS_PROXY: "http://p:1", NO_PROXY: "127.0.0.1" }, "https://127.0.0.1:8443/", undefined],
       [{ HTTPS_PROXY: "http://p:1", no_proxy: "localhost", NO_PROXY: "*" }, "https://tpp.corp/", "p:1"]
     ]
-    for (const [env, url, expected] of table) assert.strictEqual(via(mustRoute({}, env), url), expected, `${JSON.stringify(env)} ${url}`)
+    for (const [env, url, expected] of table) {
+      assert.strictEqual(via(mustRoute({}, env), url), expected, `${JSON.stringify(env)} ${url}`)
+    }
   })
 
   it("an explicit proxy wins over the variables and applies to both schemes; false turns them off", () => {
@@ -45,7 +47,10 @@ describe("proxy selection (as curl)", () => {
     assert.strictEqual(via(mustRoute({ proxy: false }, env), "https://tpp/"), undefined)
     // NO_PROXY still applies to an explicit proxy, and the noProxy option replaces the variable.
     assert.strictEqual(via(mustRoute({ proxy: "mine:3" }, { NO_PROXY: "tpp" }), "https://tpp/"), undefined)
-    assert.strictEqual(via(mustRoute({ proxy: "mine:3", noProxy: "other" }, { NO_PROXY: "tpp" }), "https://tpp/"), "mine:3")
+    assert.strictEqual(
+      via(mustRoute({ proxy: "mine:3", noProxy: "other" }, { NO_PROXY: "tpp" }), "https://tpp/"),
+      "mine:3"
+    )
   })
 
   it("NO_PROXY entries: names, domain suffixes with or without a dot, addresses, CIDR, ports, *", () => {
@@ -80,24 +85,30 @@ describe("proxy selection (as curl)", () => {
   it("any host is bypassed by itself and by each of its parent domains, and by nothing else from a disjoint list", () => {
     const label = FastCheck.stringMatching(/^[a-z][a-z0-9-]{0,10}$/)
     FastCheck.assert(
-      FastCheck.property(FastCheck.array(label, { minLength: 1, maxLength: 5 }), FastCheck.nat({ max: 65535 }), (labels, port) => {
-        const host = labels.join(".")
-        for (let i = 0; i < labels.length; i++) {
-          const suffix = labels.slice(i).join(".")
-          if (!bypasses(parseNoProxy(suffix), host, port)) return false
-          if (!bypasses(parseNoProxy(`.${suffix}`), host, port)) return false
-          if (!bypasses(parseNoProxy(`${suffix}:${port}`), host, port)) return false
+      FastCheck.property(
+        FastCheck.array(label, { minLength: 1, maxLength: 5 }),
+        FastCheck.nat({ max: 65535 }),
+        (labels, port) => {
+          const host = labels.join(".")
+          for (let i = 0; i < labels.length; i++) {
+            const suffix = labels.slice(i).join(".")
+            if (!bypasses(parseNoProxy(suffix), host, port)) return false
+            if (!bypasses(parseNoProxy(`.${suffix}`), host, port)) return false
+            if (!bypasses(parseNoProxy(`${suffix}:${port}`), host, port)) return false
+          }
+          return !bypasses(parseNoProxy(`x${host}, ${host}.x`), host, port)
         }
-        return !bypasses(parseNoProxy(`x${host}, ${host}.x`), host, port)
-      })
+      )
     )
   })
 
   it("parseNoProxy never throws on arbitrary text", () => {
-    FastCheck.assert(FastCheck.property(FastCheck.string({ maxLength: 200 }), FastCheck.string({ maxLength: 40 }), (list, host) => {
-      bypasses(parseNoProxy(list), host, 443)
-      return true
-    }))
+    FastCheck.assert(
+      FastCheck.property(FastCheck.string({ maxLength: 200 }), FastCheck.string({ maxLength: 40 }), (list, host) => {
+        bypasses(parseNoProxy(list), host, 443)
+        return true
+      })
+    )
   })
 
   it("the URL's user and password, percent-decoded, are a Basic Proxy-Authorization, never in `shown`", () => {
@@ -127,13 +138,15 @@ describe("proxy selection (as curl)", () => {
 
   it.effect("VEDAUTH_PROXY (Redacted) and VEDAUTH_NO_PROXY reach the transport options through config", () =>
     Effect.gen(function*() {
-      const provider = ConfigProvider.fromMap(new Map([
-        ["VEDAUTH_URL", "https://tpp.corp"],
-        ["VEDAUTH_CLIENT_ID", "id"],
-        ["VEDAUTH_SCOPE", "certificate:manage"],
-        ["VEDAUTH_PROXY", "http://u:s3cret@proxy.corp:3128"],
-        ["VEDAUTH_NO_PROXY", "10.0.0.0/8"]
-      ]))
+      const provider = ConfigProvider.fromMap(
+        new Map([
+          ["VEDAUTH_URL", "https://tpp.corp"],
+          ["VEDAUTH_CLIENT_ID", "id"],
+          ["VEDAUTH_SCOPE", "certificate:manage"],
+          ["VEDAUTH_PROXY", "http://u:s3cret@proxy.corp:3128"],
+          ["VEDAUTH_NO_PROXY", "10.0.0.0/8"]
+        ])
+      )
       const options = yield* Effect.withConfigProvider(NodeVedAuth.config, provider)
       const proxy = options.transport?.proxy
       assert.isTrue(Redacted.isRedacted(proxy))

@@ -4,8 +4,8 @@
  * nothing planted used and nothing of the victim's written, and never in a hang.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Either, Logger, LogLevel, Option, Redacted } from "effect"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import { Duration, Effect, Either, Logger, LogLevel, Option, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
@@ -47,7 +47,13 @@ describe("another local user", () => {
       const { folder, file } = yield* ownStore
       yield* io(() => Fs.chown(folder, mallory.uid, mallory.gid))
       yield* mallory.sh(`printf '%s' '${storeText(666, true)}' > tokens.json && chmod 600 tokens.json`, folder)
-      const layer = NodeVedAuth.layer({ url: key.server, clientId: key.clientId, scope: key.scope, username: key.user, tokenStorePath: file })
+      const layer = NodeVedAuth.layer({
+        url: key.server,
+        clientId: key.clientId,
+        scope: key.scope,
+        username: key.user,
+        tokenStorePath: file
+      })
       const result = yield* Effect.either(Effect.provide(VedAuth.accessToken, layer))
       assert.isTrue(Either.isLeft(result), "the planted token was used")
       if (Either.isLeft(result)) refused(result.left, "owned by user id")
@@ -95,7 +101,9 @@ describe("modes of our own store", () => {
       const logger = Logger.make(({ logLevel, message }) => {
         if (logLevel === LogLevel.Warning) warnings.push(String(message))
       })
-      const got = yield* Effect.flatMap(storeAt(file), (s) => s.get(key)).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      const got = yield* Effect.flatMap(storeAt(file), (s) => s.get(key)).pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+      )
       assert.strictEqual(Redacted.value(Option.getOrThrow(got).accessToken), "access-1==")
       assert.strictEqual((yield* io(() => Fs.stat(file))).mode & 0o777, 0o600)
       assert.strictEqual(warnings.length, 1)
@@ -108,7 +116,9 @@ describe("modes of our own store", () => {
       const { file, folder } = yield* ownStore
       yield* io(() => Fs.chmod(folder, 0o770))
       refused(yield* Effect.flip(Effect.flatMap(storeAt(file), (s) => s.set(key, grant(1)))), "0770")
-      yield* io(() => Fs.access(file).then(() => assert.fail("a store was written into an untrusted folder"), () => undefined))
+      yield* io(() =>
+        Fs.access(file).then(() => assert.fail("a store was written into an untrusted folder"), () => undefined)
+      )
     }))
 })
 
@@ -136,7 +146,11 @@ describe("symbolic links and special files", () => {
     Effect.gen(function*() {
       const { file } = yield* ownStore
       execFileSync("mknod", ["-m", "600", file, "c", "1", "5"])
-      refused(yield* Effect.flip(Effect.flatMap(storeAt(file), (s) => s.get(key))), "CharacterDevice", "not a regular file")
+      refused(
+        yield* Effect.flip(Effect.flatMap(storeAt(file), (s) => s.get(key))),
+        "CharacterDevice",
+        "not a regular file"
+      )
     }))
 
   it.scoped("a FIFO at the store path is refused at once instead of hanging the read", () =>
@@ -152,7 +166,10 @@ describe("symbolic links and special files", () => {
     Effect.gen(function*() {
       const { file } = yield* ownStore
       yield* io(() => Fs.writeFile(file, Buffer.alloc(64 * 1024, 0x20), { mode: 0o600 }))
-      refused(yield* Effect.flip(Effect.flatMap(storeAt(file, { maxFileBytes: 16 * 1024 }), (s) => s.get(key))), "more than")
+      refused(
+        yield* Effect.flip(Effect.flatMap(storeAt(file, { maxFileBytes: 16 * 1024 }), (s) => s.get(key))),
+        "more than"
+      )
     }))
 
   it.scoped("a symlink planted at the lock path: withLock fails, the victim is not truncated or written", () =>
@@ -181,7 +198,9 @@ describe("symbolic links and special files", () => {
           yield* io(() => Fs.rm(`${file}.lock`))
           yield* io(() => Fs.symlink(victim, `${file}.lock`))
           // Wait (on the live clock, as the heartbeat does) until a heartbeat has looked at the swapped lock.
-          yield* Effect.repeat(Effect.sleep("10 millis"), { until: () => beats.some((b) => b.includes("could not refresh")) })
+          yield* Effect.repeat(Effect.sleep("10 millis"), {
+            until: () => beats.some((b) => b.includes("could not refresh"))
+          })
         })
       ).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.Debug))
       yield* swapped

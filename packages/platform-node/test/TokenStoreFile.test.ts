@@ -3,9 +3,9 @@
  * replace, corrupt files, the lock file, and locks left by a killed process or a skewed clock.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as TokenStoreConformance from "@vedauth/core/TokenStoreConformance"
+import { Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -15,7 +15,9 @@ import { bundleWorker, startWorker } from "./support/worker.js"
 const io = <A>(f: () => Promise<A>) => Effect.promise(f)
 
 describe("conformance: TokenStore.layerFileSystem on the real file system", () => {
-  const fresh = Layer.unwrapScoped(Effect.map(tempFolder, (dir) => TokenStore.layerFileSystem({ path: Path.join(dir, "s", "tokens.json") }))).pipe(
+  const fresh = Layer.unwrapScoped(
+    Effect.map(tempFolder, (dir) => TokenStore.layerFileSystem({ path: Path.join(dir, "s", "tokens.json") }))
+  ).pipe(
     Layer.provide(nodeFiles)
   )
   for (const test of TokenStoreConformance.cases) it.live(test.name, () => Effect.provide(test.run, fresh))
@@ -36,7 +38,10 @@ describe("conformance: TokenStore.layerFileSystem on the real file system", () =
               await Fs.writeFile(`${file}.lock`, JSON.stringify({ owner: "crashed", at: Date.now() }), { mode: 0o600 })
             })
         })
-        yield* test.run.pipe(Effect.provideService(TokenStore.TokenStore, one), Effect.provideService(TokenStoreConformance.Peers, peers))
+        yield* test.run.pipe(
+          Effect.provideService(TokenStore.TokenStore, one),
+          Effect.provideService(TokenStoreConformance.Peers, peers)
+        )
       }).pipe(Effect.scoped))
   }
 })
@@ -70,8 +75,23 @@ describe("TokenStore.layerFileSystem on the real file system", () => {
       const dir = yield* tempFolder
       const file = Path.join(dir, "tokens.json")
       yield* io(() => Fs.chmod(dir, 0o700))
-      const grants = { [TokenStore.keyString(key)]: JSON.parse(JSON.stringify({ accessToken: "a==", refreshToken: null, tokenType: "Bearer", scope: "s", identity: "i", issuedAt: "1970-01-01T00:00:00.000Z", expiresAt: "1970-01-01T01:00:00.000Z", refreshUntil: null })) }
-      yield* io(() => Fs.writeFile(file, JSON.stringify({ format: "vedauth-token-store", version: 1, grants }), { mode: 0o600 }))
+      const grants = {
+        [TokenStore.keyString(key)]: JSON.parse(
+          JSON.stringify({
+            accessToken: "a==",
+            refreshToken: null,
+            tokenType: "Bearer",
+            scope: "s",
+            identity: "i",
+            issuedAt: "1970-01-01T00:00:00.000Z",
+            expiresAt: "1970-01-01T01:00:00.000Z",
+            refreshUntil: null
+          })
+        )
+      }
+      yield* io(() =>
+        Fs.writeFile(file, JSON.stringify({ format: "vedauth-token-store", version: 1, grants }), { mode: 0o600 })
+      )
       const s = yield* storeAt(file)
       const read = Option.getOrThrow(yield* s.read(key))
       assert.strictEqual(Redacted.value(read.grant.accessToken), "a==")
@@ -83,8 +103,14 @@ describe("TokenStore.layerFileSystem on the real file system", () => {
   it.scoped("a corrupt or foreign file is a TokenStoreError on get and set, and is never overwritten", () =>
     Effect.gen(function*() {
       const file = Path.join(yield* tempFolder, "tokens.json")
-      const texts = ["{not json", "[1,2]", "{\"format\":\"something-else\",\"grants\":{}}", "{\"format\":\"vedauth-token-store\",\"version\":3,\"grants\":{}}",
-        "{\"format\":\"vedauth-token-store\",\"version\":2,\"revision\":1,\"grants\":{\"k\":{\"version\":5,\"grant\":{}}}}", "\xff\xfe"]
+      const texts = [
+        "{not json",
+        "[1,2]",
+        "{\"format\":\"something-else\",\"grants\":{}}",
+        "{\"format\":\"vedauth-token-store\",\"version\":3,\"grants\":{}}",
+        "{\"format\":\"vedauth-token-store\",\"version\":2,\"revision\":1,\"grants\":{\"k\":{\"version\":5,\"grant\":{}}}}",
+        "\xff\xfe"
+      ]
       for (const text of texts) {
         yield* io(() => Fs.writeFile(file, text, { mode: 0o600 }))
         const s = yield* storeAt(file)
@@ -100,7 +126,11 @@ describe("TokenStore.layerFileSystem on the real file system", () => {
     Effect.gen(function*() {
       const file = Path.join(yield* tempFolder, "tokens.json")
       const grants = { [TokenStore.keyString(key)]: { version: 1, grant: { accessToken: 42 } } }
-      yield* io(() => Fs.writeFile(file, JSON.stringify({ format: "vedauth-token-store", version: 2, revision: 1, grants }), { mode: 0o600 }))
+      yield* io(() =>
+        Fs.writeFile(file, JSON.stringify({ format: "vedauth-token-store", version: 2, revision: 1, grants }), {
+          mode: 0o600
+        })
+      )
       const s = yield* storeAt(file)
       assert.strictEqual((yield* Effect.flip(s.get(key)))._tag, "TokenStoreError")
       assert.strictEqual((yield* Effect.flip(s.list))._tag, "TokenStoreError")
@@ -110,7 +140,10 @@ describe("TokenStore.layerFileSystem on the real file system", () => {
     Effect.gen(function*() {
       const file = Path.join(yield* tempFolder, "state", "tokens.json")
       const s = yield* storeAt(file)
-      const during = yield* s.withLock(key, Effect.zipRight(s.set(key, grant(1)), io(() => Fs.readFile(`${file}.lock`, "utf8"))))
+      const during = yield* s.withLock(
+        key,
+        Effect.zipRight(s.set(key, grant(1)), io(() => Fs.readFile(`${file}.lock`, "utf8")))
+      )
       const lock = JSON.parse(during)
       assert.strictEqual(lock.pid, process.pid)
       assert.strictEqual(lock.host, Os.hostname())
@@ -126,7 +159,9 @@ describe("locks left behind", () => {
     Effect.gen(function*() {
       const dir = yield* tempFolder
       const file = Path.join(dir, "state", "tokens.json")
-      const bundle = yield* io(() => bundleWorker(new URL("./lockHolder.ts", import.meta.url).pathname, Path.join(dir, "holder.cjs")))
+      const bundle = yield* io(() =>
+        bundleWorker(new URL("./lockHolder.ts", import.meta.url).pathname, Path.join(dir, "holder.cjs"))
+      )
       const holder = startWorker(bundle, [file])
       yield* io(() => holder.said("locked"))
       assert.strictEqual(JSON.parse(yield* io(() => Fs.readFile(`${file}.lock`, "utf8"))).pid, holder.pid)

@@ -1,13 +1,18 @@
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import * as Grant from "@vedauth/core/Grant"
 import * as TokenStore from "@vedauth/core/TokenStore"
+import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import * as NodeTokenStoreFiles from "../src/NodeTokenStoreFiles.js"
 import { bundleWorker, startWorker } from "./support/worker.js"
 
-const key: TokenStore.Key = { server: "https://tpp.example.test", clientId: "app", scope: "certificate:manage", user: "CORP\\alice" }
+const key: TokenStore.Key = {
+  server: "https://tpp.example.test",
+  clientId: "app",
+  scope: "certificate:manage",
+  user: "CORP\\alice"
+}
 
 describe("two OS processes sharing one store file", () => {
   it.live("both ask for the token at the refresh point: exactly one refresh, both get the same token", () =>
@@ -16,7 +21,9 @@ describe("two OS processes sharing one store file", () => {
       const dir = yield* fs.makeTempDirectoryScoped()
       const store = `${dir}/state/tokens.json`
       const log = `${dir}/requests.log`
-      const bundle = yield* Effect.promise(() => bundleWorker(new URL("./raceWorker.ts", import.meta.url).pathname, `${dir}/worker.cjs`))
+      const bundle = yield* Effect.promise(() =>
+        bundleWorker(new URL("./raceWorker.ts", import.meta.url).pathname, `${dir}/worker.cjs`)
+      )
       // A grant inside its refresh window (10 seconds left of an hour), stored as another run left it.
       const now = yield* DateTime.now
       const grant = new Grant.Grant({

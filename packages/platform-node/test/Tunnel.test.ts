@@ -23,7 +23,12 @@ const scriptedProxy = (answer: (received: string, socket: Net.Socket) => void) =
         })
         socket.on("error", () => {})
       })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ port: (server.address() as Net.AddressInfo).port, received: () => received, server })))
+      server.listen(
+        0,
+        "127.0.0.1",
+        () =>
+          resume(Effect.succeed({ port: (server.address() as Net.AddressInfo).port, received: () => received, server }))
+      )
     }),
     ({ server }) =>
       Effect.async<void>((resume) => {
@@ -35,8 +40,13 @@ const scriptedProxy = (answer: (received: string, socket: Net.Socket) => void) =
 
 const tunnel = (proxyUrl: string, host: string, port: number, timeoutMs = 5000) =>
   Effect.async<Net.Socket, Error>((resume) => {
-    openTunnel(parseProxy(proxyUrl, "test"), host, port, timeoutMs, (error, socket) =>
-      resume(error === null ? Effect.succeed(socket!) : Effect.fail(error)))
+    openTunnel(
+      parseProxy(proxyUrl, "test"),
+      host,
+      port,
+      timeoutMs,
+      (error, socket) => resume(error === null ? Effect.succeed(socket!) : Effect.fail(error))
+    )
   })
 
 const failure = (answer: (received: string, socket: Net.Socket) => void, proxyUser = "", timeoutMs?: number) =>
@@ -62,17 +72,28 @@ describe("CONNECT tunnel", () => {
       socket.destroy()
       assert.strictEqual(first, "echo hello")
       const basic = Buffer.from("u ser:pa:ss").toString("base64")
-      assert.strictEqual(proxy.received(), `CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\nProxy-Authorization: Basic ${basic}\r\n\r\nhello`)
+      assert.strictEqual(
+        proxy.received(),
+        `CONNECT [::1]:8443 HTTP/1.1\r\nHost: [::1]:8443\r\nProxy-Authorization: Basic ${basic}\r\n\r\nhello`
+      )
     }))
 
   it.scoped("a refusal names the proxy, the target and the status; a 407 says proxy authentication required", () =>
     Effect.gen(function*() {
       const refused = yield* failure((_, socket) => socket.end("HTTP/1.1 403 Forbidden\r\n\r\n"))
-      assert.strictEqual(refused.message, `the proxy 127.0.0.1:${refused.port} refused the tunnel to tpp.corp:443: 403 Forbidden`)
-      const anonymous = yield* failure((_, socket) =>
-        socket.end("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n")
+      assert.strictEqual(
+        refused.message,
+        `the proxy 127.0.0.1:${refused.port} refused the tunnel to tpp.corp:443: 403 Forbidden`
       )
-      assert.include(anonymous.message, `proxy authentication required by the proxy 127.0.0.1:${anonymous.port} (it offers Negotiate, Basic)`)
+      const anonymous = yield* failure((_, socket) =>
+        socket.end(
+          "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nProxy-Authenticate: Basic realm=\"x\"\r\n\r\n"
+        )
+      )
+      assert.include(
+        anonymous.message,
+        `proxy authentication required by the proxy 127.0.0.1:${anonymous.port} (it offers Negotiate, Basic)`
+      )
       const wrong = yield* failure((_, socket) => socket.end("HTTP/1.1 407 No\r\n\r\n"), "user:s3cret@")
       assert.include(wrong.message, "refused the user and password")
       assert.notInclude(wrong.message, "s3cret")
@@ -80,10 +101,18 @@ describe("CONNECT tunnel", () => {
 
   it.scoped("an answer that is not HTTP, headers past the bound, a closed connection, silence: each its own error", () =>
     Effect.gen(function*() {
-      assert.include((yield* failure((_, socket) => socket.end("SSH-2.0-x\r\n\r\n"))).message, "did not answer CONNECT with HTTP")
-      const huge = yield* failure((_, socket) => socket.write(`HTTP/1.1 200 OK\r\nX: ${"a".repeat(MAX_ANSWER_BYTES + 10)}`))
+      assert.include(
+        (yield* failure((_, socket) => socket.end("SSH-2.0-x\r\n\r\n"))).message,
+        "did not answer CONNECT with HTTP"
+      )
+      const huge = yield* failure((_, socket) =>
+        socket.write(`HTTP/1.1 200 OK\r\nX: ${"a".repeat(MAX_ANSWER_BYTES + 10)}`)
+      )
       assert.include(huge.message, `more than ${MAX_ANSWER_BYTES} bytes of headers`)
-      assert.include((yield* failure((_, socket) => socket.end())).message, "closed the connection before opening the tunnel to tpp.corp:443")
+      assert.include(
+        (yield* failure((_, socket) => socket.end())).message,
+        "closed the connection before opening the tunnel to tpp.corp:443"
+      )
       const early = yield* failure((_, socket) => socket.write("HTTP/1.1 200 OK\r\n\r\nunasked"))
       assert.include(early.message, "sent data into the tunnel before it was used")
       assert.include((yield* failure(() => {}, "", 100)).message, "no tunnel through the proxy")

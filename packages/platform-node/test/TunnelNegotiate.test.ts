@@ -20,27 +20,33 @@ const scriptedProxy = (answer: (index: number, head: string) => string) => {
   const sockets = new Set<Net.Socket>()
   const received: Array<Received> = []
   return Effect.acquireRelease(
-    Effect.async<{ readonly port: number; readonly received: ReadonlyArray<Received>; readonly server: Net.Server }>((resume) => {
-      let connections = 0
-      const server = Net.createServer((socket) => {
-        const connection = connections++
-        sockets.add(socket)
-        let buffer = ""
-        socket.on("data", (chunk) => {
-          buffer += chunk.toString("latin1")
-          for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
-            const head = buffer.slice(0, end)
-            buffer = buffer.slice(end + 4)
-            received.push({ connection, head })
-            const reply = answer(received.length - 1, head)
-            if (reply.includes("Connection: close")) socket.end(reply)
-            else socket.write(reply)
-          }
+    Effect.async<{ readonly port: number; readonly received: ReadonlyArray<Received>; readonly server: Net.Server }>(
+      (resume) => {
+        let connections = 0
+        const server = Net.createServer((socket) => {
+          const connection = connections++
+          sockets.add(socket)
+          let buffer = ""
+          socket.on("data", (chunk) => {
+            buffer += chunk.toString("latin1")
+            for (let end = buffer.indexOf("\r\n\r\n"); end >= 0; end = buffer.indexOf("\r\n\r\n")) {
+              const head = buffer.slice(0, end)
+              buffer = buffer.slice(end + 4)
+              received.push({ connection, head })
+              const reply = answer(received.length - 1, head)
+              if (reply.includes("Connection: close")) socket.end(reply)
+              else socket.write(reply)
+            }
+          })
+          socket.on("error", () => {})
         })
-        socket.on("error", () => {})
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ port: (server.address() as Net.AddressInfo).port, received, server })))
-    }),
+        server.listen(
+          0,
+          "127.0.0.1",
+          () => resume(Effect.succeed({ port: (server.address() as Net.AddressInfo).port, received, server }))
+        )
+      }
+    ),
     ({ server }) =>
       Effect.async<void>((resume) => {
         server.close(() => resume(Effect.void))
@@ -51,7 +57,9 @@ const scriptedProxy = (answer: (index: number, head: string) => string) => {
 
 const body = "<html>denied</html>"
 const challenge = (close: boolean) =>
-  `HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nContent-Length: ${body.length}\r\n${close ? "Connection: close\r\n" : ""}\r\n${body}`
+  `HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Negotiate\r\nContent-Length: ${body.length}\r\n${
+    close ? "Connection: close\r\n" : ""
+  }\r\n${body}`
 const established = "HTTP/1.1 200 Connection established\r\n\r\n"
 
 /** A stand-in for the Kerberos side: numbered tokens, or a refusal. */
@@ -64,7 +72,11 @@ const fakeNegotiate = (refuse?: string) => {
       wanted.add(proxy.shown)
       if (refuse !== undefined) return Promise.reject(new ProxyRefused(refuse, 407))
       tokens++
-      return Promise.resolve({ header: Redacted.make(`Negotiate dG9rZW4${tokens}`), client: "alice@CORP.EXAMPLE", spn: "HTTP/localhost" })
+      return Promise.resolve({
+        header: Redacted.make(`Negotiate dG9rZW4${tokens}`),
+        client: "alice@CORP.EXAMPLE",
+        spn: "HTTP/localhost"
+      })
     }
   }
   return { negotiate, tokens: () => tokens }
@@ -72,8 +84,14 @@ const fakeNegotiate = (refuse?: string) => {
 
 const tunnel = (port: number, negotiate: ProxyNegotiate, timeoutMs = 5000) =>
   Effect.async<Net.Socket, Error>((resume) => {
-    openTunnel(parseProxy(`http://localhost:${port}`, "test"), "tpp.corp", 443, timeoutMs, (error, socket) =>
-      resume(error === null ? Effect.succeed(socket!) : Effect.fail(error)), negotiate)
+    openTunnel(
+      parseProxy(`http://localhost:${port}`, "test"),
+      "tpp.corp",
+      443,
+      timeoutMs,
+      (error, socket) => resume(error === null ? Effect.succeed(socket!) : Effect.fail(error)),
+      negotiate
+    )
   })
 
 const authorization = (head: string) => /^Proxy-Authorization: (.*)$/m.exec(head)?.[1]
@@ -100,7 +118,10 @@ describe("CONNECT tunnel with Negotiate to the proxy", () => {
     Effect.gen(function*() {
       const proxy = yield* scriptedProxy((index) => index === 0 ? challenge(true) : established)
       ;(yield* tunnel(proxy.port, fakeNegotiate().negotiate)).destroy()
-      assert.deepStrictEqual(proxy.received.map((r) => [r.connection, authorization(r.head)]), [[0, undefined], [1, "Negotiate dG9rZW41"]])
+      assert.deepStrictEqual(proxy.received.map((r) => [r.connection, authorization(r.head)]), [[0, undefined], [
+        1,
+        "Negotiate dG9rZW41"
+      ]])
     }))
 
   it.scoped("a second 407 is the error, naming the ticket, never the token; no third CONNECT", () =>
@@ -118,14 +139,18 @@ describe("CONNECT tunnel with Negotiate to the proxy", () => {
   it.scoped("no token to be had: the 407 error says why, and nothing more is sent", () =>
     Effect.gen(function*() {
       const proxy = yield* scriptedProxy(() => challenge(false))
-      const error = yield* Effect.flip(tunnel(proxy.port, fakeNegotiate("no Kerberos ticket for it: NO_CREDENTIALS").negotiate))
+      const error = yield* Effect.flip(
+        tunnel(proxy.port, fakeNegotiate("no Kerberos ticket for it: NO_CREDENTIALS").negotiate)
+      )
       assert.strictEqual(error.message, "no Kerberos ticket for it: NO_CREDENTIALS")
       assert.strictEqual(proxy.received.length, 1)
     }))
 
   it.scoped("a proxy offering Basic only is not sent a Kerberos token", () =>
     Effect.gen(function*() {
-      const proxy = yield* scriptedProxy(() => "HTTP/1.1 407 No\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n")
+      const proxy = yield* scriptedProxy(() =>
+        "HTTP/1.1 407 No\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n"
+      )
       const { negotiate, tokens } = fakeNegotiate()
       const error = yield* Effect.flip(tunnel(proxy.port, negotiate))
       assert.include(error.message, "(it offers Basic); give the user and password")

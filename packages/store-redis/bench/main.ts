@@ -6,12 +6,12 @@
  * Figures, not assertions.
  */
 import { Grant, type TokenStore } from "@vedauth/core"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { Simulator } from "@vedauth/testing"
 import { DateTime, Effect, Option, Ref } from "effect"
 import { Redis } from "ioredis"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { startReplica } from "../test/fixtures/replicas.js"
 import { replicaEnv, replicaHere } from "../test/fixtures/stack.js"
 
@@ -29,7 +29,12 @@ const program = Effect.gen(function*() {
   const served = yield* Simulator.serve({ protocol: "http" })
   const env = replicaEnv(served.url, redis.port, "bench:")
   const { store, vedAuth } = yield* replicaHere(env)
-  const key: TokenStore.Key = { server: env.VEDAUTH_URL!, clientId: env.VEDAUTH_CLIENT_ID!, scope: env.VEDAUTH_SCOPE!, user: env.VEDAUTH_USERNAME! }
+  const key: TokenStore.Key = {
+    server: env.VEDAUTH_URL!,
+    clientId: env.VEDAUTH_CLIENT_ID!,
+    scope: env.VEDAUTH_SCOPE!,
+    user: env.VEDAUTH_USERNAME!
+  }
   yield* vedAuth.accessToken
 
   const n = 200_000
@@ -37,7 +42,10 @@ const program = Effect.gen(function*() {
   const refGet = yield* perOp(n, () => Effect.runPromise(Effect.repeatN(Ref.get(ref), n - 1)).then(() => {}))
   const fromMemory = yield* perOp(n, () => Effect.runPromise(Effect.repeatN(vedAuth.accessToken, n - 1)).then(() => {}))
   const reads = 20_000
-  const storeRead = yield* perOp(reads, () => Effect.runPromise(Effect.repeatN(store.read(key), reads - 1)).then(() => {}))
+  const storeRead = yield* perOp(
+    reads,
+    () => Effect.runPromise(Effect.repeatN(store.read(key), reads - 1)).then(() => {})
+  )
   const raw = new Redis({ host: "127.0.0.1", port: redis.port })
   const roundTrip = yield* perOp(2_000, async () => {
     for (let i = 0; i < 2_000; i++) await raw.hmget("bench:none", "v", "g")
@@ -45,7 +53,9 @@ const program = Effect.gen(function*() {
   raw.disconnect()
   console.log("hot path (ns per call, in one process):")
   console.log(`  Ref.get                               ${refGet.toFixed(0)}`)
-  console.log(`  VedAuth.accessToken (fresh, memory)   ${fromMemory.toFixed(0)}  (${(fromMemory / refGet).toFixed(1)}x Ref.get)`)
+  console.log(
+    `  VedAuth.accessToken (fresh, memory)   ${fromMemory.toFixed(0)}  (${(fromMemory / refGet).toFixed(1)}x Ref.get)`
+  )
   console.log(`  RedisTokenStore.read (known record)   ${storeRead.toFixed(0)}`)
   console.log(`  one Redis round trip (HMGET, ioredis) ${roundTrip.toFixed(0)}`)
 
@@ -55,14 +65,19 @@ const program = Effect.gen(function*() {
     const due = new Grant.Grant({ ...record.grant, expiresAt: DateTime.subtract(yield* DateTime.now, { seconds: 1 }) })
     yield* store.compareAndSet(key, Option.some(record.version), Option.some(due))
     yield* served.simulator.resetStats
-    const started = Array.from({ length: replicas }, () => startReplica(replicaBundle, { ...env, REPLICA_CALLERS: "100" }))
+    const started = Array.from(
+      { length: replicas },
+      () => startReplica(replicaBundle, { ...env, REPLICA_CALLERS: "100" })
+    )
     yield* Effect.promise(() => Promise.all(started.map((replica) => replica.ready)))
     const start = performance.now()
     for (const replica of started) replica.go()
     const results = yield* Effect.promise(() => Promise.all(started.map((replica) => replica.done)))
     const wall = performance.now() - start
     const stats = yield* served.simulator.stats
-    const tokens = new Set(results.flatMap((result) => result.lines.flatMap((line) => (line.tokens as Array<string> | undefined) ?? [])))
+    const tokens = new Set(
+      results.flatMap((result) => result.lines.flatMap((line) => (line.tokens as Array<string> | undefined) ?? []))
+    )
     console.log(
       `  N=${replicas}: refreshes ${stats.refresh}, authorizes ${stats.authorizeIntegrated}, distinct tokens ${tokens.size}, ` +
         `failed ${results.filter((result) => result.code !== 0).length}, wall ${wall.toFixed(0)} ms`

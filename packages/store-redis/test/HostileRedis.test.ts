@@ -5,11 +5,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { TokenStore, TokenStoreConformance } from "@vedauth/core"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { Effect, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer, type Socket } from "node:net"
 import { RedisTokenStore } from "../src/index.js"
-import { redisServer } from "@vedauth/test-helpers/redisServer"
 
 const key = TokenStoreConformance.sampleKey
 const grant = TokenStoreConformance.sampleGrant
@@ -118,7 +118,12 @@ describe("a hostile Redis", () => {
         yield* store.set(other, grant(1))
         yield* store.set(key, grant(2))
         // 300 KiB in the grant's field, as a hostile Redis (or a bug elsewhere) could hold.
-        server.cli("EVAL", "redis.call('HSET', KEYS[1], 'g', string.rep('x', 300 * 1024)); return 1", "1", recordKey(key))
+        server.cli(
+          "EVAL",
+          "redis.call('HSET', KEYS[1], 'g', string.rep('x', 300 * 1024)); return 1",
+          "1",
+          recordKey(key)
+        )
         const error = yield* Effect.flip(store.withLock(key, store.read(key)))
         assert.include(error.message, "over the 65536 a grant can take")
         const listed = yield* store.list
@@ -146,7 +151,10 @@ describe("a hostile Redis", () => {
         yield* store.set(key, grant(1))
         const old = { v: server.cli("HGET", rk, "v"), g: server.cli("HGET", rk, "g") }
         yield* store.set(key, grant(2))
-        assert.strictEqual(Option.map(yield* store.read(key), (r) => Redacted.value(r.grant.accessToken)).pipe(Option.getOrUndefined), "access-2==")
+        assert.strictEqual(
+          Option.map(yield* store.read(key), (r) => Redacted.value(r.grant.accessToken)).pipe(Option.getOrUndefined),
+          "access-2=="
+        )
         // Put the older record back, version and all, behind the replicas' backs.
         server.cli("HSET", rk, "v", old.v, "g", old.g)
         const error = yield* Effect.flip(store.withLock(key, store.read(key)))
@@ -157,4 +165,3 @@ describe("a hostile Redis", () => {
       }))
   })
 }, { timeout: 60_000 })
-

@@ -1,9 +1,9 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Grant, TokenStore, TokenStoreConformance } from "@vedauth/core"
+import { type RedisServer, redisServer } from "@vedauth/test-helpers/redisServer"
 import { Clock, ConfigProvider, Context, DateTime, Duration, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import { RedisTokenStore } from "../src/index.js"
-import { type RedisServer, redisServer } from "@vedauth/test-helpers/redisServer"
 
 class Server extends Effect.Tag("test/RedisServer")<Server, RedisServer>() {}
 
@@ -16,11 +16,18 @@ const freshStore = (server: RedisServer, extra: Partial<RedisTokenStore.Options>
     ...(server.ca === undefined ? {} : { ca: server.ca }),
     ...extra
   })
-const provideFresh = <A, E>(test: Effect.Effect<A, E, TokenStore.TokenStore>, extra: Partial<RedisTokenStore.Options> = {}) =>
-  Effect.flatMap(Server, (server) =>
-    Effect.flatMap(freshStore(server, extra), (store) => Effect.provideService(test, TokenStore.TokenStore, store)))
+const provideFresh = <A, E>(
+  test: Effect.Effect<A, E, TokenStore.TokenStore>,
+  extra: Partial<RedisTokenStore.Options> = {}
+) =>
+  Effect.flatMap(
+    Server,
+    (server) =>
+      Effect.flatMap(freshStore(server, extra), (store) => Effect.provideService(test, TokenStore.TokenStore, store))
+  )
 
-const tokenOf = (record: Option.Option<TokenStore.Versioned>) => Option.map(record, (r) => Redacted.value(r.grant.accessToken))
+const tokenOf = (record: Option.Option<TokenStore.Versioned>) =>
+  Option.map(record, (r) => Redacted.value(r.grant.accessToken))
 const key = TokenStoreConformance.sampleKey
 const grant = TokenStoreConformance.sampleGrant
 
@@ -42,9 +49,13 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
         const peers = TokenStoreConformance.Peers.of({
           open: freshStore(server, options),
           // What a crashed holder of an older or foreign client leaves: a lock key without an expiry.
-          abandon: (k) => Effect.sync(() => void server.cli("SET", `${options.prefix}lock:${TokenStore.keyString(k)}`, "crashed:0"))
+          abandon: (k) =>
+            Effect.sync(() => void server.cli("SET", `${options.prefix}lock:${TokenStore.keyString(k)}`, "crashed:0"))
         })
-        yield* test.run.pipe(Effect.provideService(TokenStore.TokenStore, one), Effect.provideService(TokenStoreConformance.Peers, peers))
+        yield* test.run.pipe(
+          Effect.provideService(TokenStore.TokenStore, one),
+          Effect.provideService(TokenStoreConformance.Peers, peers)
+        )
       }).pipe(Effect.withClock(Clock.make())))
   }
 
@@ -62,7 +73,11 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
       assert.notInclude(stored, "refresh-7")
       const without = yield* RedisTokenStore.make({ url: server.url, prefix })
       assert.include((yield* Effect.flip(without.read(key))).message, "encrypted")
-      const other = yield* RedisTokenStore.make({ url: server.url, prefix, encryptionKey: Redacted.make(randomBytes(32).toString("base64")) })
+      const other = yield* RedisTokenStore.make({
+        url: server.url,
+        prefix,
+        encryptionKey: Redacted.make(randomBytes(32).toString("base64"))
+      })
       const refused = yield* Effect.flip(other.read(key))
       assert.include(refused.message, "does not open")
       assert.notInclude(refused.message, Redacted.value(secret))
@@ -72,7 +87,9 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
   it.scoped("a key that is not 32 bytes of base64 is refused with a message that does not echo it", () =>
     Effect.gen(function*() {
       const server = yield* Server
-      const error = yield* Effect.flip(RedisTokenStore.make({ url: server.url, encryptionKey: Redacted.make("c2hvcnQ=") }))
+      const error = yield* Effect.flip(
+        RedisTokenStore.make({ url: server.url, encryptionKey: Redacted.make("c2hvcnQ=") })
+      )
       assert.strictEqual(error._tag, "TokenStoreError")
       assert.include(error.message, "32 random bytes")
       assert.notInclude(error.message, "c2hvcnQ=")
@@ -84,7 +101,10 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
       const prefix = `ttl-${randomBytes(4).toString("hex")}:`
       const store = yield* RedisTokenStore.make({ url: server.url, prefix })
       const now = Date.now()
-      yield* store.set(key, new Grant.Grant({ ...grant(1), refreshUntil: Option.some(DateTime.unsafeMake(now + 3_600_000)) }))
+      yield* store.set(
+        key,
+        new Grant.Grant({ ...grant(1), refreshUntil: Option.some(DateTime.unsafeMake(now + 3_600_000)) })
+      )
       const later = server.cli("--scan", "--pattern", `${prefix}grant:*`)
       assert.strictEqual(Number(server.cli("PEXPIRETIME", later)), now + 3_600_000)
       yield* store.remove(key)
@@ -160,12 +180,15 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
       const lockName = () => server.cli("--scan", "--pattern", `${prefix}lock:*`)
       // Held for three lifetimes of the lock: renewal keeps it; nobody else got it meanwhile.
       const two = yield* RedisTokenStore.make({ url: server.url, prefix, lockTtl, lockTimeout: Duration.millis(200) })
-      const held = yield* one.withLock(key, Effect.gen(function*() {
-        const owner = server.cli("GET", lockName())
-        yield* Effect.sleep(Duration.millis(900))
-        const waiter = yield* Effect.exit(two.withLock(key, Effect.void))
-        return { owner, still: server.cli("GET", lockName()), waiter }
-      })).pipe(Effect.withClock(Clock.make()))
+      const held = yield* one.withLock(
+        key,
+        Effect.gen(function*() {
+          const owner = server.cli("GET", lockName())
+          yield* Effect.sleep(Duration.millis(900))
+          const waiter = yield* Effect.exit(two.withLock(key, Effect.void))
+          return { owner, still: server.cli("GET", lockName()), waiter }
+        })
+      ).pipe(Effect.withClock(Clock.make()))
       // The same owner, renewed: every renewal writes a new time after the owner's token.
       const ownerOf = (value: string) => value.slice(0, value.indexOf(":"))
       assert.strictEqual(ownerOf(held.still), ownerOf(held.owner))
@@ -175,11 +198,14 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
       assert.strictEqual(lockName(), "", "released by its owner")
       // A holder whose lock was taken over (expired, then taken by another) does not free the new owner's lock.
       const three = yield* RedisTokenStore.make({ url: server.url, prefix, lockTtl })
-      const taken = yield* three.withLock(key, Effect.sync(() => {
-        const name = lockName()
-        server.cli("SET", name, "someone-else")
-        return name
-      }))
+      const taken = yield* three.withLock(
+        key,
+        Effect.sync(() => {
+          const name = lockName()
+          server.cli("SET", name, "someone-else")
+          return name
+        })
+      )
       assert.strictEqual(server.cli("GET", taken), "someone-else")
     }))
 
@@ -195,11 +221,13 @@ layer(Layer.scoped(Server, redisServer()), { excludeTestServices: true })("a pla
   it.scoped("layerConfig reads VEDAUTH_TOKEN_STORE and VEDAUTH_STORE_KEY", () =>
     Effect.gen(function*() {
       const server = yield* Server
-      const config = ConfigProvider.fromMap(new Map([
-        ["VEDAUTH_TOKEN_STORE", Redacted.value(server.url)],
-        ["VEDAUTH_STORE_KEY", randomBytes(32).toString("base64")],
-        ["VEDAUTH_STORE_PREFIX", `cfg-${randomBytes(4).toString("hex")}:`]
-      ]))
+      const config = ConfigProvider.fromMap(
+        new Map([
+          ["VEDAUTH_TOKEN_STORE", Redacted.value(server.url)],
+          ["VEDAUTH_STORE_KEY", randomBytes(32).toString("base64")],
+          ["VEDAUTH_STORE_PREFIX", `cfg-${randomBytes(4).toString("hex")}:`]
+        ])
+      )
       const built = yield* Layer.build(Layer.provide(RedisTokenStore.layerConfig(), Layer.setConfigProvider(config)))
       const store = Context.get(built, TokenStore.TokenStore)
       yield* store.set(key, grant(3))
@@ -218,7 +246,9 @@ describe("a redis-server with TLS and an ACL user", () => {
       Effect.gen(function*() {
         const server = yield* Server
         const url = Redacted.make(`rediss://${user.name}:wrong-pass-42@127.0.0.1:${server.port}`)
-        const error = yield* Effect.flip(RedisTokenStore.make({ url, ...(server.ca === undefined ? {} : { ca: server.ca }) }))
+        const error = yield* Effect.flip(
+          RedisTokenStore.make({ url, ...(server.ca === undefined ? {} : { ca: server.ca }) })
+        )
         assert.strictEqual(error._tag, "TokenStoreError")
         assert.notInclude(error.message, "wrong-pass-42")
         assert.notInclude(error.message, user.password)

@@ -1,16 +1,18 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Grant, TokenStore } from "@vedauth/core"
+import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { Simulator } from "@vedauth/testing"
 import { DateTime, Duration, Effect, Option, Redacted, Schedule } from "effect"
 import { createHash } from "node:crypto"
-import { redisServer } from "@vedauth/test-helpers/redisServer"
 import { bundleReplica, replicaScoped } from "./fixtures/replicas.js"
 import { replicaEnv, replicaHere } from "./fixtures/stack.js"
 
 // `count` replica processes with `callers` callers each, started together once all are ready; each must exit 0.
 const runReplicas = (bundle: string, env: Readonly<Record<string, string>>, count: number, callers: number) =>
   Effect.gen(function*() {
-    const replicas = yield* Effect.all(Array.from({ length: count }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: String(callers) })))
+    const replicas = yield* Effect.all(
+      Array.from({ length: count }, () => replicaScoped(bundle, { ...env, REPLICA_CALLERS: String(callers) }))
+    )
     yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.ready)))
     for (const replica of replicas) replica.go()
     const results = yield* Effect.promise(() => Promise.all(replicas.map((replica) => replica.done)))
@@ -57,9 +59,14 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       const stats = yield* served.simulator.stats
       assert.strictEqual(stats.refresh, 1)
       assert.strictEqual(stats.authorizeIntegrated, 0)
-      const tokens = new Set(results.flatMap((result) => result.lines.flatMap((line) => (line.tokens as Array<string> | undefined) ?? [])))
+      const tokens = new Set(
+        results.flatMap((result) => result.lines.flatMap((line) => (line.tokens as Array<string> | undefined) ?? []))
+      )
       assert.strictEqual(tokens.size, 1)
-      assert.strictEqual(results.reduce((sum, result) => sum + Number(result.lines.find((line) => "callers" in line)?.callers ?? 0), 0), 1000)
+      assert.strictEqual(
+        results.reduce((sum, result) => sum + Number(result.lines.find((line) => "callers" in line)?.callers ?? 0), 0),
+        1000
+      )
     }))
 
   /**
@@ -81,7 +88,9 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       yield* served.simulator.setFaults({ delay: Duration.seconds(2) })
       a.go()
       // A has written the mark (no refresh token in the store) and its refresh is on the wire.
-      const marked = store.read(k).pipe(Effect.map((record) => Option.exists(record, (r) => Option.isNone(r.grant.refreshToken))))
+      const marked = store.read(k).pipe(
+        Effect.map((record) => Option.exists(record, (r) => Option.isNone(r.grant.refreshToken)))
+      )
       yield* marked.pipe(Effect.repeat({ until: (done) => done, schedule: Schedule.spaced(Duration.millis(10)) }))
       a.child.kill(signal)
       yield* served.simulator.setFaults({})
@@ -106,7 +115,11 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       if (signal === "SIGSTOP") {
         assert.strictEqual(fromA.code, 0, JSON.stringify(fromA.lines))
         assert.strictEqual(stats.refresh, 1)
-        assert.deepStrictEqual(fromA.lines.find((line) => "tokens" in line)?.tokens, [tokenOfB], "A's late write was refused; A uses B's grant")
+        assert.deepStrictEqual(
+          fromA.lines.find((line) => "tokens" in line)?.tokens,
+          [tokenOfB],
+          "A's late write was refused; A uses B's grant"
+        )
       } else {
         assert.strictEqual(fromA.signal, "SIGKILL")
       }
@@ -131,7 +144,9 @@ describe("replicas as separate OS processes sharing one grant in Redis", () => {
       assert.strictEqual(Redacted.value(yield* vedAuth.accessToken), Redacted.value(token))
       yield* redis.start
       // Back: the connection and the subscription come back by themselves, the record as it was.
-      const after = yield* store.read(k).pipe(Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 100 }))
+      const after = yield* store.read(k).pipe(
+        Effect.retry({ schedule: Schedule.spaced(Duration.millis(100)), times: 100 })
+      )
       assert.isTrue(Option.exists(after, (record) => record.version === before.version))
       assert.strictEqual(Redacted.value(Option.getOrThrow(after).grant.accessToken), Redacted.value(token))
       // And the replicas go on sharing it: one refresh, no authorize.

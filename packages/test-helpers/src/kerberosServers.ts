@@ -23,7 +23,9 @@ export const makeKdc = (options: {
   const kdc = Kdc.make({
     realm: options.realm,
     keys: options.keytabs.flatMap((k) => Redacted.value(k.keys)),
-    ...(options.ticketLifetime === undefined ? {} : { ticketLifetimeMillis: Duration.toMillis(options.ticketLifetime) }),
+    ...(options.ticketLifetime === undefined
+      ? {}
+      : { ticketLifetimeMillis: Duration.toMillis(options.ticketLifetime) }),
     ...(options.clockSkew === undefined ? {} : { skewMillis: Duration.toMillis(options.clockSkew) })
   })
   return {
@@ -44,13 +46,21 @@ export const makeAcceptor = (options: {
     ...(options.requireChannelBindings === undefined ? {} : { requireChannelBindings: options.requireChannelBindings })
   })
   return {
-    accept: (token: Uint8Array, acceptOptions: { readonly channelBindings?: Uint8Array } = {}): Effect.Effect<Acceptor.Accepted, KerberosError.KerberosError> =>
+    accept: (
+      token: Uint8Array,
+      acceptOptions: { readonly channelBindings?: Uint8Array } = {}
+    ): Effect.Effect<Acceptor.Accepted, KerberosError.KerberosError> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.try({
           try: () => acceptor.accept(token, { now, channelBindings: acceptOptions.channelBindings }),
           catch: (e) =>
             e instanceof Failure.KerberosFailure
-              ? new KerberosError.KerberosError({ reason: e.reason, detail: e.detail, ...(e.code === undefined ? {} : { code: e.code }), ...(e.hint === undefined ? {} : { hint: e.hint }) })
+              ? new KerberosError.KerberosError({
+                reason: e.reason,
+                detail: e.detail,
+                ...(e.code === undefined ? {} : { code: e.code }),
+                ...(e.hint === undefined ? {} : { hint: e.hint })
+              })
               : new KerberosError.KerberosError({ reason: "DEFECT", detail: String(e) })
         }))
   }

@@ -4,7 +4,7 @@
  * file (krb5.conf, kdc.conf, database, keytabs, caches) in a temp folder of its own and the KDC on
  * a free 127.0.0.1 port. Starts in well under a second; one realm per test file.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Os from "node:os"
@@ -96,7 +96,8 @@ export const startRealm = async (users: ReadonlyArray<User>, options: RealmOptio
   const SPN = options.spn === undefined ? DEFAULT_SPN : options.spn
   const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "vedauth-krb5-"))
   const port = await freePort()
-  const enctypes = "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
+  const enctypes =
+    "aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal aes256-cts-hmac-sha384-192:normal aes128-cts-hmac-sha256-128:normal"
   await Fs.writeFile(
     Path.join(dir, "krb5.conf"),
     [
@@ -157,7 +158,10 @@ export const startRealm = async (users: ReadonlyArray<User>, options: RealmOptio
     kinit: async (user, cache) => {
       const path = Path.join(dir, cache)
       await new Promise<void>((resolve, reject) => {
-        const child = spawn("kinit", [user.name], { env: { ...env, KRB5CCNAME: `FILE:${path}` }, stdio: ["pipe", "ignore", "pipe"] })
+        const child = spawn("kinit", [user.name], {
+          env: { ...env, KRB5CCNAME: `FILE:${path}` },
+          stdio: ["pipe", "ignore", "pipe"]
+        })
         let stderr = ""
         child.stderr.on("data", (chunk) => (stderr += String(chunk)))
         child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kinit failed: ${stderr}`))))
@@ -198,7 +202,11 @@ export interface Trust {
 export const mitTool = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
   run(command, [...args], { env }).then(
     ({ stdout, stderr }) => ({ ok: true, stdout, stderr }),
-    (e: { readonly stdout?: string; readonly stderr?: string }) => ({ ok: false, stdout: e.stdout ?? "", stderr: e.stderr ?? "" })
+    (e: { readonly stdout?: string; readonly stderr?: string }) => ({
+      ok: false,
+      stdout: e.stdout ?? "",
+      stderr: e.stderr ?? ""
+    })
   )
 
 /**
@@ -209,26 +217,37 @@ export const mitTool = (command: string, args: ReadonlyArray<string>, env: NodeJ
  */
 export const startTrust = async (users: ReadonlyArray<User>): Promise<Trust> => {
   const mapping = `  .services.test = ${SERVICES_REALM}`
-  const usersRealm = await startRealm(users, { realm: USERS_REALM, spn: null, domain: ".users.test", kdcProfile: `[domain_realm]\n${mapping}` })
-  const servicesRealm = await startRealm([], { realm: SERVICES_REALM, spn: TRUST_SPN, domain: ".services.test" }).catch(async (e: unknown) => {
-    await usersRealm.stop()
-    throw e
+  const usersRealm = await startRealm(users, {
+    realm: USERS_REALM,
+    spn: null,
+    domain: ".users.test",
+    kdcProfile: `[domain_realm]\n${mapping}`
   })
+  const servicesRealm = await startRealm([], { realm: SERVICES_REALM, spn: TRUST_SPN, domain: ".services.test" }).catch(
+    async (e: unknown) => {
+      await usersRealm.stop()
+      throw e
+    }
+  )
   const trustPassword = "Trust-" + Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("hex")
   const stop = async () => {
     await Promise.all([usersRealm.stop(), servicesRealm.stop()])
   }
   for (const realm of [usersRealm, servicesRealm]) {
-    await realm.kadmin(`addprinc -pw ${trustPassword} krbtgt/${SERVICES_REALM}@${USERS_REALM}`).catch(async (e: unknown) => {
-      await stop()
-      throw e
-    })
+    await realm.kadmin(`addprinc -pw ${trustPassword} krbtgt/${SERVICES_REALM}@${USERS_REALM}`).catch(
+      async (e: unknown) => {
+        await stop()
+        throw e
+      }
+    )
   }
   const confText = (mapped: boolean) =>
     [
       ...libdefaults(USERS_REALM),
       "[realms]",
-      ...[usersRealm, servicesRealm].flatMap((r) => [`  ${r.realm} = {`, `    kdc = ${r.kdc.host}:${r.kdc.port}`, "  }"]),
+      ...[usersRealm, servicesRealm].flatMap((
+        r
+      ) => [`  ${r.realm} = {`, `    kdc = ${r.kdc.host}:${r.kdc.port}`, "  }"]),
       "[domain_realm]",
       `  .users.test = ${USERS_REALM}`,
       ...(mapped ? [mapping] : []),

@@ -8,7 +8,16 @@
  */
 import { Effect, Schedule } from "effect"
 import { execFileSync, spawn } from "node:child_process"
-import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync
+} from "node:fs"
 import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -47,9 +56,16 @@ const authConfig = (dir: string, auth: Auth): ReadonlyArray<string> => {
   if (auth === "none") return ["http_access allow localhost"]
   return [
     ...(auth === "basic"
-      ? [`auth_param basic program /usr/lib/squid/basic_ncsa_auth ${dir}/htpasswd`, "auth_param basic realm vedauth-test"]
+      ? [
+        `auth_param basic program /usr/lib/squid/basic_ncsa_auth ${dir}/htpasswd`,
+        "auth_param basic realm vedauth-test"
+      ]
       // Any service principal of the keytab (GSS_C_NO_NAME): the client chooses HTTP/<proxy host>.
-      : ["auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -s GSS_C_NO_NAME", "auth_param negotiate children 2", "auth_param negotiate keep_alive on"]),
+      : [
+        "auth_param negotiate program /usr/lib/squid/negotiate_kerberos_auth -s GSS_C_NO_NAME",
+        "auth_param negotiate children 2",
+        "auth_param negotiate keep_alive on"
+      ]),
     "acl authenticated proxy_auth REQUIRED",
     // CONNECT to loopback on any port (the default config allows 443 only), for loopback clients.
     "http_access deny !localhost",
@@ -100,7 +116,10 @@ export const squid = (options: SquidOptions = {}) =>
     const port = yield* freePort
     const basic = options.basic
     if (basic !== undefined) {
-      const hash = execFileSync("openssl", ["passwd", "-apr1", "-stdin"], { input: `${basic.password}\n`, encoding: "utf8" }).trim()
+      const hash = execFileSync("openssl", ["passwd", "-apr1", "-stdin"], {
+        input: `${basic.password}\n`,
+        encoding: "utf8"
+      }).trim()
       writeFileSync(join(dir, "htpasswd"), `${basic.user}:${hash}\n`)
     }
     const negotiate = options.negotiate
@@ -108,7 +127,10 @@ export const squid = (options: SquidOptions = {}) =>
       copyFileSync(negotiate.keytab, join(dir, "proxy.keytab"))
       copyFileSync(negotiate.krb5Conf, join(dir, "krb5.conf"))
     }
-    writeFileSync(join(dir, "squid.conf"), config(dir, port, basic !== undefined ? "basic" : negotiate !== undefined ? "negotiate" : "none"))
+    writeFileSync(
+      join(dir, "squid.conf"),
+      config(dir, port, basic !== undefined ? "basic" : negotiate !== undefined ? "negotiate" : "none")
+    )
     // Started as root, squid runs as `proxy`: its folder and files must be its own.
     chmodSync(dir, 0o755)
     if (process.getuid?.() === 0) {
@@ -116,7 +138,9 @@ export const squid = (options: SquidOptions = {}) =>
       for (const name of ["", ...readdirSync(dir)]) chownSync(join(dir, name), uid, -1)
     }
     // Squid's helpers inherit its environment: the keytab and the realm for negotiate_kerberos_auth.
-    const env = negotiate === undefined ? process.env : { ...process.env, KRB5_KTNAME: `FILE:${dir}/proxy.keytab`, KRB5_CONFIG: `${dir}/krb5.conf` }
+    const env = negotiate === undefined
+      ? process.env
+      : { ...process.env, KRB5_KTNAME: `FILE:${dir}/proxy.keytab`, KRB5_CONFIG: `${dir}/krb5.conf` }
     const child = spawn("squid", ["-N", "-f", join(dir, "squid.conf")], { stdio: "ignore", env })
     const stopped = Effect.async<void>((resume) => {
       if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
@@ -137,7 +161,9 @@ export const squid = (options: SquidOptions = {}) =>
       url: (credentials, host = "127.0.0.1") =>
         credentials === undefined
           ? `http://${host}:${port}`
-          : `http://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@${host}:${port}`,
+          : `http://${encodeURIComponent(credentials.user)}:${
+            encodeURIComponent(credentials.password)
+          }@${host}:${port}`,
       stop: Effect.zipRight(stopped, readLog)
     }
     return started

@@ -40,18 +40,31 @@ const shellQuote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`
 
 /** Starts sssd_kcm on a socket in a temp folder of its own; `stop` ends it and removes the folder. */
 export const startKcm = async (): Promise<Kcm> => {
-  if (process.getuid?.() !== 0) throw new Error("sssd_kcm runs in a mount namespace of its own, which needs root (unshare --mount)")
+  if (process.getuid?.() !== 0) {
+    throw new Error("sssd_kcm runs in a mount namespace of its own, which needs root (unshare --mount)")
+  }
   const dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "vedauth-kcm-"))
   for (const sub of ["db", "secrets", "conf.d"]) await Fs.mkdir(Path.join(dir, sub))
   const socket = Path.join(dir, "kcm.socket")
   const conf = Path.join(dir, "sssd.conf")
   // sssd refuses a configuration file others can read.
-  await Fs.writeFile(conf, ["[sssd]", "services = kcm", "[kcm]", `socket_path = ${socket}`, "responder_idle_timeout = 0", ""].join("\n"), { mode: 0o600 })
+  await Fs.writeFile(
+    conf,
+    ["[sssd]", "services = kcm", "[kcm]", `socket_path = ${socket}`, "responder_idle_timeout = 0", ""].join("\n"),
+    { mode: 0o600 }
+  )
   const binds = [["db", "/var/lib/sss/db"], ["secrets", "/var/lib/sss/secrets"], ["conf.d", "/etc/sssd/conf.d"]]
     .map(([from, to]) => `mount --bind ${shellQuote(Path.join(dir, from!))} ${to}`)
-  const script = [...binds, `sssd -c ${shellQuote(conf)} --genconf-section=kcm`, "exec /usr/libexec/sssd/sssd_kcm --uid 0 --gid 0 --logger=stderr"].join(" && ")
+  const script = [
+    ...binds,
+    `sssd -c ${shellQuote(conf)} --genconf-section=kcm`,
+    "exec /usr/libexec/sssd/sssd_kcm --uid 0 --gid 0 --logger=stderr"
+  ].join(" && ")
   // detached: a session of its own. The shell execs sssd_kcm, so the child's pid is sssd_kcm's.
-  const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], { detached: true, stdio: ["ignore", "ignore", "pipe"] })
+  const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
+    detached: true,
+    stdio: ["ignore", "ignore", "pipe"]
+  })
   let log = ""
   child.stderr.on("data", (chunk) => (log = (log + String(chunk)).slice(-8000)))
   child.once("error", (error) => (log += `cannot run unshare: ${error.message}`))

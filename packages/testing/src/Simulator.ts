@@ -18,13 +18,13 @@ import type { HttpClient } from "@effect/platform"
 import { HttpClient as HttpClientTag } from "@effect/platform"
 import { KdcTransport, NtlmTransport } from "@vedauth/core"
 import type { Duration, Scope } from "effect"
-import { Context, Effect, Exit, Layer, Redacted, Scope as EffectScope, Schema } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Schema, Scope as EffectScope } from "effect"
+import { generateClient } from "./internal/certificate.js"
 import type * as Internal from "./internal/context.js"
 import type * as Http from "./internal/http.js"
-import { generateClient } from "./internal/certificate.js"
+import type * as Kerberos from "./internal/kerberos.js"
 import * as memory from "./internal/memory.js"
 import * as server from "./internal/server.js"
-import type * as Kerberos from "./internal/kerberos.js"
 import * as internal from "./internal/simulator.js"
 
 /**
@@ -193,9 +193,11 @@ export class ServeError extends Schema.TaggedError<ServeError>("@vedauth/testing
  * @since 0.1.0
  * @category constructors
  */
-export const make: (options?: Options) => Effect.Effect<Service> = Effect.fn("Simulator.make")(function*(options?: Options) {
-  return yield* internal.make(options)
-})
+export const make: (options?: Options) => Effect.Effect<Service> = Effect.fn("Simulator.make")(
+  function*(options?: Options) {
+    return yield* internal.make(options)
+  }
+)
 
 /**
  * Serves an existing simulator on loopback until the scope closes.
@@ -203,11 +205,15 @@ export const make: (options?: Options) => Effect.Effect<Service> = Effect.fn("Si
  * @since 0.1.0
  * @category servers
  */
-export const listen: (simulator: Service, options?: ServeOptions) => Effect.Effect<Served, ServeError, Scope.Scope> = Effect.fn(
-  "Simulator.listen"
-)(function*(simulator: Service, options?: ServeOptions) {
-  return yield* Effect.mapError(server.serve(simulator, options), (failure) => new ServeError({ detail: failure.detail }))
-})
+export const listen: (simulator: Service, options?: ServeOptions) => Effect.Effect<Served, ServeError, Scope.Scope> =
+  Effect.fn(
+    "Simulator.listen"
+  )(function*(simulator: Service, options?: ServeOptions) {
+    return yield* Effect.mapError(
+      server.serve(simulator, options),
+      (failure) => new ServeError({ detail: failure.detail })
+    )
+  })
 
 /**
  * Makes a simulator and serves it until the scope closes.
@@ -215,7 +221,9 @@ export const listen: (simulator: Service, options?: ServeOptions) => Effect.Effe
  * @since 0.1.0
  * @category servers
  */
-export const serve: (options?: ServeOptions) => Effect.Effect<Served & { readonly simulator: Service }, ServeError, Scope.Scope> = Effect
+export const serve: (
+  options?: ServeOptions
+) => Effect.Effect<Served & { readonly simulator: Service }, ServeError, Scope.Scope> = Effect
   .fn("Simulator.serve")(function*(options?: ServeOptions) {
     const simulator = yield* internal.make(options)
     const served = yield* listen(simulator, options)
@@ -245,7 +253,8 @@ export const start = async (
  * @since 0.1.0
  * @category faults
  */
-export const setFaults = (faults: Faults): Effect.Effect<void, never, Simulator> => Effect.flatMap(Simulator, (simulator) => simulator.setFaults(faults))
+export const setFaults = (faults: Faults): Effect.Effect<void, never, Simulator> =>
+  Effect.flatMap(Simulator, (simulator) => simulator.setFaults(faults))
 
 /**
  * @since 0.1.0
@@ -257,7 +266,10 @@ export const stats: Effect.Effect<Stats, never, Simulator> = Effect.flatMap(Simu
  * @since 0.1.0
  * @category inspection
  */
-export const grants: Effect.Effect<ReadonlyArray<LiveGrant>, never, Simulator> = Effect.flatMap(Simulator, (simulator) => simulator.grants)
+export const grants: Effect.Effect<ReadonlyArray<LiveGrant>, never, Simulator> = Effect.flatMap(
+  Simulator,
+  (simulator) => simulator.grants
+)
 
 /**
  * The simulator, in memory.
@@ -275,7 +287,8 @@ export const layer = (options?: Options): Layer.Layer<Simulator> => Layer.effect
  */
 export const layerServer = (options?: ServeOptions): Layer.Layer<Simulator | Server, ServeError> =>
   Layer.scopedContext(
-    Effect.map(serve(options), ({ simulator, ...served }) => Context.make(Simulator, simulator).pipe(Context.add(Server, served)))
+    Effect.map(serve(options), ({ simulator, ...served }) =>
+      Context.make(Simulator, simulator).pipe(Context.add(Server, served)))
   )
 
 /**
@@ -308,7 +321,11 @@ export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, Simulato
  * @category layers
  */
 export const layerKdcTransport: Layer.Layer<KdcTransport.KdcTransport, never, Simulator> = Layer.unwrapEffect(
-  Effect.map(Simulator, (simulator) => simulator.kerberos === undefined ? KdcTransport.layerUnreachable : KdcTransport.layerKdc(simulator.kerberos.kdc))
+  Effect.map(
+    Simulator,
+    (simulator) =>
+      simulator.kerberos === undefined ? KdcTransport.layerUnreachable : KdcTransport.layerKdc(simulator.kerberos.kdc)
+  )
 )
 
 /**
@@ -327,8 +344,13 @@ export type ClientCertificateInfo = Internal.ClientCertificateInfo
  * @since 0.1.0
  * @category layers
  */
-export const layerHttpClientPresenting = (certificate: ClientCertificateInfo): Layer.Layer<HttpClient.HttpClient, never, Simulator> =>
-  Layer.effect(HttpClientTag.HttpClient, Effect.map(Simulator, (simulator) => memory.httpClient(simulator, certificate)))
+export const layerHttpClientPresenting = (
+  certificate: ClientCertificateInfo
+): Layer.Layer<HttpClient.HttpClient, never, Simulator> =>
+  Layer.effect(
+    HttpClientTag.HttpClient,
+    Effect.map(Simulator, (simulator) => memory.httpClient(simulator, certificate))
+  )
 
 /**
  * Simulator + NtlmTransport + KdcTransport + HttpClient, all in memory: what library tests need.
@@ -336,7 +358,9 @@ export const layerHttpClientPresenting = (certificate: ClientCertificateInfo): L
  * @since 0.1.0
  * @category layers
  */
-export const layerTest = (options?: Options): Layer.Layer<Simulator | NtlmTransport.NtlmTransport | KdcTransport.KdcTransport | HttpClient.HttpClient> =>
+export const layerTest = (
+  options?: Options
+): Layer.Layer<Simulator | NtlmTransport.NtlmTransport | KdcTransport.KdcTransport | HttpClient.HttpClient> =>
   Layer.provideMerge(Layer.mergeAll(layerNtlmTransport, layerKdcTransport, layerHttpClient), layer(options))
 
 /**
@@ -350,7 +374,10 @@ export const layerTest = (options?: Options): Layer.Layer<Simulator | NtlmTransp
  */
 export const generateClientCertificate = (
   commonName: string
-): Effect.Effect<{ readonly caPem: string; readonly certPem: string; readonly keyPem: Redacted.Redacted<string> }, ServeError> =>
+): Effect.Effect<
+  { readonly caPem: string; readonly certPem: string; readonly keyPem: Redacted.Redacted<string> },
+  ServeError
+> =>
   Effect.tryPromise({
     try: () => generateClient(commonName, Date.now()),
     catch: (error) => new ServeError({ detail: `could not generate the client certificate: ${String(error)}` })
@@ -362,7 +389,11 @@ export const generateClientCertificate = (
  * @since 0.1.0
  * @category constants
  */
-export const defaultCredentials: { readonly domain: string; readonly username: string; readonly password: Redacted.Redacted<string> } = {
+export const defaultCredentials: {
+  readonly domain: string
+  readonly username: string
+  readonly password: Redacted.Redacted<string>
+} = {
   domain: "CORP",
   username: "alice",
   password: internal.resolve().users[0]!.password
@@ -379,7 +410,6 @@ export const defaultClientId = "vedauth-demo"
  * @category constants
  */
 export const defaultScope = "certificate:manage,revoke;configuration:manage"
-
 
 /**
  * A `krb5.conf` that points MIT's tools (`kinit`, `curl --negotiate`, GSSAPI) at a served

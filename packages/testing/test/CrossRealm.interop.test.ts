@@ -12,12 +12,12 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { KdcTransport, Kerberos } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeKdcTransport, NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
+import { mitTool, SERVICES_REALM, startTrust, type Trust, TRUST_SPN, USERS_REALM } from "@vedauth/test-helpers/mitRealm"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
-import * as Simulator from "../src/Simulator.js"
 import * as kdc from "../../winauth/src/internal/kerberos/kdcMessages.js"
-import { mitTool, SERVICES_REALM, startTrust, type Trust, TRUST_SPN, USERS_REALM } from "@vedauth/test-helpers/mitRealm"
+import * as Simulator from "../src/Simulator.js"
 
 const alice = { name: "alice", password: Redacted.value(Simulator.defaultCredentials.password) }
 let trust: Trust
@@ -30,7 +30,12 @@ afterAll(() => trust?.stop())
 type Route = "mapped" | "referral"
 
 /** vedauth with one of the client krb5.conf files (read through Effect's Config, as KRB5_CONFIG). */
-const withConf = (route: Route) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", trust.conf[route]]])).pipe(ConfigProvider.orElse(() => ConfigProvider.fromEnv())))
+const withConf = (route: Route) =>
+  Effect.withConfigProvider(
+    ConfigProvider.fromMap(new Map([["KRB5_CONFIG", trust.conf[route]]])).pipe(
+      ConfigProvider.orElse(() => ConfigProvider.fromEnv())
+    )
+  )
 /** Every request's server name and KDC realm field, as vedauth sent it: which route was taken. */
 const sent: Array<string> = []
 const recording = Layer.effect(
@@ -49,7 +54,11 @@ const live = Layer.mergeAll(recording, NodeFileSystem.layer, NodeTokenStoreFiles
 const cacheFile = (name: string) => Path.join(trust.users.dir, name)
 
 const password = (route: Route) =>
-  Kerberos.getTicket({ principal: `alice@${USERS_REALM}`, keySource: { _tag: "Password", password: Redacted.make(alice.password) }, spn: TRUST_SPN }).pipe(withConf(route), Effect.provide(live))
+  Kerberos.getTicket({
+    principal: `alice@${USERS_REALM}`,
+    keySource: { _tag: "Password", password: Redacted.make(alice.password) },
+    spn: TRUST_SPN
+  }).pipe(withConf(route), Effect.provide(live))
 
 const klist = (cache: string) => Effect.promise(() => mitTool("klist", ["-c", `FILE:${cache}`], trust.env.mapped))
 
@@ -64,7 +73,10 @@ describe("cross-realm with a password, two MIT KDCs", () => {
         // AS twice (pre-authentication), the cross-realm TGT, the service ticket.
         assert.strictEqual(ticket.kdcRoundTrips, 4)
         // (a) asks USERS.TEST for krbtgt/SERVICES.TEST directly; (b) asks it for the service and is referred.
-        assert.deepStrictEqual(sent, [route === "mapped" ? `krbtgt/${SERVICES_REALM}@${USERS_REALM}` : `${TRUST_SPN}@${USERS_REALM}`, `${TRUST_SPN}@${SERVICES_REALM}`])
+        assert.deepStrictEqual(sent, [
+          route === "mapped" ? `krbtgt/${SERVICES_REALM}@${USERS_REALM}` : `${TRUST_SPN}@${USERS_REALM}`,
+          `${TRUST_SPN}@${SERVICES_REALM}`
+        ])
       }))
   }
 
@@ -75,7 +87,10 @@ describe("cross-realm with a password, two MIT KDCs", () => {
       const env = { ...trust.env.referral, KRB5CCNAME: `FILE:${cache}`, KRB5_TRACE: trace }
       const kvno = yield* Effect.promise(() => mitTool("kvno", ["-C", "-S", "HTTP", "tpp.services.test"], env))
       assert.isTrue(kvno.ok, kvno.stderr)
-      assert.include(yield* Effect.promise(() => Fs.readFile(trace, "utf8")), `Following referral TGT krbtgt/${SERVICES_REALM}@${USERS_REALM}`)
+      assert.include(
+        yield* Effect.promise(() => Fs.readFile(trace, "utf8")),
+        `Following referral TGT krbtgt/${SERVICES_REALM}@${USERS_REALM}`
+      )
       // MIT keeps the service ticket only (not the referral TGT), as both realms' tickets are in one cache.
       const listed = yield* klist(cache)
       assert.include(listed.stdout, TRUST_SPN)
@@ -87,7 +102,8 @@ describe("cross-realm from kinit's cache", () => {
     it.live(`(c) ${route}: kinit in USERS.TEST; vedauth gets the cross-realm TGT and the ticket (2 round trips), writes both back (klist lists them), then 0`, () =>
       Effect.gen(function*() {
         const cache = yield* Effect.promise(() => trust.users.kinit(alice, `kinit-${route}.ccache`))
-        const get = Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: TRUST_SPN, cache: `FILE:${cache}` }).pipe(withConf(route), Effect.provide(live))
+        const get = Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: TRUST_SPN, cache: `FILE:${cache}` })
+          .pipe(withConf(route), Effect.provide(live))
         const first = yield* get
         assert.strictEqual(first.client, `alice@${USERS_REALM}`)
         assert.strictEqual(first.server, `${TRUST_SPN}@${SERVICES_REALM}`)
@@ -101,7 +117,9 @@ describe("cross-realm from kinit's cache", () => {
         const second = yield* get
         assert.strictEqual(second.kdcRoundTrips, 0)
         // MIT's kvno takes the service ticket from the cache vedauth wrote.
-        const kvno = yield* Effect.promise(() => mitTool("kvno", [`${TRUST_SPN}@${SERVICES_REALM}`], { ...trust.env[route], KRB5CCNAME: `FILE:${cache}` }))
+        const kvno = yield* Effect.promise(() =>
+          mitTool("kvno", [`${TRUST_SPN}@${SERVICES_REALM}`], { ...trust.env[route], KRB5CCNAME: `FILE:${cache}` })
+        )
         assert.isTrue(kvno.ok, kvno.stderr)
       }))
   }
@@ -111,10 +129,19 @@ describe("cross-realm from kinit's cache", () => {
       const cache = yield* Effect.promise(() => trust.users.kinit(alice, "reuse.ccache"))
       // MIT's kvno puts the cross-realm TGT in the cache; the service ticket vedauth wants is another's.
       yield* Effect.promise(() => trust.services.kadmin("addprinc -randkey HTTP/other.services.test"))
-      const kvno = yield* Effect.promise(() => mitTool("kvno", [`HTTP/other.services.test@${SERVICES_REALM}`], { ...trust.env.mapped, KRB5CCNAME: `FILE:${cache}` }))
+      const kvno = yield* Effect.promise(() =>
+        mitTool("kvno", [`HTTP/other.services.test@${SERVICES_REALM}`], {
+          ...trust.env.mapped,
+          KRB5CCNAME: `FILE:${cache}`
+        })
+      )
       assert.isTrue(kvno.ok, kvno.stderr)
       sent.length = 0
-      const ticket = yield* Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: TRUST_SPN, cache: `FILE:${cache}` }).pipe(withConf("mapped"), Effect.provide(live))
+      const ticket = yield* Kerberos.getTicket({
+        keySource: { _tag: "CacheOnly" },
+        spn: TRUST_SPN,
+        cache: `FILE:${cache}`
+      }).pipe(withConf("mapped"), Effect.provide(live))
       assert.strictEqual(ticket.kdcRoundTrips, 1)
       assert.deepStrictEqual(sent, [`${TRUST_SPN}@${SERVICES_REALM}`])
       yield* Effect.promise(() => Fs.rm(cacheFile("reuse.ccache"), { force: true }))
@@ -125,9 +152,15 @@ describe("authorize against the simulator holding SERVICES.TEST's key", () => {
   for (const route of ["mapped", "referral"] as const) {
     it.live(`alice@USERS.TEST authorizes through Kerberos ${route === "mapped" ? "by [domain_realm]" : "by the KDC's referral"}`, () =>
       Effect.gen(function*() {
-        const serviceKeytab = yield* Kerberos.readKeytab(yield* Effect.promise(() => trust.services.keytab(TRUST_SPN, `tpp-${route}.keytab`))).pipe(Effect.provide(live))
+        const serviceKeytab = yield* Kerberos.readKeytab(
+          yield* Effect.promise(() => trust.services.keytab(TRUST_SPN, `tpp-${route}.keytab`))
+        ).pipe(Effect.provide(live))
         const server = yield* Simulator.serve({
-          users: [{ name: "alice", domain: USERS_REALM.split(".")[0]!, password: Simulator.defaultCredentials.password }],
+          users: [{
+            name: "alice",
+            domain: USERS_REALM.split(".")[0]!,
+            password: Simulator.defaultCredentials.password
+          }],
           kerberos: { realm: SERVICES_REALM, serviceKeytab }
         })
         const grant = yield* VedAuth.authorize().pipe(

@@ -11,8 +11,17 @@ import * as VedAuth from "@vedauth/core/VedAuth"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, Redacted, Scope, TestClock } from "effect"
 import * as Simulator from "../src/Simulator.js"
 
-const base: VedAuth.Options = { url: "https://tpp.example", clientId: Simulator.defaultClientId, scope: "certificate:manage" }
-const key: TokenStore.Key = { server: "https://tpp.example", clientId: base.clientId, scope: base.scope, user: "device:" }
+const base: VedAuth.Options = {
+  url: "https://tpp.example",
+  clientId: Simulator.defaultClientId,
+  scope: "certificate:manage"
+}
+const key: TokenStore.Key = {
+  server: "https://tpp.example",
+  clientId: base.clientId,
+  scope: base.scope,
+  user: "device:"
+}
 
 type Prompts = Deferred.Deferred<Credentials.DevicePrompt>
 
@@ -21,22 +30,33 @@ type Prompts = Deferred.Deferred<Credentials.DevicePrompt>
 const shared = (simulator: Simulator.Options = {}) =>
   Effect.gen(function*() {
     const context = yield* Layer.build(
-      Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, TokenStore.layerMemory).pipe(Layer.provideMerge(Simulator.layer(simulator)))
+      Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, TokenStore.layerMemory).pipe(
+        Layer.provideMerge(Simulator.layer(simulator))
+      )
     )
     const grant = (prompts: Prompts, scope?: Scope.Scope) =>
-      Layer.build(VedAuth.layer({ ...base, credentials: Credentials.device((prompt) => Deferred.succeed(prompts, prompt)) })).pipe(
+      Layer.build(
+        VedAuth.layer({ ...base, credentials: Credentials.device((prompt) => Deferred.succeed(prompts, prompt)) })
+      ).pipe(
         Effect.provide(context),
         scope === undefined ? (effect) => effect : Scope.extend(scope),
         Effect.map((built) => Context.get(built, VedAuth.VedAuth))
       )
-    return { grant, simulator: Context.get(context, Simulator.Simulator), store: Context.get(context, TokenStore.TokenStore) }
+    return {
+      grant,
+      simulator: Context.get(context, Simulator.Simulator),
+      store: Context.get(context, TokenStore.TokenStore)
+    }
   })
 
 // Both grants ask for a token: the first is shown the prompt; the second starts once it has been.
 const bothAsk = (simulator: Simulator.Options = {}) =>
   Effect.gen(function*() {
     const env = yield* shared(simulator)
-    const [promptsA, promptsB] = [yield* Deferred.make<Credentials.DevicePrompt>(), yield* Deferred.make<Credentials.DevicePrompt>()]
+    const [promptsA, promptsB] = [
+      yield* Deferred.make<Credentials.DevicePrompt>(),
+      yield* Deferred.make<Credentials.DevicePrompt>()
+    ]
     const a = yield* env.grant(promptsA)
     const b = yield* env.grant(promptsB)
     const fiberA = yield* Effect.fork(a.accessToken)
@@ -46,7 +66,8 @@ const bothAsk = (simulator: Simulator.Options = {}) =>
     return { ...env, b, prompt, promptsB, fiberA, fiberB }
   })
 
-const failure = (fiber: Fiber.RuntimeFiber<Redacted.Redacted<string>, VedAuthError.VedAuthError>) => Effect.flip(Fiber.join(fiber))
+const failure = (fiber: Fiber.RuntimeFiber<Redacted.Redacted<string>, VedAuthError.VedAuthError>) =>
+  Effect.flip(Fiber.join(fiber))
 
 describe("the device flow with two managed grants on one store", () => {
   it.scoped("one prompt, the lock free while the person approves, and the same token for both after approval", () =>
@@ -95,7 +116,10 @@ describe("the device flow with two managed grants on one store", () => {
   it.scoped("the first process goes away mid-approval: its mark is removed, the other takes over and asks", () =>
     Effect.gen(function*() {
       const env = yield* shared()
-      const [promptsA, promptsB] = [yield* Deferred.make<Credentials.DevicePrompt>(), yield* Deferred.make<Credentials.DevicePrompt>()]
+      const [promptsA, promptsB] = [
+        yield* Deferred.make<Credentials.DevicePrompt>(),
+        yield* Deferred.make<Credentials.DevicePrompt>()
+      ]
       const scopeA = yield* Scope.make()
       const a = yield* env.grant(promptsA, scopeA)
       const b = yield* env.grant(promptsB)
@@ -111,14 +135,19 @@ describe("the device flow with two managed grants on one store", () => {
       assert.isTrue(yield* env.simulator.approveDevice(prompt.userCode))
       yield* TestClock.adjust("5 seconds")
       const token = yield* Fiber.join(fiberB)
-      assert.isTrue(Option.exists(yield* env.store.get(key), (grant) => Redacted.value(grant.accessToken) === Redacted.value(token)))
+      assert.isTrue(
+        Option.exists(yield* env.store.get(key), (grant) => Redacted.value(grant.accessToken) === Redacted.value(token))
+      )
       assert.strictEqual((yield* env.simulator.stats).authorizeDevice, 2)
     }))
 
   it.scoped("a process that finds a stale mark (its device code long expired) asks at once", () =>
     Effect.gen(function*() {
       const env = yield* shared({ device: { expiresIn: 60 } })
-      const [promptsA, promptsB] = [yield* Deferred.make<Credentials.DevicePrompt>(), yield* Deferred.make<Credentials.DevicePrompt>()]
+      const [promptsA, promptsB] = [
+        yield* Deferred.make<Credentials.DevicePrompt>(),
+        yield* Deferred.make<Credentials.DevicePrompt>()
+      ]
       const scopeA = yield* Scope.make()
       const a = yield* env.grant(promptsA, scopeA)
       yield* Effect.fork(a.accessToken)

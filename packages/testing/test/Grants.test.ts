@@ -11,7 +11,11 @@ import * as VedAuth from "@vedauth/core/VedAuth"
 import { Deferred, Effect, Exit, Fiber, Layer, Redacted, TestClock } from "effect"
 import * as Simulator from "../src/Simulator.js"
 
-const base: VedAuth.Options = { url: "https://tpp.example", clientId: Simulator.defaultClientId, scope: "certificate:manage" }
+const base: VedAuth.Options = {
+  url: "https://tpp.example",
+  clientId: Simulator.defaultClientId,
+  scope: "certificate:manage"
+}
 
 const layer = (
   vedAuth: VedAuth.Options,
@@ -23,7 +27,8 @@ const layer = (
     Layer.provideMerge(Simulator.layer(simulator))
   )
 
-const tag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) => Effect.map(Effect.flip(effect), (error) => error._tag)
+const tag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.flip(effect), (error) => error._tag)
 
 describe("the password grant (authorize/oauth)", () => {
   const password: VedAuth.Options = {
@@ -85,11 +90,12 @@ describe("the JWT grant (authorize/jwt)", () => {
     ...overrides
   })
   // A JWT minted by the simulator's issuer at each authorize, as a projected token is rewritten.
-  const minted = (overrides: Record<string, unknown> = {}, reads?: { count: number }) => (simulator: Simulator.Service) =>
-    Credentials.jwt(Effect.suspend(() => {
-      if (reads !== undefined) reads.count++
-      return Effect.map(simulator.signJwt(claims(overrides)), Redacted.make)
-    }))
+  const minted =
+    (overrides: Record<string, unknown> = {}, reads?: { count: number }) => (simulator: Simulator.Service) =>
+      Credentials.jwt(Effect.suspend(() => {
+        if (reads !== undefined) reads.count++
+        return Effect.map(simulator.signJwt(claims(overrides)), Redacted.make)
+      }))
 
   // Runs `effect` against a simulator whose issuer the credentials can reach.
   const withJwt = <A, E>(
@@ -101,7 +107,9 @@ describe("the JWT grant (authorize/jwt)", () => {
       Effect.provide(
         effect,
         VedAuth.layer({ ...base, credentials: credentials(simulator) }).pipe(
-          Layer.provideMerge(Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, TokenStore.layerMemory)),
+          Layer.provideMerge(
+            Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, TokenStore.layerMemory)
+          ),
           Layer.provideMerge(Layer.succeed(Simulator.Simulator, simulator))
         )
       ))
@@ -122,19 +130,24 @@ describe("the JWT grant (authorize/jwt)", () => {
 
   it.effect("expired, wrong audience, wrong issuer, bad signature: InvalidGrant with the reason", () =>
     Effect.gen(function*() {
-      for (const [overrides, why] of [
-        [{ exp: 0 }, "expired"],
-        [{ aud: "someone-else" }, "audience"],
-        [{ iss: "https://evil.example" }, "issuer"]
-      ] as const) {
+      for (
+        const [overrides, why] of [
+          [{ exp: 0 }, "expired"],
+          [{ aud: "someone-else" }, "audience"],
+          [{ iss: "https://evil.example" }, "issuer"]
+        ] as const
+      ) {
         const error = yield* Effect.flip(withJwt(VedAuth.authorize(), minted(overrides)))
         assert.strictEqual(error._tag, "InvalidGrant")
         assert.include(error.message, why)
       }
-      const forged = () => Credentials.jwt(Effect.flatMap(Simulator.make(), (other) => Effect.map(other.signJwt(claims()), Redacted.make)))
+      const forged = () =>
+        Credentials.jwt(Effect.flatMap(Simulator.make(), (other) => Effect.map(other.signJwt(claims()), Redacted.make)))
       const error = yield* Effect.flip(withJwt(VedAuth.authorize(), forged))
       assert.include(error.message, "signature")
-      const garbage = yield* Effect.flip(withJwt(VedAuth.authorize(), () => Credentials.jwt(Effect.succeed(Redacted.make("not.a.jwt")))))
+      const garbage = yield* Effect.flip(
+        withJwt(VedAuth.authorize(), () => Credentials.jwt(Effect.succeed(Redacted.make("not.a.jwt"))))
+      )
       assert.strictEqual(garbage._tag, "InvalidGrant")
     }))
 
@@ -154,7 +167,9 @@ describe("the JWT grant (authorize/jwt)", () => {
 
   it.effect("disabled for the integration is InvalidClient; a JWT file without TokenStoreFiles is AuthenticationFailed", () =>
     Effect.gen(function*() {
-      const disabled = yield* tag(withJwt(VedAuth.authorize(), minted(), { integrations: [{ clientId: "vedauth-demo", grantTypes: ["oauth"] }] }))
+      const disabled = yield* tag(
+        withJwt(VedAuth.authorize(), minted(), { integrations: [{ clientId: "vedauth-demo", grantTypes: ["oauth"] }] })
+      )
       assert.strictEqual(disabled, "InvalidClient")
       const error = yield* Effect.flip(withJwt(VedAuth.authorize(), () => Credentials.jwtFile("/nonexistent/token")))
       assert.strictEqual(error._tag, "AuthenticationFailed")
@@ -183,7 +198,10 @@ describe("the certificate grant (authorize/certificate)", () => {
       const none = yield* Effect.flip(Effect.provide(VedAuth.authorize(), layer(certificate)))
       assert.strictEqual(none._tag, "InvalidGrant")
       assert.include(none.message, "client certificate")
-      assert.strictEqual(yield* tag(Effect.provide(VedAuth.authorize(), layer(certificate, {}, presenting("mallory")))), "UnhandledIdentityClaim")
+      assert.strictEqual(
+        yield* tag(Effect.provide(VedAuth.authorize(), layer(certificate, {}, presenting("mallory")))),
+        "UnhandledIdentityClaim"
+      )
     }))
 
   it.effect("the managed token re-authorizes by certificate after the grant ends", () =>
@@ -201,7 +219,10 @@ describe("the device flow (authorize/device, RFC 8628 polling)", () => {
     layer({ ...base, credentials: Credentials.device((prompt) => Deferred.succeed(prompts, prompt)) }, simulator)
   // Starts an authorize in a fiber, waits for its prompt, then hands both to the test (the person).
   const withDevice = <A, E>(
-    person: (authorize: Fiber.RuntimeFiber<unknown, VedAuthError.VedAuthError>, prompt: Credentials.DevicePrompt) => Effect.Effect<A, E, VedAuth.VedAuth | Simulator.Simulator>,
+    person: (
+      authorize: Fiber.RuntimeFiber<unknown, VedAuthError.VedAuthError>,
+      prompt: Credentials.DevicePrompt
+    ) => Effect.Effect<A, E, VedAuth.VedAuth | Simulator.Simulator>,
     simulator: Simulator.Options = {},
     start: Effect.Effect<unknown, VedAuthError.VedAuthError, VedAuth.VedAuth> = VedAuth.authorize()
   ) =>
@@ -212,20 +233,24 @@ describe("the device flow (authorize/device, RFC 8628 polling)", () => {
       }).pipe(Effect.provide(deviceLayer(prompts, simulator))))
 
   it.effect("shows the code and URI, polls every interval while pending, and gets the grant once approved", () =>
-    withDevice((fiber, prompt) =>
-      Effect.gen(function*() {
-        assert.match(prompt.userCode, /^[A-Z]{4}-[A-Z]{4}$/)
-        assert.include(prompt.verificationUri, "/vedauth/device")
-        yield* TestClock.adjust("15 seconds")
-        assert.strictEqual((yield* Simulator.stats).devicePoll, 3)
-        const simulator = yield* Simulator.Simulator
-        assert.isTrue(yield* simulator.approveDevice(prompt.userCode))
-        yield* TestClock.adjust("5 seconds")
-        const token = (yield* Fiber.join(fiber)) as Redacted.Redacted<string>
-        const info = yield* VedAuth.verify(token)
-        assert.strictEqual(info.identity, "AD+corp:{4f3c2a10-7d5e-4b8a-9c1f-2e6d8b0a5c31}")
-        assert.strictEqual((yield* Simulator.stats).devicePoll, 4)
-      }), {}, VedAuth.accessToken))
+    withDevice(
+      (fiber, prompt) =>
+        Effect.gen(function*() {
+          assert.match(prompt.userCode, /^[A-Z]{4}-[A-Z]{4}$/)
+          assert.include(prompt.verificationUri, "/vedauth/device")
+          yield* TestClock.adjust("15 seconds")
+          assert.strictEqual((yield* Simulator.stats).devicePoll, 3)
+          const simulator = yield* Simulator.Simulator
+          assert.isTrue(yield* simulator.approveDevice(prompt.userCode))
+          yield* TestClock.adjust("5 seconds")
+          const token = (yield* Fiber.join(fiber)) as Redacted.Redacted<string>
+          const info = yield* VedAuth.verify(token)
+          assert.strictEqual(info.identity, "AD+corp:{4f3c2a10-7d5e-4b8a-9c1f-2e6d8b0a5c31}")
+          assert.strictEqual((yield* Simulator.stats).devicePoll, 4)
+        }),
+      {},
+      VedAuth.accessToken
+    ))
 
   it.effect("slow_down adds 5 seconds to the interval", () =>
     withDevice((fiber) =>
@@ -246,7 +271,8 @@ describe("the device flow (authorize/device, RFC 8628 polling)", () => {
         const error = yield* Effect.flip(Fiber.join(fiber))
         assert.strictEqual(error._tag, "AuthenticationFailed")
         assert.include(error.message, "denied")
-      })))
+      })
+    ))
 
   it.effect("expired_token (the code outlived) is InvalidGrant", () =>
     withDevice((fiber) =>
@@ -264,12 +290,18 @@ describe("the device flow (authorize/device, RFC 8628 polling)", () => {
         assert.isTrue(Exit.isInterrupted(yield* Fiber.interrupt(fiber)))
         yield* TestClock.adjust("1 minute")
         assert.strictEqual((yield* Simulator.stats).devicePoll, 1)
-      })))
+      })
+    ))
 
   it.effect("disabled for the integration is InvalidClient before any prompt", () =>
     Effect.gen(function*() {
       const prompts = yield* Deferred.make<Credentials.DevicePrompt>()
-      const error = yield* Effect.flip(Effect.provide(VedAuth.authorize(), deviceLayer(prompts, { integrations: [{ clientId: "vedauth-demo", grantTypes: ["oauth"] }] })))
+      const error = yield* Effect.flip(
+        Effect.provide(
+          VedAuth.authorize(),
+          deviceLayer(prompts, { integrations: [{ clientId: "vedauth-demo", grantTypes: ["oauth"] }] })
+        )
+      )
       assert.strictEqual(error._tag, "InvalidClient")
       assert.isFalse(yield* Deferred.isDone(prompts))
     }))

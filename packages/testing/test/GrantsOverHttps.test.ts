@@ -19,25 +19,70 @@ import * as Simulator from "../src/Simulator.js"
 const execFile = promisify(ChildProcess.execFile)
 
 const run = (command: string, args: ReadonlyArray<string>, input?: string): string =>
-  ChildProcess.execFileSync(command, args, { encoding: "utf8", ...(input === undefined ? {} : { input }), stdio: ["pipe", "pipe", "pipe"] })
+  ChildProcess.execFileSync(command, args, {
+    encoding: "utf8",
+    ...(input === undefined ? {} : { input }),
+    stdio: ["pipe", "pipe", "pipe"]
+  })
 
-const base64url = (bytes: Buffer): string => bytes.toString("base64").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+const base64url = (bytes: Buffer): string =>
+  bytes.toString("base64").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
 
 // A client CA, a client certificate for CN=alice signed by it, and an RS256 JWT issuer key: all openssl's.
 const makeKeys = (dir: string) => {
   const file = (name: string) => Path.join(dir, name)
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-  run("openssl", ["req", "-x509", ...ec, "-keyout", file("client-ca.key"), "-out", file("client-ca.pem"), "-subj", "/CN=vedauth client CA", "-days", "1"])
+  run("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    file("client-ca.key"),
+    "-out",
+    file("client-ca.pem"),
+    "-subj",
+    "/CN=vedauth client CA",
+    "-days",
+    "1"
+  ])
   run("openssl", ["req", ...ec, "-keyout", file("alice.key"), "-out", file("alice.csr"), "-subj", "/CN=alice"])
-  run("openssl", ["x509", "-req", "-in", file("alice.csr"), "-CA", file("client-ca.pem"), "-CAkey", file("client-ca.key"), "-CAcreateserial", "-out", file("alice.pem"), "-days", "1"])
-  run("openssl", ["req", "-x509", ...ec, "-keyout", file("stranger.key"), "-out", file("stranger.pem"), "-subj", "/CN=alice", "-days", "1"])
+  run("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    file("alice.csr"),
+    "-CA",
+    file("client-ca.pem"),
+    "-CAkey",
+    file("client-ca.key"),
+    "-CAcreateserial",
+    "-out",
+    file("alice.pem"),
+    "-days",
+    "1"
+  ])
+  run("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    file("stranger.key"),
+    "-out",
+    file("stranger.pem"),
+    "-subj",
+    "/CN=alice",
+    "-days",
+    "1"
+  ])
   run("openssl", ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", file("issuer.key")])
   run("openssl", ["pkey", "-in", file("issuer.key"), "-pubout", "-out", file("issuer.pub")])
   return file
 }
 
 const signJwt = (keyFile: string, claims: Record<string, unknown>): string => {
-  const input = `${base64url(Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })))}.${base64url(Buffer.from(JSON.stringify(claims)))}`
+  const input = `${base64url(Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })))}.${
+    base64url(Buffer.from(JSON.stringify(claims)))
+  }`
   const signature = ChildProcess.execFileSync("openssl", ["dgst", "-sha256", "-sign", keyFile], { input })
   return `${input}.${base64url(signature)}`
 }
@@ -58,7 +103,10 @@ const setup = Effect.gen(function*() {
     // first poll, so that curl's polls, back to back, are never too soon.
     device: { interval: 1, autoApproveAfterPolls: 0 }
   })
-  const options = (credentials: Credentials.Credentials, transport: NodeVedAuth.Options["transport"] = {}): NodeVedAuth.Options => ({
+  const options = (
+    credentials: Credentials.Credentials,
+    transport: NodeVedAuth.Options["transport"] = {}
+  ): NodeVedAuth.Options => ({
     url: served.url,
     clientId: Simulator.defaultClientId,
     scope: "certificate:manage",
@@ -69,10 +117,17 @@ const setup = Effect.gen(function*() {
   // Asynchronous: the simulator answers from this very process, so a blocking call would deadlock.
   const curl = (args: ReadonlyArray<string>) =>
     Effect.map(
-      Effect.promise(() => execFile("curl", ["--silent", "--show-error", "--max-time", "20", "--cacert", file("server-ca.pem"), ...args])),
+      Effect.promise(() =>
+        execFile("curl", ["--silent", "--show-error", "--max-time", "20", "--cacert", file("server-ca.pem"), ...args])
+      ),
       ({ stdout }) => JSON.parse(stdout) as Record<string, unknown>
     )
-  const claims = { iss: "https://kubernetes.default.svc", aud: "vedauth", sub: "CORP\\alice", exp: Math.floor(Date.now() / 1000) + 600 }
+  const claims = {
+    iss: "https://kubernetes.default.svc",
+    aud: "vedauth",
+    sub: "CORP\\alice",
+    exp: Math.floor(Date.now() / 1000) + 600
+  }
   return { file, served, options, curl, claims }
 })
 
@@ -83,17 +138,43 @@ describe("every grant over HTTPS (openssl keys, our Node client and curl)", () =
     Effect.gen(function*() {
       const { curl, file, options, served } = yield* setup
       const grant = yield* VedAuth.authorize().pipe(
-        Effect.provide(NodeVedAuth.layer(options(Credentials.certificate, { clientCertificateFiles: { cert: file("alice.pem"), key: file("alice.key") } })))
+        Effect.provide(
+          NodeVedAuth.layer(
+            options(Credentials.certificate, {
+              clientCertificateFiles: { cert: file("alice.pem"), key: file("alice.key") }
+            })
+          )
+        )
       )
       assert.strictEqual(grant.identity, alice)
-      const none = yield* Effect.flip(VedAuth.authorize().pipe(Effect.provide(NodeVedAuth.layer(options(Credentials.certificate)))))
+      const none = yield* Effect.flip(
+        VedAuth.authorize().pipe(Effect.provide(NodeVedAuth.layer(options(Credentials.certificate))))
+      )
       assert.strictEqual(none._tag, "InvalidGrant")
-      const stranger = yield* Effect.flip(VedAuth.authorize().pipe(
-        Effect.provide(NodeVedAuth.layer(options(Credentials.certificate, { clientCertificateFiles: { cert: file("stranger.pem"), key: file("stranger.key") } })))
-      ))
+      const stranger = yield* Effect.flip(
+        VedAuth.authorize().pipe(
+          Effect.provide(
+            NodeVedAuth.layer(
+              options(Credentials.certificate, {
+                clientCertificateFiles: { cert: file("stranger.pem"), key: file("stranger.key") }
+              })
+            )
+          )
+        )
+      )
       assert.strictEqual(stranger._tag, "InvalidGrant")
       const body = JSON.stringify({ client_id: Simulator.defaultClientId, scope: "certificate:manage" })
-      const byCurl = yield* curl(["--cert", file("alice.pem"), "--key", file("alice.key"), "-H", "content-type: application/json", "--data", body, `${served.url}/vedauth/authorize/certificate`])
+      const byCurl = yield* curl([
+        "--cert",
+        file("alice.pem"),
+        "--key",
+        file("alice.key"),
+        "-H",
+        "content-type: application/json",
+        "--data",
+        body,
+        `${served.url}/vedauth/authorize/certificate`
+      ])
       assert.strictEqual(byCurl.identity, alice)
     }).pipe(Effect.scoped))
 
@@ -102,13 +183,25 @@ describe("every grant over HTTPS (openssl keys, our Node client and curl)", () =
       const { claims, curl, file, options, served } = yield* setup
       const jwt = signJwt(file("issuer.key"), claims)
       Fs.writeFileSync(file("token"), `${jwt}\n`)
-      const grant = yield* VedAuth.authorize().pipe(Effect.provide(NodeVedAuth.layer(options(Credentials.jwtFile(file("token"))))))
+      const grant = yield* VedAuth.authorize().pipe(
+        Effect.provide(NodeVedAuth.layer(options(Credentials.jwtFile(file("token")))))
+      )
       assert.strictEqual(grant.identity, alice)
-      const byCurl = yield* curl(["-H", "content-type: application/json", "--data", JSON.stringify({ client_id: Simulator.defaultClientId, scope: "certificate:manage", jwt }), `${served.url}/vedauth/authorize/jwt`])
+      const byCurl = yield* curl([
+        "-H",
+        "content-type: application/json",
+        "--data",
+        JSON.stringify({ client_id: Simulator.defaultClientId, scope: "certificate:manage", jwt }),
+        `${served.url}/vedauth/authorize/jwt`
+      ])
       assert.strictEqual(byCurl.identity, alice)
       const tampered = signJwt(file("issuer.key"), { ...claims, sub: "CORP\\bob" }).split(".")
       const forged = [jwt.split(".")[0], tampered[1], jwt.split(".")[2]].join(".")
-      const error = yield* Effect.flip(VedAuth.authorize().pipe(Effect.provide(NodeVedAuth.layer(options(Credentials.jwt(Effect.succeed(Redacted.make(forged))))))))
+      const error = yield* Effect.flip(
+        VedAuth.authorize().pipe(
+          Effect.provide(NodeVedAuth.layer(options(Credentials.jwt(Effect.succeed(Redacted.make(forged))))))
+        )
+      )
       assert.strictEqual(error._tag, "InvalidGrant")
       assert.include(error.message, "signature")
     }).pipe(Effect.scoped))
@@ -116,12 +209,37 @@ describe("every grant over HTTPS (openssl keys, our Node client and curl)", () =
   it.live("password and device: curl and NodeVedAuth", () =>
     Effect.gen(function*() {
       const { curl, options, served } = yield* setup
-      const byCurl = yield* curl(["-H", "content-type: application/json", "--data", JSON.stringify({ client_id: Simulator.defaultClientId, scope: "certificate:manage", username: "CORP\\alice", password: "Passw0rd!" }), `${served.url}/vedauth/authorize/oauth`])
+      const byCurl = yield* curl([
+        "-H",
+        "content-type: application/json",
+        "--data",
+        JSON.stringify({
+          client_id: Simulator.defaultClientId,
+          scope: "certificate:manage",
+          username: "CORP\\alice",
+          password: "Passw0rd!"
+        }),
+        `${served.url}/vedauth/authorize/oauth`
+      ])
       assert.strictEqual(byCurl.identity, alice)
-      const grant = yield* VedAuth.authorize().pipe(Effect.provide(NodeVedAuth.layer({ ...options(Credentials.password), username: "CORP\\alice", password: Simulator.defaultCredentials.password })))
+      const grant = yield* VedAuth.authorize().pipe(
+        Effect.provide(
+          NodeVedAuth.layer({
+            ...options(Credentials.password),
+            username: "CORP\\alice",
+            password: Simulator.defaultCredentials.password
+          })
+        )
+      )
       assert.strictEqual(grant.identity, alice)
 
-      const device = yield* curl(["--data-urlencode", `client_id=${Simulator.defaultClientId}`, "--data-urlencode", "scope=certificate:manage", `${served.url}/vedauth/authorize/device`])
+      const device = yield* curl([
+        "--data-urlencode",
+        `client_id=${Simulator.defaultClientId}`,
+        "--data-urlencode",
+        "scope=certificate:manage",
+        `${served.url}/vedauth/authorize/device`
+      ])
       const poll = curl([
         "--data-urlencode",
         "grant_type=urn:ietf:params:oauth:grant-type:device_code",
@@ -135,7 +253,11 @@ describe("every grant over HTTPS (openssl keys, our Node client and curl)", () =
       assert.strictEqual((yield* poll).error, "invalid_grant") // a device code is exchanged once
       let prompted: Credentials.DevicePrompt | undefined
       const byLibrary = yield* VedAuth.authorize().pipe(
-        Effect.provide(NodeVedAuth.layer(options(Credentials.device((prompt) => Effect.sync(() => { prompted = prompt })))))
+        Effect.provide(NodeVedAuth.layer(options(Credentials.device((prompt) =>
+          Effect.sync(() => {
+            prompted = prompt
+          })
+        ))))
       )
       assert.strictEqual(byLibrary.identity, alice)
       assert.match(prompted?.userCode ?? "", /^[A-Z]{4}-[A-Z]{4}$/)

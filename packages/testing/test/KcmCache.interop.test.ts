@@ -11,14 +11,24 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeTokenStoreFiles } from "@vedauth/platform-node"
+import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 import { ConfigProvider, Effect, Layer, Redacted } from "effect"
 import { execFile } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Path from "node:path"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
-import { DOMAIN, PASSWORD, REALM, runWithInput, type SambaAd, SERVICE, startSambaAd, USERS, vedAuthAt } from "./sambaAd.js"
-import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
+import {
+  DOMAIN,
+  PASSWORD,
+  REALM,
+  runWithInput,
+  type SambaAd,
+  SERVICE,
+  startSambaAd,
+  USERS,
+  vedAuthAt
+} from "./sambaAd.js"
 
 const run = promisify(execFile)
 let dc: SambaAd

@@ -12,7 +12,8 @@ import { Kerberos } from "@vedauth/core"
 import * as KcmTransport from "@vedauth/core/KcmTransport"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeKcmTransport, NodeKdcTransport, NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
-import { type Realm, REALM, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
+import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { execFile } from "node:child_process"
 import * as Fs from "node:fs/promises"
@@ -20,7 +21,6 @@ import * as Path from "node:path"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
 import { runWithInput } from "./sambaAd.js"
-import { type Kcm, startKcm } from "@vedauth/test-helpers/sssdKcm"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const run = promisify(execFile)
@@ -76,16 +76,18 @@ describe("kinit into sssd-kcm, then vedauth with KCM:", () => {
       yield* kinit
       const served = yield* tpp
       const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
-      const grant = yield* krb5Conf(VedAuth.authorize().pipe(
-        Effect.provide(NodeVedAuth.layer({
-          url: served.url,
-          clientId: Simulator.defaultClientId,
-          scope: "certificate:manage",
-          mechanism: "kerberos",
-          kerberos: { cache: "KCM:", spn: SPN },
-          tokenStorePath: `${dir}/tokens.json`
-        }))
-      ))
+      const grant = yield* krb5Conf(
+        VedAuth.authorize().pipe(
+          Effect.provide(NodeVedAuth.layer({
+            url: served.url,
+            clientId: Simulator.defaultClientId,
+            scope: "certificate:manage",
+            mechanism: "kerberos",
+            kerberos: { cache: "KCM:", spn: SPN },
+            tokenStorePath: `${dir}/tokens.json`
+          }))
+        )
+      )
       assert.strictEqual(grant.scope, "certificate:manage")
       assert.deepStrictEqual((yield* served.simulator.stats).roundTripsPerHandshake, [1])
       const listed = yield* klist
@@ -98,13 +100,15 @@ describe("kinit into sssd-kcm, then vedauth with KCM:", () => {
       yield* kinit
       const first = counting()
       const kdc = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), files)
-      const ticket = yield* krb5Conf(Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, cache: "KCM:" })).pipe(Effect.provide(Layer.merge(kdc, first.layer)))
+      const ticket = yield* krb5Conf(Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, cache: "KCM:" }))
+        .pipe(Effect.provide(Layer.merge(kdc, first.layer)))
       assert.strictEqual(ticket.client, `${alice.name}@${REALM}`)
       assert.strictEqual(ticket.kdcRoundTrips, 1)
       // GET_DEFAULT_CACHE, GET_PRINCIPAL, GET_CRED_LIST (sssd-kcm 2.8 has MIT's extension), STORE.
       assert.deepStrictEqual(first.opcodes, [20, 8, 13001, 6])
       const second = counting()
-      const again = yield* krb5Conf(Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, cache: "KCM:" })).pipe(Effect.provide(Layer.merge(kdc, second.layer)))
+      const again = yield* krb5Conf(Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, cache: "KCM:" }))
+        .pipe(Effect.provide(Layer.merge(kdc, second.layer)))
       assert.strictEqual(again.kdcRoundTrips, 0)
       assert.deepStrictEqual(second.opcodes, [20, 8, 13001])
     }))
@@ -115,9 +119,11 @@ describe("kinit into sssd-kcm, then vedauth with KCM:", () => {
       const layer = Layer.merge(NodeKcmTransport.layer(), files)
       const owner = yield* krb5Conf(Kerberos.cachePrincipal("KCM:")).pipe(Effect.provide(layer))
       assert.isTrue(owner._tag === "None")
-      const error = yield* Effect.flip(krb5Conf(Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, cache: "KCM:" })).pipe(
-        Effect.provide(Layer.mergeAll(layer, NodeKdcTransport.layer()))
-      ))
+      const error = yield* Effect.flip(
+        krb5Conf(Kerberos.getTicket({ keySource: { _tag: "CacheOnly" }, spn: SPN, cache: "KCM:" })).pipe(
+          Effect.provide(Layer.mergeAll(layer, NodeKdcTransport.layer()))
+        )
+      )
       assert.strictEqual(error._tag, "KerberosError")
       if (error._tag === "KerberosError") assert.strictEqual(error.reason, "NO_PRINCIPAL")
     }))

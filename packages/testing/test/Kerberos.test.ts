@@ -2,14 +2,14 @@
  * Core's authorize with Kerberos inside Negotiate against the simulator's acceptor and KDC, in
  * memory: the AP-REQ on the first request, the AP-REP verified, the mechanism choice, the errors.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import { KdcTransport, Kerberos, WindowsAuthHandshake, TokenStore } from "@vedauth/core"
+import { assert, describe, it } from "@effect/vitest"
+import { KdcTransport, Kerberos, TokenStore, WindowsAuthHandshake } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import { Clock, Effect, Layer, Logger, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
-import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const options: VedAuth.Options = {
   url: "http://tpp.corp.example",
@@ -55,10 +55,19 @@ describe("Kerberos against the simulator in memory", () => {
 
   it.effect("mechanism kerberos against a server offering NTLM only fails; negotiate falls back to NTLM (CORP\\alice with the realm option)", () =>
     Effect.gen(function*() {
-      const strict = yield* Effect.flip(VedAuth.authorize()).pipe(Effect.provide(layer(options, { kerberos: {}, schemes: ["NTLM"] })))
+      const strict = yield* Effect.flip(VedAuth.authorize()).pipe(
+        Effect.provide(layer(options, { kerberos: {}, schemes: ["NTLM"] }))
+      )
       assert.strictEqual(strict._tag, "NtlmProtocolError")
       const grant = yield* VedAuth.authorize().pipe(
-        Effect.provide(layer({ ...options, username: "CORP\\alice", mechanism: "negotiate", kerberos: { kdc: "kdc.corp.example", realm: "CORP.EXAMPLE" } }, { kerberos: {}, schemes: ["NTLM"] }))
+        Effect.provide(
+          layer({
+            ...options,
+            username: "CORP\\alice",
+            mechanism: "negotiate",
+            kerberos: { kdc: "kdc.corp.example", realm: "CORP.EXAMPLE" }
+          }, { kerberos: {}, schemes: ["NTLM"] })
+        )
       )
       assert.strictEqual(grant.scope, "certificate:manage")
     }))
@@ -89,10 +98,21 @@ describe("Kerberos against the simulator in memory", () => {
     }).pipe(Effect.provide(layer())))
 
   describe("a server that refuses the ticket the KDC issued", () => {
-    const negotiate: VedAuth.Options = { ...options, username: "CORP\\alice", mechanism: "negotiate", kerberos: { kdc: "kdc.corp.example", realm: "CORP.EXAMPLE" } }
+    const negotiate: VedAuth.Options = {
+      ...options,
+      username: "CORP\\alice",
+      mechanism: "negotiate",
+      kerberos: { kdc: "kdc.corp.example", realm: "CORP.EXAMPLE" }
+    }
     const captured = () => {
       const lines: Array<string> = []
-      return { lines, logger: Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => void lines.push(`${logLevel.label} ${String(message)}`))) }
+      return {
+        lines,
+        logger: Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ logLevel, message }) => void lines.push(`${logLevel.label} ${String(message)}`))
+        )
+      }
     }
 
     for (const [fault, counted] of [["wrong-key", "KRB_AP_ERR_MODIFIED"], ["reject", "SPNEGO_REJECT"]] as const) {
@@ -108,7 +128,10 @@ describe("Kerberos against the simulator in memory", () => {
           assert.strictEqual(stats.authorizeIntegrated, 1)
           const warnings = log.lines.filter((line) => line.startsWith("WARN"))
           assert.strictEqual(warnings.length, 1, log.lines.join("\n"))
-          assert.include(warnings[0], "refused the Kerberos ticket of alice@CORP.EXAMPLE for HTTP/tpp.corp.example@CORP.EXAMPLE")
+          assert.include(
+            warnings[0],
+            "refused the Kerberos ticket of alice@CORP.EXAMPLE for HTTP/tpp.corp.example@CORP.EXAMPLE"
+          )
           assert.include(warnings[0], fault === "reject" ? "SPNEGO_REJECT" : "a bare Negotiate challenge")
           assert.notInclude(log.lines.join("\n"), Redacted.value(Simulator.defaultCredentials.password))
         }).pipe(Effect.provide(layer(negotiate, { kerberos: {}, faults: { kerberosAcceptor: fault } })))
@@ -132,26 +155,50 @@ describe("Kerberos against the simulator in memory", () => {
         const error = yield* Effect.flip(VedAuth.authorize())
         assert.strictEqual(error._tag, "AuthenticationFailed")
         assert.strictEqual((yield* Simulator.stats).requests, 0)
-      }).pipe(Effect.provide(layer({ ...negotiate, password: Redacted.make("nope") }, { kerberos: {}, faults: { kerberosAcceptor: "wrong-key" } }))))
+      }).pipe(
+        Effect.provide(
+          layer({ ...negotiate, password: Redacted.make("nope") }, {
+            kerberos: {},
+            faults: { kerberosAcceptor: "wrong-key" }
+          })
+        )
+      ))
   })
 
   it.scoped("a keytab and a credential cache need no password; the second layer reuses the cached tickets (no KDC trip)", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped()
-      const keytab = yield* Kerberos.keytabFromPassword({ name: ["alice"], realm: "CORP.EXAMPLE" }, Simulator.defaultCredentials.password)
+      const keytab = yield* Kerberos.keytabFromPassword(
+        { name: ["alice"], realm: "CORP.EXAMPLE" },
+        Simulator.defaultCredentials.password
+      )
       yield* fs.writeFile(`${dir}/alice.keytab`, Kerberos.keytabToBytes(keytab))
       const cache = `FILE:${dir}/ccache`
       const { password: _p, username: _u, ...rest } = options
       let kdcTrips = 0
-      const counting = Layer.unwrapEffect(Effect.map(Simulator.Simulator, (sim) =>
-        KdcTransport.layerMemory((_, message) => {
-          kdcTrips++
-          return Effect.map(Clock.currentTimeMillis, (now) => sim.kerberos!.kdc.handle(message, now))
-        })))
+      const counting = Layer.unwrapEffect(
+        Effect.map(Simulator.Simulator, (sim) =>
+          KdcTransport.layerMemory((_, message) => {
+            kdcTrips++
+            return Effect.map(Clock.currentTimeMillis, (now) => sim.kerberos!.kdc.handle(message, now))
+          }))
+      )
       const run = (vedAuth: VedAuth.Options) =>
         VedAuth.authorize().pipe(
-          Effect.provide(VedAuth.layer(vedAuth).pipe(Layer.provide(Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient, counting, TokenStore.layerMemory, Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)))))
+          Effect.provide(
+            VedAuth.layer(vedAuth).pipe(
+              Layer.provide(
+                Layer.mergeAll(
+                  Simulator.layerNtlmTransport,
+                  Simulator.layerHttpClient,
+                  counting,
+                  TokenStore.layerMemory,
+                  Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)
+                )
+              )
+            )
+          )
         )
       yield* run({ ...rest, kerberos: { kdc: "kdc.corp.example", keytab: `${dir}/alice.keytab`, cache } })
       assert.strictEqual(kdcTrips, 3)
@@ -160,5 +207,9 @@ describe("Kerberos against the simulator in memory", () => {
       yield* run({ ...rest, kerberos: { kdc: "kdc.corp.example", cache } })
       assert.strictEqual(kdcTrips, 3)
       assert.deepStrictEqual((yield* Simulator.stats).roundTripsPerHandshake, [1, 1])
-    }).pipe(Effect.provide(Layer.merge(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer), Simulator.layer({ kerberos: {} })))))
+    }).pipe(
+      Effect.provide(
+        Layer.merge(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer), Simulator.layer({ kerberos: {} }))
+      )
+    ))
 })

@@ -3,14 +3,14 @@
  * --negotiate` (the system GSSAPI) authorizes against the simulator's acceptor with them, over HTTP
  * (Debian's curl 7.88 sends no channel bindings). Independent client, our KDC and acceptor.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import { Effect, Layer } from "effect"
 import { execFile, spawn } from "node:child_process"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
-import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const kinit = (env: NodeJS.ProcessEnv, password: string) =>
   Effect.async<void, Error>((resume) => {
@@ -34,7 +34,20 @@ describe("kinit and curl --negotiate against the served simulator and its KDC", 
       const url = served.url.replace("127.0.0.1", "localhost") + "/vedauth/authorize/integrated"
       const body = JSON.stringify({ client_id: Simulator.defaultClientId, scope: "certificate:manage" })
       const { stdout } = yield* Effect.promise(() =>
-        promisify(execFile)("curl", ["--silent", "--show-error", "--negotiate", "-u", ":", "-H", "content-type: application/json", "--data", body, "--write-out", "\n%{http_code}", url], { env })
+        promisify(execFile)("curl", [
+          "--silent",
+          "--show-error",
+          "--negotiate",
+          "-u",
+          ":",
+          "-H",
+          "content-type: application/json",
+          "--data",
+          body,
+          "--write-out",
+          "\n%{http_code}",
+          url
+        ], { env })
       )
       const [json, status] = stdout.trim().split("\n")
       assert.strictEqual(status, "200")

@@ -3,18 +3,22 @@
  * transport) against the served simulator and its KDC on loopback, over HTTP and over HTTPS with
  * channel bindings required.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeVedAuth } from "@vedauth/platform-node"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import { Effect, Layer } from "effect"
 import * as Simulator from "../src/Simulator.js"
-import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 
 const authorizeOn = (protocol: "http" | "https", trustCa = true, refuse?: "wrong-key") =>
   Effect.gen(function*() {
-    const served = yield* Simulator.serve({ protocol, kerberos: {}, ...(refuse === undefined ? {} : { faults: { kerberosAcceptor: refuse } }) })
+    const served = yield* Simulator.serve({
+      protocol,
+      kerberos: {},
+      ...(refuse === undefined ? {} : { faults: { kerberosAcceptor: refuse } })
+    })
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
     // The SPN is HTTP/<host>: a name, not the 127.0.0.1 the simulator listens on.
     const url = served.url.replace("127.0.0.1", "localhost")

@@ -11,14 +11,18 @@ import { alice, call, oauth } from "./support.js"
 describe("grants kept by the simulator", () => {
   it.effect("ended grants are dropped when new ones arrive; an ended token is refused as before", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.make({ integrations: [{ clientId: "vedauth-demo", tokenLifetime: "1 minute", grantLifetime: "10 minutes" }] })
+      const simulator = yield* Simulator.make({
+        integrations: [{ clientId: "vedauth-demo", tokenLifetime: "1 minute", grantLifetime: "10 minutes" }]
+      })
       const first = yield* oauth(simulator, alice)
       for (let i = 0; i < 50; i++) yield* oauth(simulator, alice)
       assert.strictEqual((yield* simulator.stats).liveGrants, 51)
       yield* TestClock.adjust(Duration.minutes(11))
       yield* oauth(simulator, alice)
       assert.strictEqual((yield* simulator.stats).liveGrants, 1)
-      const refresh = yield* call(simulator, "POST", "/vedauth/authorize/token", { body: { client_id: "vedauth-demo", refresh_token: first.json.refresh_token } })
+      const refresh = yield* call(simulator, "POST", "/vedauth/authorize/token", {
+        body: { client_id: "vedauth-demo", refresh_token: first.json.refresh_token }
+      })
       assert.deepStrictEqual([refresh.status, refresh.json.error], [400, "invalid_grant"])
     }))
 
@@ -29,7 +33,8 @@ describe("grants kept by the simulator", () => {
       let newest = oldest
       for (let i = 0; i < 1000; i++) newest = yield* oauth(simulator, alice)
       assert.strictEqual((yield* simulator.stats).liveGrants, 100)
-      const verify = (token: string) => Effect.map(call(simulator, "GET", "/vedauth/authorize/verify", { token }), (a) => a.status)
+      const verify = (token: string) =>
+        Effect.map(call(simulator, "GET", "/vedauth/authorize/verify", { token }), (a) => a.status)
       assert.strictEqual(yield* verify(newest.json.access_token), 200)
       assert.strictEqual(yield* verify(oldest.json.access_token), 401)
     }))
@@ -50,19 +55,30 @@ const closedAfter = (port: number, text: string) =>
   })
 
 describe("slow and idle connections", () => {
-  const limits = { protocol: "http", headersTimeout: "300 millis", requestTimeout: "600 millis", keepAliveTimeout: "300 millis" } as const
+  const limits = {
+    protocol: "http",
+    headersTimeout: "300 millis",
+    requestTimeout: "600 millis",
+    keepAliveTimeout: "300 millis"
+  } as const
 
   it.scopedLive("a request whose headers never finish is closed", () =>
     Effect.gen(function*() {
       const served = yield* Simulator.serve(limits)
-      const answer = yield* closedAfter(served.port, "POST /vedauth/authorize/token HTTP/1.1\r\nHost: x\r\nContent-Type: app")
+      const answer = yield* closedAfter(
+        served.port,
+        "POST /vedauth/authorize/token HTTP/1.1\r\nHost: x\r\nContent-Type: app"
+      )
       assert.notInclude(answer, "200 OK")
     }))
 
   it.scopedLive("a request whose body never finishes is closed", () =>
     Effect.gen(function*() {
       const served = yield* Simulator.serve(limits)
-      const answer = yield* closedAfter(served.port, "POST /vedauth/authorize/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"client")
+      const answer = yield* closedAfter(
+        served.port,
+        "POST /vedauth/authorize/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"client"
+      )
       assert.notInclude(answer, "200 OK")
     }))
 

@@ -20,8 +20,13 @@ interface Ran {
 // Asynchronous on purpose: the server runs in this process and must keep answering.
 const run = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = process.env) =>
   Effect.async<Ran>((resume) => {
-    execFile(command, [...args], { encoding: "utf8", env, timeout: 20_000 }, (error, stdout) =>
-      resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout })))
+    execFile(
+      command,
+      [...args],
+      { encoding: "utf8", env, timeout: 20_000 },
+      (error, stdout) =>
+        resume(Effect.succeed({ code: error === null ? 0 : typeof error.code === "number" ? error.code : 1, stdout }))
+    )
   })
 
 const tempDir = Effect.acquireRelease(
@@ -33,7 +38,20 @@ const authorizeBody = JSON.stringify({ client_id: "vedauth-demo", scope: "certif
 
 // Test-only peers get the password in argv; the product never does this.
 const curl = (url: string, user: string, extra: ReadonlyArray<string> = []) =>
-  run("curl", ["-s", "--ntlm", "-u", user, "-H", "Content-Type: application/json", "-d", authorizeBody, "-w", "\n%{http_code}", ...extra, `${url}/vedauth/authorize/integrated`])
+  run("curl", [
+    "-s",
+    "--ntlm",
+    "-u",
+    user,
+    "-H",
+    "Content-Type: application/json",
+    "-d",
+    authorizeBody,
+    "-w",
+    "\n%{http_code}",
+    ...extra,
+    `${url}/vedauth/authorize/integrated`
+  ])
 
 const statusOf = (ran: Ran) => Number(ran.stdout.trim().split("\n").at(-1))
 const bodyOf = (ran: Ran) => ran.stdout.trim().split("\n").slice(0, -1).join("\n")
@@ -77,7 +95,16 @@ describe("independent peers on real sockets", () => {
       const wrong = yield* curl(served.url, "CORP\\alice:not-the-password")
       assert.strictEqual(statusOf(wrong), 401)
       const refresh = () =>
-        run("curl", ["-s", "-w", "\n%{http_code}", "-H", "Content-Type: application/json", "-d", JSON.stringify({ client_id: "vedauth-demo", refresh_token: grant.refresh_token }), `${served.url}/vedauth/authorize/token`])
+        run("curl", [
+          "-s",
+          "-w",
+          "\n%{http_code}",
+          "-H",
+          "Content-Type: application/json",
+          "-d",
+          JSON.stringify({ client_id: "vedauth-demo", refresh_token: grant.refresh_token }),
+          `${served.url}/vedauth/authorize/token`
+        ])
       assert.strictEqual(statusOf(yield* refresh()), 200)
       const second = yield* refresh()
       assert.strictEqual(statusOf(second), 400)
@@ -136,14 +163,22 @@ describe("independent peers on real sockets", () => {
       const request = (i: number) =>
         Effect.async<number>((resume) => {
           const kinds = [
-            { path: "/vedauth/authorize/integrated", auth: `NTLM ${Buffer.from(`junk-${i}`).toString("base64")}`, body: "" },
+            {
+              path: "/vedauth/authorize/integrated",
+              auth: `NTLM ${Buffer.from(`junk-${i}`).toString("base64")}`,
+              body: ""
+            },
             { path: "/vedauth/authorize/integrated", auth: "NTLM TlRMTVNTUAADAAAA", body: "{}" },
             { path: "/vedauth/authorize/oauth", auth: "", body: "{not json" },
             { path: "/vedauth/authorize/token", auth: "", body: "x".repeat(10_000) },
             { path: "/VEDAUTH/authorize/verify", auth: "Bearer nope==", body: "" }
           ]
           const kind = kinds[i % kinds.length]!
-          const req = Https.request(`${served.url}${kind.path}`, { method: kind.path.endsWith("verify") ? "GET" : "POST", agent, headers: kind.auth === "" ? {} : { authorization: kind.auth } }, (res) => {
+          const req = Https.request(`${served.url}${kind.path}`, {
+            method: kind.path.endsWith("verify") ? "GET" : "POST",
+            agent,
+            headers: kind.auth === "" ? {} : { authorization: kind.auth }
+          }, (res) => {
             res.resume()
             res.on("end", () => resume(Effect.succeed(res.statusCode ?? 0)))
           })
@@ -154,7 +189,16 @@ describe("independent peers on real sockets", () => {
       const statuses = yield* Effect.forEach(Array.from({ length: 150 }, (_, i) => i), request, { concurrency: 150 })
       agent.destroy()
       for (const status of statuses) assert.isTrue(status >= 400 && status < 500, `status ${status}`)
-      const probe = yield* run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, `${served.url}/vedauth/authorize/isAuthServer`])
+      const probe = yield* run("curl", [
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--cacert",
+        ca,
+        `${served.url}/vedauth/authorize/isAuthServer`
+      ])
       assert.strictEqual(probe.stdout, "200")
     }).pipe(Effect.scoped))
 })

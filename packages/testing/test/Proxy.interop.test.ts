@@ -4,15 +4,15 @@
  * CONNECT tunnel; an open squid and one requiring Basic authentication; NO_PROXY sending the calls
  * direct; a wrong proxy password a typed TransportError. Squid's access log is the witness.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
 import type * as NodeNtlmTransport from "@vedauth/platform-node/NodeNtlmTransport"
+import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 import { Effect, Layer, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
-import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
 
 const proxyUser = { user: "proxy-alice", password: "p@ss w:rd%" }
 
@@ -49,7 +49,8 @@ const session = (
     }).pipe(Effect.provide(layer))
   })
 
-const served = (kerberos: boolean, protocol: "http" | "https" = "https") => Simulator.serve({ protocol, ...(kerberos ? { kerberos: {} } : {}) })
+const served = (kerberos: boolean, protocol: "http" | "https" = "https") =>
+  Simulator.serve({ protocol, ...(kerberos ? { kerberos: {} } : {}) })
 
 const setEnv = (env: Record<string, string>) =>
   Effect.acquireRelease(
@@ -102,17 +103,25 @@ describe("through squid", () => {
     Effect.gen(function*() {
       const server = yield* served(false)
       const proxy = yield* squid({ basic: proxyUser })
-      const wrong = yield* Effect.flip(session(server, "ntlm", { proxy: proxy.url({ user: proxyUser.user, password: "n0t-the-one" }) }))
+      const wrong = yield* Effect.flip(
+        session(server, "ntlm", { proxy: proxy.url({ user: proxyUser.user, password: "n0t-the-one" }) })
+      )
       assert.strictEqual(wrong._tag, "TransportError")
       const wrongDetail = (wrong as { detail: string }).detail
       assert.include(wrongDetail, `proxy authentication required by the proxy 127.0.0.1:${proxy.port}`)
       assert.include(wrongDetail, "refused the user and password")
       assert.notInclude(JSON.stringify(wrong), "n0t-the-one")
       const none = yield* Effect.flip(session(server, "ntlm", { proxy: proxy.url() }))
-      assert.include((none as { detail: string }).detail, "(it offers Basic); give the user and password in HTTPS_PROXY or VEDAUTH_PROXY")
+      assert.include(
+        (none as { detail: string }).detail,
+        "(it offers Basic); give the user and password in HTTPS_PROXY or VEDAUTH_PROXY"
+      )
       assert.strictEqual((yield* server.simulator.stats).requests, 0)
       // One CONNECT each, refused: no retry.
-      assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), ["TCP_DENIED/407", "TCP_DENIED/407"])
+      assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), [
+        "TCP_DENIED/407",
+        "TCP_DENIED/407"
+      ])
     }).pipe(Effect.provide(platform), Effect.scoped))
 
   it.live("HTTPS_PROXY from the environment is used, and NO_PROXY naming TPP sends every call direct", () =>
@@ -121,7 +130,12 @@ describe("through squid", () => {
       const proxy = yield* squid()
       yield* Effect.scoped(Effect.zipRight(setEnv({ HTTPS_PROXY: proxy.url() }), session(server, "ntlm", {})))
       const proxied = (yield* server.simulator.stats).connections
-      yield* Effect.scoped(Effect.zipRight(setEnv({ HTTPS_PROXY: proxy.url(), NO_PROXY: `localhost,127.0.0.1:${port(server.url)}` }), session(server, "ntlm", {})))
+      yield* Effect.scoped(
+        Effect.zipRight(
+          setEnv({ HTTPS_PROXY: proxy.url(), NO_PROXY: `localhost,127.0.0.1:${port(server.url)}` }),
+          session(server, "ntlm", {})
+        )
+      )
       assert.isAbove((yield* server.simulator.stats).connections, proxied)
       // Only the first session's connections went through squid.
       assert.strictEqual(connects(yield* proxy.stop).length, proxied)

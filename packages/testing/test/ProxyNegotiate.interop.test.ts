@@ -12,10 +12,10 @@ import { Kerberos } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { NodeTokenStoreFiles, NodeVedAuth } from "@vedauth/platform-node"
 import type * as NodeNtlmTransport from "@vedauth/platform-node/NodeNtlmTransport"
-import { Effect, Layer, Redacted } from "effect"
-import * as Simulator from "../src/Simulator.js"
 import { type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { type AccessLine, squid } from "@vedauth/test-helpers/squid"
+import { Effect, Layer, Redacted } from "effect"
+import * as Simulator from "../src/Simulator.js"
 
 const password = Simulator.defaultCredentials.password
 let realm: Realm
@@ -45,7 +45,12 @@ const served = Effect.gen(function*() {
 })
 
 /** An authorize, then verify, refresh and revoke, on one `NodeVedAuth` layer through `proxy`. */
-const session = (server: Simulator.Served, mechanism: Mechanism | "ntlm-only", proxy: string, transport: NodeNtlmTransport.Options = {}) =>
+const session = (
+  server: Simulator.Served,
+  mechanism: Mechanism | "ntlm-only",
+  proxy: string,
+  transport: NodeNtlmTransport.Options = {}
+) =>
   Effect.gen(function*() {
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
     const kerberos = { kdc: `127.0.0.1:${realm.kdc.port}`, realm: realm.realm }
@@ -57,7 +62,11 @@ const session = (server: Simulator.Served, mechanism: Mechanism | "ntlm-only", p
       ...(mechanism === "kerberos"
         ? { username: `alice@${realm.realm}`, mechanism: "kerberos", kerberos: { ...kerberos, spn: tppSpn } }
         // NTLM to TPP; the Kerberos settings are there for the proxy alone (none with "ntlm-only").
-        : { username: `${realm.realm.split(".")[0]}\\alice`, mechanism: "ntlm", ...(mechanism === "ntlm" ? { kerberos } : {}) }),
+        : {
+          username: `${realm.realm.split(".")[0]}\\alice`,
+          mechanism: "ntlm",
+          ...(mechanism === "ntlm" ? { kerberos } : {})
+        }),
       tokenStorePath: `${dir}/tokens.json`,
       transport: { ca: server.caPem!, proxy, ...transport }
     })
@@ -73,7 +82,8 @@ const session = (server: Simulator.Served, mechanism: Mechanism | "ntlm-only", p
 const connects = (log: ReadonlyArray<AccessLine>) => log.filter((line) => line.method === "CONNECT")
 const negotiating = () => squid({ negotiate: { keytab: proxyKeytab, krb5Conf: realm.env["KRB5_CONFIG"]! } })
 const platform = Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)
-const issued = (log: string, what: "AS_REQ" | "TGS_REQ", principal: string) => log.split("\n").filter((line) => line.includes(what) && line.includes(principal)).length
+const issued = (log: string, what: "AS_REQ" | "TGS_REQ", principal: string) =>
+  log.split("\n").filter((line) => line.includes(what) && line.includes(principal)).length
 
 describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
   for (const mechanism of ["ntlm", "kerberos"] as const) {
@@ -89,7 +99,10 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
         const log = connects(yield* proxy.stop)
         // The first CONNECT is refused (the proxy asks for Negotiate), the next one on that
         // connection carries the token; later tunnels send it at once: one 407 in all.
-        assert.deepStrictEqual(log.filter((line) => line.result !== "TCP_TUNNEL/200").map((line) => `${line.result} ${line.user}`), ["TCP_DENIED/407 -"])
+        assert.deepStrictEqual(
+          log.filter((line) => line.result !== "TCP_TUNNEL/200").map((line) => `${line.result} ${line.user}`),
+          ["TCP_DENIED/407 -"]
+        )
         const tunnels = log.filter((line) => line.result === "TCP_TUNNEL/200")
         assert.strictEqual(tunnels.length, stats.connections)
         for (const line of tunnels) assert.strictEqual(line.user, `alice@${realm.realm}`)
@@ -104,7 +117,9 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
     Effect.gen(function*() {
       const server = yield* served
       const proxy = yield* negotiating()
-      const keytab = yield* Effect.promise(() => realm.keytab(`alice@${realm.realm}`, "alice.keytab", { keepKeys: true }))
+      const keytab = yield* Effect.promise(() =>
+        realm.keytab(`alice@${realm.realm}`, "alice.keytab", { keepKeys: true })
+      )
       const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
       const grant = yield* VedAuth.authorize().pipe(
         Effect.provide(NodeVedAuth.layer({
@@ -119,7 +134,10 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
       )
       assert.strictEqual(grant.scope, "certificate:manage")
       const log = connects(yield* proxy.stop)
-      assert.deepStrictEqual(log.map((line) => `${line.result} ${line.user}`), ["TCP_DENIED/407 -", `TCP_TUNNEL/200 alice@${realm.realm}`])
+      assert.deepStrictEqual(log.map((line) => `${line.result} ${line.user}`), [
+        "TCP_DENIED/407 -",
+        `TCP_TUNNEL/200 alice@${realm.realm}`
+      ])
     }).pipe(Effect.provide(platform), Effect.scoped))
 
   it.live("a client with no Kerberos for the proxy: the typed 407, one CONNECT, nothing reaches TPP", () =>
@@ -128,7 +146,10 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
       const proxy = yield* negotiating()
       const error = yield* Effect.flip(session(server, "ntlm-only", proxy.url(undefined, "localhost")))
       assert.strictEqual(error._tag, "TransportError")
-      assert.include((error as { detail: string }).detail, `proxy authentication required by the proxy localhost:${proxy.port} (it offers Negotiate)`)
+      assert.include(
+        (error as { detail: string }).detail,
+        `proxy authentication required by the proxy localhost:${proxy.port} (it offers Negotiate)`
+      )
       assert.strictEqual((yield* server.simulator.stats).requests, 0)
       assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), ["TCP_DENIED/407"])
     }).pipe(Effect.provide(platform), Effect.scoped))
@@ -140,10 +161,16 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
       const error = yield* Effect.flip(session(server, "ntlm", proxy.url(undefined, "localhost")))
       const detail = (error as { detail: string }).detail
       assert.strictEqual(error._tag, "TransportError")
-      assert.include(detail, `proxy authentication required by the proxy localhost:${proxy.port} (it offers Negotiate): the proxy refused the Kerberos ticket of alice@${realm.realm} for HTTP/localhost`)
+      assert.include(
+        detail,
+        `proxy authentication required by the proxy localhost:${proxy.port} (it offers Negotiate): the proxy refused the Kerberos ticket of alice@${realm.realm} for HTTP/localhost`
+      )
       assert.notMatch(JSON.stringify(error), /Negotiate [A-Za-z0-9+/]{20}/)
       assert.strictEqual((yield* server.simulator.stats).requests, 0)
-      assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), ["TCP_DENIED/407", "TCP_DENIED/407"])
+      assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), [
+        "TCP_DENIED/407",
+        "TCP_DENIED/407"
+      ])
     }).pipe(Effect.provide(platform), Effect.scoped))
 
   it.live("the proxy named by its IP address: no SPN for it (MIT refuses them), the typed 407 says so", () =>
@@ -152,7 +179,10 @@ describe("Negotiate to squid (negotiate_kerberos_auth, MIT realm)", () => {
       const proxy = yield* negotiating()
       const error = yield* Effect.flip(session(server, "ntlm", proxy.url()))
       const detail = (error as { detail: string }).detail
-      assert.include(detail, `proxy authentication required by the proxy 127.0.0.1:${proxy.port} (it offers Negotiate): no Kerberos ticket for it: SPN_FOR_IP_ADDRESS`)
+      assert.include(
+        detail,
+        `proxy authentication required by the proxy 127.0.0.1:${proxy.port} (it offers Negotiate): no Kerberos ticket for it: SPN_FOR_IP_ADDRESS`
+      )
       assert.strictEqual((yield* server.simulator.stats).requests, 0)
       assert.deepStrictEqual(connects(yield* proxy.stop).map((line) => line.result), ["TCP_DENIED/407"])
     }).pipe(Effect.provide(platform), Effect.scoped))

@@ -18,7 +18,18 @@ import * as Fs from "node:fs/promises"
 import { promisify } from "node:util"
 import * as Simulator from "../src/Simulator.js"
 import { ntlmStandIn } from "./ntlmStandIn.js"
-import { DOMAIN, LEGACY_SERVICE, type Login, PASSWORD, REALM, type SambaAd, SERVICE, startSambaAd, USERS, vedAuthAt } from "./sambaAd.js"
+import {
+  DOMAIN,
+  LEGACY_SERVICE,
+  type Login,
+  PASSWORD,
+  REALM,
+  type SambaAd,
+  SERVICE,
+  startSambaAd,
+  USERS,
+  vedAuthAt
+} from "./sambaAd.js"
 
 let dc: SambaAd
 
@@ -45,13 +56,19 @@ const authorize = (login: Omit<Login, "kerberos"> & { readonly kerberos?: VedAut
   Effect.gen(function*() {
     const served = yield* tpp
     const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
-    const grant = yield* VedAuth.authorize().pipe(Effect.provide(vedAuthAt(served.url, `${dir}/tokens.json`, { ...login, kerberos: login.kerberos ?? { kdc: dc.kdcAddress } })))
+    const grant = yield* VedAuth.authorize().pipe(
+      Effect.provide(
+        vedAuthAt(served.url, `${dir}/tokens.json`, { ...login, kerberos: login.kerberos ?? { kdc: dc.kdcAddress } })
+      )
+    )
     return { grant, stats: yield* served.simulator.stats }
   }).pipe(Effect.provide(files), Effect.scoped)
 
 /** Runs with KRB5_CONFIG set to `path` (the rest of the environment as it is). */
 const withKrb5Conf = (path: string) =>
-  Effect.withConfigProvider(ConfigProvider.orElse(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", path]])), () => ConfigProvider.fromEnv()))
+  Effect.withConfigProvider(
+    ConfigProvider.orElse(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", path]])), () => ConfigProvider.fromEnv())
+  )
 
 /** An empty krb5.conf (no default_realm, no realms), as on a machine with no Kerberos configuration. */
 const emptyKrb5Conf = Effect.promise(async () => {
@@ -61,7 +78,12 @@ const emptyKrb5Conf = Effect.promise(async () => {
 })
 
 const ticketFor = (principal: string, password: string, spn: string = SERVICE.spn) =>
-  Kerberos.getTicket({ principal, keySource: { _tag: "Password", password: Redacted.make(password) }, spn, kdc: dc.kdcAddress }).pipe(Effect.provide(kdcLayer))
+  Kerberos.getTicket({
+    principal,
+    keySource: { _tag: "Password", password: Redacted.make(password) },
+    spn,
+    kdc: dc.kdcAddress
+  }).pipe(Effect.provide(kdcLayer))
 
 const refusal = (principal: string) => Effect.flip(ticketFor(principal, PASSWORD))
 
@@ -99,11 +121,19 @@ describe("Kerberos against Samba AD's KDC", () => {
 
   it.live("CORP\\alice with no realm given, krb5.conf naming default_realm = CORP.TEST (no kdc option): alice@CORP.TEST, Kerberos, one HTTP round trip", () =>
     Effect.gen(function*() {
-      const { grant, stats } = yield* authorize({ username: `${DOMAIN}\\${USERS.alice}`, password: PASSWORD, kerberos: {} }).pipe(withKrb5Conf(dc.env.KRB5_CONFIG!))
+      const { grant, stats } = yield* authorize({
+        username: `${DOMAIN}\\${USERS.alice}`,
+        password: PASSWORD,
+        kerberos: {}
+      }).pipe(withKrb5Conf(dc.env.KRB5_CONFIG!))
       assert.strictEqual(grant.scope, "certificate:manage")
       assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
       assert.deepStrictEqual(stats.rejections, {})
-      const ticket = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "Password", password: Redacted.make(PASSWORD) }, spn: SERVICE.spn }).pipe(
+      const ticket = yield* Kerberos.getTicket({
+        principal: `${DOMAIN}\\${USERS.alice}`,
+        keySource: { _tag: "Password", password: Redacted.make(PASSWORD) },
+        spn: SERVICE.spn
+      }).pipe(
         Effect.provide(kdcLayer),
         withKrb5Conf(dc.env.KRB5_CONFIG!)
       )
@@ -115,7 +145,11 @@ describe("Kerberos against Samba AD's KDC", () => {
   it.live("CORP\\alice with only the kdc option and an empty krb5.conf: the enterprise name alice@CORP, and the KDC's canonical realm CORP.TEST (RFC 6806) for the TGT and the service ticket", () =>
     Effect.gen(function*() {
       const empty = yield* emptyKrb5Conf
-      const { grant, stats } = yield* authorize({ username: `${DOMAIN}\\${USERS.alice}`, password: PASSWORD, kerberos: { kdc: dc.kdcAddress } }).pipe(withKrb5Conf(empty))
+      const { grant, stats } = yield* authorize({
+        username: `${DOMAIN}\\${USERS.alice}`,
+        password: PASSWORD,
+        kerberos: { kdc: dc.kdcAddress }
+      }).pipe(withKrb5Conf(empty))
       assert.strictEqual(grant.scope, "certificate:manage")
       assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
       const ticket = yield* ticketFor(`${DOMAIN}\\${USERS.alice}`, PASSWORD).pipe(withKrb5Conf(empty))
@@ -134,7 +168,13 @@ describe("Kerberos against Samba AD's KDC", () => {
     Effect.gen(function*() {
       const empty = yield* emptyKrb5Conf
       const cache = yield* Effect.promise(() => dc.kinit(`${USERS.alice}@${REALM}`, PASSWORD, "corp-alice.ccache"))
-      const ticket = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "CacheOnly" }, spn: SERVICE.spn, kdc: dc.kdcAddress, cache }).pipe(
+      const ticket = yield* Kerberos.getTicket({
+        principal: `${DOMAIN}\\${USERS.alice}`,
+        keySource: { _tag: "CacheOnly" },
+        spn: SERVICE.spn,
+        kdc: dc.kdcAddress,
+        cache
+      }).pipe(
         Effect.provide(kdcLayer),
         withKrb5Conf(empty)
       )
@@ -145,7 +185,11 @@ describe("Kerberos against Samba AD's KDC", () => {
   it.live("CORP\\alice with no realm, no KDC and an empty krb5.conf: REALM_GUESS_FAILED names CORP and how to set the realm; under negotiate a warning says it before NTLM", () =>
     Effect.gen(function*() {
       const empty = yield* emptyKrb5Conf
-      const error = yield* Kerberos.getTicket({ principal: `${DOMAIN}\\${USERS.alice}`, keySource: { _tag: "Password", password: Redacted.make(PASSWORD) }, spn: SERVICE.spn }).pipe(
+      const error = yield* Kerberos.getTicket({
+        principal: `${DOMAIN}\\${USERS.alice}`,
+        keySource: { _tag: "Password", password: Redacted.make(PASSWORD) },
+        spn: SERVICE.spn
+      }).pipe(
         Effect.provide(kdcLayer),
         withKrb5Conf(empty),
         Effect.flip
@@ -158,10 +202,18 @@ describe("Kerberos against Samba AD's KDC", () => {
       assert.include(error.message, "--realm")
       assert.include(error.message, "default_realm")
       const warnings: Array<string> = []
-      const capture = Logger.replace(Logger.defaultLogger, Logger.make(({ logLevel, message }) => {
-        if (logLevel._tag === "Warning") warnings.push(String(message))
-      }))
-      const { grant, stats } = yield* authorize({ username: `${DOMAIN}\\${USERS.alice}`, password: PASSWORD, mechanism: "negotiate", kerberos: {} }).pipe(
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ logLevel, message }) => {
+          if (logLevel._tag === "Warning") warnings.push(String(message))
+        })
+      )
+      const { grant, stats } = yield* authorize({
+        username: `${DOMAIN}\\${USERS.alice}`,
+        password: PASSWORD,
+        mechanism: "negotiate",
+        kerberos: {}
+      }).pipe(
         withKrb5Conf(empty),
         Effect.provide(capture)
       )
@@ -249,7 +301,11 @@ describe("Kerberos against Samba AD's KDC", () => {
 
   it.live("negotiate with Kerberos configured chooses Kerberos: one HTTP round trip, no NTLM", () =>
     Effect.gen(function*() {
-      const { grant, stats } = yield* authorize({ username: `${USERS.alice}@${REALM}`, password: PASSWORD, mechanism: "negotiate" })
+      const { grant, stats } = yield* authorize({
+        username: `${USERS.alice}@${REALM}`,
+        password: PASSWORD,
+        mechanism: "negotiate"
+      })
       assert.strictEqual(grant.scope, "certificate:manage")
       assert.deepStrictEqual(stats.roundTripsPerHandshake, [1])
       assert.deepStrictEqual(stats.rejections, {})
@@ -261,17 +317,19 @@ describe("NTLMv2 verified by Samba AD's DC (ntlm_auth through winbindd)", () => 
     Effect.gen(function*() {
       const standIn = yield* ntlmStandIn({ smbConf: dc.smbConf, env: dc.winbindEnv })
       const dir = yield* (yield* FileSystem.FileSystem).makeTempDirectoryScoped()
-      const grant = yield* Effect.either(VedAuth.authorize().pipe(
-        Effect.provide(NodeVedAuth.layer({
-          url: standIn.url,
-          clientId: Simulator.defaultClientId,
-          scope: "certificate:manage",
-          mechanism: "ntlm",
-          username: `${DOMAIN}\\${USERS.alice}`,
-          password: Redacted.make(password),
-          tokenStorePath: `${dir}/tokens.json`
-        }))
-      ))
+      const grant = yield* Effect.either(
+        VedAuth.authorize().pipe(
+          Effect.provide(NodeVedAuth.layer({
+            url: standIn.url,
+            clientId: Simulator.defaultClientId,
+            scope: "certificate:manage",
+            mechanism: "ntlm",
+            username: `${DOMAIN}\\${USERS.alice}`,
+            password: Redacted.make(password),
+            tokenStorePath: `${dir}/tokens.json`
+          }))
+        )
+      )
       return { grant, verdicts: [...standIn.verdicts] }
     }).pipe(Effect.provide(files), Effect.scoped)
 

@@ -12,14 +12,34 @@ interface Got {
   readonly body: string
 }
 
-const request = (url: string, options: { readonly method?: string; readonly body?: string | Buffer; readonly ca?: string | undefined; readonly headers?: Record<string, string> } = {}) =>
+const request = (
+  url: string,
+  options: {
+    readonly method?: string
+    readonly body?: string | Buffer
+    readonly ca?: string | undefined
+    readonly headers?: Record<string, string>
+  } = {}
+) =>
   Effect.async<Got, Error>((resume) => {
     const module = url.startsWith("https:") ? Https : Http
-    const req = module.request(url, { method: options.method ?? "GET", headers: options.headers ?? {}, ...(options.ca === undefined ? {} : { ca: options.ca }) }, (res) => {
+    const req = module.request(url, {
+      method: options.method ?? "GET",
+      headers: options.headers ?? {},
+      ...(options.ca === undefined ? {} : { ca: options.ca })
+    }, (res) => {
       const chunks: Array<Buffer> = []
       res.on("data", (chunk: Buffer) => chunks.push(chunk))
       res.on("end", () =>
-        resume(Effect.succeed({ status: res.statusCode ?? 0, reason: res.statusMessage ?? "", headers: res.headers, distinct: res.headersDistinct, body: Buffer.concat(chunks).toString("utf8") })))
+        resume(
+          Effect.succeed({
+            status: res.statusCode ?? 0,
+            reason: res.statusMessage ?? "",
+            headers: res.headers,
+            distinct: res.headersDistinct,
+            body: Buffer.concat(chunks).toString("utf8")
+          })
+        ))
     })
     req.on("error", (error) => resume(Effect.fail(error)))
     req.end(options.body)
@@ -33,12 +53,24 @@ describe("the socket server", () => {
       assert.include(served.caPem, "BEGIN CERTIFICATE")
       const probe = yield* request(`${served.url}/vedauth/authorize/isAuthServer`, { ca: served.caPem })
       assert.deepStrictEqual([probe.status, probe.reason], [200, "Venafi Authentication Server"])
-      const anonymous = yield* request(`${served.url}/vedauth/authorize/integrated`, { method: "POST", ca: served.caPem, body: "{}" })
+      const anonymous = yield* request(`${served.url}/vedauth/authorize/integrated`, {
+        method: "POST",
+        ca: served.caPem,
+        body: "{}"
+      })
       assert.strictEqual(anonymous.status, 401)
       assert.deepStrictEqual(anonymous.distinct["www-authenticate"], ["Negotiate", "NTLM"])
       // Reason phrases carry VEDauth's messages on the wire too.
-      const refused = yield* request(`${served.url}/vedauth/authorize/oauth`, { method: "POST", ca: served.caPem, body: JSON.stringify({ client_id: "vedauth-demo", username: "alice", password: "x", scope: "certificate" }) })
-      assert.deepStrictEqual([refused.status, refused.reason, JSON.parse(refused.body).error], [400, "Username or password is invalid", "invalid_grant"])
+      const refused = yield* request(`${served.url}/vedauth/authorize/oauth`, {
+        method: "POST",
+        ca: served.caPem,
+        body: JSON.stringify({ client_id: "vedauth-demo", username: "alice", password: "x", scope: "certificate" })
+      })
+      assert.deepStrictEqual([refused.status, refused.reason, JSON.parse(refused.body).error], [
+        400,
+        "Username or password is invalid",
+        "invalid_grant"
+      ])
       // Without the CA, TLS verification refuses the self-signed certificate.
       const untrusted = yield* Effect.either(request(`${served.url}/vedauth/authorize/isAuthServer`))
       assert.strictEqual(untrusted._tag, "Left")
@@ -51,7 +83,9 @@ describe("the socket server", () => {
     Effect.gen(function*() {
       const server = yield* Simulator.Server
       assert.match(server.url, /^http:\/\/\[::1\]:\d+$/)
-      const big = yield* Effect.either(request(`${server.url}/vedauth/authorize/oauth`, { method: "POST", body: Buffer.alloc(1024 * 1024, 0x61) }))
+      const big = yield* Effect.either(
+        request(`${server.url}/vedauth/authorize/oauth`, { method: "POST", body: Buffer.alloc(1024 * 1024, 0x61) })
+      )
       if (big._tag === "Right") assert.strictEqual(big.right.status, 413)
       const after = yield* request(`${server.url}/vedauth/authorize/isAuthServer`)
       assert.strictEqual(after.status, 200)
@@ -65,10 +99,15 @@ describe("the socket server", () => {
       assert.strictEqual((yield* request(`${url}/vedauth/authorize/verify`)).status, 503)
       yield* simulator.setFaults({ dropAfterNegotiate: true })
       const negotiate = "NTLM TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAGFKAAAADw=="
-      const dropped = yield* Effect.either(request(`${url}/vedauth/authorize/integrated`, { method: "POST", headers: { authorization: negotiate } }))
+      const dropped = yield* Effect.either(
+        request(`${url}/vedauth/authorize/integrated`, { method: "POST", headers: { authorization: negotiate } })
+      )
       assert.strictEqual(dropped._tag, "Left")
       yield* simulator.setFaults({})
-      const challenged = yield* request(`${url}/vedauth/authorize/integrated`, { method: "POST", headers: { authorization: negotiate } })
+      const challenged = yield* request(`${url}/vedauth/authorize/integrated`, {
+        method: "POST",
+        headers: { authorization: negotiate }
+      })
       assert.strictEqual(challenged.status, 401)
       assert.match(String(challenged.headers["www-authenticate"]), /^NTLM TlRMTVNTUAAC/)
     }).pipe(Effect.scoped))

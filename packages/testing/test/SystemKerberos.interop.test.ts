@@ -8,17 +8,17 @@
  * its build failed these tests fail, they do not skip.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as VedAuth from "@vedauth/core/VedAuth"
+import type { KerberosError } from "@vedauth/core/VedAuthError"
+import * as WindowsAuthHandshake from "@vedauth/core/WindowsAuthHandshake"
+import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
 import { Effect, Logger, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { createRequire } from "node:module"
 import * as Fs from "node:fs/promises"
+import { createRequire } from "node:module"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import * as WindowsAuthHandshake from "@vedauth/core/WindowsAuthHandshake"
-import * as VedAuth from "@vedauth/core/VedAuth"
-import type { KerberosError } from "@vedauth/core/VedAuthError"
-import * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
 import * as Simulator from "../src/Simulator.js"
 
 const REALM = "CORP.EXAMPLE"
@@ -35,7 +35,10 @@ const mit = (command: string, args: ReadonlyArray<string>, input: string, env: N
     let stderr = ""
     child.stderr.on("data", (chunk) => (stderr += String(chunk)))
     child.on("error", reject)
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr}`))))
+    child.on(
+      "exit",
+      (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${stderr}`)))
+    )
     // A tool that exits without reading its input (kdestroy) closes the pipe: its exit code tells.
     child.stdin.on("error", () => {})
     child.stdin.end(input)
@@ -55,7 +58,11 @@ beforeAll(async () => {
   try {
     createRequire(import.meta.url)("kerberos")
   } catch (cause) {
-    throw new Error(`the kerberos addon does not load; build it with: pnpm kerberos-addon (${cause instanceof Error ? cause.message : String(cause)})`)
+    throw new Error(
+      `the kerberos addon does not load; build it with: pnpm kerberos-addon (${
+        cause instanceof Error ? cause.message : String(cause)
+      })`
+    )
   }
   dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "vedauth-system-kerberos-"))
   http = await Simulator.start({ protocol: "http", kerberos: {} })
@@ -75,7 +82,13 @@ afterAll(async () => {
 
 /** kinit alice into `cache` against the KDC of `conf`, with the password on stdin (MIT's tool, not ours). */
 const kinit = (conf: string, cache: string) =>
-  Effect.promise(() => mit("kinit", [`${alice.name}@${REALM}`], `${alice.password}\n`, { ...process.env, KRB5_CONFIG: Path.join(dir, conf), KRB5CCNAME: cache }))
+  Effect.promise(() =>
+    mit("kinit", [`${alice.name}@${REALM}`], `${alice.password}\n`, {
+      ...process.env,
+      KRB5_CONFIG: Path.join(dir, conf),
+      KRB5CCNAME: cache
+    })
+  )
 
 const useConf = (conf: string) => {
   process.env["KRB5_CONFIG"] = Path.join(dir, conf)
@@ -92,7 +105,10 @@ const loggedIn = (conf: string, name: string) =>
 const localhostUrl = (served: { readonly url: string }) => served.url.replace("127.0.0.1", "localhost")
 
 /** The layer of an authorize with the system's Kerberos: no username, no password. */
-const layerFor = (served: { readonly url: string; readonly caPem: string | undefined }, options: Partial<VedAuth.Options> = {}) =>
+const layerFor = (
+  served: { readonly url: string; readonly caPem: string | undefined },
+  options: Partial<VedAuth.Options> = {}
+) =>
   NodeVedAuth.layer({
     url: localhostUrl(served),
     clientId: Simulator.defaultClientId,
@@ -104,8 +120,10 @@ const layerFor = (served: { readonly url: string; readonly caPem: string | undef
     ...options
   })
 
-const authorize = (served: { readonly url: string; readonly caPem: string | undefined }, options: Partial<VedAuth.Options> = {}) =>
-  VedAuth.authorize().pipe(Effect.provide(layerFor(served, options)))
+const authorize = (
+  served: { readonly url: string; readonly caPem: string | undefined },
+  options: Partial<VedAuth.Options> = {}
+) => VedAuth.authorize().pipe(Effect.provide(layerFor(served, options)))
 
 const kerberosError = (error: { readonly _tag: string }): KerberosError => {
   assert.strictEqual(error._tag, "KerberosError", JSON.stringify(error))
@@ -119,7 +137,9 @@ describe("NodeSystemKerberos: the system's tickets through the kerberos addon, a
       const before = yield* http.simulator.stats
       const grant = yield* authorize(http)
       assert.strictEqual(grant.scope, "certificate:manage")
-      const live = (yield* http.simulator.grants).find((g) => Redacted.value(g.accessToken) === Redacted.value(grant.accessToken))
+      const live = (yield* http.simulator.grants).find((g) =>
+        Redacted.value(g.accessToken) === Redacted.value(grant.accessToken)
+      )
       assert.match(live?.user ?? "", /alice/i)
       const after = yield* http.simulator.stats
       // One request carrying the AP-REQ and the body: NTLM takes at least two, and has no password here.
@@ -156,7 +176,11 @@ describe("NodeSystemKerberos: the system's tickets through the kerberos addon, a
     Effect.gen(function*() {
       useConf("http.conf")
       useCache(cacheFile("nobody.ccache"))
-      const grant = yield* authorize(http, { mechanism: "negotiate", username: "CORP\\alice", password: Redacted.make(alice.password) })
+      const grant = yield* authorize(http, {
+        mechanism: "negotiate",
+        username: "CORP\\alice",
+        password: Redacted.make(alice.password)
+      })
       assert.strictEqual(grant.scope, "certificate:manage")
     }))
 
@@ -166,7 +190,11 @@ describe("NodeSystemKerberos: the system's tickets through the kerberos addon, a
       const keytab = Path.join(dir, "alice.keytab")
       // MIT's ktutil derives the key from the password (the realm's default salt), as an admin would.
       yield* Effect.promise(() =>
-        mit("ktutil", [], `addent -password -p ${alice.name}@${REALM} -k 1 -e aes256-cts-hmac-sha1-96\n${alice.password}\nwkt ${keytab}\nquit\n`)
+        mit(
+          "ktutil",
+          [],
+          `addent -password -p ${alice.name}@${REALM} -k 1 -e aes256-cts-hmac-sha1-96\n${alice.password}\nwkt ${keytab}\nquit\n`
+        )
       )
       useCache("MEMORY:vedauth", `FILE:${keytab}`)
       const grant = yield* authorize(http)
@@ -177,7 +205,10 @@ describe("NodeSystemKerberos: the system's tickets through the kerberos addon, a
     Effect.gen(function*() {
       useConf("http.conf")
       const cache = `KEYRING:session:vedauth-${randomUUID()}`
-      yield* Effect.acquireRelease(kinit("http.conf", cache), () => Effect.promise(() => mit("kdestroy", ["-c", cache], "").catch(() => undefined)))
+      yield* Effect.acquireRelease(
+        kinit("http.conf", cache),
+        () => Effect.promise(() => mit("kdestroy", ["-c", cache], "").catch(() => undefined))
+      )
       useCache(cache)
       const grant = yield* authorize(http)
       assert.strictEqual(grant.scope, "certificate:manage")

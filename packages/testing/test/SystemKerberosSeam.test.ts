@@ -4,7 +4,7 @@
  * so these tests run everywhere; the real addon is in SystemKerberos.interop.test.ts.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Kerberos, KdcTransport, SystemKerberos, TokenStore } from "@vedauth/core"
+import { KdcTransport, Kerberos, SystemKerberos, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import { KerberosError } from "@vedauth/core/VedAuthError"
 import { Effect, Fiber, Layer, TestClock } from "effect"
@@ -46,7 +46,10 @@ const system = (targets: Array<SystemKerberos.Target>, refuse?: KerberosError) =
     }))
   )
 
-const layer = (vedAuth: VedAuth.Options, systemLayer?: Layer.Layer<SystemKerberos.SystemKerberos, never, KdcTransport.KdcTransport>) => {
+const layer = (
+  vedAuth: VedAuth.Options,
+  systemLayer?: Layer.Layer<SystemKerberos.SystemKerberos, never, KdcTransport.KdcTransport>
+) => {
   const simulator = Simulator.layerTest({ kerberos: {} })
   const services = systemLayer === undefined ? simulator : Layer.provideMerge(systemLayer, simulator)
   return VedAuth.layer(vedAuth).pipe(Layer.provideMerge(Layer.merge(services, TokenStore.layerMemory)))
@@ -55,7 +58,11 @@ const layer = (vedAuth: VedAuth.Options, systemLayer?: Layer.Layer<SystemKerbero
 /** A KerberosError's name, else the error's tag. */
 const nameOf = (error: { readonly _tag: string }) => error instanceof KerberosError ? error.reason : error._tag
 
-const noCredentials = new KerberosError({ reason: "NO_CREDENTIALS", detail: "No Kerberos credentials available", hint: "run kinit" })
+const noCredentials = new KerberosError({
+  reason: "NO_CREDENTIALS",
+  detail: "No Kerberos credentials available",
+  hint: "run kinit"
+})
 
 describe("kerberos.system: the token from SystemKerberos", () => {
   it.effect("the system's token authorizes in one request, no password; it is asked for HTTP/<host> of the URL", () => {
@@ -104,7 +111,10 @@ describe("kerberos.system: the token from SystemKerberos", () => {
     ))))
 
   it.effect("a system library that never answers (a KDC that swallows packets): TransportError after the request timeout", () => {
-    const hanging = Layer.succeed(SystemKerberos.SystemKerberos, { channelBindings: false, initiate: () => Effect.never })
+    const hanging = Layer.succeed(SystemKerberos.SystemKerberos, {
+      channelBindings: false,
+      initiate: () => Effect.never
+    })
     return Effect.gen(function*() {
       const authorizing = yield* Effect.fork(Effect.flip(VedAuth.authorize()))
       yield* TestClock.adjust("10 seconds")
@@ -116,7 +126,10 @@ describe("kerberos.system: the token from SystemKerberos", () => {
   })
 
   it.effect("an addon that cannot load is no reason to fall back: negotiate fails with it", () => {
-    const unavailable = new KerberosError({ reason: "SYSTEM_KERBEROS_UNAVAILABLE", detail: "the kerberos addon could not be loaded" })
+    const unavailable = new KerberosError({
+      reason: "SYSTEM_KERBEROS_UNAVAILABLE",
+      detail: "the kerberos addon could not be loaded"
+    })
     return Effect.gen(function*() {
       assert.strictEqual(nameOf(yield* Effect.flip(VedAuth.authorize())), "SYSTEM_KERBEROS_UNAVAILABLE")
     }).pipe(Effect.provide(layer(

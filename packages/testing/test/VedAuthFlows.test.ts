@@ -53,7 +53,9 @@ describe("core's VedAuth on the simulator", () => {
     Effect.gen(function*() {
       const first = yield* VedAuth.accessToken
       yield* TestClock.adjust("59 minutes")
-      const tokens = yield* Effect.all(Array.from({ length: 100 }, () => VedAuth.accessToken), { concurrency: "unbounded" })
+      const tokens = yield* Effect.all(Array.from({ length: 100 }, () => VedAuth.accessToken), {
+        concurrency: "unbounded"
+      })
       assert.strictEqual(new Set(tokens.map(Redacted.value)).size, 1)
       assert.notStrictEqual(Redacted.value(tokens[0]!), Redacted.value(first))
       let stats = yield* Simulator.stats

@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Ntlm, NtlmTransport, TokenStore, VedAuth } from "@vedauth/core"
-import { Effect, Either, Exit, Fiber, FastCheck as fc, Redacted, TestClock } from "effect"
+import { Effect, Either, Exit, FastCheck as fc, Fiber, Redacted, TestClock } from "effect"
 import * as Simulator from "../src/Simulator.js"
 import { alice, call } from "./support.js"
 
@@ -25,12 +25,19 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64")
 const handshake = (simulator: Simulator.Service, connection: Simulator.Connection, password = credentials.password) =>
   Effect.gen(function*() {
     const negotiate = Ntlm.negotiate()
-    const first = yield* call(simulator, "POST", "/vedauth/authorize/integrated", { connection, headers: { authorization: `NTLM ${b64(negotiate)}` } })
+    const first = yield* call(simulator, "POST", "/vedauth/authorize/integrated", {
+      connection,
+      headers: { authorization: `NTLM ${b64(negotiate)}` }
+    })
     const header = String(first.headers["www-authenticate"])
     const challenge = yield* Ntlm.parseChallenge(Buffer.from(header.split(" ")[1]!, "base64"))
     const authenticate = yield* Ntlm.authenticate({ negotiate, challenge, domain: "CORP", username: "alice", password })
     const authorization = `NTLM ${b64(authenticate)}`
-    const second = yield* call(simulator, "POST", "/vedauth/authorize/integrated", { connection, headers: { authorization }, body: JSON.parse(new TextDecoder().decode(body)) })
+    const second = yield* call(simulator, "POST", "/vedauth/authorize/integrated", {
+      connection,
+      headers: { authorization },
+      body: JSON.parse(new TextDecoder().decode(body))
+    })
     return { first, second, authorization }
   })
 
@@ -53,7 +60,9 @@ describe("Windows authentication", () => {
       assert.isTrue(Exit.isFailure(exit))
       const error = yield* Effect.flip(authorize(Redacted.make("Wr0ng-Passw0rd")))
       assert.strictEqual(error._tag, "AuthenticationFailed")
-      for (const text of [String(error), JSON.stringify(error), error.message]) assert.notInclude(text, "Wr0ng-Passw0rd")
+      for (const text of [String(error), JSON.stringify(error), error.message]) {
+        assert.notInclude(text, "Wr0ng-Passw0rd")
+      }
       assert.deepStrictEqual((yield* Simulator.stats).rejections, { "bad-proof": 2 })
     }).pipe(Effect.provide(Simulator.layerTest())))
 
@@ -75,10 +84,12 @@ describe("Windows authentication", () => {
   it.effect("the in-memory transport runs core's handshake: a server offering no NTLM scheme is named in the error", () =>
     Effect.gen(function*() {
       const none = yield* Simulator.make({ schemes: [] })
-      const error = yield* Effect.flip(authorize().pipe(
-        Effect.provide(Simulator.layerNtlmTransport),
-        Effect.provideService(Simulator.Simulator, none)
-      ))
+      const error = yield* Effect.flip(
+        authorize().pipe(
+          Effect.provide(Simulator.layerNtlmTransport),
+          Effect.provideService(Simulator.Simulator, none)
+        )
+      )
       assert.strictEqual(error._tag, "NtlmProtocolError")
       assert.include(error.message, "offers no NTLM authentication (WWW-Authenticate: none)")
     }))
@@ -90,12 +101,22 @@ describe("Windows authentication", () => {
       const { first, second, authorization } = yield* handshake(simulator, connection)
       assert.strictEqual(first.status, 401)
       assert.strictEqual(second.status, 200)
-      const later = yield* call(simulator, "POST", "/vedauth/authorize/integrated", { connection, body: { client_id: "vedauth-demo", scope: "configuration:manage" } })
+      const later = yield* call(simulator, "POST", "/vedauth/authorize/integrated", {
+        connection,
+        body: { client_id: "vedauth-demo", scope: "configuration:manage" }
+      })
       assert.strictEqual(later.status, 200)
       // The same AUTHENTICATE again: its challenge is spent, on this connection or any other.
-      const replay = yield* call(simulator, "POST", "/vedauth/authorize/integrated", { connection, headers: { authorization }, body: {} })
+      const replay = yield* call(simulator, "POST", "/vedauth/authorize/integrated", {
+        connection,
+        headers: { authorization },
+        body: {}
+      })
       assert.deepStrictEqual([replay.status, replay.headers["www-authenticate"]], [401, ["NTLM"]])
-      const elsewhere = yield* call(simulator, "POST", "/vedauth/authorize/integrated", { headers: { authorization }, body: {} })
+      const elsewhere = yield* call(simulator, "POST", "/vedauth/authorize/integrated", {
+        headers: { authorization },
+        body: {}
+      })
       assert.deepStrictEqual([elsewhere.status, elsewhere.headers["www-authenticate"]], [401, ["NTLM"]])
       assert.deepStrictEqual((yield* simulator.stats).rejections, { "no-challenge": 2 })
     }))
@@ -103,21 +124,43 @@ describe("Windows authentication", () => {
   it.effect("garbage Authorization headers get a documented 401, never a 5xx", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.make()
-      for (const authorization of ["NTLM", "NTLM !!!", "NTLM AAAA", `NTLM ${b64(new TextEncoder().encode("NTLMSSP\0\u0003\0\0\0garbage"))}`, "Basic YWxpY2U6eA==", "Bearer x"]) {
-        const answer = yield* call(simulator, "POST", "/vedauth/authorize/integrated", { headers: { authorization }, body: alice })
+      for (
+        const authorization of [
+          "NTLM",
+          "NTLM !!!",
+          "NTLM AAAA",
+          `NTLM ${b64(new TextEncoder().encode("NTLMSSP\0\u0003\0\0\0garbage"))}`,
+          "Basic YWxpY2U6eA==",
+          "Bearer x"
+        ]
+      ) {
+        const answer = yield* call(simulator, "POST", "/vedauth/authorize/integrated", {
+          headers: { authorization },
+          body: alice
+        })
         assert.strictEqual(answer.status, 401, authorization)
       }
       yield* Effect.sync(() =>
         fc.assert(
-          fc.asyncProperty(fc.string(), fc.uint8Array({ maxLength: 300 }), fc.constantFrom("NTLM", "Negotiate", "ntlm"), async (path, bytes, scheme) => {
-            const answers = await Effect.runPromise(Effect.all([
-              call(simulator, "POST", "/vedauth/authorize/integrated", { headers: { authorization: `${scheme} ${b64(bytes)}` }, raw: bytes }),
-              call(simulator, "POST", "/vedauth/authorize/oauth", { raw: bytes }),
-              call(simulator, "POST", "/vedauth/authorize/token", { raw: bytes }),
-              call(simulator, "GET", `/vedauth/${path}`, { headers: { authorization: `Bearer ${path}` } })
-            ]))
-            for (const answer of answers) assert.isTrue(answer.status >= 400 && answer.status < 500, `${answer.status}`)
-          }),
+          fc.asyncProperty(
+            fc.string(),
+            fc.uint8Array({ maxLength: 300 }),
+            fc.constantFrom("NTLM", "Negotiate", "ntlm"),
+            async (path, bytes, scheme) => {
+              const answers = await Effect.runPromise(Effect.all([
+                call(simulator, "POST", "/vedauth/authorize/integrated", {
+                  headers: { authorization: `${scheme} ${b64(bytes)}` },
+                  raw: bytes
+                }),
+                call(simulator, "POST", "/vedauth/authorize/oauth", { raw: bytes }),
+                call(simulator, "POST", "/vedauth/authorize/token", { raw: bytes }),
+                call(simulator, "GET", `/vedauth/${path}`, { headers: { authorization: `Bearer ${path}` } })
+              ]))
+              for (const answer of answers) {
+                assert.isTrue(answer.status >= 400 && answer.status < 500, `${answer.status}`)
+              }
+            }
+          ),
           { numRuns: 200 }
         )
       ).pipe(Effect.asVoid)
@@ -140,14 +183,22 @@ describe("fault injection", () => {
   it.effect("5xx, a body that is not JSON, and a delay on the Clock, through the in-memory HttpClient", () =>
     Effect.gen(function*() {
       const client = yield* HttpClient.HttpClient
-      const post = client.execute(HttpClientRequest.post("https://tpp.example/vedauth/authorize/oauth").pipe(HttpClientRequest.bodyUnsafeJson(alice)))
+      const post = client.execute(
+        HttpClientRequest.post("https://tpp.example/vedauth/authorize/oauth").pipe(
+          HttpClientRequest.bodyUnsafeJson(alice)
+        )
+      )
       const ok = yield* post
       assert.strictEqual(ok.status, 200)
       // The reason phrase survives, read the way core reads it (into a refusal's `reason`).
-      const refused = yield* Effect.flip(VedAuth.verify(Redacted.make("not-a-token")).pipe(
-        Effect.provide(VedAuth.layer({ url: "https://tpp.example", clientId: "vedauth-demo", scope: "certificate:manage" })),
-        Effect.provide(TokenStore.layerMemory)
-      ))
+      const refused = yield* Effect.flip(
+        VedAuth.verify(Redacted.make("not-a-token")).pipe(
+          Effect.provide(
+            VedAuth.layer({ url: "https://tpp.example", clientId: "vedauth-demo", scope: "certificate:manage" })
+          ),
+          Effect.provide(TokenStore.layerMemory)
+        )
+      )
       assert.strictEqual(refused._tag === "InvalidToken" ? refused.reason : refused._tag, "Unauthorized")
       assert.match(((yield* ok.json) as { access_token: string }).access_token, /==$/)
       yield* Simulator.setFaults({ serverError: 503 })

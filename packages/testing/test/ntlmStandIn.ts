@@ -7,7 +7,7 @@
  * every wait on the helper and every line from it bounded.
  */
 import { Effect } from "effect"
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process"
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 import { createInterface } from "node:readline"
@@ -50,7 +50,10 @@ const startHelper = (options: StandInOptions): Helper => {
   child.stdin.on("error", () => {})
   child.on("error", () => waiting.splice(0).forEach((resolve) => resolve("BH helper failed to start")))
   child.on("exit", () => waiting.splice(0).forEach((resolve) => resolve("BH helper exited")))
-  createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (line) => waiting.shift()?.(line.slice(0, MAX_LINE)))
+  createInterface({ input: child.stdout, crlfDelay: Infinity }).on(
+    "line",
+    (line) => waiting.shift()?.(line.slice(0, MAX_LINE))
+  )
   return {
     ask: (line) =>
       new Promise((resolve) => {
@@ -80,7 +83,10 @@ const readBody = (request: IncomingMessage) =>
   })
 
 const challenge = (response: ServerResponse, token?: string) => {
-  response.writeHead(401, "Unauthorized", { "www-authenticate": token === undefined ? "NTLM" : `NTLM ${token}`, "content-length": "0" })
+  response.writeHead(401, "Unauthorized", {
+    "www-authenticate": token === undefined ? "NTLM" : `NTLM ${token}`,
+    "content-length": "0"
+  })
   response.end()
 }
 
@@ -108,7 +114,13 @@ const helperRequest = (token: string) => {
   return type === 1 ? "YR" : type === 3 ? "KK" : undefined
 }
 
-const handle = async (options: StandInOptions, state: ConnectionState, verdicts: Array<Verdict>, request: IncomingMessage, response: ServerResponse) => {
+const handle = async (
+  options: StandInOptions,
+  state: ConnectionState,
+  verdicts: Array<Verdict>,
+  request: IncomingMessage,
+  response: ServerResponse
+) => {
   const body = await readBody(request)
   if (body === undefined) return
   const header = /^NTLM\s+(\S+)\s*$/i.exec(request.headers.authorization ?? "")

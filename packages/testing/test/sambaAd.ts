@@ -10,18 +10,18 @@
  * with only the `kdc` and `winbindd` services on 127.0.0.1 and free ports, so the files share no
  * state and stop their own DC.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process"
+import type * as VedAuth from "@vedauth/core/VedAuth"
+import { NodeVedAuth } from "@vedauth/platform-node"
+import { freePort, stopProcess } from "@vedauth/test-helpers/loopback"
+import { Effect, Redacted } from "effect"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { promisify } from "node:util"
 import { inject } from "vitest"
-import type * as VedAuth from "@vedauth/core/VedAuth"
-import { NodeVedAuth } from "@vedauth/platform-node"
-import { Effect, Redacted } from "effect"
 import * as Simulator from "../src/Simulator.js"
-import { freePort, stopProcess } from "@vedauth/test-helpers/loopback"
 
 const run = promisify(execFile)
 
@@ -103,23 +103,34 @@ const smbConf = (dir: string, ports: { readonly krb5: number; readonly kpasswd: 
   ].join("\n")
 
 const writeConf = async (dir: string, ports: { readonly krb5: number; readonly kpasswd: number }) => {
-  for (const sub of ["cache", "lock", "state", "pid", "ncalrpc", "winbindd", "logs", "etc"]) await Fs.mkdir(Path.join(dir, sub), { recursive: true })
+  for (const sub of ["cache", "lock", "state", "pid", "ncalrpc", "winbindd", "logs", "etc"]) {
+    await Fs.mkdir(Path.join(dir, sub), { recursive: true })
+  }
   const path = Path.join(dir, "etc", "test.conf")
   await Fs.writeFile(path, smbConf(dir, ports))
   return path
 }
 
-const randomPassword = () => `Svc-${Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("")}-9!`
+const randomPassword = () =>
+  `Svc-${Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("")}-9!`
 
 /** Runs `command` (an MIT tool, python) with `input` on stdin; rejects with its output on a non-zero exit. */
-export const runWithInput = (command: string, args: ReadonlyArray<string>, input: string, env: NodeJS.ProcessEnv = process.env) =>
+export const runWithInput = (
+  command: string,
+  args: ReadonlyArray<string>,
+  input: string,
+  env: NodeJS.ProcessEnv = process.env
+) =>
   new Promise<void>((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ["pipe", "pipe", "pipe"] })
     let output = ""
     child.stdout.on("data", (chunk) => (output += String(chunk)))
     child.stderr.on("data", (chunk) => (output += String(chunk)))
     child.on("error", reject)
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${output.slice(-4000)}`))))
+    child.on(
+      "exit",
+      (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}: ${output.slice(-4000)}`)))
+    )
     child.stdin.on("error", () => {})
     child.stdin.end(input)
   })
@@ -131,18 +142,32 @@ const provision = async (template: string) => {
   await Fs.rm(partial, { recursive: true, force: true })
   await Fs.mkdir(partial, { recursive: true })
   await run("samba-tool", [
-    "domain", "provision", `--targetdir=${partial}`, `--realm=${REALM}`, `--domain=${DOMAIN}`, "--server-role=dc",
-    "--dns-backend=NONE", "--use-rfc2307", `--adminpass=${randomPassword()}`, "--host-name=dc1", "--host-ip=127.0.0.1",
-    "--option=interfaces = 127.0.0.1", "--option=bind interfaces only = yes"
+    "domain",
+    "provision",
+    `--targetdir=${partial}`,
+    `--realm=${REALM}`,
+    `--domain=${DOMAIN}`,
+    "--server-role=dc",
+    "--dns-backend=NONE",
+    "--use-rfc2307",
+    `--adminpass=${randomPassword()}`,
+    "--host-name=dc1",
+    "--host-ip=127.0.0.1",
+    "--option=interfaces = 127.0.0.1",
+    "--option=bind interfaces only = yes"
   ], { maxBuffer: 16 * 1024 * 1024 })
   const conf = await writeConf(partial, { krb5: 0, kpasswd: 0 })
-  await runWithInput(PYTHON, [SCRIPT], JSON.stringify({
-    conf,
-    keytab: Path.join(partial, "http.keytab"),
-    password: PASSWORD,
-    service: { ...SERVICE, password: randomPassword() },
-    legacy: { ...LEGACY_SERVICE, password: randomPassword() }
-  }))
+  await runWithInput(
+    PYTHON,
+    [SCRIPT],
+    JSON.stringify({
+      conf,
+      keytab: Path.join(partial, "http.keytab"),
+      password: PASSWORD,
+      service: { ...SERVICE, password: randomPassword() },
+      legacy: { ...LEGACY_SERVICE, password: randomPassword() }
+    })
+  )
   await Fs.writeFile(Path.join(partial, "provision-ms"), String(Date.now() - started))
   await Fs.rename(partial, template)
 }
@@ -165,15 +190,24 @@ const provisioned = async (root: string) => {
   }
   for (let waited = 0; waited < LOCK_WAIT_MS; waited += 100) {
     if (await exists(template)) return template
-    if (await exists(failed)) throw new Error(`provisioning Samba AD failed in another test file: ${await Fs.readFile(failed, "utf8")}`)
+    if (await exists(failed)) {
+      throw new Error(`provisioning Samba AD failed in another test file: ${await Fs.readFile(failed, "utf8")}`)
+    }
     await pause(100)
   }
   throw new Error(`Samba AD was not provisioned within ${LOCK_WAIT_MS / 1000} s (lock ${root}/lock)`)
 }
 
-const waitUntil = async (what: string, ready: () => Promise<boolean>, samba: ChildProcess, logs: () => Promise<string>) => {
+const waitUntil = async (
+  what: string,
+  ready: () => Promise<boolean>,
+  samba: ChildProcess,
+  logs: () => Promise<string>
+) => {
   for (let waited = 0; waited < START_WAIT_MS; waited += 25) {
-    if (samba.exitCode !== null || samba.signalCode !== null || samba.pid === undefined) throw new Error(`samba exited (${samba.exitCode ?? samba.signalCode}) before ${what}: ${await logs()}`)
+    if (samba.exitCode !== null || samba.signalCode !== null || samba.pid === undefined) {
+      throw new Error(`samba exited (${samba.exitCode ?? samba.signalCode}) before ${what}: ${await logs()}`)
+    }
     if (await ready()) return
     await pause(25)
   }
@@ -204,7 +238,11 @@ export const startSambaAd = async (): Promise<SambaAd> => {
   const ports = { krb5: await Effect.runPromise(freePort), kpasswd: await Effect.runPromise(freePort) }
   const conf = await writeConf(dir, ports)
   await Fs.writeFile(Path.join(dir, "krb5.conf"), Simulator.krb5Conf(`127.0.0.1:${ports.krb5}`, { realm: REALM }))
-  const env: NodeJS.ProcessEnv = { ...process.env, KRB5_CONFIG: Path.join(dir, "krb5.conf"), KRB5CCNAME: `FILE:${dir}/default.ccache` }
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KRB5_CONFIG: Path.join(dir, "krb5.conf"),
+    KRB5CCNAME: `FILE:${dir}/default.ccache`
+  }
   const winbindEnv: NodeJS.ProcessEnv = {
     ...process.env,
     LD_PRELOAD: "libnss_wrapper.so",
@@ -214,7 +252,9 @@ export const startSambaAd = async (): Promise<SambaAd> => {
   }
   const logs = async () => {
     const names = await Fs.readdir(Path.join(dir, "logs")).catch(() => [])
-    const texts = await Promise.all(names.map((name) => Fs.readFile(Path.join(dir, "logs", name), "utf8").catch(() => "")))
+    const texts = await Promise.all(
+      names.map((name) => Fs.readFile(Path.join(dir, "logs", name), "utf8").catch(() => ""))
+    )
     return texts.join("\n")
   }
   // In the foreground (-F), so that this process is its parent and reaps it.
@@ -227,7 +267,8 @@ export const startSambaAd = async (): Promise<SambaAd> => {
     if (shared === undefined) await Fs.rm(root, { recursive: true, force: true })
   }
   try {
-    const logsOrError = async () => spawnError === undefined ? logs() : `cannot run samba (scripts/system-deps.sh installs it): ${spawnError.message}`
+    const logsOrError = async () =>
+      spawnError === undefined ? logs() : `cannot run samba (scripts/system-deps.sh installs it): ${spawnError.message}`
     await waitUntil("KDC listening", () => listening(ports.krb5), samba, logsOrError)
     await waitUntil("winbindd socket", () => exists(Path.join(dir, "winbindd", "pipe")), samba, logsOrError)
   } catch (error) {

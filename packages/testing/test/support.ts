@@ -25,21 +25,33 @@ export const call = (
   simulator: Simulator.Service,
   method: string,
   path: string,
-  options: { readonly body?: unknown; readonly raw?: string | Uint8Array; readonly token?: string; readonly headers?: Record<string, string>; readonly connection?: Simulator.Connection } = {}
+  options: {
+    readonly body?: unknown
+    readonly raw?: string | Uint8Array
+    readonly token?: string
+    readonly headers?: Record<string, string>
+    readonly connection?: Simulator.Connection
+  } = {}
 ) =>
   Effect.gen(function*() {
     const connection = options.connection ?? (yield* simulator.connect())
     const body = options.raw !== undefined
       ? typeof options.raw === "string" ? new TextEncoder().encode(options.raw) : options.raw
-      : options.body === undefined ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(options.body))
+      : options.body === undefined
+      ? new Uint8Array(0)
+      : new TextEncoder().encode(JSON.stringify(options.body))
     const headers: Record<string, string> = { "content-type": "application/json", ...options.headers }
     if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`
     return read(yield* simulator.handle(connection, { method, path, headers, body }))
   })
 
-export const alice = { client_id: "vedauth-demo", username: "CORP\\alice", password: "Passw0rd!", scope: "certificate:manage,revoke" }
+export const alice = {
+  client_id: "vedauth-demo",
+  username: "CORP\\alice",
+  password: "Passw0rd!",
+  scope: "certificate:manage,revoke"
+}
 
 /** A grant by the password grant (no NTLM needed). */
 export const oauth = (simulator: Simulator.Service, body: Record<string, unknown> = alice) =>
   call(simulator, "POST", "/vedauth/authorize/oauth", { body })
-

@@ -6,8 +6,8 @@
  *
  * @since 0.2.0
  */
-import { guard } from "./Ntlm.js"
 import { tlsServerEndPointData } from "./internal/ntlm/certificate.js"
+import { guard } from "./Ntlm.js"
 
 /**
  * The `tls-server-end-point` application data for a server certificate (DER): the prefix and the

@@ -71,4 +71,5 @@ export class NtlmFailure extends Error {
  * @since 0.2.0
  * @category guards
  */
-export const isFailure = (u: unknown): u is KerberosFailure | NtlmFailure => u instanceof KerberosFailure || u instanceof NtlmFailure
+export const isFailure = (u: unknown): u is KerberosFailure | NtlmFailure =>
+  u instanceof KerberosFailure || u instanceof NtlmFailure

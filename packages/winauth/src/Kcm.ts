@@ -20,8 +20,8 @@ import { KerberosFailure } from "./Failure.js"
 import { attempt } from "./internal/kerberos/attempt.js"
 import { Reader, utf8 } from "./internal/kerberos/binary.js"
 import * as ccache from "./internal/kerberos/ccache.js"
-import type { Credential, Principal } from "./Kerberos.js"
 import { concat, Malformed } from "./internal/ntlm/bytes.js"
+import type { Credential, Principal } from "./Kerberos.js"
 
 /**
  * Where MIT and Heimdal look for the daemon when krb5.conf names no `kcm_socket`.
@@ -63,11 +63,17 @@ const noCacheCodes: ReadonlySet<number> = new Set([-1765328189, -1765328243, -17
 
 const UUID_BYTES = 16
 
-const request = (opcode: number, ...data: ReadonlyArray<Uint8Array>): Uint8Array => concat(Uint8Array.of(2, 0, (opcode >>> 8) & 0xff, opcode & 0xff), ...data)
+const request = (opcode: number, ...data: ReadonlyArray<Uint8Array>): Uint8Array =>
+  concat(Uint8Array.of(2, 0, (opcode >>> 8) & 0xff, opcode & 0xff), ...data)
 
 const nameBytes = (name: string): Uint8Array => {
   const bytes = utf8(name)
-  if (bytes.includes(0) || bytes.length > limits.maxNameBytes) throw new KerberosFailure({ reason: "BAD_CACHE_NAME", detail: "a KCM cache name has no NUL byte and at most 1024 bytes" })
+  if (bytes.includes(0) || bytes.length > limits.maxNameBytes) {
+    throw new KerberosFailure({
+      reason: "BAD_CACHE_NAME",
+      detail: "a KCM cache name has no NUL byte and at most 1024 bytes"
+    })
+  }
   return concat(bytes, Uint8Array.of(0))
 }
 
@@ -111,7 +117,9 @@ export const getCredList = (name: string): Uint8Array => request(opcodes.GET_CRE
  * @category requests
  */
 export const getCredByUuid = (name: string, uuid: Uint8Array): Uint8Array => {
-  if (uuid.length !== UUID_BYTES) throw new KerberosFailure({ reason: "BAD_CACHE_NAME", detail: "a KCM credential id is 16 bytes" })
+  if (uuid.length !== UUID_BYTES) {
+    throw new KerberosFailure({ reason: "BAD_CACHE_NAME", detail: "a KCM credential id is 16 bytes" })
+  }
   return request(opcodes.GET_CRED_BY_UUID, nameBytes(name), uuid)
 }
 
@@ -121,7 +129,8 @@ export const getCredByUuid = (name: string, uuid: Uint8Array): Uint8Array => {
  * @since 0.2.0
  * @category requests
  */
-export const store = (name: string, credential: Credential): Uint8Array => request(opcodes.STORE, nameBytes(name), ccache.writeCredential(credential))
+export const store = (name: string, credential: Credential): Uint8Array =>
+  request(opcodes.STORE, nameBytes(name), ccache.writeCredential(credential))
 
 /**
  * `GEN_NEW`: a new, empty cache; the reply names it (`decodeName`).
@@ -138,18 +147,29 @@ export const genNew = (): Uint8Array => request(opcodes.GEN_NEW)
  * @category requests
  */
 export const initialize = (name: string, principal: Principal): Uint8Array =>
-  request(opcodes.INITIALIZE, nameBytes(name), ccache.writePrincipal({ nameType: 1, components: principal.name }, principal.realm))
+  request(
+    opcodes.INITIALIZE,
+    nameBytes(name),
+    ccache.writePrincipal({ nameType: 1, components: principal.name }, principal.realm)
+  )
 
 /** The operation's data after both statuses, or the daemon's refusal. */
 const body = (reply: Uint8Array, what: string): Reader => {
-  if (reply.length > limits.maxReplyBytes) throw new Malformed(`the reply is ${reply.length} bytes, over the ${limits.maxReplyBytes}-byte limit`)
+  if (reply.length > limits.maxReplyBytes) {
+    throw new Malformed(`the reply is ${reply.length} bytes, over the ${limits.maxReplyBytes}-byte limit`)
+  }
   const r = new Reader(reply, `the KCM reply to ${what}`)
   const codes = [r.i32(), r.i32()]
   const code = codes.find((c) => c !== 0)
   if (code !== undefined) {
     throw new KerberosFailure(
       noCacheCodes.has(code)
-        ? { reason: "KCM_NO_CACHE", code, detail: `the KCM daemon has no such cache (${what})`, hint: "run kinit first" }
+        ? {
+          reason: "KCM_NO_CACHE",
+          code,
+          detail: `the KCM daemon has no such cache (${what})`,
+          hint: "run kinit first"
+        }
         : { reason: "KCM_ERROR", code, detail: `the KCM daemon refused ${what} with code ${code}` }
     )
   }
@@ -186,7 +206,9 @@ export const decodeName = (reply: Uint8Array): string =>
     const rest = r.bytesOf(r.remaining)
     const end = rest.indexOf(0)
     if (end < 0 || end !== rest.length - 1) throw new Malformed("the cache name is not one NUL-terminated text")
-    if (end === 0 || end > limits.maxNameBytes) throw new Malformed(`the cache name is empty or longer than ${limits.maxNameBytes} bytes`)
+    if (end === 0 || end > limits.maxNameBytes) {
+      throw new Malformed(`the cache name is empty or longer than ${limits.maxNameBytes} bytes`)
+    }
     return new TextDecoder("utf-8", { fatal: true }).decode(rest.subarray(0, end))
   })
 
@@ -214,8 +236,12 @@ export const decodePrincipal = (reply: Uint8Array): Principal | undefined =>
 export const decodeUuidList = (reply: Uint8Array): ReadonlyArray<Uint8Array> =>
   decoding("GET_CRED_UUID_LIST", () => {
     const r = body(reply, "GET_CRED_UUID_LIST")
-    if (r.remaining % UUID_BYTES !== 0) throw new Malformed(`the id list is ${r.remaining} bytes, not a multiple of ${UUID_BYTES}`)
-    if (r.remaining / UUID_BYTES > limits.maxCredentials) throw new Malformed(`the cache lists more than ${limits.maxCredentials} credentials`)
+    if (r.remaining % UUID_BYTES !== 0) {
+      throw new Malformed(`the id list is ${r.remaining} bytes, not a multiple of ${UUID_BYTES}`)
+    }
+    if (r.remaining / UUID_BYTES > limits.maxCredentials) {
+      throw new Malformed(`the cache lists more than ${limits.maxCredentials} credentials`)
+    }
     const ids: Array<Uint8Array> = []
     while (r.remaining > 0) ids.push(r.bytesOf(UUID_BYTES))
     return ids
@@ -245,7 +271,9 @@ export const decodeCredList = (reply: Uint8Array): ReadonlyArray<Credential> =>
   decoding("GET_CRED_LIST", () => {
     const r = body(reply, "GET_CRED_LIST")
     const count = r.u32()
-    if (count > limits.maxCredentials) throw new Malformed(`the cache lists ${count} credentials, over ${limits.maxCredentials}`)
+    if (count > limits.maxCredentials) {
+      throw new Malformed(`the cache lists ${count} credentials, over ${limits.maxCredentials}`)
+    }
     const credentials: Array<Credential> = []
     for (let i = 0; i < count; i++) {
       const one = new Reader(r.bytesOf(r.u32()), `credential ${i} of the KCM reply to GET_CRED_LIST`)

@@ -11,12 +11,21 @@
  * @since 0.2.0
  */
 import { KerberosFailure } from "./Failure.js"
-import type { Credential } from "./internal/kerberos/kdcClient.js"
-import { asExchange, type Exchange, isKrbtgt, type KdcReply, type KdcRequest, type KeySource, tgsExchange, tgtRealm } from "./internal/kerberos/kdcClient.js"
 import * as initiator from "./internal/kerberos/initiator.js"
+import type { Credential } from "./internal/kerberos/kdcClient.js"
+import {
+  asExchange,
+  type Exchange,
+  isKrbtgt,
+  type KdcReply,
+  type KdcRequest,
+  type KeySource,
+  tgsExchange,
+  tgtRealm
+} from "./internal/kerberos/kdcClient.js"
 import { type EncryptionKey, NameType, type PrincipalName, principalText } from "./internal/kerberos/types.js"
-import { boundText } from "./PeerText.js"
 import type * as Keytab from "./Keytab.js"
+import { boundText } from "./PeerText.js"
 
 export type {
   /**
@@ -69,7 +78,9 @@ export const parsePrincipal = (text: string, defaultRealm?: string): Principal =
   const [name, realm] = backslash >= 0 ? [text.slice(backslash + 1), text.slice(0, backslash)] : splitAt(text)
   const effectiveRealm = realm ?? defaultRealm
   if (name === "" || name.split("/").some((c) => c === "")) throw bad(`"${text}" has an empty name`)
-  if (effectiveRealm === undefined || effectiveRealm === "") throw bad(`"${text}" names no realm, and no default realm is configured (realm option or krb5.conf default_realm)`)
+  if (effectiveRealm === undefined || effectiveRealm === "") {
+    throw bad(`"${text}" names no realm, and no default realm is configured (realm option or krb5.conf default_realm)`)
+  }
   // Windows domains are NetBIOS or DNS names; Kerberos realms are the upper-case DNS name.
   return { name: name.split("/"), realm: effectiveRealm.toUpperCase() }
 }
@@ -226,7 +237,8 @@ export interface TicketExchange {
 }
 
 const sameName = (a: PrincipalName, realmA: string, b: PrincipalName, realmB: string) =>
-  realmA.toUpperCase() === realmB.toUpperCase() && a.components.length === b.components.length && a.components.every((c, i) => c.toLowerCase() === b.components[i]!.toLowerCase())
+  realmA.toUpperCase() === realmB.toUpperCase() && a.components.length === b.components.length &&
+  a.components.every((c, i) => c.toLowerCase() === b.components[i]!.toLowerCase())
 
 /**
  * True when two credentials are tickets for the same server (names compare case-insensitively, as
@@ -262,7 +274,9 @@ const journey = (first: Credential) => {
   const clientText = principalText(first.client, first.crealm)
   const sameClient = (c: Credential) => {
     if (!sameName(c.client, c.crealm, first.client, first.crealm)) {
-      throw modified(`a KDC on the way issued a ticket to ${boundText(principalText(c.client, c.crealm))}, not to ${clientText}`)
+      throw modified(
+        `a KDC on the way issued a ticket to ${boundText(principalText(c.client, c.crealm))}, not to ${clientText}`
+      )
     }
   }
   return {
@@ -270,16 +284,27 @@ const journey = (first: Credential) => {
     issued: (from: Credential, c: Credential) => {
       sameClient(c)
       const here = tgtRealm(from)
-      if (c.srealm.toUpperCase() !== here.toUpperCase()) throw modified(`${here}'s KDC issued a ticket of realm ${boundText(c.srealm)}`)
+      if (c.srealm.toUpperCase() !== here.toUpperCase()) {
+        throw modified(`${here}'s KDC issued a ticket of realm ${boundText(c.srealm)}`)
+      }
     },
     /** Records a hop to `realm` (refused when visited before or past the bound). */
     enter: (realm: string) => {
       const name = realm.toUpperCase()
       if (visited.includes(name)) {
-        throw new KerberosFailure({ reason: "KDC_REFERRAL_LOOP", detail: `the KDCs refer back to ${boundText(name)} (path ${visited.join(" → ")})`, hint: "check the realms' trusts and krb5.conf [capaths]" })
+        throw new KerberosFailure({
+          reason: "KDC_REFERRAL_LOOP",
+          detail: `the KDCs refer back to ${boundText(name)} (path ${visited.join(" → ")})`,
+          hint: "check the realms' trusts and krb5.conf [capaths]"
+        })
       }
       if (visited.length >= maxRealms) {
-        throw new KerberosFailure({ reason: "KDC_REFERRAL_TOO_LONG", detail: `more than ${maxRealms} realms on the way to the service (path ${visited.join(" → ")} → ${boundText(name)})` })
+        throw new KerberosFailure({
+          reason: "KDC_REFERRAL_TOO_LONG",
+          detail: `more than ${maxRealms} realms on the way to the service (path ${visited.join(" → ")} → ${
+            boundText(name)
+          })`
+        })
       }
       visited.push(name)
     }
@@ -290,11 +315,18 @@ const journey = (first: Credential) => {
 const login = (request: TicketRequest, client: PrincipalName, now: number) => {
   const secret = request.secret
   if (secret._tag === "None") {
-    throw new KerberosFailure({ reason: "NO_CREDENTIALS", detail: `no valid ticket-granting ticket for ${formatPrincipal(request.client)} in the credential cache`, hint: "run kinit, or give a password or keytab" })
+    throw new KerberosFailure({
+      reason: "NO_CREDENTIALS",
+      detail: `no valid ticket-granting ticket for ${formatPrincipal(request.client)} in the credential cache`,
+      hint: "run kinit, or give a password or keytab"
+    })
   }
   const keySource: KeySource = secret._tag === "Password"
     ? secret
-    : { _tag: "Keys", keys: secret.keys.filter((k) => sameName(k.principal, k.realm, client, request.client.realm)).map((k) => k.key) }
+    : {
+      _tag: "Keys",
+      keys: secret.keys.filter((k) => sameName(k.principal, k.realm, client, request.client.realm)).map((k) => k.key)
+    }
   return asExchange({
     client,
     realm: request.client.realm,
@@ -304,17 +336,26 @@ const login = (request: TicketRequest, client: PrincipalName, now: number) => {
   }, now)
 }
 
-async function* serviceTicket(request: TicketRequest, now: number, onTgt: (tgt: Credential) => void): Exchange<Extract<Step, { readonly _tag: "Done" }>> {
-  const client: PrincipalName = request.enterprise === true ? { nameType: NameType.enterprise, components: [request.client.name.join("/")] } : principalName(request.client)
+async function* serviceTicket(
+  request: TicketRequest,
+  now: number,
+  onTgt: (tgt: Credential) => void
+): Exchange<Extract<Step, { readonly _tag: "Done" }>> {
+  const client: PrincipalName = request.enterprise === true
+    ? { nameType: NameType.enterprise, components: [request.client.name.join("/")] }
+    : principalName(request.client)
   const service = principalName(request.service)
   const clientRealm = request.client.realm
   const serviceRealm = request.service.realm.toUpperCase()
   const margin = request.marginMillis ?? 60_000
-  const cached = (request.cached ?? []).filter((c) => sameName(c.client, c.crealm, client, clientRealm) && c.endtime > now + margin)
+  const cached = (request.cached ?? []).filter((c) =>
+    sameName(c.client, c.crealm, client, clientRealm) && c.endtime > now + margin
+  )
   const anyRealm = request.serviceRealmGuessed === true
   const hit = cached.find((c) => sameName(c.server, c.srealm, service, anyRealm ? c.srealm : serviceRealm))
   if (hit !== undefined) return { _tag: "Done", ticket: hit, tgt: undefined, obtained: [], roundTrips: 0 }
-  const cachedTgt = (issuer: string, target: string) => cached.find((c) => sameName(c.server, c.srealm, krbtgtOf(target), issuer))
+  const cachedTgt = (issuer: string, target: string) =>
+    cached.find((c) => sameName(c.server, c.srealm, krbtgtOf(target), issuer))
   const obtained: Array<Credential> = []
   let roundTrips = 0
   let at = now
@@ -356,7 +397,11 @@ async function* serviceTicket(request: TicketRequest, now: number, onTgt: (tgt: 
     obtained.push(got)
     if (!isKrbtgt(got.server) || isKrbtgt(service)) {
       if (!sameName(got.server, got.srealm, service, tgtRealm(tgt))) {
-        throw modified(`asked ${tgtRealm(tgt)} for ${principalText(service, tgtRealm(tgt))}, the KDC issued a ticket for ${boundText(principalText(got.server, got.srealm))}`)
+        throw modified(
+          `asked ${tgtRealm(tgt)} for ${principalText(service, tgtRealm(tgt))}, the KDC issued a ticket for ${
+            boundText(principalText(got.server, got.srealm))
+          }`
+        )
       }
       return { _tag: "Done", ticket: got, tgt: first, obtained, roundTrips }
     }
@@ -393,20 +438,33 @@ export const ticketExchange = (request: TicketRequest): TicketExchange => {
   let running: Exchange<Extract<Step, { readonly _tag: "Done" }>> | undefined
   let steps = 0
   let clientRealm = request.client.realm
-  const advance = async (next: Promise<IteratorResult<KdcRequest, Extract<Step, { readonly _tag: "Done" }>>>): Promise<Step> => {
+  const advance = async (
+    next: Promise<IteratorResult<KdcRequest, Extract<Step, { readonly _tag: "Done" }>>>
+  ): Promise<Step> => {
     const result = await next
     if (result.done === true) return result.value
-    if (++steps > maxSteps) throw new KerberosFailure({ reason: "TOO_MANY_STEPS", detail: `more than ${maxSteps} KDC messages for one ticket` })
+    if (++steps > maxSteps) {
+      throw new KerberosFailure({
+        reason: "TOO_MANY_STEPS",
+        detail: `more than ${maxSteps} KDC messages for one ticket`
+      })
+    }
     return result.value
   }
   return {
     start: (now) => {
-      if (running !== undefined) return Promise.reject(new KerberosFailure({ reason: "EXCHANGE_STARTED", detail: "the exchange was already started" }))
+      if (running !== undefined) {
+        return Promise.reject(
+          new KerberosFailure({ reason: "EXCHANGE_STARTED", detail: "the exchange was already started" })
+        )
+      }
       running = serviceTicket(request, now, (tgt) => (clientRealm = tgt.crealm))
       return advance(running.next())
     },
     receive: (reply, now) => {
-      if (running === undefined) return Promise.reject(new KerberosFailure({ reason: "EXCHANGE_NOT_STARTED", detail: "receive before start" }))
+      if (running === undefined) {
+        return Promise.reject(new KerberosFailure({ reason: "EXCHANGE_NOT_STARTED", detail: "receive before start" }))
+      }
       return advance(running.next({ reply, now }))
     },
     clientRealm: () => clientRealm
@@ -452,6 +510,10 @@ export interface InitiateOptions {
  * @category constructors
  */
 export const initiate = (ticket: Credential, options: InitiateOptions): Initiator => {
-  const { pending, token } = initiator.initiate(ticket, { channelBindings: options.channelBindings, spnego: options.spnego ?? true, now: options.now })
+  const { pending, token } = initiator.initiate(ticket, {
+    channelBindings: options.channelBindings,
+    spnego: options.spnego ?? true,
+    now: options.now
+  })
   return { token, complete: (serverToken) => void initiator.complete(pending, serverToken) }
 }

@@ -34,7 +34,8 @@ export const decode = (bytes: Uint8Array): ReadonlyArray<Entry> => attempt("keyt
  * @since 0.2.0
  * @category encoding
  */
-export const encode = (entries: ReadonlyArray<Entry>, timestampSeconds = 0): Uint8Array => codec.writeKeytab(entries, timestampSeconds)
+export const encode = (entries: ReadonlyArray<Entry>, timestampSeconds = 0): Uint8Array =>
+  codec.writeKeytab(entries, timestampSeconds)
 
 /**
  * The principals some entries hold keys for, each once (`HTTP/tpp.example.com@EXAMPLE.COM`).
@@ -42,7 +43,9 @@ export const encode = (entries: ReadonlyArray<Entry>, timestampSeconds = 0): Uin
  * @since 0.2.0
  * @category getters
  */
-export const principals = (entries: ReadonlyArray<Entry>): ReadonlyArray<string> => [...new Set(entries.map((k) => principalText(k.principal, k.realm)))]
+export const principals = (
+  entries: ReadonlyArray<Entry>
+): ReadonlyArray<string> => [...new Set(entries.map((k) => principalText(k.principal, k.realm)))]
 
 /**
  * Keys derived from a password for every supported enctype (salt: realm + name components, as MIT
@@ -59,7 +62,10 @@ export const fromPassword = (
   const salt = new TextEncoder().encode(options.salt ?? principal.realm + principal.name.join(""))
   const secret = new TextEncoder().encode(password)
   return Promise.all(enctypes.map(async (e) => ({
-    principal: { nameType: principal.name.length > 1 ? NameType.srvInst : NameType.principal, components: principal.name },
+    principal: {
+      nameType: principal.name.length > 1 ? NameType.srvInst : NameType.principal,
+      components: principal.name
+    },
     realm: principal.realm,
     kvno: options.kvno ?? 1,
     key: { keytype: e.id, keyvalue: await e.stringToKey(secret, salt, e.defaultIterations) }

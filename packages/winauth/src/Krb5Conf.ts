@@ -44,7 +44,8 @@ export const realmOfHost: (conf: Krb5Conf, host: string) => string | undefined =
  * @since 0.2.0
  * @category getters
  */
-export const capath: (conf: Krb5Conf, clientRealm: string, serviceRealm: string) => ReadonlyArray<string> = parser.capathOf
+export const capath: (conf: Krb5Conf, clientRealm: string, serviceRealm: string) => ReadonlyArray<string> =
+  parser.capathOf
 
 /**
  * The limits the parser keeps to.

@@ -100,13 +100,15 @@ export const negotiate = (options?: { readonly domain?: string; readonly worksta
  * @since 0.2.0
  * @category client
  */
-export const parseChallenge = (message: Uint8Array): Challenge => guard("malformed NTLM CHALLENGE", () => messages.decodeChallenge(message))
+export const parseChallenge = (message: Uint8Array): Challenge =>
+  guard("malformed NTLM CHALLENGE", () => messages.decodeChallenge(message))
 
 const clientAvPairs = (options: AuthenticateOptions): Uint8Array => {
   const own: ReadonlyArray<number> = [AvId.Flags, AvId.ChannelBindings, AvId.TargetName]
   const server = parseAvPairs(options.challenge.targetInfo)
   const serverFlags = server.find((pair) => pair.id === AvId.Flags)
-  const flags = (serverFlags !== undefined && serverFlags.value.length === 4 ? readUint32(serverFlags.value, 0) : 0) | 0x2
+  const flags = (serverFlags !== undefined && serverFlags.value.length === 4 ? readUint32(serverFlags.value, 0) : 0) |
+    0x2
   const pairs: Array<AvPair> = [
     ...server.filter((pair) => !own.includes(pair.id)),
     { id: AvId.Flags, value: uint32(flags) },

@@ -7,12 +7,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { KerberosFailure } from "../src/Failure.js"
-import * as Kerberos from "../src/Kerberos.js"
 import { KeyUsage } from "../src/internal/kerberos/apMessages.js"
 import { enctypeById } from "../src/internal/kerberos/enctypes.js"
 import { asExchange } from "../src/internal/kerberos/kdcClient.js"
 import * as kdc from "../src/internal/kerberos/kdcMessages.js"
 import { encodeTicket, type EncryptionKey, NameType, type PrincipalName } from "../src/internal/kerberos/types.js"
+import * as Kerberos from "../src/Kerberos.js"
 
 const aes256 = enctypeById(18)!
 const clientKey: EncryptionKey = { keytype: 18, keyvalue: new Uint8Array(32).fill(7) }
@@ -41,7 +41,11 @@ const asRep = (request: Uint8Array, answer: Answer): Uint8Array => {
     srealm: answer.srealm,
     sname: answer.sname
   }, false)
-  const ticketBody = { realm: answer.ticketRealm ?? answer.srealm, sname: answer.sname, encPart: { etype: 18, kvno: 1, cipher: new Uint8Array(40) } }
+  const ticketBody = {
+    realm: answer.ticketRealm ?? answer.srealm,
+    sname: answer.sname,
+    encPart: { etype: 18, kvno: 1, cipher: new Uint8Array(40) }
+  }
   const raw = encodeTicket(ticketBody)
   return kdc.encodeKdcRep({
     msgType: 11,
@@ -57,7 +61,10 @@ const alice: PrincipalName = { nameType: NameType.principal, components: ["alice
 const krbtgtOf = (realm: string): PrincipalName => ({ nameType: NameType.srvInst, components: ["krbtgt", realm] })
 
 /** Runs one AS exchange for alice in `realm` against a KDC that answers `answer`; the request sent and the outcome. */
-const runAs = (options: { readonly realm: string; readonly canonicalize?: boolean; readonly client?: PrincipalName }, answer: Answer) =>
+const runAs = (
+  options: { readonly realm: string; readonly canonicalize?: boolean; readonly client?: PrincipalName },
+  answer: Answer
+) =>
   Effect.promise(async () => {
     const exchange = asExchange({
       client: options.client ?? alice,
@@ -101,9 +108,19 @@ describe("AS exchange: the client's canonical realm (RFC 6806)", () => {
 
   it.effect("without canonicalize, the asked TGT in another realm (krbtgt/CORP@CORP.TEST) or another client name is refused", () =>
     Effect.gen(function*() {
-      const realmSwap = yield* runAs({ realm: "CORP", canonicalize: false }, { crealm: "CORP", cname: alice, srealm: "OTHER", sname: krbtgtOf("CORP") })
+      const realmSwap = yield* runAs({ realm: "CORP", canonicalize: false }, {
+        crealm: "CORP",
+        cname: alice,
+        srealm: "OTHER",
+        sname: krbtgtOf("CORP")
+      })
       assert.strictEqual(realmSwap.outcome._tag, "Failed")
-      const nameSwap = yield* runAs({ realm: "CORP", canonicalize: false }, { crealm: "CORP", cname: { nameType: 1, components: ["mallory"] }, srealm: "CORP", sname: krbtgtOf("CORP") })
+      const nameSwap = yield* runAs({ realm: "CORP", canonicalize: false }, {
+        crealm: "CORP",
+        cname: { nameType: 1, components: ["mallory"] },
+        srealm: "CORP",
+        sname: krbtgtOf("CORP")
+      })
       assert.strictEqual(nameSwap.outcome._tag, "Failed")
       if (nameSwap.outcome._tag === "Failed") assert.include(nameSwap.outcome.error.detail, "mallory@CORP")
     }))
@@ -139,7 +156,10 @@ describe("AS exchange: the client's canonical realm (RFC 6806)", () => {
       const exchange = Kerberos.ticketExchange({
         client: { name: ["alice@CORP"], realm: "CORP" },
         service: { name: ["HTTP", "localhost"], realm: "CORP" },
-        secret: { _tag: "Keys", keys: [{ principal: { nameType: 10, components: ["alice@CORP"] }, realm: "CORP", kvno: 1, key: clientKey }] },
+        secret: {
+          _tag: "Keys",
+          keys: [{ principal: { nameType: 10, components: ["alice@CORP"] }, realm: "CORP", kvno: 1, key: clientKey }]
+        },
         enterprise: true
       })
       const first = yield* Effect.promise(() => exchange.start(now))

@@ -7,17 +7,21 @@
 import { assert, describe, it } from "@effect/vitest"
 import { FastCheck } from "effect"
 import { KerberosFailure } from "../src/Failure.js"
-import * as Kcm from "../src/Kcm.js"
-import * as Krb5Conf from "../src/Krb5Conf.js"
-import { concat, fromHex, toHex } from "../src/internal/ntlm/bytes.js"
 import { counted32, u32 } from "../src/internal/kerberos/binary.js"
 import { writeCredential, writePrincipal } from "../src/internal/kerberos/ccache.js"
+import * as der from "../src/internal/kerberos/der.js"
 import type { Credential } from "../src/internal/kerberos/kdcClient.js"
 import { decodeTicket, encodeTicket } from "../src/internal/kerberos/types.js"
-import * as der from "../src/internal/kerberos/der.js"
+import { concat, fromHex, toHex } from "../src/internal/ntlm/bytes.js"
+import * as Kcm from "../src/Kcm.js"
+import * as Krb5Conf from "../src/Krb5Conf.js"
 
 const REALM = "VEDAUTH.TEST"
-const ticketBytes = encodeTicket({ realm: REALM, sname: { nameType: 2, components: ["HTTP", "tpp.vedauth.test"] }, encPart: { etype: 18, kvno: 2, cipher: new Uint8Array(40).fill(7) } })
+const ticketBytes = encodeTicket({
+  realm: REALM,
+  sname: { nameType: 2, components: ["HTTP", "tpp.vedauth.test"] },
+  encPart: { etype: 18, kvno: 2, cipher: new Uint8Array(40).fill(7) }
+})
 const credential: Credential = {
   client: { nameType: 1, components: ["alice"] },
   crealm: REALM,
@@ -59,7 +63,10 @@ describe("KCM requests", () => {
 
   it("STORE carries the credential in the ccache version 4 encoding; INITIALIZE the principal", () => {
     assert.deepStrictEqual(Kcm.store("0", credential), concat(fromHex("020000063000"), writeCredential(credential)))
-    assert.deepStrictEqual(Kcm.initialize("0", { name: ["alice"], realm: REALM }), concat(fromHex("020000043000"), writePrincipal(credential.client, REALM)))
+    assert.deepStrictEqual(
+      Kcm.initialize("0", { name: ["alice"], realm: REALM }),
+      concat(fromHex("020000043000"), writePrincipal(credential.client, REALM))
+    )
   })
 
   it("a cache name with a NUL byte, or an id that is not 16 bytes, is refused before anything is sent", () => {
@@ -71,7 +78,10 @@ describe("KCM requests", () => {
 describe("KCM replies", () => {
   it("decodes a name, a principal, an id list and a credential", () => {
     assert.strictEqual(Kcm.decodeName(reply(0, text("0\u0000"))), "0")
-    assert.deepStrictEqual(Kcm.decodePrincipal(reply(0, writePrincipal(credential.client, REALM))), { name: ["alice"], realm: REALM })
+    assert.deepStrictEqual(Kcm.decodePrincipal(reply(0, writePrincipal(credential.client, REALM))), {
+      name: ["alice"],
+      realm: REALM
+    })
     assert.strictEqual(Kcm.decodePrincipal(reply(0)), undefined)
     const ids = [new Uint8Array(16).fill(1), new Uint8Array(16).fill(2)]
     assert.deepStrictEqual(Kcm.decodeUuidList(reply(0, ...ids)), ids)
@@ -85,7 +95,11 @@ describe("KCM replies", () => {
   })
 
   it("a configuration entry (X-CACHECONF:) is passed over", () => {
-    const config = writeCredential({ ...credential, server: { nameType: 0, components: ["krb5_ccache_conf_data", "pa_type"] }, srealm: "X-CACHECONF:" })
+    const config = writeCredential({
+      ...credential,
+      server: { nameType: 0, components: ["krb5_ccache_conf_data", "pa_type"] },
+      srealm: "X-CACHECONF:"
+    })
     assert.strictEqual(Kcm.decodeCredential(reply(0, config)), undefined)
   })
 
@@ -98,7 +112,10 @@ describe("KCM replies", () => {
     failsWith("MALFORMED", () => Kcm.decodeName(reply(0, text("0"))))
     failsWith("MALFORMED", () => Kcm.decodeName(reply(0, text("0\u0000x"))))
     failsWith("MALFORMED", () => Kcm.decodeName(reply(0, text("\u0000"))))
-    failsWith("MALFORMED", () => Kcm.decodePrincipal(reply(0, writePrincipal(credential.client, REALM), Uint8Array.of(0))))
+    failsWith(
+      "MALFORMED",
+      () => Kcm.decodePrincipal(reply(0, writePrincipal(credential.client, REALM), Uint8Array.of(0)))
+    )
     failsWith("MALFORMED", () => Kcm.decodeUuidList(reply(0, new Uint8Array(17))))
     failsWith("MALFORMED", () => Kcm.decodeUuidList(reply(0, new Uint8Array(16 * (Kcm.limits.maxCredentials + 1)))))
     failsWith("MALFORMED", () => Kcm.decodeCredential(reply(0, writeCredential(credential).subarray(0, 60))))
@@ -106,14 +123,35 @@ describe("KCM replies", () => {
     failsWith("MALFORMED", () => Kcm.decodeEmpty(Uint8Array.of(0, 0, 0)))
     failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(Kcm.limits.maxCredentials + 1))))
     failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(1), u32(1 << 30))))
-    failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(1), counted32(concat(writeCredential(credential), Uint8Array.of(0))))))
+    failsWith(
+      "MALFORMED",
+      () => Kcm.decodeCredList(reply(0, u32(1), counted32(concat(writeCredential(credential), Uint8Array.of(0)))))
+    )
     failsWith("MALFORMED", () => Kcm.decodeCredList(reply(0, u32(0), Uint8Array.of(0))))
   })
 
   it("any bytes: each decoder returns or throws KerberosFailure, nothing else", () => {
-    const good = [reply(0, writeCredential(credential)), reply(0, u32(1), counted32(writeCredential(credential))), reply(0, writePrincipal(credential.client, REALM)), reply(0, text("0\u0000")), reply(0, new Uint8Array(32))]
-    const decoders: ReadonlyArray<(bytes: Uint8Array) => unknown> = [Kcm.decodeName, Kcm.decodePrincipal, Kcm.decodeUuidList, Kcm.decodeCredential, Kcm.decodeCredList, Kcm.decodeEmpty]
-    const mutated = FastCheck.tuple(FastCheck.constantFrom(...good), FastCheck.nat(), FastCheck.integer({ min: 0, max: 255 }), FastCheck.nat())
+    const good = [
+      reply(0, writeCredential(credential)),
+      reply(0, u32(1), counted32(writeCredential(credential))),
+      reply(0, writePrincipal(credential.client, REALM)),
+      reply(0, text("0\u0000")),
+      reply(0, new Uint8Array(32))
+    ]
+    const decoders: ReadonlyArray<(bytes: Uint8Array) => unknown> = [
+      Kcm.decodeName,
+      Kcm.decodePrincipal,
+      Kcm.decodeUuidList,
+      Kcm.decodeCredential,
+      Kcm.decodeCredList,
+      Kcm.decodeEmpty
+    ]
+    const mutated = FastCheck.tuple(
+      FastCheck.constantFrom(...good),
+      FastCheck.nat(),
+      FastCheck.integer({ min: 0, max: 255 }),
+      FastCheck.nat()
+    )
       .map(([bytes, at, value, cut]) => {
         const copy = bytes.slice()
         copy[at % copy.length] = value
@@ -136,7 +174,9 @@ describe("KCM replies", () => {
 
 describe("krb5.conf: where the caches are", () => {
   it("reads [libdefaults] default_ccache_name and kcm_socket (RHEL's snippet), nothing from other sections", () => {
-    const conf = Krb5Conf.parse("[libdefaults]\n  default_ccache_name = KCM:\n  kcm_socket = /run/.heim_org.h5l.kcm-socket # sssd\n[realms]\n  X = {\n    kcm_socket = /elsewhere\n  }\n")
+    const conf = Krb5Conf.parse(
+      "[libdefaults]\n  default_ccache_name = KCM:\n  kcm_socket = /run/.heim_org.h5l.kcm-socket # sssd\n[realms]\n  X = {\n    kcm_socket = /elsewhere\n  }\n"
+    )
     assert.strictEqual(conf.defaultCcacheName, "KCM:")
     assert.strictEqual(conf.kcmSocket, "/run/.heim_org.h5l.kcm-socket")
     assert.isUndefined(Krb5Conf.parse("[libdefaults]\n  default_realm = X\n").kcmSocket)

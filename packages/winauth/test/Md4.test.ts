@@ -29,7 +29,9 @@ describe("MD4", () => {
       [119, "e65dd227ccef97fa1d34d70189120f76"],
       [120, "b03ddbd470b47c013e0c7ab2ddd763db"]
     ]
-    for (const [length, digest] of expected) assert.strictEqual(toHex(md4(ascii("a".repeat(length)))), digest, `${length} bytes`)
+    for (const [length, digest] of expected) {
+      assert.strictEqual(toHex(md4(ascii("a".repeat(length)))), digest, `${length} bytes`)
+    }
   })
 
   it("gives the MS-NLMP NTOWFv1 of \"Password\"", () => {

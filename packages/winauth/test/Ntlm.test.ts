@@ -17,9 +17,16 @@ const failure = (e: unknown): NtlmFailure => {
 const Ntlm = {
   negotiate: WinNtlm.negotiate,
   parseChallenge: (message: Uint8Array) => Either.try({ try: () => WinNtlm.parseChallenge(message), catch: failure }),
-  authenticate: (options: Omit<WinNtlm.AuthenticateOptions, "password" | "now"> & { readonly password: Redacted.Redacted<string> }) =>
-    Effect.try({ try: () => WinNtlm.authenticate({ ...options, password: Redacted.value(options.password), now: Date.UTC(2026, 0, 1) }), catch: failure }),
-  tlsServerEndPoint: (der: Uint8Array) => Either.try({ try: () => ChannelBindings.tlsServerEndPoint(der), catch: failure })
+  authenticate: (
+    options: Omit<WinNtlm.AuthenticateOptions, "password" | "now"> & { readonly password: Redacted.Redacted<string> }
+  ) =>
+    Effect.try({
+      try: () =>
+        WinNtlm.authenticate({ ...options, password: Redacted.value(options.password), now: Date.UTC(2026, 0, 1) }),
+      catch: failure
+    }),
+  tlsServerEndPoint: (der: Uint8Array) =>
+    Either.try({ try: () => ChannelBindings.tlsServerEndPoint(der), catch: failure })
 }
 
 // [MS-NLMP] 4.2.4: NTLMv2 authentication test vectors.
@@ -31,13 +38,18 @@ const spec = {
   clientChallenge: fromHex("aaaaaaaaaaaaaaaa"),
   time: new Uint8Array(8),
   targetInfo: concat(
-    fromHex("02000c00"), utf16le("Domain"), fromHex("01000c00"), utf16le("Server"), fromHex("00000000")
+    fromHex("02000c00"),
+    utf16le("Domain"),
+    fromHex("01000c00"),
+    utf16le("Server"),
+    fromHex("00000000")
   )
 }
 // 4.2.4.3 CHALLENGE_MESSAGE: header, target name "Server", TargetInfo.
 const SPEC_CHALLENGE = fromHex(
   "4e544c4d53535000" + "02000000" + "0c000c00" + "38000000" + "33828ae2" + "0123456789abcdef" +
-    "0000000000000000" + "24002400" + "44000000" + "060070170000000f" + toHex(utf16le("Server")) + toHex(spec.targetInfo)
+    "0000000000000000" + "24002400" + "44000000" + "060070170000000f" + toHex(utf16le("Server")) +
+    toHex(spec.targetInfo)
 )
 
 const password = Redacted.make("S3cret-pässword!")
@@ -45,9 +57,17 @@ const serverChallenge = fromHex("1122334455667788")
 const timestamp = NtlmServer.fileTimeFromMillis(Date.UTC(2026, 0, 1))
 
 const serverMessage = (): Uint8Array =>
-  NtlmServer.challenge({ serverChallenge, targetName: "CORP", timestamp, dnsDomain: "corp.example", dnsComputer: "tpp.corp.example" })
+  NtlmServer.challenge({
+    serverChallenge,
+    targetName: "CORP",
+    timestamp,
+    dnsDomain: "corp.example",
+    dnsComputer: "tpp.corp.example"
+  })
 
-const handshake = (options: { readonly username: string; readonly domain: string; readonly channelBindings?: Uint8Array }) =>
+const handshake = (
+  options: { readonly username: string; readonly domain: string; readonly channelBindings?: Uint8Array }
+) =>
   Effect.gen(function*() {
     const negotiate = Ntlm.negotiate({ domain: options.domain })
     const raw = serverMessage()
@@ -67,7 +87,9 @@ const handshake = (options: { readonly username: string; readonly domain: string
 
 const verifyWith = (
   h: { negotiate: Uint8Array; raw: Uint8Array; authenticate: WinNtlm.Authenticate },
-  extra: Partial<Omit<NtlmServer.VerifyOptions, "password">> & { readonly password?: Redacted.Redacted<string> | undefined } = {}
+  extra: Partial<Omit<NtlmServer.VerifyOptions, "password">> & {
+    readonly password?: Redacted.Redacted<string> | undefined
+  } = {}
 ) =>
   verify({
     negotiate: h.negotiate,
@@ -75,7 +97,9 @@ const verifyWith = (
     serverChallenge,
     authenticate: h.authenticate,
     ...extra,
-    password: "password" in extra ? (extra.password === undefined ? undefined : Redacted.value(extra.password)) : Redacted.value(password)
+    password: "password" in extra
+      ? (extra.password === undefined ? undefined : Redacted.value(extra.password))
+      : Redacted.value(password)
   })
 
 // The server half (@vedauth/winauth/server) throws and returns; these tests read it as Either.
@@ -161,18 +185,30 @@ describe("Ntlm: CHALLENGE parsing", () => {
 
   it("never throws on random, truncated or mutated messages", () => {
     const valid = serverMessage()
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-      Ntlm.parseChallenge(bytes)
-      Ntlm.parseChallenge(concat(valid.subarray(0, 12), bytes))
-    }), { numRuns: 500 })
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        Ntlm.parseChallenge(bytes)
+        Ntlm.parseChallenge(concat(valid.subarray(0, 12), bytes))
+      }),
+      { numRuns: 500 }
+    )
     fc.assert(fc.property(fc.nat({ max: valid.length - 1 }), (length) => {
       assert.isTrue(Either.isLeft(Ntlm.parseChallenge(valid.subarray(0, length))))
     }))
-    fc.assert(fc.property(fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
-      const mutated = valid.slice()
-      for (const [at, value] of edits) mutated[at] = value
-      Ntlm.parseChallenge(mutated)
-    }), { numRuns: 1000 })
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 8
+        }),
+        (edits) => {
+          const mutated = valid.slice()
+          for (const [at, value] of edits) mutated[at] = value
+          Ntlm.parseChallenge(mutated)
+        }
+      ),
+      { numRuns: 1000 }
+    )
   })
 })
 
@@ -195,10 +231,19 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
   it.effect("takes the time it is given and sends an LMv2 response when the server sent no timestamp", () =>
     Effect.gen(function*() {
       const challenge = Either.getOrThrow(Ntlm.parseChallenge(SPEC_CHALLENGE))
-      const message = yield* Ntlm.authenticate({ negotiate: Ntlm.negotiate(), challenge, domain: "Domain", username: "User", password: Redacted.make("Password") })
+      const message = yield* Ntlm.authenticate({
+        negotiate: Ntlm.negotiate(),
+        challenge,
+        domain: "Domain",
+        username: "User",
+        password: Redacted.make("Password")
+      })
       const parsed = Either.getOrThrow(parseAuthenticate(message))
       // The adapter above authenticates at 2026-01-01.
-      assert.strictEqual(toHex(parsed.ntResponse.subarray(24, 32)), toHex(NtlmServer.fileTimeFromMillis(Date.UTC(2026, 0, 1))))
+      assert.strictEqual(
+        toHex(parsed.ntResponse.subarray(24, 32)),
+        toHex(NtlmServer.fileTimeFromMillis(Date.UTC(2026, 0, 1)))
+      )
       assert.strictEqual(parsed.lmResponse.length, 24)
       assert.notStrictEqual(toHex(parsed.lmResponse), "00".repeat(24))
     }))
@@ -207,24 +252,38 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
     Effect.gen(function*() {
       const a = yield* handshake({ username: "u", domain: "" })
       const b = yield* handshake({ username: "u", domain: "" })
-      assert.notStrictEqual(toHex(a.authenticate.ntResponse.subarray(32, 40)), toHex(b.authenticate.ntResponse.subarray(32, 40)))
+      assert.notStrictEqual(
+        toHex(a.authenticate.ntResponse.subarray(32, 40)),
+        toHex(b.authenticate.ntResponse.subarray(32, 40))
+      )
     }))
 
   it.effect("round-trips for any user and domain, and rejects a wrong password and a flipped MIC byte", () =>
     Effect.promise(() =>
-      fc.assert(fc.asyncProperty(fc.string({ maxLength: 20 }), fc.string({ maxLength: 15 }), fc.string({ minLength: 1, maxLength: 12 }), fc.nat({ max: 15 }), async (username, domain, wrong, micByte) => {
-        const h = await Effect.runPromise(handshake({ username, domain }))
-        assert.isTrue(Either.isRight(verifyWith(h)))
-        if (wrong !== Redacted.value(password)) {
-          assert.deepStrictEqual(verifyWith(h, { password: Redacted.make(wrong) }), Either.left("bad-proof"))
-        }
-        const raw = h.authenticate.raw.slice()
-        raw[72 + micByte]! ^= 0x01
-        const tampered = Either.getOrThrow(parseAuthenticate(raw))
-        assert.deepStrictEqual(verifyWith(h, { authenticate: tampered }), Either.left("bad-mic"))
-        // A changed user name invalidates the proof.
-        assert.isTrue(Either.isLeft(verifyWith(h, { authenticate: { ...h.authenticate, username: username + "x" } })))
-      }), { numRuns: 40 })
+      fc.assert(
+        fc.asyncProperty(
+          fc.string({ maxLength: 20 }),
+          fc.string({ maxLength: 15 }),
+          fc.string({ minLength: 1, maxLength: 12 }),
+          fc.nat({ max: 15 }),
+          async (username, domain, wrong, micByte) => {
+            const h = await Effect.runPromise(handshake({ username, domain }))
+            assert.isTrue(Either.isRight(verifyWith(h)))
+            if (wrong !== Redacted.value(password)) {
+              assert.deepStrictEqual(verifyWith(h, { password: Redacted.make(wrong) }), Either.left("bad-proof"))
+            }
+            const raw = h.authenticate.raw.slice()
+            raw[72 + micByte]! ^= 0x01
+            const tampered = Either.getOrThrow(parseAuthenticate(raw))
+            assert.deepStrictEqual(verifyWith(h, { authenticate: tampered }), Either.left("bad-mic"))
+            // A changed user name invalidates the proof.
+            assert.isTrue(
+              Either.isLeft(verifyWith(h, { authenticate: { ...h.authenticate, username: username + "x" } }))
+            )
+          }
+        ),
+        { numRuns: 40 }
+      )
     ))
 
   it.effect("verifies channel bindings over TLS", () =>
@@ -235,7 +294,10 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
       const other = concat(ascii("tls-server-end-point:"), new Uint8Array(32).fill(8))
       assert.deepStrictEqual(verifyWith(bound, { channelBindings: other }), Either.left("bad-channel-bindings"))
       const unbound = yield* handshake({ username: "u", domain: "D" })
-      assert.deepStrictEqual(verifyWith(unbound, { channelBindings: bindings, requireChannelBindings: true }), Either.left("missing-channel-bindings"))
+      assert.deepStrictEqual(
+        verifyWith(unbound, { channelBindings: bindings, requireChannelBindings: true }),
+        Either.left("missing-channel-bindings")
+      )
       assert.isTrue(Either.isRight(verifyWith(unbound, { channelBindings: bindings })))
     }))
 
@@ -243,27 +305,47 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
     Effect.gen(function*() {
       const h = yield* handshake({ username: "u", domain: "D" })
       assert.deepStrictEqual(verifyWith(h, { password: undefined }), Either.left("unknown-user"))
-      assert.deepStrictEqual(verifyWith(h, { authenticate: { ...h.authenticate, ntResponse: new Uint8Array(24) } }), Either.left("ntlmv1"))
-      assert.deepStrictEqual(verifyWith(h, { authenticate: { ...h.authenticate, mic: undefined } }), Either.left("missing-mic"))
+      assert.deepStrictEqual(
+        verifyWith(h, { authenticate: { ...h.authenticate, ntResponse: new Uint8Array(24) } }),
+        Either.left("ntlmv1")
+      )
+      assert.deepStrictEqual(
+        verifyWith(h, { authenticate: { ...h.authenticate, mic: undefined } }),
+        Either.left("missing-mic")
+      )
     }))
 
   it.effect("parseAuthenticate never throws on random, truncated or mutated messages", () =>
     Effect.gen(function*() {
       const h = yield* handshake({ username: "jürgen", domain: "CORP" })
-      fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
-        parseAuthenticate(bytes)
-        parseAuthenticate(concat(h.message.subarray(0, 12), bytes))
-      }), { numRuns: 500 })
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+          parseAuthenticate(bytes)
+          parseAuthenticate(concat(h.message.subarray(0, 12), bytes))
+        }),
+        { numRuns: 500 }
+      )
       fc.assert(fc.property(fc.nat({ max: h.message.length - 1 }), (length) => {
         const parsed = parseAuthenticate(h.message.subarray(0, length))
         if (Either.isRight(parsed)) assert.isTrue(Either.isLeft(verifyWith({ ...h, authenticate: parsed.right })))
       }))
-      fc.assert(fc.property(fc.array(fc.tuple(fc.nat({ max: h.message.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (edits) => {
-        const mutated = h.message.slice()
-        for (const [at, value] of edits) mutated[at] = value
-        const parsed = parseAuthenticate(mutated)
-        if (Either.isRight(parsed)) verifyWith({ ...h, authenticate: parsed.right })
-      }), { numRuns: 1000 })
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.nat({ max: h.message.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+            minLength: 1,
+            maxLength: 8
+          }),
+          (edits) => {
+            const mutated = h.message.slice()
+            for (const [at, value] of edits) mutated[at] = value
+            const parsed = parseAuthenticate(mutated)
+            if (Either.isRight(parsed)) {
+              verifyWith({ ...h, authenticate: parsed.right })
+            }
+          }
+        ),
+        { numRuns: 1000 }
+      )
     }))
 
   it.effect("never puts the password in an error", () =>
@@ -284,14 +366,21 @@ describe("Ntlm: AUTHENTICATE and verification", () => {
 
 describe("Ntlm: tls-server-end-point", () => {
   // Throwaway self-signed certificates made with the openssl CLI; hashes from `openssl dgst`.
-  const ecdsaSha384 = "MIIBqTCCATCgAwIBAgIUE/a6kfWol7IEqMALZFdCjrI3N7EwCgYIKoZIzj0EAwMwDDEKMAgGA1UEAwwBdDAeFw0yNjExMjgxNTIyMjRaFw0zNjExMjUxNTIyMjRaMAwxCjAIBgNVBAMMAXQwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAAQQxUM4HTZrk61r84+Bm8X2HdNIglMbfhNMNVxP20EToV/m1fVcG46j8u9Jg2aRTXAjrm0R83QsTbxrgyVXtowJFS48LG2NXg+xWAaoMSYYwAWxPOZ/hKFjB97J2ienWq2jUzBRMB0GA1UdDgQWBBRnA4QF1npOWEaBx7FEAr9B0dktlDAfBgNVHSMEGDAWgBRnA4QF1npOWEaBx7FEAr9B0dktlDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMDA2cAMGQCMFqeXVrxl0YcYNR32WA4ThYBlNW1gdUa21bW5q40LjUJk+yzK/MhVIF56UUkqW9cJgIwfE4JJoLhgS94yFkgHZQTUEltfGGzeYkIOFUWuGn5UOaRQwp8p+1LLQYQ0yB8X4HD"
-  const ecdsaSha1 = "MIIBazCCARKgAwIBAgIUby6q3QAgI4/7q3paO3NLuaTCsngwCQYHKoZIzj0EATAMMQowCAYDVQQDDAF0MB4XDTI2MTEyODE1MjIyNFoXDTM2MTEyNTE1MjIyNFowDDEKMAgGA1UEAwwBdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABEwX235UbbD6q59yJui/R/SXs3tdnEbYx3GXpafGRlBcuQFYMddZq3hZ8iQPX11q5WBE9fIgM5N8sDDR7g+kAO+jUzBRMB0GA1UdDgQWBBTF8mZpqEyLQQeSEofh9zVIiUviNTAfBgNVHSMEGDAWgBTF8mZpqEyLQQeSEofh9zVIiUviNTAPBgNVHRMBAf8EBTADAQH/MAkGByqGSM49BAEDSAAwRQIhAMwQ7Z0YSIrk72iYoliGBG8rxkejpQmuN74JCetgr2nmAiA0WatN3WmpAmhyvBKud0Vf72LaZPRJi3tcJiwwiRgk/A=="
-  const ecdsaSha256 = "MIIBbTCCAROgAwIBAgIUUqapvR0SOaHjTNVzHhMC9N3eRxwwCgYIKoZIzj0EAwIwDDEKMAgGA1UEAwwBdDAeFw0yNjExMjgxNTIyMjRaFw0zNjExMjUxNTIyMjRaMAwxCjAIBgNVBAMMAXQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATduHc/EuYyHINZuVaoNIlmZxyEnzU9uk7TH+MdWv6noFIUKuCiZmU6Oc7caYtTlM1u2fiFR5u9LRG2QyNDz3MXo1MwUTAdBgNVHQ4EFgQUGgvXjetDuFak1tx4QIRp3PoS3z0wHwYDVR0jBBgwFoAUGgvXjetDuFak1tx4QIRp3PoS3z0wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEAknUZchqf92VtuV+Ang7vZYWo9SMP9pjKfslK9PM9EY8CIBC13EEbsAJMBjRPLfw19QFTK2PrgqlrQ1OFT4y5aRK9"
+  const ecdsaSha384 =
+    "MIIBqTCCATCgAwIBAgIUE/a6kfWol7IEqMALZFdCjrI3N7EwCgYIKoZIzj0EAwMwDDEKMAgGA1UEAwwBdDAeFw0yNjExMjgxNTIyMjRaFw0zNjExMjUxNTIyMjRaMAwxCjAIBgNVBAMMAXQwdjAQBgcqhkjOPQIBBgUrgQQAIgNiAAQQxUM4HTZrk61r84+Bm8X2HdNIglMbfhNMNVxP20EToV/m1fVcG46j8u9Jg2aRTXAjrm0R83QsTbxrgyVXtowJFS48LG2NXg+xWAaoMSYYwAWxPOZ/hKFjB97J2ienWq2jUzBRMB0GA1UdDgQWBBRnA4QF1npOWEaBx7FEAr9B0dktlDAfBgNVHSMEGDAWgBRnA4QF1npOWEaBx7FEAr9B0dktlDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMDA2cAMGQCMFqeXVrxl0YcYNR32WA4ThYBlNW1gdUa21bW5q40LjUJk+yzK/MhVIF56UUkqW9cJgIwfE4JJoLhgS94yFkgHZQTUEltfGGzeYkIOFUWuGn5UOaRQwp8p+1LLQYQ0yB8X4HD"
+  const ecdsaSha1 =
+    "MIIBazCCARKgAwIBAgIUby6q3QAgI4/7q3paO3NLuaTCsngwCQYHKoZIzj0EATAMMQowCAYDVQQDDAF0MB4XDTI2MTEyODE1MjIyNFoXDTM2MTEyNTE1MjIyNFowDDEKMAgGA1UEAwwBdDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABEwX235UbbD6q59yJui/R/SXs3tdnEbYx3GXpafGRlBcuQFYMddZq3hZ8iQPX11q5WBE9fIgM5N8sDDR7g+kAO+jUzBRMB0GA1UdDgQWBBTF8mZpqEyLQQeSEofh9zVIiUviNTAfBgNVHSMEGDAWgBTF8mZpqEyLQQeSEofh9zVIiUviNTAPBgNVHRMBAf8EBTADAQH/MAkGByqGSM49BAEDSAAwRQIhAMwQ7Z0YSIrk72iYoliGBG8rxkejpQmuN74JCetgr2nmAiA0WatN3WmpAmhyvBKud0Vf72LaZPRJi3tcJiwwiRgk/A=="
+  const ecdsaSha256 =
+    "MIIBbTCCAROgAwIBAgIUUqapvR0SOaHjTNVzHhMC9N3eRxwwCgYIKoZIzj0EAwIwDDEKMAgGA1UEAwwBdDAeFw0yNjExMjgxNTIyMjRaFw0zNjExMjUxNTIyMjRaMAwxCjAIBgNVBAMMAXQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATduHc/EuYyHINZuVaoNIlmZxyEnzU9uk7TH+MdWv6noFIUKuCiZmU6Oc7caYtTlM1u2fiFR5u9LRG2QyNDz3MXo1MwUTAdBgNVHQ4EFgQUGgvXjetDuFak1tx4QIRp3PoS3z0wHwYDVR0jBBgwFoAUGgvXjetDuFak1tx4QIRp3PoS3z0wDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEAknUZchqf92VtuV+Ang7vZYWo9SMP9pjKfslK9PM9EY8CIBC13EEbsAJMBjRPLfw19QFTK2PrgqlrQ1OFT4y5aRK9"
   const der = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
-  const hashOf = (base64: string) => toHex(Either.getOrThrow(Ntlm.tlsServerEndPoint(der(base64))).subarray("tls-server-end-point:".length))
+  const hashOf = (base64: string) =>
+    toHex(Either.getOrThrow(Ntlm.tlsServerEndPoint(der(base64))).subarray("tls-server-end-point:".length))
 
   it("uses the signature hash, and SHA-256 in place of SHA-1", () => {
-    assert.strictEqual(hashOf(ecdsaSha384), "a60e3d37ec6f3206f48d413ee546f8ece64aaf23b9abf441544ac8af790b085e96933971e8de88cc0876e7e862fed5ae")
+    assert.strictEqual(
+      hashOf(ecdsaSha384),
+      "a60e3d37ec6f3206f48d413ee546f8ece64aaf23b9abf441544ac8af790b085e96933971e8de88cc0876e7e862fed5ae"
+    )
     assert.strictEqual(hashOf(ecdsaSha1), "a3a84aafb34d6b99ba482366ae9e70f822d968f7a1c363c1ad44f2eb42e59947")
     assert.strictEqual(hashOf(ecdsaSha256), "6b05931fc2a86f05b2cd9f2b61f9f85bd0fbd147eb22374a78730495f66242ac")
     const prefix = Either.getOrThrow(Ntlm.tlsServerEndPoint(der(ecdsaSha256))).subarray(0, 21)
@@ -300,11 +389,14 @@ describe("Ntlm: tls-server-end-point", () => {
 
   it("fails, never throws, on bytes that are not a certificate", () => {
     const valid = der(ecdsaSha256)
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat({ max: valid.length - 1 }), (bytes, cut) => {
-      Ntlm.tlsServerEndPoint(bytes)
-      Ntlm.tlsServerEndPoint(concat(Uint8Array.of(0x30, 0x82), bytes))
-      Ntlm.tlsServerEndPoint(valid.subarray(0, cut))
-    }), { numRuns: 500 })
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat({ max: valid.length - 1 }), (bytes, cut) => {
+        Ntlm.tlsServerEndPoint(bytes)
+        Ntlm.tlsServerEndPoint(concat(Uint8Array.of(0x30, 0x82), bytes))
+        Ntlm.tlsServerEndPoint(valid.subarray(0, cut))
+      }),
+      { numRuns: 500 }
+    )
     assert.isTrue(Either.isLeft(Ntlm.tlsServerEndPoint(valid.subarray(0, 100))))
   })
 })

@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck } from "effect"
-import { fromHex, toHex } from "../src/internal/ntlm/bytes.js"
 import { ctsDecrypt, ctsEncrypt } from "../src/internal/kerberos/cts.js"
 import { deriveKey, EncType, enctypeById, enctypes } from "../src/internal/kerberos/enctypes.js"
 import { nfold } from "../src/internal/kerberos/nfold.js"
+import { fromHex, toHex } from "../src/internal/ntlm/bytes.js"
 
 const text = (s: string) => new TextEncoder().encode(s)
 const enctype = (id: number) => {
@@ -40,7 +40,10 @@ describe("RFC 3962 appendix B: CBC with ciphertext stealing", () => {
     [32, "39312523a78662d5be7fcbcc98ebf5a897687268d6ecccc0c07b25e25ecfe584"],
     [47, "97687268d6ecccc0c07b25e25ecfe584b3fffd940c16a18c1b5549d2f838029e39312523a78662d5be7fcbcc98ebf5"],
     [48, "97687268d6ecccc0c07b25e25ecfe5849dad8bbb96c4cdc03bc103e1a194bbd839312523a78662d5be7fcbcc98ebf5a8"],
-    [64, "97687268d6ecccc0c07b25e25ecfe58439312523a78662d5be7fcbcc98ebf5a84807efe836ee89a526730dbc2f7bc8409dad8bbb96c4cdc03bc103e1a194bbd8"]
+    [
+      64,
+      "97687268d6ecccc0c07b25e25ecfe58439312523a78662d5be7fcbcc98ebf5a84807efe836ee89a526730dbc2f7bc8409dad8bbb96c4cdc03bc103e1a194bbd8"
+    ]
   ]
   for (const [length, expected] of vectors) {
     it(`${length} bytes`, () => {
@@ -50,25 +53,73 @@ describe("RFC 3962 appendix B: CBC with ciphertext stealing", () => {
   }
   it("decrypt inverts encrypt for every length from one block up", () =>
     FastCheck.assert(
-      FastCheck.property(FastCheck.uint8Array({ minLength: 32, maxLength: 32 }), FastCheck.uint8Array({ minLength: 16, maxLength: 100 }), (k, p) => {
-        assert.deepStrictEqual(ctsDecrypt(k, ctsEncrypt(k, p)), p)
-      })
+      FastCheck.property(
+        FastCheck.uint8Array({ minLength: 32, maxLength: 32 }),
+        FastCheck.uint8Array({ minLength: 16, maxLength: 100 }),
+        (k, p) => {
+          assert.deepStrictEqual(ctsDecrypt(k, ctsEncrypt(k, p)), p)
+        }
+      )
     ))
 })
 
 describe("RFC 3962 appendix B: string-to-key", () => {
   const vectors: ReadonlyArray<[string, Uint8Array, number, string, string]> = [
-    ["password", text("ATHENA.MIT.EDUraeburn"), 1, "42263c6e89f4fc28b8df68ee09799f15", "fe697b52bc0d3ce14432ba036a92e65bbb52280990a2fa27883998d72af30161"],
-    ["password", text("ATHENA.MIT.EDUraeburn"), 2, "c651bf29e2300ac27fa469d693bdda13", "a2e16d16b36069c135d5e9d2e25f896102685618b95914b467c67622225824ff"],
-    ["password", text("ATHENA.MIT.EDUraeburn"), 1200, "4c01cd46d632d01e6dbe230a01ed642a", "55a6ac740ad17b4846941051e1e8b0a7548d93b0ab30a8bc3ff16280382b8c2a"],
-    ["password", fromHex("1234567878563412"), 5, "e9b23d52273747dd5c35cb55be619d8e", "97a4e786be20d81a382d5ebc96d5909cabcdadc87ca48f574504159f16c36e31"],
-    ["X".repeat(64), text("pass phrase equals block size"), 1200, "59d1bb789a828b1aa54ef9c2883f69ed", "89adee3608db8bc71f1bfbfe459486b05618b70cbae22092534e56c553ba4b34"]
+    [
+      "password",
+      text("ATHENA.MIT.EDUraeburn"),
+      1,
+      "42263c6e89f4fc28b8df68ee09799f15",
+      "fe697b52bc0d3ce14432ba036a92e65bbb52280990a2fa27883998d72af30161"
+    ],
+    [
+      "password",
+      text("ATHENA.MIT.EDUraeburn"),
+      2,
+      "c651bf29e2300ac27fa469d693bdda13",
+      "a2e16d16b36069c135d5e9d2e25f896102685618b95914b467c67622225824ff"
+    ],
+    [
+      "password",
+      text("ATHENA.MIT.EDUraeburn"),
+      1200,
+      "4c01cd46d632d01e6dbe230a01ed642a",
+      "55a6ac740ad17b4846941051e1e8b0a7548d93b0ab30a8bc3ff16280382b8c2a"
+    ],
+    [
+      "password",
+      fromHex("1234567878563412"),
+      5,
+      "e9b23d52273747dd5c35cb55be619d8e",
+      "97a4e786be20d81a382d5ebc96d5909cabcdadc87ca48f574504159f16c36e31"
+    ],
+    [
+      "X".repeat(64),
+      text("pass phrase equals block size"),
+      1200,
+      "59d1bb789a828b1aa54ef9c2883f69ed",
+      "89adee3608db8bc71f1bfbfe459486b05618b70cbae22092534e56c553ba4b34"
+    ]
   ]
   for (const [password, salt, iterations, aes128, aes256] of vectors) {
     it.effect(`${password.slice(0, 8)}, ${iterations} iterations`, () =>
       Effect.gen(function*() {
-        assert.strictEqual(toHex(yield* Effect.promise(() => enctype(EncType.aes128CtsHmacSha196).stringToKey(text(password), salt, iterations))), aes128)
-        assert.strictEqual(toHex(yield* Effect.promise(() => enctype(EncType.aes256CtsHmacSha196).stringToKey(text(password), salt, iterations))), aes256)
+        assert.strictEqual(
+          toHex(
+            yield* Effect.promise(() =>
+              enctype(EncType.aes128CtsHmacSha196).stringToKey(text(password), salt, iterations)
+            )
+          ),
+          aes128
+        )
+        assert.strictEqual(
+          toHex(
+            yield* Effect.promise(() =>
+              enctype(EncType.aes256CtsHmacSha196).stringToKey(text(password), salt, iterations)
+            )
+          ),
+          aes256
+        )
       }))
   }
 })
@@ -77,9 +128,20 @@ describe("RFC 8009 appendix A", () => {
   const salt = fromHex("10df9dd783e5bc8acea1730e74355f61" + toHex(text("ATHENA.MIT.EDUraeburn")))
   it.effect("string-to-key", () =>
     Effect.gen(function*() {
-      assert.strictEqual(toHex(yield* Effect.promise(() => enctype(EncType.aes128CtsHmacSha256128).stringToKey(text("password"), salt, 32768))), "089bca48b105ea6ea77ca5d2f39dc5e7")
       assert.strictEqual(
-        toHex(yield* Effect.promise(() => enctype(EncType.aes256CtsHmacSha384192).stringToKey(text("password"), salt, 32768))),
+        toHex(
+          yield* Effect.promise(() =>
+            enctype(EncType.aes128CtsHmacSha256128).stringToKey(text("password"), salt, 32768)
+          )
+        ),
+        "089bca48b105ea6ea77ca5d2f39dc5e7"
+      )
+      assert.strictEqual(
+        toHex(
+          yield* Effect.promise(() =>
+            enctype(EncType.aes256CtsHmacSha384192).stringToKey(text("password"), salt, 32768)
+          )
+        ),
         "45bd806dbf6a833a9cffc1c94589a222367a79bc21c413718906e9f578a78467"
       )
     }))
@@ -90,14 +152,29 @@ describe("RFC 8009 appendix A", () => {
     assert.strictEqual(toHex(deriveKey.sha2("sha256", base128, usage2(0x99), 128)), "b31a018a48f54776f403e9a396325dc3")
     assert.strictEqual(toHex(deriveKey.sha2("sha256", base128, usage2(0xaa), 128)), "9b197dd1e8c5609d6e67c3e37c62c72e")
     assert.strictEqual(toHex(deriveKey.sha2("sha256", base128, usage2(0x55), 128)), "9fda0e56ab2d85e1569a688696c26a6c")
-    assert.strictEqual(toHex(deriveKey.sha2("sha384", base256, usage2(0x99), 192)), "ef5718be86cc84963d8bbb5031e9f5c4ba41f28faf69e73d")
-    assert.strictEqual(toHex(deriveKey.sha2("sha384", base256, usage2(0xaa), 256)), "56ab22bee63d82d7bc5227f6773f8ea7a5eb1c825160c38312980c442e5c7e49")
-    assert.strictEqual(toHex(deriveKey.sha2("sha384", base256, usage2(0x55), 192)), "69b16514e3cd8e56b82010d5c73012b622c4d00ffc23ed1f")
+    assert.strictEqual(
+      toHex(deriveKey.sha2("sha384", base256, usage2(0x99), 192)),
+      "ef5718be86cc84963d8bbb5031e9f5c4ba41f28faf69e73d"
+    )
+    assert.strictEqual(
+      toHex(deriveKey.sha2("sha384", base256, usage2(0xaa), 256)),
+      "56ab22bee63d82d7bc5227f6773f8ea7a5eb1c825160c38312980c442e5c7e49"
+    )
+    assert.strictEqual(
+      toHex(deriveKey.sha2("sha384", base256, usage2(0x55), 192)),
+      "69b16514e3cd8e56b82010d5c73012b622c4d00ffc23ed1f"
+    )
   })
   it("checksums", () => {
     const data = fromHex("000102030405060708090a0b0c0d0e0f1011121314")
-    assert.strictEqual(toHex(enctype(EncType.aes128CtsHmacSha256128).checksum(base128, 2, data)), "d78367186643d67b411cba9139fc1dee")
-    assert.strictEqual(toHex(enctype(EncType.aes256CtsHmacSha384192).checksum(base256, 2, data)), "45ee791567eefca37f4ac1e0222de80d43c3bfa06699672a")
+    assert.strictEqual(
+      toHex(enctype(EncType.aes128CtsHmacSha256128).checksum(base128, 2, data)),
+      "d78367186643d67b411cba9139fc1dee"
+    )
+    assert.strictEqual(
+      toHex(enctype(EncType.aes256CtsHmacSha384192).checksum(base256, 2, data)),
+      "45ee791567eefca37f4ac1e0222de80d43c3bfa06699672a"
+    )
   })
 })
 

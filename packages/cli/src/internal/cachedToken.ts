@@ -12,8 +12,16 @@ import { accessSync, constants } from "node:fs"
 import { chooseGrant } from "./grantChoice.js"
 import { parseCommandLine } from "./parseArgs.js"
 import { parseProfiles, profilesPath } from "./profiles.js"
+import {
+  type Env,
+  namedProfileMissing,
+  profileName,
+  resolveUser,
+  select,
+  type StoredKey,
+  storeLocation
+} from "./selection.js"
 import { readTrustedFile } from "./trustedFile.js"
-import { namedProfileMissing, profileName, resolveUser, select, type Env, storeLocation, type StoredKey } from "./selection.js"
 
 interface StoredGrant {
   readonly accessToken: string
@@ -68,7 +76,12 @@ const asGrant = (value: unknown): StoredGrant | undefined => {
   const refreshToken = value.refreshToken
   if (issuedAt === undefined || expiresAt === undefined || refreshUntil === undefined) return undefined
   if (refreshToken !== null && typeof refreshToken !== "string") return undefined
-  const freshUntil = freshUntilMillis({ issuedAt, expiresAt, refreshUntil: refreshUntil ?? undefined, refreshable: refreshToken !== null })
+  const freshUntil = freshUntilMillis({
+    issuedAt,
+    expiresAt,
+    refreshUntil: refreshUntil ?? undefined,
+    refreshable: refreshToken !== null
+  })
   return { accessToken: value.accessToken, expiresAt, freshUntil }
 }
 

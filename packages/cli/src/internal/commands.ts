@@ -7,12 +7,23 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import {
+  allowsHttp,
+  credentialsGivenHere,
+  explicitCaFile,
+  locate,
+  requireUser,
+  saveProfile,
+  storedUser,
+  storeLayer,
+  target,
+  targetUser
+} from "./context.js"
+import { type CliError, errorLine, NotLoggedIn, UsageError } from "./errors.js"
+import { keyUserText, profileGrantOwns } from "./grantChoice.js"
 import { account, withVedAuth } from "./layer.js"
 import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
-import { allowsHttp, credentialsGivenHere, explicitCaFile, locate, requireUser, saveProfile, storedUser, storeLayer, target, targetUser } from "./context.js"
-import { type CliError, errorLine, NotLoggedIn, UsageError } from "./errors.js"
 import { grantLines, grantSummary, statusLines, statusSummary, tokenInfoLines, tokenInfoSummary } from "./render.js"
-import { keyUserText, profileGrantOwns } from "./grantChoice.js"
 import { type Env, sameUser } from "./selection.js"
 import type { StorePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
@@ -48,7 +59,9 @@ export const login: Run = (flags, env) =>
     if (selected.passedOver.length > 0) {
       const name = safeText(selected.place.profile.value)
       yield* Console.error(
-        `note: not using ${selected.passedOver.join(" or ")} saved in profile '${name}': a login without --profile uses ` +
+        `note: not using ${
+          selected.passedOver.join(" or ")
+        } saved in profile '${name}': a login without --profile uses ` +
           `only what its command line and environment name (name it again, or add --profile ${name} to log in as saved)`
       )
     }
@@ -56,7 +69,9 @@ export const login: Run = (flags, env) =>
     if (user === undefined) {
       return yield* new UsageError({
         detail: "login needs a Windows user, DOMAIN\\user or user@domain (--username or VEDAUTH_USERNAME)" +
-          (selected.kerberos.options.kerberos?.system === true ? "; with --system-kerberos it names the grant, and the system's ticket says who logs in" : "")
+          (selected.kerberos.options.kerberos?.system === true
+            ? "; with --system-kerberos it names the grant, and the system's ticket says who logs in"
+            : "")
       })
     }
     const grant = yield* withVedAuth(account(selected, user, flags.passwordStdin === true), VedAuth.login)
@@ -91,7 +106,12 @@ export const token: Run = (flags, env) =>
     const { grant } = yield* validGrant(flags, env)
     const accessToken = Redacted.value(grant.accessToken)
     yield* flags.json === true
-      ? Console.log(JSON.stringify({ access_token: accessToken, expires: Math.floor(DateTime.toEpochMillis(grant.expiresAt) / 1000) }))
+      ? Console.log(
+        JSON.stringify({
+          access_token: accessToken,
+          expires: Math.floor(DateTime.toEpochMillis(grant.expiresAt) / 1000)
+        })
+      )
       : Console.log(accessToken)
   })
 
@@ -108,7 +128,11 @@ export const verify: Run = (flags, env) =>
 
 /** @internal */
 export const refresh: Run = (flags, env) =>
-  onStoredGrant(flags, env, Effect.flatMap(Effect.flatMap(storedGrant, VedAuth.refresh), (grant) => printGrant(grant, flags.json === true)))
+  onStoredGrant(
+    flags,
+    env,
+    Effect.flatMap(Effect.flatMap(storedGrant, VedAuth.refresh), (grant) => printGrant(grant, flags.json === true))
+  )
 
 /** @internal */
 export const revoke: Run = (flags, env) =>
@@ -120,7 +144,9 @@ export const revoke: Run = (flags, env) =>
       const revoked = result._tag === "Revoked"
       if (flags.json === true) return yield* printJson({ revoked, reason: result.reason })
       yield* Console.log(
-        revoked ? `revoked: ${safeText(result.reason)}` : `not found (already revoked or expired): ${safeText(result.reason)}`
+        revoked
+          ? `revoked: ${safeText(result.reason)}`
+          : `not found (already revoked or expired): ${safeText(result.reason)}`
       )
     })
   )
@@ -128,8 +154,10 @@ export const revoke: Run = (flags, env) =>
 // The profiles whose selectors name a stored grant.
 const profilesOf = (entry: TokenStore.Entry, profiles: Readonly<Record<string, Partial<Record<string, string>>>>) =>
   Object.entries(profiles).filter(([, profile]) =>
-    profile.url !== undefined && serverKey(profile.url) === entry.key.server && profile.clientId === entry.key.clientId &&
-    profile.scope === entry.key.scope && (profile.username === undefined || sameUser(profile.username, entry.key.user)) &&
+    profile.url !== undefined && serverKey(profile.url) === entry.key.server &&
+    profile.clientId === entry.key.clientId &&
+    profile.scope === entry.key.scope &&
+    (profile.username === undefined || sameUser(profile.username, entry.key.user)) &&
     profileGrantOwns(profile.grant, entry.key.user)
   ).map(([name]) => name)
 
@@ -137,7 +165,9 @@ const profilesOf = (entry: TokenStore.Entry, profiles: Readonly<Record<string, P
 export const status: Run = (flags, env) =>
   Effect.gen(function*() {
     const place = yield* locate(flags, env)
-    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
+    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(
+      Effect.provide(storeLayer(place))
+    )
     const current = place.profiles.current
     const shown = entries.map((entry) => {
       const profiles = profilesOf(entry, place.profiles.profiles)
@@ -147,7 +177,9 @@ export const status: Run = (flags, env) =>
       return yield* printJson({ store: place.store, currentProfile: current ?? null, grants: shown.map(statusSummary) })
     }
     const now = yield* DateTime.now
-    const heading = `token store ${safeText(place.store)}; current profile: ${current === undefined ? "none" : safeText(current)}`
+    const heading = `token store ${safeText(place.store)}; current profile: ${
+      current === undefined ? "none" : safeText(current)
+    }`
     yield* Console.log(
       shown.length === 0
         ? `${heading}\nno grants stored: run \`vedauth login\``
@@ -165,14 +197,19 @@ interface LogoutOutcome {
   readonly failure: CliError | undefined
 }
 
-const revocationOf = (result: VedAuth.RevokeResult): Revocation => (result._tag === "Revoked" ? "revoked" : "unknown to the server")
+const revocationOf = (
+  result: VedAuth.RevokeResult
+): Revocation => (result._tag === "Revoked" ? "revoked" : "unknown to the server")
 
 // A grant whose access token expired while its refresh token is still good: a revoke with the
 // access token finds nothing (VEDauth answers 202), and the refresh token would stay valid.
 const renewable = (grant: Grant) =>
-  Effect.map(DateTime.now, (now) =>
-    Option.isSome(grant.refreshToken) && DateTime.lessThanOrEqualTo(grant.expiresAt, now) &&
-    Option.match(grant.refreshUntil, { onNone: () => true, onSome: (end) => DateTime.greaterThan(end, now) }))
+  Effect.map(
+    DateTime.now,
+    (now) =>
+      Option.isSome(grant.refreshToken) && DateTime.lessThanOrEqualTo(grant.expiresAt, now) &&
+      Option.match(grant.refreshUntil, { onNone: () => true, onSome: (end) => DateTime.greaterThan(end, now) })
+  )
 
 // Revokes a stored grant at its server; an expired access token is renewed first, so that the
 // refresh token is revoked too rather than left valid with nobody holding it.
@@ -194,7 +231,14 @@ const revokeAtServer = (grant: Grant) =>
 // Revokes one stored grant at its server, then removes it from the store. A grant whose revoke
 // failed (TLS trust, the server unreachable or slow, an unexpected answer) stays stored, so that
 // logout can run again once that is fixed, unless `force` says to remove it anyway.
-const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | undefined, allowHttp: boolean, proxy: ProxyChoice, force: boolean) =>
+const logoutOne = (
+  entry: TokenStore.Entry,
+  place: StorePlace,
+  caFile: string | undefined,
+  allowHttp: boolean,
+  proxy: ProxyChoice,
+  force: boolean
+) =>
   Effect.gen(function*() {
     const owner = {
       url: entry.key.server,
@@ -211,7 +255,11 @@ const logoutOne = (entry: TokenStore.Entry, place: StorePlace, caFile: string | 
     // Revoking never authorizes: no password is asked for.
     const revoked = yield* Effect.either(withVedAuth(owner, revokeAtServer(entry.grant)))
     const remove = revoked._tag === "Right" || force
-    if (remove) yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.remove(entry.key)).pipe(Effect.provide(storeLayer(place)))
+    if (remove) {
+      yield* Effect.flatMap(TokenStore.TokenStore, (tokens) => tokens.remove(entry.key)).pipe(
+        Effect.provide(storeLayer(place))
+      )
+    }
     return revoked._tag === "Right"
       ? { entry, revocation: revoked.right, removed: true, failure: undefined }
       : { entry, revocation: undefined, removed: remove, failure: revoked.left } satisfies LogoutOutcome
@@ -221,7 +269,9 @@ const errorText = (failure: CliError) => errorLine(failure).replace(/^error: /, 
 
 // One line per grant, on stderr: what happened at the server and in the store.
 const logoutLine = ({ entry, failure, removed, revocation }: LogoutOutcome): string => {
-  const what = `${keyUserText(entry.key.user)} at ${safeText(entry.key.server)} (${safeText(entry.key.clientId)}, ${safeText(entry.key.scope)})`
+  const what = `${keyUserText(entry.key.user)} at ${safeText(entry.key.server)} (${safeText(entry.key.clientId)}, ${
+    safeText(entry.key.scope)
+  })`
   if (failure === undefined) return `logged out ${what}: ${revocation}, removed from the store`
   return removed
     ? `removed ${what} from the store (--force), but NOT revoked at the server: ${errorText(failure)}`
@@ -233,7 +283,9 @@ const logoutLine = ({ entry, failure, removed, revocation }: LogoutOutcome): str
 export const logout: Run = (flags, env) =>
   Effect.gen(function*() {
     const place = yield* locate(flags, env)
-    const all = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
+    const all = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(
+      Effect.provide(storeLayer(place))
+    )
     let chosen: ReadonlyArray<TokenStore.Entry> = all
     // The CA a user gives (--ca-file, VEDAUTH_CA_FILE) is trusted for every grant; else each
     // grant's server is trusted as the profile that names it says.
@@ -241,14 +293,26 @@ export const logout: Run = (flags, env) =>
     if (flags.all !== true) {
       const selected = yield* target(flags, env, { allowNewProfile: false })
       const user = yield* Effect.flatMap(targetUser(selected), requireUser)
-      const wanted = TokenStore.keyString({ server: selected.url, clientId: selected.clientId, scope: selected.scope, user })
+      const wanted = TokenStore.keyString({
+        server: selected.url,
+        clientId: selected.clientId,
+        scope: selected.scope,
+        user
+      })
       chosen = all.filter((entry) => TokenStore.keyString(entry.key) === wanted)
       if (chosen.length === 0) return yield* new NotLoggedIn()
       caFile = selected.caFile
     }
     const proxy = yield* proxyChoice(flags, env)
     const outcomes = yield* Effect.forEach(chosen, (entry) =>
-      logoutOne(entry, place, caFile ?? caFileFor(entry, place.profiles.profiles), allowsHttp(flags, env), proxy, flags.force === true))
+      logoutOne(
+        entry,
+        place,
+        caFile ?? caFileFor(entry, place.profiles.profiles),
+        allowsHttp(flags, env),
+        proxy,
+        flags.force === true
+      ))
     if (flags.json === true) {
       yield* printJson({
         grants: outcomes.map(({ entry, failure, removed, revocation }) => ({
@@ -263,11 +327,13 @@ export const logout: Run = (flags, env) =>
         }))
       })
     }
-    yield* Console.error(outcomes.length === 0 ? "no grants stored: nothing to log out" : outcomes.map(logoutLine).join("\n"))
+    yield* Console.error(
+      outcomes.length === 0 ? "no grants stored: nothing to log out" : outcomes.map(logoutLine).join("\n")
+    )
     const failed = outcomes.find((outcome) => outcome.failure !== undefined)
     if (failed !== undefined) return yield* Effect.fail(failed.failure)
   })
 
 const caFileFor = (entry: TokenStore.Entry, profiles: Readonly<Record<string, Partial<Record<string, string>>>>) =>
-  Object.values(profiles).find((profile) => profile.url !== undefined && serverKey(profile.url) === entry.key.server)?.caFile
-
+  Object.values(profiles).find((profile) => profile.url !== undefined && serverKey(profile.url) === entry.key.server)
+    ?.caFile

@@ -1,19 +1,39 @@
 import * as NodePath from "@effect/platform-node/NodePath"
-import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import { serverKey } from "@vedauth/core/TokenStoreFormat"
-import { accessSync, constants } from "node:fs"
-import { resolve as resolvePath } from "node:path"
+import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { accessSync, constants } from "node:fs"
+import { resolve as resolvePath } from "node:path"
 import { NotLoggedIn, ProfilesError, UsageError } from "./errors.js"
-import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
-import { kerberosTarget, type KerberosTarget, noKerberos } from "./kerberos.js"
 import { targetGrant } from "./grant.js"
-import { type GrantChoice, grantKeyUser, grantProfile, isGrantKeyUser, isGrantName, usesPassword } from "./grantChoice.js"
+import {
+  type GrantChoice,
+  grantKeyUser,
+  grantProfile,
+  isGrantKeyUser,
+  isGrantName,
+  usesPassword
+} from "./grantChoice.js"
+import { type KerberosTarget, kerberosTarget, noKerberos } from "./kerberos.js"
 import { writeOwnFile } from "./ownFile.js"
-import { parseProfiles, type Profile, type Profiles, printProfiles, readProfilesText } from "./profiles.js"
-import { type Env, explicitSelector, namedProfileMissing, noStoreLocation, profileName, profileNamed, resolveUser, sameUser, select, type Selected, type Selection, storeLocation } from "./selection.js"
+import { parseProfiles, printProfiles, type Profile, type Profiles, readProfilesText } from "./profiles.js"
+import { type ProxyChoice, proxyChoice } from "./proxyChoice.js"
+import {
+  type Env,
+  explicitSelector,
+  namedProfileMissing,
+  noStoreLocation,
+  profileName,
+  profileNamed,
+  resolveUser,
+  sameUser,
+  select,
+  type Selected,
+  type Selection,
+  storeLocation
+} from "./selection.js"
 import { type SharedStore, sharedStoreLayer, type StorePlace, storePlace } from "./sharedStore.js"
 import type { Flags } from "./spec.js"
 import { safeText } from "./terminalText.js"
@@ -41,7 +61,11 @@ export const locate = (flags: Flags, env: Env): Effect.Effect<Place, UsageError 
     const { profilesFile, ...where } = yield* storePlace(store, env)
     const text = yield* Effect.try({
       try: () => readProfilesText(profilesFile),
-      catch: (error) => new ProfilesError({ detail: `cannot read the profiles file: ${error instanceof Error ? error.message : String(error)}`, path: profilesFile })
+      catch: (error) =>
+        new ProfilesError({
+          detail: `cannot read the profiles file: ${error instanceof Error ? error.message : String(error)}`,
+          path: profilesFile
+        })
     })
     const profiles = parseProfiles(text)
     if (typeof profiles === "string") return yield* new ProfilesError({ detail: profiles, path: profilesFile })
@@ -51,7 +75,9 @@ export const locate = (flags: Flags, env: Env): Effect.Effect<Place, UsageError 
 /** The store of a place: the file store on Node's file system, or the shared store. @internal */
 export const storeLayer = (place: StorePlace) =>
   place.shared === undefined
-    ? TokenStore.layerFileSystem({ path: place.store }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
+    ? TokenStore.layerFileSystem({ path: place.store }).pipe(
+      Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer))
+    )
     : sharedStoreLayer(place.shared)
 
 /** The server, integration and scope a command is about, checked, and the user still to resolve. @internal */
@@ -74,7 +100,8 @@ export interface Target {
 }
 
 /** --allow-http, else VEDAUTH_ALLOW_HTTP=1. @internal */
-export const allowsHttp = (flags: Flags, env: Env): boolean => flags.allowHttp === true || env["VEDAUTH_ALLOW_HTTP"] === "1"
+export const allowsHttp = (flags: Flags, env: Env): boolean =>
+  flags.allowHttp === true || env["VEDAUTH_ALLOW_HTTP"] === "1"
 
 const describeSelector = { url: "the server URL", clientId: "the client id", scope: "the scope" } as const
 
@@ -108,20 +135,35 @@ export const explicitCaFile = (flags: Flags, env: Env): Effect.Effect<string | u
 // How a user proves who they are, as a profile remembers it: a `login` without --profile never
 // takes these from the profile it rewrites, only from its own command line and environment, so a
 // password typed for it is never passed over for a keytab saved by an earlier login.
-const secretSources = ["keytab", "cache", "grant", "jwtFile", "clientCert", "clientKey"] as const satisfies ReadonlyArray<keyof Profile>
+const secretSources = [
+  "keytab",
+  "cache",
+  "grant",
+  "jwtFile",
+  "clientCert",
+  "clientKey"
+] as const satisfies ReadonlyArray<keyof Profile>
 
 const withoutSecretSources = (profile: Profile | undefined): Profile | undefined =>
   profile === undefined
     ? undefined
-    : Object.fromEntries(Object.entries(profile).filter(([key]) => !(secretSources as ReadonlyArray<string>).includes(key)))
+    : Object.fromEntries(
+      Object.entries(profile).filter(([key]) => !(secretSources as ReadonlyArray<string>).includes(key))
+    )
 
 // The saved secret sources a login did not use, in words, for the note on stderr.
-const passedOver = (profile: Profile | undefined, grant: GrantChoice, kerberos: KerberosTarget): ReadonlyArray<string> => {
+const passedOver = (
+  profile: Profile | undefined,
+  grant: GrantChoice,
+  kerberos: KerberosTarget
+): ReadonlyArray<string> => {
   if (profile === undefined) return []
   const skipped: Array<string> = []
   if (profile.grant !== undefined && profile.grant !== grant.name) skipped.push(`the ${safeText(profile.grant)} grant`)
   else if (profile.jwtFile !== undefined && profile.jwtFile !== grant.jwtFile) skipped.push("the JWT file")
-  else if (profile.clientCert !== undefined && profile.clientCert !== grant.clientCert) skipped.push("the client certificate")
+  else if (profile.clientCert !== undefined && profile.clientCert !== grant.clientCert) {
+    skipped.push("the client certificate")
+  }
   if (profile.keytab !== undefined && profile.keytab !== kerberos.saved.keytab) skipped.push("the keytab")
   if (profile.cache !== undefined && profile.cache !== kerberos.saved.cache) skipped.push("the credential cache")
   return skipped
@@ -135,9 +177,14 @@ const fromStore = "the one stored grant"
  */
 const fillFromStore = (selection: Selection, place: Place, grantName: string) =>
   Effect.gen(function*() {
-    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(Effect.provide(storeLayer(place)))
+    const entries = yield* Effect.flatMap(TokenStore.TokenStore, (store) => store.list).pipe(
+      Effect.provide(storeLayer(place))
+    )
     // Nothing given and nothing stored: a fresh machine, not a mistyped command.
-    if (entries.length === 0 && selection.url === undefined && selection.clientId === undefined && selection.scope === undefined) {
+    if (
+      entries.length === 0 && selection.url === undefined && selection.clientId === undefined &&
+      selection.scope === undefined
+    ) {
       return yield* new NotLoggedIn({ detail: "no grant is stored: run `vedauth login` first" })
     }
     const name = isGrantName(grantName) ? grantName : "integrated"
@@ -147,7 +194,8 @@ const fillFromStore = (selection: Selection, place: Place, grantName: string) =>
       (selection.clientId === undefined || key.clientId === selection.clientId.value) &&
       (selection.scope === undefined || key.scope === selection.scope.value) &&
       (keyUser === undefined
-        ? !isGrantKeyUser(key.user) && (selection.username === undefined || sameUser(key.user, selection.username.value))
+        ? !isGrantKeyUser(key.user) &&
+          (selection.username === undefined || sameUser(key.user, selection.username.value))
         : key.user === keyUser)
     )
     if (fits.length !== 1) return { selection, stored: fits.length }
@@ -178,14 +226,21 @@ export const target = (flags: Flags, env: Env, options: { readonly allowNewProfi
     }
     const implicitLogin = options.allowNewProfile && !profileNamed(place.profile)
     const saved = implicitLogin ? withoutSecretSources(profile) : profile
-    let selection = select(flags, env, { value: place.store, from: "--store" }, { name: place.profile.value, value: saved })
+    let selection = select(flags, env, { value: place.store, from: "--store" }, {
+      name: place.profile.value,
+      value: saved
+    })
     let stored: number | undefined
-    if (!options.allowNewProfile && (selection.url === undefined || selection.clientId === undefined || selection.scope === undefined)) {
+    if (
+      !options.allowNewProfile &&
+      (selection.url === undefined || selection.clientId === undefined || selection.scope === undefined)
+    ) {
       ;({ selection, stored } = yield* fillFromStore(selection, place, selection.grant?.value ?? "integrated"))
     }
     if (stored !== undefined && stored > 1) {
       return yield* new UsageError({
-        detail: `${stored} stored grants fit what is given: pick one, \`vedauth status\` lists them (--url, --client-id or --scope)`
+        detail:
+          `${stored} stored grants fit what is given: pick one, \`vedauth status\` lists them (--url, --client-id or --scope)`
       })
     }
     const url = yield* required(selection, "url", "url", "VEDAUTH_URL")
@@ -227,7 +282,10 @@ export const storedUser = (target: Target) =>
     const user = resolveUser(entries.map((entry) => entry.key), target)
     if (user._tag === "Several") {
       return yield* new UsageError({
-        detail: `${user.users.length} users have grants for this server, client and scope (${user.users.map(safeText).join(", ")}): ` +
+        detail:
+          `${user.users.length} users have grants for this server, client and scope (${
+            user.users.map(safeText).join(", ")
+          }): ` +
           "pick one (--username or VEDAUTH_USERNAME)"
       })
     }
@@ -275,12 +333,17 @@ export const saveProfile = (target: Target, user: string) =>
       const profiles = target.place.profiles
       writeOwnFile(
         target.place.profilesFile,
-        printProfiles({ current: target.place.profile.value, profiles: { ...profiles.profiles, [target.place.profile.value]: profile } })
+        printProfiles({
+          current: target.place.profile.value,
+          profiles: { ...profiles.profiles, [target.place.profile.value]: profile }
+        })
       )
     },
     catch: (error) =>
       new ProfilesError({
-        detail: `the grant is stored, but the profile could not be saved: ${error instanceof Error ? error.message : String(error)}`,
+        detail: `the grant is stored, but the profile could not be saved: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
         path: target.place.profilesFile
       })
   })

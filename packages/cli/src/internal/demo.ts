@@ -1,5 +1,5 @@
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { Grant } from "@vedauth/core/Grant"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as VedAuth from "@vedauth/core/VedAuth"
@@ -20,16 +20,18 @@ import { safeText } from "./terminalText.js"
 
 // A token is a secret: the demo shows a short SHA-256 fingerprint, enough to see rotation, useless to an attacker.
 const fingerprint = (token: Redacted.Redacted<string>) =>
-  `sha256:${createHash("sha256").update(Redacted.value(token)).digest("hex").slice(0, 12)} (${Redacted.value(token).length} chars, masked)`
+  `sha256:${createHash("sha256").update(Redacted.value(token)).digest("hex").slice(0, 12)} (${
+    Redacted.value(token).length
+  } chars, masked)`
 
-const tokens = (grant: Grant) =>
-  [
-    `access token  ${fingerprint(grant.accessToken)}`,
-    `refresh token ${Option.match(grant.refreshToken, { onNone: () => "none", onSome: fingerprint })}`
-  ]
+const tokens = (grant: Grant) => [
+  `access token  ${fingerprint(grant.accessToken)}`,
+  `refresh token ${Option.match(grant.refreshToken, { onNone: () => "none", onSome: fingerprint })}`
+]
 
 // What the server said is shown with control characters escaped, as everywhere else.
-const indent = (lines: ReadonlyArray<string>, mark: string) => lines.map((line) => `    ${mark} ${safeText(line)}`).join("\n")
+const indent = (lines: ReadonlyArray<string>, mark: string) =>
+  lines.map((line) => `    ${mark} ${safeText(line)}`).join("\n")
 
 let stepNumber = 0
 // Runs one step of the story: its title, what went out, what came back, and how long it took.
@@ -50,7 +52,9 @@ const step = <A, E, R>(
   })
 
 // The steps that are meant to fail show the typed error instead of ending the demo.
-const expectFailure = <A, E extends { readonly _tag: string; readonly message: string }, R>(effect: Effect.Effect<A, E, R>) =>
+const expectFailure = <A, E extends { readonly _tag: string; readonly message: string }, R>(
+  effect: Effect.Effect<A, E, R>
+) =>
   Effect.match(effect, {
     onFailure: (error) => [`failed as expected with ${error._tag}`, error.message],
     onSuccess: () => ["unexpectedly succeeded"]
@@ -82,11 +86,10 @@ export const demo: Run = () =>
       username: "CORP\\alice",
       password: Simulator.defaultCredentials.password
     }).pipe(Layer.provide(Layer.mergeAll(
-        NodeNtlmTransport.layer({ ca, proxy: false, onHandshake: (stats) => handshakes.push(stats) }),
-        NodeVedAuth.layerHttpClient(tls),
-        TokenStore.layerMemory
-      )
-    ))
+      NodeNtlmTransport.layer({ ca, proxy: false, onHandshake: (stats) => handshakes.push(stats) }),
+      NodeVedAuth.layerHttpClient(tls),
+      TokenStore.layerMemory
+    )))
     const httpClient = NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ ca })))
 
     yield* Effect.gen(function*() {
@@ -105,9 +108,13 @@ export const demo: Run = () =>
         (grant) => {
           const last = handshakes.at(-1)
           return [
-            ...(last === undefined ? [] : [`handshake: ${last.roundTrips} round trips on ${last.sockets} connection(s)`]),
+            ...(last === undefined
+              ? []
+              : [`handshake: ${last.roundTrips} round trips on ${last.sockets} connection(s)`]),
             `200 grant for ${grant.identity}, scope '${grant.scope}'`,
-            `expires ${DateTime.formatIso(grant.expiresAt)}, grant ends ${Option.match(grant.refreshUntil, { onNone: () => "never", onSome: DateTime.formatIso })}`,
+            `expires ${DateTime.formatIso(grant.expiresAt)}, grant ends ${
+              Option.match(grant.refreshUntil, { onNone: () => "never", onSome: DateTime.formatIso })
+            }`,
             ...tokens(grant),
             "stored in the token store (in memory for the demo; `vedauth login` keeps it in a 0600 file)"
           ]
@@ -118,8 +125,10 @@ export const demo: Run = () =>
       yield* step(
         "Call a protected resource with the managed token",
         ["GET /vedsdk/certificates  Authorization: Bearer <access token>"],
-        Effect.flatMap(client.execute(HttpClientRequest.get(`${served.url}/vedsdk/certificates`)), (response) =>
-          Effect.map(response.text, (body) => ({ status: response.status, body }))).pipe(Effect.scoped),
+        Effect.flatMap(
+          client.execute(HttpClientRequest.get(`${served.url}/vedsdk/certificates`)),
+          (response) => Effect.map(response.text, (body) => ({ status: response.status, body }))
+        ).pipe(Effect.scoped),
         ({ body, status }) => [`${status} ${body}`]
       )
 
@@ -135,14 +144,14 @@ export const demo: Run = () =>
 
       const second = yield* step(
         "Refresh: the server rotates both tokens",
-        ['POST /vedauth/authorize/token  {"client_id":"...","refresh_token":"<masked>"}'],
+        ["POST /vedauth/authorize/token  {\"client_id\":\"...\",\"refresh_token\":\"<masked>\"}"],
         VedAuth.refresh(first),
         (grant) => [...tokens(grant), "the new pair was stored before it was handed out"]
       )
 
       yield* step(
         "Reuse the old refresh token (what a racing process would do)",
-        ['POST /vedauth/authorize/token  {"refresh_token":"<the spent one>"}'],
+        ["POST /vedauth/authorize/token  {\"refresh_token\":\"<the spent one>\"}"],
         expectFailure(VedAuth.refresh(first)),
         (lines) => lines
       )
@@ -151,7 +160,11 @@ export const demo: Run = () =>
         "Call a resource that needs a privilege the grant lacks",
         ["POST /vedsdk/certificates/revoke  Authorization: Bearer <access token>"],
         expectFailure(
-          client.execute(HttpClientRequest.post(`${served.url}/vedsdk/certificates/revoke`).pipe(HttpClientRequest.bodyUnsafeJson({}))).pipe(
+          client.execute(
+            HttpClientRequest.post(`${served.url}/vedsdk/certificates/revoke`).pipe(
+              HttpClientRequest.bodyUnsafeJson({})
+            )
+          ).pipe(
             Effect.scoped
           )
         ),

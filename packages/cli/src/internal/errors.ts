@@ -80,7 +80,8 @@ const cliWords: ReadonlyArray<readonly [string, string]> = [
 ]
 
 // Node's codes for a certificate no trusted CA issued: the one thing the user can do is name the CA.
-const untrusted = /\b(?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_UNTRUSTED)\b/
+const untrusted =
+  /\b(?:UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_UNTRUSTED)\b/
 
 const inCliWords = (tag: string, text: string): string => {
   const said = cliWords.reduce((words, [library, cli]) => words.replace(library, cli), text)
@@ -118,11 +119,13 @@ export class CommandExited extends Schema.TaggedError<CommandExited>("@vedauth/c
  * says), or not executable (126).
  * @internal
  */
-export class CommandNotStarted extends Schema.TaggedError<CommandNotStarted>("@vedauth/cli/CommandNotStarted")("CommandNotStarted", {
-  command: Schema.String,
-  reason: Schema.String,
-  exitCode: Schema.Number
-}) {
+export class CommandNotStarted
+  extends Schema.TaggedError<CommandNotStarted>("@vedauth/cli/CommandNotStarted")("CommandNotStarted", {
+    command: Schema.String,
+    reason: Schema.String,
+    exitCode: Schema.Number
+  })
+{
   override get message(): string {
     return `cannot run '${this.command}': ${this.reason}`
   }

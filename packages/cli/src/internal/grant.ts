@@ -28,7 +28,9 @@ const keyPairProblem = (cert: string, certPem: string, key: string, keyPem: stri
   }
   // PKCS#8 and the older OpenSSL form: asked for a passphrase, Node's TLS would fail, not prompt.
   if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(keyPem)) {
-    return `the client key in '${safeText(key)}' is encrypted: give it without a passphrase, readable only by you (--client-key)`
+    return `the client key in '${
+      safeText(key)
+    }' is encrypted: give it without a passphrase, readable only by you (--client-key)`
   }
   let privateKey: KeyObject
   try {
@@ -36,7 +38,9 @@ const keyPairProblem = (cert: string, certPem: string, key: string, keyPem: stri
   } catch {
     return `'${safeText(key)}' is not a PEM private key (--client-key)`
   }
-  return certificate.checkPrivateKey(privateKey) ? undefined : `the key in '${safeText(key)}' is not the key of the certificate in '${safeText(cert)}' (--client-key)`
+  return certificate.checkPrivateKey(privateKey)
+    ? undefined
+    : `the key in '${safeText(key)}' is not the key of the certificate in '${safeText(cert)}' (--client-key)`
 }
 
 // Both files through the one hardened reader (LocalFiles): the key must be readable by you alone
@@ -44,7 +48,10 @@ const keyPairProblem = (cert: string, certPem: string, key: string, keyPem: stri
 const clientCertificateProblem = (cert: string, key: string) =>
   Effect.all([LocalFiles.readExistingText(cert, "certificate"), LocalFiles.readExistingText(key, "privateKey")]).pipe(
     Effect.map(([certPem, keyPem]) => keyPairProblem(cert, certPem, key, keyPem)),
-    Effect.catchTag("LocalFileError", (error) => Effect.succeed(`${safeText(error.message)} (${error.path === key ? "--client-key" : "--client-cert"})`)),
+    Effect.catchTag(
+      "LocalFileError",
+      (error) => Effect.succeed(`${safeText(error.message)} (${error.path === key ? "--client-key" : "--client-cert"})`)
+    ),
     Effect.provide(NodeTokenStoreFiles.layer)
   )
 
@@ -54,8 +61,11 @@ export const targetGrant = (flags: Flags, selection: Selection): Effect.Effect<G
   if (result._tag === "Problem") return Effect.fail(new UsageError({ detail: result.detail }))
   const { clientCert, clientKey } = result.choice
   if (clientCert === undefined || clientKey === undefined) return Effect.succeed(result.choice)
-  return Effect.flatMap(clientCertificateProblem(clientCert, clientKey), (problem) =>
-    problem === undefined ? Effect.succeed(result.choice) : Effect.fail(new UsageError({ detail: problem })))
+  return Effect.flatMap(
+    clientCertificateProblem(clientCert, clientKey),
+    (problem) =>
+      problem === undefined ? Effect.succeed(result.choice) : Effect.fail(new UsageError({ detail: problem }))
+  )
 }
 
 const minutes = (seconds: number) => (seconds >= 120 ? `${Math.floor(seconds / 60)} minutes` : `${seconds} seconds`)
@@ -68,7 +78,9 @@ const minutes = (seconds: number) => (seconds >= 120 ? `${Math.floor(seconds / 6
 export const deviceLines = (prompt: Credentials.DevicePrompt): string =>
   [
     `To authorize, open ${safeText(prompt.verificationUri)} and enter the code ${safeText(prompt.userCode)}`,
-    ...(prompt.verificationUriComplete === undefined ? [] : [`  (or open ${safeText(prompt.verificationUriComplete)})`]),
+    ...(prompt.verificationUriComplete === undefined
+      ? []
+      : [`  (or open ${safeText(prompt.verificationUriComplete)})`]),
     `The code is good for ${minutes(prompt.expiresIn)}. Waiting for approval (Ctrl-C to stop)...`
   ].join("\n")
 

@@ -15,7 +15,9 @@ import { didYouMean } from "./suggest.js"
 import { safeText } from "./terminalText.js"
 
 /** @internal */
-export const grantNames = ["integrated", "password", "certificate", "jwt", "device"] as const satisfies ReadonlyArray<GrantName>
+export const grantNames = ["integrated", "password", "certificate", "jwt", "device"] as const satisfies ReadonlyArray<
+  GrantName
+>
 
 /** A grant and its files (absolute paths), as a command uses it and `login` saves it. @internal */
 export interface GrantChoice {
@@ -32,10 +34,13 @@ export const usesPassword = (name: GrantName): boolean => name === "integrated" 
 export const grantKeyUser = (name: GrantName): string | undefined => (usesPassword(name) ? undefined : `${name}:`)
 
 /** True for a stored key's user that is a grant's name rather than a Windows account. @internal */
-export const isGrantKeyUser = (user: string): boolean => grantNames.some((name) => !usesPassword(name) && user === `${name}:`)
+export const isGrantKeyUser = (user: string): boolean =>
+  grantNames.some((name) => !usesPassword(name) && user === `${name}:`)
 
 /** A stored key's user as text says it: `corp\alice`, or `the certificate grant` for `certificate:`. @internal */
-export const keyUserText = (user: string): string => (isGrantKeyUser(user) ? `the ${user.slice(0, -1)} grant` : safeText(user))
+export const keyUserText = (
+  user: string
+): string => (isGrantKeyUser(user) ? `the ${user.slice(0, -1)} grant` : safeText(user))
 
 /** @internal */
 export const isGrantName = (text: string): text is GrantName => (grantNames as ReadonlyArray<string>).includes(text)
@@ -58,13 +63,21 @@ const fileProblem = (path: string): string | undefined => {
 }
 
 /** The grant, or a usage problem (a sentence ending with the flag or variable to look at). @internal */
-export type GrantResult = { readonly _tag: "Choice"; readonly choice: GrantChoice } | { readonly _tag: "Problem"; readonly detail: string }
+export type GrantResult = { readonly _tag: "Choice"; readonly choice: GrantChoice } | {
+  readonly _tag: "Problem"
+  readonly detail: string
+}
 
 const problem = (detail: string): GrantResult => ({ _tag: "Problem", detail })
 
 const files = {
   jwtFile: { what: "JWT file", flag: "--jwt-file", env: "VEDAUTH_JWT_FILE", grant: "jwt" },
-  clientCert: { what: "client certificate file", flag: "--client-cert", env: "VEDAUTH_CLIENT_CERT", grant: "certificate" },
+  clientCert: {
+    what: "client certificate file",
+    flag: "--client-cert",
+    env: "VEDAUTH_CLIENT_CERT",
+    grant: "certificate"
+  },
   clientKey: { what: "client key file", flag: "--client-key", env: "VEDAUTH_CLIENT_KEY", grant: "certificate" }
 } as const
 
@@ -78,11 +91,19 @@ const needs: Readonly<Record<GrantName, ReadonlyArray<FileKey>>> = {
   device: []
 }
 
-const checkedFile = (key: FileKey, selected: Selected | undefined, grant: GrantName): { readonly path: string } | { readonly problem: string } => {
+const checkedFile = (
+  key: FileKey,
+  selected: Selected | undefined,
+  grant: GrantName
+): { readonly path: string } | { readonly problem: string } => {
   const spec = files[key]
-  if (selected === undefined) return { problem: `the ${grant} grant needs the ${spec.what} (${spec.flag} or ${spec.env})` }
+  if (selected === undefined) {
+    return { problem: `the ${grant} grant needs the ${spec.what} (${spec.flag} or ${spec.env})` }
+  }
   const why = fileProblem(selected.value)
-  return why === undefined ? { path: resolve(selected.value) } : { problem: `cannot read the ${spec.what} '${safeText(selected.value)}': ${why} (${selected.from})` }
+  return why === undefined
+    ? { path: resolve(selected.value) }
+    : { problem: `cannot read the ${spec.what} '${safeText(selected.value)}': ${why} (${selected.from})` }
 }
 
 /**
@@ -95,14 +116,20 @@ export const chooseGrant = (flags: Flags, selection: Selection): GrantResult => 
   const given = selection.grant
   if (given !== undefined && !isGrantName(given.value)) {
     return problem(
-      `'${safeText(given.value)}' is not a grant${didYouMean(given.value, grantNames)}: use ${grantNames.slice(0, -1).join(", ")} or ${grantNames.at(-1)} (${given.from})`
+      `'${safeText(given.value)}' is not a grant${didYouMean(given.value, grantNames)}: use ${
+        grantNames.slice(0, -1).join(", ")
+      } or ${grantNames.at(-1)} (${given.from})`
     )
   }
   const name: GrantName = given === undefined ? "integrated" : (given.value as GrantName)
-  if (flags.passwordStdin === true && !usesPassword(name)) return problem(`the ${name} grant asks for no password (--password-stdin)`)
+  if (flags.passwordStdin === true && !usesPassword(name)) {
+    return problem(`the ${name} grant asks for no password (--password-stdin)`)
+  }
   for (const key of Object.keys(files) as Array<FileKey>) {
     if (typeof flags[key] === "string" && !needs[name].includes(key)) {
-      return problem(`${files[key].flag} is for the ${files[key].grant} grant: add --grant ${files[key].grant} (${files[key].flag})`)
+      return problem(
+        `${files[key].flag} is for the ${files[key].grant} grant: add --grant ${files[key].grant} (${files[key].flag})`
+      )
     }
   }
   const choice: { name: GrantName } & { -readonly [K in FileKey]?: string } = { name }
@@ -119,7 +146,10 @@ export const chooseGrant = (flags: Flags, selection: Selection): GrantResult => 
  * else the grant and its files, so that later commands renew the same way without flags.
  * @internal
  */
-export const grantProfile = (grant: GrantChoice, user: string): Partial<Record<"username" | "grant" | FileKey, string>> => ({
+export const grantProfile = (
+  grant: GrantChoice,
+  user: string
+): Partial<Record<"username" | "grant" | FileKey, string>> => ({
   ...(usesPassword(grant.name) ? { username: user } : {}),
   ...(grant.name === "integrated" ? {} : { grant: grant.name }),
   ...(grant.jwtFile === undefined ? {} : { jwtFile: grant.jwtFile }),

@@ -7,7 +7,7 @@
 // The package ships no docs/ folder: the help points at the guide installed beside the executable.
 import { realpathSync } from "node:fs"
 import { dirname, join } from "node:path"
-import { type CommandSpec, commands, type OptionKey, options } from "./spec.js"
+import { commands, type CommandSpec, type OptionKey, options } from "./spec.js"
 
 const placeholder = (key: OptionKey): string => {
   const spec = options[key]
@@ -19,7 +19,9 @@ export const usageLine = (command: CommandSpec): string => {
   const required = new Set<string>(command.required ?? [])
   const parts = command.options.map((key) => (required.has(key) ? placeholder(key) : `[${placeholder(key)}]`))
   const topic = command.name === "help" ? ["[COMMAND]"] : []
-  const operands = command.operands === undefined ? [] : [command.operands._tag === "Command" ? "-- COMMAND [ARGS...]" : command.operands.usage]
+  const operands = command.operands === undefined
+    ? []
+    : [command.operands._tag === "Command" ? "-- COMMAND [ARGS...]" : command.operands.usage]
   return ["vedauth", command.name, ...topic, ...parts, ...operands].join(" ")
 }
 

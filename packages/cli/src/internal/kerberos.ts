@@ -11,8 +11,8 @@ import * as NodeKcmTransport from "@vedauth/platform-node/NodeKcmTransport"
 import * as NodeTokenStoreFiles from "@vedauth/platform-node/NodeTokenStoreFiles"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { resolve as resolvePath } from "node:path"
 import { UsageError } from "./errors.js"
@@ -38,7 +38,13 @@ export interface KerberosTarget {
 }
 
 /** The Kerberos of a grant other than integrated: none, nothing read. @internal */
-export const noKerberos: KerberosTarget = { options: {}, principal: undefined, passwordFree: false, namedHere: false, saved: {} }
+export const noKerberos: KerberosTarget = {
+  options: {},
+  principal: undefined,
+  passwordFree: false,
+  namedHere: false,
+  saved: {}
+}
 
 type Setting = keyof VedAuth.KerberosText
 
@@ -52,14 +58,16 @@ const selected = (flags: Flags, env: Env, profile: { readonly name: string; read
   const mitCache = env["KRB5CCNAME"]
   const pick = (key: (typeof kerberosSelectorKeys)[number]) => explicitSelector(key, flags, env) ?? fromProfile(key)
   const keytab = explicitSelector("keytab", flags, env) ??
-    (mitKeytab === undefined || mitKeytab === "" ? undefined : { value: mitKeytab, from: "KRB5_CLIENT_KTNAME" }) ?? fromProfile("keytab")
+    (mitKeytab === undefined || mitKeytab === "" ? undefined : { value: mitKeytab, from: "KRB5_CLIENT_KTNAME" }) ??
+    fromProfile("keytab")
   return {
     mechanism: pick("mechanism"),
     realm: pick("realm"),
     kdc: pick("kdc"),
     spn: pick("spn"),
     keytab,
-    cache: (mitCache === undefined || mitCache === "" ? undefined : { value: mitCache, from: "KRB5CCNAME" }) ?? fromProfile("cache")
+    cache: (mitCache === undefined || mitCache === "" ? undefined : { value: mitCache, from: "KRB5CCNAME" }) ??
+      fromProfile("cache")
   } satisfies Record<Setting, Selected | undefined>
 }
 
@@ -68,19 +76,27 @@ const defaultCacheSource = "krb5.conf default_ccache_name"
 // With no cache named, the one kinit fills by krb5.conf (RHEL's `KCM:`), when its daemon holds a
 // cache there: a daemon that is not running, or an empty cache, is no cache (a password still works).
 // Its principal comes along (asked once).
-const withDefaultCache = <S extends { readonly mechanism: Selected | undefined; readonly cache: Selected | undefined }>(sources: S) =>
+const withDefaultCache = <S extends { readonly mechanism: Selected | undefined; readonly cache: Selected | undefined }>(
+  sources: S
+) =>
   Effect.gen(function*() {
     const none = { sources, owner: Option.none<string>() }
     if (sources.cache !== undefined || sources.mechanism?.value.toLowerCase() === "ntlm") return none
     const name = yield* Effect.orElseSucceed(Kerberos.defaultCache(), () => Option.none<string>())
     if (Option.isNone(name)) return none
     const owner = yield* Effect.orElseSucceed(Kerberos.cachePrincipal(name.value), () => Option.none<string>())
-    return Option.isNone(owner) ? none : { sources: { ...sources, cache: { value: name.value, from: defaultCacheSource } }, owner }
+    return Option.isNone(owner)
+      ? none
+      : { sources: { ...sources, cache: { value: name.value, from: defaultCacheSource } }, owner }
   })
 
 // The hardened reader's refusals (KEYTAB_UNTRUSTED, CCACHE_UNREADABLE, ...) already say "cannot use
 // the keytab '...': why"; anything else (a cache that does not decode) is wrapped to say so.
-const unreadable = (what: string, source: Selected, error: { readonly message: string; readonly reason?: string; readonly detail?: string }) =>
+const unreadable = (
+  what: string,
+  source: Selected,
+  error: { readonly message: string; readonly reason?: string; readonly detail?: string }
+) =>
   new UsageError({
     detail: `${
       /^(KEYTAB|CCACHE)_(UNREADABLE|UNTRUSTED)$/.test(error.reason ?? "") && error.detail !== undefined
@@ -115,33 +131,44 @@ export const kerberosTarget = (
     if (Either.isLeft(parsed)) {
       const typed = parsed.left.setting === "mechanism" ? sources.mechanism?.value ?? "" : ""
       const hint = typed === "" ? "" : didYouMean(typed, ["negotiate", "kerberos", "ntlm"])
-      return yield* new UsageError({ detail: `${safeText(parsed.left.detail)}${hint} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})` })
+      return yield* new UsageError({
+        detail: `${safeText(parsed.left.detail)}${hint} (${sources[parsed.left.setting]?.from ?? parsed.left.setting})`
+      })
     }
     const options = parsed.right
-    if (flags.systemKerberos === true || env["VEDAUTH_SYSTEM_KERBEROS"] === "1") return yield* systemTarget(options, sources)
+    if (flags.systemKerberos === true || env["VEDAUTH_SYSTEM_KERBEROS"] === "1") {
+      return yield* systemTarget(options, sources)
+    }
     const settings = options.kerberos ?? {}
     const keytabPrincipals = settings.keytab === undefined
       ? []
-      : (yield* Effect.mapError(Kerberos.readKeytab(settings.keytab), (error) => unreadable("keytab", sources.keytab!, error))).principals
+      : (yield* Effect.mapError(Kerberos.readKeytab(settings.keytab), (error) =>
+        unreadable("keytab", sources.keytab!, error))).principals
     const cacheOwner = settings.cache === undefined || Option.isSome(defaultOwner)
       ? defaultOwner
-      : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) => unreadable("credential cache", sources.cache!, error))
+      : yield* Effect.mapError(Kerberos.cachePrincipal(settings.cache), (error) =>
+        unreadable("credential cache", sources.cache!, error))
     const cachePrincipal = Option.getOrUndefined(cacheOwner)
     const principal = cachePrincipal ?? (keytabPrincipals.length === 1 ? keytabPrincipals[0] : undefined)
-    const cacheIsTheUser = cachePrincipal !== undefined && (username === undefined || Kerberos.userNamesPrincipal(username, cachePrincipal))
+    const cacheIsTheUser = cachePrincipal !== undefined &&
+      (username === undefined || Kerberos.userNamesPrincipal(username, cachePrincipal))
     const saved = savedSelectors(sources)
-    if (settings.keytab !== undefined) saved.keytab = resolvePath(settings.keytab)
+    if (settings.keytab !== undefined) {
+      saved.keytab = resolvePath(settings.keytab)
+    }
     // The cache is remembered only when it was named (KRB5CCNAME), never guessed; a KCM: one by its name.
     if (settings.cache !== undefined && sources.cache?.from !== defaultCacheSource) {
       saved.cache = /^KCM:/i.test(settings.cache) ? settings.cache : resolvePath(settings.cache)
     }
-    const named = (source: Selected | undefined) => source !== undefined && !source.from.startsWith("profile ")
+    const named = (source: Selected | undefined) =>
+      source !== undefined && !source.from.startsWith("profile ")
     const kerberosUsed = options.mechanism !== "ntlm"
     return {
       options,
       principal,
       passwordFree: kerberosUsed && (settings.keytab !== undefined || cacheIsTheUser),
-      namedHere: kerberosUsed && ((settings.keytab !== undefined && named(sources.keytab)) || (cacheIsTheUser && named(sources.cache))),
+      namedHere: kerberosUsed &&
+        ((settings.keytab !== undefined && named(sources.keytab)) || (cacheIsTheUser && named(sources.cache))),
       saved
     }
   }).pipe(Effect.provide(Layer.merge(NodeTokenStoreFiles.layer, NodeKcmTransport.layer())))
@@ -159,13 +186,28 @@ const savedSelectors = (sources: ReturnType<typeof selected>): Partial<Record<Ke
  * `--system-kerberos`: the operating system's tickets through the `kerberos` addon, which reads
  * every cache type itself; no keytab or cache of ours is read, and no password is asked for.
  */
-const systemTarget = (options: { readonly mechanism?: VedAuth.Mechanism; readonly kerberos?: VedAuth.KerberosOptions }, sources: ReturnType<typeof selected>) => {
+const systemTarget = (
+  options: { readonly mechanism?: VedAuth.Mechanism; readonly kerberos?: VedAuth.KerberosOptions },
+  sources: ReturnType<typeof selected>
+) => {
   if (options.mechanism === "ntlm") {
-    return Effect.fail(new UsageError({ detail: `--system-kerberos is Kerberos, and the mechanism is ntlm (${sources.mechanism?.from ?? "mechanism"}): choose one` }))
+    return Effect.fail(
+      new UsageError({
+        detail: `--system-kerberos is Kerberos, and the mechanism is ntlm (${
+          sources.mechanism?.from ?? "mechanism"
+        }): choose one`
+      })
+    )
   }
   const saved = savedSelectors(sources)
   const kerberos: VedAuth.KerberosOptions = { ...(options.kerberos ?? {}), system: true }
-  return Effect.succeed<KerberosTarget>({ options: { ...options, kerberos }, principal: undefined, passwordFree: true, namedHere: true, saved })
+  return Effect.succeed<KerberosTarget>({
+    options: { ...options, kerberos },
+    principal: undefined,
+    passwordFree: true,
+    namedHere: true,
+    saved
+  })
 }
 
 /**
@@ -176,5 +218,7 @@ const systemTarget = (options: { readonly mechanism?: VedAuth.Mechanism; readonl
  */
 export const withEnvironment = (env: Env) =>
   Effect.withConfigProvider(
-    ConfigProvider.fromMap(new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)))
+    ConfigProvider.fromMap(
+      new Map(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined))
+    )
   )

@@ -24,14 +24,20 @@ const existing = (path: string): Stats | undefined => {
  * Writes `text` to `path` with `mode` (0600 by default), creating its folder with mode 0700.
  * @internal
  */
-export const writeOwnFile = (path: string, text: string | Uint8Array, options: { readonly mode?: number } = {}): void => {
+export const writeOwnFile = (
+  path: string,
+  text: string | Uint8Array,
+  options: { readonly mode?: number } = {}
+): void => {
   const mode = options.mode ?? 0o600
   const found = existing(path)
   if (found !== undefined) {
     if (found.isSymbolicLink()) throw new RefusedWrite(`${path} is a symbolic link; refusing to write through it`)
     if (!found.isFile()) throw new RefusedWrite(`${path} exists and is not a regular file; refusing to replace it`)
     const uid = process.getuid?.()
-    if (uid !== undefined && found.uid !== uid) throw new RefusedWrite(`${path} belongs to another user; refusing to replace it`)
+    if (uid !== undefined && found.uid !== uid) {
+      throw new RefusedWrite(`${path} belongs to another user; refusing to replace it`)
+    }
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`)

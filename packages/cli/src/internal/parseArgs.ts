@@ -4,7 +4,7 @@
  * @internal
  */
 import { parseArgs as nodeParseArgs } from "node:util"
-import { type CommandSpec, commands, findCommand, type Flags, type OptionKey, options } from "./spec.js"
+import { commands, type CommandSpec, findCommand, type Flags, type OptionKey, options } from "./spec.js"
 import { didYouMean } from "./suggest.js"
 
 /** @internal */
@@ -32,14 +32,18 @@ const describeParseError = (command: CommandSpec, message: string): string => {
   const unknown = /Unknown option '([^']*)'/.exec(message)
   if (unknown) {
     const flags = command.options.map((key) => `--${options[key].flag}`)
-    return `unknown option ${unknown[1]} for vedauth ${command.name}${didYouMean(unknown[1]!, flags)} (see vedauth help ${command.name})`
+    return `unknown option ${unknown[1]} for vedauth ${command.name}${
+      didYouMean(unknown[1]!, flags)
+    } (see vedauth help ${command.name})`
   }
   const missingValue = /Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(message)
   if (missingValue) return `${missingValue[1]} needs a value (${missingValue[1]})`
   const unexpectedValue = /Option '(?:-\w, )?(--[\w-]+)' does not take an argument/.exec(message)
   if (unexpectedValue) return `${unexpectedValue[1]} takes no value (${unexpectedValue[1]})`
   const positional = /Unexpected argument '([^']*)'/.exec(message)
-  if (positional) return `unexpected argument '${positional[1]}' for vedauth ${command.name} (see vedauth help ${command.name})`
+  if (positional) {
+    return `unexpected argument '${positional[1]}' for vedauth ${command.name} (see vedauth help ${command.name})`
+  }
   return message
 }
 
@@ -94,11 +98,15 @@ const readOptions = (command: CommandSpec, args: ReadonlyArray<string>) => {
   } catch (error) {
     const detail = describeParseError(command, error instanceof Error ? error.message : String(error))
     // `vedauth run vcert ...` without `--`: say where the command goes.
-    return { _tag: "Usage", detail: command.operands?._tag === "Command" && /^unexpected argument/.test(detail) ? runUsage : detail } as const
+    return {
+      _tag: "Usage",
+      detail: command.operands?._tag === "Command" && /^unexpected argument/.test(detail) ? runUsage : detail
+    } as const
   }
 }
 
-const runUsage = "vedauth run needs the command after --: vedauth run [options] -- COMMAND [ARGS...] (see vedauth help run)"
+const runUsage =
+  "vedauth run needs the command after --: vedauth run [options] -- COMMAND [ARGS...] (see vedauth help run)"
 
 // The operands a command takes: a command after `--` (run), or words (completion SHELL).
 const operandsOf = (
@@ -109,7 +117,9 @@ const operandsOf = (
 ): Parsed => {
   const operands = command.operands
   if (operands?._tag === "Command") {
-    return afterDashes === undefined || afterDashes.length === 0 ? usage(runUsage) : { _tag: "Run", command, flags, operands: afterDashes }
+    return afterDashes === undefined || afterDashes.length === 0
+      ? usage(runUsage)
+      : { _tag: "Run", command, flags, operands: afterDashes }
   }
   const words = [...positionals, ...(afterDashes ?? [])]
   if (operands === undefined) {
@@ -119,7 +129,11 @@ const operandsOf = (
   }
   if (words.length !== 1 || !operands.values.includes(words[0]!)) {
     const given = words.length === 0 ? "" : `'${words.join(" ")}' is not one: `
-    return usage(`vedauth ${command.name} takes one of ${operands.values.join(", ")}: ${given}vedauth ${command.name} ${operands.usage}`)
+    return usage(
+      `vedauth ${command.name} takes one of ${
+        operands.values.join(", ")
+      }: ${given}vedauth ${command.name} ${operands.usage}`
+    )
   }
   return { _tag: "Run", command, flags, operands: words }
 }

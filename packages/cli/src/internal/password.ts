@@ -9,7 +9,8 @@ const readStdin = Effect.async<string, UsageError>((resume) => {
   const chunks: Array<Buffer> = []
   const onData = (chunk: Buffer) => chunks.push(chunk)
   const onEnd = () => resume(Effect.succeed(Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "")))
-  const onError = () => resume(Effect.fail(new UsageError({ detail: "could not read the password from standard input" })))
+  const onError = () =>
+    resume(Effect.fail(new UsageError({ detail: "could not read the password from standard input" })))
   process.stdin.on("data", onData).once("end", onEnd).once("error", onError)
   return Effect.sync(() => {
     process.stdin.off("data", onData).off("end", onEnd).off("error", onError)
@@ -59,7 +60,9 @@ export const passwordSource = (options: { readonly passwordStdin: boolean; reado
   Effect.cached(
     Effect.gen(function*() {
       if (options.passwordStdin) return Option.some(Redacted.make(yield* readStdin))
-      const fromEnv = yield* Config.option(Config.redacted("VEDAUTH_PASSWORD")).pipe(Effect.orElseSucceed(() => Option.none()))
+      const fromEnv = yield* Config.option(Config.redacted("VEDAUTH_PASSWORD")).pipe(
+        Effect.orElseSucceed(() => Option.none())
+      )
       if (Option.isSome(fromEnv)) return fromEnv
       if (process.stdin.isTTY && options.username !== undefined) {
         return Option.some(Redacted.make(yield* promptHidden(`Password for ${options.username}: `)))

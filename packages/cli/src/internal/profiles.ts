@@ -92,4 +92,8 @@ export const readProfilesText = (path: string): string | undefined => {
 
 /** The text `login` writes. @internal */
 export const printProfiles = (profiles: Profiles): string =>
-  JSON.stringify({ format: profilesFormat, version: 1, current: profiles.current, profiles: profiles.profiles }, null, 2) + "\n"
+  JSON.stringify(
+    { format: profilesFormat, version: 1, current: profiles.current, profiles: profiles.profiles },
+    null,
+    2
+  ) + "\n"

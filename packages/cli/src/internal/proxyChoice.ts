@@ -7,8 +7,8 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { UsageError } from "./errors.js"
-import { storeUrlHasPassword } from "./sharedStoreAddress.js"
 import type { Env } from "./selection.js"
+import { storeUrlHasPassword } from "./sharedStoreAddress.js"
 import type { Flags } from "./spec.js"
 
 /** What the layer's transport is given about the proxy. @internal */
@@ -21,7 +21,8 @@ const nonEmpty = (value: string | boolean | undefined): string | undefined =>
   typeof value === "string" && value.trim() !== "" ? value : undefined
 
 /** curl reads a proxy without a scheme as http://: `user:secret@host:3128` carries a password too. @internal */
-export const proxyHasPassword = (proxy: string): boolean => storeUrlHasPassword(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`)
+export const proxyHasPassword = (proxy: string): boolean =>
+  storeUrlHasPassword(/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`)
 
 /** @internal */
 export const proxyChoice = (flags: Flags, env: Env): Effect.Effect<ProxyChoice, UsageError> => {

@@ -1,6 +1,6 @@
 import type { Grant } from "@vedauth/core/Grant"
-import type { Entry } from "@vedauth/core/TokenStore"
 import type { TokenInfo } from "@vedauth/core/TokenInfo"
+import type { Entry } from "@vedauth/core/TokenStore"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Option from "effect/Option"

@@ -4,11 +4,11 @@
  * vedauth itself was given.
  * @internal
  */
-import { spawn } from "node:child_process"
-import { constants } from "node:os"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { validGrant, type Run } from "./commands.js"
+import { spawn } from "node:child_process"
+import { constants } from "node:os"
+import { type Run, validGrant } from "./commands.js"
 import { CommandExited, CommandNotStarted } from "./errors.js"
 import { proxyHasPassword } from "./proxyChoice.js"
 import type { Env } from "./selection.js"
@@ -62,11 +62,16 @@ const notStarted = (command: string, error: NodeJS.ErrnoException): CommandNotSt
  * a signal ends it, and vedauth reports what it decided.
  * @internal
  */
-export const runChild = (argv: ReadonlyArray<string>, env: Record<string, string>): Effect.Effect<void, CommandExited | CommandNotStarted> =>
+export const runChild = (
+  argv: ReadonlyArray<string>,
+  env: Record<string, string>
+): Effect.Effect<void, CommandExited | CommandNotStarted> =>
   Effect.async<void, CommandExited | CommandNotStarted>((resume) => {
     const [command, ...args] = argv as [string, ...Array<string>]
     // rawListeners: a `once` listener set aside comes back as a `once` one.
-    const saved = forwarded.map((signal) => [signal, process.rawListeners(signal) as Array<(...args: Array<unknown>) => void>] as const)
+    const saved = forwarded.map((signal) =>
+      [signal, process.rawListeners(signal) as Array<(...args: Array<unknown>) => void>] as const
+    )
     for (const signal of forwarded) process.removeAllListeners(signal)
     const child = spawn(command, args, { env, stdio: "inherit" })
     const forward = (signal: NodeJS.Signals) => child.kill(signal)

@@ -53,7 +53,10 @@ const logsToStderr = Logger.replace(
  * code, logs on stderr, Ctrl-C interrupts (and so closes servers and revokes sessions).
  * @internal
  */
-export const runMain = (effect: Effect.Effect<void, CliError>, options: { readonly interruptIsSuccess: boolean }): void => {
+export const runMain = (
+  effect: Effect.Effect<void, CliError>,
+  options: { readonly interruptIsSuccess: boolean }
+): void => {
   watchProcess()
   NodeRuntime.runMain(Effect.provide(effect, logsToStderr), {
     disableErrorReporting: true,
@@ -61,6 +64,8 @@ export const runMain = (effect: Effect.Effect<void, CliError>, options: { readon
     disablePrettyLogger: true,
     // The runtime's teardown is generic over the error; this program's is `effect`'s, a CliError.
     teardown: (exit, onExit) =>
-      onExit(Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause as Cause.Cause<CliError>, options.interruptIsSuccess))
+      onExit(
+        Exit.isSuccess(exit) ? ExitCode.Ok : report(exit.cause as Cause.Cause<CliError>, options.interruptIsSuccess)
+      )
   })
 }

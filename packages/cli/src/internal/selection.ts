@@ -58,7 +58,8 @@ export const profileName = (flags: Flags, env: Env, profiles: Profiles): Selecte
 }
 
 /** True when the profile was asked for by name (--profile, VEDAUTH_PROFILE). @internal */
-export const profileNamed = (name: Selected): boolean => name.from !== "the default profile" && name.from !== "the current profile"
+export const profileNamed = (name: Selected): boolean =>
+  name.from !== "the default profile" && name.from !== "the current profile"
 
 /** True when the profile was asked for by name (flag or variable) and there is none such. @internal */
 export const namedProfileMissing = (name: Selected, profiles: Profiles): boolean =>
@@ -68,9 +69,29 @@ export const namedProfileMissing = (name: Selected, profiles: Profiles): boolean
  * Every selector: flag, else variable, else the profile's value.
  * @internal
  */
-export const select = (flags: Flags, env: Env, store: Selected, profile: { readonly name: string; readonly value: Profile | undefined }): Selection => {
-  const selection: Partial<Record<SelectorKey, Selected>> = { store, profile: { value: profile.name, from: "--profile" } }
-  for (const key of ["url", "clientId", "scope", "username", "caFile", "grant", "jwtFile", "clientCert", "clientKey"] as const) {
+export const select = (
+  flags: Flags,
+  env: Env,
+  store: Selected,
+  profile: { readonly name: string; readonly value: Profile | undefined }
+): Selection => {
+  const selection: Partial<Record<SelectorKey, Selected>> = {
+    store,
+    profile: { value: profile.name, from: "--profile" }
+  }
+  for (
+    const key of [
+      "url",
+      "clientId",
+      "scope",
+      "username",
+      "caFile",
+      "grant",
+      "jwtFile",
+      "clientCert",
+      "clientKey"
+    ] as const
+  ) {
     const explicit = explicitSelector(key, flags, env)
     const saved = profile.value?.[key]
     const value = explicit ?? (saved === undefined ? undefined : { value: saved, from: `profile ${profile.name}` })
@@ -123,7 +144,10 @@ export const resolveUser = (
     readonly username: string | undefined
     readonly grant?: Pick<GrantChoice, "name">
   }
-): { readonly _tag: "User"; readonly user: string | undefined } | { readonly _tag: "Several"; readonly users: ReadonlyArray<string> } => {
+): { readonly _tag: "User"; readonly user: string | undefined } | {
+  readonly _tag: "Several"
+  readonly users: ReadonlyArray<string>
+} => {
   // The certificate, JWT and device grants are stored under the grant's name, not a Windows user.
   const keyUser = grantKeyUser(wanted.grant?.name ?? "integrated")
   if (keyUser !== undefined) return { _tag: "User", user: keyUser }

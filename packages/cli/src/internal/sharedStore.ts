@@ -15,8 +15,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { UsageError } from "./errors.js"
-import { profilesFileOf, shownStoreUrl, storeUrlHasPassword } from "./sharedStoreAddress.js"
 import { type Env, noStoreLocation, type Selected } from "./selection.js"
+import { profilesFileOf, shownStoreUrl, storeUrlHasPassword } from "./sharedStoreAddress.js"
 import { safeText } from "./terminalText.js"
 
 /** A Redis store's settings; the URL and the key stay `Redacted`. @internal */
@@ -42,7 +42,11 @@ const nonEmpty = (value: string | undefined) => (value === undefined || value ==
 // Redis of their own.
 const readStoreCa = (path: string) =>
   LocalFiles.readExistingText(path, "caFile").pipe(
-    Effect.mapError((error) => new UsageError({ detail: `cannot read the store's CA file '${safeText(path)}': ${safeText(error.detail)} (VEDAUTH_STORE_CA)` })),
+    Effect.mapError((error) =>
+      new UsageError({
+        detail: `cannot read the store's CA file '${safeText(path)}': ${safeText(error.detail)} (VEDAUTH_STORE_CA)`
+      })
+    ),
     Effect.provide(NodeTokenStoreFiles.layer)
   )
 
@@ -63,14 +67,19 @@ export const storePlace = (store: Selected, env: Env) =>
     if (scheme === undefined) return { store: store.value, shared: undefined, profilesFile }
     if (scheme !== "redis" && scheme !== "rediss") {
       return yield* new UsageError({
-        detail: `the token store is a ${safeText(scheme)}:// URL: a store URL is redis:// or rediss://, else give a file (${store.from})`
+        detail: `the token store is a ${
+          safeText(scheme)
+        }:// URL: a store URL is redis:// or rediss://, else give a file (${store.from})`
       })
     }
     // Arguments are public on Unix (ps, /proc/PID/cmdline) from the moment the process starts; Node
     // cannot take them back (docs/security.md): the password belongs in the environment.
     if (store.from === "--store" && storeUrlHasPassword(store.value)) {
       return yield* new UsageError({
-        detail: `--store ${safeText(shownStoreUrl(store.value))} carries a password, which every local user can read in ps and /proc/PID/cmdline: ` +
+        detail:
+          `--store ${
+            safeText(shownStoreUrl(store.value))
+          } carries a password, which every local user can read in ps and /proc/PID/cmdline: ` +
           "give the URL in the environment variable VEDAUTH_TOKEN_STORE instead, which may carry it"
       })
     }
@@ -92,13 +101,16 @@ export const storePlace = (store: Selected, env: Env) =>
  */
 export const sharedStoreLayer = (shared: SharedStore): Layer.Layer<TokenStore.TokenStore, TokenStoreError> =>
   Layer.unwrapEffect(
-    Effect.map(Effect.promise(() => import("@vedauth/store-redis/RedisTokenStore")), (RedisTokenStore) =>
-      RedisTokenStore.layer({
-        url: shared.url,
-        ...(shared.encryptionKey === undefined ? {} : { encryptionKey: shared.encryptionKey }),
-        ...(shared.prefix === undefined ? {} : { prefix: shared.prefix }),
-        ...(shared.ca === undefined ? {} : { ca: shared.ca })
-      }))
+    Effect.map(
+      Effect.promise(() => import("@vedauth/store-redis/RedisTokenStore")),
+      (RedisTokenStore) =>
+        RedisTokenStore.layer({
+          url: shared.url,
+          ...(shared.encryptionKey === undefined ? {} : { encryptionKey: shared.encryptionKey }),
+          ...(shared.prefix === undefined ? {} : { prefix: shared.prefix }),
+          ...(shared.ca === undefined ? {} : { ca: shared.ca })
+        })
+    )
   )
 
 /** NodeVedAuth's store options for a place: the file's path, or the Redis store. @internal */

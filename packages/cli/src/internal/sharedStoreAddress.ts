@@ -8,7 +8,6 @@ import { storeUrlScheme } from "@vedauth/core/TokenStoreFormat"
 import { profilesPath } from "./profiles.js"
 import { type Env, storeLocation } from "./selection.js"
 
-
 /**
  * A store URL as it may be shown (status, errors): the password replaced by `***`. Text that does
  * not parse is not shown at all, as it could be anything, a password included.

@@ -5,8 +5,8 @@ import * as Redacted from "effect/Redacted"
 import type { Run } from "./commands.js"
 import { UsageError } from "./errors.js"
 import { writeOwnFile } from "./ownFile.js"
-import { kerberosSetup } from "./simulateKerberos.js"
 import { simulateGrants } from "./simulateGrants.js"
+import { kerberosSetup } from "./simulateKerberos.js"
 
 const parsePort = (text: string | undefined) => {
   if (text === undefined) return Effect.succeed(0)
@@ -23,11 +23,15 @@ export const simulate: Run = (flags) =>
     const tls = flags.tls === true
     const certOut = typeof flags.certOut === "string" ? flags.certOut : undefined
     if (certOut !== undefined && !tls) {
-      return yield* new UsageError({ detail: "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)" })
+      return yield* new UsageError({
+        detail: "--cert-out writes the CA of the HTTPS simulator: add --tls (--cert-out)"
+      })
     }
     const keytabOut = typeof flags.keytabOut === "string" ? flags.keytabOut : undefined
     if (keytabOut !== undefined && flags.kerberos !== true) {
-      return yield* new UsageError({ detail: "--keytab-out writes the keytab of the simulator's realm: add --kerberos (--keytab-out)" })
+      return yield* new UsageError({
+        detail: "--keytab-out writes the keytab of the simulator's realm: add --kerberos (--keytab-out)"
+      })
     }
     const grants = yield* simulateGrants(flags, tls)
     const served = yield* Simulator.serve({
@@ -39,7 +43,12 @@ export const simulate: Run = (flags) =>
     if (certOut !== undefined) {
       yield* Effect.try({
         try: () => writeOwnFile(certOut, served.caPem ?? "", { mode: 0o644 }),
-        catch: (error) => new UsageError({ detail: `cannot write the CA certificate: ${error instanceof Error ? error.message : String(error)} (--cert-out)` })
+        catch: (error) =>
+          new UsageError({
+            detail: `cannot write the CA certificate: ${
+              error instanceof Error ? error.message : String(error)
+            } (--cert-out)`
+          })
       })
     }
     // Written before the URL shows, so a script that waits for it finds them.

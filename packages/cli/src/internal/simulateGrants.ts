@@ -27,13 +27,18 @@ export interface SimulateGrants {
 
 const usage = (detail: string, flag: string) => new UsageError({ detail: `${detail} (${flag})` })
 
-const text = (flags: Flags, key: OptionKey): string | undefined => (typeof flags[key] === "string" ? flags[key] : undefined)
+const text = (
+  flags: Flags,
+  key: OptionKey
+): string | undefined => (typeof flags[key] === "string" ? flags[key] : undefined)
 
 const count = (flags: Flags, key: OptionKey, flag: string, max: number) => {
   const given = text(flags, key)
   if (given === undefined) return Effect.succeed(undefined)
   const value = /^\d{1,6}$/.test(given) ? Number(given) : Number.NaN
-  return value <= max ? Effect.succeed(value) : Effect.fail(usage(`'${safeText(given)}' is not a whole number from 0 to ${max}`, flag))
+  return value <= max
+    ? Effect.succeed(value)
+    : Effect.fail(usage(`'${safeText(given)}' is not a whole number from 0 to ${max}`, flag))
 }
 
 // A PEM file the simulator is to trust, checked as what it must be, so a mistake is a usage error
@@ -43,13 +48,21 @@ const readPem = (path: string, flag: string, what: string, check: (pem: string) 
   LocalFiles.readExistingText(path, "caFile").pipe(
     Effect.provide(NodeTokenStoreFiles.layer),
     Effect.flatMap((pem) => Effect.try(() => check(pem)).pipe(Effect.as(pem))),
-    Effect.mapError((error) => usage(`cannot read ${what} from '${safeText(path)}'${error._tag === "LocalFileError" ? `: ${safeText(error.detail)}` : ""}`, flag))
+    Effect.mapError((error) =>
+      usage(
+        `cannot read ${what} from '${safeText(path)}'${
+          error._tag === "LocalFileError" ? `: ${safeText(error.detail)}` : ""
+        }`,
+        flag
+      )
+    )
   )
 
 const write = (path: string, content: string, mode: number, flag: string) =>
   Effect.try({
     try: () => writeOwnFile(path, content, { mode }),
-    catch: (error) => usage(`cannot write ${safeText(path)}: ${error instanceof Error ? safeText(error.message) : "failed"}`, flag)
+    catch: (error) =>
+      usage(`cannot write ${safeText(path)}: ${error instanceof Error ? safeText(error.message) : "failed"}`, flag)
   })
 
 const demoUser = `${Simulator.defaultCredentials.domain}\\${Simulator.defaultCredentials.username}`
@@ -66,13 +79,23 @@ export const simulateGrants = (flags: Flags, tls: boolean): Effect.Effect<Simula
     const keyOut = text(flags, "clientKeyOut")
     const jwtKeyFile = text(flags, "jwtKey")
     const jwtOut = text(flags, "jwtOut")
-    if (!tls && clientCaFile !== undefined) return yield* usage("client certificates need HTTPS: add --tls", "--client-ca")
-    if (!tls && certOut !== undefined) return yield* usage("client certificates need HTTPS: add --tls", "--client-cert-out")
+    if (!tls && clientCaFile !== undefined) {
+      return yield* usage("client certificates need HTTPS: add --tls", "--client-ca")
+    }
+    if (!tls && certOut !== undefined) {
+      return yield* usage("client certificates need HTTPS: add --tls", "--client-cert-out")
+    }
     if ((certOut === undefined) !== (keyOut === undefined)) {
-      return yield* usage("the client certificate and its key are written together: give both", "--client-cert-out and --client-key-out")
+      return yield* usage(
+        "the client certificate and its key are written together: give both",
+        "--client-cert-out and --client-key-out"
+      )
     }
     if (jwtKeyFile !== undefined && jwtOut !== undefined) {
-      return yield* usage("the simulator can sign a JWT only with a key of its own: drop --jwt-key, or sign with yours", "--jwt-out")
+      return yield* usage(
+        "the simulator can sign a JWT only with a key of its own: drop --jwt-key, or sign with yours",
+        "--jwt-out"
+      )
     }
     const approveAfter = yield* count(flags, "deviceApproveAfter", "--device-approve-after", 1000)
     const interval = yield* count(flags, "deviceInterval", "--device-interval", 3600)
@@ -100,7 +123,9 @@ export const simulateGrants = (flags: Flags, tls: boolean): Effect.Effect<Simula
     const afterServe = (served: Served) =>
       Effect.gen(function*() {
         const lines: Array<string> = []
-        if (givenCa !== undefined) lines.push(`  accepting client certificates issued by the CA in ${safeText(clientCaFile ?? "")}`)
+        if (givenCa !== undefined) {
+          lines.push(`  accepting client certificates issued by the CA in ${safeText(clientCaFile ?? "")}`)
+        }
         if (client !== undefined && certOut !== undefined && keyOut !== undefined) {
           yield* write(certOut, client.certPem, 0o644, "--client-cert-out")
           yield* write(keyOut, Redacted.value(client.keyPem), 0o600, "--client-key-out")
@@ -110,14 +135,32 @@ export const simulateGrants = (flags: Flags, tls: boolean): Effect.Effect<Simula
           )
         }
         const { audience, issuer } = served.simulator.config.jwt
-        if (jwtKey !== undefined) lines.push(`  trusting JWTs signed by the key in ${safeText(jwtKeyFile ?? "")} (iss ${issuer}, aud ${audience}, sub: the user)`)
+        if (jwtKey !== undefined) {
+          lines.push(
+            `  trusting JWTs signed by the key in ${
+              safeText(jwtKeyFile ?? "")
+            } (iss ${issuer}, aud ${audience}, sub: the user)`
+          )
+        }
         if (jwtOut !== undefined) {
           const now = Math.floor((yield* Clock.currentTimeMillis) / 1000)
-          const jwt = yield* served.simulator.signJwt({ iss: issuer, aud: audience, sub: demoUser, iat: now, exp: now + jwtLifetimeSeconds })
+          const jwt = yield* served.simulator.signJwt({
+            iss: issuer,
+            aud: audience,
+            sub: demoUser,
+            iat: now,
+            exp: now + jwtLifetimeSeconds
+          })
           yield* write(jwtOut, `${jwt}\n`, 0o600, "--jwt-out")
-          lines.push(`  JWT of ${demoUser}, good for 24 hours, written to ${safeText(jwtOut)} (--grant jwt --jwt-file ${safeText(jwtOut)})`)
+          lines.push(
+            `  JWT of ${demoUser}, good for 24 hours, written to ${safeText(jwtOut)} (--grant jwt --jwt-file ${
+              safeText(jwtOut)
+            })`
+          )
         }
-        if (approveAfter !== undefined) lines.push(`  device codes are approved on the poll after ${approveAfter} (--grant device)`)
+        if (approveAfter !== undefined) {
+          lines.push(`  device codes are approved on the poll after ${approveAfter} (--grant device)`)
+        }
         return lines
       })
     return { serveOptions, afterServe }

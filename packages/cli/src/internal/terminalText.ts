@@ -22,4 +22,7 @@ const unsafeInJson = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
 
 /** One line of JSON with no raw control character in it (still valid JSON, same value). @internal */
 export const safeJson = (value: unknown): string =>
-  JSON.stringify(value).replace(unsafeInJson, (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`)
+  JSON.stringify(value).replace(
+    unsafeInJson,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`
+  )

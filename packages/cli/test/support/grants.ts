@@ -18,7 +18,19 @@ const base64url = (bytes: Buffer): string => bytes.toString("base64url")
 /** openssl's materials in `dir`: a client CA, certificates it signs, an RS256 JWT issuer. */
 export const opensslKit = (dir: string) => {
   const file = (name: string) => join(dir, name)
-  openssl("req", "-x509", ...p256, "-keyout", file("client-ca.key"), "-out", file("client-ca.pem"), "-subj", "/CN=test client CA", "-days", "1")
+  openssl(
+    "req",
+    "-x509",
+    ...p256,
+    "-keyout",
+    file("client-ca.key"),
+    "-out",
+    file("client-ca.pem"),
+    "-subj",
+    "/CN=test client CA",
+    "-days",
+    "1"
+  )
   openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", file("issuer.key"))
   openssl("pkey", "-in", file("issuer.key"), "-pubout", "-out", file("issuer.pub"))
   return {
@@ -30,13 +42,29 @@ export const opensslKit = (dir: string) => {
         openssl("req", "-x509", ...p256, "-keyout", key, "-out", cert, "-subj", `/CN=${cn}`, "-days", "1")
       } else {
         openssl("req", ...p256, "-keyout", key, "-out", file(`${cn}.csr`), "-subj", `/CN=${cn}`)
-        openssl("x509", "-req", "-in", file(`${cn}.csr`), "-CA", file("client-ca.pem"), "-CAkey", file("client-ca.key"), "-CAcreateserial", "-out", cert, "-days", "1")
+        openssl(
+          "x509",
+          "-req",
+          "-in",
+          file(`${cn}.csr`),
+          "-CA",
+          file("client-ca.pem"),
+          "-CAkey",
+          file("client-ca.key"),
+          "-CAcreateserial",
+          "-out",
+          cert,
+          "-days",
+          "1"
+        )
       }
       return { cert, key }
     },
     /** A JWT signed with `openssl dgst -sha256 -sign` by the issuer's key (or `key`). */
     jwt: (claims: Record<string, unknown>, key = file("issuer.key")) => {
-      const input = `${base64url(Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })))}.${base64url(Buffer.from(JSON.stringify(claims)))}`
+      const input = `${base64url(Buffer.from(JSON.stringify({ alg: "RS256", typ: "JWT" })))}.${
+        base64url(Buffer.from(JSON.stringify(claims)))
+      }`
       return `${input}.${base64url(execFileSync("openssl", ["dgst", "-sha256", "-sign", key], { input }))}`
     }
   }
@@ -70,7 +98,9 @@ export const setupGrants = (options: Simulator.ServeOptions = {}) =>
       ...options
     })
     const env = { HOME: dir, VEDAUTH_CA_FILE: kit.file("tpp.pem") }
-    const server = (clientId = Simulator.defaultClientId) => ["--url", served.url, "--client-id", clientId, "--scope", "certificate:manage"]
+    const server = (
+      clientId = Simulator.defaultClientId
+    ) => ["--url", served.url, "--client-id", clientId, "--scope", "certificate:manage"]
     return { dir, fs, kit, served, env, server }
   })
 
@@ -112,7 +142,8 @@ export const runIn = (cwd: string, args: ReadonlyArray<string>, env: Record<stri
   )
 
 /** The user code in the device flow's prompt. */
-export const userCodeIn = (stderr: string): string | undefined => /enter the code ([A-Z]{4}-[A-Z]{4})\n/.exec(stderr)?.[1]
+export const userCodeIn = (stderr: string): string | undefined =>
+  /enter the code ([A-Z]{4}-[A-Z]{4})\n/.exec(stderr)?.[1]
 
 export const ok = (run: Run) => assert.strictEqual(run.code, 0, `exit ${run.code}: ${run.stderr}`)
 

@@ -1,8 +1,8 @@
 /** What the Kerberos command-line tests share: a running `vedauth simulate --kerberos`, MIT's kinit and curl. */
-import { execFile, spawn } from "node:child_process"
-import { promisify } from "node:util"
 import { assert } from "@effect/vitest"
 import { Effect } from "effect"
+import { execFile, spawn } from "node:child_process"
+import { promisify } from "node:util"
 import { bin } from "./runCli.js"
 
 /** What `simulate --kerberos` printed: its URL (stdout) and, from stderr, the realm's setup. */
@@ -68,17 +68,24 @@ export const simulateKerberos = (args: ReadonlyArray<string>, cwd: string) =>
 /** MIT's kinit with a keytab (`-kt`) into a FILE: cache, with `env` (KRB5_CONFIG). */
 export const kinitKeytab = (principal: string, keytab: string, cache: string, env: Record<string, string>) =>
   Effect.promise(() =>
-    promisify(execFile)("kinit", ["-kt", keytab, "-c", `FILE:${cache}`, principal], { env: { PATH: process.env["PATH"] ?? "", ...env } })
+    promisify(execFile)("kinit", ["-kt", keytab, "-c", `FILE:${cache}`, principal], {
+      env: { PATH: process.env["PATH"] ?? "", ...env }
+    })
   )
 
 /** MIT's klist of a FILE: cache: its lines, to see what another program wrote there. */
 export const klist = (cache: string, env: Record<string, string>) =>
-  Effect.promise(() => promisify(execFile)("klist", ["-c", `FILE:${cache}`], { env: { PATH: process.env["PATH"] ?? "", ...env } })).pipe(
+  Effect.promise(() =>
+    promisify(execFile)("klist", ["-c", `FILE:${cache}`], { env: { PATH: process.env["PATH"] ?? "", ...env } })
+  ).pipe(
     Effect.map(({ stdout }) => stdout)
   )
 
 /** Asserts that none of `secrets` appears in any of the outputs. */
-export const assertNoSecret = (outputs: ReadonlyArray<{ readonly stdout: string; readonly stderr: string }>, secrets: ReadonlyArray<string>) => {
+export const assertNoSecret = (
+  outputs: ReadonlyArray<{ readonly stdout: string; readonly stderr: string }>,
+  secrets: ReadonlyArray<string>
+) => {
   for (const output of outputs) {
     for (const secret of secrets) {
       assert.notInclude(output.stdout, secret)

@@ -1,9 +1,9 @@
+import { Effect } from "effect"
 import { spawn, type SpawnOptions } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
 
 /** The bundled `vedauth` executable, as users run it. */
 export const bin = fileURLToPath(new URL("../../dist/vedauth.mjs", import.meta.url))

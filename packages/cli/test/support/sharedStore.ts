@@ -4,16 +4,18 @@
  */
 import { FileSystem } from "@effect/platform"
 import { assert } from "@effect/vitest"
+import { redisServer, type RedisServerOptions } from "@vedauth/test-helpers/redisServer"
 import { Simulator } from "@vedauth/testing"
 import { Effect, Redacted } from "effect"
-import { redisServer, type RedisServerOptions } from "@vedauth/test-helpers/redisServer"
-import { runCli, type Run } from "./runCli.js"
+import { type Run, runCli } from "./runCli.js"
 
 export const password = Redacted.value(Simulator.defaultCredentials.password)
 /** The ACL user the Redis URL carries: its password must never be shown. */
 export const redisUser = { name: "vedauth-cli", password: "Redis-S3cret-pw" }
 
-export const selectors = (url: string) => ["--url", url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage"]
+export const selectors = (
+  url: string
+) => ["--url", url, "--client-id", Simulator.defaultClientId, "--scope", "certificate:manage"]
 
 /**
  * A simulator, a redis-server, and `on(machine)`: runs `vedauth` with that machine's own HOME and
@@ -36,14 +38,21 @@ export const sharedSetup = (redis: RedisServerOptions = { user: redisUser }) =>
         return dir
       })
     const storeUrl = Redacted.value(server.url)
-    const on = (machine: string, args: ReadonlyArray<string>, options: { readonly env?: Record<string, string>; readonly stdin?: string } = {}) =>
+    const on = (
+      machine: string,
+      args: ReadonlyArray<string>,
+      options: { readonly env?: Record<string, string>; readonly stdin?: string } = {}
+    ) =>
       Effect.flatMap(home(machine), (dir) =>
         runCli(args, {
           env: { HOME: dir, VEDAUTH_TOKEN_STORE: storeUrl, ...options.env },
           ...(options.stdin === undefined ? {} : { stdin: options.stdin })
         }))
     const login = (machine: string, args: ReadonlyArray<string> = [], env: Record<string, string> = {}) =>
-      on(machine, ["login", ...selectors(served.url), "--username", "CORP\\alice", "--password-stdin", ...args], { env, stdin: password })
+      on(machine, ["login", ...selectors(served.url), "--username", "CORP\\alice", "--password-stdin", ...args], {
+        env,
+        stdin: password
+      })
     return { fs, served, server, storeUrl, root, home, on, login }
   })
 

@@ -1,6 +1,6 @@
 /** How an Effect failure becomes the client's one error class, without a secret. */
-import { Cause, ConfigError, Option } from "effect"
 import { isVedAuthError } from "@vedauth/core/VedAuthError"
+import { Cause, ConfigError, Option } from "effect"
 import { VedAuthClientError } from "../VedAuthClientError.js"
 
 const fromFailure = (error: unknown): VedAuthClientError => {
@@ -17,8 +17,13 @@ const fromFailure = (error: unknown): VedAuthClientError => {
   if (ConfigError.isConfigError(error)) return new VedAuthClientError("ConfigError", `ConfigError: ${String(error)}`)
   if (error instanceof VedAuthClientError) return error
   // An HttpClientError of the program's own request (client.fetch): its message names the URL only.
-  const tag = typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string" ? error._tag : "Defect"
-  return new VedAuthClientError(tag === "RequestError" || tag === "ResponseError" ? "TransportError" : "Defect", messageOf(error))
+  const tag = typeof error === "object" && error !== null && "_tag" in error && typeof error._tag === "string"
+    ? error._tag
+    : "Defect"
+  return new VedAuthClientError(
+    tag === "RequestError" || tag === "ResponseError" ? "TransportError" : "Defect",
+    messageOf(error)
+  )
 }
 
 const messageOf = (error: unknown): string => error instanceof Error ? error.message : String(error)

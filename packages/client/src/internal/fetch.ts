@@ -4,8 +4,8 @@
  * the 403 as `InsufficientScope` are the library's, not a second implementation.
  */
 import { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Effect } from "effect"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import { Effect } from "effect"
 import { VedAuthClientError } from "../VedAuthClientError.js"
 import type { Fetch } from "./options.js"
 
@@ -18,7 +18,11 @@ const target = (input: string | URL | Request, server: string): Effect.Effect<UR
   }).pipe(
     Effect.filterOrFail(
       (url) => url.origin === new URL(server).origin,
-      (url) => new VedAuthClientError("InvalidArgument", `InvalidArgument: fetch sends the token to ${new URL(server).origin} only, not to ${url.origin}`)
+      (url) =>
+        new VedAuthClientError(
+          "InvalidArgument",
+          `InvalidArgument: fetch sends the token to ${new URL(server).origin} only, not to ${url.origin}`
+        )
     )
   )
 
@@ -44,7 +48,12 @@ export const bearerFetch = (fetch: Fetch, input: string | URL | Request, init: R
           return HttpClientResponse.fromWeb(request, last)
         },
         catch: (cause) =>
-          new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause instanceof Error ? cause.message : String(cause) })
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause,
+            description: cause instanceof Error ? cause.message : String(cause)
+          })
       })
     )
     yield* service.httpClient(send).execute(HttpClientRequest.get(url))

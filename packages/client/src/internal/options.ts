@@ -1,8 +1,8 @@
 /** The client's plain options, checked and turned into `NodeVedAuth.Options`. */
-import { Duration, Redacted } from "effect"
 import * as Credentials from "@vedauth/core/Credentials"
-import type * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
 import type * as NodeNtlmTransport from "@vedauth/platform-node/NodeNtlmTransport"
+import type * as NodeVedAuth from "@vedauth/platform-node/NodeVedAuth"
+import { Duration, Redacted } from "effect"
 // The public declarations are the options' one definition (they name no Effect type).
 import type { VedAuthClientOptions } from "../../index.js"
 import { VedAuthClientError } from "../VedAuthClientError.js"
@@ -31,14 +31,22 @@ const grants = ["integrated", "password", "certificate", "jwt"]
 
 // JavaScript callers get no compile-time check: every field is checked here, with its name.
 const check = (options: VedAuthClientOptions): void => {
-  if (typeof options !== "object" || options === null) throw invalid("new VedAuthClient(options) needs an options object")
+  if (typeof options !== "object" || options === null) {
+    throw invalid("new VedAuthClient(options) needs an options object")
+  }
   const record = options as unknown as Record<string, unknown>
   for (const name of ["url", "clientId", "scope"]) requireText(record, name, false)
   for (const name of ["username", "password", "jwtFile", "caFile", "tokenStorePath"]) requireText(record, name, true)
   for (const name of ["refreshWindow", "requestTimeout", "connectTimeout"]) requireMillis(record, name)
-  if (options.grant !== undefined && !grants.includes(options.grant)) throw invalid(`options.grant must be one of ${grants.join(", ")}`)
-  if (options.grant === "jwt" && options.jwtFile === undefined) throw invalid("options.grant 'jwt' needs options.jwtFile")
-  if (options.fetch !== undefined && typeof options.fetch !== "function") throw invalid("options.fetch must be a function")
+  if (options.grant !== undefined && !grants.includes(options.grant)) {
+    throw invalid(`options.grant must be one of ${grants.join(", ")}`)
+  }
+  if (options.grant === "jwt" && options.jwtFile === undefined) {
+    throw invalid("options.grant 'jwt' needs options.jwtFile")
+  }
+  if (options.fetch !== undefined && typeof options.fetch !== "function") {
+    throw invalid("options.fetch must be a function")
+  }
 }
 
 const credentials = (options: VedAuthClientOptions): Credentials.Credentials | undefined => {

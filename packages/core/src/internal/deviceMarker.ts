@@ -12,8 +12,8 @@
  */
 import { DateTime, Option, Redacted } from "effect"
 import * as Grant from "../Grant.js"
-import * as VedAuthError from "../VedAuthError.js"
 import type * as TokenStore from "../TokenStore.js"
+import * as VedAuthError from "../VedAuthError.js"
 import { randomHex } from "./random.js"
 
 const prefix = "vedauth:device-"
@@ -52,7 +52,11 @@ export const fromGrant = (grant: Grant.Grant): Marker | undefined => {
   if (!grant.tokenType.startsWith(prefix) || Redacted.value(grant.accessToken) !== "") return undefined
   const state = grant.tokenType.slice(prefix.length)
   if (state !== "pending" && state !== "denied" && state !== "expired") return undefined
-  return { state, id: grant.identity, deadline: Option.match(grant.refreshUntil, { onNone: () => 0, onSome: (at) => at.epochMillis }) }
+  return {
+    state,
+    id: grant.identity,
+    deadline: Option.match(grant.refreshUntil, { onNone: () => 0, onSome: (at) => at.epochMillis })
+  }
 }
 
 /**
@@ -74,10 +78,17 @@ export const livePending = (record: Option.Option<TokenStore.Versioned>, nowMill
 }
 
 /** The outcome an attempt's starter failed with, as those who waited for it see it. @internal */
-export const outcomeError = (state: Exclude<State, "pending">): VedAuthError.AuthenticationFailed | VedAuthError.InvalidGrant =>
+export const outcomeError = (
+  state: Exclude<State, "pending">
+): VedAuthError.AuthenticationFailed | VedAuthError.InvalidGrant =>
   state === "denied"
-    ? new VedAuthError.AuthenticationFailed({ description: "the device authorization was denied (it was started by another process sharing the token store)" })
-    : new VedAuthError.InvalidGrant({ description: "the device code expired before it was approved (it was started by another process sharing the token store): start again" })
+    ? new VedAuthError.AuthenticationFailed({
+      description: "the device authorization was denied (it was started by another process sharing the token store)"
+    })
+    : new VedAuthError.InvalidGrant({
+      description:
+        "the device code expired before it was approved (it was started by another process sharing the token store): start again"
+    })
 
 /** Which outcome marker an attempt's failure leaves, if any: a denial or an expiry; anything else removes the marker. @internal */
 export const outcomeOf = (error: VedAuthError.VedAuthError): Exclude<State, "pending"> | undefined =>

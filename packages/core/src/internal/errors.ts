@@ -1,6 +1,6 @@
+import { boundText } from "@vedauth/winauth/PeerText"
 import { Redacted } from "effect"
 import * as VedAuthError from "../VedAuthError.js"
-import { boundText } from "@vedauth/winauth/PeerText"
 
 /**
  * Which call a response answers: the same status means different things on different endpoints

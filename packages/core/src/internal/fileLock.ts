@@ -56,17 +56,25 @@ const lockBytes = 4096
  *
  * @internal
  */
-export const fileLockBackend = (files: TokenStoreFiles.Service, lockPath: string): LeaseLock.Backend<TokenStoreFiles.Handle> => {
+export const fileLockBackend = (
+  files: TokenStoreFiles.Service,
+  lockPath: string
+): LeaseLock.Backend<TokenStoreFiles.Handle> => {
   const content = (owner: string, at: number): string =>
     JSON.stringify(
-      { owner, at, ...Option.match(files.pid, { onNone: () => ({}), onSome: (pid) => ({ pid, host: files.host }) }) } satisfies LockContent
+      {
+        owner,
+        at,
+        ...Option.match(files.pid, { onNone: () => ({}), onSome: (pid) => ({ pid, host: files.host }) })
+      } satisfies LockContent
     )
   const readLock = Effect.map(files.readFile(lockPath, lockBytes), Option.map((read) => read.text))
   const holderOf = (text: string): LeaseLock.Holder => {
     const lock = parseLock(text)
     return lock === undefined ? { text } : { text, at: lock.at, pid: lock.pid, host: lock.host }
   }
-  const holds = (owner: string) => Effect.map(readLock, (text) => Option.isSome(text) && parseLock(text.value)?.owner === owner)
+  const holds = (owner: string) =>
+    Effect.map(readLock, (text) => Option.isSome(text) && parseLock(text.value)?.owner === owner)
   return {
     describe: lockPath,
     path: lockPath,
@@ -80,11 +88,17 @@ export const fileLockBackend = (files: TokenStoreFiles.Service, lockPath: string
         return Either.left(Option.map(yield* readLock, holderOf))
       }),
     renew: (owner, handle, now) =>
-      Effect.flatMap(holds(owner), (ours) => (ours ? Effect.as(handle.rewrite(content(owner, now)), true) : Effect.succeed(false))),
+      Effect.flatMap(
+        holds(owner),
+        (ours) => (ours ? Effect.as(handle.rewrite(content(owner, now)), true) : Effect.succeed(false))
+      ),
     holds,
     release: (owner) => Effect.flatMap(holds(owner), (ours) => (ours ? files.remove(lockPath) : Effect.void)),
     breakStale: (holder) =>
-      Effect.flatMap(readLock, (text) => (Option.getOrUndefined(text) === holder.text ? files.remove(lockPath) : Effect.void))
+      Effect.flatMap(
+        readLock,
+        (text) => (Option.getOrUndefined(text) === holder.text ? files.remove(lockPath) : Effect.void)
+      )
   }
 }
 

@@ -8,10 +8,10 @@ import { HttpClientRequest } from "@effect/platform"
 import { Clock, DateTime, Duration, Effect, Option, Redacted } from "effect"
 import * as Credentials from "../Credentials.js"
 import * as Grant from "../Grant.js"
-import type * as NtlmTransport from "../NtlmTransport.js"
-import * as TokenScope from "../TokenScope.js"
 import * as LocalFiles from "../LocalFiles.js"
+import type * as NtlmTransport from "../NtlmTransport.js"
 import * as TokenInfo from "../TokenInfo.js"
+import * as TokenScope from "../TokenScope.js"
 import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import type { AuthorizeError, AuthorizeRequest, Options } from "../VedAuth.js"
 import { RevokeResult } from "../VedAuth.js"
@@ -49,7 +49,11 @@ export const endpointUrl = (base: string, path: string): string => `${base.repla
  *
  * @internal
  */
-export const processGrant = (endpoint: errors.Endpoint, answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+export const processGrant = (
+  endpoint: errors.Endpoint,
+  answer: http.Answer,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+) =>
   http.parseJson(endpoint, answer, secrets).pipe(
     Effect.flatMap(Grant.decodeWire),
     Effect.catchTag("ParseError", () => errors.undecodable(endpoint, answer.status, answer.reason, "a grant", secrets)),
@@ -59,8 +63,11 @@ export const processGrant = (endpoint: errors.Endpoint, answer: http.Answer, sec
         const refused = Grant.refusal(grant)
         return refused === undefined
           ? Effect.succeed({ wire, grant })
-          : Effect.fail(errors.undecodable(endpoint, answer.status, answer.reason, `a grant to use: it carries ${refused}`, secrets))
-      }))
+          : Effect.fail(
+            errors.undecodable(endpoint, answer.status, answer.reason, `a grant to use: it carries ${refused}`, secrets)
+          )
+      })
+    )
   )
 
 // -----------------------------------------------------------------------------------------------
@@ -82,7 +89,11 @@ export const authorizeBody = (options: Options, request: AuthorizeRequest | unde
 })
 
 /** @internal */
-export const authorizeRequest = (base: string, body: AuthorizeBody, credentials: NtlmTransport.WindowsAccount): NtlmTransport.Request => ({
+export const authorizeRequest = (
+  base: string,
+  body: AuthorizeBody,
+  credentials: NtlmTransport.WindowsAccount
+): NtlmTransport.Request => ({
   method: "POST",
   url: endpointUrl(base, "authorize/integrated"),
   headers: jsonHeaders,
@@ -110,7 +121,9 @@ const warnOnNarrowerScope = (requested: string, granted: Grant.Grant) => {
   const wanted = TokenScope.parse(requested)
   const got = TokenScope.parse(granted.scope)
   return wanted._tag === "Right" && got._tag === "Right" && !TokenScope.isSubset(wanted.right, got.right)
-    ? Effect.logWarning(`vedauth: asked for scope '${TokenScope.print(wanted.right)}', granted '${TokenScope.print(got.right)}'`)
+    ? Effect.logWarning(
+      `vedauth: asked for scope '${TokenScope.print(wanted.right)}', granted '${TokenScope.print(got.right)}'`
+    )
     : Effect.void
 }
 
@@ -119,14 +132,21 @@ const warnOnNarrowerScope = (requested: string, granted: Grant.Grant) => {
  *
  * @internal
  */
-export const processAuthorizeAnswer = (answer: http.Answer, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+export const processAuthorizeAnswer = (
+  answer: http.Answer,
+  body: AuthorizeBody,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+) =>
   Effect.gen(function*() {
-    if (answer.status !== 200) return yield* Effect.fail(asAuthorizeError(errors.fromFailure({ endpoint: "authorize", ...answer, secrets })))
+    if (answer.status !== 200) {
+      return yield* Effect.fail(asAuthorizeError(errors.fromFailure({ endpoint: "authorize", ...answer, secrets })))
+    }
     const { grant, wire } = yield* processGrant("authorize", answer, secrets)
     if (body.state !== undefined && wire.state != null && wire.state !== body.state) {
       return yield* new VedAuthError.UnexpectedResponse({
         status: answer.status,
-        detail: "the server echoed a different state than was sent: the grant is refused (possible CSRF or mixed-up response)"
+        detail:
+          "the server echoed a different state than was sent: the grant is refused (possible CSRF or mixed-up response)"
       })
     }
     yield* warnOnNarrowerScope(body.scope, grant)
@@ -138,7 +158,11 @@ export const processAuthorizeAnswer = (answer: http.Answer, body: AuthorizeBody,
  *
  * @internal
  */
-export const processAuthorize = (response: NtlmTransport.Response, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
+export const processAuthorize = (
+  response: NtlmTransport.Response,
+  body: AuthorizeBody,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+) =>
   // The same cap as every other answer, whatever the transport let through.
   response.body.length > http.maxBodyBytes
     ? Effect.fail(
@@ -148,7 +172,11 @@ export const processAuthorize = (response: NtlmTransport.Response, body: Authori
         detail: `the response body is larger than ${http.maxBodyBytes} bytes; not read`
       })
     )
-    : processAuthorizeAnswer({ status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) }, body, secrets)
+    : processAuthorizeAnswer(
+      { status: response.status, reason: response.reason, body: new TextDecoder().decode(response.body) },
+      body,
+      secrets
+    )
 
 // -----------------------------------------------------------------------------------------------
 // authorize/token, authorize/verify, revoke/token, authorize/isAuthServer (plain HTTP)
@@ -168,10 +196,14 @@ export const processRefresh = (answer: http.Answer, secrets: ReadonlyArray<Redac
     : Effect.fail(errors.fromFailure({ endpoint: "refresh", ...answer, secrets }))
 
 const bearerGet = (base: string, path: string, token: Redacted.Redacted<string>) =>
-  HttpClientRequest.get(endpointUrl(base, path)).pipe(HttpClientRequest.acceptJson, HttpClientRequest.bearerToken(token))
+  HttpClientRequest.get(endpointUrl(base, path)).pipe(
+    HttpClientRequest.acceptJson,
+    HttpClientRequest.bearerToken(token)
+  )
 
 /** @internal */
-export const verifyRequest = (base: string, token: Redacted.Redacted<string>) => bearerGet(base, "authorize/verify", token)
+export const verifyRequest = (base: string, token: Redacted.Redacted<string>) =>
+  bearerGet(base, "authorize/verify", token)
 
 /** @internal */
 export const processVerify = (answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
@@ -203,7 +235,9 @@ export const isAuthServerRequest = (base: string) => HttpClientRequest.get(endpo
 export const processIsAuthServer = (answer: http.Answer): Effect.Effect<boolean, VedAuthError.UnexpectedResponse> => {
   if (answer.status === 200 || answer.status === 202) {
     // HTTP/2 carries no reason phrase; then the status alone has to do.
-    return Effect.succeed(answer.reason === "" || /Venafi Authentication Server/i.test(`${answer.reason} ${answer.body}`))
+    return Effect.succeed(
+      answer.reason === "" || /Venafi Authentication Server/i.test(`${answer.reason} ${answer.body}`)
+    )
   }
   if (answer.status >= 500) {
     return Effect.fail(
@@ -230,7 +264,10 @@ const readJwt = (
   if ("effect" in source) return source.effect
   if (Option.isNone(files)) {
     return Effect.fail(
-      new VedAuthError.AuthenticationFailed({ description: `no TokenStoreFiles (NodeTokenStoreFiles.layer) in the layer's context to read the JWT file ${source.file}` })
+      new VedAuthError.AuthenticationFailed({
+        description:
+          `no TokenStoreFiles (NodeTokenStoreFiles.layer) in the layer's context to read the JWT file ${source.file}`
+      })
     )
   }
   return LocalFiles.readExistingText(source.file, "jwt").pipe(
@@ -273,8 +310,11 @@ export const makeFlows = (
 
   const post = (path: string) => endpointUrl(base, path)
   // Any answer of an authorize endpoint other than integrated: a grant, or a refusal.
-  const grantFrom = (request: HttpClientRequest.HttpClientRequest, body: AuthorizeBody, secrets: ReadonlyArray<Redacted.Redacted<string>>) =>
-    Effect.flatMap(send(request), (answer) => processAuthorizeAnswer(answer, body, secrets))
+  const grantFrom = (
+    request: HttpClientRequest.HttpClientRequest,
+    body: AuthorizeBody,
+    secrets: ReadonlyArray<Redacted.Redacted<string>>
+  ) => Effect.flatMap(send(request), (answer) => processAuthorizeAnswer(answer, body, secrets))
 
   /**
    * POST authorize/integrated with these Windows credentials, through the transport: Kerberos inside
@@ -296,7 +336,12 @@ export const makeFlows = (
       return yield* kerberos === undefined
         ? transport.request(within)
         // A fresh NTLM exchange after the server refused the ticket has a timeout of its own.
-        : NtlmFallback.afterRefusal(kerberos, windows, transport.request({ ...within, kerberos }), transport.request(outgoing))
+        : NtlmFallback.afterRefusal(
+          kerberos,
+          windows,
+          transport.request({ ...within, kerberos }),
+          transport.request(outgoing)
+        )
     })
     return (transport.enforcesTimeout === true ? sent : withTimeout(outgoing.url)(sent)).pipe(
       Effect.flatMap((response) => processAuthorize(response, body, [windows.password]))
@@ -306,7 +351,10 @@ export const makeFlows = (
   /** authorize/device: the codes, and the Clock millis at which the device code expires. */
   const deviceStart = (body: AuthorizeBody) =>
     Effect.gen(function*() {
-      const authorization = yield* Effect.flatMap(send(grants.deviceRequest(post("authorize/device"), body)), grants.processDevice)
+      const authorization = yield* Effect.flatMap(
+        send(grants.deviceRequest(post("authorize/device"), body)),
+        grants.processDevice
+      )
       const deadline = (yield* Clock.currentTimeMillis) + authorization.expiresInSeconds * 1000
       return { authorization, deadline } satisfies DeviceStarted
     })
@@ -316,7 +364,11 @@ export const makeFlows = (
    * `interval` seconds on the Clock (plus 5 on each `slow_down`) until the person approves or
    * denies, or the code expires. Interruptible at every wait.
    */
-  const deviceApprove = (prompt: Credentials.Device["prompt"], body: AuthorizeBody, { authorization, deadline }: DeviceStarted) =>
+  const deviceApprove = (
+    prompt: Credentials.Device["prompt"],
+    body: AuthorizeBody,
+    { authorization, deadline }: DeviceStarted
+  ) =>
     Effect.gen(function*() {
       yield* grants.warnAboutLinks(options.url, authorization)
       yield* prompt(grants.promptOf(authorization))
@@ -324,9 +376,13 @@ export const makeFlows = (
       let interval = authorization.intervalSeconds
       while (true) {
         // Never past the code's expiry: those waiting for this attempt learn of it on time.
-        yield* Effect.sleep(Duration.millis(Math.max(0, Math.min(interval * 1000, deadline - (yield* Clock.currentTimeMillis)))))
+        yield* Effect.sleep(
+          Duration.millis(Math.max(0, Math.min(interval * 1000, deadline - (yield* Clock.currentTimeMillis))))
+        )
         if ((yield* Clock.currentTimeMillis) >= deadline) return yield* Effect.fail(grants.deviceCodeExpired())
-        const answer = yield* send(grants.devicePollRequest(post("authorize/token"), body.client_id, authorization.deviceCode))
+        const answer = yield* send(
+          grants.devicePollRequest(post("authorize/token"), body.client_id, authorization.deviceCode)
+        )
         if (answer.status === 200) return yield* processAuthorizeAnswer(answer, body, secrets)
         const outcome = grants.processPollFailure(answer, secrets)
         if (outcome._tag === "Refused") return yield* Effect.fail(outcome.error)
@@ -360,12 +416,20 @@ export const makeFlows = (
         case "Integrated":
           return Effect.flatMap(windows, (windows) => integrated(windows, body))
         case "Password":
-          return Effect.flatMap(windows, ({ password }) =>
-            grantFrom(grants.passwordRequest(post("authorize/oauth"), body, options.username ?? "", password), body, [password]))
+          return Effect.flatMap(
+            windows,
+            ({ password }) =>
+              grantFrom(grants.passwordRequest(post("authorize/oauth"), body, options.username ?? "", password), body, [
+                password
+              ])
+          )
         case "Certificate":
           return grantFrom(grants.certificateRequest(post("authorize/certificate"), body), body, [])
         case "Jwt":
-          return Effect.flatMap(readJwt(credentials.source, files), (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt]))
+          return Effect.flatMap(
+            readJwt(credentials.source, files),
+            (jwt) => grantFrom(grants.jwtRequest(post("authorize/jwt"), body, jwt), body, [jwt])
+          )
         case "Device":
           return Effect.flatMap(deviceStart(body), (started) => deviceApprove(credentials.prompt, body, started))
       }
@@ -377,11 +441,16 @@ export const makeFlows = (
   const refresh = (grant: Grant.Grant): Effect.Effect<Grant.Grant, VedAuthError.VedAuthError> => {
     if (Option.isNone(grant.refreshToken)) {
       return Effect.fail(
-        new VedAuthError.InvalidGrant({ description: "the grant has no refresh token: refresh is disabled for this integration, authorize again" })
+        new VedAuthError.InvalidGrant({
+          description: "the grant has no refresh token: refresh is disabled for this integration, authorize again"
+        })
       )
     }
     const secrets = [grant.refreshToken.value, grant.accessToken]
-    return Effect.flatMap(send(refreshRequest(base, options.clientId, grant.refreshToken.value)), (answer) => processRefresh(answer, secrets))
+    return Effect.flatMap(
+      send(refreshRequest(base, options.clientId, grant.refreshToken.value)),
+      (answer) => processRefresh(answer, secrets)
+    )
   }
 
   const verify = (token: Redacted.Redacted<string>) =>

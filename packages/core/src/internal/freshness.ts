@@ -36,7 +36,11 @@ export const freshUntilMillis = (grant: Grant, configured: Duration.DurationInpu
  *
  * @internal
  */
-export const freshness = (grant: Grant, now: DateTime.Utc, configured: Duration.DurationInput | undefined): Freshness => {
+export const freshness = (
+  grant: Grant,
+  now: DateTime.Utc,
+  configured: Duration.DurationInput | undefined
+): Freshness => {
   if (Option.exists(grant.refreshUntil, (end) => DateTime.greaterThanOrEqualTo(now, end))) return "ended"
   return DateTime.toEpochMillis(now) < freshUntilMillis(grant, configured) ? "fresh" : "renew"
 }

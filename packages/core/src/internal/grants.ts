@@ -4,11 +4,11 @@
  * flow (authorize/device, then RFC 8628 polling of authorize/token).
  */
 import { HttpClientRequest } from "@effect/platform"
+import { boundText } from "@vedauth/winauth/PeerText"
 import { Effect, Redacted, Schema } from "effect"
 import * as VedAuthError from "../VedAuthError.js"
 import * as errors from "./errors.js"
 import * as http from "./http.js"
-import { boundText } from "@vedauth/winauth/PeerText"
 
 /** @internal */
 export interface GrantBody {
@@ -49,7 +49,11 @@ export const deviceRequest = (url: string, body: GrantBody) =>
 export const devicePollRequest = (url: string, clientId: string, deviceCode: Redacted.Redacted<string>) =>
   HttpClientRequest.post(url).pipe(
     HttpClientRequest.acceptJson,
-    HttpClientRequest.bodyUrlParams({ grant_type: deviceGrantType, device_code: Redacted.value(deviceCode), client_id: clientId })
+    HttpClientRequest.bodyUrlParams({
+      grant_type: deviceGrantType,
+      device_code: Redacted.value(deviceCode),
+      client_id: clientId
+    })
   )
 
 /** RFC 8628 section 3.2: the seconds between polls when the server does not say. @internal */
@@ -96,13 +100,23 @@ export const verificationLinkWarning = (serverUrl: string, link: string): string
   }
   const problems: Array<string> = []
   if (target.hostname !== server.hostname) {
-    problems.push(target.hostname === "" ? "it names no host" : `its host ${boundText(target.hostname)} is not the server's (${server.hostname})`)
-    if (target.username !== "" || target.password !== "") problems.push("what stands before its @ is a user name, not the host")
+    problems.push(
+      target.hostname === ""
+        ? "it names no host"
+        : `its host ${boundText(target.hostname)} is not the server's (${server.hostname})`
+    )
+    if (target.username !== "" || target.password !== "") {
+      problems.push("what stands before its @ is a user name, not the host")
+    }
   }
-  if (server.protocol === "https:" && target.protocol !== "https:") problems.push(`it is ${boundText(target.protocol.replace(/:$/, ""))}, not https`)
+  if (server.protocol === "https:" && target.protocol !== "https:") {
+    problems.push(`it is ${boundText(target.protocol.replace(/:$/, ""))}, not https`)
+  }
   return problems.length === 0
     ? undefined
-    : `vedauth: the server's verification link ${shown} may not be the server's own page: ${problems.join("; ")}. Enter the code (or a password) there only if you trust that page`
+    : `vedauth: the server's verification link ${shown} may not be the server's own page: ${
+      problems.join("; ")
+    }. Enter the code (or a password) there only if you trust that page`
 }
 
 /**
@@ -150,7 +164,9 @@ export const processDevice = (answer: http.Answer): Effect.Effect<DeviceAuthoriz
     ? Effect.fail(errors.fromFailure({ endpoint: "authorize", ...answer, secrets: [] }))
     : http.parseJson("authorize", answer, []).pipe(
       Effect.flatMap(Schema.decodeUnknown(DeviceWire)),
-      Effect.mapError(() => errors.undecodable("authorize", answer.status, answer.reason, "a device authorization", [])),
+      Effect.mapError(() =>
+        errors.undecodable("authorize", answer.status, answer.reason, "a device authorization", [])
+      ),
       Effect.map((wire) => ({
         deviceCode: Redacted.make(wire.device_code),
         userCode: wire.user_code,
@@ -183,7 +199,10 @@ const errorCode = (body: string): string | undefined => {
 }
 
 /** @internal */
-export const processPollFailure = (answer: http.Answer, secrets: ReadonlyArray<Redacted.Redacted<string>>): PollOutcome => {
+export const processPollFailure = (
+  answer: http.Answer,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+): PollOutcome => {
   const code = answer.status === 400 ? errorCode(answer.body) : undefined
   if (code === "authorization_pending") return { _tag: "Pending" }
   if (code === "slow_down") return { _tag: "SlowDown" }
@@ -192,7 +211,9 @@ export const processPollFailure = (answer: http.Answer, secrets: ReadonlyArray<R
   const said = errors.parseOAuthBody(answer.body)?.error_description
   const description = "description" in mapped && mapped.description !== undefined
     ? mapped.description
-    : said === undefined || said === "" ? undefined : errors.scrub(said, secrets)
+    : said === undefined || said === ""
+    ? undefined
+    : errors.scrub(said, secrets)
   const details = {
     status: answer.status,
     ...(answer.reason === "" ? {} : { reason: errors.scrub(answer.reason, secrets) })
@@ -200,13 +221,19 @@ export const processPollFailure = (answer: http.Answer, secrets: ReadonlyArray<R
   if (code === "expired_token") {
     return {
       _tag: "Refused",
-      error: new VedAuthError.InvalidGrant({ ...details, description: description ?? "the device code expired before it was approved: start again" })
+      error: new VedAuthError.InvalidGrant({
+        ...details,
+        description: description ?? "the device code expired before it was approved: start again"
+      })
     }
   }
   if (code === "access_denied") {
     return {
       _tag: "Refused",
-      error: new VedAuthError.AuthenticationFailed({ ...details, description: description ?? "the device authorization was denied" })
+      error: new VedAuthError.AuthenticationFailed({
+        ...details,
+        description: description ?? "the device authorization was denied"
+      })
     }
   }
   return { _tag: "Refused", error: mapped }
@@ -223,8 +250,13 @@ export const deviceCodeExpired = () =>
  * @internal
  */
 export const warnAboutLinks = (serverUrl: string, authorization: DeviceAuthorization) => {
-  const links = [authorization.verificationUri, ...(authorization.verificationUriComplete === undefined ? [] : [authorization.verificationUriComplete])]
-  return Effect.forEach(verificationLinkWarnings(serverUrl, links), (warning) => Effect.logWarning(warning), { discard: true })
+  const links = [
+    authorization.verificationUri,
+    ...(authorization.verificationUriComplete === undefined ? [] : [authorization.verificationUriComplete])
+  ]
+  return Effect.forEach(verificationLinkWarnings(serverUrl, links), (warning) => Effect.logWarning(warning), {
+    discard: true
+  })
 }
 
 /** What the person is shown of a device authorization (never the device code). @internal */

@@ -78,10 +78,24 @@ const describeCause = (cause: unknown): string => {
 // Failures that happen before a byte of the request leaves: no route to the server, no name, no
 // connection, or a TLS peer that did not verify (the request is written only after the handshake).
 const beforeSending = new Set([
-  "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "UNABLE_TO_GET_ISSUER_CERT", "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID", "CERT_UNTRUSTED", "CERT_REVOKED",
-  "ERR_TLS_CERT_ALTNAME_INVALID", "ERR_SSL_WRONG_VERSION_NUMBER"
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EAI_NONAME",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REVOKED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_SSL_WRONG_VERSION_NUMBER"
 ])
 
 /**
@@ -107,8 +121,12 @@ export const neverSent = (cause: unknown): boolean => {
  * @internal
  */
 export const transportError = (url: string) => (error: HttpClientError.HttpClientError): TransportError => {
-  const what = error.reason === "Transport" ? `${error.request.method} failed` : `${error.request.method} failed (${error.reason})`
-  const said = [error.description, describeCause(error.cause)].filter((part): part is string => part !== undefined && part !== "")
+  const what = error.reason === "Transport"
+    ? `${error.request.method} failed`
+    : `${error.request.method} failed (${error.reason})`
+  const said = [error.description, describeCause(error.cause)].filter((part): part is string =>
+    part !== undefined && part !== ""
+  )
   return new TransportError({
     detail: safeUrl(said.length === 0 ? what : `${what}: ${said.join(": ")}`),
     url: safeUrl(url),

@@ -3,9 +3,9 @@
  * `mechanism` option decided once per authorize, before the HTTP handshake (which only runs it).
  */
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import * as Kerberos from "../Kerberos.js"
 import { KcmTransport } from "../KcmTransport.js"
 import { KdcTransport, layerMemory } from "../KdcTransport.js"
+import * as Kerberos from "../Kerberos.js"
 import type * as NtlmTransport from "../NtlmTransport.js"
 import type { SystemKerberos } from "../SystemKerberos.js"
 import { TokenStoreFiles } from "../TokenStoreFiles.js"
@@ -30,7 +30,9 @@ export const passwordFree = (options: Options): boolean =>
   (options.kerberos?.keytab !== undefined || options.kerberos?.cache !== undefined || options.kerberos?.system === true)
 
 /** @internal */
-export type TicketFor = (credentials: NtlmTransport.WindowsAccount) => Effect.Effect<NtlmTransport.KerberosAttempt | undefined, AuthenticationFailed | KerberosError | TransportError>
+export type TicketFor = (
+  credentials: NtlmTransport.WindowsAccount
+) => Effect.Effect<NtlmTransport.KerberosAttempt | undefined, AuthenticationFailed | KerberosError | TransportError>
 
 /**
  * The ticket step of authorize, on the services the layer was built with (each optional).
@@ -46,7 +48,9 @@ export const make = (
 ): TicketFor => {
   const mechanism = options.mechanism ?? "negotiate"
   const settings = options.kerberos
-  if (mechanism === "ntlm" || (mechanism === "negotiate" && settings === undefined)) return () => Effect.succeed(undefined)
+  if (mechanism === "ntlm" || (mechanism === "negotiate" && settings === undefined)) {
+    return () => Effect.succeed(undefined)
+  }
   const services = Layer.mergeAll(
     Option.match(kdc, { onNone: () => noKdcTransport, onSome: (service) => Layer.succeed(KdcTransport, service) }),
     Option.match(fs, { onNone: () => Layer.empty, onSome: (service) => Layer.succeed(TokenStoreFiles, service) }),
@@ -59,16 +63,22 @@ export const make = (
   const timeout = Duration.decode(options.requestTimeout ?? defaultRequestTimeout)
   const withinTimeout = Effect.timeoutFail({
     duration: timeout,
-    onTimeout: () => new TransportError({ detail: `no Kerberos ticket within ${Duration.format(timeout)} (KDC round trips and deriving the key from the password)` })
+    onTimeout: () =>
+      new TransportError({
+        detail: `no Kerberos ticket within ${
+          Duration.format(timeout)
+        } (KDC round trips and deriving the key from the password)`
+      })
   })
   return (credentials) => {
-    const attempt: Effect.Effect<NtlmTransport.KerberosAttempt, AuthenticationFailed | KerberosError | TransportError> = settings?.system === true
-      ? systemAttempt(options, settings, system, fallback)
-      : ticket(options, settings ?? {}, credentials, fs).pipe(
-        Effect.map((ticket): NtlmTransport.KerberosAttempt => ({ ticket, ntlmFallback: fallback })),
-        Effect.provide(services),
-        withinTimeout
-      )
+    const attempt: Effect.Effect<NtlmTransport.KerberosAttempt, AuthenticationFailed | KerberosError | TransportError> =
+      settings?.system === true
+        ? systemAttempt(options, settings, system, fallback)
+        : ticket(options, settings ?? {}, credentials, fs).pipe(
+          Effect.map((ticket): NtlmTransport.KerberosAttempt => ({ ticket, ntlmFallback: fallback })),
+          Effect.provide(services),
+          withinTimeout
+        )
     if (!fallback) return attempt
     const hasPassword = Redacted.value(credentials.password) !== ""
     return Effect.catchIf(
@@ -89,7 +99,12 @@ export const make = (
 
 // The system's context, started here (its token made) so that "no credentials" is known before the
 // handshake, and `negotiate` can go on with NTLM as it does when our own initiator has no ticket.
-const systemAttempt = (options: Options, settings: KerberosOptions, system: Option.Option<SystemKerberos["Type"]>, ntlmFallback: boolean) =>
+const systemAttempt = (
+  options: Options,
+  settings: KerberosOptions,
+  system: Option.Option<SystemKerberos["Type"]>,
+  ntlmFallback: boolean
+) =>
   Effect.gen(function*() {
     const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
     if (Option.isNone(system)) {
@@ -105,19 +120,33 @@ const systemAttempt = (options: Options, settings: KerberosOptions, system: Opti
     const initiator = yield* system.value.initiate({ spn, url: options.url }).pipe(
       Effect.timeoutFail({
         duration: timeout,
-        onTimeout: () => new TransportError({ detail: `the system's Kerberos made no token within ${Duration.format(timeout)}` })
+        onTimeout: () =>
+          new TransportError({ detail: `the system's Kerberos made no token within ${Duration.format(timeout)}` })
       })
     )
-    return { system: initiator, spn, channelBindings: system.value.channelBindings, ntlmFallback } satisfies NtlmTransport.SystemAttempt
+    return {
+      system: initiator,
+      spn,
+      channelBindings: system.value.channelBindings,
+      ntlmFallback
+    } satisfies NtlmTransport.SystemAttempt
   })
 
-const ticket = (options: Options, settings: KerberosOptions, credentials: NtlmTransport.WindowsAccount, fs: Option.Option<TokenStoreFiles["Type"]>) =>
+const ticket = (
+  options: Options,
+  settings: KerberosOptions,
+  credentials: NtlmTransport.WindowsAccount,
+  fs: Option.Option<TokenStoreFiles["Type"]>
+) =>
   Effect.gen(function*() {
     const spn = settings.spn ?? (yield* Kerberos.spnForUrl(options.url))
     const keytab = settings.keytab === undefined
       ? undefined
       : Option.isNone(fs)
-      ? yield* new KerberosError({ reason: "KEYTAB_UNREADABLE", detail: `${settings.keytab}: no TokenStoreFiles in this layer to read it with (NodeTokenStoreFiles.layer)` })
+      ? yield* new KerberosError({
+        reason: "KEYTAB_UNREADABLE",
+        detail: `${settings.keytab}: no TokenStoreFiles in this layer to read it with (NodeTokenStoreFiles.layer)`
+      })
       : yield* Effect.provideService(Kerberos.readKeytab(settings.keytab), TokenStoreFiles, fs.value)
     const key: Kerberos.KeySource = keytab !== undefined
       ? { _tag: "Keytab", keytab }

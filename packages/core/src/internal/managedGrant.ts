@@ -85,7 +85,9 @@ const noSecretError = (need: StoreProtocol.AuthorizeNeed) =>
 /**
  * @internal
  */
-export const make = ({ authorize, device, key, layerScope, options, refresh, store, usesPassword }: ManagedGrantOptions) =>
+export const make = (
+  { authorize, device, key, layerScope, options, refresh, store, usesPassword }: ManagedGrantOptions
+) =>
   Effect.gen(function*() {
     const memory = yield* Cycler.makeMemory(options.refreshWindow)
     const secret = yield* Secret.make(options, usesPassword)
@@ -107,14 +109,22 @@ export const make = ({ authorize, device, key, layerScope, options, refresh, sto
       Effect.gen(function*() {
         const start = yield* Clock.currentTimeMillis
         const bound = peerWaitMillis(options)
-        const inFlight = need.why === "spent" && Option.exists(need.current, (grant) => StoreProtocol.recentlySpent(grant, start, bound))
-        if (!inFlight) return yield* Effect.fail(failure)
-        yield* Effect.logInfo("vedauth: the grant's refresh token is spent and this process has no secret to authorize; waiting for the process that renews it")
+        const inFlight = need.why === "spent" && Option.exists(need.current, (grant) =>
+          StoreProtocol.recentlySpent(grant, start, bound))
+        if (!inFlight) {
+          return yield* Effect.fail(failure)
+        }
+        yield* Effect.logInfo(
+          "vedauth: the grant's refresh token is spent and this process has no secret to authorize; waiting for the process that renews it"
+        )
         while ((yield* Clock.currentTimeMillis) - start < bound) {
           yield* Effect.sleep(Duration.millis(peerPollMillis))
           const record = yield* store.get(key)
           const now = yield* DateTime.now
-          if (Option.isSome(record) && DeviceMarker.fromGrant(record.value) === undefined && memory.stateAt(record.value, now) === "fresh") {
+          if (
+            Option.isSome(record) && DeviceMarker.fromGrant(record.value) === undefined &&
+            memory.stateAt(record.value, now) === "fresh"
+          ) {
             return yield* memory.remember(record.value)
           }
         }
@@ -130,19 +140,28 @@ export const make = ({ authorize, device, key, layerScope, options, refresh, sto
     const renewWithSecret = (rejected: Option.Option<Redacted.Redacted<string>>): Effect.Effect<Grant.Grant, Failure> =>
       Effect.gen(function*() {
         const first = yield* store.withLock(key, protocol.renewUnderLock<NeedsSecret>(rejected, authorizeIfAtHand))
-        if (first instanceof Grant.Grant) return first
-        if (!secret.configured) return yield* waitForPeer(first.need, noSecretError(first.need))
+        if (first instanceof Grant.Grant) {
+          return first
+        }
+        if (!secret.configured) {
+          return yield* waitForPeer(first.need, noSecretError(first.need))
+        }
         const obtained = yield* Effect.either(secret.obtain)
-        if (obtained._tag === "Left") return yield* waitForPeer(first.need, obtained.left)
+        if (obtained._tag === "Left") {
+          return yield* waitForPeer(first.need, obtained.left)
+        }
         const second = yield* store.withLock(key, protocol.renewUnderLock<NeedsSecret>(rejected, authorizeIfAtHand))
-        if (second instanceof Grant.Grant) return second
+        if (second instanceof Grant.Grant) {
+          return second
+        }
         return yield* new VedAuthError.AuthenticationFailed({ description: "the password could not be obtained" })
       })
 
     const coordination = device === undefined
       ? undefined
       : DeviceCoordination.make({ steps: device, store, key, scope: options.scope, memory, protocol })
-    const renew: (rejected: Option.Option<Redacted.Redacted<string>>) => Effect.Effect<Grant.Grant, Failure> = coordination?.renew ?? renewWithSecret
+    const renew: (rejected: Option.Option<Redacted.Redacted<string>>) => Effect.Effect<Grant.Grant, Failure> =
+      coordination?.renew ?? renewWithSecret
     const cycler = yield* Cycler.make({ memory, store, key, layerScope, renew })
 
     return {
@@ -153,10 +172,15 @@ export const make = ({ authorize, device, key, layerScope, options, refresh, sto
       /** Authorizes now and makes the new grant the managed one; the password first, never under the lock. */
       login: coordination?.login ?? Effect.zipRight(
         secret.obtain,
-        store.withLock(key, Effect.flatMap(store.read(key), (stored) => authorizeAndSave(protocol.versionOf(stored), true)))
+        store.withLock(
+          key,
+          Effect.flatMap(store.read(key), (stored) =>
+            authorizeAndSave(protocol.versionOf(stored), true))
+        )
       ),
       /** A resource server refused this access token: forget it, and renew through the one flight. */
-      renewRejected: (token: Redacted.Redacted<string>) => Effect.zipRight(memory.forget, cycler.renewOnce(Option.some(token))),
+      renewRejected: (token: Redacted.Redacted<string>) =>
+        Effect.zipRight(memory.forget, cycler.renewOnce(Option.some(token))),
       /** The explicit refresh of a grant the caller holds; stored (and managed) when it was the stored one. */
       refresh: protocol.refreshHeld,
       /** A token was revoked: if it was the managed grant's, drop it from the store and from memory. */

@@ -25,14 +25,26 @@ export const mayFallBack = (mechanism: Mechanism): boolean => mechanism === "neg
 export const realmGuessFailed = "REALM_GUESS_FAILED"
 
 // Failures that mean "Kerberos is not possible here", after which `negotiate` goes on with NTLM.
-const notPossible: ReadonlySet<string> = new Set(["NO_PRINCIPAL", "BAD_PRINCIPAL", "NO_CREDENTIALS", "SPN_FOR_IP_ADDRESS", "NO_KDC", "CCACHE_TYPE_UNSUPPORTED", realmGuessFailed])
+const notPossible: ReadonlySet<string> = new Set([
+  "NO_PRINCIPAL",
+  "BAD_PRINCIPAL",
+  "NO_CREDENTIALS",
+  "SPN_FOR_IP_ADDRESS",
+  "NO_KDC",
+  "CCACHE_TYPE_UNSUPPORTED",
+  realmGuessFailed
+])
 
 /** Before the handshake: no ticket could be had (no KDC, no principal, ...), and a password is known. @internal */
-export const beforeHandshake = (error: { readonly _tag: string }, hasPassword: boolean): error is KerberosError | TransportError =>
+export const beforeHandshake = (
+  error: { readonly _tag: string },
+  hasPassword: boolean
+): error is KerberosError | TransportError =>
   hasPassword && (error._tag === "TransportError" || (error instanceof KerberosError && notPossible.has(error.reason)))
 
 /** During the handshake: the server does not offer Negotiate, and offers NTLM. @internal */
-export const duringHandshake = (attempt: { readonly ntlmFallback: boolean }, offersNtlm: boolean): boolean => attempt.ntlmFallback && offersNtlm
+export const duringHandshake = (attempt: { readonly ntlmFallback: boolean }, offersNtlm: boolean): boolean =>
+  attempt.ntlmFallback && offersNtlm
 
 /**
  * After the handshake: when the server refused the ticket and a password is known, NTLM runs once

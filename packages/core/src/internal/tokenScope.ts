@@ -51,7 +51,10 @@ export const print = (entries: ReadonlyArray<ScopeEntry>): string =>
     .map((entry) => (entry.privileges.length === 0 ? entry.name : `${entry.name}:${entry.privileges.join(",")}`))
     .join(";")
 
-const isSubsetOf = (self: { readonly entries: ReadonlyArray<ScopeEntry> }, that: { readonly entries: ReadonlyArray<ScopeEntry> }): boolean =>
+const isSubsetOf = (
+  self: { readonly entries: ReadonlyArray<ScopeEntry> },
+  that: { readonly entries: ReadonlyArray<ScopeEntry> }
+): boolean =>
   self.entries.every((wanted) => {
     const held = that.entries.find((entry) => entry.name === wanted.name)
     return held !== undefined && wanted.privileges.every((privilege) => held.privileges.includes(privilege))

@@ -1,14 +1,14 @@
 import { Path } from "@effect/platform"
 import { Duration, Effect, Option, Schema } from "effect"
 import { Grant } from "../Grant.js"
-import type * as TokenStore from "../TokenStore.js"
 import { replace } from "../LocalFiles.js"
+import type * as TokenStore from "../TokenStore.js"
 import { keyString, make as makeStore } from "../TokenStore.js"
 import { TokenStoreFiles } from "../TokenStoreFiles.js"
+import { emptyStore, parseKey, parseStore, printStore, type StoreData } from "../TokenStoreFormat.js"
 import { TokenStoreError } from "../VedAuthError.js"
 import { defaultLockOptions, type LockOptions, makeFileLock } from "./fileLock.js"
 import { randomHex } from "./random.js"
-import { emptyStore, parseKey, parseStore, printStore, type StoreData } from "../TokenStoreFormat.js"
 import { checkFile, checkFolder } from "./tokenStore/trust.js"
 import { compareAndSetIn, type Records } from "./tokenStore/versioned.js"
 
@@ -48,7 +48,8 @@ export const makeFile = (options: FileStoreOptions) =>
     const bounded = <A>(effect: Effect.Effect<A, TokenStoreError>) =>
       Effect.timeoutFail(effect, {
         duration: ioTimeout,
-        onTimeout: () => fail(`the token store did not answer within ${Duration.format(ioTimeout)}; is its file system hung?`)
+        onTimeout: () =>
+          fail(`the token store did not answer within ${Duration.format(ioTimeout)}; is its file system hung?`)
       })
 
     // The folder is checked on every operation: it is what keeps other users from swapping the file.
@@ -74,7 +75,12 @@ export const makeFile = (options: FileStoreOptions) =>
       Effect.gen(function*() {
         const temp = path.join(folder, `.${path.basename(file)}.${randomHex(8)}.tmp`)
         // Failed or interrupted: no temp file is left behind.
-        yield* replace(file, temp, printStore(data), () => fail("a temporary file of the token store already exists; try again")).pipe(
+        yield* replace(
+          file,
+          temp,
+          printStore(data),
+          () => fail("a temporary file of the token store already exists; try again")
+        ).pipe(
           Effect.provideService(TokenStoreFiles, files)
         )
       })
@@ -85,7 +91,8 @@ export const makeFile = (options: FileStoreOptions) =>
       pollInterval: options.pollInterval ?? defaultLockOptions.pollInterval,
       ioTimeout
     })
-    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.zipRight(bounded(trustedFolder(true)), lock.run(effect))
+    const locked = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+      Effect.zipRight(bounded(trustedFolder(true)), lock.run(effect))
 
     const decode = (key: string, version: number, grant: unknown) =>
       decodeGrant(grant).pipe(
@@ -94,18 +101,25 @@ export const makeFile = (options: FileStoreOptions) =>
       )
     const records: Records<unknown, TokenStoreError> = {
       decode: (key, record) => decode(key, record.version, record.grant),
-      encode: (grant) => Effect.mapError(encodeGrant(grant), () => fail("the grant cannot be encoded for the token store"))
+      encode: (grant) =>
+        Effect.mapError(encodeGrant(grant), () => fail("the grant cannot be encoded for the token store"))
     }
 
     const readRecord = (key: TokenStore.Key) =>
       Effect.flatMap(readStore, (data) => {
         const record = data.records[keyString(key)]
-        return record === undefined ? Effect.succeedNone : Effect.map(records.decode(keyString(key), record), Option.some)
+        return record === undefined
+          ? Effect.succeedNone
+          : Effect.map(records.decode(keyString(key), record), Option.some)
       })
 
     // Read, decide and write under the lock; `verifyHeld` because `withLock` may have been held for
     // a while: write only if the lock is still ours.
-    const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version>, next: Option.Option<Grant>) =>
+    const compareAndSet = (
+      key: TokenStore.Key,
+      expected: Option.Option<TokenStore.Version>,
+      next: Option.Option<Grant>
+    ) =>
       locked(bounded(Effect.gen(function*() {
         const data = yield* readStore
         const { result, write } = yield* compareAndSetIn(records, data, keyString(key), expected, next)
@@ -123,7 +137,9 @@ export const makeFile = (options: FileStoreOptions) =>
         Effect.forEach(Object.entries(data.records), ([text, record]) => {
           const key = parseKey(text)
           return key === undefined
-            ? Effect.fail(fail("a key in the token store is not one vedauth wrote; move the file aside to start afresh"))
+            ? Effect.fail(
+              fail("a key in the token store is not one vedauth wrote; move the file aside to start afresh")
+            )
             : Effect.map(records.decode(text, record), (versioned): TokenStore.Entry => ({ key, ...versioned }))
         }))),
       withLock: (_key, effect) => locked(effect)

@@ -28,7 +28,11 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
     }
     return semaphore
   }
-  const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version>, next: Option.Option<Grant>) =>
+  const compareAndSet = (
+    key: TokenStore.Key,
+    expected: Option.Option<TokenStore.Version>,
+    next: Option.Option<Grant>
+  ) =>
     Ref.modify(state, (data) => {
       // The codec never fails and never waits: the whole step runs synchronously inside modify.
       const { result, write } = Effect.runSync(compareAndSetIn(records, data, keyString(key), expected, next))
@@ -37,7 +41,9 @@ export const makeMemory: Effect.Effect<TokenStore.Service> = Effect.gen(function
   const read = (key: TokenStore.Key) =>
     Effect.map(Ref.get(state), (data) => {
       const record = data.records[keyString(key)]
-      return record === undefined ? Option.none() : Option.some({ grant: record.grant, version: String(record.version) })
+      return record === undefined
+        ? Option.none()
+        : Option.some({ grant: record.grant, version: String(record.version) })
     })
   return makeStore({
     read,

@@ -10,18 +10,19 @@ import { KcmTransport } from "../KcmTransport.js"
 import { KdcTransport } from "../KdcTransport.js"
 import { NtlmTransport } from "../NtlmTransport.js"
 import { SystemKerberos } from "../SystemKerberos.js"
-import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import * as TokenStore from "../TokenStore.js"
+import { TokenStoreFiles } from "../TokenStoreFiles.js"
 import type { AuthorizeRequest, Options, Service } from "../VedAuth.js"
 import * as VedAuthError from "../VedAuthError.js"
 import { withBearer } from "./bearerClient.js"
+import * as DeviceMarker from "./deviceMarker.js"
 import { makeFlows } from "./flows.js"
 import * as http from "./http.js"
 import * as KerberosTicket from "./kerberosTicket.js"
-import * as DeviceMarker from "./deviceMarker.js"
 import * as ManagedGrant from "./managedGrant.js"
 
-const refuse = (detail: string, url: string) => Effect.fail(new VedAuthError.TransportError({ detail, url: http.safeUrl(url) }))
+const refuse = (detail: string, url: string) =>
+  Effect.fail(new VedAuthError.TransportError({ detail, url: http.safeUrl(url) }))
 
 // 127.0.0.0/8, ::1 and localhost: plain HTTP there never leaves the machine.
 const isLoopback = (hostname: string): boolean =>
@@ -54,7 +55,9 @@ export const checkOptions = (options: Options): Effect.Effect<void, VedAuthError
   if (url.protocol !== "http:") return refuse(`the server URL must be https:// (not ${url.protocol}//)`, options.url)
   if (isLoopback(url.hostname)) return Effect.void
   if (options.allowHttp === true) {
-    return Effect.logWarning(`vedauth: plain http:// to ${url.host}: passwords and tokens travel unencrypted (allowHttp is set)`)
+    return Effect.logWarning(
+      `vedauth: plain http:// to ${url.host}: passwords and tokens travel unencrypted (allowHttp is set)`
+    )
   }
   return refuse(
     "plain http:// to a host other than loopback would send passwords and tokens unencrypted; use https://, " +
@@ -88,10 +91,21 @@ export const make = (options: Options) =>
       yield* Effect.serviceOption(SystemKerberos),
       yield* Effect.serviceOption(KcmTransport)
     )
-    const flows = makeFlows(options, yield* HttpClient.HttpClient, yield* NtlmTransport, ticketFor, yield* Effect.serviceOption(TokenStoreFiles))
+    const flows = makeFlows(
+      options,
+      yield* HttpClient.HttpClient,
+      yield* NtlmTransport,
+      ticketFor,
+      yield* Effect.serviceOption(TokenStoreFiles)
+    )
     const store = yield* TokenStore.TokenStore
     const credentials = options.credentials ?? Credentials.integrated
-    const key: TokenStore.Key = { server: flows.base, clientId: options.clientId, scope: options.scope, user: storeUser(options, credentials) }
+    const key: TokenStore.Key = {
+      server: flows.base,
+      clientId: options.clientId,
+      scope: options.scope,
+      user: storeUser(options, credentials)
+    }
     const managed = yield* ManagedGrant.make({
       options,
       store,

@@ -5,12 +5,12 @@
  * `LocalFileAttacks.test.ts`.)
  */
 import { assert, describe, it } from "@effect/vitest"
+import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
 import { ConfigProvider, Effect, Layer, Redacted, TestClock } from "effect"
 import * as ccache from "../../../winauth/src/internal/kerberos/ccache.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { MemoryFiles, memoryUid } from "../fixtures/memoryFileSystem.js"
-import { REALM, SPN, serviceKeytab } from "./support.js"
-import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
+import { REALM, serviceKeytab, SPN } from "./support.js"
 
 const start = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
@@ -22,10 +22,20 @@ const realm = Effect.gen(function*() {
 })
 
 const login = (memory: MemoryFiles, cache: string, options: Partial<Kerberos.TicketOptions> = {}) =>
-  Effect.flatMap(realm, (kdc) =>
-    Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid", cache: `FILE:${cache}`, ...options }).pipe(
-      Effect.provide(Layer.merge(kdc.layer, memory.layer()))
-    ))
+  Effect.flatMap(
+    realm,
+    (kdc) =>
+      Kerberos.getTicket({
+        principal: `alice@${REALM}`,
+        keySource: { _tag: "Password", password },
+        spn: SPN,
+        kdc: "kdc.invalid",
+        cache: `FILE:${cache}`,
+        ...options
+      }).pipe(
+        Effect.provide(Layer.merge(kdc.layer, memory.layer()))
+      )
+  )
 
 const strays = (memory: MemoryFiles) => [...memory.files.keys()].filter((name) => name.includes(".vedauth-"))
 
@@ -69,13 +79,19 @@ describe("krb5.conf", () => {
       const memory = new MemoryFiles()
       memory.folders.set("/run/user/1000", { mode: 0o700, uid: memoryUid })
       // Another user's krb5.conf: refused when read.
-      memory.files.set("/etc/planted/krb5.conf", { text: "[libdefaults]\n default_realm = EVIL.TEST\n", mode: 0o644, uid: 1001 })
+      memory.files.set("/etc/planted/krb5.conf", {
+        text: "[libdefaults]\n default_realm = EVIL.TEST\n",
+        mode: 0o644,
+        uid: 1001
+      })
       const conf = Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", "/etc/planted/krb5.conf"]])))
       const refused = yield* Effect.flip(login(memory, "/run/user/1000/krb5cc").pipe(Effect.provide(conf)))
       assert.strictEqual(refused._tag, "KerberosError")
       if (refused._tag === "KerberosError") assert.strictEqual(refused.reason, "KRB5_CONF_UNREADABLE")
       assert.include(refused.message, "owned by user id 1001")
-      const ticket = yield* login(memory, "/run/user/1000/krb5cc", { realm: REALM, principal: "alice" }).pipe(Effect.provide(conf))
+      const ticket = yield* login(memory, "/run/user/1000/krb5cc", { realm: REALM, principal: "alice" }).pipe(
+        Effect.provide(conf)
+      )
       assert.strictEqual(ticket.client, `alice@${REALM}`)
     }))
 })

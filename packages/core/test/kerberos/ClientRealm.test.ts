@@ -9,14 +9,16 @@ import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Either, Redacted, TestClock } from "effect"
 import * as kdc from "../../../winauth/src/internal/kerberos/kdcMessages.js"
 import { parseKrb5Conf } from "../../../winauth/src/internal/kerberos/krb5conf.js"
-import { clientName, type ClientContext, namesPrincipal } from "../../src/internal/kerberos/clientRealm.js"
+import { type ClientContext, clientName, namesPrincipal } from "../../src/internal/kerberos/clientRealm.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { TransportError } from "../../src/VedAuthError.js"
 
 const conf = (text: string) => parseKrb5Conf(text)
 const noConf = conf("")
-const withDefault = conf("[libdefaults]\n default_realm = CORP.EXAMPLE\n[realms]\n CORP.EXAMPLE = {\n  kdc = 127.0.0.1:88\n }\n")
+const withDefault = conf(
+  "[libdefaults]\n default_realm = CORP.EXAMPLE\n[realms]\n CORP.EXAMPLE = {\n  kdc = 127.0.0.1:88\n }\n"
+)
 const withDomainRealm = conf("[domain_realm]\n .corp.example = CORP.EXAMPLE\n")
 
 const context = (overrides: Partial<ClientContext> = {}): ClientContext => ({
@@ -37,43 +39,121 @@ const resolve = (text: string, overrides: Partial<ClientContext> = {}) => {
 describe("the client's realm for each user form", () => {
   it("a realm given wins for every form; a UPN with another suffix becomes an enterprise name for that realm", () => {
     const realm = "CORP.EXAMPLE"
-    assert.deepStrictEqual(resolve("CORP\\alice", { realm, conf: withDefault }), { name: "alice", realm, enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("eu.corp.example\\alice", { realm }), { name: "alice", realm, enterprise: false, guessed: false })
+    assert.deepStrictEqual(resolve("CORP\\alice", { realm, conf: withDefault }), {
+      name: "alice",
+      realm,
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(resolve("eu.corp.example\\alice", { realm }), {
+      name: "alice",
+      realm,
+      enterprise: false,
+      guessed: false
+    })
     assert.deepStrictEqual(resolve("alice", { realm }), { name: "alice", realm, enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("alice@corp.example", { realm }), { name: "alice", realm, enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("alice@example.com", { realm }), { name: "alice@example.com", realm, enterprise: true, guessed: false })
+    assert.deepStrictEqual(resolve("alice@corp.example", { realm }), {
+      name: "alice",
+      realm,
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(resolve("alice@example.com", { realm }), {
+      name: "alice@example.com",
+      realm,
+      enterprise: true,
+      guessed: false
+    })
   })
 
   it("user@suffix and a DNS domain name their realm, upper-cased, whatever krb5.conf's default", () => {
-    assert.deepStrictEqual(resolve("alice@corp.test", { conf: withDefault }), { name: "alice", realm: "CORP.TEST", enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("corp.test\\alice", { conf: withDefault }), { name: "alice", realm: "CORP.TEST", enterprise: false, guessed: false })
+    assert.deepStrictEqual(resolve("alice@corp.test", { conf: withDefault }), {
+      name: "alice",
+      realm: "CORP.TEST",
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(resolve("corp.test\\alice", { conf: withDefault }), {
+      name: "alice",
+      realm: "CORP.TEST",
+      enterprise: false,
+      guessed: false
+    })
   })
 
   it("CORP\\alice with default_realm CORP.EXAMPLE is alice@CORP.EXAMPLE; EU\\alice is the enterprise name alice@EU sent to CORP.EXAMPLE", () => {
-    assert.deepStrictEqual(resolve("CORP\\alice", { conf: withDefault }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("corp\\alice", { conf: withDefault }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("EU\\alice", { conf: withDefault }), { name: "alice@EU", realm: "CORP.EXAMPLE", enterprise: true, guessed: false })
+    assert.deepStrictEqual(resolve("CORP\\alice", { conf: withDefault }), {
+      name: "alice",
+      realm: "CORP.EXAMPLE",
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(resolve("corp\\alice", { conf: withDefault }), {
+      name: "alice",
+      realm: "CORP.EXAMPLE",
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(resolve("EU\\alice", { conf: withDefault }), {
+      name: "alice@EU",
+      realm: "CORP.EXAMPLE",
+      enterprise: true,
+      guessed: false
+    })
     // A keytab's keys are under the plain name: no enterprise name then.
-    assert.deepStrictEqual(resolve("EU\\alice", { conf: withDefault, enterpriseAllowed: false }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
+    assert.deepStrictEqual(resolve("EU\\alice", { conf: withDefault, enterpriseAllowed: false }), {
+      name: "alice",
+      realm: "CORP.EXAMPLE",
+      enterprise: false,
+      guessed: false
+    })
   })
 
   it("without default_realm, [domain_realm] for the server's host", () => {
-    assert.deepStrictEqual(resolve("CORP\\alice", { conf: withDomainRealm }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("alice", { conf: withDomainRealm }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
+    assert.deepStrictEqual(resolve("CORP\\alice", { conf: withDomainRealm }), {
+      name: "alice",
+      realm: "CORP.EXAMPLE",
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(resolve("alice", { conf: withDomainRealm }), {
+      name: "alice",
+      realm: "CORP.EXAMPLE",
+      enterprise: false,
+      guessed: false
+    })
   })
 
   it("on a Windows domain logon with no krb5.conf: USERDNSDOMAIN names the realm, after krb5.conf", () => {
-    assert.deepStrictEqual(resolve("CORP\\alice", { logonRealm: "CORP.EXAMPLE" }), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: false })
-    assert.deepStrictEqual(resolve("alice", { logonRealm: "CORP.EXAMPLE", conf: conf("[libdefaults]\n default_realm = OTHER.EXAMPLE\n") }), { name: "alice", realm: "OTHER.EXAMPLE", enterprise: false, guessed: false })
+    assert.deepStrictEqual(resolve("CORP\\alice", { logonRealm: "CORP.EXAMPLE" }), {
+      name: "alice",
+      realm: "CORP.EXAMPLE",
+      enterprise: false,
+      guessed: false
+    })
+    assert.deepStrictEqual(
+      resolve("alice", { logonRealm: "CORP.EXAMPLE", conf: conf("[libdefaults]\n default_realm = OTHER.EXAMPLE\n") }),
+      { name: "alice", realm: "OTHER.EXAMPLE", enterprise: false, guessed: false }
+    )
   })
 
   it("with nothing configured: the NetBIOS domain as an enterprise name in that realm, the server's DNS domain for a bare name; both guesses", () => {
-    assert.deepStrictEqual(resolve("CORP\\alice"), { name: "alice@CORP", realm: "CORP", enterprise: true, guessed: true })
+    assert.deepStrictEqual(resolve("CORP\\alice"), {
+      name: "alice@CORP",
+      realm: "CORP",
+      enterprise: true,
+      guessed: true
+    })
     assert.deepStrictEqual(resolve("alice"), { name: "alice", realm: "CORP.EXAMPLE", enterprise: false, guessed: true })
   })
 
   it("a bare name with no realm anywhere and a server host with no domain (or an IP address): BAD_PRINCIPAL; an empty domain or name too", () => {
-    for (const [text, host] of [["alice", "localhost"], ["alice", "10.0.0.1"], ["\\alice", "tpp.corp.example"], ["CORP\\", "tpp.corp.example"]] as const) {
+    for (
+      const [text, host] of [["alice", "localhost"], ["alice", "10.0.0.1"], ["\\alice", "tpp.corp.example"], [
+        "CORP\\",
+        "tpp.corp.example"
+      ]] as const
+    ) {
       const result = clientName(text, context({ serviceHost: host }))
       assert.isTrue(Either.isLeft(result), text)
       if (Either.isLeft(result)) assert.strictEqual(result.left.reason, "BAD_PRINCIPAL")
@@ -81,8 +161,12 @@ describe("the client's realm for each user form", () => {
   })
 
   it("namesPrincipal: CORP\\alice, alice@corp.example and alice name alice@CORP.EXAMPLE; EU\\alice and bob do not", () => {
-    for (const user of ["CORP\\alice", "alice@corp.example", "ALICE", "corp.example\\alice"]) assert.isTrue(namesPrincipal(user, "alice@CORP.EXAMPLE"), user)
-    for (const user of ["EU\\alice", "bob", "alice@example.com"]) assert.isFalse(namesPrincipal(user, "alice@CORP.EXAMPLE"), user)
+    for (const user of ["CORP\\alice", "alice@corp.example", "ALICE", "corp.example\\alice"]) {
+      assert.isTrue(namesPrincipal(user, "alice@CORP.EXAMPLE"), user)
+    }
+    for (const user of ["EU\\alice", "bob", "alice@example.com"]) {
+      assert.isFalse(namesPrincipal(user, "alice@CORP.EXAMPLE"), user)
+    }
   })
 })
 
@@ -93,7 +177,9 @@ describe("getTicket with the resolved name", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.UTC(2026, 0, 15, 9))
       const sent: Array<kdc.KdcReq> = []
-      yield* Effect.flip(Kerberos.getTicket({ principal: "CORP\\alice", keySource: password, spn: "HTTP/localhost", kdc: "127.0.0.1:1" })).pipe(
+      yield* Effect.flip(
+        Kerberos.getTicket({ principal: "CORP\\alice", keySource: password, spn: "HTTP/localhost", kdc: "127.0.0.1:1" })
+      ).pipe(
         Effect.provide(KdcTransport.layerMemory((_address, message) => {
           sent.push(kdc.decodeKdcReq(message))
           return Effect.fail(new TransportError({ detail: "no answer" }))
@@ -107,7 +193,9 @@ describe("getTicket with the resolved name", () => {
 
   it.effect("a guessed realm whose KDC cannot be found: REALM_GUESS_FAILED naming the realm, why it was guessed, and how to set it", () =>
     Effect.gen(function*() {
-      const error = yield* Effect.flip(Kerberos.getTicket({ principal: "CORP\\alice", keySource: password, spn: "HTTP/localhost" })).pipe(
+      const error = yield* Effect.flip(
+        Kerberos.getTicket({ principal: "CORP\\alice", keySource: password, spn: "HTTP/localhost" })
+      ).pipe(
         Effect.provide(KdcTransport.layerMemory(() => Effect.fail(new TransportError({ detail: "unused" })))),
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map()))
       )

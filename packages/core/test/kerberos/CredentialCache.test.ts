@@ -13,7 +13,11 @@ import { mintTicket, REALM, SPN } from "./support.js"
 
 const start = Date.UTC(2026, 0, 15, 9)
 /** A TGT stand-in (only its name and lifetime matter here): valid for two hours from `start`. */
-const tgtLike = (credential: Credential): Credential => ({ ...credential, server: { nameType: 2, components: ["krbtgt", REALM] }, endtime: start + 2 * 3600_000 })
+const tgtLike = (credential: Credential): Credential => ({
+  ...credential,
+  server: { nameType: 2, components: ["krbtgt", REALM] },
+  endtime: start + 2 * 3600_000
+})
 
 const folder = "/run/user/1000"
 const file = `${folder}/krb5cc`
@@ -23,7 +27,11 @@ const cacheFixture = Effect.sync(() => {
   const memory = new MemoryFiles()
   const service = Redacted.value(mintTicket({ now: start, lifetimeMillis: 3600_000 }).credential)
   memory.folders.set(folder, { mode: 0o700, uid: memoryUid })
-  memory.files.set(file, { text: "", bytes: ccache.writeCcache({ principal: service.client, realm: REALM, credentials: [tgtLike(service), service] }), mode: 0o600 })
+  memory.files.set(file, {
+    text: "",
+    bytes: ccache.writeCcache({ principal: service.client, realm: REALM, credentials: [tgtLike(service), service] }),
+    mode: 0o600
+  })
   return { memory, file }
 })
 

@@ -7,7 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { type Kerberos as Engine, Krb5Conf } from "@vedauth/winauth"
 import { Effect, Layer } from "effect"
 import { runExchange } from "../../src/internal/kerberos/driver.js"
-import { KdcTransport, type KdcAddress } from "../../src/KdcTransport.js"
+import { type KdcAddress, KdcTransport } from "../../src/KdcTransport.js"
 
 /** An exchange that sends one message to each realm in turn, then is done. */
 const visiting = (realms: ReadonlyArray<string>): Engine.TicketExchange => {
@@ -21,19 +21,32 @@ const visiting = (realms: ReadonlyArray<string>): Engine.TicketExchange => {
   return { start: next, receive: next, clientRealm: () => "USERS.TEST" }
 }
 
-const conf = Krb5Conf.parse(["[realms]", "  SERVICES.TEST = {", "    kdc = kdc.services.test:8801", "  }", "  USERS.TEST = {", "    kdc = conf.users.test:8800", "  }"].join("\n"))
+const conf = Krb5Conf.parse(
+  [
+    "[realms]",
+    "  SERVICES.TEST = {",
+    "    kdc = kdc.services.test:8801",
+    "  }",
+    "  USERS.TEST = {",
+    "    kdc = conf.users.test:8800",
+    "  }"
+  ].join("\n")
+)
 
 const recording = () => {
   const sent: Array<string> = []
   const lookups: Array<string> = []
-  const layer = Layer.succeed(KdcTransport, KdcTransport.of({
-    send: (kdc: KdcAddress) => Effect.sync(() => (sent.push(`${kdc.host}:${kdc.port}`), new Uint8Array())),
-    lookup: (realm: string) =>
-      Effect.sync(() => {
-        lookups.push(realm)
-        return realm === "FAR.TEST" ? [{ host: "srv.far.test", port: 88 }] : []
-      })
-  }))
+  const layer = Layer.succeed(
+    KdcTransport,
+    KdcTransport.of({
+      send: (kdc: KdcAddress) => Effect.sync(() => (sent.push(`${kdc.host}:${kdc.port}`), new Uint8Array())),
+      lookup: (realm: string) =>
+        Effect.sync(() => {
+          lookups.push(realm)
+          return realm === "FAR.TEST" ? [{ host: "srv.far.test", port: 88 }] : []
+        })
+    })
+  )
   return { sent, lookups, layer }
 }
 
@@ -41,8 +54,15 @@ describe("cross-realm: each realm's KDCs", () => {
   it.effect("the kdc option for the client's realm, krb5.conf [realms] for the service's, DNS SRV for a realm krb5.conf does not list", () =>
     Effect.gen(function*() {
       const { layer, lookups, sent } = recording()
-      yield* runExchange(visiting(["USERS.TEST", "SERVICES.TEST", "FAR.TEST", "FAR.TEST"]), "USERS.TEST", ["given.users.test:88"], conf).pipe(Effect.provide(layer))
-      assert.deepStrictEqual(sent, ["given.users.test:88", "kdc.services.test:8801", "srv.far.test:88", "srv.far.test:88"])
+      yield* runExchange(visiting(["USERS.TEST", "SERVICES.TEST", "FAR.TEST", "FAR.TEST"]), "USERS.TEST", [
+        "given.users.test:88"
+      ], conf).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(sent, [
+        "given.users.test:88",
+        "kdc.services.test:8801",
+        "srv.far.test:88",
+        "srv.far.test:88"
+      ])
       // Resolved once per realm.
       assert.deepStrictEqual(lookups, ["FAR.TEST"])
     }))
@@ -50,7 +70,9 @@ describe("cross-realm: each realm's KDCs", () => {
   it.effect("without the kdc option the client's realm comes from krb5.conf too; a realm found nowhere is a TransportError naming it", () =>
     Effect.gen(function*() {
       const { layer, sent } = recording()
-      const error = yield* Effect.flip(runExchange(visiting(["USERS.TEST", "NOWHERE.TEST"]), "USERS.TEST", undefined, conf).pipe(Effect.provide(layer)))
+      const error = yield* Effect.flip(
+        runExchange(visiting(["USERS.TEST", "NOWHERE.TEST"]), "USERS.TEST", undefined, conf).pipe(Effect.provide(layer))
+      )
       assert.deepStrictEqual(sent, ["conf.users.test:8800"])
       assert.strictEqual(error._tag, "TransportError")
       assert.include(error.message, "NOWHERE.TEST")

@@ -3,10 +3,10 @@
  * bindings, mutual authentication, clock skew, expiry, replay, keys, all on the TestClock.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 import { Duration, Effect, Either, Redacted, TestClock } from "effect"
 import * as Kerberos from "../../src/Kerberos.js"
 import { mintTicket, REALM, serviceKeytab } from "./support.js"
-import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const bindings = new TextEncoder().encode("tls-server-end-point:" + "11".repeat(32))
 const start = Date.UTC(2026, 0, 15, 9, 0, 0)
@@ -16,7 +16,10 @@ const handshake = (options: { readonly spnego?: boolean; readonly etype?: number
     yield* TestClock.setTime(start)
     const acceptor = makeAcceptor({ keytab: serviceKeytab })
     const ticket = mintTicket({ now: start, ...(options.etype === undefined ? {} : { etype: options.etype }) })
-    const initiator = yield* Kerberos.initiate(ticket, { channelBindings: bindings, ...(options.spnego === undefined ? {} : { spnego: options.spnego }) })
+    const initiator = yield* Kerberos.initiate(ticket, {
+      channelBindings: bindings,
+      ...(options.spnego === undefined ? {} : { spnego: options.spnego })
+    })
     return { acceptor, ticket, initiator }
   })
 
@@ -46,7 +49,9 @@ describe("Kerberos initiator and acceptor", () => {
   it.effect("channel bindings: other ones refused; none accepted unless required", () =>
     Effect.gen(function*() {
       const { acceptor, initiator } = yield* handshake()
-      const wrong = yield* Effect.flip(acceptor.accept(initiator.token, { channelBindings: new TextEncoder().encode("tls-server-end-point:other") }))
+      const wrong = yield* Effect.flip(
+        acceptor.accept(initiator.token, { channelBindings: new TextEncoder().encode("tls-server-end-point:other") })
+      )
       assert.include(wrong.detail, "do not match")
       const unbound = yield* Kerberos.initiate(mintTicket({ now: start }))
       yield* acceptor.accept(unbound.token, { channelBindings: bindings })
@@ -90,8 +95,14 @@ describe("Kerberos initiator and acceptor", () => {
     Effect.gen(function*() {
       const { initiator } = yield* handshake()
       // Variations of the service keytab (no string-to-key: PBKDF2 rounds are not what is tested here).
-      const variant = (change: (key: Kerberos.ServiceKey) => Kerberos.ServiceKey): Kerberos.Keytab => ({ principals: [], keys: Redacted.make(Redacted.value(serviceKeytab.keys).map(change)) })
-      const stranger = variant((k) => ({ ...k, principal: { ...k.principal, components: ["HTTP", "other.vedauth.test"] } }))
+      const variant = (change: (key: Kerberos.ServiceKey) => Kerberos.ServiceKey): Kerberos.Keytab => ({
+        principals: [],
+        keys: Redacted.make(Redacted.value(serviceKeytab.keys).map(change))
+      })
+      const stranger = variant((k) => ({
+        ...k,
+        principal: { ...k.principal, components: ["HTTP", "other.vedauth.test"] }
+      }))
       const noKey = yield* Effect.flip(makeAcceptor({ keytab: stranger }).accept(initiator.token))
       assert.strictEqual(noKey.reason, "KRB_AP_ERR_NOKEY")
       const oldKvno = variant((k) => ({ ...k, kvno: 2 }))
@@ -111,7 +122,10 @@ describe("Kerberos initiator and acceptor", () => {
     }))
 
   it("spnForUrl: HTTP/<host>, and an IP address is an error that says why", () => {
-    assert.deepStrictEqual(Kerberos.spnForUrl("https://TPP.Example.com:8443/vedauth"), Either.right("HTTP/tpp.example.com"))
+    assert.deepStrictEqual(
+      Kerberos.spnForUrl("https://TPP.Example.com:8443/vedauth"),
+      Either.right("HTTP/tpp.example.com")
+    )
     for (const url of ["https://10.0.0.5/vedauth", "https://[::1]:443/"]) {
       const result = Kerberos.spnForUrl(url)
       assert.strictEqual(result._tag, "Left")

@@ -6,14 +6,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, TestClock } from "effect"
-import { concat } from "../../../winauth/src/internal/ntlm/bytes.js"
 import { counted32, u32 } from "../../../winauth/src/internal/kerberos/binary.js"
 import { writeCredential, writePrincipal } from "../../../winauth/src/internal/kerberos/ccache.js"
+import { concat } from "../../../winauth/src/internal/ntlm/bytes.js"
 import * as KcmTransport from "../../src/KcmTransport.js"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
-import { TransportError } from "../../src/VedAuthError.js"
 import { TokenStoreFiles } from "../../src/TokenStoreFiles.js"
+import { TransportError } from "../../src/VedAuthError.js"
 import { MemoryFiles, memoryUid } from "../fixtures/memoryFileSystem.js"
 import { mintTicket, REALM, SPN } from "./support.js"
 
@@ -46,8 +46,20 @@ const daemon = (credList = true) => {
   return { asked, layer }
 }
 
-const ticket = (keySource: Kerberos.KeySource, kcm: Layer.Layer<KcmTransport.KcmTransport>, kdc = KdcTransport.layerUnreachable, principal?: string) =>
-  Kerberos.getTicket({ ...(principal === undefined ? {} : { principal }), keySource, spn: SPN, realm: REALM, kdc: "127.0.0.1:1", cache: "KCM:" }).pipe(Effect.provide(Layer.merge(kcm, kdc)))
+const ticket = (
+  keySource: Kerberos.KeySource,
+  kcm: Layer.Layer<KcmTransport.KcmTransport>,
+  kdc = KdcTransport.layerUnreachable,
+  principal?: string
+) =>
+  Kerberos.getTicket({
+    ...(principal === undefined ? {} : { principal }),
+    keySource,
+    spn: SPN,
+    realm: REALM,
+    kdc: "127.0.0.1:1",
+    cache: "KCM:"
+  }).pipe(Effect.provide(Layer.merge(kcm, kdc)))
 
 describe("KCM: credential caches", () => {
   it.effect("a valid service ticket in the default KCM cache: no KDC round trip, nothing stored; 3 requests, 5 with a daemon without GET_CRED_LIST", () =>
@@ -63,7 +75,9 @@ describe("KCM: credential caches", () => {
       assert.strictEqual((yield* ticket({ _tag: "CacheOnly" }, old.layer)).kdcRoundTrips, 0)
       // Then GET_CRED_UUID_LIST and GET_CRED_BY_UUID, as MIT's client falls back.
       assert.deepStrictEqual(old.asked, [20, 8, 13001, 9, 10])
-      const owner = yield* Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(daemon().layer, new MemoryFiles().layer())))
+      const owner = yield* Kerberos.cachePrincipal("KCM:").pipe(
+        Effect.provide(Layer.merge(daemon().layer, new MemoryFiles().layer()))
+      )
       assert.deepStrictEqual(owner, Option.some(`alice@${REALM}`))
     }))
 
@@ -85,9 +99,15 @@ describe("KCM: credential caches", () => {
         asked.push(`${address.host}:${address.port}`)
         return Effect.fail(new TransportError({ detail: "no KDC here" }))
       })
-      yield* Effect.flip(ticket({ _tag: "Password", password: Redacted.make("pw") }, KcmTransport.layerUnreachable, kdc, "alice"))
+      yield* Effect.flip(
+        ticket({ _tag: "Password", password: Redacted.make("pw") }, KcmTransport.layerUnreachable, kdc, "alice")
+      )
       assert.deepStrictEqual(asked, ["127.0.0.1:1"])
-      const principal = yield* Effect.flip(Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(KcmTransport.layerUnreachable, new MemoryFiles().layer()))))
+      const principal = yield* Effect.flip(
+        Kerberos.cachePrincipal("KCM:").pipe(
+          Effect.provide(Layer.merge(KcmTransport.layerUnreachable, new MemoryFiles().layer()))
+        )
+      )
       assert.strictEqual(principal.reason, "CCACHE_UNREADABLE")
     }))
 
@@ -95,16 +115,23 @@ describe("KCM: credential caches", () => {
     Effect.gen(function*() {
       const at = (type: "Socket" | "File", uid: number) => {
         const memory = new MemoryFiles().service()
-        return Layer.succeed(TokenStoreFiles, { ...memory, lstat: () => Effect.succeedSome({ type, mode: 0o777, uid: Option.some(uid), size: 0 }) })
+        return Layer.succeed(TokenStoreFiles, {
+          ...memory,
+          lstat: () => Effect.succeedSome({ type, mode: 0o777, uid: Option.some(uid), size: 0 })
+        })
       }
       for (const [type, uid] of [["Socket", 1001], ["File", memoryUid]] as const) {
         const { asked, layer } = daemon()
-        const error = yield* Effect.flip(Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(layer, at(type, uid)))))
+        const error = yield* Effect.flip(
+          Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(layer, at(type, uid))))
+        )
         assert.strictEqual(error.reason, "CCACHE_UNTRUSTED")
         assert.deepStrictEqual(asked, [])
       }
       for (const uid of [0, memoryUid]) {
-        const owner = yield* Kerberos.cachePrincipal("KCM:").pipe(Effect.provide(Layer.merge(daemon().layer, at("Socket", uid))))
+        const owner = yield* Kerberos.cachePrincipal("KCM:").pipe(
+          Effect.provide(Layer.merge(daemon().layer, at("Socket", uid)))
+        )
         assert.deepStrictEqual(owner, Option.some(`alice@${REALM}`))
       }
     }))

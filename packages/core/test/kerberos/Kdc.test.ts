@@ -3,10 +3,10 @@
  * acceptor, all on the TestClock. (Our KDC against MIT's kinit is in platform-node's interop tests.)
  */
 import { assert, describe, it } from "@effect/vitest"
+import { makeAcceptor, makeKdc } from "@vedauth/test-helpers/kerberosServers"
 import { Effect, Redacted, TestClock } from "effect"
 import * as Kerberos from "../../src/Kerberos.js"
-import { REALM, SPN, serviceKeytab } from "./support.js"
-import { makeKdc, makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
+import { REALM, serviceKeytab, SPN } from "./support.js"
 
 const start = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
@@ -22,7 +22,12 @@ describe("Kerberos.makeKdc", () => {
   it.effect("password → AS (with pre-authentication) → TGS → AP-REQ accepted → AP-REP verified, in 3 KDC round trips", () =>
     Effect.gen(function*() {
       const kdc = yield* realm
-      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid" }).pipe(Effect.provide(kdc.layer))
+      const ticket = yield* Kerberos.getTicket({
+        principal: `alice@${REALM}`,
+        keySource: { _tag: "Password", password },
+        spn: SPN,
+        kdc: "kdc.invalid"
+      }).pipe(Effect.provide(kdc.layer))
       assert.strictEqual(ticket.kdcRoundTrips, 3)
       assert.strictEqual(ticket.server, `${SPN}@${REALM}`)
       const initiator = yield* Kerberos.initiate(ticket)
@@ -35,7 +40,14 @@ describe("Kerberos.makeKdc", () => {
     Effect.gen(function*() {
       const kdc = yield* realm
       const ask = (principal: string, secret: string, spn: string) =>
-        Effect.flip(Kerberos.getTicket({ principal, keySource: { _tag: "Password", password: Redacted.make(secret) }, spn, kdc: "kdc.invalid" })).pipe(Effect.provide(kdc.layer))
+        Effect.flip(
+          Kerberos.getTicket({
+            principal,
+            keySource: { _tag: "Password", password: Redacted.make(secret) },
+            spn,
+            kdc: "kdc.invalid"
+          })
+        ).pipe(Effect.provide(kdc.layer))
       const wrong = yield* ask(`alice@${REALM}`, "nope", SPN)
       assert.strictEqual(wrong._tag, "AuthenticationFailed")
       assert.include(wrong.message, "KDC_ERR_PREAUTH_FAILED")

@@ -14,9 +14,20 @@ import { TransportError } from "../../src/VedAuthError.js"
 import { MemoryFiles } from "../fixtures/memoryFileSystem.js"
 
 const now = Date.UTC(2026, 0, 15, 9)
-const options: Kerberos.TicketOptions = { principal: "alice@VEDAUTH.TEST", keySource: { _tag: "Password", password: Redacted.make("pw-secret-1") }, spn: "HTTP/tpp.vedauth.test", kdc: ["127.0.0.1:1", "127.0.0.1:2"] }
+const options: Kerberos.TicketOptions = {
+  principal: "alice@VEDAUTH.TEST",
+  keySource: { _tag: "Password", password: Redacted.make("pw-secret-1") },
+  spn: "HTTP/tpp.vedauth.test",
+  kdc: ["127.0.0.1:1", "127.0.0.1:2"]
+}
 const error = (code: number, eText?: string) =>
-  kdc.encodeKrbError({ errorCode: code, stime: now, realm: "VEDAUTH.TEST", sname: { nameType: NameType.srvInst, components: ["krbtgt", "VEDAUTH.TEST"] }, eText })
+  kdc.encodeKrbError({
+    errorCode: code,
+    stime: now,
+    realm: "VEDAUTH.TEST",
+    sname: { nameType: NameType.srvInst, components: ["krbtgt", "VEDAUTH.TEST"] },
+    eText
+  })
 
 /** KDC_ERR_PREAUTH_REQUIRED whose METHOD-DATA holds one ETYPE-INFO2. */
 const preauthRequired = (entries: Parameters<typeof kdc.encodeEtypeInfo2>[0]) =>
@@ -26,11 +37,14 @@ const preauthRequired = (entries: Parameters<typeof kdc.encodeEtypeInfo2>[0]) =>
     realm: "VEDAUTH.TEST",
     sname: { nameType: NameType.srvInst, components: ["krbtgt", "VEDAUTH.TEST"] },
     eText: undefined,
-    eData: der.sequence(der.sequence(der.field(1, der.integer(19)), der.field(2, der.octetString(kdc.encodeEtypeInfo2(entries)))))
+    eData: der.sequence(
+      der.sequence(der.field(1, der.integer(19)), der.field(2, der.octetString(kdc.encodeEtypeInfo2(entries))))
+    )
   })
 
-const withKdc = (answer: (address: KdcTransport.KdcAddress, message: Uint8Array) => Effect.Effect<Uint8Array, TransportError>) =>
-  Effect.provide(KdcTransport.layerMemory(answer))
+const withKdc = (
+  answer: (address: KdcTransport.KdcAddress, message: Uint8Array) => Effect.Effect<Uint8Array, TransportError>
+) => Effect.provide(KdcTransport.layerMemory(answer))
 
 describe("Kerberos.getTicket without a real KDC", () => {
   it.effect("tries the next KDC when one does not answer, and reports the last failure when none does", () =>
@@ -51,7 +65,13 @@ describe("Kerberos.getTicket without a real KDC", () => {
   it.effect("a reply that is not Kerberos is a KerberosError (MALFORMED), not a defect", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
-      for (const reply of [new Uint8Array(0), new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n"), der.tlv(der.application(11), new Uint8Array(3))]) {
+      for (
+        const reply of [
+          new Uint8Array(0),
+          new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n"),
+          der.tlv(der.application(11), new Uint8Array(3))
+        ]
+      ) {
         const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(withKdc(() => Effect.succeed(reply)))
         assert.strictEqual(failure._tag, "KerberosError")
       }
@@ -69,7 +89,9 @@ describe("Kerberos.getTicket without a real KDC", () => {
         [99, "KerberosError", "KRB_ERROR_99"]
       ]
       for (const [code, tag, text] of cases) {
-        const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(withKdc(() => Effect.succeed(error(code, "as the KDC says"))))
+        const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(
+          withKdc(() => Effect.succeed(error(code, "as the KDC says")))
+        )
         assert.strictEqual(failure._tag, tag)
         // A KerberosError's protocol name is its `name`, which String() puts before the message.
         assert.include(String(failure), text)
@@ -81,7 +103,9 @@ describe("Kerberos.getTicket without a real KDC", () => {
   it.effect("PREAUTH_REQUIRED without an AES enctype on offer says how to fix it", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
-      const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(withKdc(() => Effect.succeed(preauthRequired([{ etype: 23, salt: undefined, s2kparams: undefined }]))))
+      const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(
+        withKdc(() => Effect.succeed(preauthRequired([{ etype: 23, salt: undefined, s2kparams: undefined }])))
+      )
       assert.strictEqual(failure._tag, "KerberosError")
       assert.include(failure.message, "enable AES")
     }))
@@ -90,7 +114,9 @@ describe("Kerberos.getTicket without a real KDC", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
       for (const params of [Uint8Array.of(0, 0, 0, 0), Uint8Array.of(0xff, 0xff, 0xff, 0xff)]) {
-        const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(withKdc(() => Effect.succeed(preauthRequired([{ etype: 18, salt: "x", s2kparams: params }]))))
+        const failure = yield* Effect.flip(Kerberos.getTicket(options)).pipe(
+          withKdc(() => Effect.succeed(preauthRequired([{ etype: 18, salt: "x", s2kparams: params }])))
+        )
         assert.strictEqual(failure._tag, "KerberosError")
         assert.include(failure.message, "PBKDF2 iterations")
       }
@@ -99,7 +125,9 @@ describe("Kerberos.getTicket without a real KDC", () => {
   it.effect("no KDC in the options, none in krb5.conf, no DNS: a TransportError that says where to put one", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
-      const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, kdc: [] })).pipe(Effect.provide(KdcTransport.layerUnreachable))
+      const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, kdc: [] })).pipe(
+        Effect.provide(KdcTransport.layerUnreachable)
+      )
       assert.strictEqual(failure._tag, "TransportError")
       assert.include(failure.message, "krb5.conf")
     }))
@@ -109,14 +137,21 @@ describe("Kerberos.getTicket without a real KDC", () => {
       yield* TestClock.setTime(now)
       const memory = new MemoryFiles()
       const file = "/etc/vedauth-test/krb5.conf"
-      memory.files.set(file, { text: "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test:8888\n }\n", mode: 0o644 })
+      memory.files.set(file, {
+        text: "[libdefaults]\n default_realm = CONF.TEST\n[realms]\n CONF.TEST = {\n  kdc = kdc1.conf.test:8888\n }\n",
+        mode: 0o644
+      })
       const asked: Array<string> = []
-      yield* Effect.flip(Kerberos.getTicket({ principal: "alice", keySource: options.keySource, spn: "HTTP/tpp.conf.test" })).pipe(
+      yield* Effect.flip(
+        Kerberos.getTicket({ principal: "alice", keySource: options.keySource, spn: "HTTP/tpp.conf.test" })
+      ).pipe(
         withKdc((address) => {
           asked.push(`${address.host}:${address.port}`)
           return Effect.fail(new TransportError({ detail: "offline" }))
         }),
-        Effect.provide(Layer.merge(memory.layer(), Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", file]])))))
+        Effect.provide(
+          Layer.merge(memory.layer(), Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["KRB5_CONFIG", file]]))))
+        )
       )
       assert.deepStrictEqual(asked, ["kdc1.conf.test:8888"])
     }))
@@ -124,7 +159,9 @@ describe("Kerberos.getTicket without a real KDC", () => {
   it.effect("a KEYRING: or DIR: credential cache, or a KCM: one with no KcmTransport, is a KerberosError (CCACHE_TYPE_UNSUPPORTED)", () =>
     Effect.gen(function*() {
       for (const cache of ["KCM:", "KEYRING:persistent:1000", "DIR:/run/user/1000/krb5cc"]) {
-        const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, cache })).pipe(Effect.provide(KdcTransport.layerUnreachable))
+        const failure = yield* Effect.flip(Kerberos.getTicket({ ...options, cache })).pipe(
+          Effect.provide(KdcTransport.layerUnreachable)
+        )
         assert.strictEqual(failure._tag, "KerberosError")
         if (failure._tag === "KerberosError") assert.strictEqual(failure.reason, "CCACHE_TYPE_UNSUPPORTED")
       }

@@ -4,8 +4,10 @@
  * change between the pre-authentication offer and the reply, a KDC that never answers, a megabyte
  * of e-text, and a krb5.conf built to make a backtracking parser crawl. docs/security.md lists them.
  */
-import { assert, describe, it } from "@effect/vitest"
 import { HttpClient } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
+import { maxPeerText as maxServerText } from "@vedauth/winauth/PeerText"
 import { Duration, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { vi } from "vitest"
 import * as der from "../../../winauth/src/internal/kerberos/der.js"
@@ -13,22 +15,30 @@ import { enctypeById, enctypes, maxIterations } from "../../../winauth/src/inter
 import { TokId, wrapKrb5 } from "../../../winauth/src/internal/kerberos/gssToken.js"
 import { badS2kParams } from "../../../winauth/src/internal/kerberos/kdcClient.js"
 import * as kdc from "../../../winauth/src/internal/kerberos/kdcMessages.js"
-import { maxDomainRealms, maxKdcsPerRealm, maxKrb5ConfChars, parseKrb5Conf } from "../../../winauth/src/internal/kerberos/krb5conf.js"
+import {
+  maxDomainRealms,
+  maxKdcsPerRealm,
+  maxKrb5ConfChars,
+  parseKrb5Conf
+} from "../../../winauth/src/internal/kerberos/krb5conf.js"
 import { NameType, PaType } from "../../../winauth/src/internal/kerberos/types.js"
 import * as errors from "../../src/internal/errors.js"
-import { maxPeerText as maxServerText } from "@vedauth/winauth/PeerText"
 import * as KdcTransport from "../../src/KdcTransport.js"
 import * as Kerberos from "../../src/Kerberos.js"
 import { NtlmTransport } from "../../src/NtlmTransport.js"
 import * as TokenStore from "../../src/TokenStore.js"
 import * as VedAuth from "../../src/VedAuth.js"
 import { TransportError } from "../../src/VedAuthError.js"
-import { mintTicket, REALM, SPN, serviceKeytab } from "./support.js"
-import { makeKdc } from "@vedauth/test-helpers/kerberosServers"
+import { mintTicket, REALM, serviceKeytab, SPN } from "./support.js"
 
 const now = Date.UTC(2026, 0, 15, 9)
 const password = Redacted.make("Alice-Password-1")
-const options: Kerberos.TicketOptions = { principal: `alice@${REALM}`, keySource: { _tag: "Password", password }, spn: SPN, kdc: "kdc.invalid" }
+const options: Kerberos.TicketOptions = {
+  principal: `alice@${REALM}`,
+  keySource: { _tag: "Password", password },
+  spn: SPN,
+  kdc: "kdc.invalid"
+}
 const krbtgt = { nameType: NameType.srvInst, components: ["krbtgt", REALM] }
 
 const u32 = (n: number) => {
@@ -45,7 +55,12 @@ const preauthRequired = (etype: number, salt: string, s2kparams: Uint8Array | un
     realm: REALM,
     sname: krbtgt,
     eText: undefined,
-    eData: der.sequence(der.sequence(der.field(1, der.integer(PaType.etypeInfo2)), der.field(2, der.octetString(kdc.encodeEtypeInfo2([{ etype, salt, s2kparams }])))))
+    eData: der.sequence(
+      der.sequence(
+        der.field(1, der.integer(PaType.etypeInfo2)),
+        der.field(2, der.octetString(kdc.encodeEtypeInfo2([{ etype, salt, s2kparams }])))
+      )
+    )
   })
 
 /** A KDC answering every message with `answer`, keeping what it was sent. */
@@ -59,13 +74,19 @@ const scriptedKdc = (answer: (message: Uint8Array, index: number) => Uint8Array)
 const nextTurn = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 /** Whether an AS-REQ carries an encrypted timestamp: something derived from the password. */
-const sendsTimestamp = (message: Uint8Array) => kdc.decodeKdcReq(message).padata.some((p) => p.type === PaType.encTimestamp)
+const sendsTimestamp = (message: Uint8Array) =>
+  kdc.decodeKdcReq(message).padata.some((p) => p.type === PaType.encTimestamp)
 
 /** Runs `effect` counting every string-to-key derivation (all enctypes), through to the real ones. */
 const countingDerivations = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.acquireUseRelease(
     Effect.sync(() => enctypes.map((e) => vi.spyOn(e, "stringToKey"))),
-    (spies) => Effect.map(Effect.either(effect), (result) => ({ result, derivations: spies.reduce((n, spy) => n + spy.mock.calls.length, 0), calls: spies.flatMap((spy) => spy.mock.calls) })),
+    (spies) =>
+      Effect.map(Effect.either(effect), (result) => ({
+        result,
+        derivations: spies.reduce((n, spy) => n + spy.mock.calls.length, 0),
+        calls: spies.flatMap((spy) => spy.mock.calls)
+      })),
     (spies) => Effect.sync(() => spies.forEach((spy) => spy.mockRestore()))
   )
 
@@ -73,7 +94,10 @@ const countingDerivations = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 const realKdc = (rewrite: (reply: Uint8Array) => Uint8Array = (reply) => reply) =>
   Effect.gen(function*() {
     const principal = yield* Kerberos.parsePrincipal(`alice@${REALM}`)
-    const kdcServer = makeKdc({ realm: REALM, keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab] })
+    const kdcServer = makeKdc({
+      realm: REALM,
+      keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab]
+    })
     const received: Array<Uint8Array> = []
     const layer = KdcTransport.layerMemory((_, message) => {
       received.push(message)
@@ -89,7 +113,10 @@ const withAnotherSalt = (salt: string, garble: boolean) => (reply: Uint8Array) =
   const cipher = garble ? crypto.getRandomValues(new Uint8Array(rep.encPart.cipher.length)) : rep.encPart.cipher
   return kdc.encodeKdcRep({
     ...rep,
-    padata: [{ type: PaType.etypeInfo2, value: kdc.encodeEtypeInfo2([{ etype: rep.encPart.etype, salt, s2kparams: undefined }]) }],
+    padata: [{
+      type: PaType.etypeInfo2,
+      value: kdc.encodeEtypeInfo2([{ etype: rep.encPart.etype, salt, s2kparams: undefined }])
+    }],
     encPart: { ...rep.encPart, cipher }
   })
 }
@@ -109,7 +136,9 @@ describe("R1: a KDC offering weak or malformed PBKDF2 parameters (s2kparams)", (
       ]
       for (const [etype, params, words] of offers) {
         const peer = scriptedKdc(() => preauthRequired(etype, `${REALM}alice`, params))
-        const { derivations, result } = yield* countingDerivations(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer)))
+        const { derivations, result } = yield* countingDerivations(
+          Kerberos.getTicket(options).pipe(Effect.provide(peer.layer))
+        )
         const what = `etype ${etype}, s2kparams ${Array.from(params).join(",")}`
         assert.isTrue(Either.isLeft(result), what)
         const error = Either.isLeft(result) ? result.left : undefined
@@ -126,7 +155,17 @@ describe("R1: a KDC offering weak or malformed PBKDF2 parameters (s2kparams)", (
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
       for (const [etype, iterations] of [[18, 4096], [17, 4096], [20, 32768], [19, 32768]] as const) {
-        const peer = scriptedKdc((_, index) => index === 0 ? preauthRequired(etype, `${REALM}alice`, u32(iterations)) : kdc.encodeKrbError({ errorCode: 24, stime: now, realm: REALM, sname: krbtgt, eText: "Preauthentication failed" }))
+        const peer = scriptedKdc((_, index) =>
+          index === 0
+            ? preauthRequired(etype, `${REALM}alice`, u32(iterations))
+            : kdc.encodeKrbError({
+              errorCode: 24,
+              stime: now,
+              realm: REALM,
+              sname: krbtgt,
+              eText: "Preauthentication failed"
+            })
+        )
         const { calls } = yield* countingDerivations(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer)))
         assert.strictEqual(peer.received.length, 2)
         assert.isTrue(sendsTimestamp(peer.received[1]!))
@@ -163,9 +202,16 @@ describe("R6: a KDC asking for the most work, twice", () => {
       yield* TestClock.setTime(now)
       for (const count of [2 ** 24, maxIterations + 1]) {
         const peer = scriptedKdc(() => preauthRequired(20, "another salt", u32(count)))
-        const { derivations, result } = yield* countingDerivations(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer)))
-        assert.isTrue(Either.isLeft(result) && result.left._tag === "KerberosError" && result.left.reason === badS2kParams)
-        assert.include(Either.isLeft(result) ? result.left.message : "", `more than vedauth's limit of ${maxIterations}`)
+        const { derivations, result } = yield* countingDerivations(
+          Kerberos.getTicket(options).pipe(Effect.provide(peer.layer))
+        )
+        assert.isTrue(
+          Either.isLeft(result) && result.left._tag === "KerberosError" && result.left.reason === badS2kParams
+        )
+        assert.include(
+          Either.isLeft(result) ? result.left.message : "",
+          `more than vedauth's limit of ${maxIterations}`
+        )
         assert.strictEqual(derivations, 0)
         assert.strictEqual(peer.received.length, 1)
       }
@@ -176,7 +222,9 @@ describe("R6: a KDC asking for the most work, twice", () => {
       yield* TestClock.setTime(now)
       // Our KDC repeats ETYPE-INFO2 in the AS-REP, as MIT and Active Directory do.
       const peer = yield* realKdc()
-      const { derivations, result } = yield* countingDerivations(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer)))
+      const { derivations, result } = yield* countingDerivations(
+        Kerberos.getTicket(options).pipe(Effect.provide(peer.layer))
+      )
       assert.isTrue(Either.isRight(result))
       assert.strictEqual(derivations, 1)
     }))
@@ -197,7 +245,10 @@ describe("R6: a KDC asking for the most work, twice", () => {
   it.effect("the whole authorize under one deadline: a KDC that never answers ends the login at the request timeout, even with a transport that enforces its own", () =>
     Effect.gen(function*() {
       const seen: Array<unknown> = []
-      const layer = kerberosVedAuth(KdcTransport.layerMemory(() => Effect.never), (request) => Effect.sync(() => seen.push(request)).pipe(Effect.zipRight(Effect.never)))
+      const layer = kerberosVedAuth(
+        KdcTransport.layerMemory(() => Effect.never),
+        (request) => Effect.sync(() => seen.push(request)).pipe(Effect.zipRight(Effect.never))
+      )
       const fiber = yield* Effect.fork(VedAuth.authorize().pipe(Effect.provide(layer)))
       yield* TestClock.adjust("9 seconds")
       assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
@@ -212,14 +263,24 @@ describe("R6: a KDC asking for the most work, twice", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
       const principal = yield* Kerberos.parsePrincipal(`alice@${REALM}`)
-      const realm = makeKdc({ realm: REALM, keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab] })
+      const realm = makeKdc({
+        realm: REALM,
+        keytabs: [yield* Kerberos.keytabFromPassword(principal, password), serviceKeytab]
+      })
       const timeouts: Array<number | undefined> = []
       const asked: Array<Uint8Array> = []
       const layer = kerberosVedAuth(
         // Each KDC answer takes a second: AS, AS with pre-authentication, TGS.
-        KdcTransport.layerMemory((_, message) => Effect.zipRight(Effect.sync(() => asked.push(message)).pipe(Effect.zipRight(Effect.sleep("1 second"))), realm.handle(message))),
+        KdcTransport.layerMemory((_, message) =>
+          Effect.zipRight(
+            Effect.sync(() => asked.push(message)).pipe(Effect.zipRight(Effect.sleep("1 second"))),
+            realm.handle(message)
+          )
+        ),
         (request) =>
-          Effect.sync(() => timeouts.push(request.timeout === undefined ? undefined : Duration.toMillis(request.timeout))).pipe(
+          Effect.sync(() =>
+            timeouts.push(request.timeout === undefined ? undefined : Duration.toMillis(request.timeout))
+          ).pipe(
             Effect.zipRight(Effect.fail(new TransportError({ detail: "the transport's own timeout" })))
           )
       )
@@ -249,7 +310,9 @@ describe("R6: a KDC asking for the most work, twice", () => {
         return real
       })
       const peer = scriptedKdc(() => preauthRequired(20, `${REALM}alice`, u32(maxIterations)))
-      const fiber = yield* Effect.fork(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer), Effect.timeout("1 second"), Effect.either))
+      const fiber = yield* Effect.fork(
+        Kerberos.getTicket(options).pipe(Effect.provide(peer.layer), Effect.timeout("1 second"), Effect.either)
+      )
       while (!started) yield* nextTurn
       // A derivation that held the event loop would be over by the next turn.
       yield* nextTurn
@@ -277,7 +340,9 @@ describe("R8: a KDC's (or server's) text is cut to a bounded length wherever it 
     Effect.gen(function*() {
       yield* TestClock.setTime(now)
       for (const code of [12, 24]) {
-        const peer = scriptedKdc(() => kdc.encodeKrbError({ errorCode: code, stime: now, realm: REALM, sname: krbtgt, eText: megabyte }))
+        const peer = scriptedKdc(() =>
+          kdc.encodeKrbError({ errorCode: code, stime: now, realm: REALM, sname: krbtgt, eText: megabyte })
+        )
         const error = yield* Effect.flip(Kerberos.getTicket(options).pipe(Effect.provide(peer.layer)))
         bounded(error.message)
         bounded(JSON.stringify(error))
@@ -287,13 +352,22 @@ describe("R8: a KDC's (or server's) text is cut to a bounded length wherever it 
   it.effect("1 MB of e-text in the server's KRB-ERROR (the answer to our AP-REQ)", () =>
     Effect.gen(function*() {
       const initiator = yield* Kerberos.initiate(mintTicket({ now }), { spnego: false })
-      const refusal = wrapKrb5(TokId.error, kdc.encodeKrbError({ errorCode: 41, stime: now, realm: REALM, sname: krbtgt, eText: megabyte }))
+      const refusal = wrapKrb5(
+        TokId.error,
+        kdc.encodeKrbError({ errorCode: 41, stime: now, realm: REALM, sname: krbtgt, eText: megabyte })
+      )
       const error = yield* Effect.flip(initiator.complete(refusal))
       bounded(error.message)
     }))
 
   it("a server's reason phrase or error_description of 1 MB", () => {
-    const error = errors.fromFailure({ endpoint: "authorize", status: 400, reason: megabyte, body: JSON.stringify({ error: "invalid_grant", error_description: megabyte }), secrets: [] })
+    const error = errors.fromFailure({
+      endpoint: "authorize",
+      status: 400,
+      reason: megabyte,
+      body: JSON.stringify({ error: "invalid_grant", error_description: megabyte }),
+      secrets: []
+    })
     bounded(error.message)
     bounded("description" in error ? error.description : undefined)
     bounded("reason" in error ? error.reason : undefined)
@@ -304,7 +378,9 @@ describe("R9: krb5.conf parsed in linear time and bounded size", () => {
   // No clock here: the issue's inputs took the former (quadratic) parser 17 s and 35 s on this
   // project's machine, past the test's timeout; one pass takes milliseconds.
   it("a 100 KB line of spaces and 60,000 kdc lines parse in one pass", () => {
-    const spaces = parseKrb5Conf(`[libdefaults]\ndefault_realm = A${" ".repeat(100_000)}B\n[realms]\nx =${" ".repeat(100_000)}y\n`)
+    const spaces = parseKrb5Conf(
+      `[libdefaults]\ndefault_realm = A${" ".repeat(100_000)}B\n[realms]\nx =${" ".repeat(100_000)}y\n`
+    )
     assert.strictEqual(spaces.defaultRealm, `A${" ".repeat(100_000)}B`)
     assert.strictEqual(spaces.kdcs.size, 0)
     const kdcs = parseKrb5Conf(`[realms]\n CORP.EXAMPLE = {\n${"  kdc = dc.corp.example\n".repeat(60_000)} }\n`)
@@ -314,7 +390,9 @@ describe("R9: krb5.conf parsed in linear time and bounded size", () => {
 
   it("past the size cap the rest is left out, and the result says so; the values kept are capped", () => {
     const head = "[libdefaults]\n default_realm = CORP.EXAMPLE\n[domain_realm]\n"
-    const big = parseKrb5Conf(`${head}${".x = X\n".repeat(maxKrb5ConfChars / 7)}[libdefaults]\n default_realm = LATE.EXAMPLE\n`)
+    const big = parseKrb5Conf(
+      `${head}${".x = X\n".repeat(maxKrb5ConfChars / 7)}[libdefaults]\n default_realm = LATE.EXAMPLE\n`
+    )
     assert.strictEqual(big.defaultRealm, "CORP.EXAMPLE", "what lies past the cap is not read")
     assert.include(big.truncated, `first ${maxKrb5ConfChars} characters`)
     assert.strictEqual(big.domainRealm.length, maxDomainRealms)
@@ -323,7 +401,9 @@ describe("R9: krb5.conf parsed in linear time and bounded size", () => {
   })
 
   it("a subsection inside a realm no longer ends the realm (the KDC after it is kept)", () => {
-    const conf = parseKrb5Conf("[realms]\n CORP.EXAMPLE = {\n  kdc = dc1\n  auth_to_local = {\n   RULE:x\n  }\n  kdc = dc2\n }\n OTHER = {\n  kdc = o1\n }\n")
+    const conf = parseKrb5Conf(
+      "[realms]\n CORP.EXAMPLE = {\n  kdc = dc1\n  auth_to_local = {\n   RULE:x\n  }\n  kdc = dc2\n }\n OTHER = {\n  kdc = o1\n }\n"
+    )
     assert.deepStrictEqual(conf.kdcs.get("CORP.EXAMPLE"), ["dc1", "dc2"])
     assert.deepStrictEqual(conf.kdcs.get("OTHER"), ["o1"])
     assert.isFalse(conf.kdcs.has("auth_to_local"))

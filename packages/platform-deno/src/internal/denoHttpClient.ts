@@ -10,7 +10,10 @@ export interface CreateHttpClientOptions {
   readonly cert?: string
   readonly key?: string
   /** Every request through this HTTP proxy (CONNECT for https), with Basic credentials if given. */
-  readonly proxy?: { readonly url: string; readonly basicAuth?: { readonly username: string; readonly password: string } }
+  readonly proxy?: {
+    readonly url: string
+    readonly basicAuth?: { readonly username: string; readonly password: string }
+  }
 }
 
 /** @internal */

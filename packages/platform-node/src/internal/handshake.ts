@@ -1,14 +1,14 @@
 /** The NTLM handshake on node:http: core's `WindowsAuthHandshake` over one dedicated agent and socket, and the stats of each run. */
+import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
+import { NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
+import * as WindowsAuthHandshake from "@vedauth/core/WindowsAuthHandshake"
 import { type Clock, Duration, Effect } from "effect"
+import type * as Http from "node:http"
 import type * as Https from "node:https"
 import * as Net from "node:net"
 import type * as Tls from "node:tls"
-import * as WindowsAuthHandshake from "@vedauth/core/WindowsAuthHandshake"
-import type * as NtlmTransport from "@vedauth/core/NtlmTransport"
-import { NtlmProtocolError, TransportError } from "@vedauth/core/VedAuthError"
-import { roundTrip, SocketRefused, type RoundTrip } from "./roundTrip.js"
-import type * as Http from "node:http"
 import { urlToHttpOptions } from "node:url"
+import { type RoundTrip, roundTrip, SocketRefused } from "./roundTrip.js"
 
 /** @internal */
 export type Scheme = WindowsAuthHandshake.Scheme
@@ -89,7 +89,13 @@ const answerOf = (response: RoundTrip): WindowsAuthHandshake.Answer & { readonly
   response
 })
 
-const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: URL, agent: Http.Agent, clock: Clock.Clock) => {
+const run = (
+  settings: HandshakeSettings,
+  request: NtlmTransport.Request,
+  url: URL,
+  agent: Http.Agent,
+  clock: Clock.Clock
+) => {
   const sockets = new Set<Net.Socket>()
   // Per handshake, not per request: the request options of the URL and the timeout's error.
   const target = urlToHttpOptions(url)
@@ -104,12 +110,16 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
   const timeout = request.timeout
   const deadline = timeout === undefined ? undefined : {
     at: clock.unsafeCurrentTimeMillis() + Duration.toMillis(timeout),
-    onPassed: () => new TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: url.origin + url.pathname })
+    onPassed: () =>
+      new TransportError({ detail: `no answer within ${Duration.format(timeout)}`, url: url.origin + url.pathname })
   }
   // The socket the CHALLENGE (or, for Kerberos over TLS, the certificate) came on: the AUTHENTICATE must go out on it, or not at all.
   let challengeSocket: Net.Socket | undefined
   const send = (step: WindowsAuthHandshake.Step) => {
-    const headers: Record<string, string> = { ...request.headers, ...(step.authorization === undefined ? {} : { authorization: step.authorization }) }
+    const headers: Record<string, string> = {
+      ...request.headers,
+      ...(step.authorization === undefined ? {} : { authorization: step.authorization })
+    }
     // The NEGOTIATE request of a POST carries no body: it would be sent twice otherwise.
     if (request.method === "POST" || step.body !== undefined) headers["content-length"] = String(step.body?.length ?? 0)
     const expected = challengeSocket
@@ -130,7 +140,9 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
       ...(step.phase === "authenticate" && expected !== undefined
         ? {
           checkSocket: (socket: Net.Socket, reused: boolean) =>
-            socket === expected && reused ? undefined : "the connection of the NTLM handshake closed before AUTHENTICATE could be sent"
+            socket === expected && reused
+              ? undefined
+              : "the connection of the NTLM handshake closed before AUTHENTICATE could be sent"
         }
         : {})
     }).pipe(
@@ -144,7 +156,10 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
   // Kerberos over TLS binds its AP-REQ to the server's certificate: connect first and read it, so
   // the AP-REQ goes on the first request (on that very socket) instead of after an anonymous one.
   const connectFirst = request.kerberos !== undefined && url.protocol === "https:"
-    ? Effect.map(preconnect(agent as Https.Agent, url, connectTimeoutMs, onSocket), (peerCertificate) => ({ peerCertificate }))
+    ? Effect.map(
+      preconnect(agent as Https.Agent, url, connectTimeoutMs, onSocket),
+      (peerCertificate) => ({ peerCertificate })
+    )
     : Effect.succeed(undefined)
   return Effect.flatMap(connectFirst, (connection) =>
     WindowsAuthHandshake.run(request, {
@@ -153,8 +168,13 @@ const run = (settings: HandshakeSettings, request: NtlmTransport.Request, url: U
       onScheme: (scheme) => settings.schemeCache.set(origin, scheme),
       connection
     }, send)).pipe(
-    Effect.map(({ answer, roundTrips, scheme }) => ({ response: answer.response, roundTrips, scheme, sockets: sockets.size }))
-  )
+      Effect.map(({ answer, roundTrips, scheme }) => ({
+        response: answer.response,
+        roundTrips,
+        scheme,
+        sockets: sockets.size
+      }))
+    )
 }
 
 /**

@@ -1,8 +1,8 @@
 import { HttpClient, HttpClientError } from "@effect/platform"
+import type { TransportError } from "@vedauth/core/VedAuthError"
+import { Context, Effect, Layer } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
-import { Context, Effect, Layer } from "effect"
-import type { TransportError } from "@vedauth/core/VedAuthError"
 import { isDirect, type Routes } from "./proxy.js"
 import { type ProxyNegotiate, routeAgent } from "./tunnel.js"
 
@@ -68,8 +68,10 @@ export const layerLazyNodeHttpClient = (
         (request) =>
           Effect.flatMap(request, (request) =>
             Effect.flatMap(
-              Effect.mapError(real, (cause) => new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.detail })),
-              (client) => client.execute(request)
+              Effect.mapError(real, (cause) =>
+                new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.detail })),
+              (client) =>
+                client.execute(request)
             )),
         Effect.succeed
       )

@@ -5,9 +5,9 @@
  * announces more than `maxReplyBytes`, or none whole within `timeout`, ends the exchange.
  * @internal
  */
+import { TransportError } from "@vedauth/core/VedAuthError"
 import { Duration, Effect } from "effect"
 import type * as Net from "node:net"
-import { TransportError } from "@vedauth/core/VedAuthError"
 
 /** @internal */
 export interface Framing {
@@ -26,7 +26,8 @@ export interface Framing {
 export const exchange = (framing: Framing, message: Uint8Array) =>
   Effect.timeoutFail(unbounded(framing, message), {
     duration: framing.timeout,
-    onTimeout: () => new TransportError({ detail: `${framing.peer}: no reply within ${Duration.format(framing.timeout)}` })
+    onTimeout: () =>
+      new TransportError({ detail: `${framing.peer}: no reply within ${Duration.format(framing.timeout)}` })
   })
 
 const unbounded = (framing: Framing, message: Uint8Array) =>
@@ -36,7 +37,11 @@ const unbounded = (framing: Framing, message: Uint8Array) =>
     try {
       socket = framing.connect()
     } catch (error) {
-      return resume(Effect.fail(new TransportError({ detail: `${framing.peer}: ${error instanceof Error ? error.message : String(error)}` })))
+      return resume(
+        Effect.fail(
+          new TransportError({ detail: `${framing.peer}: ${error instanceof Error ? error.message : String(error)}` })
+        )
+      )
     }
     const chunks: Array<Buffer> = []
     let received = 0
@@ -61,7 +66,9 @@ const unbounded = (framing: Framing, message: Uint8Array) =>
       received += chunk.length
       if (expected === undefined && received >= 4) {
         expected = Buffer.concat(chunks).readUInt32BE(0) + framing.extraReplyBytes
-        if (expected > framing.maxReplyBytes) return fail(`the reply announces ${expected} bytes, over the ${framing.maxReplyBytes}-byte limit`)
+        if (expected > framing.maxReplyBytes) {
+          return fail(`the reply announces ${expected} bytes, over the ${framing.maxReplyBytes}-byte limit`)
+        }
       }
       if (expected !== undefined && received >= 4 + expected) {
         settle(Effect.succeed(new Uint8Array(Buffer.concat(chunks).subarray(4, 4 + expected))))

@@ -10,10 +10,10 @@
  *   ranges, each optionally `:port`. Loopback is proxied unless the list names it, as curl does.
  * @internal
  */
+import { TransportError } from "@vedauth/core/VedAuthError"
 import { Effect, Redacted } from "effect"
 import * as Net from "node:net"
 import * as Process from "node:process"
-import { TransportError } from "@vedauth/core/VedAuthError"
 
 /** A proxy to open tunnels through; its credentials only in `authorization`. @internal */
 export interface Proxy {
@@ -57,14 +57,17 @@ export interface NoProxy {
 
 const MAX_ENTRIES = 1000
 
-const nonEmpty = (value: string | undefined): string | undefined => value === undefined || value.trim() === "" ? undefined : value.trim()
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value.trim()
 
 const stripBrackets = (host: string): string => host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host
 
 /** One `NO_PROXY` entry: `host`, `.suffix`, `host:port`, `[v6]:port`, `10.0.0.0/8`. */
 const parseEntry = (text: string): NoProxyEntry => {
   const bracketed = /^\[([^\]]*)\](?::(\d+))?$/.exec(text)
-  if (bracketed !== null) return { host: bracketed[1]!.toLowerCase(), port: bracketed[2] === undefined ? undefined : Number(bracketed[2]) }
+  if (bracketed !== null) {
+    return { host: bracketed[1]!.toLowerCase(), port: bracketed[2] === undefined ? undefined : Number(bracketed[2]) }
+  }
   // A bare IPv6 address has several colons: no port then.
   const colon = text.lastIndexOf(":")
   if (colon > 0 && text.indexOf(":") === colon && /^\d+$/.test(text.slice(colon + 1))) {
@@ -93,7 +96,9 @@ export const parseNoProxy = (list: string | undefined): NoProxy => {
     const family = cidr === null ? 0 : Net.isIP(stripBrackets(cidr[1]!))
     if (cidr !== null && family !== 0) {
       const bits = Number(cidr[2])
-      if (bits <= (family === 4 ? 32 : 128)) ranges.addSubnet(stripBrackets(cidr[1]!), bits, family === 4 ? "ipv4" : "ipv6")
+      if (bits <= (family === 4 ? 32 : 128)) {
+        ranges.addSubnet(stripBrackets(cidr[1]!), bits, family === 4 ? "ipv4" : "ipv6")
+      }
       continue
     }
     const entry = parseEntry(item)
@@ -141,7 +146,10 @@ export const parseProxy = (text: string, source: string): Proxy => {
   if (!URL.canParse(withScheme)) throw settingError(source, "is not a valid URL")
   const url = new URL(withScheme)
   if (url.protocol !== "http:") {
-    throw settingError(source, `uses ${url.protocol.slice(0, -1).slice(0, 16)}://, which is not supported; only http:// proxies are`)
+    throw settingError(
+      source,
+      `uses ${url.protocol.slice(0, -1).slice(0, 16)}://, which is not supported; only http:// proxies are`
+    )
   }
   if (url.hostname === "") throw settingError(source, "names no host")
   const port = url.port === "" ? 1080 : Number(url.port)
@@ -153,7 +161,10 @@ export const parseProxy = (text: string, source: string): Proxy => {
   return { host: stripBrackets(url.hostname), port, authorization, shown: `${url.hostname}:${port}` }
 }
 
-const firstOf = (env: Env, names: ReadonlyArray<string>): { readonly name: string; readonly value: string } | undefined => {
+const firstOf = (
+  env: Env,
+  names: ReadonlyArray<string>
+): { readonly name: string; readonly value: string } | undefined => {
   for (const name of names) {
     const value = nonEmpty(env[name])
     if (value !== undefined) return { name, value }

@@ -14,7 +14,7 @@ import * as Net from "node:net"
 import * as NodeKdcTransport from "../NodeKdcTransport.js"
 import * as NodeTokenStoreFiles from "../NodeTokenStoreFiles.js"
 import { isDirect, type Proxy, type Routes } from "./proxy.js"
-import { ProxyRefused, type ProxyNegotiate } from "./tunnel.js"
+import { type ProxyNegotiate, ProxyRefused } from "./tunnel.js"
 
 /**
  * Where the proxy's Kerberos ticket comes from; `NodeVedAuth` fills it from the login's `username`,
@@ -39,11 +39,18 @@ const margin = 60_000
 
 const keySourceOf = (settings: ProxyKerberos) =>
   Effect.gen(function*() {
-    if (settings.keytab !== undefined) return { _tag: "Keytab", keytab: yield* Kerberos.readKeytab(settings.keytab) } as const
+    if (settings.keytab !== undefined) {
+      return { _tag: "Keytab", keytab: yield* Kerberos.readKeytab(settings.keytab) } as const
+    }
     const password = settings.password
-    if (password === undefined || (settings.cache !== undefined && !Redacted.isRedacted(password))) return { _tag: "CacheOnly" } as const
+    if (password === undefined || (settings.cache !== undefined && !Redacted.isRedacted(password))) {
+      return { _tag: "CacheOnly" } as const
+    }
     // A password effect (a prompt) runs only when nothing else can give a ticket.
-    const value = Redacted.isRedacted(password) ? password : yield* Effect.orElseFail(password, () => new KerberosError({ reason: "NO_CREDENTIALS", detail: "the password could not be had" }))
+    const value = Redacted.isRedacted(password)
+      ? password
+      : yield* Effect.orElseFail(password, () =>
+        new KerberosError({ reason: "NO_CREDENTIALS", detail: "the password could not be had" }))
     return { _tag: "Password", password: value } as const
   })
 
@@ -53,7 +60,10 @@ const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base6
  * The `ProxyNegotiate` of a layer: its tickets, and the proxies that asked for Negotiate.
  * @internal
  */
-export const make = (settings: ProxyKerberos, services: Layer.Layer<KdcTransport | TokenStoreFiles>): ProxyNegotiate => {
+export const make = (
+  settings: ProxyKerberos,
+  services: Layer.Layer<KdcTransport | TokenStoreFiles>
+): ProxyNegotiate => {
   const tickets = new Map<string, Kerberos.ServiceTicket>()
   const wanted = new Set<string>()
   const ticketFor = (spn: string) =>
@@ -91,7 +101,10 @@ export const make = (settings: ProxyKerberos, services: Layer.Layer<KdcTransport
       const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
       const reason = error === undefined ? undefined : error.message
       const why = reason === undefined ? "no Kerberos ticket could be had" : `no Kerberos ticket for it: ${reason}`
-      throw new ProxyRefused(`proxy authentication required by the proxy ${proxy.shown} (it offers Negotiate): ${why}`, 407)
+      throw new ProxyRefused(
+        `proxy authentication required by the proxy ${proxy.shown} (it offers Negotiate): ${why}`,
+        407
+      )
     }
   }
 }
@@ -105,8 +118,14 @@ export const services: Effect.Effect<Layer.Layer<KdcTransport | TokenStoreFiles>
   Effect.all([Effect.serviceOption(KdcTransport), Effect.serviceOption(TokenStoreFiles)]),
   ([kdc, files]) =>
     Layer.merge(
-      Option.match(kdc, { onNone: () => NodeKdcTransport.layer(), onSome: (service) => Layer.succeed(KdcTransport, service) }),
-      Option.match(files, { onNone: () => NodeTokenStoreFiles.layer, onSome: (service) => Layer.succeed(TokenStoreFiles, service) })
+      Option.match(kdc, {
+        onNone: () => NodeKdcTransport.layer(),
+        onSome: (service) => Layer.succeed(KdcTransport, service)
+      }),
+      Option.match(files, {
+        onNone: () => NodeTokenStoreFiles.layer,
+        onSome: (service) => Layer.succeed(TokenStoreFiles, service)
+      })
     )
 )
 

@@ -1,10 +1,10 @@
 /** One HTTP/1.1 request and its response on a given agent, as an interruptible Effect. */
+import { TransportError } from "@vedauth/core/VedAuthError"
 import { Clock, Duration, Effect } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type * as Net from "node:net"
 import type * as Tls from "node:tls"
-import { TransportError } from "@vedauth/core/VedAuthError"
 
 /** @internal */
 export interface RoundTrip {
@@ -98,7 +98,8 @@ export const roundTrip = (options: RoundTripOptions): Effect.Effect<RoundTrip, T
         stopResponseTimer()
         resume(result)
       }
-      const fail = (detail: string) => settle(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
+      const fail = (detail: string) =>
+        settle(Effect.fail(new TransportError({ detail, url: url.origin + url.pathname })))
       const request = (url.protocol === "https:" ? Https : Http).request({
         ...options.target,
         method: options.method,
@@ -108,10 +109,14 @@ export const roundTrip = (options: RoundTripOptions): Effect.Effect<RoundTrip, T
       // One timer: the response timeout, or what is left before the handshake's deadline if sooner.
       const left = options.deadline === undefined ? Infinity : options.deadline.at - clock.unsafeCurrentTimeMillis()
       const byDeadline = left < Duration.toMillis(options.responseTimeout)
-      stopResponseTimer = startTimer(clock, byDeadline ? Duration.millis(Math.max(0, left)) : options.responseTimeout, () => {
-        settle(Effect.fail(byDeadline ? options.deadline!.onPassed() : options.onResponseTimeout()))
-        request.destroy()
-      })
+      stopResponseTimer = startTimer(
+        clock,
+        byDeadline ? Duration.millis(Math.max(0, left)) : options.responseTimeout,
+        () => {
+          settle(Effect.fail(byDeadline ? options.deadline!.onPassed() : options.onResponseTimeout()))
+          request.destroy()
+        }
+      )
       request.on("socket", (socket) => {
         options.onSocket?.(socket)
         const refused = options.checkSocket?.(socket, request.reusedSocket)
@@ -159,7 +164,11 @@ export const roundTrip = (options: RoundTripOptions): Effect.Effect<RoundTrip, T
         })
       })
       // A view of the caller's bytes, not a copy.
-      request.end(options.body === undefined ? undefined : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength))
+      request.end(
+        options.body === undefined
+          ? undefined
+          : Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength)
+      )
       return Effect.sync(() => {
         settled = true
         clearTimeout(connectTimer)

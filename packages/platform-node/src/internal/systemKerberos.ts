@@ -3,10 +3,10 @@
  * a dynamic `import()` on the first authorize that needs it, so that a program that never asks for
  * the system's tickets neither needs it installed nor pays for loading it.
  */
-import { Effect, Encoding, Ref } from "effect"
 import type { Initiator } from "@vedauth/core/Kerberos"
 import type * as SystemKerberos from "@vedauth/core/SystemKerberos"
 import { KerberosError } from "@vedauth/core/VedAuthError"
+import { Effect, Encoding, Ref } from "effect"
 
 /** The part of the addon's API used here (kerberos 7), checked when it loads. */
 export interface Addon {
@@ -20,7 +20,8 @@ interface Client {
 }
 
 /** @internal */
-export const installHint = "npm i kerberos@7; on Debian apt-get install libkrb5-dev g++ make python3 before installing it"
+export const installHint =
+  "npm i kerberos@7; on Debian apt-get install libkrb5-dev g++ make python3 before installing it"
 
 // The library's first line, which may quote a KDC's e-text: cut to 512 characters, as core cuts
 // every server's and KDC's words in an error.
@@ -80,14 +81,23 @@ export const serviceName = (spn: string, platform: string): string => {
 // GSS-API's messages (MIT's and Heimdal's wording), sorted into the names core's Kerberos uses, so
 // that `negotiate` falls back to NTLM on the same "not possible here" outcomes.
 const classify = (message: string): { readonly name: string; readonly hint?: string } => {
-  if (/no (kerberos )?credentials|credentials cache .*not found|no credentials cache|ccache .*not found|expired|no such file/i.test(message)) {
-    return { name: "NO_CREDENTIALS", hint: "run kinit (or point KRB5_CLIENT_KTNAME at a client keytab); klist shows the credential cache in use" }
+  if (
+    /no (kerberos )?credentials|credentials cache .*not found|no credentials cache|ccache .*not found|expired|no such file/i
+      .test(message)
+  ) {
+    return {
+      name: "NO_CREDENTIALS",
+      hint: "run kinit (or point KRB5_CLIENT_KTNAME at a client keytab); klist shows the credential cache in use"
+    }
   }
   if (/cannot (contact|find) any kdc|cannot resolve .*kdc|kdc .*unreachable/i.test(message)) {
     return { name: "NO_KDC", hint: "check krb5.conf's [realms] (or DNS SRV records) for the realm's KDC" }
   }
   if (/server not found in kerberos database|principal unknown/i.test(message)) {
-    return { name: "KDC_ERR_S_PRINCIPAL_UNKNOWN", hint: "the server's SPN is not registered; give the registered one as kerberos.spn" }
+    return {
+      name: "KDC_ERR_S_PRINCIPAL_UNKNOWN",
+      hint: "the server's SPN is not registered; give the registered one as kerberos.spn"
+    }
   }
   return { name: "GSS_FAILURE" }
 }
@@ -111,7 +121,8 @@ const noAnswer = () =>
 const incomplete = () =>
   new KerberosError({
     reason: "KRB_AP_ERR_MUT_FAIL",
-    detail: "the server's answer did not complete the Kerberos context: the server was not authenticated (mutual authentication)"
+    detail:
+      "the server's answer did not complete the Kerberos context: the server was not authenticated (mutual authentication)"
   })
 
 /**
@@ -150,14 +161,22 @@ export const make = (addon: Effect.Effect<Addon, KerberosError>, platform: strin
         })
         const token = Encoding.decodeBase64(first)
         if (token._tag === "Left" || token.right.length === 0) {
-          return yield* new KerberosError({ reason: "GSS_FAILURE", detail: `the system's Kerberos made an empty token for ${service}` })
+          return yield* new KerberosError({
+            reason: "GSS_FAILURE",
+            detail: `the system's Kerberos made an empty token for ${service}`
+          })
         }
         const complete = (serverToken: Uint8Array | undefined): Effect.Effect<void, KerberosError> =>
           serverToken === undefined
             ? Effect.fail(noAnswer())
             : Effect.tryPromise({
               try: () => client.step(Encoding.encodeBase64(serverToken)),
-              catch: (cause) => gssError(`the system's Kerberos refused the server's answer for ${service}`, cause, "KRB_AP_ERR_MUT_FAIL")
+              catch: (cause) =>
+                gssError(
+                  `the system's Kerberos refused the server's answer for ${service}`,
+                  cause,
+                  "KRB_AP_ERR_MUT_FAIL"
+                )
             }).pipe(Effect.filterOrFail(() => client.contextComplete, incomplete), Effect.asVoid)
         return { token: token.right, complete }
       })

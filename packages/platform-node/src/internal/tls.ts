@@ -1,11 +1,11 @@
 /** TLS settings shared by the NTLM transport and the plain HTTP clients: extra CAs and a client certificate. */
-import { Effect, Redacted } from "effect"
-import * as Process from "node:process"
-import type * as Https from "node:https"
-import * as Tls from "node:tls"
 import * as LocalFiles from "@vedauth/core/LocalFiles"
 import { TokenStoreFiles } from "@vedauth/core/TokenStoreFiles"
 import { TransportError } from "@vedauth/core/VedAuthError"
+import { Effect, Redacted } from "effect"
+import type * as Https from "node:https"
+import * as Process from "node:process"
+import * as Tls from "node:tls"
 import type { ResolvedTls, TlsOptions } from "../NodeNtlmTransport.js"
 import { make as makeFiles } from "./tokenStoreFiles.js"
 
@@ -35,7 +35,9 @@ const readClientCertificate = (files: NonNullable<TlsOptions["clientCertificateF
 export const checkVerification = (options: TlsOptions): Effect.Effect<void, TransportError> => {
   if (Process.env["NODE_TLS_REJECT_UNAUTHORIZED"] !== "0") return Effect.void
   if (options.allowUnverifiedTls === true) {
-    return Effect.logWarning("vedauth: NODE_TLS_REJECT_UNAUTHORIZED=0: server certificates are not verified (allowUnverifiedTls is set)")
+    return Effect.logWarning(
+      "vedauth: NODE_TLS_REJECT_UNAUTHORIZED=0: server certificates are not verified (allowUnverifiedTls is set)"
+    )
   }
   return Effect.fail(
     new TransportError({
@@ -59,7 +61,9 @@ export const resolve = <O extends TlsOptions>(options: O): Effect.Effect<Resolve
     const { ca, caFile, clientCertificateFiles, ...rest } = options
     const inline = ca === undefined ? [] : typeof ca === "string" ? [ca] : [...ca]
     const fromFile = caFile === undefined ? [] : [yield* readCaFile(caFile)]
-    const clientCertificate = clientCertificateFiles === undefined ? {} : { clientCertificate: yield* readClientCertificate(clientCertificateFiles) }
+    const clientCertificate = clientCertificateFiles === undefined
+      ? {}
+      : { clientCertificate: yield* readClientCertificate(clientCertificateFiles) }
     return { ...rest, ...clientCertificate, ca: [...inline, ...fromFile] }
   })
 
@@ -107,5 +111,6 @@ export const agentOptions = (tls: ResolvedTls): Https.AgentOptions =>
 export const loadAgentOptions = (tls: ResolvedTls): Effect.Effect<Https.AgentOptions, TransportError> =>
   Effect.try({
     try: () => agentOptions(tls),
-    catch: (error) => new TransportError({ detail: `cannot use the TLS client certificate: ${(error as Error).message}` })
+    catch: (error) =>
+      new TransportError({ detail: `cannot use the TLS client certificate: ${(error as Error).message}` })
   })

@@ -6,14 +6,14 @@
  * type, owner, mode and size are then read with `fstat` through the same descriptor.
  * @internal
  */
+import type * as TokenStoreFiles from "@vedauth/core/TokenStoreFiles"
+import { TokenStoreError } from "@vedauth/core/VedAuthError"
+import { Effect, Option, Scope } from "effect"
 import { constants } from "node:fs"
+import type { Stats } from "node:fs"
 import type { FileHandle } from "node:fs/promises"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
-import type { Stats } from "node:fs"
-import { Effect, Option, Scope } from "effect"
-import type * as TokenStoreFiles from "@vedauth/core/TokenStoreFiles"
-import { TokenStoreError } from "@vedauth/core/VedAuthError"
 
 // Windows has neither flag: there the store relies on the folder's ACL, as the docs say.
 const noFollow = constants.O_NOFOLLOW ?? 0
@@ -91,7 +91,9 @@ const withHandle = <A, E>(
 
 const writeAll = (handle: FileHandle, content: string | Uint8Array) =>
   call(async () => {
-    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : Buffer.from(content.buffer, content.byteOffset, content.byteLength)
+    const bytes = typeof content === "string"
+      ? Buffer.from(content, "utf8")
+      : Buffer.from(content.buffer, content.byteOffset, content.byteLength)
     let written = 0
     while (written < bytes.length) {
       written += (await handle.write(bytes, written, bytes.length - written, written)).bytesWritten
@@ -131,7 +133,10 @@ const readCappedBytes = (path: string, handle: FileHandle, info: TokenStoreFiles
     return Buffer.concat(chunks)
   }).pipe(
     Effect.mapError((error) => fail(path, describe("read", error))),
-    Effect.filterOrFail((bytes) => bytes.length <= maxBytes, () => fail(path, `it grew past ${maxBytes} bytes while being read; move it aside`))
+    Effect.filterOrFail(
+      (bytes) => bytes.length <= maxBytes,
+      () => fail(path, `it grew past ${maxBytes} bytes while being read; move it aside`)
+    )
   )
 
 const decodeText = (path: string, bytes: Uint8Array) =>
@@ -188,13 +193,16 @@ export const make = (): TokenStoreFiles.Service => ({
       const scope = yield* Effect.scope
       const created = yield* Effect.uninterruptibleMask((restore) =>
         Effect.tap(
-          restore(openOrNone(path, "EEXIST", constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600)),
+          restore(
+            openOrNone(path, "EEXIST", constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | noFollow, 0o600)
+          ),
           (handle) => (Option.isSome(handle) ? Scope.addFinalizer(scope, close(handle.value)) : Effect.void)
         )
       )
       if (Option.isNone(created)) return Option.none()
       const handle = created.value
-      const rewrite = (text: string | Uint8Array) => writeAll(handle, text).pipe(Effect.mapError((error) => fail(path, describe("write", error))))
+      const rewrite = (text: string | Uint8Array) =>
+        writeAll(handle, text).pipe(Effect.mapError((error) => fail(path, describe("write", error))))
       // The mode given to open passes through the umask; set it exactly, through the descriptor.
       yield* call(() => handle.chmod(0o600)).pipe(
         Effect.mapError((error) => fail(path, describe("set the mode of", error))),
@@ -205,10 +213,17 @@ export const make = (): TokenStoreFiles.Service => ({
       return Option.some<TokenStoreFiles.Handle>({ rewrite })
     }),
   restrictMode: (path, mode) =>
-    withHandle(openOrNone(path, "ENOENT", constants.O_RDONLY | noFollow | nonBlocking), (handle) =>
-      regularFile(path, handle, Number.MAX_SAFE_INTEGER).pipe(
-        Effect.zipRight(call(() => handle.chmod(mode)).pipe(Effect.mapError((error) => fail(path, describe("set the mode of", error)))))
-      )).pipe(Effect.asVoid),
+    withHandle(
+      openOrNone(path, "ENOENT", constants.O_RDONLY | noFollow | nonBlocking),
+      (handle) =>
+        regularFile(path, handle, Number.MAX_SAFE_INTEGER).pipe(
+          Effect.zipRight(
+            call(() => handle.chmod(mode)).pipe(
+              Effect.mapError((error) => fail(path, describe("set the mode of", error)))
+            )
+          )
+        )
+    ).pipe(Effect.asVoid),
   rename: (from, to) =>
     call(() => Fs.rename(from, to)).pipe(Effect.mapError((error) => fail(to, describe("replace", error)))),
   remove: (path) =>

@@ -47,7 +47,11 @@ export interface ProxyNegotiate {
 }
 
 /** The credentials a CONNECT carried, for the message of a 407. */
-type Sent = { readonly _tag: "None" } | { readonly _tag: "Basic" } | { readonly _tag: "Negotiate"; readonly client: string; readonly spn: string }
+type Sent = { readonly _tag: "None" } | { readonly _tag: "Basic" } | {
+  readonly _tag: "Negotiate"
+  readonly client: string
+  readonly spn: string
+}
 
 const offers = (head: string): ReadonlyArray<string> =>
   [...head.matchAll(/^proxy-authenticate:[ \t]*([A-Za-z0-9_-]+)/gim)].map((m) => printable(m[1]!, 20)).slice(0, 4)
@@ -60,7 +64,10 @@ const authRefusal = (proxy: Proxy, head: string, why: string): ProxyRefused => {
 
 const refusal = (proxy: Proxy, target: string, answer: Answer, sent: Sent): ProxyRefused => {
   if (answer.status !== 407) {
-    return new ProxyRefused(`the proxy ${proxy.shown} refused the tunnel to ${target}: ${answer.status} ${printable(answer.reason)}`, answer.status)
+    return new ProxyRefused(
+      `the proxy ${proxy.shown} refused the tunnel to ${target}: ${answer.status} ${printable(answer.reason)}`,
+      answer.status
+    )
   }
   const why = sent._tag === "Basic"
     ? ": the proxy refused the user and password of the proxy URL"
@@ -92,7 +99,9 @@ const reusableLength = (head: string): number | undefined => {
 /** Sends one CONNECT on `socket` and reads the answer (a refusal's body too, when it can be). */
 const ask = (socket: Net.Socket, proxy: Proxy, target: string, authorization: Redacted.Redacted<string> | undefined) =>
   new Promise<Answer>((resolve, reject) => {
-    if (socket.destroyed) return reject(new ProxyRefused(`the connection to the proxy ${proxy.shown} closed`, undefined))
+    if (socket.destroyed) {
+      return reject(new ProxyRefused(`the connection to the proxy ${proxy.shown} closed`, undefined))
+    }
     let received = Buffer.alloc(0)
     let answer: Answer | undefined
     let bodyEnd = 0
@@ -102,23 +111,42 @@ const ask = (socket: Net.Socket, proxy: Proxy, target: string, authorization: Re
       if (outcome instanceof ProxyRefused) reject(outcome)
       else resolve(outcome)
     }
-    const onClose = () => settle(new ProxyRefused(`the proxy ${proxy.shown} closed the connection before opening the tunnel to ${target}`, undefined))
+    const onClose = () =>
+      settle(
+        new ProxyRefused(
+          `the proxy ${proxy.shown} closed the connection before opening the tunnel to ${target}`,
+          undefined
+        )
+      )
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk])
       if (answer !== undefined) return received.length >= bodyEnd ? settle(answer) : undefined
       const end = received.indexOf("\r\n\r\n")
       if (end < 0) {
-        if (received.length > MAX_ANSWER_BYTES) settle(new ProxyRefused(`the proxy ${proxy.shown} answered CONNECT with more than ${MAX_ANSWER_BYTES} bytes of headers`, undefined))
+        if (received.length > MAX_ANSWER_BYTES) {
+          settle(
+            new ProxyRefused(
+              `the proxy ${proxy.shown} answered CONNECT with more than ${MAX_ANSWER_BYTES} bytes of headers`,
+              undefined
+            )
+          )
+        }
         return
       }
       const head = received.subarray(0, end).toString("latin1")
       const status = /^HTTP\/1\.[01] (\d{3})(?: ([^\r\n]*))?/.exec(head)
-      if (status === null) return settle(new ProxyRefused(`the proxy ${proxy.shown} did not answer CONNECT with HTTP`, undefined))
+      if (status === null) {
+        return settle(new ProxyRefused(`the proxy ${proxy.shown} did not answer CONNECT with HTTP`, undefined))
+      }
       const code = Number(status[1])
       if (code >= 200 && code <= 299) {
         // TLS and HTTP both have the client speak first: bytes past the answer would be the proxy's
         // own, and could not be handed to TLS, which takes the socket's handle over.
-        if (received.length > end + 4) return settle(new ProxyRefused(`the proxy ${proxy.shown} sent data into the tunnel before it was used`, undefined))
+        if (received.length > end + 4) {
+          return settle(
+            new ProxyRefused(`the proxy ${proxy.shown} sent data into the tunnel before it was used`, undefined)
+          )
+        }
         return settle({ status: code, reason: status[2] ?? "", head, reusable: false })
       }
       const length = code === 407 ? reusableLength(head) : undefined
@@ -136,7 +164,8 @@ const connect = (proxy: Proxy, track: (socket: Net.Socket) => void) =>
   new Promise<Net.Socket>((resolve, reject) => {
     const socket = Net.connect({ host: proxy.host, port: proxy.port })
     track(socket)
-    const onError = (error: Error) => reject(new ProxyRefused(`cannot reach the proxy ${proxy.shown}: ${printable(error.message)}`, undefined))
+    const onError = (error: Error) =>
+      reject(new ProxyRefused(`cannot reach the proxy ${proxy.shown}: ${printable(error.message)}`, undefined))
     socket.once("error", onError)
     socket.once("connect", () => {
       socket.removeListener("error", onError)
@@ -167,7 +196,10 @@ export const openTunnel = (
   const abort = new AbortController()
   // One timer for the whole setup (not the socket's idle timeout, which a proxy sending a byte at a
   // time would keep resetting).
-  const timer = setTimeout(() => finish(new ProxyRefused(`no tunnel through the proxy ${proxy.shown} within ${timeoutMs} ms`, undefined)), timeoutMs)
+  const timer = setTimeout(
+    () => finish(new ProxyRefused(`no tunnel through the proxy ${proxy.shown} within ${timeoutMs} ms`, undefined)),
+    timeoutMs
+  )
   const finish = (error: Error | null) => {
     if (done) return
     done = true
@@ -196,20 +228,36 @@ export const openTunnel = (
     if (header !== undefined) sent = { _tag: "Basic" }
     else if (negotiate?.wanted(proxy) === true) ({ header, sent } = await negotiateToken())
     let answer = await ask(await connect(proxy, track), proxy, target, header)
-    if (answer.status === 407 && sent._tag === "None" && negotiate !== undefined && offers(answer.head).some((s) => s.toLowerCase() === "negotiate")) {
+    if (
+      answer.status === 407 && sent._tag === "None" && negotiate !== undefined &&
+      offers(answer.head).some((s) => s.toLowerCase() === "negotiate")
+    ) {
       ;({ header, sent } = await negotiateToken())
       if (!answer.reusable) socket?.destroy()
-      answer = await ask(answer.reusable && socket !== undefined ? socket : await connect(proxy, track), proxy, target, header)
+      answer = await ask(
+        answer.reusable && socket !== undefined ? socket : await connect(proxy, track),
+        proxy,
+        target,
+        header
+      )
     }
     if (answer.status < 200 || answer.status > 299) throw refusal(proxy, target, answer, sent)
   }
   run().then(
     () => finish(null),
-    (error: unknown) => finish(error instanceof ProxyRefused ? error : new ProxyRefused(`no tunnel through the proxy ${proxy.shown}`, undefined))
+    (error: unknown) =>
+      finish(
+        error instanceof ProxyRefused
+          ? error
+          : new ProxyRefused(`no tunnel through the proxy ${proxy.shown}`, undefined)
+      )
   )
 }
 
-type CreateConnection = (options: Record<string, unknown>, callback: (error: Error | null, socket?: Net.Socket) => void) => Net.Socket | undefined
+type CreateConnection = (
+  options: Record<string, unknown>,
+  callback: (error: Error | null, socket?: Net.Socket) => void
+) => Net.Socket | undefined
 
 /**
  * Makes `agent` open each connection through the proxy its routes give for its target (directly
@@ -217,7 +265,13 @@ type CreateConnection = (options: Record<string, unknown>, callback: (error: Err
  * answers through its callback; the socket handed over is TLS to TPP when `secure`.
  * @internal
  */
-export const routeAgent = <A extends Http.Agent>(agent: A, routes: Routes, secure: boolean, timeoutMs: number, negotiate?: ProxyNegotiate): A => {
+export const routeAgent = <A extends Http.Agent>(
+  agent: A,
+  routes: Routes,
+  secure: boolean,
+  timeoutMs: number,
+  negotiate?: ProxyNegotiate
+): A => {
   const self = agent as unknown as { createConnection: CreateConnection }
   const direct = self.createConnection.bind(agent)
   self.createConnection = (options, callback) => {

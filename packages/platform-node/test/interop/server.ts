@@ -50,7 +50,8 @@ export const startServer = (flags: ReadonlyArray<string>) =>
         }).pipe(
           Effect.timeoutFail({
             duration: "10 seconds",
-            onTimeout: () => new Error(`the server logged ${named(name).length} '${name}' events, not ${count}: ${text}`)
+            onTimeout: () =>
+              new Error(`the server logged ${named(name).length} '${name}' events, not ${count}: ${text}`)
           })
         )
       let text = ""
@@ -62,7 +63,15 @@ export const startServer = (flags: ReadonlyArray<string>) =>
         if (!started && parsed.port !== undefined) {
           started = true
           const scheme = flags.includes("--cert") ? "https" : "http"
-          resume(Effect.succeed({ child, server: { url: `${scheme}://127.0.0.1:${parsed.port}`, events, output: () => text, eventsNamed } }))
+          resume(Effect.succeed({
+            child,
+            server: {
+              url: `${scheme}://127.0.0.1:${parsed.port}`,
+              events,
+              output: () => text,
+              eventsNamed
+            }
+          }))
         } else {
           events.push(parsed)
           for (const listener of [...listeners]) listener()
@@ -82,8 +91,24 @@ export const makeCertificate = Effect.acquireRelease(
     const cert = Path.join(dir, "cert.pem")
     const key = Path.join(dir, "key.pem")
     ChildProcess.execFileSync("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-sha384",
-      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-sha384",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1"
     ], { stdio: "ignore" })
     return { dir, cert, key, pem: Fs.readFileSync(cert, "utf8") }
   }),

@@ -10,7 +10,10 @@ import { framedPeer } from "./framedPeer.js"
 
 /** A TCP peer on 127.0.0.1 that answers each connection with `behave`, closed with the scope. */
 const peer = (behave: (socket: Net.Socket, request: Buffer) => void) =>
-  Effect.map(framedPeer((server, ready) => server.listen(0, "127.0.0.1", ready), behave), (server) => ({ server, port: (server.address() as Net.AddressInfo).port }))
+  Effect.map(
+    framedPeer((server, ready) => server.listen(0, "127.0.0.1", ready), behave),
+    (server) => ({ server, port: (server.address() as Net.AddressInfo).port })
+  )
 
 /** RFC 4120 section 7.2.2 framing: a 4-byte big-endian length, then the message. */
 const framed = (body: Buffer) => {
@@ -48,7 +51,9 @@ describe("NodeKdcTransport", () => {
   it.scoped("a KDC that never answers times out (on the TestClock) with a TransportError", () =>
     Effect.gen(function*() {
       const { port } = yield* peer(() => {})
-      const fiber = yield* Effect.fork(NodeKdcTransport.make({ timeout: "3 seconds" }).send({ host: "127.0.0.1", port }, Uint8Array.of(1)))
+      const fiber = yield* Effect.fork(
+        NodeKdcTransport.make({ timeout: "3 seconds" }).send({ host: "127.0.0.1", port }, Uint8Array.of(1))
+      )
       yield* TestClock.adjust("3 seconds")
       const error = yield* Effect.flip(Fiber.join(fiber))
       assert.include(error.detail, "no reply within 3s")

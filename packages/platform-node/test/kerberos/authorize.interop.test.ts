@@ -5,6 +5,8 @@
  * tls-server-end-point bindings of its own certificate with node:crypto, independently of ours.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import * as VedAuth from "@vedauth/core/VedAuth"
+import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { Effect, Redacted } from "effect"
 import { execFile } from "node:child_process"
 import * as Crypto from "node:crypto"
@@ -13,10 +15,8 @@ import * as Https from "node:https"
 import type * as Net from "node:net"
 import * as Path from "node:path"
 import { promisify } from "node:util"
-import * as VedAuth from "@vedauth/core/VedAuth"
 import * as NodeVedAuth from "../../src/NodeVedAuth.js"
 import { mitAccept } from "./gssPeer.js"
-import { REALM, type Realm, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 let realm: Realm
@@ -29,8 +29,23 @@ beforeAll(async () => {
   const keyPath = Path.join(realm.dir, "tls.key")
   const certPath = Path.join(realm.dir, "tls.pem")
   await promisify(execFile)("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
-    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", keyPath, "-out", certPath
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost",
+    "-keyout",
+    keyPath,
+    "-out",
+    certPath
   ])
   const pem = Fs.readFileSync(certPath, "utf8")
   cert = { pem, key: Fs.readFileSync(keyPath, "utf8"), der: new Crypto.X509Certificate(pem).raw }
@@ -54,39 +69,52 @@ const grantBody = (scope: string) => {
 /** An HTTPS server that asks for Negotiate and hands each token to MIT's acceptor with `bindings`. */
 const startServer = (bindings: Uint8Array) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly server: Https.Server; readonly port: number; readonly requests: Array<string> }>((resume) => {
-      const requests: Array<string> = []
-      const server = Https.createServer({ cert: cert.pem, key: cert.key }, (req, res) => {
-        const chunks: Array<Buffer> = []
-        req.on("data", (chunk: Buffer) => chunks.push(chunk))
-        req.on("end", () => {
-          const header = req.headers["authorization"]
-          requests.push(header === undefined ? "anonymous" : "negotiate")
-          if (header === undefined || !header.startsWith("Negotiate ")) {
-            res.writeHead(401, { "www-authenticate": "Negotiate", "content-length": "0" }).end()
-            return
-          }
-          void mitAccept(new Uint8Array(Buffer.from(header.slice(10), "base64")), acceptorEnv, bindings).then((answer) => {
-            if (answer.complete !== true) {
+    Effect.async<{ readonly server: Https.Server; readonly port: number; readonly requests: Array<string> }>(
+      (resume) => {
+        const requests: Array<string> = []
+        const server = Https.createServer({ cert: cert.pem, key: cert.key }, (req, res) => {
+          const chunks: Array<Buffer> = []
+          req.on("data", (chunk: Buffer) => chunks.push(chunk))
+          req.on("end", () => {
+            const header = req.headers["authorization"]
+            requests.push(header === undefined ? "anonymous" : "negotiate")
+            if (header === undefined || !header.startsWith("Negotiate ")) {
               res.writeHead(401, { "www-authenticate": "Negotiate", "content-length": "0" }).end()
               return
             }
-            const scope = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { scope: string }).scope
-            const body = grantBody(scope)
-            res.writeHead(200, {
-              "content-type": "application/json",
-              "content-length": String(Buffer.byteLength(body)),
-              ...(answer.token === undefined || answer.token === null ? {} : { "www-authenticate": `Negotiate ${answer.token}` })
-            }).end(body)
+            void mitAccept(new Uint8Array(Buffer.from(header.slice(10), "base64")), acceptorEnv, bindings).then(
+              (answer) => {
+                if (answer.complete !== true) {
+                  res.writeHead(401, { "www-authenticate": "Negotiate", "content-length": "0" }).end()
+                  return
+                }
+                const scope = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { scope: string }).scope
+                const body = grantBody(scope)
+                res.writeHead(200, {
+                  "content-type": "application/json",
+                  "content-length": String(Buffer.byteLength(body)),
+                  ...(answer.token === undefined || answer.token === null
+                    ? {}
+                    : { "www-authenticate": `Negotiate ${answer.token}` })
+                }).end(body)
+              }
+            )
           })
         })
-      })
-      server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, port: (server.address() as Net.AddressInfo).port, requests })))
-    }),
-    ({ server }) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+        server.listen(0, "127.0.0.1", () =>
+          resume(Effect.succeed({ server, port: (server.address() as Net.AddressInfo).port, requests })))
+      }
+    ),
+    ({ server }) =>
+      Effect.async<void>((resume) =>
+        void server.close(() => resume(Effect.void))
+      )
   )
 
-const tlsServerEndPoint = () => new Uint8Array(Buffer.concat([Buffer.from("tls-server-end-point:"), Crypto.createHash("sha256").update(cert.der).digest()]))
+const tlsServerEndPoint = () =>
+  new Uint8Array(
+    Buffer.concat([Buffer.from("tls-server-end-point:"), Crypto.createHash("sha256").update(cert.der).digest()])
+  )
 
 const authorize = (port: number) =>
   VedAuth.authorize().pipe(

@@ -2,17 +2,17 @@
  * Interop: curl --negotiate (the system GSSAPI, MIT) against our acceptor behind a bare node:http
  * server, with a ticket from kinit, on loopback.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { NodeFileSystem } from "@effect/platform-node"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Kerberos } from "@vedauth/core"
+import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
+import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import { Effect, Layer } from "effect"
 import { execFile } from "node:child_process"
 import * as Http from "node:http"
 import type * as Net from "node:net"
 import { promisify } from "node:util"
-import { Kerberos } from "@vedauth/core"
-import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
-import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 let realm: Realm
@@ -22,7 +22,11 @@ const seen: Array<string> = []
 
 beforeAll(async () => {
   realm = await startRealm([alice])
-  const keytab = await Effect.runPromise(Kerberos.readKeytab(await realm.keytab(SPN, "http.keytab")).pipe(Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))))
+  const keytab = await Effect.runPromise(
+    Kerberos.readKeytab(await realm.keytab(SPN, "http.keytab")).pipe(
+      Effect.provide(Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
+    )
+  )
   const acceptor = makeAcceptor({ keytab })
   server = Http.createServer((request, response) => {
     const header = request.headers.authorization ?? ""
@@ -34,7 +38,9 @@ beforeAll(async () => {
     const token = new Uint8Array(Buffer.from(header.slice("Negotiate ".length), "base64"))
     Effect.runPromise(Effect.either(acceptor.accept(token))).then((result) => {
       if (result._tag === "Left") response.writeHead(401, { "www-authenticate": "Negotiate" }).end(result.left.message)
-      else response.writeHead(200, { "www-authenticate": `Negotiate ${Buffer.from(result.right.token).toString("base64")}` }).end(result.right.client)
+      else {response.writeHead(200, {
+          "www-authenticate": `Negotiate ${Buffer.from(result.right.token).toString("base64")}`
+        }).end(result.right.client)}
     })
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
@@ -46,7 +52,18 @@ afterAll(async () => {
 })
 
 const curl = (env: NodeJS.ProcessEnv, path = "/vedauth/authorize/integrated") =>
-  promisify(execFile)("curl", ["--silent", "--show-error", "--negotiate", "-u", ":", "--resolve", `${SERVICE_HOST}:${port}:127.0.0.1`, "--write-out", "\n%{http_code}", `http://${SERVICE_HOST}:${port}${path}`], { env })
+  promisify(execFile)("curl", [
+    "--silent",
+    "--show-error",
+    "--negotiate",
+    "-u",
+    ":",
+    "--resolve",
+    `${SERVICE_HOST}:${port}:127.0.0.1`,
+    "--write-out",
+    "\n%{http_code}",
+    `http://${SERVICE_HOST}:${port}${path}`
+  ], { env })
 
 describe("curl --negotiate against our acceptor", () => {
   // curl 7.88 ignores the server's final token (it checked an altered AP-REP no more than a good one),
@@ -61,7 +78,9 @@ describe("curl --negotiate against our acceptor", () => {
 
   it.live("without a ticket curl cannot authenticate and the answer stays 401", () =>
     Effect.gen(function*() {
-      const { stdout } = yield* Effect.promise(() => curl({ ...realm.env, KRB5CCNAME: `FILE:${realm.dir}/empty.ccache` }))
+      const { stdout } = yield* Effect.promise(() =>
+        curl({ ...realm.env, KRB5CCNAME: `FILE:${realm.dir}/empty.ccache` })
+      )
       assert.isTrue(stdout.endsWith("401"))
     }))
 })

@@ -7,14 +7,19 @@ import * as NodeNet from "node:net"
  * A server that hands each whole request (after its 4-byte length) to `behave`, listening where
  * `listen` says; closed with the scope.
  */
-export const framedPeer = (listen: (server: Net.Server, ready: () => void) => void, behave: (socket: Net.Socket, request: Buffer) => void) =>
+export const framedPeer = (
+  listen: (server: Net.Server, ready: () => void) => void,
+  behave: (socket: Net.Socket, request: Buffer) => void
+) =>
   Effect.acquireRelease(
     Effect.async<Net.Server>((resume) => {
       const server = NodeNet.createServer((socket) => {
         let received = Buffer.alloc(0)
         socket.on("data", (chunk) => {
           received = Buffer.concat([received, chunk])
-          if (received.length >= 4 && received.length >= 4 + received.readUInt32BE(0)) behave(socket, received.subarray(4))
+          if (received.length >= 4 && received.length >= 4 + received.readUInt32BE(0)) {
+            behave(socket, received.subarray(4))
+          }
         })
         socket.on("error", () => {})
       })

@@ -3,15 +3,15 @@
  * mutual authentication) against MIT's, driven through python3-gssapi, with tickets from a
  * throwaway MIT KDC on loopback.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { NodeFileSystem } from "@effect/platform-node"
-import { Effect, Layer, Redacted } from "effect"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Kerberos } from "@vedauth/core"
-import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
-import { mitAccept, mitInitiate } from "./gssPeer.js"
-import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
-import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
 import { makeAcceptor } from "@vedauth/test-helpers/kerberosServers"
+import { REALM, type Realm, SERVICE_HOST, SPN, startRealm } from "@vedauth/test-helpers/mitRealm"
+import { Effect, Layer, Redacted } from "effect"
+import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
+import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
+import { mitAccept, mitInitiate } from "./gssPeer.js"
 
 const alice = { name: "alice", password: "Correct-Horse-7" }
 const bindings = new TextEncoder().encode("tls-server-end-point:" + "ab".repeat(32))
@@ -29,10 +29,21 @@ beforeAll(async () => {
 }, 30_000)
 afterAll(() => realm?.stop())
 
-const live = Layer.merge(NodeKdcTransport.layer({ timeout: "5 seconds" }), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
-const getTicket = () => Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password: Redacted.make(alice.password) }, spn: SPN, kdc: `127.0.0.1:${realm.kdc.port}` })
+const live = Layer.merge(
+  NodeKdcTransport.layer({ timeout: "5 seconds" }),
+  Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)
+)
+const getTicket = () =>
+  Kerberos.getTicket({
+    principal: `alice@${REALM}`,
+    keySource: { _tag: "Password", password: Redacted.make(alice.password) },
+    spn: SPN,
+    kdc: `127.0.0.1:${realm.kdc.port}`
+  })
 
-const fromBase64 = (text: string | null | undefined) => (text === undefined || text === null ? undefined : new Uint8Array(Buffer.from(text, "base64")))
+const fromBase64 = (
+  text: string | null | undefined
+) => (text === undefined || text === null ? undefined : new Uint8Array(Buffer.from(text, "base64")))
 
 describe("our initiator against MIT's acceptor (python3-gssapi)", () => {
   it.live("SPNEGO with the right channel bindings: accepted as alice, and MIT's AP-REP passes our mutual check", () =>
@@ -78,7 +89,8 @@ describe("our initiator against MIT's acceptor (python3-gssapi)", () => {
 })
 
 describe("MIT's initiator (python3-gssapi, kinit ccache) against our acceptor", () => {
-  const acceptor = () => Kerberos.readKeytab(keytabPath).pipe(Effect.map((keytab) => makeAcceptor({ keytab, requireChannelBindings: true })))
+  const acceptor = () =>
+    Kerberos.readKeytab(keytabPath).pipe(Effect.map((keytab) => makeAcceptor({ keytab, requireChannelBindings: true })))
 
   for (const raw of [false, true]) {
     it.live(`${raw ? "raw krb5" : "SPNEGO"} with channel bindings: we accept alice, and MIT verifies our AP-REP${raw ? "" : " and mechListMIC"}`, () =>
@@ -86,11 +98,18 @@ describe("MIT's initiator (python3-gssapi, kinit ccache) against our acceptor", 
         const ours = yield* acceptor()
         const clients: Array<string> = []
         const { first, last } = yield* Effect.promise(() =>
-          mitInitiate(`HTTP@${SERVICE_HOST}`, initiatorEnv, (token) =>
-            Effect.runPromise(ours.accept(token, { channelBindings: bindings }).pipe(Effect.map((accepted) => {
-              clients.push(accepted.client)
-              return accepted.token
-            }))), { bindings, raw })
+          mitInitiate(
+            `HTTP@${SERVICE_HOST}`,
+            initiatorEnv,
+            (token) =>
+              Effect.runPromise(
+                ours.accept(token, { channelBindings: bindings }).pipe(Effect.map((accepted) => {
+                  clients.push(accepted.client)
+                  return accepted.token
+                }))
+              ),
+            { bindings, raw }
+          )
         )
         assert.strictEqual(first.error, undefined)
         assert.deepStrictEqual(clients, [`alice@${REALM}`])
@@ -106,12 +125,14 @@ describe("MIT's initiator (python3-gssapi, kinit ccache) against our acceptor", 
       const ours = yield* acceptor()
       const { last } = yield* Effect.promise(() =>
         mitInitiate(`HTTP@${SERVICE_HOST}`, initiatorEnv, (token) =>
-          Effect.runPromise(ours.accept(token, { channelBindings: bindings }).pipe(Effect.map((accepted) => {
-            // The MIC is the NegTokenResp's last field: its checksum ends the token.
-            const altered = accepted.token.slice()
-            altered[altered.length - 1]! ^= 0x01
-            return altered
-          }))), { bindings })
+          Effect.runPromise(
+            ours.accept(token, { channelBindings: bindings }).pipe(Effect.map((accepted) => {
+              // The MIC is the NegTokenResp's last field: its checksum ends the token.
+              const altered = accepted.token.slice()
+              altered[altered.length - 1]! ^= 0x01
+              return altered
+            }))
+          ), { bindings })
       )
       assert.include(last?.error ?? "", "invalid Message Integrity Check")
     }).pipe(Effect.provide(live)))
@@ -123,13 +144,15 @@ describe("MIT's initiator (python3-gssapi, kinit ccache) against our acceptor", 
       for (const peerBindings of [otherBindings, undefined]) {
         yield* Effect.promise(() =>
           mitInitiate(`HTTP@${SERVICE_HOST}`, initiatorEnv, (token) =>
-            Effect.runPromise(ours.accept(token, { channelBindings: bindings }).pipe(
-              Effect.flip,
-              Effect.map((error) => {
-                refusals.push(error.detail)
-                return new Uint8Array(0)
-              })
-            )), peerBindings === undefined ? {} : { bindings: peerBindings })
+            Effect.runPromise(
+              ours.accept(token, { channelBindings: bindings }).pipe(
+                Effect.flip,
+                Effect.map((error) => {
+                  refusals.push(error.detail)
+                  return new Uint8Array(0)
+                })
+              )
+            ), peerBindings === undefined ? {} : { bindings: peerBindings })
         )
       }
       assert.strictEqual(refusals.length, 2)

@@ -25,10 +25,16 @@ const start = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) => {
   return { child, next }
 }
 
-const bindingArgs = (bindings: Uint8Array | undefined) => (bindings === undefined ? [] : ["--bindings", Buffer.from(bindings).toString("hex")])
+const bindingArgs = (
+  bindings: Uint8Array | undefined
+) => (bindings === undefined ? [] : ["--bindings", Buffer.from(bindings).toString("hex")])
 
 /** MIT accepts `token` with the keytab in `env.KRB5_KTNAME`. */
-export const mitAccept = async (token: Uint8Array, env: NodeJS.ProcessEnv, bindings?: Uint8Array): Promise<PeerAnswer> => {
+export const mitAccept = async (
+  token: Uint8Array,
+  env: NodeJS.ProcessEnv,
+  bindings?: Uint8Array
+): Promise<PeerAnswer> => {
   const peer = start(["accept", ...bindingArgs(bindings)], env)
   peer.child.stdin.end(`${Buffer.from(token).toString("base64")}\n`)
   return peer.next()
@@ -41,7 +47,12 @@ export const mitInitiate = async (
   answer: (token: Uint8Array) => Promise<Uint8Array>,
   options: { readonly bindings?: Uint8Array; readonly raw?: boolean } = {}
 ): Promise<{ readonly first: PeerAnswer; readonly last: PeerAnswer | undefined }> => {
-  const peer = start(["initiate", service, ...bindingArgs(options.bindings), ...(options.raw === true ? ["--raw"] : [])], env)
+  const peer = start([
+    "initiate",
+    service,
+    ...bindingArgs(options.bindings),
+    ...(options.raw === true ? ["--raw"] : [])
+  ], env)
   const first = await peer.next()
   if (first.token === undefined || first.token === null) {
     peer.child.stdin.end()

@@ -3,8 +3,10 @@
  * clients: `kinit` (AS with pre-authentication), `kvno` (TGS), `klist`; then MIT's GSS-API initiator
  * with those tickets against our acceptor, and MIT's acceptor with a keytab we wrote.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { NodeFileSystem } from "@effect/platform-node"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { Kerberos } from "@vedauth/core"
+import { makeAcceptor, makeKdc, type TestKdc } from "@vedauth/test-helpers/kerberosServers"
 import { Effect, Layer, Redacted } from "effect"
 import { execFile, spawn } from "node:child_process"
 import * as Fs from "node:fs/promises"
@@ -12,11 +14,9 @@ import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { promisify } from "node:util"
-import { Kerberos } from "@vedauth/core"
 import * as NodeKdcTransport from "../../src/NodeKdcTransport.js"
-import { mitAccept, mitInitiate } from "./gssPeer.js"
 import * as NodeTokenStoreFiles from "../../src/NodeTokenStoreFiles.js"
-import { makeKdc, makeAcceptor, type TestKdc } from "@vedauth/test-helpers/kerberosServers"
+import { mitAccept, mitInitiate } from "./gssPeer.js"
 
 const REALM = "OURS.TEST"
 const HOST = "tpp.ours.test"
@@ -49,8 +49,12 @@ const serve = (kdc: TestKdc) =>
 beforeAll(async () => {
   dir = await Fs.mkdtemp(Path.join(Os.tmpdir(), "vedauth-ourkdc-"))
   const principal = (text: string) => Effect.runSync(Kerberos.parsePrincipal(text))
-  const aliceKeys = await Effect.runPromise(Kerberos.keytabFromPassword(principal(`alice@${REALM}`), Redacted.make(password)))
-  serviceKeytab = await Effect.runPromise(Kerberos.keytabFromPassword(principal(`${SPN}@${REALM}`), Redacted.make("service-secret"), { kvno: 2 }))
+  const aliceKeys = await Effect.runPromise(
+    Kerberos.keytabFromPassword(principal(`alice@${REALM}`), Redacted.make(password))
+  )
+  serviceKeytab = await Effect.runPromise(
+    Kerberos.keytabFromPassword(principal(`${SPN}@${REALM}`), Redacted.make("service-secret"), { kvno: 2 })
+  )
   server = serve(makeKdc({ realm: REALM, keytabs: [aliceKeys, serviceKeytab] }))
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   port = (server.address() as Net.AddressInfo).port
@@ -60,7 +64,12 @@ beforeAll(async () => {
       `[realms]\n ${REALM} = {\n  kdc = 127.0.0.1:${port}\n }\n[domain_realm]\n .ours.test = ${REALM}\n`
   )
   await Fs.writeFile(Path.join(dir, "http.keytab"), Kerberos.keytabToBytes(serviceKeytab))
-  env = { ...process.env, KRB5_CONFIG: Path.join(dir, "krb5.conf"), KRB5CCNAME: `FILE:${Path.join(dir, "alice.ccache")}`, KRB5_KTNAME: `FILE:${Path.join(dir, "http.keytab")}` }
+  env = {
+    ...process.env,
+    KRB5_CONFIG: Path.join(dir, "krb5.conf"),
+    KRB5CCNAME: `FILE:${Path.join(dir, "alice.ccache")}`,
+    KRB5_KTNAME: `FILE:${Path.join(dir, "http.keytab")}`
+  }
 }, 30_000)
 afterAll(async () => {
   await new Promise((resolve) => server?.close(resolve))
@@ -95,7 +104,11 @@ describe("our KDC used by MIT Kerberos", () => {
     Effect.gen(function*() {
       const acceptor = makeAcceptor({ keytab: serviceKeytab })
       const { first, last } = yield* Effect.promise(() =>
-        mitInitiate(`HTTP@${HOST}`, env, (token) => Effect.runPromise(Effect.map(acceptor.accept(token), (a) => a.token)))
+        mitInitiate(
+          `HTTP@${HOST}`,
+          env,
+          (token) => Effect.runPromise(Effect.map(acceptor.accept(token), (a) => a.token))
+        )
       )
       assert.strictEqual(first.error, undefined)
       assert.isTrue(last?.complete)
@@ -103,10 +116,23 @@ describe("our KDC used by MIT Kerberos", () => {
 
   it.live("MIT's acceptor, with the keytab we wrote, accepts our token for a ticket from our KDC", () =>
     Effect.gen(function*() {
-      const ticket = yield* Kerberos.getTicket({ principal: `alice@${REALM}`, keySource: { _tag: "Password", password: Redacted.make(password) }, spn: SPN, kdc: `127.0.0.1:${port}` })
+      const ticket = yield* Kerberos.getTicket({
+        principal: `alice@${REALM}`,
+        keySource: { _tag: "Password", password: Redacted.make(password) },
+        spn: SPN,
+        kdc: `127.0.0.1:${port}`
+      })
       const initiator = yield* Kerberos.initiate(ticket)
       const answer = yield* Effect.promise(() => mitAccept(initiator.token, env))
       assert.strictEqual(answer.initiator, `alice@${REALM}`)
-      yield* initiator.complete(answer.token === null || answer.token === undefined ? undefined : new Uint8Array(Buffer.from(answer.token, "base64")))
-    }).pipe(Effect.provide(Layer.merge(NodeKdcTransport.layer(), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer)))))
+      yield* initiator.complete(
+        answer.token === null || answer.token === undefined
+          ? undefined
+          : new Uint8Array(Buffer.from(answer.token, "base64"))
+      )
+    }).pipe(
+      Effect.provide(
+        Layer.merge(NodeKdcTransport.layer(), Layer.merge(NodeFileSystem.layer, NodeTokenStoreFiles.layer))
+      )
+    ))
 })

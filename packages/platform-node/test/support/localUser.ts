@@ -17,18 +17,33 @@ export interface LocalUser {
 
 const run = (file: string, args: ReadonlyArray<string>, options: { uid?: number; gid?: number; cwd?: string } = {}) =>
   Effect.async<string, Error>((resume) => {
-    execFile(file, [...args], options, (error, stdout, stderr) =>
-      resume(error === null ? Effect.succeed(stdout) : Effect.fail(new Error(`${file} ${args.join(" ")}: ${stderr || error.message}`))))
+    execFile(
+      file,
+      [...args],
+      options,
+      (error, stdout, stderr) =>
+        resume(
+          error === null
+            ? Effect.succeed(stdout)
+            : Effect.fail(new Error(`${file} ${args.join(" ")}: ${stderr || error.message}`))
+        )
+    )
   })
 
 // Exit code 10 / "cannot lock": another useradd or userdel holds /etc/passwd for a moment.
 const retried = <A>(effect: Effect.Effect<A, Error>) =>
-  Effect.retry(effect, { schedule: Schedule.spaced("100 millis"), times: 50, while: (error) => /lock/i.test(error.message) })
+  Effect.retry(effect, {
+    schedule: Schedule.spaced("100 millis"),
+    times: 50,
+    while: (error) => /lock/i.test(error.message)
+  })
 
 export const localUser: Effect.Effect<LocalUser, Error, import("effect").Scope.Scope> = Effect.acquireRelease(
   Effect.gen(function*() {
     const name = `vedauth-t${randomBytes(5).toString("hex")}`
-    yield* retried(run("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name]))
+    yield* retried(
+      run("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name])
+    )
     const uid = Number((yield* run("id", ["-u", name])).trim())
     const gid = Number((yield* run("id", ["-g", name])).trim())
     return { name, uid, gid, sh: (command: string, cwd: string) => run("/bin/sh", ["-c", command], { uid, gid, cwd }) }

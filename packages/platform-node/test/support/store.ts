@@ -1,9 +1,9 @@
 /** A file store on the real file system in a temp folder of the test's own, and grants to put in it. */
 import { NodePath } from "@effect/platform-node"
-import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as Grant from "@vedauth/core/Grant"
 import * as TokenStore from "@vedauth/core/TokenStore"
 import * as TokenStoreConformance from "@vedauth/core/TokenStoreConformance"
+import { DateTime, Effect, Layer, Option, Schema } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Os from "node:os"
 import * as Path from "node:path"
@@ -34,6 +34,16 @@ export const storeAt = (path: string, options: Omit<TokenStore.FileSystemOptions
  * it; `fresh` makes its access token good for another hour, so a store that trusted it would use it.
  */
 export const storeText = (n: number, fresh = false) => {
-  const planted = fresh ? new Grant.Grant({ ...grant(n), expiresAt: DateTime.unsafeMake(Date.now() + 3_600_000), refreshUntil: Option.none() }) : grant(n)
-  return JSON.stringify({ format: "vedauth-token-store", version: 1, grants: { [TokenStore.keyString(key)]: Schema.encodeSync(Grant.Grant)(planted) } })
+  const planted = fresh
+    ? new Grant.Grant({
+      ...grant(n),
+      expiresAt: DateTime.unsafeMake(Date.now() + 3_600_000),
+      refreshUntil: Option.none()
+    })
+    : grant(n)
+  return JSON.stringify({
+    format: "vedauth-token-store",
+    version: 1,
+    grants: { [TokenStore.keyString(key)]: Schema.encodeSync(Grant.Grant)(planted) }
+  })
 }

@@ -36,7 +36,9 @@ export const startWorker = (bundle: string, args: ReadonlyArray<string>): Worker
   })
   const said = (line: string) =>
     new Promise<void>((resolve) => {
-      const check = () => (output.includes(`${line}\n`) || child.exitCode !== null || child.signalCode !== null ? resolve() : waiting.push(check))
+      const check = () => (output.includes(`${line}\n`) || child.exitCode !== null || child.signalCode !== null
+        ? resolve()
+        : waiting.push(check))
       check()
     })
   return { pid: child.pid!, said, done, go: () => child.stdin.end("go\n") }

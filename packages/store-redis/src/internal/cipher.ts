@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { Effect, Encoding, Either, Redacted } from "effect"
+import { Effect, Either, Encoding, Redacted } from "effect"
 
 /** @internal */
 export interface Cipher {
@@ -25,9 +25,11 @@ export const plain: Cipher = {
   open: (_recordKey, stored) =>
     stored.startsWith(plainPrefix)
       ? Effect.succeed(stored.slice(plainPrefix.length))
-      : Effect.fail(stored.startsWith(sealedPrefix)
-        ? "the record is encrypted and no VEDAUTH_STORE_KEY is configured"
-        : "the record is not in a format this store writes")
+      : Effect.fail(
+        stored.startsWith(sealedPrefix)
+          ? "the record is encrypted and no VEDAUTH_STORE_KEY is configured"
+          : "the record is not in a format this store writes"
+      )
 }
 
 /**
@@ -43,7 +45,8 @@ export const aesGcm = (keyBase64: Redacted.Redacted<string>): Effect.Effect<Ciph
       return yield* Effect.fail("the store key must be 32 random bytes in base64 (e.g. `openssl rand -base64 32`)")
     }
     const key = yield* Effect.tryPromise({
-      try: () => crypto.subtle.importKey("raw", new Uint8Array(raw.right), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]),
+      try: () =>
+        crypto.subtle.importKey("raw", new Uint8Array(raw.right), { name: "AES-GCM" }, false, ["encrypt", "decrypt"]),
       catch: () => "the store key could not be imported"
     })
     raw.right.fill(0)
@@ -52,7 +55,11 @@ export const aesGcm = (keyBase64: Redacted.Redacted<string>): Effect.Effect<Ciph
         try: async () => {
           const nonce = crypto.getRandomValues(new Uint8Array(12))
           const sealed = new Uint8Array(
-            await crypto.subtle.encrypt({ name: "AES-GCM", iv: nonce, additionalData: encoder.encode(recordKey) }, key, encoder.encode(text))
+            await crypto.subtle.encrypt(
+              { name: "AES-GCM", iv: nonce, additionalData: encoder.encode(recordKey) },
+              key,
+              encoder.encode(text)
+            )
           )
           const out = new Uint8Array(nonce.length + sealed.length)
           out.set(nonce)
@@ -63,7 +70,9 @@ export const aesGcm = (keyBase64: Redacted.Redacted<string>): Effect.Effect<Ciph
       })
     const open = (recordKey: string, stored: string) => {
       if (!stored.startsWith(sealedPrefix)) {
-        return Effect.fail("the record is not encrypted but a store key is configured: refusing a record anyone could have written")
+        return Effect.fail(
+          "the record is not encrypted but a store key is configured: refusing a record anyone could have written"
+        )
       }
       const bytes = Encoding.decodeBase64(stored.slice(sealedPrefix.length))
       if (Either.isLeft(bytes) || bytes.right.length < 12 + 16) return Effect.fail("the encrypted record is malformed")

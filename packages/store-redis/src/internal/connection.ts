@@ -57,7 +57,11 @@ const isAddress = (host: string) => /^[\d.]+$/.test(host) || host.includes(":")
  */
 export const clientOptions = (
   target: Target,
-  extra: { readonly ca?: string | undefined; readonly connectTimeoutMillis: number; readonly commandTimeoutMillis: number }
+  extra: {
+    readonly ca?: string | undefined
+    readonly connectTimeoutMillis: number
+    readonly commandTimeoutMillis: number
+  }
 ): RedisOptions => ({
   host: target.host,
   port: target.port,
@@ -66,7 +70,12 @@ export const clientOptions = (
   ...(target.password === undefined ? {} : { password: Redacted.value(target.password) }),
   // No SNI for an address (RFC 6066 allows names only); the certificate is checked against it all the same.
   ...(target.tls
-    ? { tls: { ...(isAddress(target.host) ? {} : { servername: target.host }), ...(extra.ca === undefined ? {} : { ca: extra.ca }) } }
+    ? {
+      tls: {
+        ...(isAddress(target.host) ? {} : { servername: target.host }),
+        ...(extra.ca === undefined ? {} : { ca: extra.ca })
+      }
+    }
     : {}),
   lazyConnect: true,
   connectTimeout: extra.connectTimeoutMillis,

@@ -59,25 +59,35 @@ export const makeRecords = (cipher: Cipher, prefix: string) => {
   /** A record this replica wrote (only once written: a refused write's `seq` was never stored). */
   const written = (rk: string, seq: number) => note(rk, seq)
 
-  const decode = (rk: string, version: string, payload: string): Effect.Effect<TokenStore.Versioned, VedAuthError.TokenStoreError> =>
+  const decode = (
+    rk: string,
+    version: string,
+    payload: string
+  ): Effect.Effect<TokenStore.Versioned, VedAuthError.TokenStoreError> =>
     cipher.open(rk, payload).pipe(
       Effect.flatMap((text) => {
         const envelope = unwrap(text)
         return envelope === undefined
           ? Effect.fail("it does not decode as a grant")
-          : Effect.mapError(Effect.map(decodeGrant(envelope.grant), (grant) => ({ grant, seq: envelope.seq })), () => "it does not decode as a grant")
+          : Effect.mapError(Effect.map(decodeGrant(envelope.grant), (grant) => ({ grant, seq: envelope.seq })), () =>
+            "it does not decode as a grant")
       }),
       Effect.flatMap(({ grant, seq }) => {
         const seen = highest.get(rk) ?? 0
-        if (seq < seen) return Effect.fail(`it is older than a record this replica has already seen there (rolled back?); not used`)
+        if (seq < seen) {
+          return Effect.fail(`it is older than a record this replica has already seen there (rolled back?); not used`)
+        }
         note(rk, seq)
         return Effect.succeed({ grant, version })
       }),
-      Effect.mapError((why) => storeError(`the record at ${where} cannot be read: ${why}`))
+      Effect.mapError((why) =>
+        storeError(`the record at ${where} cannot be read: ${why}`)
+      )
     )
 
   /** A record Redis reported as over `maxRecordBytes`, without sending it. */
-  const tooLarge = (bytes: number) => storeError(`the record at ${where} is ${bytes} bytes, over the ${maxRecordBytes} a grant can take; not read`)
+  const tooLarge = (bytes: number) =>
+    storeError(`the record at ${where} is ${bytes} bytes, over the ${maxRecordBytes} a grant can take; not read`)
 
   return { encode, written, decode, tooLarge }
 }

@@ -49,10 +49,17 @@ const scanKeys = (call: Call, client: Redis, prefix: string) =>
     const keys = new Set<string>()
     let cursor = "0"
     for (let round = 0; round < maxScanRounds; round++) {
-      const [next, batch] = yield* call("list", () => client.scan(cursor, "MATCH", `${globEscape(prefix)}grant:*`, "COUNT", 200))
-      for (const rk of batch) keys.add(rk)
-      if (keys.size > maxListed) return yield* storeError(`Redis lists more than ${maxListed} grants under ${prefix}; not read`)
-      if (next === "0") return [...keys]
+      const [next, batch] = yield* call("list", () =>
+        client.scan(cursor, "MATCH", `${globEscape(prefix)}grant:*`, "COUNT", 200))
+      for (const rk of batch) {
+        keys.add(rk)
+      }
+      if (keys.size > maxListed) {
+        return yield* storeError(`Redis lists more than ${maxListed} grants under ${prefix}; not read`)
+      }
+      if (next === "0") {
+        return [...keys]
+      }
       cursor = next
     }
     return yield* storeError(`Redis's listing of ${prefix}grant:* did not end after ${maxScanRounds} batches`)
@@ -64,26 +71,39 @@ const scanKeys = (call: Call, client: Redis, prefix: string) =>
  * renewal writing a new value (`owner:time`) so a waiter can tell a live holder from a lock left
  * without an expiry.
  */
-const redisLockBackend = (call: Call, client: Redis, prefix: string, where: string, ttlMillis: number) => (lk: string): LeaseLock.Backend<string> => {
-  const lockValue = (owner: string, now: number) => `${owner}:${now}`
-  return {
-    describe: `${prefix}lock:…`,
-    hungHint: `is Redis at ${where} reachable?`,
-    tryTake: (owner, now) =>
-      Effect.flatMap(
-        call("lock", () => client.set(lk, lockValue(owner, now), "PX", ttlMillis, "NX")),
-        (answer): Effect.Effect<Either.Either<string, Option.Option<LeaseLock.Holder>>, VedAuthError.TokenStoreError> =>
-          answer === "OK"
-            ? Effect.succeed(Either.right(owner))
-            : Effect.map(call("lock", () => client.get(lk)), (text) => Either.left(Option.map(Option.fromNullable(text), (text) => ({ text }))))
-      ),
-    renew: (owner, _handle, now) =>
-      Effect.map(call("lock renewal", () => client.eval(scripts.renewLock, 1, lk, owner, lockValue(owner, now), String(ttlMillis))), (renewed) => renewed === 1),
-    holds: (owner) => Effect.map(call("lock", () => client.get(lk)), (text) => text !== null && text.startsWith(`${owner}:`)),
-    release: (owner) => Effect.asVoid(call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner))),
-    breakStale: (holder) => Effect.asVoid(call("lock", () => client.eval(scripts.breakLock, 1, lk, holder.text)))
+const redisLockBackend =
+  (call: Call, client: Redis, prefix: string, where: string, ttlMillis: number) =>
+  (lk: string): LeaseLock.Backend<string> => {
+    const lockValue = (owner: string, now: number) => `${owner}:${now}`
+    return {
+      describe: `${prefix}lock:…`,
+      hungHint: `is Redis at ${where} reachable?`,
+      tryTake: (owner, now) =>
+        Effect.flatMap(
+          call("lock", () => client.set(lk, lockValue(owner, now), "PX", ttlMillis, "NX")),
+          (
+            answer
+          ): Effect.Effect<Either.Either<string, Option.Option<LeaseLock.Holder>>, VedAuthError.TokenStoreError> =>
+            answer === "OK"
+              ? Effect.succeed(Either.right(owner))
+              : Effect.map(
+                call("lock", () => client.get(lk)),
+                (text) => Either.left(Option.map(Option.fromNullable(text), (text) => ({ text })))
+              )
+        ),
+      renew: (owner, _handle, now) =>
+        Effect.map(
+          call("lock renewal", () =>
+            client.eval(scripts.renewLock, 1, lk, owner, lockValue(owner, now), String(ttlMillis))),
+          (renewed) =>
+            renewed === 1
+        ),
+      holds: (owner) =>
+        Effect.map(call("lock", () => client.get(lk)), (text) => text !== null && text.startsWith(`${owner}:`)),
+      release: (owner) => Effect.asVoid(call("lock release", () => client.eval(scripts.releaseLock, 1, lk, owner))),
+      breakStale: (holder) => Effect.asVoid(call("lock", () => client.eval(scripts.breakLock, 1, lk, holder.text)))
+    }
   }
-}
 
 /**
  * Records read or written here, by record key, served while the subscription is live. Every
@@ -120,17 +140,22 @@ const localCopies = (call: Call, subscriber: Redis, channel: string) =>
 /** The two connections' factory and `call`: one Redis call as an effect, bounded by `timeout`. */
 const connections = (settings: Settings, target: Exclude<ReturnType<typeof parseUrl>, string>) => {
   const timeoutMillis = Duration.toMillis(settings.timeout)
-  const options = clientOptions(target, { ca: settings.ca, connectTimeoutMillis: timeoutMillis, commandTimeoutMillis: timeoutMillis })
+  const options = clientOptions(target, {
+    ca: settings.ca,
+    connectTimeoutMillis: timeoutMillis,
+    commandTimeoutMillis: timeoutMillis
+  })
   const where = `${target.tls ? "rediss" : "redis"}://${target.host}:${target.port}/${target.db}`
 
   /** One Redis call as an effect: any failure or a call longer than `timeout` is a `TokenStoreError`. */
   const call = <A>(what: string, f: () => Promise<A>): Effect.Effect<A, VedAuthError.TokenStoreError> =>
-    Effect.tryPromise({ try: f, catch: (cause) => storeError(`Redis ${what} at ${where} failed: ${describe(cause)}`) }).pipe(
-      Effect.timeoutFail({
-        duration: settings.timeout,
-        onTimeout: () => storeError(`Redis ${what} at ${where} took longer than ${Duration.format(settings.timeout)}`)
-      })
-    )
+    Effect.tryPromise({ try: f, catch: (cause) => storeError(`Redis ${what} at ${where} failed: ${describe(cause)}`) })
+      .pipe(
+        Effect.timeoutFail({
+          duration: settings.timeout,
+          onTimeout: () => storeError(`Redis ${what} at ${where} took longer than ${Duration.format(settings.timeout)}`)
+        })
+      )
 
   const open = (role: string) =>
     Effect.acquireRelease(
@@ -181,21 +206,31 @@ export const make = (settings: Settings) =>
     /** One record as Redis holds it, read with its size checked first (see `scripts.readRecord`). */
     const fetch = (rk: string) =>
       Effect.flatMap(call("read", () => client.eval(scripts.readRecord, 1, rk, String(maxRecordBytes))), (reply) =>
-        Array.isArray(reply) ? Effect.succeed(reply.map((part) => (part === null ? "" : String(part)))) : Effect.fail(storeError("Redis answered a read with something else")))
+        Array.isArray(reply)
+          ? Effect.succeed(reply.map((part) => (part === null ? "" : String(part))))
+          : Effect.fail(storeError("Redis answered a read with something else")))
     const decodeReply = (rk: string, parts: ReadonlyArray<string>) => {
       const [version = "", payload = "", , size] = parts
-      if (size !== undefined && size !== "") return Effect.fail(records.tooLarge(Number(size)))
-      return version === "" || payload === "" ? Effect.succeedNone : Effect.map(records.decode(rk, version, payload), Option.some)
+      if (size !== undefined && size !== "") {
+        return Effect.fail(records.tooLarge(Number(size)))
+      }
+      return version === "" || payload === ""
+        ? Effect.succeedNone
+        : Effect.map(records.decode(rk, version, payload), Option.some)
     }
 
     const read = (key: TokenStore.Key) =>
       Effect.suspend(() => {
         const rk = recordKey(key)
         const mine = copies.known.get(rk)
-        if (copies.live && mine !== undefined) return Effect.succeed(mine)
+        if (copies.live && mine !== undefined) {
+          return Effect.succeed(mine)
+        }
         const before = copies.epoch
         return fetch(rk).pipe(
-          Effect.flatMap((parts) => decodeReply(rk, parts)),
+          Effect.flatMap((parts) =>
+            decodeReply(rk, parts)
+          ),
           Effect.tap((record) =>
             Effect.sync(() => {
               if (copies.live && copies.epoch === before) copies.known.set(rk, record)
@@ -211,7 +246,11 @@ export const make = (settings: Settings) =>
       return Math.max(end, now + 60_000)
     }
 
-    const compareAndSet = (key: TokenStore.Key, expected: Option.Option<TokenStore.Version>, next: Option.Option<Grant.Grant>) =>
+    const compareAndSet = (
+      key: TokenStore.Key,
+      expected: Option.Option<TokenStore.Version>,
+      next: Option.Option<Grant.Grant>
+    ) =>
       Effect.gen(function*() {
         const rk = recordKey(key)
         const now = yield* Clock.currentTimeMillis
@@ -233,7 +272,9 @@ export const make = (settings: Settings) =>
             TokenStore.keyString(key),
             String(maxRecordBytes)
           ))
-        if (!Array.isArray(reply) || typeof reply[0] !== "number") return yield* storeError("Redis answered the compare-and-set with something else")
+        if (!Array.isArray(reply) || typeof reply[0] !== "number") {
+          return yield* storeError("Redis answered the compare-and-set with something else")
+        }
         if (reply[0] === 1) {
           const version = String(reply[1] ?? "")
           if (Option.isSome(next)) records.written(rk, seq)
@@ -248,7 +289,12 @@ export const make = (settings: Settings) =>
         copies.known.delete(rk)
         // {0, version, payload} or, for a payload over the cap, {0, version, '', size}.
         const [, theirVersion, theirPayload, size] = reply as Array<unknown>
-        const current = yield* decodeReply(rk, [String(theirVersion ?? ""), String(theirPayload ?? ""), "", ...(size === undefined ? [] : [String(size)])])
+        const current = yield* decodeReply(rk, [
+          String(theirVersion ?? ""),
+          String(theirPayload ?? ""),
+          "",
+          ...(size === undefined ? [] : [String(size)])
+        ])
         return { _tag: "Conflict", current } as TokenStore.WriteResult
       })
 
@@ -266,7 +312,9 @@ export const make = (settings: Settings) =>
         else if (key !== undefined && Option.isSome(record.right)) entries.push({ key, ...record.right.value })
       }
       if (entries.length === 0 && unreadable[0] !== undefined) return yield* unreadable[0]
-      for (const error of unreadable) yield* Effect.logWarning("vedauth: a record in the token store was left out of the listing", error.detail)
+      for (const error of unreadable) {
+        yield* Effect.logWarning("vedauth: a record in the token store was left out of the listing", error.detail)
+      }
       return entries as ReadonlyArray<TokenStore.Entry>
     })
 

@@ -26,14 +26,23 @@ const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" }
 
 // A leading 7f keeps the serial positive in DER.
 const randomSerial = () =>
-  `7f${Array.from(globalThis.crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, "0")).join("")}`
+  `7f${
+    Array.from(globalThis.crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, "0")).join(
+      ""
+    )
+  }`
 
 const generalName = (name: string): x509.JsonGeneralName =>
   /^[\d.]+$|:/.test(name) ? { type: "ip", value: name } : { type: "dns", value: name }
 
 // A throwaway CA named `caName` and one leaf it signed, valid from an hour ago for 30 days: the
 // leaf's subject and its own extensions (usage, names) are the caller's.
-const caAndLeaf = async (caName: string, subject: x509.Name, now: number, leafExtensions: ReadonlyArray<x509.Extension>) => {
+const caAndLeaf = async (
+  caName: string,
+  subject: x509.Name,
+  now: number,
+  leafExtensions: ReadonlyArray<x509.Extension>
+) => {
   x509.cryptoProvider.set(globalThis.crypto)
   const [caKeys, leafKeys] = await Promise.all([
     globalThis.crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]),
@@ -74,15 +83,25 @@ const caAndLeaf = async (caName: string, subject: x509.Name, now: number, leafEx
     ]
   })
   const pkcs8 = await globalThis.crypto.subtle.exportKey("pkcs8", leafKeys.privateKey)
-  return { caPem: ca.toString("pem"), certPem: leaf.toString("pem"), keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"), leaf }
+  return {
+    caPem: ca.toString("pem"),
+    certPem: leaf.toString("pem"),
+    keyPem: x509.PemConverter.encode(pkcs8, "PRIVATE KEY"),
+    leaf
+  }
 }
 
 /** @internal */
 export const generate = async (hostNames: ReadonlyArray<string>, now: number): Promise<GeneratedCertificate> => {
-  const { caPem, certPem, keyPem, leaf } = await caAndLeaf("CN=vedauth-simulator CA", new x509.Name("CN=vedauth-simulator"), now, [
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-    new x509.SubjectAlternativeNameExtension([...new Set(hostNames)].map(generalName))
-  ])
+  const { caPem, certPem, keyPem, leaf } = await caAndLeaf(
+    "CN=vedauth-simulator CA",
+    new x509.Name("CN=vedauth-simulator"),
+    now,
+    [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension([...new Set(hostNames)].map(generalName))
+    ]
+  )
   return { caPem, certPem, keyPem, der: new Uint8Array(leaf.rawData) }
 }
 
@@ -100,8 +119,13 @@ export interface GeneratedClientCertificate {
  */
 export const generateClient = async (commonName: string, now: number): Promise<GeneratedClientCertificate> => {
   // The name as one CN value, never parsed as text (a comma in it must not start another attribute).
-  const { caPem, certPem, keyPem } = await caAndLeaf("CN=vedauth-simulator client CA", new x509.Name([{ CN: [commonName] }]), now, [
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])
-  ])
+  const { caPem, certPem, keyPem } = await caAndLeaf(
+    "CN=vedauth-simulator client CA",
+    new x509.Name([{ CN: [commonName] }]),
+    now,
+    [
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])
+    ]
+  )
   return { caPem, certPem, keyPem }
 }

@@ -107,5 +107,7 @@ export const identityFor = (domain: string, name: string): string => {
     words.push(hash.toString(16).padStart(8, "0"))
   }
   const hex = words.join("")
-  return `AD+${domain.toLowerCase()}:{${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}}`
+  return `AD+${domain.toLowerCase()}:{${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${
+    hex.slice(16, 20)
+  }-${hex.slice(20, 32)}}`
 }

@@ -1,6 +1,6 @@
 import type { Duration, Effect, Ref } from "effect"
-import type { IssuerKeys } from "./jwt.js"
 import type { ResolvedConfig, SchemeName, UserConfig } from "./config.js"
+import type { IssuerKeys } from "./jwt.js"
 import type { KerberosRealm } from "./kerberos.js"
 import type { State } from "./state.js"
 

@@ -74,7 +74,8 @@ export const authorizeDevice = (ctx: HandlerContext, request: SimRequest) =>
       login: undefined
     }
     yield* Effect.sync(() => ctx.state.addDevice(record, now))
-    const verificationUri = ctx.config.device.verificationUri ?? `https://${request.headers.host ?? "tpp.invalid"}/vedauth/device`
+    const verificationUri = ctx.config.device.verificationUri ??
+      `https://${request.headers.host ?? "tpp.invalid"}/vedauth/device`
     return json(200, "OK", {
       device_code: record.deviceCode,
       user_code: record.userCode,
@@ -122,10 +123,14 @@ export const pollDevice = (ctx: HandlerContext, form: URLSearchParams) =>
     if (record.status === "pending" && autoApprove !== undefined && record.polls > autoApprove) {
       record.status = "approved"
     }
-    if (record.status === "pending") return pollError("authorization_pending", "The authorization request is still pending")
+    if (record.status === "pending") {
+      return pollError("authorization_pending", "The authorization request is still pending")
+    }
     ctx.state.devices.delete(deviceCode)
     const user = lookupUser(ctx, record.login ?? ctx.config.device.approver)
-    if (user === undefined) return oauthError("invalid_grant", "The approving user is unknown")
+    if (user === undefined) {
+      return oauthError("invalid_grant", "The approving user is unknown")
+    }
     return yield* issue(ctx, record.integration, user, record.scope, undefined)
   })
 
@@ -134,7 +139,11 @@ export const pollDevice = (ctx: HandlerContext, form: URLSearchParams) =>
  * deny. False when no pending code matches.
  * @internal
  */
-export const answerDevice = (ctx: HandlerContext, userCode: string, answer: { readonly approve: boolean; readonly login?: string }) =>
+export const answerDevice = (
+  ctx: HandlerContext,
+  userCode: string,
+  answer: { readonly approve: boolean; readonly login?: string }
+) =>
   Effect.sync(() => {
     for (const record of ctx.state.devices.values()) {
       if (record.userCode === userCode.toUpperCase() && record.status === "pending") {

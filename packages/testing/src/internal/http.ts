@@ -33,7 +33,12 @@ const encoder = new TextEncoder()
 const safeReason = (reason: string): string => reason.replace(/[^\x20-\x7e]/g, "?")
 
 /** @internal */
-export const json = (status: number, reason: string, body: unknown, headers: Record<string, string | ReadonlyArray<string>> = {}): SimResponse => ({
+export const json = (
+  status: number,
+  reason: string,
+  body: unknown,
+  headers: Record<string, string | ReadonlyArray<string>> = {}
+): SimResponse => ({
   status,
   reason: safeReason(reason),
   headers: { "content-type": "application/json; charset=utf-8", ...headers },
@@ -41,7 +46,12 @@ export const json = (status: number, reason: string, body: unknown, headers: Rec
 })
 
 /** @internal */
-export const text = (status: number, reason: string, body: string, headers: Record<string, string | ReadonlyArray<string>> = {}): SimResponse => ({
+export const text = (
+  status: number,
+  reason: string,
+  body: string,
+  headers: Record<string, string | ReadonlyArray<string>> = {}
+): SimResponse => ({
   status,
   reason: safeReason(reason),
   headers: { "content-type": "text/plain; charset=utf-8", ...headers },
@@ -49,7 +59,8 @@ export const text = (status: number, reason: string, body: string, headers: Reco
 })
 
 /** VEDauth's 400 with `{error, error_description}`; the description doubles as the reason phrase. @internal */
-export const oauthError = (error: string, description: string): SimResponse => json(400, description, { error, error_description: description })
+export const oauthError = (error: string, description: string): SimResponse =>
+  json(400, description, { error, error_description: description })
 
 /** @internal */
 export const reasonPhrases: Readonly<Record<number, string>> = {
@@ -78,7 +89,9 @@ export const bearerToken = (headers: Readonly<Record<string, string>>): string |
 export const parseJsonObject = (body: Uint8Array): Record<string, unknown> | undefined => {
   try {
     const value: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body))
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }

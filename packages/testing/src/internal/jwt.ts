@@ -26,7 +26,10 @@ const fromBase64url = (text: string): Uint8Array<ArrayBuffer> | undefined => {
 }
 
 const pemBody = (pem: string): Uint8Array<ArrayBuffer> | undefined =>
-  fromBase64url(pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, "").replace(/\s+/g, "").replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""))
+  fromBase64url(
+    pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, "").replace(/\s+/g, "").replace(/\+/g, "-").replace(/\//g, "_")
+      .replace(/=+$/, "")
+  )
 
 /** The issuer's keys: a public key to verify, and the private key when the simulator made the pair. @internal */
 export interface IssuerKeys {
@@ -39,21 +42,35 @@ export interface IssuerKeys {
 export const importIssuer = (publicKeyPem: string): Promise<IssuerKeys> => {
   const der = pemBody(publicKeyPem)
   if (der === undefined) return Promise.reject(new Error("the JWT issuer's public key is not PEM"))
-  return crypto.subtle.importKey("spki", der, rs256, true, ["verify"]).then((publicKey) => ({ publicKey, privateKey: undefined, publicKeyPem }))
+  return crypto.subtle.importKey("spki", der, rs256, true, ["verify"]).then((publicKey) => ({
+    publicKey,
+    privateKey: undefined,
+    publicKeyPem
+  }))
 }
 
 /** @internal */
 export const generateIssuer = async (): Promise<IssuerKeys> => {
-  const pair = await crypto.subtle.generateKey({ ...rs256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ["sign", "verify"])
+  const pair = await crypto.subtle.generateKey(
+    { ...rs256, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+    true,
+    ["sign", "verify"]
+  )
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey))
   const lines = btoa(String.fromCharCode(...spki)).match(/.{1,64}/g) ?? []
-  return { publicKey: pair.publicKey, privateKey: pair.privateKey, publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----\n` }
+  return {
+    publicKey: pair.publicKey,
+    privateKey: pair.privateKey,
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----\n`
+  }
 }
 
 /** Signs claims as the issuer (RS256). @internal */
 export const sign = async (privateKey: CryptoKey, claims: Record<string, unknown>): Promise<string> => {
   const encoder = new TextEncoder()
-  const input = `${base64url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT" })))}.${base64url(encoder.encode(JSON.stringify(claims)))}`
+  const input = `${base64url(encoder.encode(JSON.stringify({ alg: "RS256", typ: "JWT" })))}.${
+    base64url(encoder.encode(JSON.stringify(claims)))
+  }`
   const signature = new Uint8Array(await crypto.subtle.sign(rs256, privateKey, encoder.encode(input)))
   return `${input}.${base64url(signature)}`
 }
@@ -76,7 +93,12 @@ export const verify = (keys: IssuerKeys, jwt: string, now: number, issuer: strin
     const signature = fromBase64url(signaturePart)
     if (header === undefined || claims === undefined || signature === undefined) return { why: "it does not decode" }
     if (header.alg !== "RS256") return { why: `the algorithm ${String(header.alg)} is not accepted` }
-    const valid = await crypto.subtle.verify(rs256, keys.publicKey, signature, new TextEncoder().encode(`${headerPart}.${claimsPart}`))
+    const valid = await crypto.subtle.verify(
+      rs256,
+      keys.publicKey,
+      signature,
+      new TextEncoder().encode(`${headerPart}.${claimsPart}`)
+    )
     if (!valid) return { why: "the signature does not verify" }
     if (typeof claims.exp !== "number") return { why: "it has no expiry (exp)" }
     if (now >= claims.exp * 1000) return { why: "it has expired" }

@@ -41,13 +41,29 @@ export const makeRealm = (options: KerberosOptions, users: ReadonlyArray<UserCon
     const realm = (options.realm ?? "CORP.EXAMPLE").toUpperCase()
     const hosts = options.hosts ?? ["localhost", "tpp.corp.example"]
     // The service's password is random: only the KDC and the acceptor ever hold its keys.
-    const servicePassword = Redacted.make(Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0")).join(""))
-    const serviceKeys = yield* Effect.forEach(hosts, (host) => Kerberos.keytabFromPassword({ name: ["HTTP", host.toLowerCase()], realm }, servicePassword))
-    const serviceKeytab: Kerberos.Keytab = options.serviceKeytab ?? Kerberos.keytabOf(serviceKeys.flatMap((k) => Redacted.value(k.keys)))
-    const userKeys = yield* Effect.forEach(users, (user) => Kerberos.keytabFromPassword({ name: [user.name], realm }, user.password))
+    const servicePassword = Redacted.make(
+      Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16).padStart(2, "0")).join("")
+    )
+    const serviceKeys = yield* Effect.forEach(
+      hosts,
+      (host) => Kerberos.keytabFromPassword({ name: ["HTTP", host.toLowerCase()], realm }, servicePassword)
+    )
+    const serviceKeytab: Kerberos.Keytab = options.serviceKeytab ??
+      Kerberos.keytabOf(serviceKeys.flatMap((k) => Redacted.value(k.keys)))
+    const userKeys = yield* Effect.forEach(
+      users,
+      (user) => Kerberos.keytabFromPassword({ name: [user.name], realm }, user.password)
+    )
     const skewMillis = options.clockSkew === undefined ? {} : { skewMillis: Durations.toMillis(options.clockSkew) }
-    const kdc = Kdc.make({ realm, keys: [serviceKeytab, ...userKeys].flatMap((k) => Redacted.value(k.keys)), ...skewMillis })
+    const kdc = Kdc.make({
+      realm,
+      keys: [serviceKeytab, ...userKeys].flatMap((k) => Redacted.value(k.keys)),
+      ...skewMillis
+    })
     const keys = Redacted.value(serviceKeytab.keys)
-    const acceptors = [Acceptor.make({ keys, ...skewMillis, requireChannelBindings: false }), Acceptor.make({ keys, ...skewMillis, requireChannelBindings: true })] as const
+    const acceptors = [
+      Acceptor.make({ keys, ...skewMillis, requireChannelBindings: false }),
+      Acceptor.make({ keys, ...skewMillis, requireChannelBindings: true })
+    ] as const
     return { realm, kdc, serviceKeytab, acceptor: (required) => acceptors[required ? 1 : 0] }
   })

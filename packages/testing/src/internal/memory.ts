@@ -5,7 +5,7 @@
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import type { NtlmTransport } from "@vedauth/core"
-import { WindowsAuthHandshake, VedAuthError } from "@vedauth/core"
+import { VedAuthError, WindowsAuthHandshake } from "@vedauth/core"
 import { Effect } from "effect"
 import type { ClientCertificateInfo } from "./context.js"
 import type { SimResponse } from "./http.js"
@@ -13,7 +13,11 @@ import type { Service } from "./simulator.js"
 
 const flatHeaders = (response: SimResponse): Record<string, string> => {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(response.headers)) out[name] = typeof value === "string" ? value : value.join(", ")
+  for (const [name, value] of Object.entries(response.headers)) {
+    out[name] = typeof value === "string"
+      ? value
+      : value.join(", ")
+  }
   return out
 }
 
@@ -51,13 +55,20 @@ export const ntlmTransport = (simulator: Service): NtlmTransport.Service => ({
             ...lower(request.headers),
             host: url.host,
             ...(step.authorization === undefined ? {} : { authorization: step.authorization }),
-            ...(request.method === "POST" || step.body !== undefined ? { "content-length": String(step.body?.length ?? 0) } : {})
+            ...(request.method === "POST" || step.body !== undefined
+              ? { "content-length": String(step.body?.length ?? 0) }
+              : {})
           },
           body: step.body ?? new Uint8Array(0)
         }).pipe(
           Effect.flatMap((response) =>
             response.connection === "drop"
-              ? Effect.fail(new VedAuthError.TransportError({ detail: "the server closed the connection without an answer", url: request.url }))
+              ? Effect.fail(
+                new VedAuthError.TransportError({
+                  detail: "the server closed the connection without an answer",
+                  url: request.url
+                })
+              )
               : Effect.succeed({
                 status: response.status,
                 reason: response.reason,
@@ -91,7 +102,13 @@ const bodyBytes = (request: HttpClientRequest.HttpClientRequest) => {
     default:
       break
   }
-  return Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", description: `the in-memory client cannot send a ${body._tag} body` }))
+  return Effect.fail(
+    new HttpClientError.RequestError({
+      request,
+      reason: "Encode",
+      description: `the in-memory client cannot send a ${body._tag} body`
+    })
+  )
 }
 
 /** @internal */
@@ -99,20 +116,42 @@ export const httpClient = (simulator: Service, clientCertificate?: ClientCertifi
   HttpClient.make((request, url) =>
     Effect.gen(function*() {
       const body = yield* bodyBytes(request)
-      const headers: Record<string, string> = { ...request.headers, host: url.host, "content-length": String(body.length) }
+      const headers: Record<string, string> = {
+        ...request.headers,
+        host: url.host,
+        "content-length": String(body.length)
+      }
       const contentType = request.body._tag === "Empty" ? undefined : request.body.contentType
       if (contentType !== undefined && headers["content-type"] === undefined) headers["content-type"] = contentType
       // A presented client certificate stands for a verified mutual-TLS connection.
-      const connection = yield* simulator.connect(clientCertificate === undefined ? {} : { tls: { certificateDer: new Uint8Array(0), clientCertificate } })
-      const response = yield* simulator.handle(connection, { method: request.method, path: url.pathname + url.search, headers, body })
+      const connection = yield* simulator.connect(
+        clientCertificate === undefined ? {} : { tls: { certificateDer: new Uint8Array(0), clientCertificate } }
+      )
+      const response = yield* simulator.handle(connection, {
+        method: request.method,
+        path: url.pathname + url.search,
+        headers,
+        body
+      })
       if (response.connection === "drop") {
-        return yield* new HttpClientError.RequestError({ request, reason: "Transport", description: "the server closed the connection" })
+        return yield* new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          description: "the server closed the connection"
+        })
       }
       const webHeaders = new Headers()
       for (const [name, value] of Object.entries(response.headers)) {
         for (const item of typeof value === "string" ? [value] : value) webHeaders.append(name, item)
       }
       const hasBody = response.status !== 204 && response.status !== 304
-      return HttpClientResponse.fromWeb(request, new Response(hasBody ? new Uint8Array(response.body) : null, { status: response.status, statusText: response.reason, headers: webHeaders }))
+      return HttpClientResponse.fromWeb(
+        request,
+        new Response(hasBody ? new Uint8Array(response.body) : null, {
+          status: response.status,
+          statusText: response.reason,
+          headers: webHeaders
+        })
+      )
     })
   )

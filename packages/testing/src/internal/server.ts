@@ -2,23 +2,24 @@
  * The simulator on real sockets: node:http or node:https on loopback. Connection state is kept per
  * socket, because NTLM authenticates the connection.
  */
+import { Duration, Effect, Runtime } from "effect"
 import * as Fs from "node:fs/promises"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type { Socket } from "node:net"
 import { TLSSocket } from "node:tls"
-import { Duration, Effect, Runtime } from "effect"
+import type { Served, ServeOptions } from "../Simulator.js"
 import { generate } from "./certificate.js"
 import type { ClientCertificateInfo, Connection } from "./context.js"
 import type { SimResponse } from "./http.js"
-import type { ServeOptions, Served } from "../Simulator.js"
 import { listenKdc } from "./kdcServer.js"
 import type { Service } from "./simulator.js"
 
 // Node checks the header and request timeouts only every `connectionsCheckingInterval` (30 s by
 // default): check often enough that a slow-sending flood is cut off near the timeout, not long after.
 const timeouts = (options: ServeOptions) => {
-  const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Duration) => Duration.toMillis(input === undefined ? fallback : Duration.decode(input))
+  const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
+    Duration.toMillis(input === undefined ? fallback : Duration.decode(input))
   const headersTimeout = millis(options.headersTimeout, Duration.seconds(10))
   const requestTimeout = Math.max(millis(options.requestTimeout, Duration.seconds(30)), headersTimeout)
   return {
@@ -38,7 +39,11 @@ export class ServeFailure {
 
 const write = (res: Http.ServerResponse, response: SimResponse) => {
   const headers: Record<string, string | Array<string>> = {}
-  for (const [name, value] of Object.entries(response.headers)) headers[name] = typeof value === "string" ? value : [...value]
+  for (const [name, value] of Object.entries(response.headers)) {
+    headers[name] = typeof value === "string"
+      ? value
+      : [...value]
+  }
   headers["content-length"] = String(response.body.length)
   if (response.connection === "close") {
     headers["connection"] = "close"
@@ -55,14 +60,17 @@ const write = (res: Http.ServerResponse, response: SimResponse) => {
 // Mutual TLS: ask for a client certificate, but let the handshake finish without one (the
 // certificate grant answers that itself, as TPP does); only a verified one is used.
 const clientAuth = (clientCa: string | ReadonlyArray<string> | undefined) =>
-  clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: false, ca: typeof clientCa === "string" ? [clientCa] : [...clientCa] }
+  clientCa === undefined
+    ? {}
+    : { requestCert: true, rejectUnauthorized: false, ca: typeof clientCa === "string" ? [clientCa] : [...clientCa] }
 
 const presentedCertificate = (socket: Socket): ClientCertificateInfo | undefined => {
   if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined
   const peer = socket.getPeerCertificate()
   if (peer === null || Object.keys(peer).length === 0) return undefined
   const commonName = typeof peer.subject?.CN === "string" ? peer.subject.CN : undefined
-  const altNames = (peer.subjectaltname ?? "").split(",").map((entry) => entry.trim().replace(/^[A-Za-z ]+:/, "")).filter((name) => name !== "")
+  const altNames = (peer.subjectaltname ?? "").split(",").map((entry) => entry.trim().replace(/^[A-Za-z ]+:/, ""))
+    .filter((name) => name !== "")
   return { commonName, altNames }
 }
 
@@ -110,7 +118,13 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
         overflow = true
         chunks.length = 0
         res.on("finish", () => socket.destroy())
-        write(res, { status: 413, reason: "Request Entity Too Large", headers: { "content-type": "text/plain" }, body: new TextEncoder().encode("Request body too large"), connection: "close" })
+        write(res, {
+          status: 413,
+          reason: "Request Entity Too Large",
+          headers: { "content-type": "text/plain" },
+          body: new TextEncoder().encode("Request body too large"),
+          connection: "close"
+        })
       })
       req.on("error", () => socket.destroy())
       req.on("end", () => {
@@ -123,10 +137,17 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
           let connection = connections.get(socket)
           if (connection === undefined) {
             const clientCertificate = presentedCertificate(socket)
-            connection = yield* simulator.connect(tls === undefined ? {} : { tls: clientCertificate === undefined ? tls : { ...tls, clientCertificate } })
+            connection = yield* simulator.connect(
+              tls === undefined ? {} : { tls: clientCertificate === undefined ? tls : { ...tls, clientCertificate } }
+            )
             connections.set(socket, connection)
           }
-          return yield* simulator.handle(connection, { method: req.method ?? "GET", path: req.url ?? "/", headers, body: Buffer.concat(chunks) })
+          return yield* simulator.handle(connection, {
+            method: req.method ?? "GET",
+            path: req.url ?? "/",
+            headers,
+            body: Buffer.concat(chunks)
+          })
         })
         run(program)
           .then((response) => {
@@ -143,7 +164,13 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const limits = timeouts(options)
     const server = certificate === undefined
       ? Http.createServer({ keepAlive: true, ...limits }, onRequest)
-      : Https.createServer({ cert: certificate.certPem, key: certificate.keyPem, keepAlive: true, ...limits, ...clientAuth(options.clientCa) }, onRequest)
+      : Https.createServer({
+        cert: certificate.certPem,
+        key: certificate.keyPem,
+        keepAlive: true,
+        ...limits,
+        ...clientAuth(options.clientCa)
+      }, onRequest)
     // Node 20 takes keepAliveTimeout only as a property, not as an option of createServer.
     server.keepAliveTimeout = limits.keepAliveTimeout
     // A connection silent this long (one that never sends a byte, say) is closed: the backstop.
@@ -174,7 +201,8 @@ export const serve = (simulator: Service, options: ServeOptions = {}) =>
     const hostInUrl = host.includes(":") ? `[${host}]` : host
     const kdc = simulator.kerberos === undefined
       ? undefined
-      : yield* Effect.mapError(listenKdc(simulator.kerberos.kdc, host), (error) => new ServeFailure(`could not listen for the KDC: ${error.message}`))
+      : yield* Effect.mapError(listenKdc(simulator.kerberos.kdc, host), (error) =>
+        new ServeFailure(`could not listen for the KDC: ${error.message}`))
     return {
       url: `${protocol}://${hostInUrl}:${port}`,
       port,

@@ -5,8 +5,8 @@ import { defaultIntegration, defaultUser, identityFor, userKey } from "./config.
 import type { Connection, Faults, HandlerContext, TlsInfo } from "./context.js"
 import { answerDevice } from "./device.js"
 import { handle } from "./handler.js"
-import { generateIssuer, importIssuer, sign } from "./jwt.js"
 import type { SimRequest, SimResponse } from "./http.js"
+import { generateIssuer, importIssuer, sign } from "./jwt.js"
 import { type KerberosOptions, type KerberosRealm, makeRealm } from "./kerberos.js"
 import { State } from "./state.js"
 
@@ -102,7 +102,9 @@ export const resolve = (options: Options = {}): ResolvedConfig => {
       refresh: integration.refresh ?? true,
       tokenLifetime: integration.tokenLifetime ?? defaultIntegration.tokenLifetime,
       grantLifetime: integration.grantLifetime ?? defaultIntegration.grantLifetime,
-      users: integration.users?.map((login) => login.includes("\\") ? login.toUpperCase() : userKey(defaultDomain, login)),
+      users: integration.users?.map((login) =>
+        login.includes("\\") ? login.toUpperCase() : userKey(defaultDomain, login)
+      ),
       grantTypes: integration.grantTypes ?? defaultIntegration.grantTypes
     }))
   const approver = options.device?.approver ?? `${users[0]?.domain ?? defaultDomain}\\${users[0]?.name ?? ""}`
@@ -209,10 +211,16 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
       connect: (connectOptions) =>
         Effect.sync(() => {
           state.counters.connections++
-          return { id: state.nextConnectionId++, tls: connectOptions?.tls, auth: { _tag: "Anonymous" }, handshakeRequests: 0 }
+          return {
+            id: state.nextConnectionId++,
+            tls: connectOptions?.tls,
+            auth: { _tag: "Anonymous" },
+            handshakeRequests: 0
+          }
         }),
       handle: (connection, request) => handle(ctx, connection, request),
-      approveDevice: (userCode, login) => answerDevice(ctx, userCode, { approve: true, ...(login === undefined ? {} : { login }) }),
+      approveDevice: (userCode, login) =>
+        answerDevice(ctx, userCode, { approve: true, ...(login === undefined ? {} : { login }) }),
       denyDevice: (userCode) => answerDevice(ctx, userCode, { approve: false }),
       jwtPublicKeyPem: Effect.map(jwtIssuer, (keys) => keys.publicKeyPem),
       signJwt: (claims) =>
@@ -222,7 +230,12 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
             : Effect.promise(() => sign(keys.privateKey!, claims))),
       faults: Ref.get(faults),
       setFaults: (next) => Ref.set(faults, next),
-      stats: Effect.sync(() => ({ ...state.counters, roundTripsPerHandshake: [...state.roundTrips], rejections: { ...state.rejections }, liveGrants: state.grants.size })),
+      stats: Effect.sync(() => ({
+        ...state.counters,
+        roundTripsPerHandshake: [...state.roundTrips],
+        rejections: { ...state.rejections },
+        liveGrants: state.grants.size
+      })),
       grants: Effect.map(Clock.currentTimeMillis, (now) =>
         Array.from(state.grants.values())
           .filter((grant) => now < grant.grantEnd)
@@ -240,7 +253,25 @@ export const make = (options: Options = {}): Effect.Effect<Service> =>
             refreshCount: grant.refreshCount
           }))),
       resetStats: Effect.sync(() => {
-        state.counters = { ...state.counters, requests: 0, connections: 0, authorizeIntegrated: 0, authorizeOauth: 0, authorizeCertificate: 0, authorizeJwt: 0, authorizeDevice: 0, devicePoll: 0, refresh: 0, verify: 0, revoke: 0, resources: 0, handshakesCompleted: 0, handshakesRejected: 0, rejected4xx: 0, injectedFaults: 0 }
+        state.counters = {
+          ...state.counters,
+          requests: 0,
+          connections: 0,
+          authorizeIntegrated: 0,
+          authorizeOauth: 0,
+          authorizeCertificate: 0,
+          authorizeJwt: 0,
+          authorizeDevice: 0,
+          devicePoll: 0,
+          refresh: 0,
+          verify: 0,
+          revoke: 0,
+          resources: 0,
+          handshakesCompleted: 0,
+          handshakesRejected: 0,
+          rejected4xx: 0,
+          injectedFaults: 0
+        }
         state.roundTrips = []
         state.rejections = {}
       })

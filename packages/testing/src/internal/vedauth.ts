@@ -15,7 +15,8 @@ import { dotNetDate, isoDate, newToken, unixTime } from "./tokens.js"
 /** The reason phrase (and description) of every refusal of a refresh token. @internal */
 export const spentRefreshReason = "Grant has been revoked, has expired, or the refresh token is invalid"
 /** @internal */
-export const invalidTokenDescription = "The access token provided is expired, revoked, malformed, or invalid for other reasons"
+export const invalidTokenDescription =
+  "The access token provided is expired, revoked, malformed, or invalid for other reasons"
 /** @internal */
 export const missingBearer = "Authorization:Bearer parameter is missing or empty."
 
@@ -43,7 +44,10 @@ const grantBody = (grant: GrantRecord, now: number, state: string | undefined) =
 const withHtmlFault = (ctx: HandlerContext, response: SimResponse) =>
   Effect.map(ctx.faults.get, (faults): SimResponse =>
     faults.nonJsonBody === true && response.status === 200
-      ? { ...text(200, "OK", "<html><body>Service temporarily unavailable</body></html>"), headers: { "content-type": "text/html" } }
+      ? {
+        ...text(200, "OK", "<html><body>Service temporarily unavailable</body></html>"),
+        headers: { "content-type": "text/html" }
+      }
       : response)
 
 type AuthorizeInput =
@@ -63,7 +67,11 @@ const grantLabels: Record<GrantType, string> = {
  * present, known, and enabled for this grant type. The integration, or the refusal.
  * @internal
  */
-export const checkClient = (ctx: HandlerContext, clientId: string | undefined, grantType: GrantType): IntegrationConfig | SimResponse => {
+export const checkClient = (
+  ctx: HandlerContext,
+  clientId: string | undefined,
+  grantType: GrantType
+): IntegrationConfig | SimResponse => {
   if (clientId === undefined || clientId === "") return oauthError("invalid_request", "client_id is required")
   const integration = findIntegration(ctx, clientId)
   if (integration === undefined) return oauthError("invalid_grant", "client_id does not match an API integration")
@@ -90,7 +98,13 @@ export const checkScope = (integration: IntegrationConfig, scopeText: string | u
  * the scope (unless already checked), the identity claim, then a new grant.
  * @internal
  */
-export const issue = (ctx: HandlerContext, integration: IntegrationConfig, user: UserConfig, scopeText: string | undefined, state: string | undefined) =>
+export const issue = (
+  ctx: HandlerContext,
+  integration: IntegrationConfig,
+  user: UserConfig,
+  scopeText: string | undefined,
+  state: string | undefined
+) =>
   Effect.gen(function*() {
     if (integration.users !== undefined && !integration.users.includes(userKey(user.domain, user.name))) {
       return oauthError("unauthorized_client", "The user is not authorized for this application")
@@ -165,7 +179,9 @@ export const lookupUser = (ctx: HandlerContext, login: string): UserConfig | und
 /** Domains match on their NetBIOS name or any DNS name that starts with it (CORP == corp.example). @internal */
 export const findUser = (ctx: HandlerContext, domain: string, name: string): UserConfig | undefined => {
   const wantedDomain = (domain === "" ? ctx.config.defaultDomain : domain).toUpperCase().split(".")[0]
-  return ctx.config.users.find((user) => user.domain.toUpperCase() === wantedDomain && user.name.toUpperCase() === name.toUpperCase())
+  return ctx.config.users.find((user) =>
+    user.domain.toUpperCase() === wantedDomain && user.name.toUpperCase() === name.toUpperCase()
+  )
 }
 
 /** POST vedauth/authorize/token: refresh, rotating both tokens. @internal */
@@ -180,12 +196,16 @@ export const refresh = (ctx: HandlerContext, request: SimRequest) =>
       return oauthError("invalid_grant", "device_code is expired or invalid")
     }
     const refreshToken = stringField(body, "refresh_token")
-    if (refreshToken === undefined || refreshToken === "") return oauthError("invalid_request", "refresh_token is required")
+    if (refreshToken === undefined || refreshToken === "") {
+      return oauthError("invalid_request", "refresh_token is required")
+    }
     const now = yield* Clock.currentTimeMillis
     const outcome = yield* Effect.sync(() => {
       const id = ctx.state.byRefresh.get(refreshToken)
       const grant = id === undefined ? undefined : ctx.state.grants.get(id)
-      if (grant === undefined) return oauthError("invalid_grant", spentRefreshReason)
+      if (grant === undefined) {
+        return oauthError("invalid_grant", spentRefreshReason)
+      }
       if (now >= grant.grantEnd) {
         ctx.state.removeGrant(grant)
         return oauthError("invalid_grant", spentRefreshReason)
@@ -221,37 +241,48 @@ const invalidToken = (): SimResponse =>
 export const verify = (ctx: HandlerContext, request: SimRequest) =>
   Effect.gen(function*() {
     const token = bearerToken(request.headers)
-    if (token === undefined) return json(401, missingBearer, { error: "invalid_request", error_description: missingBearer })
+    if (token === undefined) {
+      return json(401, missingBearer, { error: "invalid_request", error_description: missingBearer })
+    }
     const now = yield* Clock.currentTimeMillis
     const grant = liveGrant(ctx, token, now)
-    if (grant === undefined) return invalidToken()
-    return yield* withHtmlFault(ctx, json(200, "Token is valid", {
-      access_issued_on: dotNetDate(grant.accessIssuedAt),
-      access_issued_on_ISO8601: isoDate(grant.accessIssuedAt),
-      access_issued_on_unix_time: unixTime(grant.accessIssuedAt),
-      application: grant.clientId,
-      expires: dotNetDate(grant.grantEnd),
-      expires_ISO8601: isoDate(grant.grantEnd),
-      expires_unix_time: unixTime(grant.grantEnd),
-      grant_issued_on: dotNetDate(grant.grantIssuedAt),
-      grant_issued_on_ISO8601: isoDate(grant.grantIssuedAt),
-      grant_issued_on_unix_time: unixTime(grant.grantIssuedAt),
-      identity: grant.identity,
-      scope: grant.scope,
-      valid_for: Math.floor((grant.accessExpires - now) / 1000)
-    }))
+    if (grant === undefined) {
+      return invalidToken()
+    }
+    return yield* withHtmlFault(
+      ctx,
+      json(200, "Token is valid", {
+        access_issued_on: dotNetDate(grant.accessIssuedAt),
+        access_issued_on_ISO8601: isoDate(grant.accessIssuedAt),
+        access_issued_on_unix_time: unixTime(grant.accessIssuedAt),
+        application: grant.clientId,
+        expires: dotNetDate(grant.grantEnd),
+        expires_ISO8601: isoDate(grant.grantEnd),
+        expires_unix_time: unixTime(grant.grantEnd),
+        grant_issued_on: dotNetDate(grant.grantIssuedAt),
+        grant_issued_on_ISO8601: isoDate(grant.grantIssuedAt),
+        grant_issued_on_unix_time: unixTime(grant.grantIssuedAt),
+        identity: grant.identity,
+        scope: grant.scope,
+        valid_for: Math.floor((grant.accessExpires - now) / 1000)
+      })
+    )
   })
 
 /** GET vedauth/revoke/token: kills the whole grant (access and refresh token). @internal */
 export const revoke = (ctx: HandlerContext, request: SimRequest) =>
   Effect.gen(function*() {
     const token = bearerToken(request.headers)
-    if (token === undefined) return json(401, missingBearer, { error: "invalid_request", error_description: missingBearer })
+    if (token === undefined) {
+      return json(401, missingBearer, { error: "invalid_request", error_description: missingBearer })
+    }
     const now = yield* Clock.currentTimeMillis
     return yield* Effect.sync(() => {
       const grant = liveGrant(ctx, token, now)
       // The token itself is never echoed: it is a secret, and this text reaches logs.
-      if (grant === undefined) return json(202, "[token] not found", {})
+      if (grant === undefined) {
+        return json(202, "[token] not found", {})
+      }
       ctx.state.removeGrant(grant)
       return json(200, `Grant for identity [${grant.identity}] with scope [${grant.scope}] has been revoked`, {})
     })
@@ -274,4 +305,3 @@ export const resource = (ctx: HandlerContext, request: SimRequest, needs: string
     }
     return json(200, "OK", answer)
   })
-

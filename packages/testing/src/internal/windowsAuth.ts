@@ -143,16 +143,26 @@ const answerNegotiate = (ctx: HandlerContext, connection: Connection, scheme: Sc
       connection.auth = { _tag: "Challenged", scheme, negotiate, challenge, serverChallenge }
     })
     const response = text(401, "Unauthorized", deniedPage, { "www-authenticate": [`${scheme} ${toBase64(challenge)}`] })
-    if (faults.dropAfterNegotiate === true) return { _tag: "Respond", response: { ...response, connection: "drop" } } as const
+    if (faults.dropAfterNegotiate === true) {
+      return { _tag: "Respond", response: { ...response, connection: "drop" } } as const
+    }
     if (faults.closeAfterNegotiate === true) {
-      return { _tag: "Respond", response: { ...response, headers: { ...response.headers, connection: "close" }, connection: "close" } } as const
+      return {
+        _tag: "Respond",
+        response: { ...response, headers: { ...response.headers, connection: "close" }, connection: "close" }
+      } as const
     }
     return { _tag: "Respond", response } as const
   })
 
 // Kerberos authenticates the request (and, as IIS keeps it, the connection); the AP-REP goes back
 // on the answer. A refusal is a bare `Negotiate` 401, counted under the protocol's error name.
-const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint8Array, reject: (why: string) => Gate) =>
+const acceptKerberos = (
+  ctx: HandlerContext,
+  connection: Connection,
+  token: Uint8Array,
+  reject: (why: string) => Gate
+) =>
   Effect.gen(function*() {
     const realm = ctx.kerberos!
     const acceptor = realm.acceptor(connection.tls !== undefined && ctx.config.channelBindings === "required")
@@ -162,7 +172,9 @@ const acceptKerberos = (ctx: HandlerContext, connection: Connection, token: Uint
     return yield* Effect.sync((): Gate => {
       if (refuse === "wrong-key") return reject("KRB_AP_ERR_MODIFIED")
       if (refuse === "reject") return spnegoReject(reject("SPNEGO_REJECT"))
-      if (Either.isLeft(accepted)) return reject(accepted.left instanceof Failure.KerberosFailure ? accepted.left.reason : "MALFORMED")
+      if (Either.isLeft(accepted)) {
+        return reject(accepted.left instanceof Failure.KerberosFailure ? accepted.left.reason : "MALFORMED")
+      }
       const at = accepted.right.client.lastIndexOf("@")
       const user = findUser(ctx, accepted.right.client.slice(at + 1), accepted.right.client.slice(0, at))
       if (user === undefined) return reject("unknown-user")
@@ -182,5 +194,11 @@ const negTokenRespReject = Uint8Array.of(0xa1, 0x07, 0x30, 0x05, 0xa0, 0x03, 0x0
 
 const spnegoReject = (gate: Gate): Gate =>
   gate._tag === "Respond"
-    ? { _tag: "Respond", response: { ...gate.response, headers: { ...gate.response.headers, "www-authenticate": [`Negotiate ${toBase64(negTokenRespReject)}`] } } }
+    ? {
+      _tag: "Respond",
+      response: {
+        ...gate.response,
+        headers: { ...gate.response.headers, "www-authenticate": [`Negotiate ${toBase64(negTokenRespReject)}`] }
+      }
+    }
     : gate

@@ -28,41 +28,74 @@ interface Case {
 
 /** Rewrites only the successful answer of the flow's own endpoint: the fault hits after the work is done. */
 const onAnswer = (change: (response: Simulator.Response) => Simulator.Response) => (faulty: Faulty, flow: Flow) =>
-  Ref.set(faulty.rewrite, (request, response) =>
-    isEndpoint(request, endpointOf[flow]) && response.status < 300 ? change(response) : undefined)
+  Ref.set(
+    faulty.rewrite,
+    (request, response) => isEndpoint(request, endpointOf[flow]) && response.status < 300 ? change(response) : undefined
+  )
 
 const simulatorFault = (faults: Simulator.Faults) => (faulty: Faulty) => faulty.simulator.setFaults(faults)
 
 const html = "<html><body>The service is unavailable.</body></html>"
 
 const cases: ReadonlyArray<Case> = [
-  { name: "connection closed after NEGOTIATE, unanswered", inject: simulatorFault({ dropAfterNegotiate: true }), expect: { authorize: "TransportError" } },
-  { name: "connection closed after the CHALLENGE", inject: simulatorFault({ closeAfterNegotiate: true }), expect: { authorize: "NtlmProtocolError" } },
-  { name: "malformed CHALLENGE", inject: simulatorFault({ malformedChallenge: true }), expect: { authorize: "NtlmProtocolError" } },
+  {
+    name: "connection closed after NEGOTIATE, unanswered",
+    inject: simulatorFault({ dropAfterNegotiate: true }),
+    expect: { authorize: "TransportError" }
+  },
+  {
+    name: "connection closed after the CHALLENGE",
+    inject: simulatorFault({ closeAfterNegotiate: true }),
+    expect: { authorize: "NtlmProtocolError" }
+  },
+  {
+    name: "malformed CHALLENGE",
+    inject: simulatorFault({ malformedChallenge: true }),
+    expect: { authorize: "NtlmProtocolError" }
+  },
   ...[500, 502, 503].map((status): Case => ({
     name: `HTTP ${status} on every request`,
     inject: simulatorFault({ serverError: status }),
     // On authorize the NEGOTIATE itself is refused, before any challenge.
-    expect: { authorize: "NtlmProtocolError", refresh: "UnexpectedResponse", verify: "UnexpectedResponse", revoke: "UnexpectedResponse" },
+    expect: {
+      authorize: "NtlmProtocolError",
+      refresh: "UnexpectedResponse",
+      verify: "UnexpectedResponse",
+      revoke: "UnexpectedResponse"
+    },
     status
   })),
   ...[500, 502, 503].map((status): Case => ({
     name: `HTTP ${status} in place of the answer (after the server did the work)`,
     inject: onAnswer(() => answer(status, "Server Error", html, "text/html")),
-    expect: { authorize: "UnexpectedResponse", refresh: "UnexpectedResponse", verify: "UnexpectedResponse", revoke: "UnexpectedResponse" },
+    expect: {
+      authorize: "UnexpectedResponse",
+      refresh: "UnexpectedResponse",
+      verify: "UnexpectedResponse",
+      revoke: "UnexpectedResponse"
+    },
     status
   })),
   {
     name: "connection closed without an answer",
     inject: onAnswer((response) => ({ ...response, connection: "drop" })),
-    expect: { authorize: "TransportError", refresh: "TransportError", verify: "TransportError", revoke: "TransportError" }
+    expect: {
+      authorize: "TransportError",
+      refresh: "TransportError",
+      verify: "TransportError",
+      revoke: "TransportError"
+    }
   },
   {
     name: "connection lost mid-body",
     inject: onAnswer((response) => ({ ...response, connection: "truncate" })),
     expect: { authorize: "TransportError", refresh: "TransportError", verify: "TransportError" }
   },
-  { name: "HTML instead of JSON (simulator fault)", inject: simulatorFault({ nonJsonBody: true }), expect: { authorize: "UnexpectedResponse", refresh: "UnexpectedResponse" } },
+  {
+    name: "HTML instead of JSON (simulator fault)",
+    inject: simulatorFault({ nonJsonBody: true }),
+    expect: { authorize: "UnexpectedResponse", refresh: "UnexpectedResponse" }
+  },
   {
     name: "non-JSON body under a JSON content type",
     inject: onAnswer(() => answer(200, "OK", html)),
@@ -92,12 +125,17 @@ const cases: ReadonlyArray<Case> = [
 ]
 
 const assertNoSecret = (faulty: Faulty, cause: Cause.Cause<unknown>) => {
-  const shown = [Cause.pretty(cause), ...Cause.failures(cause).pipe((chunk) => Array.from(chunk)).flatMap(renderings)].join("\n")
+  const shown = [Cause.pretty(cause), ...Cause.failures(cause).pipe((chunk) => Array.from(chunk)).flatMap(renderings)]
+    .join("\n")
   assert.deepStrictEqual(leaked(shown, faulty.secrets()), [], "a secret appears in the error")
 }
 
 const noRefreshTokenTwice = (faulty: Faulty) =>
-  assert.strictEqual(new Set(faulty.refreshTokensSent).size, faulty.refreshTokensSent.length, "a refresh token was sent twice")
+  assert.strictEqual(
+    new Set(faulty.refreshTokensSent).size,
+    faulty.refreshTokensSent.length,
+    "a refresh token was sent twice"
+  )
 
 describe("fault injection over a real socket", () => {
   for (const flow of ["authorize", "refresh", "verify", "revoke"] as const) {
@@ -134,10 +172,13 @@ describe("fault injection over a real socket", () => {
     Effect.gen(function*() {
       const faulty = yield* serveFaulty()
       const dir = yield* tempDir
-      yield* Ref.set(faulty.rewrite, (request, response) =>
-        response.status === 200 && !isEndpoint(request, "authorize/isauthserver")
-          ? { ...response, headers: { ...response.headers, "content-type": "text/plain" } }
-          : undefined)
+      yield* Ref.set(
+        faulty.rewrite,
+        (request, response) =>
+          response.status === 200 && !isEndpoint(request, "authorize/isauthserver")
+            ? { ...response, headers: { ...response.headers, "content-type": "text/plain" } }
+            : undefined
+      )
       const info = yield* Effect.gen(function*() {
         const grant = yield* VedAuth.authorize()
         const renewed = yield* VedAuth.refresh(grant)
@@ -150,7 +191,9 @@ describe("fault injection over a real socket", () => {
     Effect.gen(function*() {
       const faulty = yield* serveFaulty({ faults: { delay: "1 minute" } })
       const dir = yield* tempDir
-      const fiber = yield* Effect.fork(Effect.exit(VedAuth.authorize().pipe(Effect.provide(nodeClient(faulty.url, dir)))))
+      const fiber = yield* Effect.fork(
+        Effect.exit(VedAuth.authorize().pipe(Effect.provide(nodeClient(faulty.url, dir))))
+      )
       // Wait (on I/O, not on time) until the NEGOTIATE has reached the server and is being held.
       for (let i = 0; i < 10_000 && (yield* faulty.simulator.stats).requests === 0; i++) {
         yield* Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
@@ -189,8 +232,13 @@ describe("fault injection over a real socket", () => {
       const layer = nodeClient(faulty.url, dir)
       yield* Effect.provide(VedAuth.accessToken, layer)
       yield* TestClock.adjust("58 minutes")
-      yield* Ref.set(faulty.rewrite, (request, response) =>
-        isEndpoint(request, "authorize/token") && response.status === 200 ? { ...response, connection: "truncate" } : undefined)
+      yield* Ref.set(
+        faulty.rewrite,
+        (request, response) =>
+          isEndpoint(request, "authorize/token") && response.status === 200
+            ? { ...response, connection: "truncate" }
+            : undefined
+      )
       const lost = yield* Effect.either(Effect.provide(VedAuth.accessToken, layer))
       assert.strictEqual(lost._tag === "Left" ? lost.left._tag : "Right", "TransportError")
       // The server rotated the token, the client never learnt the new pair: exactly one attempt.

@@ -10,12 +10,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { Grant, Ntlm, TokenInfo, TokenStore } from "@vedauth/core"
 import * as VedAuth from "@vedauth/core/VedAuth"
 import * as VedAuthError from "@vedauth/core/VedAuthError"
-import { Cause, DateTime, Effect, Either, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
-import * as Simulator from "../../src/Simulator.js"
-import { generate } from "../../src/internal/certificate.js"
-import { fuzzRuns, leaked, renderings } from "./support.js"
 import { Failure } from "@vedauth/winauth"
 import { NtlmServer } from "@vedauth/winauth/server"
+import { Cause, DateTime, Effect, Either, Exit, FastCheck as fc, Layer, Option, Redacted } from "effect"
+import { generate } from "../../src/internal/certificate.js"
+import * as Simulator from "../../src/Simulator.js"
+import { fuzzRuns, leaked, renderings } from "./support.js"
 
 // The engine throws its own failure for bad bytes, and nothing else.
 const onlyNtlmFailures = (parse: () => unknown): boolean => {
@@ -31,11 +31,12 @@ const runs = fuzzRuns(300)
 // The effectful properties cost more per run; they get a tenth of the budget.
 const effectRuns = Math.max(50, Math.floor(runs / 10))
 
-
 /** Valid bytes with a few bytes changed, a piece cut off, or a piece appended: the inputs that find bounds bugs. */
 const mutated = (valid: Uint8Array) =>
   fc.tuple(
-    fc.array(fc.tuple(fc.nat({ max: Math.max(0, valid.length - 1) }), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+    fc.array(fc.tuple(fc.nat({ max: Math.max(0, valid.length - 1) }), fc.integer({ min: 0, max: 255 })), {
+      maxLength: 8
+    }),
     fc.nat({ max: valid.length }),
     fc.uint8Array({ maxLength: 16 })
   ).map(([edits, keep, tail]) => {
@@ -61,7 +62,14 @@ const validAuthenticate = Effect.runSync(
   Either.match(Ntlm.parseChallenge(validChallenge), {
     onLeft: Effect.die,
     onRight: (challenge) =>
-      Ntlm.authenticate({ negotiate, challenge, domain: "CORP", username: "alice", password: Redacted.make("Passw0rd!"), targetName: "HTTP/tpp" })
+      Ntlm.authenticate({
+        negotiate,
+        challenge,
+        domain: "CORP",
+        username: "alice",
+        password: Redacted.make("Passw0rd!"),
+        targetName: "HTTP/tpp"
+      })
   })
 )
 
@@ -78,16 +86,26 @@ describe("the NTLM codec never throws on hostile bytes", () => {
         const parsed = Ntlm.parseChallenge(bytes)
         if (Either.isLeft(parsed)) return parsed.left._tag === "NtlmProtocolError"
         const exit = Effect.runSyncExit(
-          Ntlm.authenticate({ negotiate, challenge: parsed.right, domain: "CORP", username: "alice", password: Redacted.make("x") })
+          Ntlm.authenticate({
+            negotiate,
+            challenge: parsed.right,
+            domain: "CORP",
+            username: "alice",
+            password: Redacted.make("x")
+          })
         )
-        return Exit.isSuccess(exit) || Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "NtlmProtocolError")
+        return Exit.isSuccess(exit) ||
+          Option.exists(Cause.failureOption(exit.cause), (e) => e._tag === "NtlmProtocolError")
       }),
       { numRuns: runs }
     )
   })
 
   it("parseAuthenticate", () => {
-    fc.assert(fc.property(bytesFor(validAuthenticate), (bytes) => onlyNtlmFailures(() => NtlmServer.parseAuthenticate(bytes))), { numRuns: runs })
+    fc.assert(
+      fc.property(bytesFor(validAuthenticate), (bytes) => onlyNtlmFailures(() => NtlmServer.parseAuthenticate(bytes))),
+      { numRuns: runs }
+    )
   })
 
   it.effect("tlsServerEndPoint over arbitrary and damaged certificates", () =>
@@ -101,9 +119,23 @@ describe("the NTLM codec never throws on hostile bytes", () => {
 
 /** JSON-ish values with the right field names and any types: a decoder's worst day. */
 const hostileObject = (names: ReadonlyArray<string>) =>
-  fc.dictionary(fc.constantFrom(...names, "extra", "__proto__", "constructor"), fc.oneof(fc.anything(), fc.string(), fc.double(), fc.integer()), { maxKeys: names.length })
+  fc.dictionary(
+    fc.constantFrom(...names, "extra", "__proto__", "constructor"),
+    fc.oneof(fc.anything(), fc.string(), fc.double(), fc.integer()),
+    { maxKeys: names.length }
+  )
 
-const grantFields = ["access_token", "refresh_token", "expires_in", "expires", "token_type", "scope", "identity", "refresh_until", "state"]
+const grantFields = [
+  "access_token",
+  "refresh_token",
+  "expires_in",
+  "expires",
+  "token_type",
+  "scope",
+  "identity",
+  "refresh_until",
+  "state"
+]
 const verifyFields = [
   "application",
   "identity",
@@ -128,14 +160,23 @@ const decodesOrParseError = (effect: Effect.Effect<unknown, { readonly _tag: str
 
 describe("the response decoders never throw", () => {
   it("Grant.decodeResponse", () => {
-    fc.assert(fc.property(fc.oneof(fc.anything(), hostileObject(grantFields)), (body) => decodesOrParseError(Grant.decodeResponse(body))), {
-      numRuns: runs
-    })
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.anything(), hostileObject(grantFields)),
+        (body) => decodesOrParseError(Grant.decodeResponse(body))
+      ),
+      {
+        numRuns: runs
+      }
+    )
   })
 
   it("TokenInfo.decodeResponse", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), hostileObject(verifyFields)), (body) => decodesOrParseError(TokenInfo.decodeResponse(body))),
+      fc.property(
+        fc.oneof(fc.anything(), hostileObject(verifyFields)),
+        (body) => decodesOrParseError(TokenInfo.decodeResponse(body))
+      ),
       { numRuns: runs }
     )
   })
@@ -143,23 +184,36 @@ describe("the response decoders never throw", () => {
 
 /** Text that may carry a secret anywhere, as a reason phrase or body echoing a token would. */
 const textWith = (secret: string) =>
-  fc.tuple(fc.string({ maxLength: 40 }), fc.boolean(), fc.string({ maxLength: 40 })).map(([a, echo, b]) => (echo ? `${a}${secret}${b}` : `${a}${b}`))
+  fc.tuple(fc.string({ maxLength: 40 }), fc.boolean(), fc.string({ maxLength: 40 })).map((
+    [a, echo, b]
+  ) => (echo ? `${a}${secret}${b}` : `${a}${b}`))
 
 const bodyWith = (secret: string) =>
   fc.oneof(
     textWith(secret),
     fc.record({
-      error: fc.oneof(fc.constantFrom("invalid_client", "invalid_request", "invalid_scope", "invalid_grant", "unauthorized_client"), textWith(secret)),
+      error: fc.oneof(
+        fc.constantFrom("invalid_client", "invalid_request", "invalid_scope", "invalid_grant", "unauthorized_client"),
+        textWith(secret)
+      ),
       error_description: textWith(secret)
     }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
-    fc.constantFrom("Failed to issue grant: locked", "Unhandled identity claim type", "Grant rejected scope 'certificate:manage'")
+    fc.constantFrom(
+      "Failed to issue grant: locked",
+      "Unhandled identity claim type",
+      "Grant rejected scope 'certificate:manage'"
+    )
   )
 
 /** An HttpClient whose every answer is the generated one. */
 const scriptedClient = (status: number, reason: string, body: string) =>
   Layer.succeed(
     HttpClient.HttpClient,
-    HttpClient.make((request) => Effect.succeed(HttpClientResponse.fromWeb(request, new Response(status === 204 ? null : body, { status, statusText: reason }))))
+    HttpClient.make((request) =>
+      Effect.succeed(
+        HttpClientResponse.fromWeb(request, new Response(status === 204 ? null : body, { status, statusText: reason }))
+      )
+    )
   )
 
 // Unused by these flows (they are plain HTTPS), but VedAuth needs one.
@@ -186,7 +240,12 @@ describe("refresh, verify and revoke over arbitrary answers", () => {
       const property = fc.asyncProperty(
         fc.constantFrom(200, 202, 204, 400, 401, 403, 404, 500, 502, 503),
         reasonArb,
-        fc.oneof(bodyWith(access), bodyWith(refresh), fc.json(), hostileObject(grantFields).map((o) => JSON.stringify(o))),
+        fc.oneof(
+          bodyWith(access),
+          bodyWith(refresh),
+          fc.json(),
+          hostileObject(grantFields).map((o) => JSON.stringify(o))
+        ),
         fc.constantFrom("refresh", "verify", "revoke"),
         async (status, reason, body, flow) => {
           const call: Effect.Effect<unknown, VedAuthError.VedAuthError, VedAuth.VedAuth> = flow === "refresh"
@@ -196,9 +255,14 @@ describe("refresh, verify and revoke over arbitrary answers", () => {
             : VedAuth.revoke(grant)
           const exit = await Effect.runPromiseExit(
             call.pipe(
-              Effect.provide(VedAuth.layer({ url: "https://tpp.example", clientId: "vedauth-demo", scope: "certificate:manage" }).pipe(
-                Layer.provide(Layer.mergeAll(scriptedClient(status, reason, body), ntlmTransport, TokenStore.layerMemory))
-              ))
+              Effect.provide(
+                VedAuth.layer({ url: "https://tpp.example", clientId: "vedauth-demo", scope: "certificate:manage" })
+                  .pipe(
+                    Layer.provide(
+                      Layer.mergeAll(scriptedClient(status, reason, body), ntlmTransport, TokenStore.layerMemory)
+                    )
+                  )
+              )
             )
           )
           if (Exit.isSuccess(exit)) return true

@@ -8,8 +8,8 @@ import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Grant, TokenStore } from "@vedauth/core"
-import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import * as VedAuth from "@vedauth/core/VedAuth"
+import { NodeTokenStoreFiles } from "@vedauth/platform-node"
 import { Effect, Layer, Logger, LogLevel, Option, Redacted, TestClock } from "effect"
 import * as Simulator from "../../src/Simulator.js"
 
@@ -78,17 +78,24 @@ describe("secret scan", () => {
       const simulator = yield* Simulator.make({ users })
       const base = Layer.mergeAll(
         Layer.succeed(Simulator.Simulator, simulator),
-        TokenStore.layerFileSystem({ path: storePath }).pipe(Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer)))
+        TokenStore.layerFileSystem({ path: storePath }).pipe(
+          Layer.provide(Layer.merge(NodeTokenStoreFiles.layer, NodePath.layer))
+        )
       )
-      const platform = Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient).pipe(Layer.provideMerge(base))
-      const withVedAuth = (overrides: Partial<VedAuth.Options> = {}) => VedAuth.layer(options(overrides)).pipe(Layer.provideMerge(platform))
+      const platform = Layer.mergeAll(Simulator.layerNtlmTransport, Simulator.layerHttpClient).pipe(
+        Layer.provideMerge(base)
+      )
+      const withVedAuth = (overrides: Partial<VedAuth.Options> = {}) =>
+        VedAuth.layer(options(overrides)).pipe(Layer.provideMerge(platform))
 
       const errors: Array<unknown> = []
       const grants: Array<Grant.Grant> = []
       const attempt = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
         Effect.tap(
-          Effect.catchAll(Effect.map(effect, Option.some), (error) => Effect.as(Effect.sync(() => errors.push(error)), Option.none<A>())),
-          (result) => Effect.sync(() => Option.map(result, (value) => value instanceof Grant.Grant && grants.push(value)))
+          Effect.catchAll(Effect.map(effect, Option.some), (error) =>
+            Effect.as(Effect.sync(() => errors.push(error)), Option.none<A>())),
+          (result) =>
+            Effect.sync(() => Option.map(result, (value) => value instanceof Grant.Grant && grants.push(value)))
         )
 
       yield* Effect.gen(function*() {
@@ -109,7 +116,11 @@ describe("secret scan", () => {
         yield* attempt(VedAuth.authorize({ scope: "admin:delete" }))
         yield* attempt(VedAuth.authorize({ clientId: "nobody" }))
         // Faults: bodies that are not JSON, server errors, a challenge that does not parse.
-        for (const faults of [{ nonJsonBody: true }, { serverError: 500 }, { serverError: 503 }, { malformedChallenge: true }]) {
+        for (
+          const faults of [{ nonJsonBody: true }, { serverError: 500 }, { serverError: 503 }, {
+            malformedChallenge: true
+          }]
+        ) {
           yield* simulator.setFaults(faults)
           yield* attempt(VedAuth.authorize())
           yield* attempt(VedAuth.verify(grant.accessToken))
@@ -120,22 +131,36 @@ describe("secret scan", () => {
         const managed = Option.getOrThrow(yield* attempt(VedAuth.grant))
         yield* attempt(VedAuth.refresh(managed))
         const store = yield* TokenStore.TokenStore
-        yield* store.set({ server: url, clientId: Simulator.defaultClientId, scope: "certificate:manage", user: "CORP\\alice" }, managed)
+        yield* store.set({
+          server: url,
+          clientId: Simulator.defaultClientId,
+          scope: "certificate:manage",
+          user: "CORP\\alice"
+        }, managed)
         yield* TestClock.adjust("2 hours")
         yield* attempt(VedAuth.grant)
         yield* Effect.logDebug("scan probe")
       }).pipe(Effect.provide(withVedAuth()))
 
       // Wrong credentials and none at all.
-      yield* attempt(VedAuth.authorize()).pipe(Effect.provide(withVedAuth({ password: Redacted.make(`${password}-wrong`) })))
-      yield* attempt(VedAuth.accessToken).pipe(Effect.provide(withVedAuth({ password: Redacted.make(`${password}-wrong`) })))
+      yield* attempt(VedAuth.authorize()).pipe(
+        Effect.provide(withVedAuth({ password: Redacted.make(`${password}-wrong`) }))
+      )
+      yield* attempt(VedAuth.accessToken).pipe(
+        Effect.provide(withVedAuth({ password: Redacted.make(`${password}-wrong`) }))
+      )
 
-      const tokens = grants.flatMap((grant) => [Redacted.value(grant.accessToken), ...Option.toArray(Option.map(grant.refreshToken, Redacted.value))])
+      const tokens = grants.flatMap((
+        grant
+      ) => [Redacted.value(grant.accessToken), ...Option.toArray(Option.map(grant.refreshToken, Redacted.value))])
       const secrets = [password, `${password}-wrong`, ...tokens]
       assert.isAbove(tokens.length, 4, "the scan saw real tokens")
       assert.isAbove(errors.length, 10, "the scan went down the error paths")
       assert.isTrue(logs.lines.some((line) => line.includes("scan probe")), "the scan captures log lines")
-      assert.isTrue(logs.lines.some((line) => line.includes("refresh token was refused")), "the scan saw the library log")
+      assert.isTrue(
+        logs.lines.some((line) => line.includes("refresh token was refused")),
+        "the scan saw the library log"
+      )
       for (const error of errors) assertClean("an error", describeError(error), secrets)
       assertClean("a log line", logs.lines.join("\n"), secrets)
       assertClean("stdout/stderr", output.written.join(""), secrets)

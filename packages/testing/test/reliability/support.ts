@@ -2,9 +2,9 @@
  * Shared pieces of the reliability suite: the simulator on a real socket with a response-rewriting
  * fault hook, the Node client wired to it, and the secret checks.
  */
-import { NodeVedAuth } from "@vedauth/platform-node"
 import type * as VedAuth from "@vedauth/core/VedAuth"
 import type { TransportError } from "@vedauth/core/VedAuthError"
+import { NodeVedAuth } from "@vedauth/platform-node"
 import type { ConfigError } from "effect"
 import { Effect, Layer, Redacted, Ref } from "effect"
 import * as Fs from "node:fs/promises"
@@ -118,7 +118,12 @@ export const leaked = (text: string, secrets: ReadonlyArray<string>): ReadonlyAr
 }
 
 /** A JSON answer with the given status, reason and body text: the shapes a broken server sends. */
-export const answer = (status: number, reason: string, body: string | Uint8Array, contentType = "application/json; charset=utf-8"): Simulator.Response => ({
+export const answer = (
+  status: number,
+  reason: string,
+  body: string | Uint8Array,
+  contentType = "application/json; charset=utf-8"
+): Simulator.Response => ({
   status,
   reason,
   headers: { "content-type": contentType },

@@ -42,7 +42,10 @@ export interface Acceptor {
    * Checks an initiator's token at `now`; `channelBindings` are those of the connection it came on
    * (over TLS). Throws `KerberosFailure` when it does not hold.
    */
-  readonly accept: (token: Uint8Array, options: { readonly now: number; readonly channelBindings?: Uint8Array | undefined }) => Accepted
+  readonly accept: (
+    token: Uint8Array,
+    options: { readonly now: number; readonly channelBindings?: Uint8Array | undefined }
+  ) => Accepted
 }
 
 /**

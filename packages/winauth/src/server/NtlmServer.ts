@@ -4,9 +4,9 @@
  *
  * @since 0.2.0
  */
-import { fileTime } from "../internal/ntlm/ntlmv2.js"
 import * as messages from "../internal/ntlm/messages.js"
-import { type Rejection, type VerifyOptions, verifyAuthenticate } from "../internal/ntlm/verify.js"
+import { fileTime } from "../internal/ntlm/ntlmv2.js"
+import { type Rejection, verifyAuthenticate, type VerifyOptions } from "../internal/ntlm/verify.js"
 import { type Authenticate, guard } from "../Ntlm.js"
 
 export type {
@@ -44,7 +44,8 @@ export const challenge = (options: {
  * @since 0.2.0
  * @category server
  */
-export const parseAuthenticate = (message: Uint8Array): Authenticate => guard("malformed NTLM AUTHENTICATE", () => messages.decodeAuthenticate(message))
+export const parseAuthenticate = (message: Uint8Array): Authenticate =>
+  guard("malformed NTLM AUTHENTICATE", () => messages.decodeAuthenticate(message))
 
 /**
  * Checks an AUTHENTICATE: `undefined` when it holds, else why not.

@@ -43,9 +43,18 @@ export interface ClientContext {
 const plain = (user: string, realm: string, guess?: string): Either.Either<ClientName, KerberosError> =>
   Either.map(step(() => Engine.parsePrincipal(user, realm)), (principal) => ({ principal, enterprise: false, guess }))
 
-const enterpriseName = (context: ClientContext, user: string, suffix: string, realm: string, guess?: string): Either.Either<ClientName, KerberosError> =>
+const enterpriseName = (
+  context: ClientContext,
+  user: string,
+  suffix: string,
+  realm: string,
+  guess?: string
+): Either.Either<ClientName, KerberosError> =>
   context.enterpriseAllowed
-    ? Either.map(step(() => Engine.parsePrincipal(user, realm)), () => ({ principal: { name: [`${user}@${suffix}`], realm: realm.toUpperCase() }, enterprise: true, guess }))
+    ? Either.map(
+      step(() => Engine.parsePrincipal(user, realm)),
+      () => ({ principal: { name: [`${user}@${suffix}`], realm: realm.toUpperCase() }, enterprise: true, guess })
+    )
     : plain(user, realm, guess)
 
 /**
@@ -53,7 +62,8 @@ const enterpriseName = (context: ClientContext, user: string, suffix: string, re
  * server's host, else the Windows logon's `USERDNSDOMAIN` (set for every domain logon).
  */
 const configuredRealm = (context: ClientContext): string | undefined =>
-  context.conf.defaultRealm ?? (context.serviceHost === undefined ? undefined : Krb5Conf.realmOfHost(context.conf, context.serviceHost)) ??
+  context.conf.defaultRealm ??
+    (context.serviceHost === undefined ? undefined : Krb5Conf.realmOfHost(context.conf, context.serviceHost)) ??
     context.logonRealm
 
 const isIpAddress = (host: string) => /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(":")
@@ -62,16 +72,26 @@ const sameRealm = (a: string, b: string) => a.toUpperCase() === b.toUpperCase()
 
 /** `DOMAIN\user`: a NetBIOS domain is almost never the realm; a DNS domain is (Active Directory's rule). */
 const fromDomainForm = (text: string, domain: string, user: string, context: ClientContext) => {
-  if (domain === "") return Either.left(new KerberosError({ reason: "BAD_PRINCIPAL", detail: `"${text}" has an empty domain` }))
+  if (domain === "") {
+    return Either.left(new KerberosError({ reason: "BAD_PRINCIPAL", detail: `"${text}" has an empty domain` }))
+  }
   if (context.realm !== undefined) return plain(user, context.realm)
   if (domain.includes(".")) return plain(user, domain)
   const configured = configuredRealm(context)
   if (configured !== undefined) {
     // CORP with CORP.EXAMPLE: the domain's own realm. Another NetBIOS name: the KDC resolves it
     // (Active Directory knows every domain of its forest), as Windows asks for `alice@CORP`.
-    return sameRealm(configured.split(".")[0]!, domain) ? plain(user, configured) : enterpriseName(context, user, domain, configured)
+    return sameRealm(configured.split(".")[0]!, domain)
+      ? plain(user, configured)
+      : enterpriseName(context, user, domain, configured)
   }
-  return enterpriseName(context, user, domain, domain, `the NetBIOS domain of ${text}, as no realm is given or configured`)
+  return enterpriseName(
+    context,
+    user,
+    domain,
+    domain,
+    `the NetBIOS domain of ${text}, as no realm is given or configured`
+  )
 }
 
 /**
@@ -80,7 +100,9 @@ const fromDomainForm = (text: string, domain: string, user: string, context: Cli
  * for that realm (NT-ENTERPRISE, as Windows sends `alice@example.com` to its own domain's KDC).
  */
 const fromAtForm = (user: string, suffix: string, context: ClientContext) =>
-  context.realm === undefined || sameRealm(suffix, context.realm) ? plain(user, context.realm ?? suffix) : enterpriseName(context, user, suffix, context.realm)
+  context.realm === undefined || sameRealm(suffix, context.realm)
+    ? plain(user, context.realm ?? suffix)
+    : enterpriseName(context, user, suffix, context.realm)
 
 /** `user`: the given or configured realm, else the server's DNS domain as a guess (as MIT's client guesses). */
 const fromBareName = (text: string, context: ClientContext) => {
@@ -109,13 +131,19 @@ export const clientName = (text: string, context: ClientContext): Either.Either<
  * and how to set it.
  * @internal
  */
-export const guessFailed = (client: ClientName, guess: string, cause: { readonly detail?: string | undefined; readonly message: string }, serviceHost: string | undefined) =>
+export const guessFailed = (
+  client: ClientName,
+  guess: string,
+  cause: { readonly detail?: string | undefined; readonly message: string },
+  serviceHost: string | undefined
+) =>
   new KerberosError({
     reason: realmGuessFailed,
     detail: `${cause.detail ?? cause.message}; the realm ${client.principal.realm} was only a guess (${guess})`,
-    hint: `give the realm: vedauth --realm REALM (or VEDAUTH_REALM, a profile's realm, the kerberos.realm option), or set default_realm${
-      serviceHost === undefined ? "" : ` (or [domain_realm] for ${serviceHost})`
-    } in krb5.conf`
+    hint:
+      `give the realm: vedauth --realm REALM (or VEDAUTH_REALM, a profile's realm, the kerberos.realm option), or set default_realm${
+        serviceHost === undefined ? "" : ` (or [domain_realm] for ${serviceHost})`
+      } in krb5.conf`
   })
 
 /**

@@ -30,10 +30,17 @@ export const sendToKdc = (kdcs: ReadonlyArray<KdcAddress>, message: Uint8Array) 
  * Runs an exchange to its end. `given` are the KDCs named in the options, for the client's realm.
  * @internal
  */
-export const runExchange = (exchange: Kerberos.TicketExchange, clientRealm: string, given: ReadonlyArray<string> | undefined, conf: Krb5Conf.Krb5Conf) =>
+export const runExchange = (
+  exchange: Kerberos.TicketExchange,
+  clientRealm: string,
+  given: ReadonlyArray<string> | undefined,
+  conf: Krb5Conf.Krb5Conf
+) =>
   Effect.gen(function*() {
     const known = new Map<string, ReadonlyArray<KdcAddress>>()
-    const kdcsOf = (realm: string): Effect.Effect<ReadonlyArray<KdcAddress>, KerberosError | TransportError, KdcTransport> =>
+    const kdcsOf = (
+      realm: string
+    ): Effect.Effect<ReadonlyArray<KdcAddress>, KerberosError | TransportError, KdcTransport> =>
       Effect.suspend(() => {
         const found = known.get(realm)
         if (found !== undefined) return Effect.succeed(found)
@@ -41,7 +48,9 @@ export const runExchange = (exchange: Kerberos.TicketExchange, clientRealm: stri
         // given for the asked realm, else its own, else the asked realm's KDCs, which sealed its TGT.
         const canonical = realm !== clientRealm && realm === exchange.clientRealm()
         const resolved = canonical
-          ? given !== undefined && given.length > 0 ? kdcsOf(clientRealm) : Effect.orElse(resolveKdcs(realm, undefined, conf), () => kdcsOf(clientRealm))
+          ? given !== undefined && given.length > 0
+            ? kdcsOf(clientRealm)
+            : Effect.orElse(resolveKdcs(realm, undefined, conf), () => kdcsOf(clientRealm))
           : resolveKdcs(realm, realm === clientRealm ? given : undefined, conf)
         return Effect.tap(resolved, (kdcs) => known.set(realm, kdcs))
       })

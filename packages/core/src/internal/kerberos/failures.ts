@@ -19,7 +19,9 @@ export const kerberosError = (failure: Failure.KerberosFailure): KerberosError =
 
 /** @internal */
 export const fromFailure = (failure: Failure.KerberosFailure): AuthenticationFailed | KerberosError =>
-  failure.refusedClient === undefined ? kerberosError(failure) : new AuthenticationFailed({ description: failure.message, user: failure.refusedClient })
+  failure.refusedClient === undefined
+    ? kerberosError(failure)
+    : new AuthenticationFailed({ description: failure.message, user: failure.refusedClient })
 
 const rethrow = (error: unknown): never => {
   throw error

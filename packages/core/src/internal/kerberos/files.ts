@@ -22,7 +22,15 @@ const asKerberosError = (prefix: "KEYTAB" | "CCACHE") => (error: LocalFiles.Loca
 export const readKeytabBytes = (path: string) =>
   LocalFiles.read(path, "keytab").pipe(
     Effect.flatMap(Option.match({
-      onNone: () => Effect.fail(new LocalFiles.LocalFileError({ reason: "Unreadable", what: LocalFiles.rules.keytab.what, path, detail: "it does not exist" })),
+      onNone: () =>
+        Effect.fail(
+          new LocalFiles.LocalFileError({
+            reason: "Unreadable",
+            what: LocalFiles.rules.keytab.what,
+            path,
+            detail: "it does not exist"
+          })
+        ),
       onSome: Effect.succeed
     })),
     Effect.mapError(asKerberosError("KEYTAB"))
@@ -46,10 +54,14 @@ const folderOf = (path: string) => {
 // Ours alone: a real folder we own that nobody else may write into (the sticky, world-writable /tmp
 // is not: another user could race us there), so nothing can be planted beside the cache.
 const folderIsOurs = (folder: string) =>
-  Effect.flatMap(TokenStoreFiles, (files) =>
-    Effect.map(files.lstat(folder), (info) =>
-      Option.isSome(info) && info.value.type === "Directory" &&
-      (Option.isNone(files.uid) || Option.isNone(info.value.uid) || (info.value.uid.value === files.uid.value && (info.value.mode & 0o022) === 0))))
+  Effect.flatMap(
+    TokenStoreFiles,
+    (files) =>
+      Effect.map(files.lstat(folder), (info) =>
+        Option.isSome(info) && info.value.type === "Directory" &&
+        (Option.isNone(files.uid) || Option.isNone(info.value.uid) ||
+          (info.value.uid.value === files.uid.value && (info.value.mode & 0o022) === 0)))
+  )
 
 /**
  * Writes the cache back when its folder is ours alone; else leaves it as it is (the tickets just
@@ -60,8 +72,12 @@ export const writeCache = (path: string, cache: CredentialCache.CredentialCache)
   Effect.gen(function*() {
     const folder = folderOf(path)
     if (!(yield* folderIsOurs(folder))) {
-      return yield* Effect.logDebug(`vedauth: ${folder} is not a folder of yours alone; the new ticket is not written back to ${path}`)
+      return yield* Effect.logDebug(
+        `vedauth: ${folder} is not a folder of yours alone; the new ticket is not written back to ${path}`
+      )
     }
     const temp = `${path}.vedauth-${crypto.getRandomValues(new Uint32Array(1))[0]!.toString(16)}`
-    yield* LocalFiles.replace(path, temp, CredentialCache.encode(cache), () => new KerberosError({ reason: "CCACHE_UNWRITABLE", detail: `${temp} exists already; try again` }))
-  }).pipe(Effect.catchTag("TokenStoreError", (e) => Effect.fail(new KerberosError({ reason: "CCACHE_UNWRITABLE", detail: `${path}: ${e.detail}` }))))
+    yield* LocalFiles.replace(path, temp, CredentialCache.encode(cache), () =>
+      new KerberosError({ reason: "CCACHE_UNWRITABLE", detail: `${temp} exists already; try again` }))
+  }).pipe(Effect.catchTag("TokenStoreError", (e) =>
+    Effect.fail(new KerberosError({ reason: "CCACHE_UNWRITABLE", detail: `${path}: ${e.detail}` }))))

@@ -39,13 +39,18 @@ const checkSocket = (socket: string) =>
     const files = yield* Effect.serviceOption(TokenStoreFiles)
     if (Option.isNone(files)) return
     const info = yield* files.value.lstat(socket).pipe(
-      Effect.mapError((e) => new KerberosError({ reason: "CCACHE_UNREADABLE", detail: `the KCM socket ${socket}: ${e.detail}` }))
+      Effect.mapError((e) =>
+        new KerberosError({ reason: "CCACHE_UNREADABLE", detail: `the KCM socket ${socket}: ${e.detail}` })
+      )
     )
     if (Option.isNone(info)) return
     const owner = Option.getOrUndefined(info.value.uid)
     const ours = Option.getOrUndefined(files.value.uid)
     if (info.value.type !== "Socket" && info.value.type !== "SymbolicLink") {
-      return yield* new KerberosError({ reason: "CCACHE_UNTRUSTED", detail: `the KCM socket ${socket} is not a socket` })
+      return yield* new KerberosError({
+        reason: "CCACHE_UNTRUSTED",
+        detail: `the KCM socket ${socket} is not a socket`
+      })
     }
     if (owner !== undefined && ours !== undefined && owner !== 0 && owner !== ours) {
       return yield* new KerberosError({
@@ -72,7 +77,11 @@ const call = <A>(socket: string, request: () => Uint8Array, decode: (reply: Uint
 
 // The daemon says "no such cache" (nothing after kdestroy, or before the first kinit): no cache.
 const orNone = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.catchIf(Effect.map(effect, Option.some), (e) => e instanceof KerberosError && e.reason === "KCM_NO_CACHE", () => Effect.succeedNone)
+  Effect.catchIf(
+    Effect.map(effect, Option.some),
+    (e) => e instanceof KerberosError && e.reason === "KCM_NO_CACHE",
+    () => Effect.succeedNone
+  )
 
 /**
  * The cache a `KCM:` name means and its principal (two requests for `KCM:` alone, else one), `None`
@@ -85,12 +94,15 @@ export const kcmOwner = (residual: string, conf: Krb5Conf.Krb5Conf) =>
     yield* checkSocket(socket)
     const name = residual !== "" ? residual : yield* call(socket, Kcm.getDefaultCache, Kcm.decodeName)
     const owner = yield* orNone(call(socket, () => Kcm.getPrincipal(name), Kcm.decodePrincipal))
-    return Option.isNone(owner) || owner.value === undefined ? Option.none() : Option.some({ name, socket, owner: owner.value })
+    return Option.isNone(owner) || owner.value === undefined
+      ? Option.none()
+      : Option.some({ name, socket, owner: owner.value })
   })
 
 // A daemon without GET_CRED_LIST answers an error code (Heimdal) or closes the connection (sssd
 // before 2.5); a malformed reply is not that.
-const unsupported = (error: KerberosError | TransportError) => error._tag === "TransportError" || error.reason === "KCM_ERROR"
+const unsupported = (error: KerberosError | TransportError) =>
+  error._tag === "TransportError" || error.reason === "KCM_ERROR"
 
 const credentialsOneByOne = (socket: string, name: string) =>
   Effect.gen(function*() {
@@ -120,7 +132,11 @@ export const readKcm = (residual: string, conf: Krb5Conf.Krb5Conf) =>
       Effect.catchIf(unsupported, () => credentialsOneByOne(socket, name)),
       Effect.map(Option.getOrElse((): ReadonlyArray<Engine.Credential> => []))
     )
-    return Option.some<KcmCache>({ name, socket, cache: { principal: { nameType: 1, components: owner.name }, realm: owner.realm, credentials } })
+    return Option.some<KcmCache>({
+      name,
+      socket,
+      cache: { principal: { nameType: 1, components: owner.name }, realm: owner.realm, credentials }
+    })
   })
 
 const sameTicket = (a: Engine.Credential, b: Engine.Credential) =>
@@ -135,7 +151,8 @@ const sameTicket = (a: Engine.Credential, b: Engine.Credential) =>
 export const storeKcm = (kcm: KcmCache, got: ReadonlyArray<Engine.Credential | undefined>) =>
   Effect.forEach(
     got.filter((c): c is Engine.Credential =>
-      c !== undefined && c.crealm === kcm.cache.realm && c.client.components.join("/") === kcm.cache.principal.components.join("/") &&
+      c !== undefined && c.crealm === kcm.cache.realm &&
+      c.client.components.join("/") === kcm.cache.principal.components.join("/") &&
       !kcm.cache.credentials.some((held) => sameTicket(held, c))
     ),
     (credential) => call(kcm.socket, () => Kcm.store(kcm.name, credential), (reply) => Kcm.decodeEmpty(reply, "STORE")),

@@ -10,7 +10,7 @@ import { Clock, DateTime, Deferred, type Duration, Effect, Option, type Redacted
 import type * as Grant from "../../Grant.js"
 import type * as TokenStore from "../../TokenStore.js"
 import type * as VedAuthError from "../../VedAuthError.js"
-import { freshness, type Freshness, freshUntilMillis } from "../freshness.js"
+import { type Freshness, freshness, freshUntilMillis } from "../freshness.js"
 import { sameToken } from "./storeProtocol.js"
 
 /**
@@ -56,11 +56,17 @@ export const makeMemory = (refreshWindow: Duration.DurationInput | undefined): E
     remember: (grant, unsaved = false) =>
       Effect.flatMap(Clock.currentTimeMillis, (checkedAt) =>
         Effect.as(
-          Ref.set(cache, Option.some({ grant, checkedAt, unsaved, freshUntil: freshUntilMillis(grant, refreshWindow) })),
+          Ref.set(
+            cache,
+            Option.some({ grant, checkedAt, unsaved, freshUntil: freshUntilMillis(grant, refreshWindow) })
+          ),
           grant
         )),
     forget: Ref.set(cache, Option.none()),
-    unsaved: Effect.map(Ref.get(cache), (cached) => Option.map(Option.filter(cached, (entry) => entry.unsaved), (entry) => entry.grant)),
+    unsaved: Effect.map(
+      Ref.get(cache),
+      (cached) => Option.map(Option.filter(cached, (entry) => entry.unsaved), (entry) => entry.grant)
+    ),
     cached: Ref.get(cache)
   }))
 
@@ -90,8 +96,12 @@ export const make = ({ key, layerScope, memory, renew, store }: CyclerOptions) =
         const mine = yield* Deferred.make<Grant.Grant, Failure>()
         const [running, leader] = yield* Ref.modify(
           inflight,
-          (current): [readonly [Deferred.Deferred<Grant.Grant, Failure>, boolean], Option.Option<Deferred.Deferred<Grant.Grant, Failure>>] =>
-            Option.isSome(current) ? [[current.value, false], current] : [[mine, true], Option.some(mine)]
+          (
+            current
+          ): [
+            readonly [Deferred.Deferred<Grant.Grant, Failure>, boolean],
+            Option.Option<Deferred.Deferred<Grant.Grant, Failure>>
+          ] => Option.isSome(current) ? [[current.value, false], current] : [[mine, true], Option.some(mine)]
         )
         if (leader) {
           yield* renew(rejected).pipe(
@@ -111,15 +121,23 @@ export const make = ({ key, layerScope, memory, renew, store }: CyclerOptions) =
       store.get(key).pipe(
         Effect.flatMap((stored): Effect.Effect<Option.Option<Grant.Grant>> => {
           if (Option.isNone(stored)) return Effect.succeed(cached.unsaved ? Option.some(cached.grant) : Option.none())
-          if (sameToken(stored.value.accessToken, cached.grant.accessToken) || !DateTime.greaterThanOrEqualTo(stored.value.issuedAt, cached.grant.issuedAt)) {
+          if (
+            sameToken(stored.value.accessToken, cached.grant.accessToken) ||
+            !DateTime.greaterThanOrEqualTo(stored.value.issuedAt, cached.grant.issuedAt)
+          ) {
             // Still ours, or older than ours (ours failed to save): keep it, look again later.
             return Effect.as(memory.remember(cached.grant, cached.unsaved), Option.some(cached.grant))
           }
-          return memory.stateAt(stored.value, now) === "fresh" ? Effect.map(memory.remember(stored.value), Option.some) : Effect.succeedNone
+          return memory.stateAt(stored.value, now) === "fresh"
+            ? Effect.map(memory.remember(stored.value), Option.some)
+            : Effect.succeedNone
         }),
         // A store that cannot be read right now does not make the cached token any worse.
         Effect.catchAll((error) =>
-          Effect.as(Effect.logDebug("vedauth: could not re-read the token store", error.message), Option.some(cached.grant))
+          Effect.as(
+            Effect.logDebug("vedauth: could not re-read the token store", error.message),
+            Option.some(cached.grant)
+          )
         )
       )
 
@@ -131,7 +149,9 @@ export const make = ({ key, layerScope, memory, renew, store }: CyclerOptions) =
           if (Option.isSome(checked)) return checked.value
         }
         const stored = yield* store.get(key)
-        if (Option.isSome(stored) && memory.stateAt(stored.value, now) === "fresh") return yield* memory.remember(stored.value)
+        if (Option.isSome(stored) && memory.stateAt(stored.value, now) === "fresh") {
+          return yield* memory.remember(stored.value)
+        }
         return yield* renewOnce(Option.none())
       }).pipe(Effect.withSpan("VedAuth.grant"))
 

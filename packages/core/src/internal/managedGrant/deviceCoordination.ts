@@ -31,12 +31,19 @@ type Failure = VedAuthError.VedAuthError
  * another one marked, or look again (the record moved under the marker's compare-and-set).
  */
 type DeviceStep =
-  | { readonly _tag: "Approve"; readonly started: DeviceStarted; readonly id: string; readonly version: TokenStore.Version }
+  | {
+    readonly _tag: "Approve"
+    readonly started: DeviceStarted
+    readonly id: string
+    readonly version: TokenStore.Version
+  }
   | { readonly _tag: "Wait"; readonly marker: DeviceMarker.Marker; readonly version: TokenStore.Version }
   | { readonly _tag: "Moved" }
 
 const deviceRounds = 8
-const tooManyRounds = new VedAuthError.TokenStoreError({ detail: "the device authorization in the token store kept changing hands" })
+const tooManyRounds = new VedAuthError.TokenStoreError({
+  detail: "the device authorization in the token store kept changing hands"
+})
 
 /** @internal */
 export interface DeviceOptions {
@@ -59,12 +66,20 @@ export const make = ({ key, memory, protocol, scope, steps, store }: DeviceOptio
     Effect.gen(function*() {
       const record = yield* store.read(key)
       const pending = DeviceMarker.livePending(record, yield* Clock.currentTimeMillis)
-      if (pending !== undefined && Option.isSome(record) && !force) return { _tag: "Wait", marker: pending, version: record.value.version } as const
+      if (pending !== undefined && Option.isSome(record) && !force) {
+        return { _tag: "Wait", marker: pending, version: record.value.version } as const
+      }
       const started = yield* steps.start
       const id = DeviceMarker.newId()
-      const marker = DeviceMarker.toGrant({ state: "pending", id, deadline: started.deadline }, scope, yield* Clock.currentTimeMillis)
+      const marker = DeviceMarker.toGrant(
+        { state: "pending", id, deadline: started.deadline },
+        scope,
+        yield* Clock.currentTimeMillis
+      )
       const marked = yield* store.compareAndSet(key, protocol.versionOf(record), Option.some(marker))
-      if (marked._tag === "Conflict" || Option.isNone(marked.current)) return { _tag: "Moved" } as const
+      if (marked._tag === "Conflict" || Option.isNone(marked.current)) {
+        return { _tag: "Moved" } as const
+      }
       return { _tag: "Approve", started, id, version: marked.current.value.version } as const
     })
 
@@ -77,16 +92,25 @@ export const make = ({ key, memory, protocol, scope, steps, store }: DeviceOptio
     steps.approve(step.started).pipe(
       Effect.onExit((exit) => {
         if (Exit.isSuccess(exit)) return Effect.void
-        const outcome = Option.flatMap(Cause.failureOption(exit.cause), (error) => Option.fromNullable(DeviceMarker.outcomeOf(error)))
+        const outcome = Option.flatMap(
+          Cause.failureOption(exit.cause),
+          (error) => Option.fromNullable(DeviceMarker.outcomeOf(error))
+        )
         return Clock.currentTimeMillis.pipe(
           Effect.flatMap((now) =>
             store.compareAndSet(
               key,
               Option.some(step.version),
-              Option.map(outcome, (state) => DeviceMarker.toGrant({ state, id: step.id, deadline: step.started.deadline }, scope, now))
+              Option.map(outcome, (state) =>
+                DeviceMarker.toGrant({ state, id: step.id, deadline: step.started.deadline }, scope, now))
             )
           ),
-          Effect.catchAll((error) => Effect.logWarning("vedauth: could not clear the device authorization's mark in the token store", error.message))
+          Effect.catchAll((error) =>
+            Effect.logWarning(
+              "vedauth: could not clear the device authorization's mark in the token store",
+              error.message
+            )
+          )
         )
       }),
       Effect.flatMap((grant) => protocol.save(Option.some(step.version), grant, preferOurs))
@@ -99,7 +123,9 @@ export const make = ({ key, memory, protocol, scope, steps, store }: DeviceOptio
    */
   const waitFor = (step: Extract<DeviceStep, { _tag: "Wait" }>): Effect.Effect<Option.Option<Grant.Grant>, Failure> =>
     Effect.gen(function*() {
-      yield* Effect.logInfo("vedauth: another process is waiting for a person to approve a device authorization; waiting for its grant")
+      yield* Effect.logInfo(
+        "vedauth: another process is waiting for a person to approve a device authorization; waiting for its grant"
+      )
       while (true) {
         const now = yield* Clock.currentTimeMillis
         const staleAt = DeviceMarker.staleAt(step.marker)
@@ -110,9 +136,13 @@ export const make = ({ key, memory, protocol, scope, steps, store }: DeviceOptio
         if (Option.isNone(record)) return Option.none()
         const marker = DeviceMarker.fromGrant(record.value.grant)
         if (marker === undefined) {
-          return memory.stateAt(record.value.grant, yield* DateTime.now) === "fresh" ? Option.some(yield* memory.remember(record.value.grant)) : Option.none()
+          return memory.stateAt(record.value.grant, yield* DateTime.now) === "fresh"
+            ? Option.some(yield* memory.remember(record.value.grant))
+            : Option.none()
         }
-        if (marker.id === step.marker.id && marker.state !== "pending") return yield* Effect.fail(DeviceMarker.outcomeError(marker.state))
+        if (marker.id === step.marker.id && marker.state !== "pending") {
+          return yield* Effect.fail(DeviceMarker.outcomeError(marker.state))
+        }
         return Option.none()
       }
     })

@@ -50,8 +50,12 @@ export const make = (options: Options, usesPassword: boolean): Effect.Effect<Sec
 
     const credentials = Effect.gen(function*() {
       // A keytab or credential cache authorizes with Kerberos alone: no password, and the cache may name the user.
-      if (given === undefined && passwordFree(options)) return { ...NtlmTransport.parseUser(options.username ?? ""), password: Redacted.make("") }
-      if (options.username === undefined || options.username === "" || given === undefined) return yield* noCredentials
+      if (given === undefined && passwordFree(options)) {
+        return { ...NtlmTransport.parseUser(options.username ?? ""), password: Redacted.make("") }
+      }
+      if (options.username === undefined || options.username === "" || given === undefined) {
+        return yield* noCredentials
+      }
       const resolved = yield* password
       // An empty password (an empty VEDAUTH_PASSWORD, a prompt answered with Enter) is no password: never sent.
       if (Option.isNone(resolved) || Redacted.value(resolved.value) === "") return yield* noCredentials

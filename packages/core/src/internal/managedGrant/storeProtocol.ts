@@ -21,7 +21,8 @@ import type { Memory } from "./cycler.js"
 type Failure = VedAuthError.VedAuthError
 
 /** @internal */
-export const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean => Redacted.value(a) === Redacted.value(b)
+export const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean =>
+  Redacted.value(a) === Redacted.value(b)
 
 /**
  * Why a renewal needs a new authorize, and over which record: `none` (nothing stored), `ended`
@@ -73,25 +74,35 @@ export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
    * refresh loses nothing. If the store cannot take it, the old pair is already spent at the
    * server: keep the new one in memory so that this process goes on working, say so, then fail.
    */
-  const save = (expected: Option.Option<TokenStore.Version>, grant: Grant.Grant, preferOurs = false): Effect.Effect<Grant.Grant, Failure> => {
+  const save = (
+    expected: Option.Option<TokenStore.Version>,
+    grant: Grant.Grant,
+    preferOurs = false
+  ): Effect.Effect<Grant.Grant, Failure> => {
     const attempt = (expected: Option.Option<TokenStore.Version>, left: number): Effect.Effect<Grant.Grant, Failure> =>
-      Effect.flatMap(Effect.zip(store.compareAndSet(key, expected, Option.some(grant)), DateTime.now), ([result, now]) => {
-        if (result._tag === "Written") return memory.remember(grant)
-        const theirs = result.current
-        if (!preferOurs && Option.isSome(theirs) && memory.stateAt(theirs.value.grant, now) === "fresh") {
-          return Effect.zipRight(
-            Effect.logInfo("vedauth: another process stored a newer grant meanwhile; using it"),
-            memory.remember(theirs.value.grant)
-          )
+      Effect.flatMap(
+        Effect.zip(store.compareAndSet(key, expected, Option.some(grant)), DateTime.now),
+        ([result, now]) => {
+          if (result._tag === "Written") return memory.remember(grant)
+          const theirs = result.current
+          if (!preferOurs && Option.isSome(theirs) && memory.stateAt(theirs.value.grant, now) === "fresh") {
+            return Effect.zipRight(
+              Effect.logInfo("vedauth: another process stored a newer grant meanwhile; using it"),
+              memory.remember(theirs.value.grant)
+            )
+          }
+          const over = versionOf(theirs)
+          return left > 0 ? attempt(over, left - 1) : memory.remember(grant, true)
         }
-        const over = versionOf(theirs)
-        return left > 0 ? attempt(over, left - 1) : memory.remember(grant, true)
-      })
+      )
     return attempt(expected, 3).pipe(
       Effect.tapError((error) =>
         Effect.zipRight(
           memory.remember(grant, true),
-          Effect.logWarning("vedauth: the new grant could not be saved; this process keeps it in memory only", error.message)
+          Effect.logWarning(
+            "vedauth: the new grant could not be saved; this process keeps it in memory only",
+            error.message
+          )
         )
       )
     )
@@ -123,7 +134,9 @@ export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
   const restore = (grant: Grant.Grant, markVersion: TokenStore.Version) =>
     store.compareAndSet(key, Option.some(markVersion), Option.some(grant)).pipe(
       Effect.flatMap((result) => (result._tag === "Written" ? Effect.asVoid(memory.remember(grant)) : memory.forget)),
-      Effect.catchAll((error) => Effect.logWarning("vedauth: could not put the unspent grant back in the token store", error.message))
+      Effect.catchAll((error) =>
+        Effect.logWarning("vedauth: could not put the unspent grant back in the token store", error.message)
+      )
     )
 
   /**
@@ -136,7 +149,10 @@ export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
     rejected: Option.Option<Redacted.Redacted<string>>,
     authorize: (need: AuthorizeNeed) => Effect.Effect<Grant.Grant | A, Failure>
   ): Effect.Effect<Grant.Grant | A, Failure> => {
-    const from = (stored: Option.Option<TokenStore.Versioned>, rounds: number): Effect.Effect<Grant.Grant | A, Failure> =>
+    const from = (
+      stored: Option.Option<TokenStore.Versioned>,
+      rounds: number
+    ): Effect.Effect<Grant.Grant | A, Failure> =>
       Effect.gen(function*() {
         const now = yield* DateTime.now
         const expected = versionOf(stored)
@@ -161,14 +177,24 @@ export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
           // TPP's single-use refresh token is the fence: look at the shared record again before
           // authorizing, someone may have rotated it (then use theirs); otherwise authorize over it.
           const again = yield* store.read(key)
-          const moved = Option.isSome(again) && Option.isSome(expected) && !Option.contains(expected, again.value.version) &&
+          const moved = Option.isSome(again) && Option.isSome(expected) &&
+            !Option.contains(expected, again.value.version) &&
             Option.isSome(again.value.grant.refreshToken)
-          if (moved && rounds > 0) return yield* from(again, rounds - 1)
+          if (moved && rounds > 0) {
+            return yield* from(again, rounds - 1)
+          }
           yield* Effect.logInfo("vedauth: authorizing again")
-          return yield* authorize({ why: "refused", expected: versionOf(again), current: Option.map(again, (r) => r.grant) })
+          return yield* authorize({
+            why: "refused",
+            expected: versionOf(again),
+            current: Option.map(again, (r) =>
+              r.grant)
+          })
         }
         if (outcome._tag === "Moved") {
-          if (rounds > 0) return yield* from(outcome.current, rounds - 1)
+          if (rounds > 0) {
+            return yield* from(outcome.current, rounds - 1)
+          }
           return yield* new VedAuthError.TokenStoreError({ detail: "the stored grant kept changing while renewing it" })
         }
         return yield* save(Option.some(outcome.version), outcome.grant)
@@ -185,28 +211,37 @@ export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
       key,
       Effect.gen(function*() {
         const stored = yield* store.read(key)
-        if (!Option.exists(stored, (record) => sameToken(record.grant.accessToken, held.accessToken))) return yield* refresh(held)
+        if (
+          !Option.exists(stored, (record) => sameToken(record.grant.accessToken, held.accessToken))
+        ) return yield* refresh(held)
         const outcome = yield* spend(held, versionOf(stored))
         if (outcome._tag === "Refreshed") return yield* save(Option.some(outcome.version), outcome.grant)
         // Someone else marked or rotated it first: this refresh token is theirs to spend, not ours.
         return yield* new VedAuthError.InvalidGrant({
-          description: "the grant was refreshed or replaced by another process meanwhile; its refresh token is no longer this caller's to spend"
+          description:
+            "the grant was refreshed or replaced by another process meanwhile; its refresh token is no longer this caller's to spend"
         })
       })
     )
 
   /** A token was revoked: if it was the stored grant's, drop the record (and this process's copy). */
   const revoked = (token: Redacted.Redacted<string>) =>
-    Effect.flatMap(store.read(key), (stored) =>
-      Option.isSome(stored) && sameToken(stored.value.grant.accessToken, token)
-        ? Effect.zipRight(store.compareAndSet(key, Option.some(stored.value.version), Option.none()), memory.forget)
-        : Effect.void)
+    Effect.flatMap(
+      store.read(key),
+      (stored) =>
+        Option.isSome(stored) && sameToken(stored.value.grant.accessToken, token)
+          ? Effect.zipRight(store.compareAndSet(key, Option.some(stored.value.version), Option.none()), memory.forget)
+          : Effect.void
+    )
 
   return { save, renewUnderLock, refreshHeld, revoked, versionOf }
 }
 
 // The grant to renew from: the stored one, unless this process holds a newer one the store failed to save.
-const newest = (stored: Option.Option<Grant.Grant>, unsaved: Option.Option<Grant.Grant>): Option.Option<Grant.Grant> => {
+const newest = (
+  stored: Option.Option<Grant.Grant>,
+  unsaved: Option.Option<Grant.Grant>
+): Option.Option<Grant.Grant> => {
   if (Option.isNone(unsaved)) return stored
   if (Option.isNone(stored)) return unsaved
   return DateTime.greaterThan(unsaved.value.issuedAt, stored.value.issuedAt) ? unsaved : stored

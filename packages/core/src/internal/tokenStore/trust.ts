@@ -12,7 +12,11 @@ const octal = (mode: number) => `0${(mode & 0o777).toString(8).padStart(3, "0")}
 const writableByOthers = (mode: number) => (mode & 0o022) !== 0
 const readableByOthers = (mode: number) => (mode & 0o044) !== 0
 
-const ownerProblem = (files: TokenStoreFiles.Service, info: TokenStoreFiles.Info, rootMayOwn: boolean): string | undefined => {
+const ownerProblem = (
+  files: TokenStoreFiles.Service,
+  info: TokenStoreFiles.Info,
+  rootMayOwn: boolean
+): string | undefined => {
   if (Option.isNone(files.uid) || Option.isNone(info.uid)) return undefined
   const owner = info.uid.value
   if (owner === files.uid.value || (rootMayOwn && owner === 0)) return undefined
@@ -26,14 +30,17 @@ const ownerProblem = (files: TokenStoreFiles.Service, info: TokenStoreFiles.Info
  * @internal
  */
 export const checkFolder = (files: TokenStoreFiles.Service, folder: string, info: TokenStoreFiles.Info) => {
-  const fail = (detail: string) => Effect.fail(new TokenStoreError({ detail: `the token store's folder cannot be trusted: ${detail}`, path: folder }))
+  const fail = (detail: string) =>
+    Effect.fail(new TokenStoreError({ detail: `the token store's folder cannot be trusted: ${detail}`, path: folder }))
   if (info.type !== "Directory") {
     return fail(`it is a ${info.type}, not a folder; point VEDAUTH_TOKEN_STORE at a file in a folder of your own`)
   }
   const owner = ownerProblem(files, info, true)
   if (owner !== undefined) return fail(`${owner}; keep the store in a folder of your own`)
   if (Option.isSome(files.uid) && writableByOthers(info.mode)) {
-    return fail(`it is writable by group or others (mode ${octal(info.mode)}), who could replace the store; run chmod 700 on it`)
+    return fail(
+      `it is writable by group or others (mode ${octal(info.mode)}), who could replace the store; run chmod 700 on it`
+    )
   }
   return Effect.void
 }
@@ -45,17 +52,24 @@ export const checkFolder = (files: TokenStoreFiles.Service, folder: string, info
  * @internal
  */
 export const checkFile = (files: TokenStoreFiles.Service, file: string, info: TokenStoreFiles.Info) => {
-  const fail = (detail: string) => Effect.fail(new TokenStoreError({ detail: `the token store cannot be trusted: ${detail}`, path: file }))
+  const fail = (detail: string) =>
+    Effect.fail(new TokenStoreError({ detail: `the token store cannot be trusted: ${detail}`, path: file }))
   const owner = ownerProblem(files, info, false)
-  if (owner !== undefined) return fail(`${owner}, so its tokens may have been planted; remove it (vedauth will log in afresh)`)
+  if (owner !== undefined) {
+    return fail(`${owner}, so its tokens may have been planted; remove it (vedauth will log in afresh)`)
+  }
   if (Option.isNone(files.uid)) return Effect.void
   if (writableByOthers(info.mode)) {
-    return fail(`it is writable by group or others (mode ${octal(info.mode)}), so its tokens may have been planted; remove it`)
+    return fail(
+      `it is writable by group or others (mode ${octal(info.mode)}), so its tokens may have been planted; remove it`
+    )
   }
   if (readableByOthers(info.mode)) {
     return files.restrictMode(file, 0o600).pipe(
       Effect.zipRight(
-        Effect.logWarning(`vedauth: the token store was readable by others (mode ${octal(info.mode)}); it is now 0600: ${file}`)
+        Effect.logWarning(
+          `vedauth: the token store was readable by others (mode ${octal(info.mode)}); it is now 0600: ${file}`
+        )
       )
     )
   }

@@ -16,7 +16,10 @@ export interface VersionedData<G> {
 
 /** How a store turns its stored form into grants and back. @internal */
 export interface Records<G, E> {
-  readonly decode: (key: string, record: { readonly version: number; readonly grant: G }) => Effect.Effect<TokenStore.Versioned, E>
+  readonly decode: (
+    key: string,
+    record: { readonly version: number; readonly grant: G }
+  ) => Effect.Effect<TokenStore.Versioned, E>
   readonly encode: (grant: Grant) => Effect.Effect<G, E>
 }
 
@@ -43,7 +46,10 @@ export const compareAndSetIn = <G, E>(
     if (Option.isNone(next)) {
       if (stored === undefined) return { result: { _tag: "Written", current: Option.none() }, write: undefined }
       const { [key]: _removed, ...rest } = data.records
-      return { result: { _tag: "Written", current: Option.none() }, write: { revision: data.revision + 1, records: rest } }
+      return {
+        result: { _tag: "Written", current: Option.none() },
+        write: { revision: data.revision + 1, records: rest }
+      }
     }
     const revision = data.revision + 1
     const grant = yield* codec.encode(next.value)

@@ -4,6 +4,7 @@
  */
 import * as der from "./der.js"
 import {
+  type Checksum,
   decodeChecksum,
   decodeEncryptedData,
   decodeKey,
@@ -13,7 +14,6 @@ import {
   encodeEncryptedData,
   encodeKey,
   encodePrincipal,
-  type Checksum,
   type EncryptedData,
   type EncryptionKey,
   type PrincipalName,
@@ -69,7 +69,9 @@ export const encodeAuthenticator = (a: Authenticator): Uint8Array =>
 /** @internal */
 export const decodeAuthenticator = (bytes: Uint8Array): Authenticator => {
   const f = applicationPrefix(bytes, 2, "Authenticator")
-  if (der.asInteger(f.required(0), "authenticator-vno") !== 5) throw new der.Malformed("the Authenticator is not version 5")
+  if (der.asInteger(f.required(0), "authenticator-vno") !== 5) {
+    throw new der.Malformed("the Authenticator is not version 5")
+  }
   const cksum = f.optional(3)
   const subkey = f.optional(6)
   const seq = f.optional(7)
@@ -108,7 +110,9 @@ export const encodeApReq = (r: ApReq): Uint8Array =>
 export const decodeApReq = (bytes: Uint8Array): ApReq => {
   const f = der.readApplication(bytes, 14, "AP-REQ")
   if (der.asInteger(f.required(0), "AP-REQ pvno") !== 5) throw new der.Malformed("the AP-REQ is not Kerberos 5")
-  if (der.asInteger(f.required(1), "AP-REQ msg-type") !== 14) throw new der.Malformed("the AP-REQ has the wrong msg-type")
+  if (der.asInteger(f.required(1), "AP-REQ msg-type") !== 14) {
+    throw new der.Malformed("the AP-REQ has the wrong msg-type")
+  }
   return {
     options: der.asFlags32(f.required(2), "AP-REQ ap-options"),
     ticket: decodeTicket(f.required(3)),
@@ -151,12 +155,21 @@ export const decodeEncApRepPart = (bytes: Uint8Array): EncApRepPart => {
 
 /** @internal */
 export const encodeApRep = (encPart: EncryptedData): Uint8Array =>
-  der.tlv(der.application(15), der.sequence(der.field(0, der.integer(5)), der.field(1, der.integer(15)), der.field(2, encodeEncryptedData(encPart))))
+  der.tlv(
+    der.application(15),
+    der.sequence(
+      der.field(0, der.integer(5)),
+      der.field(1, der.integer(15)),
+      der.field(2, encodeEncryptedData(encPart))
+    )
+  )
 
 /** @internal */
 export const decodeApRep = (bytes: Uint8Array): EncryptedData => {
   const f = der.readApplication(bytes, 15, "AP-REP")
-  if (der.asInteger(f.required(1), "AP-REP msg-type") !== 15) throw new der.Malformed("the AP-REP has the wrong msg-type")
+  if (der.asInteger(f.required(1), "AP-REP msg-type") !== 15) {
+    throw new der.Malformed("the AP-REP has the wrong msg-type")
+  }
   return decodeEncryptedData(f.required(2), "AP-REP enc-part")
 }
 

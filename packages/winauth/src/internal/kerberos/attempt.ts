@@ -7,7 +7,8 @@ import { KerberosFailure } from "../../Failure.js"
 import { Malformed } from "../ntlm/bytes.js"
 
 /** @internal */
-export const malformed = (what: string, detail: string) => new KerberosFailure({ reason: "MALFORMED", detail: `${what}: ${detail}` })
+export const malformed = (what: string, detail: string) =>
+  new KerberosFailure({ reason: "MALFORMED", detail: `${what}: ${detail}` })
 
 /** @internal */
 export const attempt = <A>(what: string, decode: () => A): A => {

@@ -78,7 +78,9 @@ export const readCredential = (r: Reader): Credential | undefined => {
 export const parseCcache = (bytes: Uint8Array): CredentialCache => {
   const r = new Reader(bytes, "the credential cache")
   const version = r.u16()
-  if (version !== 0x0504 && version !== 0x0503) throw new Malformed(`credential cache version 0x${version.toString(16)} is not supported (only 3 and 4)`)
+  if (version !== 0x0504 && version !== 0x0503) {
+    throw new Malformed(`credential cache version 0x${version.toString(16)} is not supported (only 3 and 4)`)
+  }
   if (version === 0x0504) r.bytesOf(r.u16()) // header tags (KDC time offset)
   const owner = readPrincipal(r)
   const credentials: Array<Credential> = []
@@ -91,7 +93,12 @@ export const parseCcache = (bytes: Uint8Array): CredentialCache => {
 
 /** @internal */
 export const writePrincipal = (p: PrincipalName, realm: string) =>
-  concat(u32(p.nameType), u32(p.components.length), counted32(utf8(realm)), ...p.components.map((c) => counted32(utf8(c))))
+  concat(
+    u32(p.nameType),
+    u32(p.components.length),
+    counted32(utf8(realm)),
+    ...p.components.map((c) => counted32(utf8(c)))
+  )
 
 const seconds = (millis: number | undefined) => u32(millis === undefined ? 0 : Math.floor(millis / 1000))
 

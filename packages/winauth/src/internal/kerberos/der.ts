@@ -48,7 +48,8 @@ const lengthOctets = (length: number): Uint8Array => {
 }
 
 /** @internal */
-export const tlv = (tag: number, content: Uint8Array): Uint8Array => concat(Uint8Array.of(tag), lengthOctets(content.length), content)
+export const tlv = (tag: number, content: Uint8Array): Uint8Array =>
+  concat(Uint8Array.of(tag), lengthOctets(content.length), content)
 
 /** @internal */
 export const sequence = (...parts: ReadonlyArray<Uint8Array | undefined>): Uint8Array =>
@@ -81,7 +82,12 @@ export const generalString = (text: string): Uint8Array => tlv(Tag.generalString
 
 /** KerberosTime: GeneralizedTime `YYYYMMDDHHMMSSZ`, whole seconds. @internal */
 export const time = (millis: number): Uint8Array =>
-  tlv(Tag.generalizedTime, new TextEncoder().encode(new Date(Math.floor(millis / 1000) * 1000).toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z")))
+  tlv(
+    Tag.generalizedTime,
+    new TextEncoder().encode(
+      new Date(Math.floor(millis / 1000) * 1000).toISOString().replace(/[-:T]/g, "").replace(/\.\d+Z$/, "Z")
+    )
+  )
 
 /** A 32-bit flags BIT STRING (KDCOptions, APOptions, TicketFlags): bit 0 is the most significant. @internal */
 export const flags32 = (value: number): Uint8Array => {
@@ -120,13 +126,20 @@ export const readAt = (bytes: Uint8Array, at: number): Element & { readonly end:
     start += count
   }
   if (length > bytes.length - start) throw new Malformed("a DER element runs past its container")
-  return { tag, content: bytes.subarray(start, start + length), raw: bytes.subarray(at, start + length), end: start + length }
+  return {
+    tag,
+    content: bytes.subarray(start, start + length),
+    raw: bytes.subarray(at, start + length),
+    end: start + length
+  }
 }
 
 /** Reads exactly one element filling `bytes`, with the tag it must have. @internal */
 export const read = (bytes: Uint8Array, tag: number, what: string): Element => {
   const element = readAt(bytes, 0)
-  if (element.tag !== tag) throw new Malformed(`${what}: expected tag 0x${tag.toString(16)}, found 0x${element.tag.toString(16)}`)
+  if (element.tag !== tag) {
+    throw new Malformed(`${what}: expected tag 0x${tag.toString(16)}, found 0x${element.tag.toString(16)}`)
+  }
   if (element.end !== bytes.length) throw new Malformed(`${what}: trailing bytes after the element`)
   return element
 }
@@ -189,7 +202,9 @@ export const asOctets = (element: Element, what: string): Uint8Array => {
 /** @internal */
 export const asString = (element: Element, what: string): string => {
   // GeneralString is what RFC 4120 says; some peers send UTF8String (0x0c) or IA5String (0x16).
-  if (element.tag !== Tag.generalString && element.tag !== 0x0c && element.tag !== 0x16) throw new Malformed(`${what} is not a string`)
+  if (element.tag !== Tag.generalString && element.tag !== 0x0c && element.tag !== 0x16) {
+    throw new Malformed(`${what} is not a string`)
+  }
   return new TextDecoder("utf-8", { fatal: false }).decode(element.content)
 }
 
@@ -219,7 +234,9 @@ export const asSequenceOf = (element: Element, what: string): Array<Element> => 
 
 /** @internal */
 export const asOid = (element: Element, what: string): string => {
-  if (element.tag !== Tag.oid || element.content.length === 0) throw new Malformed(`${what} is not an OBJECT IDENTIFIER`)
+  if (element.tag !== Tag.oid || element.content.length === 0) {
+    throw new Malformed(`${what} is not an OBJECT IDENTIFIER`)
+  }
   const c = element.content
   const arcs = [Math.floor(c[0]! / 40), c[0]! % 40]
   let arc = 0

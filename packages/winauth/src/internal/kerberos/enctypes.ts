@@ -56,9 +56,17 @@ const block = 16
 export const maxIterations = 262_144
 
 /** PBKDF2 through WebCrypto. */
-const pbkdf2 = (hash: "SHA-1" | "SHA-256" | "SHA-384", password: Uint8Array, salt: Uint8Array, iterations: number, bytes: number) =>
+const pbkdf2 = (
+  hash: "SHA-1" | "SHA-256" | "SHA-384",
+  password: Uint8Array,
+  salt: Uint8Array,
+  iterations: number,
+  bytes: number
+) =>
   crypto.subtle.importKey("raw", new Uint8Array(password), "PBKDF2", false, ["deriveBits"]).then(async (key) =>
-    new Uint8Array(await crypto.subtle.deriveBits({ name: "PBKDF2", hash, salt: new Uint8Array(salt), iterations }, key, bytes * 8))
+    new Uint8Array(
+      await crypto.subtle.deriveBits({ name: "PBKDF2", hash, salt: new Uint8Array(salt), iterations }, key, bytes * 8)
+    )
   )
 
 /** The 5-byte well-known constant for a key usage and a purpose (0x99 checksum, 0xAA encrypt, 0x55 integrity). */
@@ -82,16 +90,23 @@ const deriveKeySha1 = (key: Uint8Array, constant: Uint8Array): Uint8Array => {
   return out
 }
 
-const confounderOf = (given: Uint8Array | undefined): Uint8Array => given ?? crypto.getRandomValues(new Uint8Array(block))
+const confounderOf = (given: Uint8Array | undefined): Uint8Array =>
+  given ?? crypto.getRandomValues(new Uint8Array(block))
 
 const aesSha1 = (id: number, name: string, keyBytes: number, checksumType: number): Enctype => {
   const tag = 12 // HMAC-SHA1-96
   const mac = (key: Uint8Array, data: Uint8Array) => hmac(sha1, key, data).subarray(0, tag)
   return {
-    id, name, keyBytes, checksumType, checksumBytes: tag,
+    id,
+    name,
+    keyBytes,
+    checksumType,
+    checksumBytes: tag,
     defaultIterations: 4096,
     stringToKey: (password, salt, iterations) =>
-      pbkdf2("SHA-1", password, salt, iterations, keyBytes).then((tkey) => deriveKeySha1(tkey, new TextEncoder().encode("kerberos"))),
+      pbkdf2("SHA-1", password, salt, iterations, keyBytes).then((tkey) =>
+        deriveKeySha1(tkey, new TextEncoder().encode("kerberos"))
+      ),
     encrypt: (key, usage, plaintext, confounder) => {
       const data = concat(confounderOf(confounder), plaintext)
       const ke = deriveKeySha1(key, usageConstant(usage, 0xaa))
@@ -120,13 +135,25 @@ const kdfHmacSha2 = (hash: Hash, key: Uint8Array, label: Uint8Array, bits: numbe
   return hmac(hash, key, concat(counter, label, Uint8Array.of(0), length)).slice(0, bits / 8)
 }
 
-const aesSha2 = (id: number, name: string, keyBytes: number, checksumType: number, hash: Hash, tag: number): Enctype => {
+const aesSha2 = (
+  id: number,
+  name: string,
+  keyBytes: number,
+  checksumType: number,
+  hash: Hash,
+  tag: number
+): Enctype => {
   const ke = (key: Uint8Array, usage: number) => kdfHmacSha2(hash, key, usageConstant(usage, 0xaa), keyBytes * 8)
   const ki = (key: Uint8Array, usage: number) => kdfHmacSha2(hash, key, usageConstant(usage, 0x55), tag * 8)
   // The integrity tag covers a zero cipher state and the ciphertext (encrypt-then-MAC).
-  const mac = (key: Uint8Array, ciphertext: Uint8Array) => hmac(hash, key, concat(new Uint8Array(block), ciphertext)).subarray(0, tag)
+  const mac = (key: Uint8Array, ciphertext: Uint8Array) =>
+    hmac(hash, key, concat(new Uint8Array(block), ciphertext)).subarray(0, tag)
   return {
-    id, name, keyBytes, checksumType, checksumBytes: tag,
+    id,
+    name,
+    keyBytes,
+    checksumType,
+    checksumBytes: tag,
     defaultIterations: 32768,
     stringToKey: (password, salt, iterations) => {
       const saltp = concat(new TextEncoder().encode(name), Uint8Array.of(0), salt)
@@ -144,7 +171,8 @@ const aesSha2 = (id: number, name: string, keyBytes: number, checksumType: numbe
       if (!equalBytes(mac(ki(key, usage), body), ciphertext.subarray(body.length))) return undefined
       return ctsDecrypt(ke(key, usage), body).slice(block)
     },
-    checksum: (key, usage, data) => hmac(hash, kdfHmacSha2(hash, key, usageConstant(usage, 0x99), tag * 8), data).slice(0, tag)
+    checksum: (key, usage, data) =>
+      hmac(hash, kdfHmacSha2(hash, key, usageConstant(usage, 0x99), tag * 8), data).slice(0, tag)
   }
 }
 
@@ -164,7 +192,8 @@ export const enctypes: ReadonlyArray<Enctype> = [
 export const enctypeById = (id: number): Enctype | undefined => enctypes.find((e) => e.id === id)
 
 /** @internal */
-export const enctypeByChecksum = (checksumType: number): Enctype | undefined => enctypes.find((e) => e.checksumType === checksumType)
+export const enctypeByChecksum = (checksumType: number): Enctype | undefined =>
+  enctypes.find((e) => e.checksumType === checksumType)
 
 /** Exposed for the RFC 3961 / 8009 key-derivation vectors. @internal */
 export const deriveKey = {

@@ -79,16 +79,23 @@ export const ErrorCode = {
 } as const
 
 /** A hint for the errors a user can fix, given who was asked for what. @internal */
-export const hintFor = (code: number, context: { readonly client: string; readonly server: string; readonly skewSeconds?: number }): string | undefined => {
+export const hintFor = (
+  code: number,
+  context: { readonly client: string; readonly server: string; readonly skewSeconds?: number }
+): string | undefined => {
   switch (code) {
     case ErrorCode.sPrincipalUnknown:
-      return `no SPN ${context.server} is registered with the KDC: register it on the server's account (setspn -S ${context.server.split("@")[0]} <account>) or pass the SPN the server has`
+      return `no SPN ${context.server} is registered with the KDC: register it on the server's account (setspn -S ${
+        context.server.split("@")[0]
+      } <account>) or pass the SPN the server has`
     case ErrorCode.cPrincipalUnknown:
       return `the KDC does not know ${context.client}: check the user name and realm`
     case ErrorCode.skew:
       return context.skewSeconds === undefined
         ? "the clocks of this host and the KDC or server differ by more than the allowed skew (5 minutes by default): synchronise them (NTP)"
-        : `this host's clock is ${Math.abs(context.skewSeconds)} s ${context.skewSeconds > 0 ? "behind" : "ahead of"} the peer's, more than the allowed skew (5 minutes by default): synchronise the clocks (NTP)`
+        : `this host's clock is ${Math.abs(context.skewSeconds)} s ${
+          context.skewSeconds > 0 ? "behind" : "ahead of"
+        } the peer's, more than the allowed skew (5 minutes by default): synchronise the clocks (NTP)`
     case ErrorCode.etypeNosupp:
       return "the KDC offers none of aes256-cts-hmac-sha384-192, aes256/aes128-cts-hmac-sha1-96, aes128-cts-hmac-sha256-128 for this principal: enable AES for the account"
     case ErrorCode.keyExpired:

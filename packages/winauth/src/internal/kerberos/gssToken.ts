@@ -35,7 +35,9 @@ export const unwrapKrb5 = (token: Uint8Array): { readonly tokId: number; readonl
   const outer = der.read(token, der.application(0), "GSS token")
   const mech = der.readAt(outer.content, 0)
   const oid = der.asOid(mech, "GSS token mechanism")
-  if (oid !== Oid.krb5 && oid !== Oid.msKrb5) throw new Malformed(`the GSS token is for mechanism ${oid}, not Kerberos 5`)
+  if (oid !== Oid.krb5 && oid !== Oid.msKrb5) {
+    throw new Malformed(`the GSS token is for mechanism ${oid}, not Kerberos 5`)
+  }
   const rest = outer.content.subarray(mech.end)
   if (rest.length < 2) throw new Malformed("the GSS token has no TOK_ID")
   return { tokId: (rest[0]! << 8) | rest[1]!, inner: rest.subarray(2) }
@@ -54,7 +56,11 @@ export const channelBindingsHash = (applicationData: Uint8Array | undefined): Ui
 
 /** The 0x8003 checksum value: Lgth (16), Bnd, Flags, little-endian. @internal */
 export const encodeGssChecksum = (bindings: Uint8Array, flags: number): Uint8Array =>
-  concat(Uint8Array.of(16, 0, 0, 0), bindings, Uint8Array.of(flags & 0xff, (flags >>> 8) & 0xff, (flags >>> 16) & 0xff, flags >>> 24))
+  concat(
+    Uint8Array.of(16, 0, 0, 0),
+    bindings,
+    Uint8Array.of(flags & 0xff, (flags >>> 8) & 0xff, (flags >>> 16) & 0xff, flags >>> 24)
+  )
 
 /** @internal */
 export const decodeGssChecksum = (value: Uint8Array): { readonly bindings: Uint8Array; readonly flags: number } => {
@@ -75,13 +81,27 @@ const micHeader = (flags: number, sequence: number): Uint8Array => {
 }
 
 /** An RFC 4121 MIC token over `message`. @internal */
-export const makeMic = (enctype: Enctype, key: Uint8Array, usage: number, flags: number, sequence: number, message: Uint8Array): Uint8Array => {
+export const makeMic = (
+  enctype: Enctype,
+  key: Uint8Array,
+  usage: number,
+  flags: number,
+  sequence: number,
+  message: Uint8Array
+): Uint8Array => {
   const header = micHeader(flags, sequence)
   return concat(header, enctype.checksum(key, usage, concat(message, header)))
 }
 
 /** Checks an RFC 4121 MIC token over `message`: its flags must include `requiredFlags`. @internal */
-export const verifyMic = (enctype: Enctype, key: Uint8Array, usage: number, requiredFlags: number, token: Uint8Array, message: Uint8Array): boolean => {
+export const verifyMic = (
+  enctype: Enctype,
+  key: Uint8Array,
+  usage: number,
+  requiredFlags: number,
+  token: Uint8Array,
+  message: Uint8Array
+): boolean => {
   if (token.length !== 16 + enctype.checksumBytes || token[0] !== 0x04 || token[1] !== 0x04) return false
   if ((token[2]! & requiredFlags) !== requiredFlags) return false
   const header = token.subarray(0, 16)

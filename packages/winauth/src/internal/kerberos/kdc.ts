@@ -6,8 +6,8 @@
  */
 import { equalBytes, Malformed } from "../ntlm/bytes.js"
 import type { ServiceKey } from "./acceptor.js"
-import { tryOrUndefined } from "./attempt.js"
 import { decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeEncTicketPart, KeyUsage } from "./apMessages.js"
+import { tryOrUndefined } from "./attempt.js"
 import * as der from "./der.js"
 import { type Enctype, enctypeById, enctypes } from "./enctypes.js"
 import { ErrorCode } from "./errorCodes.js"
@@ -41,10 +41,15 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
   } catch (e) {
     return refuse(ErrorCode.generic, krbtgt, e instanceof Malformed ? e.detail : "unreadable request")
   }
-  if (req.realm.toUpperCase() !== realm.toUpperCase()) return refuse(ErrorCode.wrongRealm, req.sname, `this KDC serves ${realm}`)
+  if (req.realm.toUpperCase() !== realm.toUpperCase()) {
+    return refuse(ErrorCode.wrongRealm, req.sname, `this KDC serves ${realm}`)
+  }
   const keysOf = (p: PrincipalName) => options.keys.filter((k) => nameKey(k.principal) === nameKey(p))
   /** The first enctype in the client's order that the principal has a key for. */
-  const pick = (p: PrincipalName, etypes: ReadonlyArray<number>): { readonly key: ServiceKey; readonly enctype: Enctype } | undefined => {
+  const pick = (
+    p: PrincipalName,
+    etypes: ReadonlyArray<number>
+  ): { readonly key: ServiceKey; readonly enctype: Enctype } | undefined => {
     for (const id of etypes) {
       const key = keysOf(p).find((k) => k.key.keytype === id)
       const enctype = enctypeById(id)
@@ -54,7 +59,9 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
   }
   const sessionKeyFor = (etypes: ReadonlyArray<number>): EncryptionKey | undefined => {
     const enctype = etypes.map(enctypeById).find((e): e is Enctype => e !== undefined)
-    return enctype === undefined ? undefined : { keytype: enctype.id, keyvalue: crypto.getRandomValues(new Uint8Array(enctype.keyBytes)) }
+    return enctype === undefined
+      ? undefined
+      : { keytype: enctype.id, keyvalue: crypto.getRandomValues(new Uint8Array(enctype.keyBytes)) }
   }
   const issue = (
     client: PrincipalName,
@@ -69,13 +76,35 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
     padata: ReadonlyArray<{ readonly type: number; readonly value: Uint8Array }>
   ) => {
     const endtime = Math.min(req.till === 0 ? Infinity : req.till, now + options.ticketLifetimeMillis)
-    const encTicket = encodeEncTicketPart({ flags, key: session, crealm: realm, cname: client, authtime, starttime: now, endtime })
+    const encTicket = encodeEncTicketPart({
+      flags,
+      key: session,
+      crealm: realm,
+      cname: client,
+      authtime,
+      starttime: now,
+      endtime
+    })
     const ticketRaw = encodeTicket({
       realm,
       sname: server,
-      encPart: { etype: serverKey.enctype.id, kvno: serverKey.key.kvno, cipher: serverKey.enctype.encrypt(serverKey.key.key.keyvalue, KeyUsage.ticket, encTicket) }
+      encPart: {
+        etype: serverKey.enctype.id,
+        kvno: serverKey.key.kvno,
+        cipher: serverKey.enctype.encrypt(serverKey.key.key.keyvalue, KeyUsage.ticket, encTicket)
+      }
     })
-    const encPart = kdc.encodeEncKdcRepPart({ key: session, nonce: req.nonce, flags, authtime, starttime: now, endtime, renewTill: undefined, srealm: realm, sname: server }, msgType === 13)
+    const encPart = kdc.encodeEncKdcRepPart({
+      key: session,
+      nonce: req.nonce,
+      flags,
+      authtime,
+      starttime: now,
+      endtime,
+      renewTill: undefined,
+      srealm: realm,
+      sname: server
+    }, msgType === 13)
     const replyEnctype = enctypeById(replyKey.keytype)!
     return kdc.encodeKdcRep({
       msgType,
@@ -83,18 +112,28 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
       crealm: realm,
       cname: client,
       ticket: decodeTicket(der.readAt(ticketRaw, 0)),
-      encPart: { etype: replyKey.keytype, kvno: undefined, cipher: replyEnctype.encrypt(replyKey.keyvalue, replyUsage, encPart) }
+      encPart: {
+        etype: replyKey.keytype,
+        kvno: undefined,
+        cipher: replyEnctype.encrypt(replyKey.keyvalue, replyUsage, encPart)
+      }
     })
   }
 
   if (req.msgType === kdc.MsgType.asReq) {
     const client = req.cname
-    if (client === undefined || keysOf(client).length === 0) return refuse(ErrorCode.cPrincipalUnknown, req.sname, "client not found")
-    if (nameKey(req.sname) !== nameKey(krbtgt)) return refuse(ErrorCode.sPrincipalUnknown, req.sname, "this KDC issues initial tickets for krbtgt only")
+    if (client === undefined || keysOf(client).length === 0) {
+      return refuse(ErrorCode.cPrincipalUnknown, req.sname, "client not found")
+    }
+    if (nameKey(req.sname) !== nameKey(krbtgt)) {
+      return refuse(ErrorCode.sPrincipalUnknown, req.sname, "this KDC issues initial tickets for krbtgt only")
+    }
     const clientKey = pick(client, req.etypes)
     const tgsKey = pick(krbtgt, enctypes.map((e) => e.id))
     const session = sessionKeyFor(req.etypes)
-    if (clientKey === undefined || tgsKey === undefined || session === undefined) return refuse(ErrorCode.etypeNosupp, req.sname)
+    if (clientKey === undefined || tgsKey === undefined || session === undefined) {
+      return refuse(ErrorCode.etypeNosupp, req.sname)
+    }
     const salt = realm + client.components.join("")
     const info = kdc.encodeEtypeInfo2([{ etype: clientKey.enctype.id, salt, s2kparams: undefined }])
     const timestamp = req.padata.find((p) => p.type === PaType.encTimestamp)
@@ -109,12 +148,29 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
       const encrypted = new der.Fields("PA-ENC-TIMESTAMP", der.readAt(timestamp.value, 0))
       const etype = der.asInteger(encrypted.required(0), "etype")
       const key = keysOf(client).find((k) => k.key.keytype === etype)
-      const plain = key === undefined ? undefined : enctypeById(etype)?.decrypt(key.key.keyvalue, KeyUsage.paEncTimestamp, der.asOctets(encrypted.required(2), "cipher"))
+      const plain = key === undefined
+        ? undefined
+        : enctypeById(etype)?.decrypt(
+          key.key.keyvalue,
+          KeyUsage.paEncTimestamp,
+          der.asOctets(encrypted.required(2), "cipher")
+        )
       return plain === undefined ? undefined : kdc.decodePaEncTsEnc(plain)
     })
     if (checked === undefined) return refuse(ErrorCode.preauthFailed, req.sname, "Preauthentication failed")
     if (Math.abs(checked - now) > options.skewMillis) return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
-    return issue(client, krbtgt, tgsKey, session, tgtFlags, now, clientKey.key.key, KeyUsage.asRepEncPart, kdc.MsgType.asRep, [{ type: PaType.etypeInfo2, value: info }])
+    return issue(
+      client,
+      krbtgt,
+      tgsKey,
+      session,
+      tgtFlags,
+      now,
+      clientKey.key.key,
+      KeyUsage.asRepEncPart,
+      kdc.MsgType.asRep,
+      [{ type: PaType.etypeInfo2, value: info }]
+    )
   }
 
   // TGS: the AP-REQ in PA-TGS-REQ carries the TGT and an authenticator over the request body.
@@ -123,11 +179,17 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
   const result = tryOrUndefined(() => {
     const apReq = decodeApReq(tgsReq.value)
     const tgsKey = keysOf(krbtgt).find((k) => k.key.keytype === apReq.ticket.encPart.etype)
-    const plain = tgsKey === undefined ? undefined : enctypeById(tgsKey.key.keytype)!.decrypt(tgsKey.key.keyvalue, KeyUsage.ticket, apReq.ticket.encPart.cipher)
+    const plain = tgsKey === undefined
+      ? undefined
+      : enctypeById(tgsKey.key.keytype)!.decrypt(tgsKey.key.keyvalue, KeyUsage.ticket, apReq.ticket.encPart.cipher)
     if (plain === undefined) return { code: ErrorCode.badIntegrity } as const
     const tgt = decodeEncTicketPart(plain)
     const sessionEnctype = enctypeById(tgt.key.keytype)
-    const authPlain = sessionEnctype?.decrypt(tgt.key.keyvalue, KeyUsage.tgsReqAuthenticator, apReq.authenticator.cipher)
+    const authPlain = sessionEnctype?.decrypt(
+      tgt.key.keyvalue,
+      KeyUsage.tgsReqAuthenticator,
+      apReq.authenticator.cipher
+    )
     if (authPlain === undefined) return { code: ErrorCode.badIntegrity } as const
     const authenticator = decodeAuthenticator(authPlain)
     const cksum = authenticator.cksum
@@ -140,9 +202,13 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
   if ("code" in result) return refuse(result.code, req.sname)
   if (!result.bodyOk) return refuse(ErrorCode.modified, req.sname, "the request body does not match its checksum")
   if (now > result.tgt.endtime) return refuse(ErrorCode.tktExpired, req.sname)
-  if (Math.abs(result.authenticator.ctime - now) > options.skewMillis) return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
+  if (Math.abs(result.authenticator.ctime - now) > options.skewMillis) {
+    return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
+  }
   const serverKey = pick(req.sname, enctypes.map((e) => e.id))
-  if (keysOf(req.sname).length === 0) return refuse(ErrorCode.sPrincipalUnknown, req.sname, "Server not found in Kerberos database")
+  if (keysOf(req.sname).length === 0) {
+    return refuse(ErrorCode.sPrincipalUnknown, req.sname, "Server not found in Kerberos database")
+  }
   const session = sessionKeyFor(req.etypes)
   if (serverKey === undefined || session === undefined) return refuse(ErrorCode.etypeNosupp, req.sname)
   // A subkey in the authenticator seals the reply (MIT clients send one); else the TGT's session key.

@@ -15,7 +15,15 @@ import * as der from "./der.js"
 import { type Enctype, enctypeById, enctypes, maxIterations } from "./enctypes.js"
 import { credentialRefusals, ErrorCode, errorName, hintFor } from "./errorCodes.js"
 import * as kdc from "./kdcMessages.js"
-import { type EncryptionKey, NameType, PaType, type PaData, type PrincipalName, principalText, type Ticket } from "./types.js"
+import {
+  type EncryptionKey,
+  NameType,
+  type PaData,
+  PaType,
+  type PrincipalName,
+  principalText,
+  type Ticket
+} from "./types.js"
 
 /** A message for the KDC of `realm`. @internal */
 export interface KdcRequest {
@@ -70,11 +78,13 @@ export interface AsRequest {
 
 /** Principal names compare case-insensitively: KDCs canonicalize case (Active Directory does). */
 const sameComponents = (a: PrincipalName, b: PrincipalName) =>
-  a.components.length === b.components.length && a.components.every((c, i) => c.toLowerCase() === b.components[i]!.toLowerCase())
+  a.components.length === b.components.length &&
+  a.components.every((c, i) => c.toLowerCase() === b.components[i]!.toLowerCase())
 
 const nonce = () => crypto.getRandomValues(new Uint32Array(1))[0]! & 0x7fffffff
 
-const defaultSalt = (realm: string, principal: PrincipalName) => new TextEncoder().encode(realm + principal.components.join(""))
+const defaultSalt = (realm: string, principal: PrincipalName) =>
+  new TextEncoder().encode(realm + principal.components.join(""))
 
 /** MIT's name for key-generation parameters it refuses ("Invalid key generation parameters from KDC"). @internal */
 export const badS2kParams = "KRB5_ERR_BAD_S2K_PARAMS"
@@ -93,23 +103,29 @@ export const iterationsFor = (enctype: Enctype, params: Uint8Array | undefined):
   if (params.length !== 4) {
     throw new KerberosFailure({
       reason: badS2kParams,
-      detail: `the KDC's s2kparams for ${enctype.name} are ${params.length} bytes long, not the 4 of an iteration count: refused, and no key derived with them`,
-      hint: "a real KDC does not send these; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
+      detail:
+        `the KDC's s2kparams for ${enctype.name} are ${params.length} bytes long, not the 4 of an iteration count: refused, and no key derived with them`,
+      hint:
+        "a real KDC does not send these; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
     })
   }
   const iterations = new DataView(params.buffer, params.byteOffset, 4).getUint32(0)
   if (iterations < enctype.defaultIterations) {
     throw new KerberosFailure({
       reason: badS2kParams,
-      detail: `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, fewer than the ${enctype.defaultIterations} it must use at least (as MIT requires): a key that cheap would let whoever sees the login guess the password offline: refused, and no key derived with it`,
-      hint: "a real KDC does not ask this; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
+      detail:
+        `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, fewer than the ${enctype.defaultIterations} it must use at least (as MIT requires): a key that cheap would let whoever sees the login guess the password offline: refused, and no key derived with it`,
+      hint:
+        "a real KDC does not ask this; check that the KDC is yours (krb5.conf [realms], the kdc option) and that nothing sits in between"
     })
   }
   if (iterations > maxIterations) {
     throw new KerberosFailure({
       reason: badS2kParams,
-      detail: `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, more than vedauth's limit of ${maxIterations} (KDCs ask for ${enctype.defaultIterations}): refused rather than spend the CPU`,
-      hint: "use a keytab (its keys need no derivation), or ask the KDC's administrator why the account's key asks for so many iterations"
+      detail:
+        `the KDC asks for ${iterations} PBKDF2 iterations for ${enctype.name}, more than vedauth's limit of ${maxIterations} (KDCs ask for ${enctype.defaultIterations}): refused rather than spend the CPU`,
+      hint:
+        "use a keytab (its keys need no derivation), or ask the KDC's administrator why the account's key asks for so many iterations"
     })
   }
   return iterations
@@ -123,7 +139,11 @@ export const iterationsFor = (enctype: Enctype, params: Uint8Array | undefined):
 const clientKeys = (source: KeySource) => {
   const derived = new Map<string, EncryptionKey>()
   const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
-  return async (etype: number, salt: Uint8Array, params: Uint8Array | undefined): Promise<EncryptionKey | undefined> => {
+  return async (
+    etype: number,
+    salt: Uint8Array,
+    params: Uint8Array | undefined
+  ): Promise<EncryptionKey | undefined> => {
     if (source._tag === "Keys") return source.keys.find((k) => k.keytype === etype)
     const enctype = enctypeById(etype)
     if (enctype === undefined) return undefined
@@ -143,30 +163,56 @@ const clientKeys = (source: KeySource) => {
  * (`refusedClient`); the KDC's own words are cut to a bounded length (a KDC may send a megabyte).
  * @internal
  */
-export const fromKrbError = (error: kdc.KrbErrorMessage, context: { readonly client: string; readonly server: string; readonly now: number }): KerberosFailure => {
+export const fromKrbError = (
+  error: kdc.KrbErrorMessage,
+  context: { readonly client: string; readonly server: string; readonly now: number }
+): KerberosFailure => {
   const reason = errorName(error.errorCode)
   const eText = error.eText === undefined || error.eText === "" ? undefined : boundText(error.eText)
   const hint = hintFor(error.errorCode, { ...context, skewSeconds: Math.round((error.stime - context.now) / 1000) })
   if (credentialRefusals.has(error.errorCode)) {
-    return new KerberosFailure({ reason, code: error.errorCode, detail: eText ?? `the KDC refused the credentials of ${context.client}`, hint, refusedClient: context.client })
+    return new KerberosFailure({
+      reason,
+      code: error.errorCode,
+      detail: eText ?? `the KDC refused the credentials of ${context.client}`,
+      hint,
+      refusedClient: context.client
+    })
   }
-  return new KerberosFailure({ reason, code: error.errorCode, detail: eText ?? `the KDC refused the request for ${context.server}`, hint })
+  return new KerberosFailure({
+    reason,
+    code: error.errorCode,
+    detail: eText ?? `the KDC refused the request for ${context.server}`,
+    hint
+  })
 }
 
 const supportedEtypes = (source: KeySource): Array<number> =>
-  source._tag === "Password" ? enctypes.map((e) => e.id) : enctypes.map((e) => e.id).filter((id) => source.keys.some((k) => k.keytype === id))
+  source._tag === "Password"
+    ? enctypes.map((e) => e.id)
+    : enctypes.map((e) => e.id).filter((id) => source.keys.some((k) => k.keytype === id))
 
-const noKeyFor = (etype: number) => new KerberosFailure({ reason: "KDC_ERR_ETYPE_NOSUPP", detail: `the AS-REP is sealed with enctype ${etype}, for which there is no key` })
+const noKeyFor = (etype: number) =>
+  new KerberosFailure({
+    reason: "KDC_ERR_ETYPE_NOSUPP",
+    detail: `the AS-REP is sealed with enctype ${etype}, for which there is no key`
+  })
 
 /** The PA-ENC-TIMESTAMP pre-authentication: the time, sealed with the client's key. */
 const encryptedTimestamp = (key: EncryptionKey, now: number): PaData => {
   const enctype = enctypeById(key.keytype)!
   const timestamp = enctype.encrypt(key.keyvalue, KeyUsage.paEncTimestamp, kdc.encodePaEncTsEnc(now))
-  return { type: PaType.encTimestamp, value: der.sequence(der.field(0, der.integer(key.keytype)), der.field(2, der.octetString(timestamp))) }
+  return {
+    type: PaType.encTimestamp,
+    value: der.sequence(der.field(0, der.integer(key.keytype)), der.field(2, der.octetString(timestamp)))
+  }
 }
 
 /** AS exchange: a TGT for `client@realm`, started at `now`. @internal */
-export async function* asExchange(request: AsRequest, now: number): Exchange<{ readonly credential: Credential; readonly roundTrips: number }> {
+export async function* asExchange(
+  request: AsRequest,
+  now: number
+): Exchange<{ readonly credential: Credential; readonly roundTrips: number }> {
   const clientText = principalText(request.client, request.realm)
   const krbtgt: PrincipalName = { nameType: NameType.srvInst, components: ["krbtgt", request.realm] }
   const serverText = principalText(krbtgt, request.realm)
@@ -174,9 +220,16 @@ export async function* asExchange(request: AsRequest, now: number): Exchange<{ r
   // An enterprise name only means something to a KDC that may canonicalize it (RFC 6806 section 5).
   const canonicalize = request.canonicalize !== false || request.client.nameType === NameType.enterprise
   if (etypes.length === 0) {
-    throw new KerberosFailure({ reason: "KDC_ERR_ETYPE_NOSUPP", detail: `no AES key for ${clientText} among the given keys`, hint: "add an aes256-cts-hmac-sha1-96 or aes128 key to the keytab" })
+    throw new KerberosFailure({
+      reason: "KDC_ERR_ETYPE_NOSUPP",
+      detail: `no AES key for ${clientText} among the given keys`,
+      hint: "add an aes256-cts-hmac-sha1-96 or aes128 key to the keytab"
+    })
   }
-  const ask = async function*(padata: ReadonlyArray<PaData>, at: number): Exchange<KdcReply & { readonly nonce: number; readonly sentAt: number }> {
+  const ask = async function*(
+    padata: ReadonlyArray<PaData>,
+    at: number
+  ): Exchange<KdcReply & { readonly nonce: number; readonly sentAt: number }> {
     const n = nonce()
     const body = kdc.encodeReqBody({
       options: canonicalize ? kdc.defaultKdcOptions : kdc.defaultKdcOptions & ~kdc.canonicalizeOption,
@@ -187,7 +240,11 @@ export async function* asExchange(request: AsRequest, now: number): Exchange<{ r
       nonce: n,
       etypes
     })
-    const answer = yield { _tag: "Send", realm: request.realm, message: kdc.encodeKdcReq(kdc.MsgType.asReq, padata, body) }
+    const answer = yield {
+      _tag: "Send",
+      realm: request.realm,
+      message: kdc.encodeKdcReq(kdc.MsgType.asReq, padata, body)
+    }
     return { ...answer, nonce: n, sentAt: at }
   }
 
@@ -199,13 +256,22 @@ export async function* asExchange(request: AsRequest, now: number): Exchange<{ r
   let roundTrips = 1
   if (kdc.messageTag(answer.reply) === kdc.MsgType.error) {
     const error = attempt("KRB-ERROR", () => kdc.decodeKrbError(answer.reply))
-    if (error.errorCode !== ErrorCode.preauthRequired) throw fromKrbError(error, { client: clientText, server: serverText, now: answer.now })
-    const methods = attempt("PREAUTH_REQUIRED e-data", () => (error.eData === undefined ? [] : kdc.decodeMethodData(error.eData)))
+    if (error.errorCode !== ErrorCode.preauthRequired) {
+      throw fromKrbError(error, { client: clientText, server: serverText, now: answer.now })
+    }
+    const methods = attempt(
+      "PREAUTH_REQUIRED e-data",
+      () => (error.eData === undefined ? [] : kdc.decodeMethodData(error.eData))
+    )
     const info = methods.find((m) => m.type === PaType.etypeInfo2)
     const entries = info === undefined ? [] : attempt("ETYPE-INFO2", () => kdc.decodeEtypeInfo2(info.value))
     const entry = entries.find((e) => etypes.includes(e.etype))
     if (entry === undefined) {
-      throw new KerberosFailure({ reason: "KDC_ERR_ETYPE_NOSUPP", detail: `the KDC offers no AES enctype for ${clientText}`, hint: hintFor(ErrorCode.etypeNosupp, { client: clientText, server: serverText }) })
+      throw new KerberosFailure({
+        reason: "KDC_ERR_ETYPE_NOSUPP",
+        detail: `the KDC offers no AES enctype for ${clientText}`,
+        hint: hintFor(ErrorCode.etypeNosupp, { client: clientText, server: serverText })
+      })
     }
     if (entry.salt !== undefined) salt = new TextEncoder().encode(entry.salt)
     params = entry.s2kparams
@@ -240,10 +306,19 @@ export async function* asExchange(request: AsRequest, now: number): Exchange<{ r
     if (key !== chosen) plain = open(key)
   }
   if (plain === undefined) {
-    throw new KerberosFailure({ reason: "KDC_ERR_PREAUTH_FAILED", detail: "the AS-REP does not decrypt with the client key: wrong password or key", refusedClient: clientText })
+    throw new KerberosFailure({
+      reason: "KDC_ERR_PREAUTH_FAILED",
+      detail: "the AS-REP does not decrypt with the client key: wrong password or key",
+      refusedClient: clientText
+    })
   }
   const part = attempt("EncASRepPart", () => kdc.decodeEncKdcRepPart(plain))
-  if (part.nonce !== sentNonce) throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: "the AS-REP answers another request (nonce mismatch)" })
+  if (part.nonce !== sentNonce) {
+    throw new KerberosFailure({
+      reason: "KRB_AP_ERR_MODIFIED",
+      detail: "the AS-REP answers another request (nonce mismatch)"
+    })
+  }
   checkAsReply(rep, part, { client: request.client, realm: request.realm, krbtgt, canonicalize })
   return { credential: credentialFrom(rep, part), roundTrips }
 }
@@ -260,25 +335,45 @@ const sameRealm = (a: string, b: string) => a.toUpperCase() === b.toUpperCase()
 const checkAsReply = (
   rep: kdc.KdcRep,
   part: kdc.EncKdcRepPart,
-  asked: { readonly client: PrincipalName; readonly realm: string; readonly krbtgt: PrincipalName; readonly canonicalize: boolean }
+  asked: {
+    readonly client: PrincipalName
+    readonly realm: string
+    readonly krbtgt: PrincipalName
+    readonly canonicalize: boolean
+  }
 ) => {
   const issued = boundText(principalText(part.sname, part.srealm))
   const modified = (detail: string) => new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail })
   if (!sameComponents(rep.ticket.sname, part.sname) || !sameRealm(rep.ticket.realm, part.srealm)) {
-    throw modified(`the AS-REP's ticket is for ${boundText(principalText(rep.ticket.sname, rep.ticket.realm))}, its encrypted part says ${issued}`)
+    throw modified(
+      `the AS-REP's ticket is for ${
+        boundText(principalText(rep.ticket.sname, rep.ticket.realm))
+      }, its encrypted part says ${issued}`
+    )
   }
   const askedServer = principalText(asked.krbtgt, asked.realm)
   if (!asked.canonicalize) {
-    if (!sameComponents(part.sname, asked.krbtgt) || !sameRealm(part.srealm, asked.realm)) throw modified(`asked for ${askedServer}, the KDC issued a ticket for ${issued}`)
+    if (!sameComponents(part.sname, asked.krbtgt) || !sameRealm(part.srealm, asked.realm)) {
+      throw modified(`asked for ${askedServer}, the KDC issued a ticket for ${issued}`)
+    }
     if (!sameComponents(rep.cname, asked.client) || !sameRealm(rep.crealm, asked.realm)) {
-      throw modified(`asked for a ticket for ${principalText(asked.client, asked.realm)}, the KDC issued one for ${boundText(principalText(rep.cname, rep.crealm))} (canonicalization was not asked for)`)
+      throw modified(
+        `asked for a ticket for ${principalText(asked.client, asked.realm)}, the KDC issued one for ${
+          boundText(principalText(rep.cname, rep.crealm))
+        } (canonicalization was not asked for)`
+      )
     }
     return
   }
   const canonical = rep.crealm
-  const isOwnKrbtgt = part.sname.components.length === 2 && part.sname.components[0] === "krbtgt" && sameRealm(part.sname.components[1]!, canonical) && sameRealm(part.srealm, canonical)
+  const isOwnKrbtgt = part.sname.components.length === 2 && part.sname.components[0] === "krbtgt" &&
+    sameRealm(part.sname.components[1]!, canonical) && sameRealm(part.srealm, canonical)
   if (!isOwnKrbtgt) {
-    throw modified(`asked for ${askedServer}, the KDC issued a ticket for ${issued}, which is not the ticket-granting ticket of the client's realm ${boundText(canonical)}`)
+    throw modified(
+      `asked for ${askedServer}, the KDC issued a ticket for ${issued}, which is not the ticket-granting ticket of the client's realm ${
+        boundText(canonical)
+      }`
+    )
   }
 }
 
@@ -307,11 +402,20 @@ export const sealAuthenticator = (
   const { now, ...rest } = fields
   const ctime = Math.floor(now / 1000) * 1000
   const cusec = (now % 1000) * 1000
-  return { ctime, cusec, encrypted: { etype: sessionKey.keytype, kvno: undefined, cipher: enctype.encrypt(sessionKey.keyvalue, usage, encodeAuthenticator({ ...rest, ctime, cusec })) } }
+  return {
+    ctime,
+    cusec,
+    encrypted: {
+      etype: sessionKey.keytype,
+      kvno: undefined,
+      cipher: enctype.encrypt(sessionKey.keyvalue, usage, encodeAuthenticator({ ...rest, ctime, cusec }))
+    }
+  }
 }
 
 /** True for a ticket-granting service's name, `krbtgt/REALM`. @internal */
-export const isKrbtgt = (name: PrincipalName): boolean => name.components.length === 2 && name.components[0]!.toLowerCase() === "krbtgt"
+export const isKrbtgt = (name: PrincipalName): boolean =>
+  name.components.length === 2 && name.components[0]!.toLowerCase() === "krbtgt"
 
 /**
  * The realm whose KDC can read a TGT (it is sealed with that realm's krbtgt key): REALM of
@@ -325,12 +429,22 @@ export const tgtRealm = (tgt: Credential): string => (isKrbtgt(tgt.server) ? tgt
  * TGT's realm (`tgtRealm`). With `referral`, a ticket for `krbtgt/OTHER` is accepted too (RFC 6806:
  * the KDC refers the client to OTHER's KDC); the caller checks the hop. @internal
  */
-export async function* tgsExchange(tgt: Credential, server: PrincipalName, now: number, referral = false): Exchange<Credential> {
+export async function* tgsExchange(
+  tgt: Credential,
+  server: PrincipalName,
+  now: number,
+  referral = false
+): Exchange<Credential> {
   const clientText = principalText(tgt.client, tgt.crealm)
   const realm = tgtRealm(tgt)
   const serverText = principalText(server, realm)
   const enctype = enctypeById(tgt.sessionKey.keytype)
-  if (enctype === undefined) throw new KerberosFailure({ reason: "KDC_ERR_ETYPE_NOSUPP", detail: `the TGT's session key has enctype ${tgt.sessionKey.keytype}` })
+  if (enctype === undefined) {
+    throw new KerberosFailure({
+      reason: "KDC_ERR_ETYPE_NOSUPP",
+      detail: `the TGT's session key has enctype ${tgt.sessionKey.keytype}`
+    })
+  }
   const sentNonce = nonce()
   const body = kdc.encodeReqBody({
     options: kdc.defaultKdcOptions,
@@ -341,21 +455,50 @@ export async function* tgsExchange(tgt: Credential, server: PrincipalName, now: 
     nonce: sentNonce,
     etypes: enctypes.map((e) => e.id)
   })
-  const cksum = { cksumtype: enctype.checksumType, checksum: enctype.checksum(tgt.sessionKey.keyvalue, KeyUsage.tgsReqAuthChecksum, body) }
-  const sealed = sealAuthenticator(tgt.sessionKey, KeyUsage.tgsReqAuthenticator, { crealm: tgt.crealm, cname: tgt.client, cksum, subkey: undefined, seqNumber: undefined, now })!
+  const cksum = {
+    cksumtype: enctype.checksumType,
+    checksum: enctype.checksum(tgt.sessionKey.keyvalue, KeyUsage.tgsReqAuthChecksum, body)
+  }
+  const sealed = sealAuthenticator(tgt.sessionKey, KeyUsage.tgsReqAuthenticator, {
+    crealm: tgt.crealm,
+    cname: tgt.client,
+    cksum,
+    subkey: undefined,
+    seqNumber: undefined,
+    now
+  })!
   const apReq = encodeApReq({ options: 0, ticket: tgt.ticket, authenticator: sealed.encrypted })
-  const { reply, now: receivedAt } = yield { _tag: "Send", realm, message: kdc.encodeKdcReq(kdc.MsgType.tgsReq, [{ type: PaType.tgsReq, value: apReq }], body) }
+  const { reply, now: receivedAt } = yield {
+    _tag: "Send",
+    realm,
+    message: kdc.encodeKdcReq(kdc.MsgType.tgsReq, [{ type: PaType.tgsReq, value: apReq }], body)
+  }
   if (kdc.messageTag(reply) === kdc.MsgType.error) {
     const error = attempt("KRB-ERROR", () => kdc.decodeKrbError(reply))
     throw fromKrbError(error, { client: clientText, server: serverText, now: receivedAt })
   }
   const rep = attempt("TGS-REP", () => kdc.decodeKdcRep(reply, kdc.MsgType.tgsRep))
   const plain = enctype.decrypt(tgt.sessionKey.keyvalue, KeyUsage.tgsRepEncPartSessionKey, rep.encPart.cipher)
-  if (plain === undefined) throw new KerberosFailure({ reason: "KRB_AP_ERR_BAD_INTEGRITY", detail: "the TGS-REP does not decrypt with the TGT session key" })
+  if (plain === undefined) {
+    throw new KerberosFailure({
+      reason: "KRB_AP_ERR_BAD_INTEGRITY",
+      detail: "the TGS-REP does not decrypt with the TGT session key"
+    })
+  }
   const part = attempt("EncTGSRepPart", () => kdc.decodeEncKdcRepPart(plain))
-  if (part.nonce !== sentNonce) throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: "the TGS-REP answers another request (nonce mismatch)" })
+  if (part.nonce !== sentNonce) {
+    throw new KerberosFailure({
+      reason: "KRB_AP_ERR_MODIFIED",
+      detail: "the TGS-REP answers another request (nonce mismatch)"
+    })
+  }
   if (!sameComponents(part.sname, server) && !(referral && isKrbtgt(part.sname))) {
-    throw new KerberosFailure({ reason: "KRB_AP_ERR_MODIFIED", detail: `asked for ${serverText}, the KDC issued a ticket for ${boundText(principalText(part.sname, part.srealm))}` })
+    throw new KerberosFailure({
+      reason: "KRB_AP_ERR_MODIFIED",
+      detail: `asked for ${serverText}, the KDC issued a ticket for ${
+        boundText(principalText(part.sname, part.srealm))
+      }`
+    })
   }
   return credentialFrom(rep, part)
 }

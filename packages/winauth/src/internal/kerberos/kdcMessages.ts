@@ -74,7 +74,9 @@ export interface KdcReq extends KdcReqBody {
 /** @internal */
 export const decodeKdcReq = (bytes: Uint8Array): KdcReq => {
   const tag = messageTag(bytes)
-  if (tag !== MsgType.asReq && tag !== MsgType.tgsReq) throw new der.Malformed("the message is neither an AS-REQ nor a TGS-REQ")
+  if (tag !== MsgType.asReq && tag !== MsgType.tgsReq) {
+    throw new der.Malformed("the message is neither an AS-REQ nor a TGS-REQ")
+  }
   const f = der.readApplication(bytes, tag, "KDC-REQ")
   if (der.asInteger(f.required(1), "KDC-REQ pvno") !== 5) throw new der.Malformed("the KDC-REQ is not Kerberos 5")
   const padata = f.optional(3)
@@ -154,7 +156,9 @@ export interface EncKdcRepPart {
 /** EncASRepPart ([APPLICATION 25]) or EncTGSRepPart ([APPLICATION 26]); MIT sends 25 for both at times. @internal */
 export const decodeEncKdcRepPart = (bytes: Uint8Array): EncKdcRepPart => {
   const outer = der.readAt(bytes, 0)
-  if (outer.tag !== der.application(25) && outer.tag !== der.application(26)) throw new der.Malformed("the KDC reply's encrypted part has an unknown tag")
+  if (outer.tag !== der.application(25) && outer.tag !== der.application(26)) {
+    throw new der.Malformed("the KDC reply's encrypted part has an unknown tag")
+  }
   // Some KDCs pad the plaintext to a block; what follows the element is ignored.
   const f = new der.Fields("EncKDCRepPart", der.read(outer.content, der.Tag.sequence, "EncKDCRepPart"))
   const optionalTime = (n: number) => {
@@ -235,7 +239,8 @@ export const encodeEtypeInfo2 = (entries: ReadonlyArray<EtypeInfo2Entry>): Uint8
   )
 
 /** METHOD-DATA: the e-data of KDC_ERR_PREAUTH_REQUIRED. @internal */
-export const decodeMethodData = (bytes: Uint8Array): Array<PaData> => decodePaDataList(der.read(bytes, der.Tag.sequence, "METHOD-DATA"), "METHOD-DATA")
+export const decodeMethodData = (bytes: Uint8Array): Array<PaData> =>
+  decodePaDataList(der.read(bytes, der.Tag.sequence, "METHOD-DATA"), "METHOD-DATA")
 
 /** @internal */
 export interface KrbErrorMessage {
@@ -280,4 +285,6 @@ export const encodeKrbError = (e: Omit<KrbErrorMessage, "eData"> & { readonly eD
   )
 
 /** The application tag number of a Kerberos message (its first byte), to tell a reply from an error. @internal */
-export const messageTag = (bytes: Uint8Array): number | undefined => (bytes.length > 0 && (bytes[0]! & 0xe0) === 0x60 ? bytes[0]! & 0x1f : undefined)
+export const messageTag = (
+  bytes: Uint8Array
+): number | undefined => (bytes.length > 0 && (bytes[0]! & 0xe0) === 0x60 ? bytes[0]! & 0x1f : undefined)

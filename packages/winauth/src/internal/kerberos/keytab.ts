@@ -4,8 +4,8 @@
  * are skipped; entries of enctypes we do not speak are kept out.
  */
 import { concat, Malformed } from "../ntlm/bytes.js"
-import { counted16, Reader, u16, u32, u8, utf8 } from "./binary.js"
 import type { ServiceKey } from "./acceptor.js"
+import { counted16, Reader, u16, u32, u8, utf8 } from "./binary.js"
 import { enctypeById } from "./enctypes.js"
 
 /** Reads every AES entry of a keytab. @internal */
@@ -38,7 +38,9 @@ export const parseKeytab = (bytes: Uint8Array): Array<ServiceKey> => {
       if (wide !== 0) kvno = wide
     }
     const enctype = enctypeById(keytype)
-    if (enctype !== undefined && keyvalue.length === enctype.keyBytes) keys.push({ principal: { nameType, components }, realm, kvno, key: { keytype, keyvalue } })
+    if (enctype !== undefined && keyvalue.length === enctype.keyBytes) {
+      keys.push({ principal: { nameType, components }, realm, kvno, key: { keytype, keyvalue } })
+    }
   }
   return keys
 }

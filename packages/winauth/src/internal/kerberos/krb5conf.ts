@@ -48,7 +48,8 @@ export const maxCapaths = 4096
 
 // What `\s` matches in a regular expression (and `trim` removes).
 const isSpace = (code: number): boolean =>
-  code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+  code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0 || code === 0x1680 ||
+  (code >= 0x2000 && code <= 0x200a) ||
   code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff
 
 // A relation's value without a trailing ` # comment` (a `#` that follows a space), trimmed.
@@ -91,7 +92,9 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
   const addCapath = (client: string, server: string, value: string) => {
     // Each relation counts, `.` too, so that no text makes the maps grow past the bound.
     const hops = value.split(" ").filter((v) => v !== "" && v !== ".")
-    if (capathValues + Math.max(1, hops.length) > maxCapaths) return note(`more than ${maxCapaths} [capaths] values are left out`)
+    if (capathValues + Math.max(1, hops.length) > maxCapaths) {
+      return note(`more than ${maxCapaths} [capaths] values are left out`)
+    }
     capathValues += Math.max(1, hops.length)
     const byServer = capaths.get(client) ?? new Map<string, Array<string>>()
     capaths.set(client, byServer)
@@ -123,9 +126,11 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
       continue
     }
     if (section === "libdefaults" && depth === 0 && key === "default_realm") defaultRealm = value
-    else if (section === "libdefaults" && depth === 0 && key === "default_ccache_name" && value !== "") libdefaults.defaultCcacheName = value
-    else if (section === "libdefaults" && depth === 0 && key === "kcm_socket" && value !== "") libdefaults.kcmSocket = value
-    else if (section === "realms" && depth === 1 && realm !== undefined && key === "kdc" && value !== "") {
+    else if (section === "libdefaults" && depth === 0 && key === "default_ccache_name" && value !== "") {
+      libdefaults.defaultCcacheName = value
+    } else if (section === "libdefaults" && depth === 0 && key === "kcm_socket" && value !== "") {
+      libdefaults.kcmSocket = value
+    } else if (section === "realms" && depth === 1 && realm !== undefined && key === "kdc" && value !== "") {
       const list = kdcs.get(realm)
       if (list === undefined) {
         if (kdcs.size >= maxRealms) note(`KDCs of more than ${maxRealms} realms are left out`)
@@ -133,13 +138,21 @@ export const parseKrb5Conf = (input: string): Krb5Conf => {
       } else if (list.length >= maxKdcsPerRealm) note(`more than ${maxKdcsPerRealm} KDCs of a realm are left out`)
       else list.push(value)
     } else if (section === "domain_realm" && depth === 0 && value !== "") {
-      if (domainRealm.length >= maxDomainRealms) note(`more than ${maxDomainRealms} [domain_realm] entries are left out`)
-      else domainRealm.push([key.toLowerCase(), value])
+      if (domainRealm.length >= maxDomainRealms) {
+        note(`more than ${maxDomainRealms} [domain_realm] entries are left out`)
+      } else domainRealm.push([key.toLowerCase(), value])
     } else if (section === "capaths" && depth === 1 && realm !== undefined && value !== "") {
       addCapath(realm.toUpperCase(), key.toUpperCase(), value.toUpperCase())
     }
   }
-  return { defaultRealm, kdcs, domainRealm, ...(capaths.size === 0 ? {} : { capaths }), ...libdefaults, ...(limits.length === 0 ? {} : { truncated: limits.join("; ") }) }
+  return {
+    defaultRealm,
+    kdcs,
+    domainRealm,
+    ...(capaths.size === 0 ? {} : { capaths }),
+    ...libdefaults,
+    ...(limits.length === 0 ? {} : { truncated: limits.join("; ") })
+  }
 }
 
 /** The realm of a host by `[domain_realm]` (exact host first, then the longest domain suffix). @internal */

@@ -14,7 +14,13 @@ export const encodeMechTypes = (mechs: ReadonlyArray<string>): Uint8Array => der
 
 /** `[APPLICATION 0] { spnego OID, [0] NegTokenInit }`. @internal */
 export const encodeNegTokenInit = (mechTypes: Uint8Array, mechToken: Uint8Array): Uint8Array =>
-  der.tlv(der.application(0), concat(der.oid(Oid.spnego), der.tlv(der.context(0), der.sequence(der.field(0, mechTypes), der.field(2, der.octetString(mechToken))))))
+  der.tlv(
+    der.application(0),
+    concat(
+      der.oid(Oid.spnego),
+      der.tlv(der.context(0), der.sequence(der.field(0, mechTypes), der.field(2, der.octetString(mechToken))))
+    )
+  )
 
 /** @internal */
 export interface NegTokenInit {

@@ -53,7 +53,10 @@ export const NameType = { principal: 1, srvInst: 2, srvHst: 3, enterprise: 10 } 
 export const PaType = { tgsReq: 1, encTimestamp: 2, etypeInfo2: 19, pacRequest: 128 } as const
 
 export const encodePrincipal = (p: PrincipalName): Uint8Array =>
-  der.sequence(der.field(0, der.integer(p.nameType)), der.field(1, der.sequence(...p.components.map(der.generalString))))
+  der.sequence(
+    der.field(0, der.integer(p.nameType)),
+    der.field(1, der.sequence(...p.components.map(der.generalString)))
+  )
 
 export const decodePrincipal = (e: der.Element, what: string): PrincipalName => {
   const f = new der.Fields(what, e)
@@ -64,7 +67,11 @@ export const decodePrincipal = (e: der.Element, what: string): PrincipalName => 
 }
 
 export const encodeEncryptedData = (d: EncryptedData): Uint8Array =>
-  der.sequence(der.field(0, der.integer(d.etype)), der.optional(1, d.kvno, der.integer), der.field(2, der.octetString(d.cipher)))
+  der.sequence(
+    der.field(0, der.integer(d.etype)),
+    der.optional(1, d.kvno, der.integer),
+    der.field(2, der.octetString(d.cipher))
+  )
 
 export const decodeEncryptedData = (e: der.Element, what: string): EncryptedData => {
   const f = new der.Fields(what, e)
@@ -76,21 +83,30 @@ export const decodeEncryptedData = (e: der.Element, what: string): EncryptedData
   }
 }
 
-export const encodeKey = (k: EncryptionKey): Uint8Array => der.sequence(der.field(0, der.integer(k.keytype)), der.field(1, der.octetString(k.keyvalue)))
+export const encodeKey = (k: EncryptionKey): Uint8Array =>
+  der.sequence(der.field(0, der.integer(k.keytype)), der.field(1, der.octetString(k.keyvalue)))
 
 export const decodeKey = (e: der.Element, what: string): EncryptionKey => {
   const f = new der.Fields(what, e)
-  return { keytype: der.asInteger(f.required(0), `${what} keytype`), keyvalue: der.asOctets(f.required(1), `${what} keyvalue`) }
+  return {
+    keytype: der.asInteger(f.required(0), `${what} keytype`),
+    keyvalue: der.asOctets(f.required(1), `${what} keyvalue`)
+  }
 }
 
-export const encodeChecksum = (c: Checksum): Uint8Array => der.sequence(der.field(0, der.integer(c.cksumtype)), der.field(1, der.octetString(c.checksum)))
+export const encodeChecksum = (c: Checksum): Uint8Array =>
+  der.sequence(der.field(0, der.integer(c.cksumtype)), der.field(1, der.octetString(c.checksum)))
 
 export const decodeChecksum = (e: der.Element, what: string): Checksum => {
   const f = new der.Fields(what, e)
-  return { cksumtype: der.asInteger(f.required(0), `${what} cksumtype`), checksum: der.asOctets(f.required(1), `${what} checksum`) }
+  return {
+    cksumtype: der.asInteger(f.required(0), `${what} cksumtype`),
+    checksum: der.asOctets(f.required(1), `${what} checksum`)
+  }
 }
 
-export const encodePaData = (p: PaData): Uint8Array => der.sequence(der.field(1, der.integer(p.type)), der.field(2, der.octetString(p.value)))
+export const encodePaData = (p: PaData): Uint8Array =>
+  der.sequence(der.field(1, der.integer(p.type)), der.field(2, der.octetString(p.value)))
 
 export const decodePaDataList = (e: der.Element, what: string): Array<PaData> =>
   der.asSequenceOf(e, what).map((item) => {
@@ -101,7 +117,12 @@ export const decodePaDataList = (e: der.Element, what: string): Array<PaData> =>
 export const encodeTicket = (t: Omit<Ticket, "raw">): Uint8Array =>
   der.tlv(
     der.application(1),
-    der.sequence(der.field(0, der.integer(5)), der.field(1, der.generalString(t.realm)), der.field(2, encodePrincipal(t.sname)), der.field(3, encodeEncryptedData(t.encPart)))
+    der.sequence(
+      der.field(0, der.integer(5)),
+      der.field(1, der.generalString(t.realm)),
+      der.field(2, encodePrincipal(t.sname)),
+      der.field(3, encodeEncryptedData(t.encPart))
+    )
   )
 
 export const decodeTicket = (e: der.Element): Ticket => {

@@ -38,7 +38,11 @@ export const parseAvPairs = (bytes: Uint8Array): ReadonlyArray<AvPair> => {
 
 /** @internal */
 export const encodeAvPairs = (pairs: ReadonlyArray<AvPair>): Uint8Array =>
-  concat(...pairs.flatMap((pair) => [uint16(pair.id), uint16(pair.value.length), pair.value]), uint16(AvId.EOL), uint16(0))
+  concat(
+    ...pairs.flatMap((pair) => [uint16(pair.id), uint16(pair.value.length), pair.value]),
+    uint16(AvId.EOL),
+    uint16(0)
+  )
 
 /** @internal */
 export const findAvPair = (pairs: ReadonlyArray<AvPair>, id: number): Uint8Array | undefined =>

@@ -3,7 +3,7 @@
  * signature hash (MD5 and SHA-1 replaced by SHA-256). Only the few DER elements on the path to
  * `signatureAlgorithm` are read.
  */
-import { sha256, sha384, sha512, sha224 } from "@noble/hashes/sha2.js"
+import { sha224, sha256, sha384, sha512 } from "@noble/hashes/sha2.js"
 import { ascii, concat, Malformed, toHex } from "./bytes.js"
 
 interface Element {
@@ -21,7 +21,9 @@ const readElement = (der: Uint8Array, at: number): Element => {
   let start = at + 2
   if (length & 0x80) {
     const count = length & 0x7f
-    if (count === 0 || count > 4 || start + count > der.length) throw new Malformed("the certificate has a bad DER length")
+    if (count === 0 || count > 4 || start + count > der.length) {
+      throw new Malformed("the certificate has a bad DER length")
+    }
     length = 0
     for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!
     start += count

@@ -18,9 +18,8 @@ export const Flags = {
 } as const
 
 /** The NEGOTIATE flags from the notes: no LM key, no signing/sealing keys, no RC4 key exchange. @internal */
-export const NEGOTIATE_FLAGS =
-  (Flags.UNICODE | Flags.OEM | Flags.REQUEST_TARGET | Flags.NTLM | Flags.ALWAYS_SIGN |
-    Flags.EXTENDED_SESSIONSECURITY | Flags.VERSION | Flags.F128 | Flags.F56) >>> 0
+export const NEGOTIATE_FLAGS = (Flags.UNICODE | Flags.OEM | Flags.REQUEST_TARGET | Flags.NTLM | Flags.ALWAYS_SIGN |
+  Flags.EXTENDED_SESSIONSECURITY | Flags.VERSION | Flags.F128 | Flags.F56) >>> 0
 
 /** Flags the client may echo from the CHALLENGE into its AUTHENTICATE. @internal */
 export const ECHOABLE_FLAGS =

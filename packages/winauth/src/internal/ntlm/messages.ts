@@ -1,8 +1,19 @@
 /** NEGOTIATE, CHALLENGE and AUTHENTICATE messages ([MS-NLMP] 2.2.1), encoded and parsed with bounds checks. */
 import type { Authenticate, Challenge } from "../../Ntlm.js"
-import { AvId, encodeAvPairs, findAvPair, parseAvPairs, type AvPair } from "./avPairs.js"
+import { AvId, type AvPair, encodeAvPairs, findAvPair, parseAvPairs } from "./avPairs.js"
 import {
-  ascii, concat, decodeOem, decodeUtf16le, isAscii, Malformed, readUint16, readUint32, slice, uint16, uint32, utf16le
+  ascii,
+  concat,
+  decodeOem,
+  decodeUtf16le,
+  isAscii,
+  Malformed,
+  readUint16,
+  readUint32,
+  slice,
+  uint16,
+  uint32,
+  utf16le
 } from "./bytes.js"
 import { CHALLENGE_FLAGS, ECHOABLE_FLAGS, Flags, NEGOTIATE_FLAGS, SIGNATURE, VERSION_BYTES } from "./flags.js"
 
@@ -15,7 +26,10 @@ const MIC_OFFSET = 72
 const fieldAt = (length: number, offset: number): Uint8Array => concat(uint16(length), uint16(length), uint32(offset))
 
 /** Lays out payloads after a header and returns the descriptors in order. */
-const layout = (headerLength: number, payloads: ReadonlyArray<Uint8Array>): { fields: ReadonlyArray<Uint8Array>; payload: Uint8Array } => {
+const layout = (
+  headerLength: number,
+  payloads: ReadonlyArray<Uint8Array>
+): { fields: ReadonlyArray<Uint8Array>; payload: Uint8Array } => {
   let offset = headerLength
   const fields = payloads.map((p) => {
     const field = fieldAt(p.length, offset)
@@ -49,7 +63,9 @@ const checkHeader = (message: Uint8Array, type: number, minimum: number, name: s
 export const encodeNegotiate = (domain: string | undefined, workstation: string | undefined): Uint8Array => {
   // NEGOTIATE names are OEM strings: supply them only when they are plain ASCII, else leave them out.
   const oemDomain = domain !== undefined && domain !== "" && isAscii(domain) ? ascii(domain.toUpperCase()) : undefined
-  const oemHost = workstation !== undefined && workstation !== "" && isAscii(workstation) ? ascii(workstation.toUpperCase()) : undefined
+  const oemHost = workstation !== undefined && workstation !== "" && isAscii(workstation)
+    ? ascii(workstation.toUpperCase())
+    : undefined
   const flags = NEGOTIATE_FLAGS |
     (oemDomain ? Flags.OEM_DOMAIN_SUPPLIED : 0) |
     (oemHost ? Flags.OEM_WORKSTATION_SUPPLIED : 0)
@@ -70,7 +86,9 @@ export const decodeChallenge = (message: Uint8Array): Challenge => {
     throw new Malformed("the server offered NTLMv1 only (no TargetInfo in its CHALLENGE); NTLMv2 is required")
   }
   if (!(flags & Flags.EXTENDED_SESSIONSECURITY)) {
-    throw new Malformed("the server did not offer extended session security (NTLMv1-only CHALLENGE); NTLMv2 is required")
+    throw new Malformed(
+      "the server did not offer extended session security (NTLMv1-only CHALLENGE); NTLMv2 is required"
+    )
   }
   const info = readField(message, 40)
   if (info.offset < 48) throw new Malformed(`the TargetInfo offset ${info.offset} lies inside the CHALLENGE header`)
@@ -105,7 +123,15 @@ export const encodeAuthenticate = (parts: AuthenticateParts): Uint8Array => {
     utf16le(parts.workstation),
     new Uint8Array(0) // EncryptedRandomSessionKey: no key exchange
   ])
-  return concat(SIGNATURE, uint32(3), ...fields, uint32(authenticateFlags(parts.challenge)), VERSION_BYTES, parts.mic, payload)
+  return concat(
+    SIGNATURE,
+    uint32(3),
+    ...fields,
+    uint32(authenticateFlags(parts.challenge)),
+    VERSION_BYTES,
+    parts.mic,
+    payload
+  )
 }
 
 /** @internal */
@@ -127,8 +153,13 @@ export const decodeAuthenticate = (message: Uint8Array): Authenticate => {
   const flags = readUint32(message, 60)
   const decode = flags & Flags.UNICODE ? decodeUtf16le : decodeOem
   // The MIC sits at byte 72 only when the payload starts at 88 or later (Version + MIC present).
-  const firstPayload = Math.min(...[lm, nt, domain, user, host, key].filter((f) => f.bytes.length > 0).map((f) => f.offset), message.length)
-  const mic = firstPayload >= AUTHENTICATE_HEADER && message.length >= AUTHENTICATE_HEADER ? message.slice(MIC_OFFSET, AUTHENTICATE_HEADER) : undefined
+  const firstPayload = Math.min(
+    ...[lm, nt, domain, user, host, key].filter((f) => f.bytes.length > 0).map((f) => f.offset),
+    message.length
+  )
+  const mic = firstPayload >= AUTHENTICATE_HEADER && message.length >= AUTHENTICATE_HEADER
+    ? message.slice(MIC_OFFSET, AUTHENTICATE_HEADER)
+    : undefined
   return {
     flags,
     domain: decode(domain.bytes),
@@ -166,7 +197,14 @@ export const encodeChallenge = (options: ChallengeOptions): Uint8Array => {
   const info = encodeAvPairs(pairs)
   const { fields, payload } = layout(CHALLENGE_HEADER, [target, info])
   return concat(
-    SIGNATURE, uint32(2), fields[0]!, uint32(CHALLENGE_FLAGS), options.serverChallenge, new Uint8Array(8), fields[1]!,
-    VERSION_BYTES, payload
+    SIGNATURE,
+    uint32(2),
+    fields[0]!,
+    uint32(CHALLENGE_FLAGS),
+    options.serverChallenge,
+    new Uint8Array(8),
+    fields[1]!,
+    VERSION_BYTES,
+    payload
   )
 }

@@ -38,7 +38,12 @@ export interface Ntlmv2Response {
 }
 
 /** @internal */
-export const computeNtlmv2 = (key: Uint8Array, serverChallenge: Uint8Array, clientChallenge: Uint8Array, blob: Uint8Array): Ntlmv2Response => {
+export const computeNtlmv2 = (
+  key: Uint8Array,
+  serverChallenge: Uint8Array,
+  clientChallenge: Uint8Array,
+  blob: Uint8Array
+): Ntlmv2Response => {
   const ntProofStr = hmacMd5(key, serverChallenge, blob)
   return {
     ntProofStr,

@@ -6,7 +6,14 @@ import { withMic } from "./messages.js"
 import { channelBindingsHash, hmacMd5, ntowfv2 } from "./ntlmv2.js"
 
 /** Why a server refuses an AUTHENTICATE. @internal */
-export type Rejection = "unknown-user" | "bad-proof" | "bad-mic" | "missing-mic" | "bad-channel-bindings" | "missing-channel-bindings" | "ntlmv1"
+export type Rejection =
+  | "unknown-user"
+  | "bad-proof"
+  | "bad-mic"
+  | "missing-mic"
+  | "bad-channel-bindings"
+  | "missing-channel-bindings"
+  | "ntlmv1"
 
 /** What the server knows when it checks an AUTHENTICATE. @internal */
 export interface VerifyOptions {
