@@ -282,6 +282,60 @@ const readJwt = (
 }
 
 /**
+ * The device flow's two requests on a layer's `send`: authorize/device, then authorize/token polled
+ * on the Clock until the person decides or the code expires.
+ */
+const deviceFlow = <E>(
+  serverUrl: string,
+  send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<http.Answer, E>,
+  post: (path: string) => string
+) => {
+  /** authorize/device: the codes, and the Clock millis at which the device code expires. */
+  const deviceStart = (body: AuthorizeBody) =>
+    Effect.gen(function*() {
+      const authorization = yield* Effect.flatMap(
+        send(grants.deviceRequest(post("authorize/device"), body)),
+        grants.processDevice
+      )
+      const deadline = (yield* Clock.currentTimeMillis) + authorization.expiresInSeconds * 1000
+      return { authorization, deadline } satisfies DeviceStarted
+    })
+
+  /**
+   * The person's part of the device flow: the prompt shown, then authorize/token polled every
+   * `interval` seconds on the Clock (plus 5 on each `slow_down`) until the person approves or
+   * denies, or the code expires. Interruptible at every wait.
+   */
+  const deviceApprove = (
+    prompt: Credentials.Device["prompt"],
+    body: AuthorizeBody,
+    { authorization, deadline }: DeviceStarted
+  ) =>
+    Effect.gen(function*() {
+      yield* grants.warnAboutLinks(serverUrl, authorization)
+      yield* prompt(grants.promptOf(authorization))
+      const secrets = [authorization.deviceCode]
+      let interval = authorization.intervalSeconds
+      while (true) {
+        // Never past the code's expiry: those waiting for this attempt learn of it on time.
+        yield* Effect.sleep(
+          Duration.millis(Math.max(0, Math.min(interval * 1000, deadline - (yield* Clock.currentTimeMillis))))
+        )
+        if ((yield* Clock.currentTimeMillis) >= deadline) return yield* Effect.fail(grants.deviceCodeExpired())
+        const answer = yield* send(
+          grants.devicePollRequest(post("authorize/token"), body.client_id, authorization.deviceCode)
+        )
+        if (answer.status === 200) return yield* processAuthorizeAnswer(answer, body, secrets)
+        const outcome = grants.processPollFailure(answer, secrets)
+        if (outcome._tag === "Refused") return yield* Effect.fail(outcome.error)
+        if (outcome._tag === "SlowDown") interval += 5
+      }
+    })
+
+  return { deviceStart, deviceApprove }
+}
+
+/**
  * The flows of one layer, on its client and transport, each call bounded by the request timeout
  * (a stalled server must not hang a caller, nor, during a refresh, everyone waiting for the lock).
  *
@@ -348,47 +402,7 @@ export const makeFlows = (
     )
   }
 
-  /** authorize/device: the codes, and the Clock millis at which the device code expires. */
-  const deviceStart = (body: AuthorizeBody) =>
-    Effect.gen(function*() {
-      const authorization = yield* Effect.flatMap(
-        send(grants.deviceRequest(post("authorize/device"), body)),
-        grants.processDevice
-      )
-      const deadline = (yield* Clock.currentTimeMillis) + authorization.expiresInSeconds * 1000
-      return { authorization, deadline } satisfies DeviceStarted
-    })
-
-  /**
-   * The person's part of the device flow: the prompt shown, then authorize/token polled every
-   * `interval` seconds on the Clock (plus 5 on each `slow_down`) until the person approves or
-   * denies, or the code expires. Interruptible at every wait.
-   */
-  const deviceApprove = (
-    prompt: Credentials.Device["prompt"],
-    body: AuthorizeBody,
-    { authorization, deadline }: DeviceStarted
-  ) =>
-    Effect.gen(function*() {
-      yield* grants.warnAboutLinks(options.url, authorization)
-      yield* prompt(grants.promptOf(authorization))
-      const secrets = [authorization.deviceCode]
-      let interval = authorization.intervalSeconds
-      while (true) {
-        // Never past the code's expiry: those waiting for this attempt learn of it on time.
-        yield* Effect.sleep(
-          Duration.millis(Math.max(0, Math.min(interval * 1000, deadline - (yield* Clock.currentTimeMillis))))
-        )
-        if ((yield* Clock.currentTimeMillis) >= deadline) return yield* Effect.fail(grants.deviceCodeExpired())
-        const answer = yield* send(
-          grants.devicePollRequest(post("authorize/token"), body.client_id, authorization.deviceCode)
-        )
-        if (answer.status === 200) return yield* processAuthorizeAnswer(answer, body, secrets)
-        const outcome = grants.processPollFailure(answer, secrets)
-        if (outcome._tag === "Refused") return yield* Effect.fail(outcome.error)
-        if (outcome._tag === "SlowDown") interval += 5
-      }
-    })
+  const { deviceApprove, deviceStart } = deviceFlow(options.url, send, post)
 
   /**
    * The layer's device flow in its two halves, for the managed grant: `start` is quick (one

@@ -180,6 +180,34 @@ const connections = (settings: Settings, target: Exclude<ReturnType<typeof parse
   return { call, open, where }
 }
 
+/**
+ * Every record of the store. One record that cannot be read is reported and left out: the others
+ * are still listed. When none opens, that is the error (most likely a wrong VEDAUTH_STORE_KEY), not
+ * an empty store.
+ */
+const listRecords = <E1, E2 extends { readonly detail: string }>(
+  scan: Effect.Effect<ReadonlyArray<string>, E1>,
+  fetch: (rk: string) => Effect.Effect<ReadonlyArray<string>, E1>,
+  decodeReply: (rk: string, parts: ReadonlyArray<string>) => Effect.Effect<Option.Option<TokenStore.Versioned>, E2>,
+  prefix: string
+) =>
+  Effect.gen(function*() {
+    const entries: Array<TokenStore.Entry> = []
+    const unreadable: Array<E2> = []
+    for (const rk of yield* scan) {
+      const parts = yield* fetch(rk)
+      const key = TokenStoreFormat.parseKey(parts[2] || rk.slice(`${prefix}grant:`.length))
+      const record = yield* Effect.either(decodeReply(rk, parts))
+      if (record._tag === "Left") unreadable.push(record.left)
+      else if (key !== undefined && Option.isSome(record.right)) entries.push({ key, ...record.right.value })
+    }
+    if (entries.length === 0 && unreadable[0] !== undefined) return yield* Effect.fail(unreadable[0])
+    for (const error of unreadable) {
+      yield* Effect.logWarning("vedauth: a record in the token store was left out of the listing", error.detail)
+    }
+    return entries as ReadonlyArray<TokenStore.Entry>
+  })
+
 /** @internal */
 export const make = (settings: Settings) =>
   Effect.gen(function*() {
@@ -299,24 +327,7 @@ export const make = (settings: Settings) =>
       })
 
     const scan = scanKeys(call, client, settings.prefix)
-    // One record that cannot be read is reported and left out: the others are still listed. When
-    // none opens, that is the error (most likely a wrong VEDAUTH_STORE_KEY), not an empty store.
-    const list = Effect.gen(function*() {
-      const entries: Array<TokenStore.Entry> = []
-      const unreadable: Array<VedAuthError.TokenStoreError> = []
-      for (const rk of yield* scan) {
-        const parts = yield* fetch(rk)
-        const key = TokenStoreFormat.parseKey(parts[2] || rk.slice(`${settings.prefix}grant:`.length))
-        const record = yield* Effect.either(decodeReply(rk, parts))
-        if (record._tag === "Left") unreadable.push(record.left)
-        else if (key !== undefined && Option.isSome(record.right)) entries.push({ key, ...record.right.value })
-      }
-      if (entries.length === 0 && unreadable[0] !== undefined) return yield* unreadable[0]
-      for (const error of unreadable) {
-        yield* Effect.logWarning("vedauth: a record in the token store was left out of the listing", error.detail)
-      }
-      return entries as ReadonlyArray<TokenStore.Entry>
-    })
+    const list = listRecords(scan, fetch, decodeReply, settings.prefix)
 
     // --- the lock: core's lease lock over one Redis key per grant -----------------------------
 

@@ -63,50 +63,54 @@ export interface ProtocolOptions {
   readonly refresh: (grant: Grant.Grant) => Effect.Effect<Grant.Grant, Failure>
 }
 
-/** @internal */
-export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
-  const versionOf = (record: Option.Option<TokenStore.Versioned>) => Option.map(record, (r) => r.version)
+const versionOf = (record: Option.Option<TokenStore.Versioned>) => Option.map(record, (r) => r.version)
 
-  /**
-   * Writes `grant` over the record at `expected`. On a conflict someone else wrote meanwhile: their
-   * record wins while it is fresh, unless `preferOurs` (a login); otherwise ours goes over the
-   * version they left. The new pair is in the store before anyone can use it: a crash after the
-   * refresh loses nothing. If the store cannot take it, the old pair is already spent at the
-   * server: keep the new one in memory so that this process goes on working, say so, then fail.
-   */
-  const save = (
-    expected: Option.Option<TokenStore.Version>,
-    grant: Grant.Grant,
-    preferOurs = false
-  ): Effect.Effect<Grant.Grant, Failure> => {
-    const attempt = (expected: Option.Option<TokenStore.Version>, left: number): Effect.Effect<Grant.Grant, Failure> =>
-      Effect.flatMap(
-        Effect.zip(store.compareAndSet(key, expected, Option.some(grant)), DateTime.now),
-        ([result, now]) => {
-          if (result._tag === "Written") return memory.remember(grant)
-          const theirs = result.current
-          if (!preferOurs && Option.isSome(theirs) && memory.stateAt(theirs.value.grant, now) === "fresh") {
-            return Effect.zipRight(
-              Effect.logInfo("vedauth: another process stored a newer grant meanwhile; using it"),
-              memory.remember(theirs.value.grant)
-            )
-          }
-          const over = versionOf(theirs)
-          return left > 0 ? attempt(over, left - 1) : memory.remember(grant, true)
-        }
-      )
-    return attempt(expected, 3).pipe(
-      Effect.tapError((error) =>
-        Effect.zipRight(
-          memory.remember(grant, true),
-          Effect.logWarning(
-            "vedauth: the new grant could not be saved; this process keeps it in memory only",
-            error.message
+/**
+ * Writes `grant` over the record at `expected`. On a conflict someone else wrote meanwhile: their
+ * record wins while it is fresh, unless `preferOurs` (a login); otherwise ours goes over the
+ * version they left. The new pair is in the store before anyone can use it: a crash after the
+ * refresh loses nothing. If the store cannot take it, the old pair is already spent at the
+ * server: keep the new one in memory so that this process goes on working, say so, then fail.
+ * @internal
+ */
+export const saveWith = ({ key, memory, store }: Omit<ProtocolOptions, "refresh">) =>
+(
+  expected: Option.Option<TokenStore.Version>,
+  grant: Grant.Grant,
+  preferOurs = false
+): Effect.Effect<Grant.Grant, Failure> => {
+  const attempt = (expected: Option.Option<TokenStore.Version>, left: number): Effect.Effect<Grant.Grant, Failure> =>
+    Effect.flatMap(
+      Effect.zip(store.compareAndSet(key, expected, Option.some(grant)), DateTime.now),
+      ([result, now]) => {
+        if (result._tag === "Written") return memory.remember(grant)
+        const theirs = result.current
+        if (!preferOurs && Option.isSome(theirs) && memory.stateAt(theirs.value.grant, now) === "fresh") {
+          return Effect.zipRight(
+            Effect.logInfo("vedauth: another process stored a newer grant meanwhile; using it"),
+            memory.remember(theirs.value.grant)
           )
+        }
+        const over = versionOf(theirs)
+        return left > 0 ? attempt(over, left - 1) : memory.remember(grant, true)
+      }
+    )
+  return attempt(expected, 3).pipe(
+    Effect.tapError((error) =>
+      Effect.zipRight(
+        memory.remember(grant, true),
+        Effect.logWarning(
+          "vedauth: the new grant could not be saved; this process keeps it in memory only",
+          error.message
         )
       )
     )
-  }
+  )
+}
+
+/** @internal */
+export const make = ({ key, memory, refresh, store }: ProtocolOptions) => {
+  const save = saveWith({ key, memory, store })
 
   /**
    * Sends the grant's refresh token, marked spent in the store first by compare-and-set over the

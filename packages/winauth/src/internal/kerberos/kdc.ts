@@ -29,21 +29,12 @@ const serviceFlags = (1 << (31 - 1)) | (1 << (31 - 10))
 
 const nameKey = (p: PrincipalName) => p.components.join("/").toLowerCase()
 
-/** Answers one KDC request at `now`: the reply bytes (a KDC-REP or a KRB-ERROR), never a failure. @internal */
-export const handle = (options: KdcOptions, request: Uint8Array, now: number): Uint8Array => {
+/** What answering one decoded request needs: the request, the time, the keys, and how to refuse or issue. */
+const contextFor = (options: KdcOptions, req: kdc.KdcReq, now: number) => {
   const realm = options.realm
   const krbtgt: PrincipalName = { nameType: NameType.srvInst, components: ["krbtgt", realm] }
   const refuse = (code: number, sname: PrincipalName, eText?: string, eData?: Uint8Array) =>
     kdc.encodeKrbError({ errorCode: code, stime: now, realm, sname, eText, ...(eData === undefined ? {} : { eData }) })
-  let req: kdc.KdcReq
-  try {
-    req = kdc.decodeKdcReq(request)
-  } catch (e) {
-    return refuse(ErrorCode.generic, krbtgt, e instanceof Malformed ? e.detail : "unreadable request")
-  }
-  if (req.realm.toUpperCase() !== realm.toUpperCase()) {
-    return refuse(ErrorCode.wrongRealm, req.sname, `this KDC serves ${realm}`)
-  }
   const keysOf = (p: PrincipalName) => options.keys.filter((k) => nameKey(k.principal) === nameKey(p))
   /** The first enctype in the client's order that the principal has a key for. */
   const pick = (
@@ -119,61 +110,69 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
       }
     })
   }
+  return { options, req, now, realm, krbtgt, refuse, keysOf, pick, sessionKeyFor, issue }
+}
 
-  if (req.msgType === kdc.MsgType.asReq) {
-    const client = req.cname
-    if (client === undefined || keysOf(client).length === 0) {
-      return refuse(ErrorCode.cPrincipalUnknown, req.sname, "client not found")
-    }
-    if (nameKey(req.sname) !== nameKey(krbtgt)) {
-      return refuse(ErrorCode.sPrincipalUnknown, req.sname, "this KDC issues initial tickets for krbtgt only")
-    }
-    const clientKey = pick(client, req.etypes)
-    const tgsKey = pick(krbtgt, enctypes.map((e) => e.id))
-    const session = sessionKeyFor(req.etypes)
-    if (clientKey === undefined || tgsKey === undefined || session === undefined) {
-      return refuse(ErrorCode.etypeNosupp, req.sname)
-    }
-    const salt = realm + client.components.join("")
-    const info = kdc.encodeEtypeInfo2([{ etype: clientKey.enctype.id, salt, s2kparams: undefined }])
-    const timestamp = req.padata.find((p) => p.type === PaType.encTimestamp)
-    if (timestamp === undefined) {
-      const methods = der.sequence(
-        der.sequence(der.field(1, der.integer(PaType.etypeInfo2)), der.field(2, der.octetString(info))),
-        der.sequence(der.field(1, der.integer(PaType.encTimestamp)), der.field(2, der.octetString(new Uint8Array(0))))
-      )
-      return refuse(ErrorCode.preauthRequired, req.sname, "Additional pre-authentication required", methods)
-    }
-    const checked = tryOrUndefined(() => {
-      const encrypted = new der.Fields("PA-ENC-TIMESTAMP", der.readAt(timestamp.value, 0))
-      const etype = der.asInteger(encrypted.required(0), "etype")
-      const key = keysOf(client).find((k) => k.key.keytype === etype)
-      const plain = key === undefined
-        ? undefined
-        : enctypeById(etype)?.decrypt(
-          key.key.keyvalue,
-          KeyUsage.paEncTimestamp,
-          der.asOctets(encrypted.required(2), "cipher")
-        )
-      return plain === undefined ? undefined : kdc.decodePaEncTsEnc(plain)
-    })
-    if (checked === undefined) return refuse(ErrorCode.preauthFailed, req.sname, "Preauthentication failed")
-    if (Math.abs(checked - now) > options.skewMillis) return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
-    return issue(
-      client,
-      krbtgt,
-      tgsKey,
-      session,
-      tgtFlags,
-      now,
-      clientKey.key.key,
-      KeyUsage.asRepEncPart,
-      kdc.MsgType.asRep,
-      [{ type: PaType.etypeInfo2, value: info }]
-    )
+type Context = ReturnType<typeof contextFor>
+
+/** AS: a TGT for a client that proves its key with an encrypted timestamp (asked for first). */
+const answerAs = (ctx: Context): Uint8Array => {
+  const { issue, keysOf, krbtgt, now, options, pick, realm, refuse, req, sessionKeyFor } = ctx
+  const client = req.cname
+  if (client === undefined || keysOf(client).length === 0) {
+    return refuse(ErrorCode.cPrincipalUnknown, req.sname, "client not found")
   }
+  if (nameKey(req.sname) !== nameKey(krbtgt)) {
+    return refuse(ErrorCode.sPrincipalUnknown, req.sname, "this KDC issues initial tickets for krbtgt only")
+  }
+  const clientKey = pick(client, req.etypes)
+  const tgsKey = pick(krbtgt, enctypes.map((e) => e.id))
+  const session = sessionKeyFor(req.etypes)
+  if (clientKey === undefined || tgsKey === undefined || session === undefined) {
+    return refuse(ErrorCode.etypeNosupp, req.sname)
+  }
+  const salt = realm + client.components.join("")
+  const info = kdc.encodeEtypeInfo2([{ etype: clientKey.enctype.id, salt, s2kparams: undefined }])
+  const timestamp = req.padata.find((p) => p.type === PaType.encTimestamp)
+  if (timestamp === undefined) {
+    const methods = der.sequence(
+      der.sequence(der.field(1, der.integer(PaType.etypeInfo2)), der.field(2, der.octetString(info))),
+      der.sequence(der.field(1, der.integer(PaType.encTimestamp)), der.field(2, der.octetString(new Uint8Array(0))))
+    )
+    return refuse(ErrorCode.preauthRequired, req.sname, "Additional pre-authentication required", methods)
+  }
+  const checked = tryOrUndefined(() => {
+    const encrypted = new der.Fields("PA-ENC-TIMESTAMP", der.readAt(timestamp.value, 0))
+    const etype = der.asInteger(encrypted.required(0), "etype")
+    const key = keysOf(client).find((k) => k.key.keytype === etype)
+    const plain = key === undefined
+      ? undefined
+      : enctypeById(etype)?.decrypt(
+        key.key.keyvalue,
+        KeyUsage.paEncTimestamp,
+        der.asOctets(encrypted.required(2), "cipher")
+      )
+    return plain === undefined ? undefined : kdc.decodePaEncTsEnc(plain)
+  })
+  if (checked === undefined) return refuse(ErrorCode.preauthFailed, req.sname, "Preauthentication failed")
+  if (Math.abs(checked - now) > options.skewMillis) return refuse(ErrorCode.skew, req.sname, "Clock skew too great")
+  return issue(
+    client,
+    krbtgt,
+    tgsKey,
+    session,
+    tgtFlags,
+    now,
+    clientKey.key.key,
+    KeyUsage.asRepEncPart,
+    kdc.MsgType.asRep,
+    [{ type: PaType.etypeInfo2, value: info }]
+  )
+}
 
-  // TGS: the AP-REQ in PA-TGS-REQ carries the TGT and an authenticator over the request body.
+/** TGS: the AP-REQ in PA-TGS-REQ carries the TGT and an authenticator over the request body. */
+const answerTgs = (ctx: Context): Uint8Array => {
+  const { issue, keysOf, krbtgt, now, options, pick, refuse, req, sessionKeyFor } = ctx
   const tgsReq = req.padata.find((p) => p.type === PaType.tgsReq)
   if (tgsReq === undefined) return refuse(ErrorCode.generic, req.sname, "no PA-TGS-REQ")
   const result = tryOrUndefined(() => {
@@ -225,4 +224,22 @@ export const handle = (options: KdcOptions, request: Uint8Array, now: number): U
     kdc.MsgType.tgsRep,
     []
   )
+}
+
+/** Answers one KDC request at `now`: the reply bytes (a KDC-REP or a KRB-ERROR), never a failure. @internal */
+export const handle = (options: KdcOptions, request: Uint8Array, now: number): Uint8Array => {
+  const realm = options.realm
+  const krbtgt: PrincipalName = { nameType: NameType.srvInst, components: ["krbtgt", realm] }
+  let req: kdc.KdcReq
+  try {
+    req = kdc.decodeKdcReq(request)
+  } catch (e) {
+    const detail = e instanceof Malformed ? e.detail : "unreadable request"
+    return kdc.encodeKrbError({ errorCode: ErrorCode.generic, stime: now, realm, sname: krbtgt, eText: detail })
+  }
+  const ctx = contextFor(options, req, now)
+  if (req.realm.toUpperCase() !== realm.toUpperCase()) {
+    return ctx.refuse(ErrorCode.wrongRealm, req.sname, `this KDC serves ${realm}`)
+  }
+  return req.msgType === kdc.MsgType.asReq ? answerAs(ctx) : answerTgs(ctx)
 }
