@@ -24,8 +24,8 @@ export interface Profiles {
 /** @internal */
 export const profilesFormat = "vedauth-cli-profiles"
 
-/** @internal */
-export const profileKeys: ReadonlyArray<ProfileKey> = [
+/** The keys that say which server, client and grant (the Kerberos ones are selected apart). @internal */
+export const grantProfileKeys = [
   "url",
   "clientId",
   "scope",
@@ -34,7 +34,12 @@ export const profileKeys: ReadonlyArray<ProfileKey> = [
   "grant",
   "jwtFile",
   "clientCert",
-  "clientKey",
+  "clientKey"
+] as const
+
+/** @internal */
+export const profileKeys: ReadonlyArray<ProfileKey> = [
+  ...grantProfileKeys,
   ...kerberosProfileKeys
 ]
 

@@ -7,7 +7,7 @@
 import { defaultLocation, locationVariables, serverKey } from "@vedauth/core/TokenStoreFormat"
 import { join } from "node:path"
 import { type GrantChoice, grantKeyUser, isGrantKeyUser } from "./grantChoice.js"
-import type { Profile, Profiles } from "./profiles.js"
+import { grantProfileKeys, type Profile, type Profiles } from "./profiles.js"
 import { type Flags, options, type SelectorKey } from "./spec.js"
 
 /** A selector's value and where it came from, for error messages: `--url`, `VEDAUTH_URL`, `profile work`. @internal */
@@ -79,19 +79,7 @@ export const select = (
     store,
     profile: { value: profile.name, from: "--profile" }
   }
-  for (
-    const key of [
-      "url",
-      "clientId",
-      "scope",
-      "username",
-      "caFile",
-      "grant",
-      "jwtFile",
-      "clientCert",
-      "clientKey"
-    ] as const
-  ) {
+  for (const key of grantProfileKeys) {
     const explicit = explicitSelector(key, flags, env)
     const saved = profile.value?.[key]
     const value = explicit ?? (saved === undefined ? undefined : { value: saved, from: `profile ${profile.name}` })
